@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/** Where records live: the embedded SQLite file (default) or a PostgreSQL server. */
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export interface Limits {
+  /** Deepest selection nesting a GraphQL operation may have. */
+  readonly maxDepth: number;
+  /** Most aliases in one operation. */
+  readonly maxAliases: number;
+  /** Highest estimated cost of one operation (graphql-armor cost model). */
+  readonly maxCost: number;
+  /** Most lexical tokens in one document (parser limit). */
+  readonly maxTokens: number;
+  /** Largest HTTP request body accepted, in bytes. */
+  readonly maxBodyBytes: number;
+}
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly database: DatabaseConfig;
+  readonly redisUrl: string | null;
+  readonly platformApiKey: string | null;
+  /** Secret that signs user tokens; in development it may come from `<data dir>/jwt-secret` (see resolveJwtSecret). */
+  readonly jwtSecret: string | null;
+  readonly jwtTtlSec: number;
+  readonly logLevel: string;
+  readonly seedDemo: boolean;
+  /** Introspection and "did you mean" suggestions; on in development, off in production unless set. */
+  readonly introspection: boolean;
+  readonly limits: Limits;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const PLACEHOLDER_SECRETS = new Set(['change-me', 'changeme', 'secret', 'replace-with-at-least-32-random-characters']);
+
+/**
+ * Reads the whole configuration from an environment once and validates it; throws one ConfigError that
+ * lists every problem. The result is frozen.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+
+  const nodeEnv = get('NODE_ENV') ?? 'development';
+  if (!['development', 'production', 'test'].includes(nodeEnv)) {
+    problems.push(`NODE_ENV must be development, production or test (got "${nodeEnv}")`);
+  }
+  const production = nodeEnv === 'production';
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = get(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+
+  const port = int('PORT', 4000, 0, 65535);
+  const host = get('HOST') ?? (production ? '0.0.0.0' : '127.0.0.1');
+
+  let database: DatabaseConfig = { kind: 'sqlite', path: resolve('data/gateway.sqlite') };
+  const dbUrl = get('DATABASE_URL');
+  if (dbUrl !== undefined) {
+    if (/^postgres(ql)?:\/\//.test(dbUrl)) {
+      try {
+        new URL(dbUrl);
+        database = { kind: 'postgres', url: dbUrl };
+      } catch {
+        problems.push('DATABASE_URL is not a valid postgres:// URL');
+      }
+    } else if (dbUrl.startsWith('sqlite:')) {
+      const path = dbUrl.slice('sqlite:'.length);
+      if (path === '') problems.push('DATABASE_URL sqlite:<path> needs a file path');
+      else database = { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
+    } else {
+      problems.push('DATABASE_URL must start with postgres:// or sqlite:');
+    }
+  }
+
+  const redisUrl = get('REDIS_URL') ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://');
+  if (redisUrl !== null && database.kind === 'sqlite') {
+    problems.push('REDIS_URL (cluster mode) needs DATABASE_URL=postgres://...: several instances cannot share one SQLite file');
+  }
+
+  const platformApiKey = get('PLATFORM_API_KEY') ?? null;
+  if (platformApiKey !== null && platformApiKey.length < 32) {
+    problems.push('PLATFORM_API_KEY must be at least 32 characters');
+  }
+
+  const jwtSecret = get('JWT_SECRET') ?? null;
+  if (jwtSecret !== null && (jwtSecret.length < 32 || PLACEHOLDER_SECRETS.has(jwtSecret.toLowerCase()))) {
+    problems.push('JWT_SECRET must be at least 32 random characters, not a placeholder');
+  } else if (jwtSecret === null && production) {
+    problems.push('JWT_SECRET is required in production (at least 32 random characters)');
+  }
+
+  const logLevel = get('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const seedDemo = bool('SEED_DEMO', !production);
+  if (production && seedDemo) problems.push('SEED_DEMO cannot be true in production');
+
+  const config: Config = {
+    env: nodeEnv as Config['env'],
+    production,
+    port,
+    host,
+    database,
+    redisUrl,
+    platformApiKey,
+    jwtSecret,
+    jwtTtlSec: int('JWT_TTL_SEC', 8 * 3600, 60, 7 * 24 * 3600),
+    logLevel,
+    seedDemo,
+    introspection: bool('GRAPHQL_INTROSPECTION', !production),
+    limits: Object.freeze({
+      maxDepth: int('GRAPHQL_MAX_DEPTH', 10, 2, 50),
+      maxAliases: int('GRAPHQL_MAX_ALIASES', 15, 1, 500),
+      maxCost: int('GRAPHQL_MAX_COST', 5000, 100, 1_000_000),
+      maxTokens: int('GRAPHQL_MAX_TOKENS', 2000, 100, 100_000),
+      maxBodyBytes: int('HTTP_MAX_BODY_BYTES', 100_000, 1_000, 10_000_000),
+    }),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+/**
+ * The secret that signs user tokens: the configured one, or in development one generated once and kept
+ * beside the embedded database (so tokens survive restarts of the same data directory).
+ */
+export function resolveJwtSecret(config: Config): string {
+  if (config.jwtSecret !== null) return config.jwtSecret;
+  if (config.production) throw new ConfigError(['JWT_SECRET is required in production']);
+  if (config.database.kind === 'sqlite' && config.database.path === ':memory:') return randomBytes(32).toString('base64url');
+  const dir = config.database.kind === 'sqlite' ? dirname(config.database.path) : resolve('data');
+  const file = resolve(dir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

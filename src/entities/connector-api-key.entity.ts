@@ -1,0 +1,38 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Company } from './company.entity';
+
+@ObjectType({
+  description:
+    'A key a telephony connector of the company authenticates with. The secret is shown once, at creation, and stored only as a hash.',
+})
+@Entity('connector_api_key')
+export class ConnectorApiKey {
+  @Field(() => ID, { description: 'Opaque identifier; also the public part of the key.' })
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index()
+  @Column({ type: 'uuid' })
+  companyId: string;
+
+  @ManyToOne(() => Company, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'companyId' })
+  company?: Company;
+
+  @Field({ description: 'What the key is for, 1-100 characters.' })
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  /** SHA-256 of the secret part (the secret has 256 random bits, so a fast hash is enough). */
+  @Column({ type: 'varchar', length: 64 })
+  secretHash: string;
+
+  @Field({ description: 'When the key was created (UTC).' })
+  @CreateDateColumn()
+  createdAt: Date;
+
+  @Field(() => Date, { nullable: true, description: 'When the key was revoked (UTC); a revoked key authenticates nothing.' })
+  @Column({ type: Date, nullable: true })
+  revokedAt: Date | null;
+}

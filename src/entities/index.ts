@@ -1,0 +1,25 @@
+import { Agent } from './agent.entity';
+import { AgentGroup } from './agent-group.entity';
+import { Company } from './company.entity';
+import { ConnectorApiKey } from './connector-api-key.entity';
+import { ExternalDestination } from './external-destination.entity';
+import { ExternalDestinationsProfile } from './external-destinations-profile.entity';
+import { Queue, QueueGroup } from './queue.entity';
+import { Role } from './role.entity';
+import { UserLogin } from './user-login.entity';
+
+export { Agent, AgentGroup, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, UserLogin };
+
+/** Every entity the data source maps. */
+export const ENTITIES = [
+  Company,
+  Role,
+  UserLogin,
+  ExternalDestinationsProfile,
+  ConnectorApiKey,
+  ExternalDestination,
+  Agent,
+  AgentGroup,
+  Queue,
+  QueueGroup,
+];

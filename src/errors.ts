@@ -1,0 +1,80 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+
+/**
+ * The one place where coded errors are made and where anything else is turned into an answer a client may
+ * see. Codes are part of the public contract (API.md): clients branch on `extensions.code`.
+ */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'INTERNAL_SERVER_ERROR';
+
+/** One problem with one input field; `field` is the input path, e.g. `input.groups[1].groupId`. */
+export interface InputProblem {
+  field: string;
+  message: string;
+}
+
+function coded(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extra } });
+}
+
+export const errors = {
+  unauthenticated: (message = 'Authentication required') => coded('UNAUTHENTICATED', message),
+  forbidden: (message = 'Not allowed') => coded('FORBIDDEN', message),
+  /** The same answer for an object that does not exist and one of another company or hidden from the caller. */
+  notFound: (what: string, field?: string) => coded('NOT_FOUND', `${what} not found`, field ? { field } : {}),
+  conflict: (message: string, details: Record<string, unknown> = {}) => coded('CONFLICT', message, details),
+  /** All problems of one input; `extensions.field` is the first, `extensions.problems` lists every one. */
+  badInput: (problems: InputProblem[]) =>
+    coded('BAD_USER_INPUT', problems.map((p) => `${p.field}: ${p.message}`).join('; '), {
+      field: problems[0]?.field,
+      problems,
+    }),
+};
+
+export function isCoded(error: unknown, code: ErrorCode): boolean {
+  return error instanceof GraphQLError && error.extensions?.code === code;
+}
+
+const PASS_THROUGH = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'BAD_USER_INPUT',
+  'CONFLICT',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'QUERY_TOO_COMPLEX',
+]);
+
+/**
+ * Shapes every error before it leaves the process: coded errors pass (without stack traces); anything else
+ * (a driver error with SQL in it, a bug) becomes INTERNAL_SERVER_ERROR and is reported to `onInternal`.
+ */
+export function formatClientError(
+  formatted: GraphQLFormattedError,
+  raw: unknown,
+  onInternal: (error: unknown) => void,
+): GraphQLFormattedError {
+  const original = unwrapResolverError(raw);
+  // Limit rules report through graphql validation, which Apollo re-codes; keep their own code.
+  const cause = raw instanceof GraphQLError ? raw.originalError : undefined;
+  const code = cause instanceof GraphQLError && cause.extensions?.code === 'QUERY_TOO_COMPLEX'
+    ? 'QUERY_TOO_COMPLEX'
+    : String(formatted.extensions?.code ?? '');
+  if (PASS_THROUGH.has(code)) {
+    const { stacktrace: _dropped, ...extensions } = formatted.extensions ?? {};
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, code } };
+  }
+  onInternal(original);
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

@@ -1,0 +1,153 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { DataSource } from 'typeorm';
+import { Authenticator } from './auth/authenticate';
+import { resolveJwtSecret, type Config } from './config';
+import { formatClientError } from './errors';
+import { limitRules } from './limits';
+import { createLogger } from './logger';
+import type { GatewayContext } from './resolvers/context';
+import { buildGatewaySchema } from './schema';
+import { seedDemo, type DemoCredentials } from './seed/demo-seed';
+import { createServices, type Services } from './services';
+import { createLoaders } from './services/loaders';
+import { openDataSource } from './store/data-source';
+
+export interface Gateway {
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
+  readonly url: string;
+  readonly port: number;
+  readonly dataSource: DataSource;
+  readonly services: Services;
+  /** What the demo seed created on this start (null when it did not run). */
+  readonly demo: DemoCredentials | null;
+  /** Stops accepting, drains requests in flight, closes the database. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface GatewayOverrides {
+  logger?: Logger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Starts the whole gateway (HTTP GraphQL on one server) from a loaded configuration. */
+export async function createGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const dataSource = await openDataSource(config.database);
+  try {
+    return await start(config, logger, dataSource);
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+}
+
+async function start(config: Config, logger: Logger, dataSource: DataSource): Promise<Gateway> {
+  const jwtSecret = resolveJwtSecret(config);
+  const services = createServices(dataSource, { jwtSecret, jwtTtlSec: config.jwtTtlSec });
+  const demo = config.seedDemo ? await seedDemo(dataSource, services) : null;
+  const authenticator = new Authenticator(dataSource, jwtSecret, config.platformApiKey);
+  const schema = await buildGatewaySchema();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  const httpServer: Server = createServer(app);
+
+  const apollo = new ApolloServer<GatewayContext>({
+    schema,
+    introspection: config.introspection,
+    hideSchemaDetailsFromClientErrors: !config.introspection,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    validationRules: limitRules(config.limits),
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    formatError: (formatted, error) =>
+      formatClientError(formatted, error, (internal) => logger.error({ err: internal }, 'internal error in a GraphQL operation')),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await dataSource.query('SELECT 1');
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+
+  app.use(
+    '/graphql',
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+    express.json({ limit: config.limits.maxBodyBytes, type: ['application/json', 'application/graphql-response+json'] }),
+    expressMiddleware(apollo, {
+      context: async ({ req }): Promise<GatewayContext> => ({
+        principal: await authenticator.authenticate(req.headers.authorization),
+        services,
+        loaders: createLoaders(dataSource),
+        requestId: String(req.id),
+      }),
+    }),
+  );
+
+  // Errors outside GraphQL (a body too large, malformed JSON): a coded JSON answer, never a stack trace.
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) (req.log ?? logger).error({ err }, 'request failed');
+    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
+    const message = status === 413 ? 'Request body too large' : status === 500 ? 'Internal server error' : 'Malformed request';
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  };
+  app.use(onError);
+  app.use((_req, res) => {
+    res.status(404).json({ errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}/graphql`,
+    port,
+    dataSource,
+    services,
+    demo,
+    close: () =>
+      (closing ??= (async () => {
+        await apollo.stop();
+        await dataSource.destroy();
+      })()),
+  };
+}

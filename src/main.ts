@@ -1,0 +1,53 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config';
+import { createGateway } from './gateway';
+import { createLogger } from './logger';
+
+/** Bootstrap only: configuration, gateway, signals. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const gateway = await createGateway(config, { logger });
+  logger.info({ url: gateway.url, database: config.database.kind }, 'gateway listening');
+  if (gateway.demo) {
+    const lines = [
+      '',
+      `Routing gateway ready: ${gateway.url}`,
+      `Demo company "${gateway.demo.companySlug}" (shown once, on the first start of an empty database):`,
+      ...gateway.demo.users.map((u) => `  ${u.kind.padEnd(13)} ${u.username} / ${u.password}  (${u.note})`),
+      `  connector API key: ${gateway.demo.connectorApiKey}`,
+      `Sign in: mutation { login(companySlug: "${gateway.demo.companySlug}", username: "admin", password: "...") { token } }`,
+      '',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`Gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Agent } from '../entities/agent.entity';
+import { AgentGroup } from '../entities/agent-group.entity';
+import { actor, type GatewayContext } from './context';
+import { destinationRefs } from './destination-refs';
+import { PageArgsInput } from './types/connection';
+import { AgentGroupConnection, AgentGroupInput } from './types/agent.types';
+import { ExternalDestinationRef } from './types/external-destination.types';
+
+@Resolver(() => AgentGroup)
+export class AgentGroupResolver {
+  @Authorized('agentGroups:VIEW')
+  @Query(() => AgentGroupConnection, { description: 'The company\'s agent groups, by name.' })
+  agentGroups(@Ctx() ctx: GatewayContext, @Args() page: PageArgsInput): Promise<AgentGroupConnection> {
+    return ctx.services.agentGroups.list(actor(ctx), page);
+  }
+
+  @Authorized('agentGroups:VIEW')
+  @Query(() => AgentGroup, { nullable: true, description: 'One agent group; NOT_FOUND when missing.' })
+  agentGroup(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<AgentGroup> {
+    return ctx.services.agentGroups.get(actor(ctx), id);
+  }
+
+  @Authorized('agentGroups:MODIFY')
+  @Mutation(() => AgentGroup, { description: 'Creates an agent group of agents and external destinations the caller can see.' })
+  createAgentGroup(@Ctx() ctx: GatewayContext, @Arg('input') input: AgentGroupInput): Promise<AgentGroup> {
+    return ctx.services.agentGroups.create(actor(ctx), input);
+  }
+
+  @Authorized('agentGroups:MODIFY')
+  @Mutation(() => AgentGroup, {
+    description: 'Replaces a group\'s name, agents and visible destinations (hidden ones stay); CONFLICT when `expectedVersion` is stale.',
+  })
+  updateAgentGroup(
+    @Ctx() ctx: GatewayContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: AgentGroupInput,
+    @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion?: number,
+  ): Promise<AgentGroup> {
+    return ctx.services.agentGroups.update(actor(ctx), id, input, expectedVersion);
+  }
+
+  @Authorized('agentGroups:MODIFY')
+  @Mutation(() => ID, { description: 'Deletes a group and returns its id; CONFLICT (naming them) while queues use it.' })
+  deleteAgentGroup(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
+    return ctx.services.agentGroups.delete(actor(ctx), id);
+  }
+
+  @FieldResolver(() => [Agent], { description: 'The regular agents of the group, by name.' })
+  agents(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<Agent[]> {
+    return ctx.loaders.agentsOfGroup.load(group.id);
+  }
+
+  @FieldResolver(() => [ExternalDestinationRef], {
+    description: 'The external destinations of the group; those the caller may not see appear as `hidden: true` without details.',
+  })
+  async externalDestinations(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationRef[]> {
+    return destinationRefs(ctx, await ctx.loaders.destinationsOfGroup.load(group.id));
+  }
+}

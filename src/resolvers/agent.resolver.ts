@@ -1,0 +1,48 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Agent } from '../entities/agent.entity';
+import { actor, type GatewayContext } from './context';
+import { PageArgsInput } from './types/connection';
+import { AgentConnection, AgentInput } from './types/agent.types';
+
+@Resolver(() => Agent)
+export class AgentResolver {
+  @Authorized('agents:VIEW')
+  @Query(() => AgentConnection, { description: 'The company\'s regular agents, by name.' })
+  agents(@Ctx() ctx: GatewayContext, @Args() page: PageArgsInput): Promise<AgentConnection> {
+    return ctx.services.agents.list(actor(ctx), page);
+  }
+
+  @Authorized('agents:VIEW')
+  @Query(() => Agent, { nullable: true, description: 'One agent; NOT_FOUND when missing.' })
+  agent(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<Agent> {
+    return ctx.services.agents.get(actor(ctx), id);
+  }
+
+  @Authorized('agents:MODIFY')
+  @Mutation(() => Agent, { description: 'Creates a regular agent.' })
+  createAgent(@Ctx() ctx: GatewayContext, @Arg('input') input: AgentInput): Promise<Agent> {
+    return ctx.services.agents.create(actor(ctx), input);
+  }
+
+  @Authorized('agents:MODIFY')
+  @Mutation(() => Agent, { description: 'Changes an agent; CONFLICT when `expectedVersion` is stale.' })
+  updateAgent(
+    @Ctx() ctx: GatewayContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: AgentInput,
+    @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion?: number,
+  ): Promise<Agent> {
+    return ctx.services.agents.update(actor(ctx), id, input, expectedVersion);
+  }
+
+  @Authorized('agents:MODIFY')
+  @Mutation(() => ID, { description: 'Deletes an agent (it leaves every group) and returns its id.' })
+  deleteAgent(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
+    return ctx.services.agents.delete(actor(ctx), id);
+  }
+
+  @FieldResolver(() => ID, { nullable: true, description: 'The user login the agent signs in as, if any.' })
+  userLoginId(@Root() agent: Agent): string | null {
+    return agent.userLoginId;
+  }
+}

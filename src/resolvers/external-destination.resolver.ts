@@ -1,0 +1,57 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { AgentGroup } from '../entities/agent-group.entity';
+import { ExternalDestination } from '../entities/external-destination.entity';
+import { actor, type GatewayContext } from './context';
+import { PageArgsInput } from './types/connection';
+import { ExternalDestinationConnection, ExternalDestinationFilter, ExternalDestinationInput } from './types/external-destination.types';
+
+@Resolver(() => ExternalDestination)
+export class ExternalDestinationResolver {
+  @Authorized('externalDestinations:VIEW')
+  @Query(() => ExternalDestinationConnection, {
+    description: 'The external destinations the caller may see (its profile: all, or the selected ones), by name.',
+  })
+  externalDestinations(
+    @Ctx() ctx: GatewayContext,
+    @Args() page: PageArgsInput,
+    @Arg('filter', () => ExternalDestinationFilter, { nullable: true }) filter?: ExternalDestinationFilter,
+  ): Promise<ExternalDestinationConnection> {
+    return ctx.services.destinations.list(actor(ctx), filter, page);
+  }
+
+  @Authorized('externalDestinations:VIEW')
+  @Query(() => ExternalDestination, { nullable: true, description: 'One destination; NOT_FOUND when missing or not visible to the caller.' })
+  externalDestination(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<ExternalDestination> {
+    return ctx.services.destinations.get(actor(ctx), id);
+  }
+
+  @Authorized('externalDestinations:MODIFY')
+  @Mutation(() => ExternalDestination, {
+    description: 'Defines a destination (company administrators and supervisors with Modify). A user with a SELECTED profile sees it through its profile.',
+  })
+  createExternalDestination(@Ctx() ctx: GatewayContext, @Arg('input') input: ExternalDestinationInput): Promise<ExternalDestination> {
+    return ctx.services.destinations.create(actor(ctx), input);
+  }
+
+  @Authorized('externalDestinations:MODIFY')
+  @Mutation(() => ExternalDestination, { description: 'Changes a destination; CONFLICT when `expectedVersion` is given and stale.' })
+  updateExternalDestination(
+    @Ctx() ctx: GatewayContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: ExternalDestinationInput,
+    @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion?: number,
+  ): Promise<ExternalDestination> {
+    return ctx.services.destinations.update(actor(ctx), id, input, expectedVersion);
+  }
+
+  @Authorized('externalDestinations:MODIFY')
+  @Mutation(() => ID, { description: 'Deletes a destination and returns its id; CONFLICT (naming them) while agent groups use it.' })
+  deleteExternalDestination(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
+    return ctx.services.destinations.delete(actor(ctx), id);
+  }
+
+  @FieldResolver(() => [AgentGroup], { description: 'The agent groups this destination is a member of.' })
+  groups(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<AgentGroup[]> {
+    return ctx.loaders.groupsOfDestination.load(destination.id);
+  }
+}

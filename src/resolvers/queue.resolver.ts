@@ -1,0 +1,54 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Queue } from '../entities/queue.entity';
+import { actor, type GatewayContext } from './context';
+import { PageArgsInput } from './types/connection';
+import { QueueConnection, QueueGroupEntry, QueueInput } from './types/agent.types';
+
+@Resolver(() => Queue)
+export class QueueResolver {
+  @Authorized('queues:VIEW')
+  @Query(() => QueueConnection, { description: 'The company\'s queues, by name.' })
+  queues(@Ctx() ctx: GatewayContext, @Args() page: PageArgsInput): Promise<QueueConnection> {
+    return ctx.services.queues.list(actor(ctx), page);
+  }
+
+  @Authorized('queues:VIEW')
+  @Query(() => Queue, { nullable: true, description: 'One queue; NOT_FOUND when missing.' })
+  queue(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<Queue> {
+    return ctx.services.queues.get(actor(ctx), id);
+  }
+
+  @Authorized('queues:MODIFY')
+  @Mutation(() => Queue, { description: 'Creates a queue with 1-5 groups in priority order.' })
+  createQueue(@Ctx() ctx: GatewayContext, @Arg('input') input: QueueInput): Promise<Queue> {
+    return ctx.services.queues.create(actor(ctx), input);
+  }
+
+  @Authorized('queues:MODIFY')
+  @Mutation(() => Queue, { description: 'Changes a queue (its groups are replaced); CONFLICT when `expectedVersion` is stale.' })
+  updateQueue(
+    @Ctx() ctx: GatewayContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: QueueInput,
+    @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion?: number,
+  ): Promise<Queue> {
+    return ctx.services.queues.update(actor(ctx), id, input, expectedVersion);
+  }
+
+  @Authorized('queues:MODIFY')
+  @Mutation(() => ID, { description: 'Deletes a queue and returns its id.' })
+  deleteQueue(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
+    return ctx.services.queues.delete(actor(ctx), id);
+  }
+
+  @FieldResolver(() => [QueueGroupEntry], { description: 'The queue\'s groups in priority order, with their overflow conditions.' })
+  async groups(@Root() queue: Queue, @Ctx() ctx: GatewayContext): Promise<QueueGroupEntry[]> {
+    const entries = await ctx.loaders.groupsOfQueue.load(queue.id);
+    const groups = await ctx.loaders.agentGroupById.loadMany(entries.map((e) => e.groupId));
+    return entries.map((e, i) => ({
+      priority: e.priority,
+      group: groups[i] as QueueGroupEntry['group'],
+      overflow: e.priority === 1 ? null : { queueLengthAbove: e.queueLengthAbove, oldestWaitAboveSec: e.oldestWaitAboveSec, noAgentsLoggedIn: e.noAgentsLoggedIn },
+    }));
+  }
+}

@@ -1,0 +1,107 @@
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Agent } from '../../entities/agent.entity';
+import { AgentGroup } from '../../entities/agent-group.entity';
+import { Queue } from '../../entities/queue.entity';
+import { Connection } from './connection';
+
+@ObjectType({ description: 'A page of agents.' })
+export class AgentConnection extends Connection(Agent) {}
+
+@ObjectType({ description: 'A page of agent groups.' })
+export class AgentGroupConnection extends Connection(AgentGroup) {}
+
+@ObjectType({ description: 'A page of queues.' })
+export class QueueConnection extends Connection(Queue) {}
+
+@InputType({ description: 'An agent.' })
+export class AgentInput {
+  @Field({ description: 'Display name, 1-100 characters.' })
+  name: string;
+
+  @Field(() => ID, { nullable: true, description: 'The user login the agent signs in as (at most one agent per login); null for none.' })
+  userLoginId?: string | null;
+}
+
+@InputType({ description: 'An agent group: its agents and external destinations.' })
+export class AgentGroupInput {
+  @Field({ description: '1-100 characters, unique within the company.' })
+  name: string;
+
+  @Field(() => [ID], { description: 'The regular agents of the group.' })
+  agentIds: string[];
+
+  @Field(() => [ID], {
+    description:
+      'The external destinations of the group that the caller can see. Members the caller cannot see are kept unchanged.',
+  })
+  externalDestinationIds: string[];
+}
+
+@InputType({ description: 'When a group of priority 2-5 becomes eligible for a waiting call (any one condition suffices).' })
+export class OverflowInput {
+  @Field(() => Int, { nullable: true, description: 'More than this many calls are waiting in the queue.' })
+  queueLengthAbove?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'The oldest waiting call has waited more than this many seconds.' })
+  oldestWaitAboveSec?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'No agent of the earlier groups is logged in.' })
+  noAgentsLoggedIn?: boolean | null;
+}
+
+@ObjectType({ description: 'When a group of priority 2-5 becomes eligible (any one condition suffices).' })
+export class Overflow {
+  @Field(() => Int, { nullable: true, description: 'More than this many calls are waiting in the queue.' })
+  queueLengthAbove: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'The oldest waiting call has waited more than this many seconds.' })
+  oldestWaitAboveSec: number | null;
+
+  @Field({ description: 'No agent of the earlier groups is logged in.' })
+  noAgentsLoggedIn: boolean;
+}
+
+@InputType({ description: 'One group of a queue, in priority order.' })
+export class QueueGroupInput {
+  @Field(() => ID, { description: 'The agent group.' })
+  groupId: string;
+
+  @Field(() => OverflowInput, { nullable: true, description: 'Required for groups 2-5; not allowed for the first group.' })
+  overflow?: OverflowInput | null;
+}
+
+@ObjectType({ description: 'One group of a queue at one priority.' })
+export class QueueGroupEntry {
+  @Field(() => Int, { description: '1 (always receives calls) to 5.' })
+  priority: number;
+
+  @Field(() => AgentGroup, { description: 'The agent group.' })
+  group: AgentGroup;
+
+  @Field(() => Overflow, { nullable: true, description: 'When this group becomes eligible; null for priority 1.' })
+  overflow: Overflow | null;
+}
+
+@InputType({ description: 'A queue. Settings left out keep their current value on update, or take their default on create.' })
+export class QueueInput {
+  @Field({ description: '1-100 characters, unique within the company.' })
+  name: string;
+
+  @Field(() => [QueueGroupInput], { description: '1-5 groups in priority order.' })
+  groups: QueueGroupInput[];
+
+  @Field(() => Int, { nullable: true, description: 'Seconds an agent rings, 5-300 (default 15).' })
+  agentRingTimeoutSec?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Seconds before an agent who missed a call is offered one again, 0-3600 (default 5).' })
+  agentRetrySec?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Wrap-up seconds after an agent call, 0-3600 (default 0).' })
+  wrapUpSec?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Most calls waiting, 0 (no limit) to 100000 (default 0).' })
+  maxQueueLength?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Most seconds waiting, 0 (no limit) to 86400 (default 0).' })
+  maxWaitSec?: number | null;
+}

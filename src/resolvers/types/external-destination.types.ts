@@ -1,0 +1,79 @@
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { ExternalDestination } from '../../entities/external-destination.entity';
+import { NumberMode } from '../../entities/enums';
+import { Connection } from './connection';
+
+@ObjectType({ description: 'A page of external destinations.' })
+export class ExternalDestinationConnection extends Connection(ExternalDestination) {}
+
+@InputType({
+  description:
+    'Configuration of an external destination. On update, a field left out keeps its current value; on create it takes its default.',
+})
+export class ExternalDestinationInput {
+  @Field({ description: '1-100 characters, unique within the company after NFC normalisation.' })
+  name: string;
+
+  @Field(() => String, { nullable: true, description: 'Up to 250 characters; null or empty clears it.' })
+  description?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Default true.' })
+  enabled?: boolean | null;
+
+  @Field(() => NumberMode, { description: 'How the dialled number is built; decides which number fields apply.' })
+  numberMode: NumberMode;
+
+  @Field(() => String, { nullable: true, description: 'FULL_NUMBER only: an international number (+ and country code), stored as E.164.' })
+  number?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'PREFIX_* modes only: + followed by 1-15 digits.' })
+  prefix?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'PREFIX_PLUS_LAST_DIGITS only: 1-15.' })
+  lastDigits?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'PREFIX_REPLACING_MATCHED_PREFIX only: 1-15 digits, optionally after +.' })
+  matchPrefix?: string | null;
+
+  @Field(() => Int, { nullable: true, description: '1-10000; null means unlimited.' })
+  maxSimultaneousCalls?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Ring time in seconds, 5-300 (default 30).' })
+  outdialTimeoutSec?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Back-off after busy, seconds, 0-86400 (default 60).' })
+  busyBackoffSec?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Back-off after no answer, seconds, 0-86400 (default 0).' })
+  noAnswerBackoffSec?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Back-off after failure, seconds, 1-86400 (default 5).' })
+  failureBackoffSec?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Seconds before the same call may be offered again, 1-86400 (default 5).' })
+  retryIntervalSec?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Consecutive failures that suspend the destination, 0 (never) to 1000 (default 0).' })
+  maxConsecutiveFailures?: number | null;
+}
+
+@InputType({ description: 'Narrows a list of external destinations.' })
+export class ExternalDestinationFilter {
+  @Field(() => String, { nullable: true, description: 'Only names containing this text (case-insensitive for ASCII letters).' })
+  nameContains?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Only enabled (true) or disabled (false) destinations.' })
+  enabled?: boolean | null;
+}
+
+@ObjectType({
+  description:
+    'A reference from a visible object (a group, a profile) to an external destination. When the caller may not see the destination, `hidden` is true and `destination` is null: its existence shows, never its name, number or settings.',
+})
+export class ExternalDestinationRef {
+  @Field({ description: 'True when the caller may not see this destination.' })
+  hidden: boolean;
+
+  @Field(() => ExternalDestination, { nullable: true, description: 'The destination, or null when hidden.' })
+  destination: ExternalDestination | null;
+}

@@ -1,0 +1,85 @@
+import type { DataSource } from 'typeorm';
+import { effectivePrivileges, type UserPrincipal } from '../auth/principal';
+import { Company } from '../entities/company.entity';
+import { NumberMode, PrivilegeLevel, ProfileScope, UserKind } from '../entities/enums';
+import { UserLogin } from '../entities/user-login.entity';
+import type { Services } from '../services';
+
+export const DEMO_COMPANY_SLUG = 'demo';
+
+export interface DemoCredentials {
+  companySlug: string;
+  users: Array<{ username: string; password: string; kind: UserKind; note: string }>;
+  connectorApiKey: string;
+}
+
+const { MODIFY, VIEW } = PrivilegeLevel;
+
+/**
+ * Seeds a demo company into an empty database (a first development start) and returns its credentials;
+ * returns null when the database already holds a company.
+ */
+export async function seedDemo(dataSource: DataSource, services: Services): Promise<DemoCredentials | null> {
+  if ((await dataSource.getRepository(Company).count()) > 0) return null;
+  const admin = { username: 'admin', password: 'demo-admin-password' };
+  const company = await services.companies.create({
+    name: 'Demo Contact Centre', slug: DEMO_COMPANY_SLUG, timeZone: 'Europe/London', adminUsername: admin.username, adminPassword: admin.password,
+  });
+  const adminLogin = await dataSource.getRepository(UserLogin).findOneOrFail({ where: { companyId: company.id }, relations: { roles: true } });
+  const as: UserPrincipal = {
+    kind: 'user', companyId: company.id, userId: adminLogin.id, userKind: UserKind.COMPANY_ADMIN,
+    privileges: effectivePrivileges(UserKind.COMPANY_ADMIN, adminLogin.roles),
+    profile: { id: adminLogin.externalDestinationsProfileId!, scope: ProfileScope.ALL, destinationIds: new Set() },
+    tokenExp: Number.MAX_SAFE_INTEGER,
+  };
+
+  const partner = await services.destinations.create(as, {
+    name: '24/7 Partner Contact Centre', description: 'Out-of-hours partner that answers around the clock',
+    numberMode: NumberMode.FULL_NUMBER, number: '+44 20 7946 0958', maxSimultaneousCalls: 10,
+  });
+  const ai = await services.destinations.create(as, {
+    name: 'AI Virtual Agent', description: 'Answers account, password and product questions',
+    numberMode: NumberMode.FULL_NUMBER, number: '+1 212 555 0100', maxSimultaneousCalls: 25, noAnswerBackoffSec: 30, maxConsecutiveFailures: 5,
+  });
+  await services.destinations.create(as, {
+    name: 'Regional overflow', description: 'Same extension at the regional site',
+    numberMode: NumberMode.PREFIX_PLUS_LAST_DIGITS, prefix: '+44207946', lastDigits: 4, maxSimultaneousCalls: 3,
+  });
+
+  const supervisorRole = await services.roles.create(as, {
+    name: 'Supervisor',
+    privileges: { externalDestinations: MODIFY, queues: MODIFY, agentGroups: MODIFY, agents: MODIFY, callFlows: VIEW, schedules: VIEW, statistics: VIEW },
+  });
+  const agentRole = await services.roles.create(as, { name: 'Agent', privileges: { queues: VIEW, agents: VIEW, statistics: VIEW } });
+  const partnersOnly = await services.profiles.create(as, { name: 'Partner destinations only', scope: ProfileScope.SELECTED, destinationIds: [partner.id] });
+
+  const supervisor = { username: 'supervisor', password: 'demo-supervisor-password' };
+  await services.userLogins.create(as, { ...supervisor, kind: UserKind.SUPERVISOR, roleIds: [supervisorRole.id], externalDestinationsProfileId: partnersOnly.id });
+  const agent = { username: 'agent', password: 'demo-agent-password' };
+  const agentLogin = await services.userLogins.create(as, { ...agent, kind: UserKind.AGENT, roleIds: [agentRole.id] });
+
+  const alice = await services.agents.create(as, { name: 'Alice Archer', userLoginId: agentLogin.id });
+  const bob = await services.agents.create(as, { name: 'Bob Baker' });
+  const carol = await services.agents.create(as, { name: 'Carol Chen' });
+  const frontLine = await services.agentGroups.create(as, { name: 'Front line', agentIds: [alice.id, bob.id, carol.id], externalDestinationIds: [] });
+  const overflow = await services.agentGroups.create(as, { name: 'Overflow partners', agentIds: [], externalDestinationIds: [partner.id, ai.id] });
+  await services.queues.create(as, {
+    name: 'Sales', maxQueueLength: 20, maxWaitSec: 600,
+    groups: [{ groupId: frontLine.id }, { groupId: overflow.id, overflow: { queueLengthAbove: 5, oldestWaitAboveSec: 60 } }],
+  });
+  await services.queues.create(as, {
+    name: 'Support',
+    groups: [{ groupId: frontLine.id }, { groupId: overflow.id, overflow: { noAgentsLoggedIn: true, oldestWaitAboveSec: 120 } }],
+  });
+  const { apiKey } = await services.connectorKeys.create(as, 'Demo telephony simulator');
+
+  return {
+    companySlug: DEMO_COMPANY_SLUG,
+    connectorApiKey: apiKey,
+    users: [
+      { ...admin, kind: UserKind.COMPANY_ADMIN, note: 'all privileges, all destinations' },
+      { ...supervisor, kind: UserKind.SUPERVISOR, note: 'Modify on destinations, sees only the partner destination' },
+      { ...agent, kind: UserKind.AGENT, note: 'views queues and agents; no destinations' },
+    ],
+  };
+}

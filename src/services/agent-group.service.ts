@@ -1,0 +1,102 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { DestinationScope } from '../auth/destination-scope';
+import type { UserPrincipal } from '../auth/principal';
+import { Agent } from '../entities/agent.entity';
+import { AgentGroup } from '../entities/agent-group.entity';
+import { ExternalDestination } from '../entities/external-destination.entity';
+import { QueueGroup } from '../entities/queue.entity';
+import { errors } from '../errors';
+import {
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs,
+} from '../store/persistence';
+import { InputChecker } from './input-checker';
+
+export interface AgentGroupFields {
+  name: string;
+  agentIds: string[];
+  /** Destinations the caller can see; members it cannot see are kept as they are. */
+  externalDestinationIds: string[];
+}
+
+export class AgentGroupService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  list(actor: UserPrincipal, page: PageArgs): Promise<Page<AgentGroup>> {
+    const qb = this.dataSource.getRepository(AgentGroup).createQueryBuilder('g').where('g.companyId = :cid', { cid: actor.companyId });
+    return paginate(qb, 'name', page);
+  }
+
+  get(actor: UserPrincipal, id: string): Promise<AgentGroup> {
+    return findOwned(this.dataSource.manager, AgentGroup, actor.companyId, id, 'Agent group');
+  }
+
+  async create(actor: UserPrincipal, input: AgentGroupFields): Promise<AgentGroup> {
+    const name = checkName(input);
+    return inTransaction(this.dataSource, async (m) => {
+      await assertNameFree(m, AgentGroup, actor.companyId, 'name', name, null, 'input.name');
+      const { agents, destinations } = await this.members(m, actor, input);
+      const group = m.create(AgentGroup, { companyId: actor.companyId, name, agents, externalDestinations: destinations });
+      return m.getRepository(AgentGroup).save(group);
+    });
+  }
+
+  /**
+   * Replaces the name, the agents and the destinations the caller can see. Destinations hidden from the
+   * caller stay members: a user cannot remove what it cannot see.
+   */
+  async update(actor: UserPrincipal, id: string, input: AgentGroupFields, expectedVersion?: number | null): Promise<AgentGroup> {
+    const name = checkName(input);
+    return inTransaction(this.dataSource, async (m) => {
+      const current = await findOwned(m, AgentGroup, actor.companyId, id, 'Agent group', undefined, {
+        externalDestinations: true,
+        agents: true,
+      });
+      checkExpectedVersion(current.version, expectedVersion);
+      await assertNameFree(m, AgentGroup, actor.companyId, 'name', name, current.id, 'input.name');
+      const { agents, destinations } = await this.members(m, actor, input);
+      const scope = DestinationScope.of(actor);
+      const hidden = current.externalDestinations.filter((d) => !scope.canSee(d.id));
+      await updateVersioned(m, AgentGroup, current.id, current.version, { name });
+      const relation = m.createQueryBuilder().relation(AgentGroup, 'agents').of(current.id);
+      await relation.addAndRemove(agents.map((a) => a.id), current.agents.map((a) => a.id));
+      const destRelation = m.createQueryBuilder().relation(AgentGroup, 'externalDestinations').of(current.id);
+      await destRelation.addAndRemove(
+        [...destinations, ...hidden].map((d) => d.id),
+        current.externalDestinations.map((d) => d.id),
+      );
+      return m.getRepository(AgentGroup).findOneByOrFail({ id: current.id });
+    });
+  }
+
+  /** Deletes a group that no queue uses; CONFLICT names the queues that still do. */
+  async delete(actor: UserPrincipal, id: string): Promise<string> {
+    return inTransaction(this.dataSource, async (m) => {
+      const current = await findOwned(m, AgentGroup, actor.companyId, id, 'Agent group');
+      const uses = await m.getRepository(QueueGroup).find({ where: { groupId: current.id }, relations: { queue: true } });
+      if (uses.length > 0) {
+        const queues = uses.map((u) => ({ id: u.queue.id, name: u.queue.name })).sort((a, b) => a.name.localeCompare(b.name));
+        throw errors.conflict(`The group is used by queues: ${queues.map((q) => q.name).join(', ')}`, { queues });
+      }
+      await m.getRepository(AgentGroup).delete({ id: current.id });
+      return current.id;
+    });
+  }
+
+  private async members(m: EntityManager, actor: UserPrincipal, input: AgentGroupFields) {
+    const scope = DestinationScope.of(actor);
+    const agents = await findAllOwned(m, Agent, actor.companyId, input.agentIds, 'Agent', 'input.agentIds');
+    const destinations = await findAllOwned(
+      m, ExternalDestination, actor.companyId, input.externalDestinationIds, 'External destination', 'input.externalDestinationIds',
+      (d) => scope.canSee(d.id),
+    );
+    return { agents, destinations };
+  }
+}
+
+function checkName(input: AgentGroupFields): string {
+  const c = new InputChecker();
+  const name = c.name('name', input.name);
+  c.done();
+  return name;
+}
+

@@ -1,0 +1,178 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { DestinationScope } from '../auth/destination-scope';
+import type { UserPrincipal } from '../auth/principal';
+import { DESTINATION_LIMITS, ExternalDestination } from '../entities/external-destination.entity';
+import { NumberMode } from '../entities/enums';
+import { errors } from '../errors';
+import { isInternationalPrefix, isMatchPrefix } from '../routing/phone-number';
+import {
+  assertNameFree, checkExpectedVersion, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs,
+} from '../store/persistence';
+import { InputChecker } from './input-checker';
+
+/** Configuration of a destination as a client sends it. Absent (undefined) keeps the current value on update. */
+export interface ExternalDestinationFields {
+  name: string;
+  description?: string | null;
+  enabled?: boolean | null;
+  numberMode: NumberMode;
+  number?: string | null;
+  prefix?: string | null;
+  lastDigits?: number | null;
+  matchPrefix?: string | null;
+  maxSimultaneousCalls?: number | null;
+  outdialTimeoutSec?: number | null;
+  busyBackoffSec?: number | null;
+  noAnswerBackoffSec?: number | null;
+  failureBackoffSec?: number | null;
+  retryIntervalSec?: number | null;
+  maxConsecutiveFailures?: number | null;
+}
+
+export interface ExternalDestinationFilter {
+  nameContains?: string | null;
+  enabled?: boolean | null;
+}
+
+type Config = Omit<ExternalDestination, 'id' | 'companyId' | 'version' | 'createdAt' | 'updatedAt'>;
+
+const TIMEOUTS = [
+  'outdialTimeoutSec', 'busyBackoffSec', 'noAnswerBackoffSec', 'failureBackoffSec', 'retryIntervalSec', 'maxConsecutiveFailures',
+] as const;
+
+/** Validates a destination's configuration against its current values (or defaults); every problem at once. */
+function checkConfig(input: ExternalDestinationFields, current: Config | null): Config {
+  const c = new InputChecker();
+  const pick = <K extends keyof Config>(key: K, value: Config[K] | undefined, fallback: Config[K]): Config[K] =>
+    value === undefined ? (current ? current[key] : fallback) : value;
+  const mode = input.numberMode;
+  const out: Config = {
+    name: c.name('name', input.name),
+    description: input.description === undefined ? (current?.description ?? null) : c.text('description', input.description, 250),
+    enabled: input.enabled ?? current?.enabled ?? true,
+    numberMode: mode,
+    number: null,
+    prefix: null,
+    lastDigits: null,
+    matchPrefix: null,
+    maxSimultaneousCalls: c.optionalInt('maxSimultaneousCalls', pick('maxSimultaneousCalls', input.maxSimultaneousCalls, null), DESTINATION_LIMITS.maxSimultaneousCalls),
+    outdialTimeoutSec: 0,
+    busyBackoffSec: 0,
+    noAnswerBackoffSec: 0,
+    failureBackoffSec: 0,
+    retryIntervalSec: 0,
+    maxConsecutiveFailures: 0,
+  };
+  for (const key of TIMEOUTS) {
+    const range = DESTINATION_LIMITS[key];
+    out[key] = c.int(key, input[key] ?? (current ? current[key] : range.default), range);
+  }
+  const onlyFor = (modes: string) => `is used only by the ${modes} number mode${modes.includes(' or ') ? 's' : ''}`;
+  if (mode === NumberMode.FULL_NUMBER) {
+    out.number = c.phoneNumber('number', input.number ?? (current?.numberMode === mode ? current.number : null));
+    c.absent('prefix', input.prefix, onlyFor('PREFIX_PLUS_LAST_DIGITS or PREFIX_REPLACING_MATCHED_PREFIX'));
+    c.absent('lastDigits', input.lastDigits, onlyFor('PREFIX_PLUS_LAST_DIGITS'));
+    c.absent('matchPrefix', input.matchPrefix, onlyFor('PREFIX_REPLACING_MATCHED_PREFIX'));
+  } else {
+    const same = current?.numberMode === mode;
+    c.absent('number', input.number, onlyFor('FULL_NUMBER'));
+    const prefix = input.prefix ?? (same ? current.prefix : null);
+    if (!prefix) c.fail('prefix', 'is required');
+    else if (!isInternationalPrefix(prefix)) c.fail('prefix', 'must be + followed by 1 to 15 digits (country code first)');
+    out.prefix = prefix;
+    if (mode === NumberMode.PREFIX_PLUS_LAST_DIGITS) {
+      out.lastDigits = c.int('lastDigits', input.lastDigits ?? (same ? current.lastDigits : null), DESTINATION_LIMITS.lastDigits);
+      c.absent('matchPrefix', input.matchPrefix, onlyFor('PREFIX_REPLACING_MATCHED_PREFIX'));
+    } else {
+      const match = input.matchPrefix ?? (same ? current.matchPrefix : null);
+      if (!match) c.fail('matchPrefix', 'is required');
+      else if (!isMatchPrefix(match)) c.fail('matchPrefix', 'must be 1 to 15 digits, optionally after +');
+      out.matchPrefix = match;
+      c.absent('lastDigits', input.lastDigits, onlyFor('PREFIX_PLUS_LAST_DIGITS'));
+    }
+  }
+  c.done();
+  return out;
+}
+
+/** External destinations: every read and change goes through the caller's DestinationScope. */
+export class ExternalDestinationService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async list(actor: UserPrincipal, filter: ExternalDestinationFilter | null | undefined, page: PageArgs): Promise<Page<ExternalDestination>> {
+    const qb = this.dataSource.getRepository(ExternalDestination).createQueryBuilder('d').where('d.companyId = :cid', { cid: actor.companyId });
+    DestinationScope.of(actor).restrict(qb, 'd');
+    if (filter?.nameContains) qb.andWhere(`LOWER(d.name) LIKE :q ESCAPE '\\'`, { q: `%${escapeLike(filter.nameContains.toLowerCase())}%` });
+    if (filter?.enabled !== null && filter?.enabled !== undefined) qb.andWhere('d.enabled = :enabled', { enabled: filter.enabled });
+    return paginate(qb, 'name', page);
+  }
+
+  /** A destination the caller may see, or NOT_FOUND (also for another company's id and hidden ones). */
+  async get(actor: UserPrincipal, id: string, manager: EntityManager = this.dataSource.manager): Promise<ExternalDestination> {
+    const destination = await findOwned(manager, ExternalDestination, actor.companyId, id, 'External destination');
+    if (!DestinationScope.of(actor).canSee(destination.id)) throw errors.notFound('External destination');
+    return destination;
+  }
+
+  async create(actor: UserPrincipal, input: ExternalDestinationFields): Promise<ExternalDestination> {
+    const scope = DestinationScope.of(actor);
+    if (!scope.canModify) throw errors.forbidden('Defining external destinations needs the External destinations Modify privilege and a profile');
+    const config = checkConfig(input, null);
+    return inTransaction(this.dataSource, async (m) => {
+      await assertNameFree(m, ExternalDestination, actor.companyId, 'name', config.name, null, 'input.name');
+      const saved = await m.getRepository(ExternalDestination).save(m.create(ExternalDestination, { ...config, companyId: actor.companyId }));
+      // A user limited to SELECTED destinations keeps seeing what it creates: the destination joins its profile.
+      if (scope.joinsProfileId !== null) {
+        await m.createQueryBuilder().insert().into('profile_destination').values({ profileId: scope.joinsProfileId, destinationId: saved.id }).execute();
+      }
+      return saved;
+    });
+  }
+
+  async update(actor: UserPrincipal, id: string, input: ExternalDestinationFields, expectedVersion?: number | null): Promise<ExternalDestination> {
+    return inTransaction(this.dataSource, async (m) => {
+      const current = await this.getChangeable(actor, id, m);
+      checkExpectedVersion(current.version, expectedVersion);
+      const config = checkConfig(input, current);
+      await assertNameFree(m, ExternalDestination, actor.companyId, 'name', config.name, current.id, 'input.name');
+      await updateVersioned(m, ExternalDestination, current.id, current.version, { ...config });
+      return m.getRepository(ExternalDestination).findOneByOrFail({ id: current.id });
+    });
+  }
+
+  /** Deletes a destination that no group uses; CONFLICT names the groups that still do. */
+  async delete(actor: UserPrincipal, id: string): Promise<string> {
+    return inTransaction(this.dataSource, async (m) => {
+      const current = await this.getChangeable(actor, id, m);
+      const groups: Array<{ id: string; name: string }> = await m
+        .createQueryBuilder()
+        .select(['g.id AS id', 'g.name AS name'])
+        .from('agent_group', 'g')
+        .innerJoin('agent_group_destination', 'gd', 'gd.groupId = g.id')
+        .where('gd.destinationId = :id', { id: current.id })
+        .orderBy('g.name')
+        .getRawMany();
+      if (groups.length > 0) {
+        throw errors.conflict(`The destination is used by agent groups: ${groups.map((g) => g.name).join(', ')}`, {
+          groups: groups.map((g) => ({ id: g.id, name: g.name })),
+        });
+      }
+      await m.getRepository(ExternalDestination).delete({ id: current.id });
+      return current.id;
+    });
+  }
+
+  /** A destination the caller may change: NOT_FOUND when it cannot see it, FORBIDDEN when it may only look. */
+  private async getChangeable(actor: UserPrincipal, id: string, m: EntityManager): Promise<ExternalDestination> {
+    const destination = await this.get(actor, id, m);
+    if (!DestinationScope.of(actor).canChange(destination.id)) {
+      throw errors.forbidden('Changing external destinations needs the External destinations Modify privilege');
+    }
+    return destination;
+  }
+}
+
+/** Escapes LIKE wildcards so a search for "50%" matches the text "50%". */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}

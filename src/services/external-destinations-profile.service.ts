@@ -1,0 +1,80 @@
+import type { DataSource } from 'typeorm';
+import type { UserPrincipal } from '../auth/principal';
+import { ProfileScope } from '../entities/enums';
+import { ExternalDestination } from '../entities/external-destination.entity';
+import { ExternalDestinationsProfile } from '../entities/external-destinations-profile.entity';
+import { UserLogin } from '../entities/user-login.entity';
+import { errors } from '../errors';
+import {
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs,
+} from '../store/persistence';
+import { InputChecker } from './input-checker';
+
+export interface ProfileFields {
+  name: string;
+  scope: ProfileScope;
+  /** For SELECTED: the destinations the profile shows. Must be empty for ALL. */
+  destinationIds?: string[] | null;
+}
+
+function checkProfile(input: ProfileFields): { name: string; destinationIds: string[] } {
+  const c = new InputChecker();
+  const name = c.name('name', input.name);
+  const destinationIds = input.destinationIds ?? [];
+  if (input.scope === ProfileScope.ALL && destinationIds.length > 0) c.fail('destinationIds', 'must be empty when scope is ALL');
+  c.done();
+  return { name, destinationIds };
+}
+
+/** External Destinations profiles: created and assigned by company administrators only. */
+export class ExternalDestinationsProfileService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  list(actor: UserPrincipal, page: PageArgs): Promise<Page<ExternalDestinationsProfile>> {
+    const qb = this.dataSource.getRepository(ExternalDestinationsProfile).createQueryBuilder('p').where('p.companyId = :cid', { cid: actor.companyId });
+    return paginate(qb, 'name', page);
+  }
+
+  get(actor: UserPrincipal, id: string): Promise<ExternalDestinationsProfile> {
+    return findOwned(this.dataSource.manager, ExternalDestinationsProfile, actor.companyId, id, 'External destinations profile');
+  }
+
+  async create(actor: UserPrincipal, input: ProfileFields): Promise<ExternalDestinationsProfile> {
+    const { name, destinationIds } = checkProfile(input);
+    return inTransaction(this.dataSource, async (m) => {
+      await assertNameFree(m, ExternalDestinationsProfile, actor.companyId, 'name', name, null, 'input.name');
+      const destinations = await findAllOwned(m, ExternalDestination, actor.companyId, destinationIds, 'External destination', 'input.destinationIds');
+      const profile = m.create(ExternalDestinationsProfile, { companyId: actor.companyId, name, scope: input.scope, destinations });
+      return m.getRepository(ExternalDestinationsProfile).save(profile);
+    });
+  }
+
+  async update(actor: UserPrincipal, id: string, input: ProfileFields, expectedVersion?: number | null): Promise<ExternalDestinationsProfile> {
+    const { name, destinationIds } = checkProfile(input);
+    return inTransaction(this.dataSource, async (m) => {
+      const current = await findOwned(m, ExternalDestinationsProfile, actor.companyId, id, 'External destinations profile', undefined, { destinations: true });
+      checkExpectedVersion(current.version, expectedVersion);
+      await assertNameFree(m, ExternalDestinationsProfile, actor.companyId, 'name', name, current.id, 'input.name');
+      const destinations = await findAllOwned(m, ExternalDestination, actor.companyId, destinationIds, 'External destination', 'input.destinationIds');
+      await updateVersioned(m, ExternalDestinationsProfile, current.id, current.version, { name, scope: input.scope });
+      await m.createQueryBuilder().relation(ExternalDestinationsProfile, 'destinations').of(current.id)
+        .addAndRemove(destinations.map((d) => d.id), current.destinations.map((d) => d.id));
+      return m.getRepository(ExternalDestinationsProfile).findOneByOrFail({ id: current.id });
+    });
+  }
+
+  /** Deletes a profile no login holds; CONFLICT names the logins that still do. */
+  async delete(actor: UserPrincipal, id: string): Promise<string> {
+    return inTransaction(this.dataSource, async (m) => {
+      const current = await findOwned(m, ExternalDestinationsProfile, actor.companyId, id, 'External destinations profile');
+      const users = await m.getRepository(UserLogin).find({ where: { externalDestinationsProfileId: current.id }, order: { username: 'ASC' } });
+      if (users.length > 0) {
+        throw errors.conflict(`The profile is assigned to user logins: ${users.map((u) => u.username).join(', ')}`, {
+          userLogins: users.map((u) => ({ id: u.id, username: u.username })),
+        });
+      }
+      await m.getRepository(ExternalDestinationsProfile).delete({ id: current.id });
+      return current.id;
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import type { DataSource } from 'typeorm';
+import { AgentGroupService } from './agent-group.service';
+import { AgentService } from './agent.service';
+import { CompanyService } from './company.service';
+import { ConnectorApiKeyService } from './connector-api-key.service';
+import { ExternalDestinationService } from './external-destination.service';
+import { ExternalDestinationsProfileService } from './external-destinations-profile.service';
+import { QueueService } from './queue.service';
+import { RoleService } from './role.service';
+import { SessionService } from './session.service';
+import { UserLoginService } from './user-login.service';
+
+export interface ServiceOptions {
+  jwtSecret: string;
+  jwtTtlSec: number;
+}
+
+/** Every service of the gateway, built once over one data source. */
+export function createServices(dataSource: DataSource, options: ServiceOptions) {
+  return {
+    companies: new CompanyService(dataSource),
+    sessions: new SessionService(dataSource, options.jwtSecret, options.jwtTtlSec),
+    roles: new RoleService(dataSource),
+    userLogins: new UserLoginService(dataSource),
+    profiles: new ExternalDestinationsProfileService(dataSource),
+    connectorKeys: new ConnectorApiKeyService(dataSource),
+    destinations: new ExternalDestinationService(dataSource),
+    agents: new AgentService(dataSource),
+    agentGroups: new AgentGroupService(dataSource),
+    queues: new QueueService(dataSource),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,73 @@
+import type { DataSource } from 'typeorm';
+import type { UserPrincipal } from '../auth/principal';
+import { PRIVILEGE_AREAS, PrivilegeLevel, type PrivilegeArea } from '../entities/enums';
+import { Role } from '../entities/role.entity';
+import { errors } from '../errors';
+import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import { InputChecker } from './input-checker';
+
+export interface RoleFields {
+  name: string;
+  /** Areas left out are NONE. */
+  privileges?: Partial<Record<PrivilegeArea, PrivilegeLevel | null>> | null;
+}
+
+function checkRole(input: RoleFields) {
+  const c = new InputChecker();
+  const name = c.name('name', input.name);
+  c.done();
+  const privileges = {} as Record<PrivilegeArea, PrivilegeLevel>;
+  for (const area of PRIVILEGE_AREAS) privileges[area] = input.privileges?.[area] ?? PrivilegeLevel.NONE;
+  return { name, privileges };
+}
+
+export class RoleService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  list(actor: UserPrincipal, page: PageArgs): Promise<Page<Role>> {
+    const qb = this.dataSource.getRepository(Role).createQueryBuilder('r').where('r.companyId = :cid', { cid: actor.companyId });
+    return paginate(qb, 'name', page);
+  }
+
+  get(actor: UserPrincipal, id: string): Promise<Role> {
+    return findOwned(this.dataSource.manager, Role, actor.companyId, id, 'Role');
+  }
+
+  async create(actor: UserPrincipal, input: RoleFields): Promise<Role> {
+    const fields = checkRole(input);
+    return inTransaction(this.dataSource, async (m) => {
+      await assertNameFree(m, Role, actor.companyId, 'name', fields.name, null, 'input.name');
+      return m.getRepository(Role).save(m.create(Role, { companyId: actor.companyId, ...fields }));
+    });
+  }
+
+  async update(actor: UserPrincipal, id: string, input: RoleFields, expectedVersion?: number | null): Promise<Role> {
+    const fields = checkRole(input);
+    return inTransaction(this.dataSource, async (m) => {
+      const current = await findOwned(m, Role, actor.companyId, id, 'Role');
+      checkExpectedVersion(current.version, expectedVersion);
+      await assertNameFree(m, Role, actor.companyId, 'name', fields.name, current.id, 'input.name');
+      await updateVersioned(m, Role, current.id, current.version, { name: fields.name, privileges: fields.privileges });
+      return m.getRepository(Role).findOneByOrFail({ id: current.id });
+    });
+  }
+
+  /** Deletes a role no user login holds; CONFLICT names the logins that still do. */
+  async delete(actor: UserPrincipal, id: string): Promise<string> {
+    return inTransaction(this.dataSource, async (m) => {
+      const current = await findOwned(m, Role, actor.companyId, id, 'Role');
+      const users: Array<{ id: string; username: string }> = await m.createQueryBuilder()
+        .select(['u.id AS id', 'u.username AS username'])
+        .from('user_login', 'u')
+        .innerJoin('user_login_role', 'ur', 'ur.userLoginId = u.id')
+        .where('ur.roleId = :id', { id: current.id })
+        .orderBy('u.username')
+        .getRawMany();
+      if (users.length > 0) {
+        throw errors.conflict(`The role is held by user logins: ${users.map((u) => u.username).join(', ')}`, { userLogins: users });
+      }
+      await m.getRepository(Role).delete({ id: current.id });
+      return current.id;
+    });
+  }
+}

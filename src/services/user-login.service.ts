@@ -1,0 +1,116 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { hashPassword } from '../auth/password';
+import type { UserPrincipal } from '../auth/principal';
+import { UserKind } from '../entities/enums';
+import { ExternalDestinationsProfile } from '../entities/external-destinations-profile.entity';
+import { Role } from '../entities/role.entity';
+import { UserLogin } from '../entities/user-login.entity';
+import { errors } from '../errors';
+import {
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs,
+} from '../store/persistence';
+import { InputChecker } from './input-checker';
+
+export interface CreateUserLoginFields {
+  username: string;
+  password: string;
+  kind: UserKind;
+  roleIds?: string[] | null;
+  externalDestinationsProfileId?: string | null;
+}
+
+/** Absent (undefined) keeps the current value; `externalDestinationsProfileId: null` removes the profile. */
+export interface UpdateUserLoginFields {
+  password?: string | null;
+  kind?: UserKind | null;
+  roleIds?: string[] | null;
+  externalDestinationsProfileId?: string | null;
+  active?: boolean | null;
+}
+
+export const PASSWORD_LENGTH = { min: 8, max: 200 } as const;
+
+/** Checks a new password's length (the hash is slow; an enormous input would be a cheap denial of service). */
+export function checkPassword(c: InputChecker, field: string, password: string): void {
+  const length = [...password].length;
+  if (length < PASSWORD_LENGTH.min || length > PASSWORD_LENGTH.max) {
+    c.fail(field, `must be ${PASSWORD_LENGTH.min} to ${PASSWORD_LENGTH.max} characters`);
+  }
+}
+
+export class UserLoginService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  list(actor: UserPrincipal, page: PageArgs): Promise<Page<UserLogin>> {
+    const qb = this.dataSource.getRepository(UserLogin).createQueryBuilder('u').where('u.companyId = :cid', { cid: actor.companyId });
+    return paginate(qb, 'username', page);
+  }
+
+  get(actor: UserPrincipal, id: string): Promise<UserLogin> {
+    return findOwned(this.dataSource.manager, UserLogin, actor.companyId, id, 'User login');
+  }
+
+  async create(actor: UserPrincipal, input: CreateUserLoginFields): Promise<UserLogin> {
+    const c = new InputChecker();
+    const username = c.name('username', input.username);
+    checkPassword(c, 'password', input.password);
+    c.done();
+    const passwordHash = await hashPassword(input.password);
+    return inTransaction(this.dataSource, async (m) => {
+      await assertNameFree(m, UserLogin, actor.companyId, 'username', username, null, 'input.username');
+      const roles = await findAllOwned(m, Role, actor.companyId, input.roleIds ?? [], 'Role', 'input.roleIds');
+      const profileId = await this.checkProfile(m, actor, input.externalDestinationsProfileId ?? null);
+      const user = m.create(UserLogin, {
+        companyId: actor.companyId, username, passwordHash, kind: input.kind, roles, externalDestinationsProfileId: profileId,
+      });
+      return m.getRepository(UserLogin).save(user);
+    });
+  }
+
+  async update(actor: UserPrincipal, id: string, input: UpdateUserLoginFields, expectedVersion?: number | null): Promise<UserLogin> {
+    const c = new InputChecker();
+    if (input.password !== null && input.password !== undefined) checkPassword(c, 'password', input.password);
+    c.done();
+    const passwordHash = input.password ? await hashPassword(input.password) : undefined;
+    return inTransaction(this.dataSource, async (m) => {
+      const current = await findOwned(m, UserLogin, actor.companyId, id, 'User login', undefined, { roles: true });
+      checkExpectedVersion(current.version, expectedVersion);
+      const patch: Partial<UserLogin> = {};
+      if (input.kind) patch.kind = input.kind;
+      if (input.active !== null && input.active !== undefined) patch.active = input.active;
+      if (input.externalDestinationsProfileId !== undefined) {
+        patch.externalDestinationsProfileId = await this.checkProfile(m, actor, input.externalDestinationsProfileId);
+      }
+      // A new password or a deactivation ends every token issued before it.
+      if (passwordHash !== undefined || patch.active === false) {
+        patch.tokenVersion = current.tokenVersion + 1;
+        if (passwordHash !== undefined) patch.passwordHash = passwordHash;
+      }
+      const roles = input.roleIds ? await findAllOwned(m, Role, actor.companyId, input.roleIds, 'Role', 'input.roleIds') : null;
+      await updateVersioned(m, UserLogin, current.id, current.version, patch);
+      if (roles !== null) {
+        await m.createQueryBuilder().relation(UserLogin, 'roles').of(current.id)
+          .addAndRemove(roles.map((r) => r.id), current.roles.map((r) => r.id));
+      }
+      await this.keepAnAdministrator(m, actor.companyId);
+      return m.getRepository(UserLogin).findOneByOrFail({ id: current.id });
+    });
+  }
+
+  /** Assigns (or with null removes) a login's External Destinations profile. */
+  assignProfile(actor: UserPrincipal, userLoginId: string, profileId: string | null): Promise<UserLogin> {
+    return this.update(actor, userLoginId, { externalDestinationsProfileId: profileId });
+  }
+
+  private async checkProfile(m: EntityManager, actor: UserPrincipal, profileId: string | null): Promise<string | null> {
+    if (profileId === null) return null;
+    const profile = await findOwned(m, ExternalDestinationsProfile, actor.companyId, profileId, 'External destinations profile', 'input.externalDestinationsProfileId');
+    return profile.id;
+  }
+
+  /** A company always keeps one active administrator, or nobody could manage its logins any more. */
+  private async keepAnAdministrator(m: EntityManager, companyId: string): Promise<void> {
+    const admins = await m.getRepository(UserLogin).countBy({ companyId, kind: UserKind.COMPANY_ADMIN, active: true });
+    if (admins === 0) throw errors.conflict('The company must keep at least one active company administrator');
+  }
+}

@@ -1,0 +1,185 @@
+import { QueryFailedError, type DataSource, type FindOptionsRelations, type EntityManager, type EntityTarget, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { errors } from '../errors';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a string can be an id at all (anything else is simply "not found", never a database error). */
+export function isId(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** Whether a driver error is a unique-constraint violation (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
+export function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const e = error.driverError as { code?: string } | undefined;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * Runs `work` in one transaction: everything or nothing is written. A unique violation that slipped past the
+ * service's own checks (two requests racing for one name) becomes CONFLICT.
+ */
+export async function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  try {
+    return await dataSource.transaction(work);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw errors.conflict('A conflicting change was made at the same time; re-read and retry');
+    throw error;
+  }
+}
+
+/**
+ * Loads one row of the caller's company by id, or throws NOT_FOUND: the same answer for a malformed id, a
+ * missing row and another company's row. `field` names the input that carried the id, when it was an input.
+ */
+export async function findOwned<T extends ObjectLiteral & { companyId: string }>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  companyId: string,
+  id: string,
+  what: string,
+  field?: string,
+  relations?: FindOptionsRelations<T>,
+): Promise<T> {
+  const row = isId(id) ? await manager.getRepository(entity).findOne({ where: { id, companyId } as never, relations }) : null;
+  if (row === null) throw errors.notFound(what, field);
+  return row;
+}
+
+/**
+ * Loads rows of the caller's company for a list of ids (in the order given), or throws NOT_FOUND naming the
+ * first bad one as `field[i]` (or `field(i)`). Duplicates are refused as BAD_USER_INPUT.
+ */
+export async function findAllOwned<T extends ObjectLiteral & { id: string; companyId: string }>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  companyId: string,
+  ids: readonly string[],
+  what: string,
+  field: string | ((index: number) => string),
+  isVisible: (row: T) => boolean = () => true,
+): Promise<T[]> {
+  const at = typeof field === 'string' ? (i: number) => `${field}[${i}]` : field;
+  const dup = ids.findIndex((id, i) => ids.indexOf(id) !== i);
+  if (dup >= 0) throw errors.badInput([{ field: at(dup), message: 'is listed twice' }]);
+  const valid = ids.filter(isId);
+  const rows = valid.length === 0 ? [] : await manager.getRepository(entity).createQueryBuilder('r')
+    .where('r.companyId = :companyId AND r.id IN (:...ids)', { companyId, ids: valid })
+    .getMany();
+  const byId = new Map(rows.filter(isVisible).map((r) => [r.id, r]));
+  return ids.map((id, i) => {
+    const row = byId.get(id);
+    if (row === undefined) throw errors.notFound(what, at(i));
+    return row;
+  });
+}
+
+/**
+ * Writes `patch` to a row only if its version is still `version`, bumping the version; CONFLICT otherwise.
+ * This is the optimistic-concurrency guard of every update.
+ */
+export async function updateVersioned<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  id: string,
+  version: number,
+  patch: Record<string, unknown>,
+): Promise<void> {
+  const result = await manager
+    .createQueryBuilder()
+    .update(entity)
+    .set({ ...patch, version: () => 'version + 1' } as never)
+    .where('id = :id AND version = :version', { id, version })
+    .execute();
+  if (result.affected !== 1) {
+    throw errors.conflict('The object was changed by someone else; re-read it and retry', { field: 'expectedVersion' });
+  }
+}
+
+/** Refuses a stale `expectedVersion` with CONFLICT before any write. */
+export function checkExpectedVersion(current: number, expected: number | null | undefined): void {
+  if (expected !== null && expected !== undefined && expected !== current) {
+    throw errors.conflict(`Stale version: expected ${expected}, current is ${current}`, {
+      field: 'expectedVersion',
+      currentVersion: current,
+    });
+  }
+}
+
+/** Refuses a name already used by another row of the company with CONFLICT. */
+export async function assertNameFree<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  companyId: string,
+  column: string,
+  value: string,
+  exceptId: string | null,
+  field: string,
+): Promise<void> {
+  const qb = manager.getRepository(entity).createQueryBuilder('r')
+    .where(`r.companyId = :companyId AND r.${column} = :value`, { companyId, value });
+  if (exceptId !== null) qb.andWhere('r.id <> :exceptId', { exceptId });
+  if ((await qb.getCount()) > 0) throw errors.conflict(`"${value}" is already used in this company`, { field });
+}
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+}
+
+export const PAGE_DEFAULT = 50;
+export const PAGE_MAX = 500;
+
+/**
+ * One page of a company-scoped list, ordered by `sortColumn` then id, with an opaque keyset cursor (stable
+ * under inserts, unlike offsets). `qb` already holds every filter.
+ */
+export async function paginate<T extends ObjectLiteral & { id: string }>(
+  qb: SelectQueryBuilder<T>,
+  sortColumn: string,
+  args: PageArgs,
+): Promise<Page<T>> {
+  const first = args.first ?? PAGE_DEFAULT;
+  if (!Number.isInteger(first) || first < 1 || first > PAGE_MAX) {
+    throw errors.badInput([{ field: 'first', message: `must be from 1 to ${PAGE_MAX}` }]);
+  }
+  const alias = qb.alias;
+  const totalCount = await qb.clone().getCount();
+  if (args.after) {
+    const [key, id] = decodeCursor(args.after);
+    qb.andWhere(`(${alias}.${sortColumn} > :cursorKey OR (${alias}.${sortColumn} = :cursorKey AND ${alias}.id > :cursorId))`, {
+      cursorKey: key,
+      cursorId: id,
+    });
+  }
+  const rows = await qb.orderBy(`${alias}.${sortColumn}`, 'ASC').addOrderBy(`${alias}.id`, 'ASC').take(first + 1).getMany();
+  const nodes = rows.slice(0, first);
+  const last = nodes[nodes.length - 1];
+  return {
+    nodes,
+    pageInfo: { hasNextPage: rows.length > first, endCursor: last ? encodeCursor(String(last[sortColumn]), last.id) : null },
+    totalCount,
+  };
+}
+
+function encodeCursor(key: string, id: string): string {
+  return Buffer.from(JSON.stringify([key, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && isId(value[1])) {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // fall through to the coded error
+  }
+  throw errors.badInput([{ field: 'after', message: 'is not a cursor returned by this list' }]);
+}
