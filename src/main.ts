@@ -1,10 +1,13 @@
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config';
 import { createGateway } from './gateway';
 import { createLogger } from './logger';
 
 /** Bootstrap only: configuration, gateway, signals. */
 async function main(): Promise<void> {
+  // Variables already in the environment win over the optional .env file.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config;
   try {
     config = loadConfig(process.env);
