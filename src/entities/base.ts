@@ -2,9 +2,9 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
 import { Company } from './company.entity';
 
-/** Columns every company-owned row has: id, owning company, version for optimistic concurrency, timestamps. */
+/** Columns every row of a company has: its id and the owning company. */
 @ObjectType()
-export abstract class CompanyOwned {
+export abstract class CompanyScoped {
   @Field(() => ID, { description: 'Opaque identifier.' })
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -16,7 +16,11 @@ export abstract class CompanyOwned {
   @ManyToOne(() => Company, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'companyId' })
   company?: Company;
+}
 
+/** A company's configuration object: scoped, with a version for optimistic concurrency and timestamps. */
+@ObjectType()
+export abstract class CompanyOwned extends CompanyScoped {
   @Field(() => Int, {
     description: 'Increases by one on every change; pass it back as `expectedVersion` to refuse a stale update.',
   })

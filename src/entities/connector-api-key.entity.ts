@@ -1,25 +1,13 @@
-import { Field, ID, ObjectType } from 'type-graphql';
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Company } from './company.entity';
+import { Field, ObjectType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity } from 'typeorm';
+import { CompanyScoped } from './base';
 
 @ObjectType({
   description:
     'A key a telephony connector of the company authenticates with. The secret is shown once, at creation, and stored only as a hash.',
 })
 @Entity('connector_api_key')
-export class ConnectorApiKey {
-  @Field(() => ID, { description: 'Opaque identifier; also the public part of the key.' })
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Index()
-  @Column({ type: 'uuid' })
-  companyId: string;
-
-  @ManyToOne(() => Company, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'companyId' })
-  company?: Company;
-
+export class ConnectorApiKey extends CompanyScoped {
   @Field({ description: 'What the key is for, 1-100 characters.' })
   @Column({ type: 'varchar', length: 100 })
   name: string;

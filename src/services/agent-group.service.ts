@@ -7,7 +7,7 @@ import { ExternalDestination } from '../entities/external-destination.entity';
 import { QueueGroup } from '../entities/queue.entity';
 import { errors } from '../errors';
 import {
-  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -22,8 +22,7 @@ export class AgentGroupService {
   constructor(private readonly dataSource: DataSource) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<AgentGroup>> {
-    const qb = this.dataSource.getRepository(AgentGroup).createQueryBuilder('g').where('g.companyId = :cid', { cid: actor.companyId });
-    return paginate(qb, 'name', page);
+    return listOwned(this.dataSource, AgentGroup, actor.companyId, 'name', page);
   }
 
   get(actor: UserPrincipal, id: string): Promise<AgentGroup> {

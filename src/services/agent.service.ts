@@ -3,7 +3,7 @@ import type { UserPrincipal } from '../auth/principal';
 import { Agent } from '../entities/agent.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
-import { checkExpectedVersion, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import { checkExpectedVersion, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
 export interface AgentFields {
@@ -16,8 +16,7 @@ export class AgentService {
   constructor(private readonly dataSource: DataSource) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<Agent>> {
-    const qb = this.dataSource.getRepository(Agent).createQueryBuilder('a').where('a.companyId = :cid', { cid: actor.companyId });
-    return paginate(qb, 'name', page);
+    return listOwned(this.dataSource, Agent, actor.companyId, 'name', page);
   }
 
   get(actor: UserPrincipal, id: string): Promise<Agent> {

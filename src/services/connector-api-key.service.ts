@@ -3,15 +3,14 @@ import type { DataSource } from 'typeorm';
 import type { UserPrincipal } from '../auth/principal';
 import { mintConnectorKey } from '../auth/secrets';
 import { ConnectorApiKey } from '../entities/connector-api-key.entity';
-import { findOwned, inTransaction, paginate, type Page, type PageArgs } from '../store/persistence';
+import { findOwned, inTransaction, listOwned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
 export class ConnectorApiKeyService {
   constructor(private readonly dataSource: DataSource) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<ConnectorApiKey>> {
-    const qb = this.dataSource.getRepository(ConnectorApiKey).createQueryBuilder('k').where('k.companyId = :cid', { cid: actor.companyId });
-    return paginate(qb, 'name', page);
+    return listOwned(this.dataSource, ConnectorApiKey, actor.companyId, 'name', page);
   }
 
   /** Creates a key; the returned `apiKey` is the only time the secret is ever shown. */

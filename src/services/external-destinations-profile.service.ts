@@ -6,7 +6,7 @@ import { ExternalDestinationsProfile } from '../entities/external-destinations-p
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
 import {
-  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -31,8 +31,7 @@ export class ExternalDestinationsProfileService {
   constructor(private readonly dataSource: DataSource) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<ExternalDestinationsProfile>> {
-    const qb = this.dataSource.getRepository(ExternalDestinationsProfile).createQueryBuilder('p').where('p.companyId = :cid', { cid: actor.companyId });
-    return paginate(qb, 'name', page);
+    return listOwned(this.dataSource, ExternalDestinationsProfile, actor.companyId, 'name', page);
   }
 
   get(actor: UserPrincipal, id: string): Promise<ExternalDestinationsProfile> {

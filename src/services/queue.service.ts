@@ -3,7 +3,7 @@ import type { UserPrincipal } from '../auth/principal';
 import { AgentGroup } from '../entities/agent-group.entity';
 import { Queue, QUEUE_LIMITS, QueueGroup } from '../entities/queue.entity';
 import {
-  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -61,8 +61,7 @@ export class QueueService {
   constructor(private readonly dataSource: DataSource) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<Queue>> {
-    const qb = this.dataSource.getRepository(Queue).createQueryBuilder('q').where('q.companyId = :cid', { cid: actor.companyId });
-    return paginate(qb, 'name', page);
+    return listOwned(this.dataSource, Queue, actor.companyId, 'name', page);
   }
 
   get(actor: UserPrincipal, id: string): Promise<Queue> {

@@ -3,7 +3,7 @@ import type { UserPrincipal } from '../auth/principal';
 import { PRIVILEGE_AREAS, PrivilegeLevel, type PrivilegeArea } from '../entities/enums';
 import { Role } from '../entities/role.entity';
 import { errors } from '../errors';
-import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
 export interface RoleFields {
@@ -25,8 +25,7 @@ export class RoleService {
   constructor(private readonly dataSource: DataSource) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<Role>> {
-    const qb = this.dataSource.getRepository(Role).createQueryBuilder('r').where('r.companyId = :cid', { cid: actor.companyId });
-    return paginate(qb, 'name', page);
+    return listOwned(this.dataSource, Role, actor.companyId, 'name', page);
   }
 
   get(actor: UserPrincipal, id: string): Promise<Role> {

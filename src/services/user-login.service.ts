@@ -7,7 +7,7 @@ import { Role } from '../entities/role.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
 import {
-  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -42,8 +42,7 @@ export class UserLoginService {
   constructor(private readonly dataSource: DataSource) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<UserLogin>> {
-    const qb = this.dataSource.getRepository(UserLogin).createQueryBuilder('u').where('u.companyId = :cid', { cid: actor.companyId });
-    return paginate(qb, 'username', page);
+    return listOwned(this.dataSource, UserLogin, actor.companyId, 'username', page);
   }
 
   get(actor: UserPrincipal, id: string): Promise<UserLogin> {

@@ -136,6 +136,17 @@ export interface Page<T> {
 export const PAGE_DEFAULT = 50;
 export const PAGE_MAX = 500;
 
+/** One page of every row of a company, ordered by `sortColumn` (see paginate). */
+export function listOwned<T extends ObjectLiteral & { id: string; companyId: string }>(
+  dataSource: DataSource,
+  entity: EntityTarget<T>,
+  companyId: string,
+  sortColumn: string,
+  page: PageArgs,
+): Promise<Page<T>> {
+  return paginate(dataSource.getRepository(entity).createQueryBuilder('r').where('r.companyId = :companyId', { companyId }), sortColumn, page);
+}
+
 /**
  * One page of a company-scoped list, ordered by `sortColumn` then id, with an opaque keyset cursor (stable
  * under inserts, unlike offsets). `qb` already holds every filter.
