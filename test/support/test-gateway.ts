@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config';
-import { createGateway, type Gateway } from '../../src/gateway';
+import { createGateway, type Gateway, type GatewayOverrides } from '../../src/gateway';
 import { scratchDatabase, type Dialect } from './dialects';
 
 export const PLATFORM_KEY = 'test-platform-operator-key-0123456789abcdef';
@@ -25,7 +25,7 @@ export interface TestGateway {
 }
 
 /** Starts a real gateway on a free port over a fresh database of `dialect`. */
-export async function startTestGateway(dialect: Dialect, env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(dialect: Dialect, env: Record<string, string> = {}, overrides: GatewayOverrides = {}): Promise<TestGateway> {
   const db = await scratchDatabase(dialect);
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -38,7 +38,7 @@ export async function startTestGateway(dialect: Dialect, env: Record<string, str
     SEED_DEMO: 'false',
     ...env,
   });
-  const gateway = await createGateway(config);
+  const gateway = await createGateway(config, overrides);
   const gql = async <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>> => {
     const res = await fetch(gateway.url, {
       method: 'POST',
