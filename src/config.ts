@@ -134,7 +134,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     production,
     port,
     host,
-    database,
+    database: Object.freeze(database),
     redisUrl,
     platformApiKey,
     jwtSecret,
@@ -145,7 +145,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     limits: Object.freeze({
       maxDepth: int('GRAPHQL_MAX_DEPTH', 10, 2, 50),
       maxAliases: int('GRAPHQL_MAX_ALIASES', 15, 1, 500),
-      maxCost: int('GRAPHQL_MAX_COST', 5000, 100, 1_000_000),
+      maxCost: int('GRAPHQL_MAX_COST', 25_000, 100, 1_000_000),
       maxTokens: int('GRAPHQL_MAX_TOKENS', 2000, 100, 100_000),
       maxBodyBytes: int('HTTP_MAX_BODY_BYTES', 100_000, 1_000, 10_000_000),
     }),

@@ -24,7 +24,9 @@ function coded(code: ErrorCode, message: string, extra: Record<string, unknown> 
 }
 
 export const errors = {
-  unauthenticated: (message = 'Authentication required') => coded('UNAUTHENTICATED', message),
+  /** `http: 401` when the whole request is refused (a bad credential), not one field. */
+  unauthenticated: (message = 'Authentication required', whole = false) =>
+    coded('UNAUTHENTICATED', message, whole ? { http: { status: 401 } } : {}),
   forbidden: (message = 'Not allowed') => coded('FORBIDDEN', message),
   /** The same answer for an object that does not exist and one of another company or hidden from the caller. */
   notFound: (what: string, field?: string) => coded('NOT_FOUND', `${what} not found`, field ? { field } : {}),

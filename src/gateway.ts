@@ -7,13 +7,14 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
+import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticate';
 import { resolveJwtSecret, type Config } from './config';
-import { formatClientError } from './errors';
-import { limitRules } from './limits';
+import { errors, formatClientError } from './errors';
+import { checkCost, findNulCharacter, limitRules } from './limits';
 import { createLogger } from './logger';
 import type { GatewayContext } from './resolvers/context';
 import { buildGatewaySchema } from './schema';
@@ -77,6 +78,24 @@ async function start(config: Config, logger: Logger, dataSource: DataSource): Pr
       formatClientError(formatted, error, (internal) => logger.error({ err: internal }, 'internal error in a GraphQL operation')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        // The cost limit needs the variables' values, so it runs once the operation is resolved; so does
+        // the refusal of NUL characters, which no field accepts and PostgreSQL cannot store.
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ document, request }) {
+              const nul = findNulCharacter(document, request.variables);
+              if (nul !== null) {
+                const error = errors.badInput([{ field: nul, message: 'must not contain a NUL character' }]);
+                error.extensions.http = { status: 400 };
+                throw error;
+              }
+              const [error] = checkCost(schema, document, request.variables, config.limits);
+              if (error) throw new GraphQLError(error.message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
+            },
+          };
+        },
+      },
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });

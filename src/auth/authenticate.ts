@@ -22,12 +22,12 @@ export class Authenticator {
   async authenticate(authorization: string | undefined | null): Promise<Principal | null> {
     if (authorization === undefined || authorization === null || authorization === '') return null;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!match) throw errors.unauthenticated('Invalid credentials');
+    if (!match) throw errors.unauthenticated('Invalid credentials', true);
     const token = match[1]!;
     if (this.platformApiKey !== null && secretsEqual(token, this.platformApiKey)) return { kind: 'platform' };
     const connector = parseConnectorKey(token);
     const principal = connector ? await this.connectorPrincipal(connector.keyId, connector.secret) : await this.userPrincipal(token);
-    if (principal === null) throw errors.unauthenticated('Invalid credentials');
+    if (principal === null) throw errors.unauthenticated('Invalid credentials', true);
     return principal;
   }
 

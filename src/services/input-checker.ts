@@ -40,6 +40,7 @@ export class InputChecker {
     const normalized = value.normalize('NFC').trim();
     const length = [...normalized].length;
     if (length > max) this.fail(field, `must be at most ${max} characters (got ${length})`);
+    else if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(normalized)) this.fail(field, 'must not contain control characters other than line breaks and tabs');
     return normalized === '' ? null : normalized;
   }
 

@@ -186,7 +186,9 @@ function encodeCursor(key: string, id: string): string {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && isId(value[1])) {
+    // Sort keys are names, which never hold control characters; a forged one must not reach the database.
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !/[\u0000-\u001f]/.test(value[0])
+      && typeof value[1] === 'string' && isId(value[1])) {
       return [value[0], value[1]];
     }
   } catch {

@@ -1,0 +1,242 @@
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig, type Config } from '../../src/config';
+
+const GOOD_SECRET = 'k3Jd9sLq0ZpXv7Rt2NwYb8MhCe5FgUa1';
+const POSTGRES_URL = 'postgres://gateway:pw@db.internal:5432/gateway';
+
+/** The ConfigError loadConfig throws for `env` (fails the test when it does not throw one). */
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+/** A production environment that loadConfig accepts; tests change one thing at a time. */
+const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: GOOD_SECRET, DATABASE_URL: POSTGRES_URL };
+
+describe('loadConfig', () => {
+  describe('with an empty environment', () => {
+    let config: Config;
+    beforeAll(() => {
+      config = loadConfig({});
+    });
+
+    it('runs in development on the embedded SQLite file data/gateway.sqlite', () => {
+      expect(config.env).toBe('development');
+      expect(config.production).toBe(false);
+      expect(config.database).toEqual({ kind: 'sqlite', path: resolve('data/gateway.sqlite') });
+    });
+
+    it('listens on 127.0.0.1:4000', () => {
+      expect(config.port).toBe(4000);
+      expect(config.host).toBe('127.0.0.1');
+    });
+
+    it('turns introspection on and seeds the demo company', () => {
+      expect(config.introspection).toBe(true);
+      expect(config.seedDemo).toBe(true);
+    });
+
+    it('runs in-process, without a platform key or a configured JWT secret, logging at info', () => {
+      expect(config.redisUrl).toBeNull();
+      expect(config.platformApiKey).toBeNull();
+      expect(config.jwtSecret).toBeNull();
+      expect(config.logLevel).toBe('info');
+    });
+
+    it('applies the documented request limits', () => {
+      expect(config.limits).toEqual({ maxDepth: 10, maxAliases: 15, maxCost: 25_000, maxTokens: 2000, maxBodyBytes: 100_000 });
+    });
+  });
+
+  it('treats blank variables as unset', () => {
+    const config = loadConfig({ PORT: '', HOST: '   ', DATABASE_URL: '', NODE_ENV: ' ' });
+    expect(config.port).toBe(4000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.env).toBe('development');
+    expect(config.database).toEqual({ kind: 'sqlite', path: resolve('data/gateway.sqlite') });
+  });
+
+  describe('in production', () => {
+    it('accepts a complete production environment, with introspection and the demo seed off and listening on all interfaces', () => {
+      const config = loadConfig(PRODUCTION);
+      expect(config.production).toBe(true);
+      expect(config.introspection).toBe(false);
+      expect(config.seedDemo).toBe(false);
+      expect(config.host).toBe('0.0.0.0');
+      expect(config.jwtSecret).toBe(GOOD_SECRET);
+    });
+
+    it('refuses to start without JWT_SECRET', () => {
+      const problems = problemsOf({ ...PRODUCTION, JWT_SECRET: undefined });
+      expect(problems).toEqual([expect.stringContaining('JWT_SECRET')]);
+    });
+
+    it('refuses a JWT_SECRET shorter than 32 characters', () => {
+      const problems = problemsOf({ ...PRODUCTION, JWT_SECRET: 'short-secret' });
+      expect(problems).toEqual([expect.stringContaining('JWT_SECRET')]);
+      expect(problemsOf({ ...PRODUCTION, JWT_SECRET: 'x'.repeat(31) })).toEqual([expect.stringContaining('JWT_SECRET')]);
+    });
+
+    it.each(['change-me', 'secret', 'replace-with-at-least-32-random-characters', 'REPLACE-WITH-AT-LEAST-32-RANDOM-CHARACTERS'])(
+      'refuses the placeholder JWT_SECRET "%s"',
+      (placeholder) => {
+        expect(problemsOf({ ...PRODUCTION, JWT_SECRET: placeholder })).toEqual([expect.stringContaining('JWT_SECRET')]);
+      },
+    );
+
+    it('refuses SEED_DEMO=true', () => {
+      expect(problemsOf({ ...PRODUCTION, SEED_DEMO: 'true' })).toEqual([expect.stringContaining('SEED_DEMO')]);
+    });
+
+    it('allows introspection when GRAPHQL_INTROSPECTION turns it on explicitly', () => {
+      expect(loadConfig({ ...PRODUCTION, GRAPHQL_INTROSPECTION: 'true' }).introspection).toBe(true);
+    });
+
+    it('does not put the secret itself into the error message', () => {
+      const weak = 'my-weak-secret';
+      try {
+        loadConfig({ ...PRODUCTION, JWT_SECRET: weak });
+        throw new Error('accepted');
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).message).not.toContain(weak);
+      }
+    });
+  });
+
+  it('also refuses a short or placeholder JWT_SECRET outside production', () => {
+    expect(problemsOf({ JWT_SECRET: 'changeme' })).toEqual([expect.stringContaining('JWT_SECRET')]);
+    expect(loadConfig({ JWT_SECRET: GOOD_SECRET }).jwtSecret).toBe(GOOD_SECRET);
+  });
+
+  it('lists every problem in one ConfigError instead of stopping at the first', () => {
+    let thrown: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://db/gateway', LOG_LEVEL: 'chatty', GRAPHQL_MAX_DEPTH: '0' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const { problems, message } = thrown as ConfigError;
+    expect(problems).toHaveLength(4);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('PORT'),
+        expect.stringContaining('DATABASE_URL'),
+        expect.stringContaining('LOG_LEVEL'),
+        expect.stringContaining('GRAPHQL_MAX_DEPTH'),
+      ]),
+    );
+    for (const problem of problems) expect(message).toContain(problem);
+  });
+
+  it('refuses an out-of-range or non-numeric PORT', () => {
+    expect(problemsOf({ PORT: '70000' })).toEqual([expect.stringContaining('PORT')]);
+    expect(problemsOf({ PORT: '-1' })).toEqual([expect.stringContaining('PORT')]);
+    expect(problemsOf({ PORT: '80.5' })).toEqual([expect.stringContaining('PORT')]);
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+  });
+
+  describe('DATABASE_URL', () => {
+    it('parses a postgres:// URL', () => {
+      expect(loadConfig({ DATABASE_URL: POSTGRES_URL }).database).toEqual({ kind: 'postgres', url: POSTGRES_URL });
+    });
+
+    it('parses a postgresql:// URL', () => {
+      const url = 'postgresql://localhost/gateway';
+      expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url });
+    });
+
+    it('parses sqlite:<path> into an absolute path', () => {
+      expect(loadConfig({ DATABASE_URL: 'sqlite:./var/db.sqlite' }).database).toEqual({ kind: 'sqlite', path: resolve('var/db.sqlite') });
+      expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/gw/x.sqlite' }).database).toEqual({ kind: 'sqlite', path: '/tmp/gw/x.sqlite' });
+    });
+
+    it('keeps sqlite::memory: as an in-memory database', () => {
+      expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ kind: 'sqlite', path: ':memory:' });
+    });
+
+    it('refuses sqlite: without a path, and any other scheme', () => {
+      expect(problemsOf({ DATABASE_URL: 'sqlite:' })).toEqual([expect.stringContaining('DATABASE_URL')]);
+      expect(problemsOf({ DATABASE_URL: 'mysql://localhost/gateway' })).toEqual([expect.stringContaining('DATABASE_URL')]);
+      expect(problemsOf({ DATABASE_URL: 'gateway.sqlite' })).toEqual([expect.stringContaining('DATABASE_URL')]);
+    });
+
+    it('refuses a postgres:// URL that is not a valid URL', () => {
+      expect(problemsOf({ DATABASE_URL: 'postgres://user:pw@host:notaport/db' })).toEqual([expect.stringContaining('DATABASE_URL')]);
+    });
+  });
+
+  describe('REDIS_URL', () => {
+    it('is refused with the embedded SQLite file (the default database)', () => {
+      expect(problemsOf({ REDIS_URL: 'redis://localhost:6379' })).toEqual([expect.stringContaining('REDIS_URL')]);
+    });
+
+    it('is refused with an explicit sqlite: database', () => {
+      expect(problemsOf({ REDIS_URL: 'redis://localhost:6379', DATABASE_URL: 'sqlite:./x.sqlite' })).toEqual([
+        expect.stringContaining('REDIS_URL'),
+      ]);
+    });
+
+    it('is accepted with PostgreSQL', () => {
+      const config = loadConfig({ REDIS_URL: 'rediss://cache:6380', DATABASE_URL: POSTGRES_URL });
+      expect(config.redisUrl).toBe('rediss://cache:6380');
+    });
+
+    it('must use the redis:// or rediss:// scheme', () => {
+      expect(problemsOf({ REDIS_URL: 'http://cache:6379', DATABASE_URL: POSTGRES_URL })).toEqual([expect.stringContaining('REDIS_URL')]);
+    });
+  });
+
+  it('refuses a PLATFORM_API_KEY shorter than 32 characters', () => {
+    expect(problemsOf({ PLATFORM_API_KEY: 'too-short' })).toEqual([expect.stringContaining('PLATFORM_API_KEY')]);
+    expect(loadConfig({ PLATFORM_API_KEY: 'p'.repeat(32) }).platformApiKey).toBe('p'.repeat(32));
+  });
+
+  it('reads boolean switches in their usual spellings and refuses others', () => {
+    expect(loadConfig({ GRAPHQL_INTROSPECTION: 'off' }).introspection).toBe(false);
+    expect(loadConfig({ GRAPHQL_INTROSPECTION: 'FALSE' }).introspection).toBe(false);
+    expect(loadConfig({ SEED_DEMO: '0' }).seedDemo).toBe(false);
+    expect(problemsOf({ SEED_DEMO: 'maybe' })).toEqual([expect.stringContaining('SEED_DEMO')]);
+  });
+
+  it('refuses an unknown NODE_ENV', () => {
+    expect(problemsOf({ NODE_ENV: 'staging' })).toEqual([expect.stringContaining('NODE_ENV')]);
+  });
+
+  describe('the result', () => {
+    it('is frozen: assigning a setting throws', () => {
+      const config = loadConfig({});
+      expect(Object.isFrozen(config)).toBe(true);
+      expect(() => {
+        (config as { port: number }).port = 1;
+      }).toThrow(TypeError);
+      expect(config.port).toBe(4000);
+    });
+
+    it('is frozen all the way down: its limits and database settings cannot be changed either', () => {
+      const config = loadConfig({ DATABASE_URL: 'sqlite:./x.sqlite' });
+      expect(Object.isFrozen(config.limits)).toBe(true);
+      expect(() => {
+        (config.limits as { maxDepth: number }).maxDepth = 1000;
+      }).toThrow(TypeError);
+      expect(Object.isFrozen(config.database)).toBe(true);
+      expect(() => {
+        (config.database as { path: string }).path = '/tmp/elsewhere.sqlite';
+      }).toThrow(TypeError);
+    });
+
+    it('is a fresh object per call, unaffected by later changes to the environment object', () => {
+      const env: Record<string, string> = { PORT: '5000' };
+      const config = loadConfig(env);
+      env.PORT = '6000';
+      expect(config.port).toBe(5000);
+      expect(loadConfig(env).port).toBe(6000);
+    });
+  });
+});
