@@ -22,12 +22,15 @@ async function main(): Promise<void> {
   const gateway = await createGateway(config, { logger });
   logger.info({ url: gateway.url, database: config.database.kind }, 'gateway listening');
   if (gateway.demo) {
+    const { connectorApiKey } = gateway.demo;
     const lines = [
       '',
       `Routing gateway ready: ${gateway.url}`,
-      `Demo company "${gateway.demo.companySlug}" (shown once, on the first start of an empty database):`,
+      `Demo company "${gateway.demo.companySlug}" (logins as seeded):`,
       ...gateway.demo.users.map((u) => `  ${u.kind.padEnd(13)} ${u.username} / ${u.password}  (${u.note})`),
-      `  connector API key: ${gateway.demo.connectorApiKey}`,
+      connectorApiKey
+        ? `  connector API key (shown this once): ${connectorApiKey}`
+        : '  connector API key: printed on the first start only; an administrator can create another (createConnectorApiKey)',
       `Sign in: mutation { login(companySlug: "${gateway.demo.companySlug}", username: "admin", password: "...") { token } }`,
       '',
     ];

@@ -10,20 +10,38 @@ export const DEMO_COMPANY_SLUG = 'demo';
 export interface DemoCredentials {
   companySlug: string;
   users: Array<{ username: string; password: string; kind: UserKind; note: string }>;
-  connectorApiKey: string;
+  /** Shown only by the start that seeded (a key's secret is never stored); null afterwards. */
+  connectorApiKey: string | null;
+}
+
+const ADMIN = { username: 'admin', password: 'demo-admin-password' };
+const SUPERVISOR = { username: 'supervisor', password: 'demo-supervisor-password' };
+const AGENT = { username: 'agent', password: 'demo-agent-password' };
+
+function credentials(connectorApiKey: string | null): DemoCredentials {
+  return {
+    companySlug: DEMO_COMPANY_SLUG,
+    connectorApiKey,
+    users: [
+      { ...ADMIN, kind: UserKind.COMPANY_ADMIN, note: 'all privileges, all destinations' },
+      { ...SUPERVISOR, kind: UserKind.SUPERVISOR, note: 'Modify on destinations, sees only the partner destination' },
+      { ...AGENT, kind: UserKind.AGENT, note: 'views queues and agents; no destinations' },
+    ],
+  };
 }
 
 const { MODIFY, VIEW } = PrivilegeLevel;
 
 /**
- * Seeds a demo company into an empty database (a first development start) and returns its credentials;
- * returns null when the database already holds a company.
+ * Seeds a demo company into an empty database (a first development start) and returns its credentials.
+ * On later starts it returns the seeded logins again (as seeded) when the demo company exists, else null.
  */
 export async function seedDemo(dataSource: DataSource, services: Services): Promise<DemoCredentials | null> {
-  if ((await dataSource.getRepository(Company).count()) > 0) return null;
-  const admin = { username: 'admin', password: 'demo-admin-password' };
+  if ((await dataSource.getRepository(Company).count()) > 0) {
+    return (await dataSource.getRepository(Company).existsBy({ slug: DEMO_COMPANY_SLUG })) ? credentials(null) : null;
+  }
   const company = await services.companies.create({
-    name: 'Demo Contact Centre', slug: DEMO_COMPANY_SLUG, timeZone: 'Europe/London', adminUsername: admin.username, adminPassword: admin.password,
+    name: 'Demo Contact Centre', slug: DEMO_COMPANY_SLUG, timeZone: 'Europe/London', adminUsername: ADMIN.username, adminPassword: ADMIN.password,
   });
   const adminLogin = await dataSource.getRepository(UserLogin).findOneOrFail({ where: { companyId: company.id }, relations: { roles: true } });
   const as: UserPrincipal = {
@@ -53,10 +71,8 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
   const agentRole = await services.roles.create(as, { name: 'Agent', privileges: { queues: VIEW, agents: VIEW, statistics: VIEW } });
   const partnersOnly = await services.profiles.create(as, { name: 'Partner destinations only', scope: ProfileScope.SELECTED, destinationIds: [partner.id] });
 
-  const supervisor = { username: 'supervisor', password: 'demo-supervisor-password' };
-  await services.userLogins.create(as, { ...supervisor, kind: UserKind.SUPERVISOR, roleIds: [supervisorRole.id], externalDestinationsProfileId: partnersOnly.id });
-  const agent = { username: 'agent', password: 'demo-agent-password' };
-  const agentLogin = await services.userLogins.create(as, { ...agent, kind: UserKind.AGENT, roleIds: [agentRole.id] });
+  await services.userLogins.create(as, { ...SUPERVISOR, kind: UserKind.SUPERVISOR, roleIds: [supervisorRole.id], externalDestinationsProfileId: partnersOnly.id });
+  const agentLogin = await services.userLogins.create(as, { ...AGENT, kind: UserKind.AGENT, roleIds: [agentRole.id] });
 
   const alice = await services.agents.create(as, { name: 'Alice Archer', userLoginId: agentLogin.id });
   const bob = await services.agents.create(as, { name: 'Bob Baker' });
@@ -73,13 +89,5 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
   });
   const { apiKey } = await services.connectorKeys.create(as, 'Demo telephony simulator');
 
-  return {
-    companySlug: DEMO_COMPANY_SLUG,
-    connectorApiKey: apiKey,
-    users: [
-      { ...admin, kind: UserKind.COMPANY_ADMIN, note: 'all privileges, all destinations' },
-      { ...supervisor, kind: UserKind.SUPERVISOR, note: 'Modify on destinations, sees only the partner destination' },
-      { ...agent, kind: UserKind.AGENT, note: 'views queues and agents; no destinations' },
-    ],
-  };
+  return credentials(apiKey);
 }
