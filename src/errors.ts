@@ -75,8 +75,21 @@ export function formatClientError(
     : String(formatted.extensions?.code ?? '');
   if (PASS_THROUGH.has(code)) {
     const { stacktrace: _dropped, ...extensions } = formatted.extensions ?? {};
+    if (code === 'BAD_USER_INPUT' && extensions.field === undefined) {
+      const field = variableField(formatted.message);
+      if (field) extensions.field = field;
+    }
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, code } };
   }
   onInternal(original);
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/**
+ * The input path of a variable that graphql-js could not coerce (its messages are the only place it says):
+ * `Variable "$i" got invalid value 2147483648 at "i.maxSimultaneousCalls"; ...` gives `i.maxSimultaneousCalls`.
+ */
+function variableField(message: string): string | undefined {
+  const m = /^Variable "\$(\w+)" got invalid value .*? at "([^"]+)"/s.exec(message) ?? /^Variable "\$(\w+)"/.exec(message);
+  return m ? (m[2] ?? m[1]) : undefined;
 }

@@ -164,6 +164,14 @@ describe.each(dialects())('input validation on %s', (dialect) => {
       },
     );
 
+    it('names the field of a number too large for a GraphQL Int, and writes nothing', async () => {
+      const before = await destinations();
+      const res = await gql(CREATE_DESTINATION, { i: destinationInput({ name: 'Huge', maxSimultaneousCalls: 2147483648 }) });
+      expectNoInternals(res);
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'i.maxSimultaneousCalls' });
+      expect(await destinations()).toEqual(before);
+    });
+
     it('stores a valid international number written with spaces in its E.164 form', async () => {
       const res = await gql(CREATE_DESTINATION, { i: destinationInput({ name: 'Spaced', number: '+44 20 7946 0958' }) });
       expectNoInternals(res);
