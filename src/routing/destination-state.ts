@@ -1,0 +1,59 @@
+import type { AttemptOutcome } from './state-machine';
+import type { DestinationSnapshot, Millis } from './types';
+
+export type DestinationState = 'AVAILABLE' | 'AT_CAPACITY' | 'BACKED_OFF' | 'SUSPENDED' | 'DISABLED';
+
+/** Calls a destination may still take now; Infinity when unlimited. */
+export function spareCapacity(d: Pick<DestinationSnapshot, 'maxSimultaneousCalls' | 'connectingCalls' | 'activeCalls'>): number {
+  return d.maxSimultaneousCalls === null ? Infinity : Math.max(0, d.maxSimultaneousCalls - d.connectingCalls - d.activeCalls);
+}
+
+/** The one state a dashboard shows, in order of what matters most: disabled, suspended, backed off, full. */
+export function destinationState(d: DestinationSnapshot, now: Millis): DestinationState {
+  if (!d.enabled) return 'DISABLED';
+  if (d.suspended) return 'SUSPENDED';
+  if (d.backedOffUntil !== null && d.backedOffUntil > now) return 'BACKED_OFF';
+  if (spareCapacity(d) === 0) return 'AT_CAPACITY';
+  return 'AVAILABLE';
+}
+
+/** The destination's own timeouts that decide what an outcome does (never the queue's). */
+export interface DestinationTimeouts {
+  readonly busyBackoffSec: number;
+  readonly noAnswerBackoffSec: number;
+  readonly failureBackoffSec: number;
+  readonly maxConsecutiveFailures: number;
+}
+
+export interface OutcomeEffect {
+  readonly backedOffUntil: Millis | null;
+  readonly consecutiveFailures: number;
+  readonly suspended: boolean;
+  /** Why, for the trace, e.g. "busy: backed off for 60 s". */
+  readonly detail: string;
+}
+
+/**
+ * What one attempt's outcome does to its destination. Busy, no answer, rejected and failed each count as a
+ * consecutive failure and back the destination off for its own timeout (never shortening a back-off already
+ * running); reaching `maxConsecutiveFailures` (when not 0) suspends it; an answer resets the count. A
+ * cancelled attempt (the caller hung up) changes nothing.
+ */
+export function applyOutcome(
+  current: Pick<DestinationSnapshot, 'backedOffUntil' | 'consecutiveFailures' | 'suspended'>,
+  timeouts: DestinationTimeouts,
+  outcome: AttemptOutcome | 'CANCELLED',
+  now: Millis,
+): OutcomeEffect {
+  if (outcome === 'CANCELLED') return { ...current, detail: 'cancelled by the caller: no back-off' };
+  if (outcome === 'ANSWERED') return { ...current, consecutiveFailures: 0, detail: 'answered: consecutive failures reset' };
+  const seconds = outcome === 'BUSY' ? timeouts.busyBackoffSec : outcome === 'NO_ANSWER' ? timeouts.noAnswerBackoffSec : timeouts.failureBackoffSec;
+  const until = seconds > 0 ? now + seconds * 1000 : null;
+  const backedOffUntil = until === null ? current.backedOffUntil : Math.max(until, current.backedOffUntil ?? 0);
+  const consecutiveFailures = current.consecutiveFailures + 1;
+  const suspended = current.suspended || (timeouts.maxConsecutiveFailures > 0 && consecutiveFailures >= timeouts.maxConsecutiveFailures);
+  const words = outcome.toLowerCase().replace('_', ' ');
+  const parts = [seconds > 0 ? `${words}: backed off for ${seconds} s` : `${words}: no back-off configured`];
+  if (suspended && !current.suspended) parts.push(`suspended after ${consecutiveFailures} consecutive failures`);
+  return { backedOffUntil, consecutiveFailures, suspended, detail: parts.join('; ') };
+}

@@ -1,0 +1,70 @@
+/**
+ * Explicit transition tables for the states the router tracks. Each table is the spec: a state lists the
+ * events it accepts and where each leads; anything else is refused with a reason (never a silent change).
+ */
+export type TransitionTable<S extends string, E extends string> = Readonly<Record<S, Readonly<Partial<Record<E, S>>>>>;
+
+export type Transition<S> = { ok: true; to: S } | { ok: false; reason: string };
+
+/** The state after `event` in `from`, or why the event is not accepted there. */
+export function transition<S extends string, E extends string>(table: TransitionTable<S, E>, from: S, event: E): Transition<S> {
+  const to = table[from][event];
+  return to === undefined ? { ok: false, reason: `${event} is not possible while ${from}` } : { ok: true, to };
+}
+
+export type AgentActivity = 'IDLE' | 'RESERVED' | 'RINGING' | 'ON_CALL' | 'WRAP_UP';
+export type AgentActivityEvent = 'reserve' | 'release' | 'ring' | 'answer' | 'miss' | 'hangUp' | 'finishWrapUp';
+
+/**
+ * A regular agent's activity (one call at a time):
+ * IDLE --reserve--> RESERVED --ring--> RINGING --answer--> ON_CALL --hangUp--> WRAP_UP --finishWrapUp--> IDLE;
+ * a reservation is released, a ring is missed (no answer, rejected, caller gone) back to IDLE.
+ */
+export const AGENT_ACTIVITY: TransitionTable<AgentActivity, AgentActivityEvent> = {
+  IDLE: { reserve: 'RESERVED' },
+  RESERVED: { ring: 'RINGING', release: 'IDLE' },
+  RINGING: { answer: 'ON_CALL', miss: 'IDLE' },
+  ON_CALL: { hangUp: 'WRAP_UP' },
+  WRAP_UP: { finishWrapUp: 'IDLE' },
+};
+
+export type CallState = 'QUEUED' | 'OFFERING' | 'CONNECTED' | 'ENDED' | 'ABANDONED' | 'FAILED';
+export type CallEvent = 'offer' | 'attemptEnded' | 'answered' | 'completed' | 'callerHungUp' | 'timedOut' | 'refused';
+
+/**
+ * A call: QUEUED --offer--> OFFERING --answered--> CONNECTED --completed|callerHungUp--> ENDED.
+ * An offer that ends unanswered puts the call back (QUEUED, its place kept). The caller hanging up before
+ * an answer abandons it; the queue's maximum wait or a full queue fails it.
+ */
+export const CALL_STATE: TransitionTable<CallState, CallEvent> = {
+  QUEUED: { offer: 'OFFERING', callerHungUp: 'ABANDONED', timedOut: 'FAILED', refused: 'FAILED' },
+  OFFERING: { answered: 'CONNECTED', attemptEnded: 'QUEUED', callerHungUp: 'ABANDONED', timedOut: 'FAILED' },
+  CONNECTED: { completed: 'ENDED', callerHungUp: 'ENDED' },
+  ENDED: {},
+  ABANDONED: {},
+  FAILED: {},
+};
+
+export type AttemptState = 'RINGING' | 'CONNECTED' | 'COMPLETED' | 'BUSY' | 'NO_ANSWER' | 'REJECTED' | 'FAILED' | 'CANCELLED';
+export type AttemptOutcome = 'ANSWERED' | 'BUSY' | 'NO_ANSWER' | 'REJECTED' | 'FAILED';
+export type AttemptEvent = AttemptOutcome | 'CANCEL' | 'CALL_ENDED';
+
+/**
+ * One offer of a call to an agent or a destination: RINGING until an outcome; ANSWERED connects it until the
+ * call ends (COMPLETED); every other outcome, or a cancel (the caller hung up, the call moved on), is final.
+ */
+export const ATTEMPT_STATE: TransitionTable<AttemptState, AttemptEvent> = {
+  RINGING: { ANSWERED: 'CONNECTED', BUSY: 'BUSY', NO_ANSWER: 'NO_ANSWER', REJECTED: 'REJECTED', FAILED: 'FAILED', CANCEL: 'CANCELLED' },
+  CONNECTED: { CALL_ENDED: 'COMPLETED' },
+  COMPLETED: {},
+  BUSY: {},
+  NO_ANSWER: {},
+  REJECTED: {},
+  FAILED: {},
+  CANCELLED: {},
+};
+
+/** Whether an attempt in this state still holds its target (an agent, or a destination's capacity slot). */
+export function attemptHoldsTarget(state: AttemptState): boolean {
+  return state === 'RINGING' || state === 'CONNECTED';
+}

@@ -1,0 +1,235 @@
+import { applyOutcome, destinationState } from '../../src/routing/destination-state';
+import { admitToQueue, waitDeadline } from '../../src/routing/queue-caps';
+import { eligibleGroups, routeCall, type RoutingInput } from '../../src/routing/route-call';
+import { AGENT_ACTIVITY, ATTEMPT_STATE, CALL_STATE, transition } from '../../src/routing/state-machine';
+import type { AgentSnapshot, DestinationSnapshot, QueueGroupSnapshot, WaitingCall } from '../../src/routing/types';
+
+const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+const sec = (n: number) => n * 1000;
+
+const agent = (id: string, over: Partial<AgentSnapshot> = {}): AgentSnapshot => ({
+  id, status: 'AVAILABLE', activity: 'IDLE', idleSince: NOW - sec(10), wrapUpUntil: null, notBefore: null, ...over,
+});
+const dest = (id: string, over: Partial<DestinationSnapshot> = {}): DestinationSnapshot => ({
+  id, enabled: true, suspended: false, maxSimultaneousCalls: 2, connectingCalls: 0, activeCalls: 0, backedOffUntil: null,
+  consecutiveFailures: 0, retryIntervalSec: 5, ...over,
+});
+const group = (priority: number, agentIds: string[], destinationIds: string[], overflow: QueueGroupSnapshot['overflow'] = null): QueueGroupSnapshot => ({
+  priority, groupId: `g${priority}`, agentIds, destinationIds, overflow,
+});
+const call = (over: Partial<WaitingCall> = {}): WaitingCall => ({ id: 'c1', enqueuedAt: NOW - sec(5), eligiblePriorities: [], lastOfferEndedAt: {}, ...over });
+
+function input(groups: QueueGroupSnapshot[], agents: AgentSnapshot[], destinations: DestinationSnapshot[], over: Partial<RoutingInput> = {}): RoutingInput {
+  return {
+    call: call(),
+    queue: { id: 'q', groups, waitingCalls: 1, oldestWaitingSince: NOW - sec(5), maxQueueLength: 0, maxWaitSec: 0 },
+    agents: new Map(agents.map((a) => [a.id, a])),
+    destinations: new Map(destinations.map((d) => [d.id, d])),
+    now: NOW,
+    ...over,
+  };
+}
+
+describe('routeCall', () => {
+  it('gives the call to a free agent of any eligible group and nothing to the destination', () => {
+    const d = routeCall(input([group(1, ['a1'], ['d1'])], [agent('a1')], [dest('d1')]));
+    expect(d.chosen).toMatchObject({ kind: 'AGENT', id: 'a1', priority: 1 });
+    expect(d.skipped).toContainEqual(expect.objectContaining({ resourceId: 'd1', reason: 'AGENT_AVAILABLE_FIRST' }));
+  });
+
+  it('offers the agent idle longest first', () => {
+    const d = routeCall(input([group(1, ['a1', 'a2', 'a3'], [])], [agent('a1', { idleSince: NOW - sec(5) }), agent('a2', { idleSince: NOW - sec(90) }), agent('a3')], []));
+    expect(d.chosen?.id).toBe('a2');
+    expect(d.chosen?.detail).toBe('agent idle for 90 s');
+  });
+
+  it.each([
+    ['logged out', { status: 'LOGGED_OUT' as const }, 'AGENT_LOGGED_OUT'],
+    ['on break', { status: 'ON_BREAK' as const }, 'AGENT_ON_BREAK'],
+    ['on a call', { activity: 'ON_CALL' as const }, 'AGENT_BUSY'],
+    ['ringing', { activity: 'RINGING' as const }, 'AGENT_BUSY'],
+    ['in wrap-up', { activity: 'WRAP_UP' as const, wrapUpUntil: NOW + sec(20) }, 'AGENT_WRAP_UP'],
+    ['waiting after a missed call', { notBefore: NOW + sec(3) }, 'AGENT_RETRY_WAIT'],
+  ])('passes over an agent %s and says so', (_what, over, reason) => {
+    const d = routeCall(input([group(1, ['a1'], ['d1'])], [agent('a1', over)], [dest('d1')]));
+    expect(d.chosen).toMatchObject({ kind: 'DESTINATION', id: 'd1' });
+    expect(d.skipped).toContainEqual(expect.objectContaining({ resourceId: 'a1', reason }));
+  });
+
+  it('counts an agent whose wrap-up has ended as available', () => {
+    const d = routeCall(input([group(1, ['a1'], [])], [agent('a1', { activity: 'WRAP_UP', wrapUpUntil: NOW - 1 })], []));
+    expect(d.chosen?.id).toBe('a1');
+  });
+
+  it('prefers an available agent of a later eligible group over a destination of the first', () => {
+    const groups = [group(1, [], ['d1']), group(2, ['a2'], [], { queueLengthAbove: 0, oldestWaitAboveSec: null, noAgentsLoggedIn: false })];
+    expect(routeCall(input(groups, [agent('a2')], [dest('d1')])).chosen).toMatchObject({ kind: 'AGENT', id: 'a2', priority: 2 });
+  });
+
+  it('chooses among destinations by group priority, then by the most spare capacity', () => {
+    const groups = [group(1, [], ['full', 'small', 'big']), group(2, [], ['unlimited'], { queueLengthAbove: 0, oldestWaitAboveSec: null, noAgentsLoggedIn: false })];
+    const d = routeCall(input(groups, [], [
+      dest('full', { connectingCalls: 1, activeCalls: 1 }),
+      dest('small', { maxSimultaneousCalls: 3, activeCalls: 2 }),
+      dest('big', { maxSimultaneousCalls: 10, activeCalls: 2 }),
+      dest('unlimited', { maxSimultaneousCalls: null }),
+    ]));
+    expect(d.chosen).toMatchObject({ kind: 'DESTINATION', id: 'big', priority: 1, detail: '8 spare' });
+    expect(d.skipped).toContainEqual({ kind: 'DESTINATION', resourceId: 'full', reason: 'DESTINATION_AT_CAPACITY', detail: 'at capacity 2/2' });
+  });
+
+  it.each([
+    ['disabled', { enabled: false }, 'DESTINATION_DISABLED', 'disabled'],
+    ['suspended', { suspended: true, consecutiveFailures: 3 }, 'DESTINATION_SUSPENDED', 'suspended after 3 consecutive failures'],
+    ['backed off', { backedOffUntil: NOW + sec(60) }, 'DESTINATION_BACKED_OFF', 'backed off until 12:01:00 UTC'],
+    ['full', { connectingCalls: 2 }, 'DESTINATION_AT_CAPACITY', 'at capacity 2/2'],
+  ])('skips a %s destination with its reason and leaves the call waiting', (_what, over, reason, detail) => {
+    const d = routeCall(input([group(1, [], ['d1'])], [], [dest('d1', over)]));
+    expect(d.chosen).toBeNull();
+    expect(d.skipped).toContainEqual({ kind: 'DESTINATION', resourceId: 'd1', reason, detail });
+    expect(d.summary).toMatch(/keeps its place/);
+  });
+
+  it('counts ringing attempts toward capacity', () => {
+    const d = routeCall(input([group(1, [], ['d1'])], [], [dest('d1', { connectingCalls: 1, activeCalls: 1 })]));
+    expect(d.chosen).toBeNull();
+  });
+
+  it('does not offer the same call to a destination again before its retry interval, but another call may use it', () => {
+    const retrying = call({ lastOfferEndedAt: { d1: NOW - sec(2) } });
+    const d = routeCall({ ...input([group(1, [], ['d1'])], [], [dest('d1')]), call: retrying });
+    expect(d.chosen).toBeNull();
+    expect(d.skipped).toContainEqual(expect.objectContaining({ resourceId: 'd1', reason: 'DESTINATION_RETRY_WAIT', detail: 'this call may be offered again in 3 s' }));
+    expect(routeCall(input([group(1, [], ['d1'])], [], [dest('d1')])).chosen?.id).toBe('d1');
+    const later = routeCall({ ...input([group(1, [], ['d1'])], [], [dest('d1')]), call: retrying, now: NOW + sec(3) });
+    expect(later.chosen?.id).toBe('d1');
+  });
+
+  it('names at most twenty agents in a decision and counts the rest', () => {
+    const agents = Array.from({ length: 50 }, (_, i) => agent(`a${i}`, { status: 'ON_BREAK' }));
+    const d = routeCall(input([group(1, agents.map((a) => a.id), [])], agents, []));
+    const agentSkips = d.skipped.filter((s) => s.kind === 'AGENT');
+    expect(agentSkips).toHaveLength(21);
+    expect(agentSkips[20]).toEqual({ kind: 'AGENT', resourceId: '*', reason: 'AGENT_ON_BREAK', detail: '30 more agents' });
+  });
+});
+
+describe('eligibleGroups', () => {
+  const overflow = (o: Partial<NonNullable<QueueGroupSnapshot['overflow']>>) => ({ queueLengthAbove: null, oldestWaitAboveSec: null, noAgentsLoggedIn: false, ...o });
+
+  it('always includes group 1 and no later group without a reason', () => {
+    const r = eligibleGroups(input([group(1, ['a1'], []), group(2, ['a2'], [], overflow({ queueLengthAbove: 5 }))], [agent('a1'), agent('a2')], []));
+    expect(r.priorities).toEqual([1]);
+    expect(r.skipped).toEqual([expect.objectContaining({ resourceId: 'g2', reason: 'GROUP_NOT_ELIGIBLE' })]);
+  });
+
+  it.each([
+    ['the queue is longer than its threshold', overflow({ queueLengthAbove: 2 }), { waitingCalls: 3 }, /3 calls waiting, more than 2/],
+    ['the oldest call has waited longer than its threshold', overflow({ oldestWaitAboveSec: 30 }), { oldestWaitingSince: NOW - sec(31) }, /oldest call waiting 31 s/],
+  ])('makes a later group eligible when %s', (_what, rule, queueOver, why) => {
+    const base = input([group(1, ['a1'], []), group(2, [], ['d2'], rule)], [agent('a1', { activity: 'ON_CALL' })], [dest('d2')]);
+    const r = eligibleGroups({ ...base, queue: { ...base.queue, ...queueOver } });
+    expect(r.priorities).toEqual([1, 2]);
+    expect(r.reasons[1]).toMatch(why);
+  });
+
+  it('makes a group eligible when no agent of the earlier groups is logged in', () => {
+    const groups = [group(1, ['a1'], []), group(2, [], ['d2'], overflow({ noAgentsLoggedIn: true }))];
+    expect(eligibleGroups(input(groups, [agent('a1', { status: 'LOGGED_OUT' })], [dest('d2')])).priorities).toEqual([1, 2]);
+    expect(eligibleGroups(input(groups, [agent('a1', { status: 'ON_BREAK' })], [dest('d2')])).priorities).toEqual([1]);
+  });
+
+  it('makes the next group eligible at once when every destination of the previous one is full or backed off', () => {
+    const groups = [group(1, [], ['full', 'backed']), group(2, ['a2'], [], overflow({ oldestWaitAboveSec: 600 })), group(3, [], ['d3'], overflow({ oldestWaitAboveSec: 600 }))];
+    const r = routeCall(input(groups, [agent('a2', { activity: 'ON_CALL' })], [dest('full', { connectingCalls: 2 }), dest('backed', { backedOffUntil: NOW + sec(1) }), dest('d3')]));
+    expect(r.eligiblePriorities).toEqual([1, 2]);
+    expect(r.summary).toMatch(/group 2: every destination of group 1 is full or backed off/);
+    expect(r.chosen).toBeNull();
+  });
+
+  it('keeps a group eligible for a call once it was', () => {
+    const groups = [group(1, ['a1'], []), group(2, [], ['d2'], overflow({ queueLengthAbove: 10 }))];
+    const r = eligibleGroups({ ...input(groups, [agent('a1', { activity: 'ON_CALL' })], [dest('d2')]), call: call({ eligiblePriorities: [2] }) });
+    expect(r.priorities).toEqual([1, 2]);
+  });
+});
+
+describe('applyOutcome', () => {
+  const timeouts = { busyBackoffSec: 60, noAnswerBackoffSec: 0, failureBackoffSec: 5, maxConsecutiveFailures: 3 };
+  const fresh = { backedOffUntil: null, consecutiveFailures: 0, suspended: false };
+
+  it.each([
+    ['BUSY', NOW + sec(60), 'busy: backed off for 60 s'],
+    ['NO_ANSWER', null, 'no answer: no back-off configured'],
+    ['FAILED', NOW + sec(5), 'failed: backed off for 5 s'],
+    ['REJECTED', NOW + sec(5), 'rejected: backed off for 5 s'],
+  ] as const)('backs the destination off after %s by its own timeout and counts a failure', (outcome, until, detail) => {
+    expect(applyOutcome(fresh, timeouts, outcome, NOW)).toEqual({ backedOffUntil: until, consecutiveFailures: 1, suspended: false, detail });
+  });
+
+  it('never shortens a back-off already running', () => {
+    const e = applyOutcome({ ...fresh, backedOffUntil: NOW + sec(50) }, timeouts, 'FAILED', NOW);
+    expect(e.backedOffUntil).toBe(NOW + sec(50));
+  });
+
+  it('suspends the destination when consecutive failures reach the limit', () => {
+    const e = applyOutcome({ ...fresh, consecutiveFailures: 2 }, timeouts, 'NO_ANSWER', NOW);
+    expect(e).toMatchObject({ suspended: true, consecutiveFailures: 3 });
+    expect(e.detail).toMatch(/suspended after 3 consecutive failures/);
+    expect(applyOutcome({ ...fresh, consecutiveFailures: 50 }, { ...timeouts, maxConsecutiveFailures: 0 }, 'BUSY', NOW).suspended).toBe(false);
+  });
+
+  it('resets consecutive failures on an answer and does nothing for a caller who hung up', () => {
+    expect(applyOutcome({ ...fresh, consecutiveFailures: 2 }, timeouts, 'ANSWERED', NOW).consecutiveFailures).toBe(0);
+    expect(applyOutcome({ ...fresh, consecutiveFailures: 2 }, timeouts, 'CANCELLED', NOW)).toMatchObject({ consecutiveFailures: 2, backedOffUntil: null });
+  });
+});
+
+describe('destinationState', () => {
+  it.each([
+    [{ enabled: false, suspended: true }, 'DISABLED'],
+    [{ suspended: true, backedOffUntil: NOW + 1 }, 'SUSPENDED'],
+    [{ backedOffUntil: NOW + 1, connectingCalls: 2 }, 'BACKED_OFF'],
+    [{ backedOffUntil: NOW, connectingCalls: 1, activeCalls: 1 }, 'AT_CAPACITY'],
+    [{ maxSimultaneousCalls: null, activeCalls: 500 }, 'AVAILABLE'],
+  ] as const)('shows %j as %s', (over, state) => {
+    expect(destinationState(dest('d', over), NOW)).toBe(state);
+  });
+});
+
+describe('queue caps', () => {
+  it('refuses a call when the queue holds its maximum and admits it below', () => {
+    expect(admitToQueue({ waitingCalls: 5, maxQueueLength: 5 })).toEqual({ admitted: false, reason: 'QUEUE_FULL', detail: 'queue full: 5 of 5 calls waiting' });
+    expect(admitToQueue({ waitingCalls: 4, maxQueueLength: 5 })).toEqual({ admitted: true });
+    expect(admitToQueue({ waitingCalls: 10_000, maxQueueLength: 0 })).toEqual({ admitted: true });
+  });
+
+  it('sets the wait deadline from maxWaitSec, or none', () => {
+    expect(waitDeadline({ maxWaitSec: 120 }, NOW)).toBe(NOW + sec(120));
+    expect(waitDeadline({ maxWaitSec: 0 }, NOW)).toBeNull();
+  });
+});
+
+describe('transition tables', () => {
+  it('walk an agent through a call and back to idle', () => {
+    let state: Parameters<typeof transition>[1] = 'IDLE';
+    for (const event of ['reserve', 'ring', 'answer', 'hangUp', 'finishWrapUp'] as const) {
+      const t = transition(AGENT_ACTIVITY, state as 'IDLE', event);
+      expect(t.ok).toBe(true);
+      if (t.ok) state = t.to;
+    }
+    expect(state).toBe('IDLE');
+  });
+
+  it('refuse an event that is not possible in a state, with the reason', () => {
+    expect(transition(AGENT_ACTIVITY, 'ON_CALL', 'reserve')).toEqual({ ok: false, reason: 'reserve is not possible while ON_CALL' });
+    expect(transition(ATTEMPT_STATE, 'BUSY', 'ANSWERED')).toEqual({ ok: false, reason: 'ANSWERED is not possible while BUSY' });
+    expect(transition(CALL_STATE, 'ENDED', 'callerHungUp').ok).toBe(false);
+  });
+
+  it('put a call whose offer ended unanswered back in the queue, and abandon it when the caller hangs up', () => {
+    expect(transition(CALL_STATE, 'OFFERING', 'attemptEnded')).toEqual({ ok: true, to: 'QUEUED' });
+    expect(transition(CALL_STATE, 'OFFERING', 'callerHungUp')).toEqual({ ok: true, to: 'ABANDONED' });
+    expect(transition(ATTEMPT_STATE, 'RINGING', 'CANCEL')).toEqual({ ok: true, to: 'CANCELLED' });
+  });
+});
