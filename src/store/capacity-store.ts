@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+import { redisKeys, type RedisKeys } from './redis-keys';
+
+/** A destination's slots now: attempts ringing (connecting) and answered (active). */
+export interface SlotCounts {
+  connecting: number;
+  active: number;
+}
+
+export interface DestinationRef {
+  companyId: string;
+  destinationId: string;
+}
+
+/**
+ * Capacity of external destinations as per-attempt leases, atomic across every gateway instance
+ * (DOMAIN.md §3.3). Every operation is idempotent for the same attempt. A lease expires after `leaseMs`
+ * unless renewed, so the slots of an instance that died come back within that time.
+ */
+export interface CapacityStore {
+  /** Takes a slot for `attemptId` if fewer than `max` are held (null = unlimited); true when it holds one. */
+  acquire(ref: DestinationRef, attemptId: string, max: number | null): Promise<boolean>;
+  /** The attempt's call was answered: its slot counts as active, and its lease is renewed. */
+  markAnswered(ref: DestinationRef, attemptId: string): Promise<boolean>;
+  /** Renews the lease of an attempt still in progress; false when it no longer holds a slot. */
+  renew(ref: DestinationRef, attemptId: string): Promise<boolean>;
+  /** Frees the attempt's slot, however the attempt ended; true when it held one. */
+  release(ref: DestinationRef, attemptId: string): Promise<boolean>;
+  counts(ref: DestinationRef): Promise<SlotCounts>;
+  close(): Promise<void>;
+}
+
+/** In-process leases for the embedded default (one instance). `now` is injectable for tests. */
+export class MemoryCapacityStore implements CapacityStore {
+  private readonly leases = new Map<string, Map<string, { expiresAt: number; answered: boolean }>>();
+
+  constructor(
+    private readonly leaseMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private live(ref: DestinationRef): Map<string, { expiresAt: number; answered: boolean }> {
+    const key = `${ref.companyId}/${ref.destinationId}`;
+    let map = this.leases.get(key);
+    if (!map) this.leases.set(key, (map = new Map()));
+    const now = this.now();
+    for (const [id, lease] of map) if (lease.expiresAt <= now) map.delete(id);
+    return map;
+  }
+
+  async acquire(ref: DestinationRef, attemptId: string, max: number | null): Promise<boolean> {
+    const map = this.live(ref);
+    const held = map.get(attemptId);
+    if (held) {
+      held.expiresAt = this.now() + this.leaseMs;
+      return true;
+    }
+    if (max !== null && map.size >= max) return false;
+    map.set(attemptId, { expiresAt: this.now() + this.leaseMs, answered: false });
+    return true;
+  }
+
+  async markAnswered(ref: DestinationRef, attemptId: string): Promise<boolean> {
+    const lease = this.live(ref).get(attemptId);
+    if (!lease) return false;
+    lease.answered = true;
+    lease.expiresAt = this.now() + this.leaseMs;
+    return true;
+  }
+
+  async renew(ref: DestinationRef, attemptId: string): Promise<boolean> {
+    const lease = this.live(ref).get(attemptId);
+    if (!lease) return false;
+    lease.expiresAt = this.now() + this.leaseMs;
+    return true;
+  }
+
+  async release(ref: DestinationRef, attemptId: string): Promise<boolean> {
+    return this.live(ref).delete(attemptId);
+  }
+
+  async counts(ref: DestinationRef): Promise<SlotCounts> {
+    let active = 0;
+    const map = this.live(ref);
+    for (const lease of map.values()) if (lease.answered) active += 1;
+    return { connecting: map.size - active, active };
+  }
+
+  async close(): Promise<void> {
+    this.leases.clear();
+  }
+}
+
+const script = (name: string) => readFileSync(join(__dirname, 'lua', name), 'utf8');
+
+/** Leases in Redis (cluster mode): one Lua script per operation, keys from the one key builder. */
+export class RedisCapacityStore implements CapacityStore {
+  private readonly keys: RedisKeys;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly leaseMs: number,
+  ) {
+    this.keys = redisKeys(prefix);
+    redis.defineCommand('leaseAcquire', { numberOfKeys: 1, lua: script('lease-acquire-1.lua') });
+    redis.defineCommand('leaseAnswer', { numberOfKeys: 2, lua: script('lease-answer-2.lua') });
+    redis.defineCommand('leaseRelease', { numberOfKeys: 2, lua: script('lease-release-2.lua') });
+    redis.defineCommand('leaseCount', { numberOfKeys: 2, lua: script('lease-count-2.lua') });
+  }
+
+  private pair(ref: DestinationRef): [string, string] {
+    return [this.keys.destinationLeases(ref.companyId, ref.destinationId), this.keys.destinationAnswered(ref.companyId, ref.destinationId)];
+  }
+
+  private get commands() {
+    return this.redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>;
+  }
+
+  async acquire(ref: DestinationRef, attemptId: string, max: number | null): Promise<boolean> {
+    const [granted] = (await this.commands.leaseAcquire!(this.pair(ref)[0], attemptId, max ?? -1, this.leaseMs)) as [number, number];
+    return granted === 1;
+  }
+
+  async markAnswered(ref: DestinationRef, attemptId: string): Promise<boolean> {
+    return (await this.commands.leaseAnswer!(...this.pair(ref), attemptId, this.leaseMs)) === 1;
+  }
+
+  async renew(ref: DestinationRef, attemptId: string): Promise<boolean> {
+    // Renewing is acquiring again: idempotent for an attempt that holds a slot, refused for one that does not.
+    const [granted] = (await this.commands.leaseAcquire!(this.pair(ref)[0], attemptId, 0, this.leaseMs)) as [number, number];
+    return granted === 1;
+  }
+
+  async release(ref: DestinationRef, attemptId: string): Promise<boolean> {
+    return (await this.commands.leaseRelease!(...this.pair(ref), attemptId)) === 1;
+  }
+
+  async counts(ref: DestinationRef): Promise<SlotCounts> {
+    const [connecting, active] = (await this.commands.leaseCount!(...this.pair(ref))) as [number, number];
+    return { connecting, active };
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit();
+  }
+}

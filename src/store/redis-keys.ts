@@ -1,0 +1,15 @@
+/**
+ * THE builder of every Redis key the gateway uses, so that names live in one place. `prefix` separates
+ * deployments (and tests: each test has its own).
+ */
+export function redisKeys(prefix: string) {
+  const company = (companyId: string) => `${prefix}:co:${companyId}`;
+  return {
+    /** Sorted set of capacity leases of one destination: attempt id -> expiry (ms, Redis time). */
+    destinationLeases: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:leases`,
+    /** Set of the attempt ids of one destination whose calls were answered. */
+    destinationAnswered: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:answered`,
+  };
+}
+
+export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -1,0 +1,110 @@
+import type Redis from 'ioredis';
+import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from '../../src/store/capacity-store';
+import { dropPrefix, newRedis, redisSuitesOn, uniquePrefix } from '../support/redis';
+
+const LEASE_MS = 400;
+const ref = { companyId: 'company-1', destinationId: 'destination-1' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Adapter {
+  name: string;
+  /** A store, and (for Redis) a second store over another connection, as a second gateway instance would have. */
+  open(): Promise<{ store: CapacityStore; other: CapacityStore; close(): Promise<void> }>;
+}
+
+const memory: Adapter = {
+  name: 'in-memory',
+  open: async () => {
+    const store = new MemoryCapacityStore(LEASE_MS);
+    return { store, other: store, close: () => store.close() };
+  },
+};
+
+const redis: Adapter = {
+  name: 'Redis',
+  open: async () => {
+    const prefix = uniquePrefix();
+    const clients: Redis[] = [newRedis(), newRedis()];
+    const [store, other] = clients.map((c) => new RedisCapacityStore(c, prefix, LEASE_MS)) as unknown as [CapacityStore, CapacityStore];
+    return {
+      store,
+      other,
+      close: async () => {
+        await dropPrefix(prefix);
+        await Promise.all([store.close(), other.close()]);
+      },
+    };
+  },
+};
+
+const adapters = redisSuitesOn() ? [memory, redis] : [memory];
+
+describe.each(adapters)('destination capacity leases ($name)', (adapter) => {
+  let store: CapacityStore;
+  let other: CapacityStore;
+  let close: () => Promise<void>;
+  beforeEach(async () => {
+    ({ store, other, close } = await adapter.open());
+  });
+  afterEach(() => close());
+
+  it('grants slots up to the maximum, refuses the next, and grants again once one is released', async () => {
+    expect(await store.acquire(ref, 'a1', 2)).toBe(true);
+    expect(await other.acquire(ref, 'a2', 2)).toBe(true);
+    expect(await store.acquire(ref, 'a3', 2)).toBe(false);
+    expect(await store.release(ref, 'a1')).toBe(true);
+    expect(await other.acquire(ref, 'a3', 2)).toBe(true);
+    expect(await store.counts(ref)).toEqual({ connecting: 2, active: 0 });
+  });
+
+  it('keeps one slot for an attempt that asks twice', async () => {
+    expect(await store.acquire(ref, 'a1', 1)).toBe(true);
+    expect(await other.acquire(ref, 'a1', 1)).toBe(true);
+    expect(await store.counts(ref)).toEqual({ connecting: 1, active: 0 });
+  });
+
+  it('never refuses when the destination is unlimited', async () => {
+    for (let i = 0; i < 50; i += 1) expect(await store.acquire(ref, `a${i}`, null)).toBe(true);
+    expect((await store.counts(ref)).connecting).toBe(50);
+  });
+
+  it('counts an answered attempt as active, and frees it when it ends', async () => {
+    await store.acquire(ref, 'a1', 5);
+    await store.acquire(ref, 'a2', 5);
+    expect(await other.markAnswered(ref, 'a1')).toBe(true);
+    expect(await store.counts(ref)).toEqual({ connecting: 1, active: 1 });
+    expect(await store.release(ref, 'a1')).toBe(true);
+    expect(await store.release(ref, 'a1')).toBe(false);
+    expect(await store.counts(ref)).toEqual({ connecting: 1, active: 0 });
+    expect(await store.markAnswered(ref, 'never-held')).toBe(false);
+  });
+
+  it('frees the slot of an attempt nobody renews within the lease time', async () => {
+    await store.acquire(ref, 'abandoned', 1);
+    expect(await other.acquire(ref, 'next', 1)).toBe(false);
+    await sleep(LEASE_MS + 150);
+    expect(await other.acquire(ref, 'next', 1)).toBe(true);
+    expect(await store.renew(ref, 'abandoned')).toBe(false);
+  });
+
+  it('keeps the slot of an attempt whose lease is renewed', async () => {
+    await store.acquire(ref, 'kept', 1);
+    for (let i = 0; i < 3; i += 1) {
+      await sleep(LEASE_MS / 2);
+      expect(await store.renew(ref, 'kept')).toBe(true);
+    }
+    expect(await other.acquire(ref, 'next', 1)).toBe(false);
+  });
+
+  it('admits exactly the maximum among 1 000 contested acquisitions from two instances and leaks no slot', async () => {
+    const max = 7;
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? store : other).acquire(ref, `race-${i}`, max).then((ok) => ({ i, ok }))),
+    );
+    const winners = results.filter((r) => r.ok);
+    expect(winners).toHaveLength(max);
+    expect(await store.counts(ref)).toEqual({ connecting: max, active: 0 });
+    await Promise.all(results.map((r) => (r.i % 3 === 0 ? store : other).release(ref, `race-${r.i}`)));
+    expect(await other.counts(ref)).toEqual({ connecting: 0, active: 0 });
+  });
+});
