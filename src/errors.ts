@@ -93,3 +93,13 @@ function variableField(message: string): string | undefined {
   const m = /^Variable "\$(\w+)" got invalid value .*? at "([^"]+)"/s.exec(message) ?? /^Variable "\$(\w+)"/.exec(message);
   return m ? (m[2] ?? m[1]) : undefined;
 }
+
+/**
+ * What the logs keep of an internal error: its kind, message, code and stack, never the query parameters a
+ * driver error carries (they can hold hashes and other values of the request).
+ */
+export function loggableError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const driver = (error as { driverError?: { code?: string } }).driverError;
+  return { type: error.name, message: error.message, code: driver?.code, stack: error.stack };
+}

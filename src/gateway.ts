@@ -11,9 +11,8 @@ import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { DataSource } from 'typeorm';
-import { Authenticator } from './auth/authenticate';
 import { resolveJwtSecret, type Config } from './config';
-import { errors, formatClientError } from './errors';
+import { errors, formatClientError, loggableError } from './errors';
 import { checkCost, findNulCharacter, limitRules } from './limits';
 import { createLogger } from './logger';
 import type { GatewayContext } from './resolvers/context';
@@ -55,9 +54,8 @@ export async function createGateway(config: Config, overrides: GatewayOverrides 
 
 async function start(config: Config, logger: Logger, dataSource: DataSource): Promise<Gateway> {
   const jwtSecret = resolveJwtSecret(config);
-  const services = createServices(dataSource, { jwtSecret, jwtTtlSec: config.jwtTtlSec });
+  const services = createServices(dataSource, { jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey });
   const demo = config.seedDemo ? await seedDemo(dataSource, services) : null;
-  const authenticator = new Authenticator(dataSource, jwtSecret, config.platformApiKey);
   const schema = await buildGatewaySchema();
 
   const app = express();
@@ -75,7 +73,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource): Pr
     validationRules: limitRules(config.limits),
     parseOptions: { maxTokens: config.limits.maxTokens },
     formatError: (formatted, error) =>
-      formatClientError(formatted, error, (internal) => logger.error({ err: internal }, 'internal error in a GraphQL operation')),
+      formatClientError(formatted, error, (internal) => logger.error({ err: loggableError(internal) }, 'internal error in a GraphQL operation')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
@@ -135,7 +133,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource): Pr
     express.json({ limit: config.limits.maxBodyBytes, type: ['application/json', 'application/graphql-response+json'] }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<GatewayContext> => ({
-        principal: await authenticator.authenticate(req.headers.authorization),
+        principal: await services.authenticator.authenticate(req.headers.authorization),
         services,
         loaders: createLoaders(dataSource),
         requestId: String(req.id),
@@ -146,7 +144,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource): Pr
   // Errors outside GraphQL (a body too large, malformed JSON): a coded JSON answer, never a stack trace.
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
     const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) (req.log ?? logger).error({ err }, 'request failed');
+    if (status === 500) (req.log ?? logger).error({ err: loggableError(err) }, 'request failed');
     const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
     const message = status === 413 ? 'Request body too large' : status === 500 ? 'Internal server error' : 'Malformed request';
     res.status(status).json({ errors: [{ message, extensions: { code } }] });

@@ -8,6 +8,7 @@ import { atLeast, type UserPrincipal } from './principal';
  */
 export class DestinationScope {
   private constructor(
+    private readonly companyId: string,
     private readonly mode: 'none' | 'all' | 'selected',
     private readonly ids: ReadonlySet<string>,
     /** May the user create, change and delete the destinations it sees? */
@@ -19,25 +20,27 @@ export class DestinationScope {
   /** The scope of a user: no privilege or no profile sees nothing; ALL sees all; SELECTED sees the listed. */
   static of(user: UserPrincipal): DestinationScope {
     const level = user.privileges.externalDestinations;
-    if (level === PrivilegeLevel.NONE || user.profile === null) return new DestinationScope('none', new Set(), false, null);
+    if (level === PrivilegeLevel.NONE || user.profile === null) return new DestinationScope(user.companyId, 'none', new Set(), false, null);
     const canModify =
       atLeast(level, PrivilegeLevel.MODIFY) && (user.userKind === UserKind.COMPANY_ADMIN || user.userKind === UserKind.SUPERVISOR);
-    if (user.profile.scope === ProfileScope.ALL) return new DestinationScope('all', new Set(), canModify, null);
-    return new DestinationScope('selected', user.profile.destinationIds, canModify, user.profile.id);
+    if (user.profile.scope === ProfileScope.ALL) return new DestinationScope(user.companyId, 'all', new Set(), canModify, null);
+    return new DestinationScope(user.companyId, 'selected', user.profile.destinationIds, canModify, user.profile.id);
   }
 
-  /** Whether the destination with this id (already known to be of the user's company) is visible. */
-  canSee(destinationId: string): boolean {
-    return this.mode === 'all' || (this.mode === 'selected' && this.ids.has(destinationId));
+  /** Whether a destination is visible: of the user's company, and allowed by its privilege and profile. */
+  canSee(destination: { id: string; companyId: string }): boolean {
+    if (destination.companyId !== this.companyId) return false;
+    return this.mode === 'all' || (this.mode === 'selected' && this.ids.has(destination.id));
   }
 
   /** Whether the user may change or delete this destination. */
-  canChange(destinationId: string): boolean {
-    return this.canModify && this.canSee(destinationId);
+  canChange(destination: { id: string; companyId: string }): boolean {
+    return this.canModify && this.canSee(destination);
   }
 
   /** Narrows a query over destinations (aliased `alias`) to the visible ones. */
   restrict<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, alias: string): SelectQueryBuilder<T> {
+    qb.andWhere(`${alias}.companyId = :scopeCompanyId`, { scopeCompanyId: this.companyId });
     if (this.mode === 'all') return qb;
     if (this.mode === 'none' || this.ids.size === 0) return qb.andWhere('1 = 0');
     return qb.andWhere(`${alias}.id IN (:...visibleDestinationIds)`, { visibleDestinationIds: [...this.ids] });

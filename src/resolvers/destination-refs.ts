@@ -6,7 +6,7 @@ import type { ExternalDestinationRef } from './types/external-destination.types'
 /** References to destinations as the caller may see them: hidden ones keep their place, not their details. */
 export function destinationRefs(ctx: GatewayContext, destinations: ExternalDestination[]): ExternalDestinationRef[] {
   const scope = DestinationScope.of(actor(ctx));
-  const refs = destinations.map((d) => (scope.canSee(d.id) ? { hidden: false, destination: d } : { hidden: true, destination: null }));
+  const refs = destinations.map((d) => (scope.canSee(d) ? { hidden: false, destination: d } : { hidden: true, destination: null }));
   // Visible ones first (by name, as loaded); hidden ones after, so their order reveals nothing.
   return [...refs.filter((r) => !r.hidden), ...refs.filter((r) => r.hidden)];
 }

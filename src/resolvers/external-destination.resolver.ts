@@ -50,7 +50,11 @@ export class ExternalDestinationResolver {
     return ctx.services.destinations.delete(actor(ctx), id);
   }
 
-  @FieldResolver(() => [AgentGroup], { description: 'The agent groups this destination is a member of.' })
+  @Authorized('agentGroups:VIEW', 'queues:VIEW')
+  @FieldResolver(() => [AgentGroup], {
+    nullable: true,
+    description: 'The agent groups this destination is a member of; null with FORBIDDEN without VIEW on agent groups or queues.',
+  })
   groups(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<AgentGroup[]> {
     return ctx.loaders.groupsOfDestination.load(destination.id);
   }

@@ -24,14 +24,19 @@ export class IdentityResolver {
     return ctx.services.companies.create(input);
   }
 
-  @Mutation(() => AuthPayload, { description: 'Signs in; UNAUTHENTICATED with one message for every wrong company, user or password.' })
-  login(
+  @Mutation(() => AuthPayload, {
+    description: 'Signs in; UNAUTHENTICATED with one message for every wrong company, user or password. The answer is resolved as the signed-in user.',
+  })
+  async login(
     @Ctx() ctx: GatewayContext,
     @Arg('companySlug') companySlug: string,
     @Arg('username') username: string,
     @Arg('password') password: string,
   ): Promise<AuthPayload> {
-    return ctx.services.sessions.login(companySlug, username, password);
+    const session = await ctx.services.sessions.login(companySlug, username, password);
+    // Whatever the caller sent as a credential, the payload's nested fields are the new user's to see.
+    ctx.principal = session.principal;
+    return session;
   }
 
   @Authorized('USER')

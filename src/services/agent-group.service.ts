@@ -26,7 +26,7 @@ export class AgentGroupService {
   }
 
   get(actor: UserPrincipal, id: string): Promise<AgentGroup> {
-    return findOwned(this.dataSource.manager, AgentGroup, actor.companyId, id, 'Agent group');
+    return findOwned(this.dataSource.manager, AgentGroup, actor.companyId, id, { what: 'Agent group' });
   }
 
   async create(actor: UserPrincipal, input: AgentGroupFields): Promise<AgentGroup> {
@@ -46,15 +46,12 @@ export class AgentGroupService {
   async update(actor: UserPrincipal, id: string, input: AgentGroupFields, expectedVersion?: number | null): Promise<AgentGroup> {
     const name = checkName(input);
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, AgentGroup, actor.companyId, id, 'Agent group', undefined, {
-        externalDestinations: true,
-        agents: true,
-      });
+      const current = await findOwned(m, AgentGroup, actor.companyId, id, { what: 'Agent group', relations: { externalDestinations: true, agents: true }, lock: 'write' });
       checkExpectedVersion(current.version, expectedVersion);
       await assertNameFree(m, AgentGroup, actor.companyId, 'name', name, current.id, 'input.name');
       const { agents, destinations } = await this.members(m, actor, input);
       const scope = DestinationScope.of(actor);
-      const hidden = current.externalDestinations.filter((d) => !scope.canSee(d.id));
+      const hidden = current.externalDestinations.filter((d) => !scope.canSee(d));
       await updateVersioned(m, AgentGroup, current.id, current.version, { name });
       const relation = m.createQueryBuilder().relation(AgentGroup, 'agents').of(current.id);
       await relation.addAndRemove(agents.map((a) => a.id), current.agents.map((a) => a.id));
@@ -67,10 +64,17 @@ export class AgentGroupService {
     });
   }
 
-  /** Deletes a group that no queue uses; CONFLICT names the queues that still do. */
+  /**
+   * Deletes a group that no queue uses (CONFLICT names the queues that still do). Like an update, a delete
+   * cannot remove destinations the caller cannot see: a group holding any is FORBIDDEN to it.
+   */
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, AgentGroup, actor.companyId, id, 'Agent group');
+      const current = await findOwned(m, AgentGroup, actor.companyId, id, { what: 'Agent group', lock: 'write', relations: { externalDestinations: true } });
+      const scope = DestinationScope.of(actor);
+      if (current.externalDestinations.some((d) => !scope.canSee(d))) {
+        throw errors.forbidden('The group has external destinations you cannot see; someone who can see them must delete it');
+      }
       const uses = await m.getRepository(QueueGroup).find({ where: { groupId: current.id }, relations: { queue: true } });
       if (uses.length > 0) {
         const queues = uses.map((u) => ({ id: u.queue.id, name: u.queue.name })).sort((a, b) => a.name.localeCompare(b.name));
@@ -86,7 +90,7 @@ export class AgentGroupService {
     const agents = await findAllOwned(m, Agent, actor.companyId, input.agentIds, 'Agent', 'input.agentIds');
     const destinations = await findAllOwned(
       m, ExternalDestination, actor.companyId, input.externalDestinationIds, 'External destination', 'input.externalDestinationIds',
-      (d) => scope.canSee(d.id),
+      (d) => scope.canSee(d),
     );
     return { agents, destinations };
   }

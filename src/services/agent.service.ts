@@ -20,7 +20,7 @@ export class AgentService {
   }
 
   get(actor: UserPrincipal, id: string): Promise<Agent> {
-    return findOwned(this.dataSource.manager, Agent, actor.companyId, id, 'Agent');
+    return findOwned(this.dataSource.manager, Agent, actor.companyId, id, { what: 'Agent' });
   }
 
   async create(actor: UserPrincipal, input: AgentFields): Promise<Agent> {
@@ -38,7 +38,7 @@ export class AgentService {
     const name = c.name('name', input.name);
     c.done();
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, Agent, actor.companyId, id, 'Agent');
+      const current = await findOwned(m, Agent, actor.companyId, id, { what: 'Agent', lock: 'write' });
       checkExpectedVersion(current.version, expectedVersion);
       const userLoginId = input.userLoginId === undefined ? current.userLoginId : await this.checkLogin(m, actor, input.userLoginId, current.id);
       await updateVersioned(m, Agent, current.id, current.version, { name, userLoginId });
@@ -48,7 +48,7 @@ export class AgentService {
 
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, Agent, actor.companyId, id, 'Agent');
+      const current = await findOwned(m, Agent, actor.companyId, id, { what: 'Agent', lock: 'write' });
       await m.getRepository(Agent).delete({ id: current.id });
       return current.id;
     });
@@ -57,7 +57,7 @@ export class AgentService {
   /** The login exists in the company and no other agent uses it. */
   private async checkLogin(m: import('typeorm').EntityManager, actor: UserPrincipal, userLoginId: string | null, agentId: string | null): Promise<string | null> {
     if (userLoginId === null) return null;
-    const login = await findOwned(m, UserLogin, actor.companyId, userLoginId, 'User login', 'input.userLoginId');
+    const login = await findOwned(m, UserLogin, actor.companyId, userLoginId, { what: 'User login', field: 'input.userLoginId', lock: 'read' });
     const other = await m.getRepository(Agent).findOneBy({ userLoginId: login.id });
     if (other !== null && other.id !== agentId) {
       throw errors.conflict(`The user login is already linked to agent "${other.name}"`, { field: 'input.userLoginId' });

@@ -28,7 +28,7 @@ export class ConnectorApiKeyService {
   /** Revokes a key at once; revoking twice changes nothing. */
   async revoke(actor: UserPrincipal, id: string): Promise<ConnectorApiKey> {
     return inTransaction(this.dataSource, async (m) => {
-      const key = await findOwned(m, ConnectorApiKey, actor.companyId, id, 'Connector API key');
+      const key = await findOwned(m, ConnectorApiKey, actor.companyId, id, { what: 'Connector API key', lock: 'write' });
       if (key.revokedAt === null) {
         key.revokedAt = new Date();
         await m.getRepository(ConnectorApiKey).save(key);

@@ -6,7 +6,7 @@ import { NumberMode } from '../entities/enums';
 import { errors } from '../errors';
 import { isInternationalPrefix, isMatchPrefix } from '../routing/phone-number';
 import {
-  assertNameFree, checkExpectedVersion, findOwned, inTransaction, paginate, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findOwned, inTransaction, type LockMode, paginate, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -108,9 +108,9 @@ export class ExternalDestinationService {
   }
 
   /** A destination the caller may see, or NOT_FOUND (also for another company's id and hidden ones). */
-  async get(actor: UserPrincipal, id: string, manager: EntityManager = this.dataSource.manager): Promise<ExternalDestination> {
-    const destination = await findOwned(manager, ExternalDestination, actor.companyId, id, 'External destination');
-    if (!DestinationScope.of(actor).canSee(destination.id)) throw errors.notFound('External destination');
+  async get(actor: UserPrincipal, id: string, manager: EntityManager = this.dataSource.manager, lock?: LockMode): Promise<ExternalDestination> {
+    const destination = await findOwned(manager, ExternalDestination, actor.companyId, id, { what: 'External destination', lock });
+    if (!DestinationScope.of(actor).canSee(destination)) throw errors.notFound('External destination');
     return destination;
   }
 
@@ -164,8 +164,8 @@ export class ExternalDestinationService {
 
   /** A destination the caller may change: NOT_FOUND when it cannot see it, FORBIDDEN when it may only look. */
   private async getChangeable(actor: UserPrincipal, id: string, m: EntityManager): Promise<ExternalDestination> {
-    const destination = await this.get(actor, id, m);
-    if (!DestinationScope.of(actor).canChange(destination.id)) {
+    const destination = await this.get(actor, id, m, 'write');
+    if (!DestinationScope.of(actor).canChange(destination)) {
       throw errors.forbidden('Changing external destinations needs the External destinations Modify privilege');
     }
     return destination;

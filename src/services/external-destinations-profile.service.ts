@@ -35,7 +35,7 @@ export class ExternalDestinationsProfileService {
   }
 
   get(actor: UserPrincipal, id: string): Promise<ExternalDestinationsProfile> {
-    return findOwned(this.dataSource.manager, ExternalDestinationsProfile, actor.companyId, id, 'External destinations profile');
+    return findOwned(this.dataSource.manager, ExternalDestinationsProfile, actor.companyId, id, { what: 'External destinations profile' });
   }
 
   async create(actor: UserPrincipal, input: ProfileFields): Promise<ExternalDestinationsProfile> {
@@ -51,7 +51,7 @@ export class ExternalDestinationsProfileService {
   async update(actor: UserPrincipal, id: string, input: ProfileFields, expectedVersion?: number | null): Promise<ExternalDestinationsProfile> {
     const { name, destinationIds } = checkProfile(input);
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, ExternalDestinationsProfile, actor.companyId, id, 'External destinations profile', undefined, { destinations: true });
+      const current = await findOwned(m, ExternalDestinationsProfile, actor.companyId, id, { what: 'External destinations profile', relations: { destinations: true }, lock: 'write' });
       checkExpectedVersion(current.version, expectedVersion);
       await assertNameFree(m, ExternalDestinationsProfile, actor.companyId, 'name', name, current.id, 'input.name');
       const destinations = await findAllOwned(m, ExternalDestination, actor.companyId, destinationIds, 'External destination', 'input.destinationIds');
@@ -65,7 +65,7 @@ export class ExternalDestinationsProfileService {
   /** Deletes a profile no login holds; CONFLICT names the logins that still do. */
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, ExternalDestinationsProfile, actor.companyId, id, 'External destinations profile');
+      const current = await findOwned(m, ExternalDestinationsProfile, actor.companyId, id, { what: 'External destinations profile', lock: 'write' });
       const users = await m.getRepository(UserLogin).find({ where: { externalDestinationsProfileId: current.id }, order: { username: 'ASC' } });
       if (users.length > 0) {
         throw errors.conflict(`The profile is assigned to user logins: ${users.map((u) => u.username).join(', ')}`, {

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { Authenticator } from '../auth/authenticate';
 import { AgentGroupService } from './agent-group.service';
 import { AgentService } from './agent.service';
 import { CompanyService } from './company.service';
@@ -13,13 +14,16 @@ import { UserLoginService } from './user-login.service';
 export interface ServiceOptions {
   jwtSecret: string;
   jwtTtlSec: number;
+  platformApiKey: string | null;
 }
 
 /** Every service of the gateway, built once over one data source. */
 export function createServices(dataSource: DataSource, options: ServiceOptions) {
+  const authenticator = new Authenticator(dataSource, options.jwtSecret, options.platformApiKey);
   return {
+    authenticator,
     companies: new CompanyService(dataSource),
-    sessions: new SessionService(dataSource, options.jwtSecret, options.jwtTtlSec),
+    sessions: new SessionService(dataSource, authenticator, options.jwtSecret, options.jwtTtlSec),
     roles: new RoleService(dataSource),
     userLogins: new UserLoginService(dataSource),
     profiles: new ExternalDestinationsProfileService(dataSource),

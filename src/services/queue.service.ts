@@ -65,7 +65,7 @@ export class QueueService {
   }
 
   get(actor: UserPrincipal, id: string): Promise<Queue> {
-    return findOwned(this.dataSource.manager, Queue, actor.companyId, id, 'Queue');
+    return findOwned(this.dataSource.manager, Queue, actor.companyId, id, { what: 'Queue' });
   }
 
   async create(actor: UserPrincipal, input: QueueFields): Promise<Queue> {
@@ -79,7 +79,7 @@ export class QueueService {
 
   async update(actor: UserPrincipal, id: string, input: QueueFields, expectedVersion?: number | null): Promise<Queue> {
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, Queue, actor.companyId, id, 'Queue');
+      const current = await findOwned(m, Queue, actor.companyId, id, { what: 'Queue', lock: 'write' });
       checkExpectedVersion(current.version, expectedVersion);
       const { name, settings, overflows } = checkQueue(input, current);
       await assertNameFree(m, Queue, actor.companyId, 'name', name, current.id, 'input.name');
@@ -93,7 +93,7 @@ export class QueueService {
 
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, Queue, actor.companyId, id, 'Queue');
+      const current = await findOwned(m, Queue, actor.companyId, id, { what: 'Queue', lock: 'write' });
       await m.getRepository(Queue).delete({ id: current.id });
       return current.id;
     });

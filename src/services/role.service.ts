@@ -29,7 +29,7 @@ export class RoleService {
   }
 
   get(actor: UserPrincipal, id: string): Promise<Role> {
-    return findOwned(this.dataSource.manager, Role, actor.companyId, id, 'Role');
+    return findOwned(this.dataSource.manager, Role, actor.companyId, id, { what: 'Role' });
   }
 
   async create(actor: UserPrincipal, input: RoleFields): Promise<Role> {
@@ -43,7 +43,7 @@ export class RoleService {
   async update(actor: UserPrincipal, id: string, input: RoleFields, expectedVersion?: number | null): Promise<Role> {
     const fields = checkRole(input);
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, Role, actor.companyId, id, 'Role');
+      const current = await findOwned(m, Role, actor.companyId, id, { what: 'Role', lock: 'write' });
       checkExpectedVersion(current.version, expectedVersion);
       await assertNameFree(m, Role, actor.companyId, 'name', fields.name, current.id, 'input.name');
       await updateVersioned(m, Role, current.id, current.version, { name: fields.name, privileges: fields.privileges });
@@ -54,7 +54,7 @@ export class RoleService {
   /** Deletes a role no user login holds; CONFLICT names the logins that still do. */
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, Role, actor.companyId, id, 'Role');
+      const current = await findOwned(m, Role, actor.companyId, id, { what: 'Role', lock: 'write' });
       const users: Array<{ id: string; username: string }> = await m.createQueryBuilder()
         .select(['u.id AS id', 'u.username AS username'])
         .from('user_login', 'u')

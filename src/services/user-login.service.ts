@@ -7,7 +7,7 @@ import { Role } from '../entities/role.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
 import {
-  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, lockCompany, listOwned, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -46,7 +46,7 @@ export class UserLoginService {
   }
 
   get(actor: UserPrincipal, id: string): Promise<UserLogin> {
-    return findOwned(this.dataSource.manager, UserLogin, actor.companyId, id, 'User login');
+    return findOwned(this.dataSource.manager, UserLogin, actor.companyId, id, { what: 'User login' });
   }
 
   async create(actor: UserPrincipal, input: CreateUserLoginFields): Promise<UserLogin> {
@@ -72,7 +72,9 @@ export class UserLoginService {
     c.done();
     const passwordHash = input.password ? await hashPassword(input.password) : undefined;
     return inTransaction(this.dataSource, async (m) => {
-      const current = await findOwned(m, UserLogin, actor.companyId, id, 'User login', undefined, { roles: true });
+      // Changes of logins are serialised per company, so two of them cannot remove the last two administrators.
+      await lockCompany(m, actor.companyId);
+      const current = await findOwned(m, UserLogin, actor.companyId, id, { what: 'User login', relations: { roles: true }, lock: 'write' });
       checkExpectedVersion(current.version, expectedVersion);
       const patch: Partial<UserLogin> = {};
       if (input.kind) patch.kind = input.kind;
@@ -103,7 +105,7 @@ export class UserLoginService {
 
   private async checkProfile(m: EntityManager, actor: UserPrincipal, profileId: string | null): Promise<string | null> {
     if (profileId === null) return null;
-    const profile = await findOwned(m, ExternalDestinationsProfile, actor.companyId, profileId, 'External destinations profile', 'input.externalDestinationsProfileId');
+    const profile = await findOwned(m, ExternalDestinationsProfile, actor.companyId, profileId, { what: 'External destinations profile', field: 'input.externalDestinationsProfileId', lock: 'read' });
     return profile.id;
   }
 

@@ -10,45 +10,93 @@ export function isId(value: string): boolean {
 
 /** Whether a driver error is a unique-constraint violation (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
 export function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError)) return false;
-  const e = error.driverError as { code?: string } | undefined;
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  const code = driverCode(error);
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Whether a driver error is a foreign-key violation (a referenced row vanished or is still referenced). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = driverCode(error);
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+function driverCode(error: unknown): string | undefined {
+  return error instanceof QueryFailedError ? (error.driverError as { code?: string } | undefined)?.code : undefined;
+}
+
+/** SQLite has one connection: transactions must not interleave on it, so they run one after another. */
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+
+/**
+ * Runs `work` in one transaction: everything or nothing is written. A constraint violation that slipped past
+ * the service's own checks (two requests racing) becomes CONFLICT.
+ */
+export async function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  const run = async () => {
+    try {
+      return await dataSource.transaction(work);
+    } catch (error) {
+      if (isUniqueViolation(error) || isForeignKeyViolation(error)) {
+        throw errors.conflict('A conflicting change was made at the same time; re-read and retry');
+      }
+      throw error;
+    }
+  };
+  if (dataSource.options.type === 'postgres') return run();
+  const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
+  const next = previous.then(run, run);
+  sqliteQueues.set(dataSource, next.catch(() => undefined));
+  return next;
 }
 
 /**
- * Runs `work` in one transaction: everything or nothing is written. A unique violation that slipped past the
- * service's own checks (two requests racing for one name) becomes CONFLICT.
+ * Row locks for a read inside a transaction (PostgreSQL; SQLite already runs transactions one at a time):
+ * `write` for the row a change or delete is about, `read` for rows a change refers to, so a concurrent
+ * delete waits for (and then sees) the new reference.
  */
-export async function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  try {
-    return await dataSource.transaction(work);
-  } catch (error) {
-    if (isUniqueViolation(error)) throw errors.conflict('A conflicting change was made at the same time; re-read and retry');
-    throw error;
-  }
+export type LockMode = 'read' | 'write';
+
+function withLock<T extends ObjectLiteral>(manager: EntityManager, qb: SelectQueryBuilder<T>, lock: LockMode | undefined): SelectQueryBuilder<T> {
+  if (lock === undefined || manager.connection.options.type !== 'postgres' || !manager.queryRunner?.isTransactionActive) return qb;
+  return qb.setLock(lock === 'write' ? 'pessimistic_write' : 'pessimistic_read');
+}
+
+export interface FindOptions<T> {
+  /** What the object is called in the NOT_FOUND message. */
+  what: string;
+  /** The input that carried the id, when it was an input. */
+  field?: string;
+  relations?: FindOptionsRelations<T>;
+  lock?: LockMode;
 }
 
 /**
  * Loads one row of the caller's company by id, or throws NOT_FOUND: the same answer for a malformed id, a
- * missing row and another company's row. `field` names the input that carried the id, when it was an input.
+ * missing row and another company's row.
  */
 export async function findOwned<T extends ObjectLiteral & { companyId: string }>(
   manager: EntityManager,
   entity: EntityTarget<T>,
   companyId: string,
   id: string,
-  what: string,
-  field?: string,
-  relations?: FindOptionsRelations<T>,
+  options: FindOptions<T>,
 ): Promise<T> {
-  const row = isId(id) ? await manager.getRepository(entity).findOne({ where: { id, companyId } as never, relations }) : null;
-  if (row === null) throw errors.notFound(what, field);
+  if (!isId(id)) throw errors.notFound(options.what, options.field);
+  if (options.lock !== undefined) {
+    // Lock the row alone first (PostgreSQL refuses FOR UPDATE beside outer joins), then load its relations.
+    const locked = await withLock(manager, manager.getRepository(entity).createQueryBuilder('r').where('r.id = :id AND r.companyId = :companyId', { id, companyId }), options.lock).getOne();
+    if (locked === null) throw errors.notFound(options.what, options.field);
+    if (options.relations === undefined) return locked;
+  }
+  const row = await manager.getRepository(entity).findOne({ where: { id, companyId } as never, relations: options.relations });
+  if (row === null) throw errors.notFound(options.what, options.field);
   return row;
 }
 
 /**
  * Loads rows of the caller's company for a list of ids (in the order given), or throws NOT_FOUND naming the
- * first bad one as `field[i]` (or `field(i)`). Duplicates are refused as BAD_USER_INPUT.
+ * first bad one as `field[i]` (or `field(i)`). Duplicates are refused as BAD_USER_INPUT. The rows are locked
+ * for reading: they are references of the change being made.
  */
 export async function findAllOwned<T extends ObjectLiteral & { id: string; companyId: string }>(
   manager: EntityManager,
@@ -63,8 +111,8 @@ export async function findAllOwned<T extends ObjectLiteral & { id: string; compa
   const dup = ids.findIndex((id, i) => ids.indexOf(id) !== i);
   if (dup >= 0) throw errors.badInput([{ field: at(dup), message: 'is listed twice' }]);
   const valid = ids.filter(isId);
-  const rows = valid.length === 0 ? [] : await manager.getRepository(entity).createQueryBuilder('r')
-    .where('r.companyId = :companyId AND r.id IN (:...ids)', { companyId, ids: valid })
+  const rows = valid.length === 0 ? [] : await withLock(manager, manager.getRepository(entity).createQueryBuilder('r')
+    .where('r.companyId = :companyId AND r.id IN (:...ids)', { companyId, ids: valid }), 'read')
     .getMany();
   const byId = new Map(rows.filter(isVisible).map((r) => [r.id, r]));
   return ids.map((id, i) => {
@@ -72,6 +120,12 @@ export async function findAllOwned<T extends ObjectLiteral & { id: string; compa
     if (row === undefined) throw errors.notFound(what, at(i));
     return row;
   });
+}
+
+/** Locks the company row (PostgreSQL) so that company-wide rules (one active administrator) see no race. */
+export async function lockCompany(manager: EntityManager, companyId: string): Promise<void> {
+  if (manager.connection.options.type !== 'postgres') return;
+  await manager.query('SELECT id FROM company WHERE id = $1 FOR UPDATE', [companyId]);
 }
 
 /**

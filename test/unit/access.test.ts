@@ -42,9 +42,15 @@ describe('DestinationScope', () => {
     ['MODIFY with ALL (agent kind)', user(UserKind.AGENT, PrivilegeLevel.MODIFY, ALL), [true, true], false],
   ] as const)('%s sees d1/d2 as %j and may modify: %s', (_name, principal, [d1, d2], modify) => {
     const scope = DestinationScope.of(principal);
-    expect([scope.canSee('d1'), scope.canSee('d2')]).toEqual([d1, d2]);
+    expect([scope.canSee({ id: 'd1', companyId: 'c' }), scope.canSee({ id: 'd2', companyId: 'c' })]).toEqual([d1, d2]);
     expect(scope.canModify).toBe(modify);
-    expect(scope.canChange('d2')).toBe(modify && d2);
+    expect(scope.canChange({ id: 'd2', companyId: 'c' })).toBe(modify && d2);
+  });
+
+  it('never sees a destination of another company, even with an ALL profile', () => {
+    const scope = DestinationScope.of(user(UserKind.COMPANY_ADMIN, PrivilegeLevel.MODIFY, ALL));
+    expect(scope.canSee({ id: 'd1', companyId: 'other' })).toBe(false);
+    expect(scope.canChange({ id: 'd1', companyId: 'other' })).toBe(false);
   });
 
   it('makes a destination created under a SELECTED profile join that profile', () => {
