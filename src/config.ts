@@ -27,6 +27,8 @@ export interface Config {
   readonly host: string;
   readonly database: DatabaseConfig;
   readonly redisUrl: string | null;
+  /** Prefix of every Redis key (separates deployments sharing one Redis). */
+  readonly redisKeyPrefix: string;
   readonly platformApiKey: string | null;
   /** Secret that signs user tokens; in development it may come from `<data dir>/jwt-secret` (see resolveJwtSecret). */
   readonly jwtSecret: string | null;
@@ -111,6 +113,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push('REDIS_URL (cluster mode) needs DATABASE_URL=postgres://...: several instances cannot share one SQLite file');
   }
 
+  const redisKeyPrefix = get('REDIS_KEY_PREFIX') ?? 'rgw';
+  if (!/^[A-Za-z0-9:_-]{1,64}$/.test(redisKeyPrefix)) problems.push('REDIS_KEY_PREFIX must be 1-64 letters, digits, : _ or -');
+
   const platformApiKey = get('PLATFORM_API_KEY') ?? null;
   if (platformApiKey !== null && platformApiKey.length < 32) {
     problems.push('PLATFORM_API_KEY must be at least 32 characters');
@@ -136,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host,
     database: Object.freeze(database),
     redisUrl,
+    redisKeyPrefix,
     platformApiKey,
     jwtSecret,
     jwtTtlSec: int('JWT_TTL_SEC', 8 * 3600, 60, 7 * 24 * 3600),

@@ -21,6 +21,7 @@ import { seedDemo, type DemoCredentials } from './seed/demo-seed';
 import { createServices, type Services } from './services';
 import { createLoaders } from './services/loaders';
 import { openDataSource } from './store/data-source';
+import { openLiveState, type LiveState } from './store/live-state';
 
 export interface Gateway {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
@@ -44,17 +45,20 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export async function createGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const dataSource = await openDataSource(config.database);
+  let live: LiveState | null = null;
   try {
-    return await start(config, logger, dataSource);
+    live = await openLiveState(config.redisUrl, config.redisKeyPrefix);
+    return await start(config, logger, dataSource, live);
   } catch (error) {
+    await live?.close();
     await dataSource.destroy();
     throw error;
   }
 }
 
-async function start(config: Config, logger: Logger, dataSource: DataSource): Promise<Gateway> {
+async function start(config: Config, logger: Logger, dataSource: DataSource, live: LiveState): Promise<Gateway> {
   const jwtSecret = resolveJwtSecret(config);
-  const services = createServices(dataSource, { jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey });
+  const services = createServices(dataSource, live, { jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey });
   const demo = config.seedDemo ? await seedDemo(dataSource, services) : null;
   const schema = await buildGatewaySchema();
 
@@ -132,12 +136,11 @@ async function start(config: Config, logger: Logger, dataSource: DataSource): Pr
     }),
     express.json({ limit: config.limits.maxBodyBytes, type: ['application/json', 'application/graphql-response+json'] }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<GatewayContext> => ({
-        principal: await services.authenticator.authenticate(req.headers.authorization),
-        services,
-        loaders: createLoaders(dataSource),
-        requestId: String(req.id),
-      }),
+      context: async ({ req }): Promise<GatewayContext> => {
+        const principal = await services.authenticator.authenticate(req.headers.authorization);
+        const companyId = principal !== null && principal.kind !== 'platform' ? principal.companyId : null;
+        return { principal, services, loaders: createLoaders(dataSource, live, companyId), requestId: String(req.id) };
+      },
     }),
   );
 
@@ -171,6 +174,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource): Pr
     close: () =>
       (closing ??= (async () => {
         await apollo.stop();
+        await live.close();
         await dataSource.destroy();
       })()),
   };

@@ -2,7 +2,9 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Re
 import { Agent } from '../entities/agent.entity';
 import { actor, type GatewayContext } from './context';
 import { PageArgsInput } from './types/connection';
-import { AgentConnection, AgentInput } from './types/agent.types';
+import { AgentConnection, AgentInput, AgentLiveView } from './types/agent.types';
+import { AgentStatusValue } from '../entities/enums';
+import type { AgentLive } from '../store/agent-state-store';
 
 @Resolver(() => Agent)
 export class AgentResolver {
@@ -39,6 +41,24 @@ export class AgentResolver {
   @Mutation(() => ID, { description: 'Deletes an agent (it leaves every group) and returns its id.' })
   deleteAgent(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
     return ctx.services.agents.delete(actor(ctx), id);
+  }
+
+  @Authorized('USER')
+  @Mutation(() => Agent, { description: 'Sets an agent\'s status (LOGGED_OUT, AVAILABLE, ON_BREAK): Modify on agents, or the agent\'s own login.' })
+  async setAgentStatus(
+    @Ctx() ctx: GatewayContext,
+    @Arg('agentId', () => ID) agentId: string,
+    @Arg('status', () => AgentStatusValue) status: AgentStatusValue,
+  ): Promise<Agent> {
+    const { agent, live } = await ctx.services.agents.setStatus(actor(ctx), agentId, status);
+    ctx.loaders.agentLive.clear(agent.id).prime(agent.id, live);
+    return agent;
+  }
+
+  @FieldResolver(() => AgentLiveView, { description: 'Live status and activity (not configuration), with its sequence number.' })
+  async live(@Root() agent: Agent, @Ctx() ctx: GatewayContext): Promise<AgentLiveView> {
+    const state: AgentLive = await ctx.loaders.agentLive.load(agent.id);
+    return { agentId: agent.id, seq: state.seq, status: state.status as AgentStatusValue, activity: state.activity as AgentLiveView['activity'], at: new Date() };
   }
 
   @FieldResolver(() => ID, { nullable: true, description: 'The user login the agent signs in as, if any.' })

@@ -1,9 +1,13 @@
 import type { DataSource } from 'typeorm';
-import type { UserPrincipal } from '../auth/principal';
+import { atLeast, type UserPrincipal } from '../auth/principal';
+import { PrivilegeLevel } from '../entities/enums';
+import type { AgentStatus } from '../routing/types';
+import type { AgentLive } from '../store/agent-state-store';
+import type { LiveState } from '../store/live-state';
 import { Agent } from '../entities/agent.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
-import { checkExpectedVersion, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import { checkExpectedVersion, findOwned, inTransaction, isId, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
 export interface AgentFields {
@@ -13,7 +17,35 @@ export interface AgentFields {
 }
 
 export class AgentService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly live: LiveState,
+  ) {}
+
+  /**
+   * Sets an agent's status: anyone with Modify on agents, or the agent's own login. Becoming available
+   * starts its idle time (for longest-idle-first). A status change never interrupts a call in progress.
+   */
+  async setStatus(actor: UserPrincipal, agentId: string, status: AgentStatus, now = Date.now()): Promise<{ agent: Agent; live: AgentLive }> {
+    const agent = atLeast(actor.privileges.agents, PrivilegeLevel.MODIFY)
+      ? await findOwned(this.dataSource.manager, Agent, actor.companyId, agentId, { what: 'Agent' })
+      : await this.ownAgent(actor, agentId);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const current = await this.live.agents.get(actor.companyId, agent.id);
+      if (current.status === status) return { agent, live: current };
+      const idle = status === 'AVAILABLE' && current.activity === 'IDLE' ? { idleSince: now } : {};
+      const next = await this.live.agents.compareAndSet(actor.companyId, agent.id, { status: current.status, activity: [current.activity] }, { status, ...idle });
+      if (next !== null) return { agent, live: next };
+    }
+    throw errors.conflict('The agent changed state at the same moment; retry');
+  }
+
+  /** Without Modify on agents a user may act only on its own agent; any other id is refused alike. */
+  private async ownAgent(actor: UserPrincipal, agentId: string): Promise<Agent> {
+    const own = isId(agentId) ? await this.dataSource.getRepository(Agent).findOneBy({ id: agentId, companyId: actor.companyId, userLoginId: actor.userId }) : null;
+    if (own === null) throw errors.forbidden('Only your own agent, or Modify on agents');
+    return own;
+  }
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<Agent>> {
     return listOwned(this.dataSource, Agent, actor.companyId, 'name', page);

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { Authenticator } from '../auth/authenticate';
+import type { LiveState } from '../store/live-state';
 import { AgentGroupService } from './agent-group.service';
 import { AgentService } from './agent.service';
 import { CompanyService } from './company.service';
@@ -18,7 +19,7 @@ export interface ServiceOptions {
 }
 
 /** Every service of the gateway, built once over one data source. */
-export function createServices(dataSource: DataSource, options: ServiceOptions) {
+export function createServices(dataSource: DataSource, live: LiveState, options: ServiceOptions) {
   const authenticator = new Authenticator(dataSource, options.jwtSecret, options.platformApiKey);
   return {
     authenticator,
@@ -29,7 +30,7 @@ export function createServices(dataSource: DataSource, options: ServiceOptions) 
     profiles: new ExternalDestinationsProfileService(dataSource),
     connectorKeys: new ConnectorApiKeyService(dataSource),
     destinations: new ExternalDestinationService(dataSource),
-    agents: new AgentService(dataSource),
+    agents: new AgentService(dataSource, live),
     agentGroups: new AgentGroupService(dataSource),
     queues: new QueueService(dataSource),
   };

@@ -6,6 +6,8 @@ import { ExternalDestination } from '../entities/external-destination.entity';
 import { ExternalDestinationsProfile } from '../entities/external-destinations-profile.entity';
 import { QueueGroup } from '../entities/queue.entity';
 import { Role } from '../entities/role.entity';
+import type { AgentLive } from '../store/agent-state-store';
+import type { LiveState } from '../store/live-state';
 
 type Named = ObjectLiteral & { id: string };
 
@@ -52,8 +54,12 @@ function joinLoader<T extends Named>(
 }
 
 /** Loaders of one request (never shared between requests or users: they cache what one caller read). */
-export function createLoaders(ds: DataSource) {
+export function createLoaders(ds: DataSource, live: LiveState, companyId: string | null) {
   return {
+    agentLive: new DataLoader<string, AgentLive>(async (agentIds) => {
+      const map = companyId === null ? new Map<string, AgentLive>() : await live.agents.getMany(companyId, agentIds);
+      return agentIds.map((id) => map.get(id)!);
+    }),
     agentGroupById: byIdLoader(ds, AgentGroup),
     profileById: byIdLoader(ds, ExternalDestinationsProfile),
     agentsOfGroup: joinLoader(ds, 'agent_group_agent', 'groupId', 'agentId', Agent, 'name'),

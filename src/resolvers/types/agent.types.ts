@@ -1,5 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Agent } from '../../entities/agent.entity';
+import { AgentActivityValue, AgentStatusValue } from '../../entities/enums';
 import { AgentGroup } from '../../entities/agent-group.entity';
 import { Queue } from '../../entities/queue.entity';
 import { Connection } from './connection';
@@ -104,4 +105,22 @@ export class QueueInput {
 
   @Field(() => Int, { nullable: true, description: 'Most seconds waiting, 0 (no limit) to 86400 (default 0).' })
   maxWaitSec?: number | null;
+}
+
+@ObjectType('AgentLive', { description: 'A regular agent\'s live state, as the agentUpdates subscription streams it. Never mixed with destinations.' })
+export class AgentLiveView {
+  @Field(() => ID, { description: 'The agent.' })
+  agentId: string;
+
+  @Field(() => Int, { description: 'Increases by one per change of this agent; a gap means an update was missed.' })
+  seq: number;
+
+  @Field(() => AgentStatusValue, { description: 'Whether the agent takes calls.' })
+  status: AgentStatusValue;
+
+  @Field(() => AgentActivityValue, { description: 'What the agent is doing with calls.' })
+  activity: AgentActivityValue;
+
+  @Field({ description: 'When this state was read (UTC).' })
+  at: Date;
 }

@@ -1,0 +1,34 @@
+import Redis from 'ioredis';
+import { MemoryAgentStateStore, RedisAgentStateStore, type AgentStateStore } from './agent-state-store';
+import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from './capacity-store';
+
+/** How long a destination slot survives without renewal (the holder died): DOMAIN.md §3.3's bounded lease. */
+export const DESTINATION_LEASE_MS = 60_000;
+
+/** All live routing state, behind one facade: in memory (embedded default) or in Redis (cluster mode). */
+export interface LiveState {
+  readonly mode: 'memory' | 'redis';
+  readonly capacity: CapacityStore;
+  readonly agents: AgentStateStore;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the live state for a configuration: Redis when `redisUrl` is set, else in-process. Redis commands
+ * are bounded (one retry, no offline queue growth past reconnects) so a Redis outage surfaces as errors
+ * instead of late, repeated writes.
+ */
+export async function openLiveState(redisUrl: string | null, prefix = 'rgw'): Promise<LiveState> {
+  if (redisUrl === null) {
+    const capacity = new MemoryCapacityStore(DESTINATION_LEASE_MS);
+    const agents = new MemoryAgentStateStore();
+    return { mode: 'memory', capacity, agents, close: async () => Promise.all([capacity.close(), agents.close()]).then(() => undefined) };
+  }
+  const connect = () =>
+    new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true });
+  const clients = [connect(), connect()];
+  await Promise.all(clients.map((c) => c.connect()));
+  const capacity = new RedisCapacityStore(clients[0]!, prefix, DESTINATION_LEASE_MS);
+  const agents = new RedisAgentStateStore(clients[1]!, prefix);
+  return { mode: 'redis', capacity, agents, close: async () => Promise.all([capacity.close(), agents.close()]).then(() => undefined) };
+}
