@@ -100,4 +100,8 @@ export class ExternalDestination extends CompanyOwned {
   })
   @Column({ type: 'integer', default: DESTINATION_LIMITS.maxConsecutiveFailures.default })
   maxConsecutiveFailures: number;
+
+  /** When routing suspended the destination (too many consecutive failures); null while not suspended. Durable until resumed. */
+  @Column({ type: Date, nullable: true })
+  suspendedAt: Date | null;
 }

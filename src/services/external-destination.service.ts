@@ -34,7 +34,7 @@ export interface ExternalDestinationFilter {
   enabled?: boolean | null;
 }
 
-type Config = Omit<ExternalDestination, 'id' | 'companyId' | 'version' | 'createdAt' | 'updatedAt'>;
+type Config = Omit<ExternalDestination, 'id' | 'companyId' | 'company' | 'version' | 'createdAt' | 'updatedAt' | 'suspendedAt'>;
 
 const TIMEOUTS = [
   'outdialTimeoutSec', 'busyBackoffSec', 'noAnswerBackoffSec', 'failureBackoffSec', 'retryIntervalSec', 'maxConsecutiveFailures',

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { MemoryAgentStateStore, RedisAgentStateStore, type AgentStateStore } from './agent-state-store';
 import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from './capacity-store';
+import { MemoryDestinationHealthStore, RedisDestinationHealthStore, type DestinationHealthStore } from './destination-health-store';
 
 /** How long a destination slot survives without renewal (the holder died): DOMAIN.md §3.3's bounded lease. */
 export const DESTINATION_LEASE_MS = 60_000;
@@ -10,6 +11,7 @@ export interface LiveState {
   readonly mode: 'memory' | 'redis';
   readonly capacity: CapacityStore;
   readonly agents: AgentStateStore;
+  readonly health: DestinationHealthStore;
   close(): Promise<void>;
 }
 
@@ -22,13 +24,19 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw'): Pr
   if (redisUrl === null) {
     const capacity = new MemoryCapacityStore(DESTINATION_LEASE_MS);
     const agents = new MemoryAgentStateStore();
-    return { mode: 'memory', capacity, agents, close: async () => Promise.all([capacity.close(), agents.close()]).then(() => undefined) };
+    const health = new MemoryDestinationHealthStore();
+    return { mode: 'memory', capacity, agents, health, close: () => closeAll(capacity, agents, health) };
   }
   const connect = () =>
     new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true });
-  const clients = [connect(), connect()];
+  const clients = [connect(), connect(), connect()];
   await Promise.all(clients.map((c) => c.connect()));
   const capacity = new RedisCapacityStore(clients[0]!, prefix, DESTINATION_LEASE_MS);
   const agents = new RedisAgentStateStore(clients[1]!, prefix);
-  return { mode: 'redis', capacity, agents, close: async () => Promise.all([capacity.close(), agents.close()]).then(() => undefined) };
+  const health = new RedisDestinationHealthStore(clients[2]!, prefix);
+  return { mode: 'redis', capacity, agents, health, close: () => closeAll(capacity, agents, health) };
+}
+
+async function closeAll(...stores: Array<{ close(): Promise<void> }>): Promise<void> {
+  await Promise.all(stores.map((s) => s.close()));
 }

@@ -9,6 +9,8 @@ export function redisKeys(prefix: string) {
     destinationLeases: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:leases`,
     /** Set of the attempt ids of one destination whose calls were answered. */
     destinationAnswered: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:answered`,
+    /** Hash of one destination's health: back-off and consecutive failures (seq-versioned). */
+    destinationHealth: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:health`,
     /** Hash of one regular agent's live state (status, activity, call, times, seq). */
     agent: (companyId: string, agentId: string) => `${company(companyId)}:agent:${agentId}`,
   };

@@ -1,4 +1,5 @@
 import { Initial1795471581026 } from './1795471581026-initial';
+import { DestinationSuspension1795473660338 } from './1795473660338-destination-suspension';
 
 /** Every postgres migration, oldest first. */
-export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026];
+export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338];

@@ -1,4 +1,5 @@
 import { Initial1795471580312 } from './1795471580312-initial';
+import { DestinationSuspension1795473659663 } from './1795473659663-destination-suspension';
 
 /** Every sqlite migration, oldest first. */
-export const SQLITE_MIGRATIONS: Function[] = [Initial1795471580312];
+export const SQLITE_MIGRATIONS: Function[] = [Initial1795471580312, DestinationSuspension1795473659663];

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+import { redisKeys, type RedisKeys } from './redis-keys';
+
+/** A destination's health (live state, not configuration); `seq` increases by one per change. */
+export interface DestinationHealth {
+  backedOffUntil: number | null;
+  consecutiveFailures: number;
+  seq: number;
+}
+
+export const INITIAL_HEALTH: DestinationHealth = { backedOffUntil: null, consecutiveFailures: 0, seq: 0 };
+
+/**
+ * What attempt outcomes did to destinations, shared by every instance. Each change is one atomic step (an
+ * increment, a maximum, a reset), so outcomes reported at the same moment on several instances all count;
+ * what they mean (how long to back off, when to suspend) is decided by the routing core.
+ */
+export interface DestinationHealthStore {
+  getMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, DestinationHealth>>;
+  /** One more consecutive failure; the back-off runs until at least `backedOffUntil` (null: unchanged). */
+  recordFailure(companyId: string, destinationId: string, backedOffUntil: number | null): Promise<DestinationHealth>;
+  /** An answer: consecutive failures back to zero. */
+  recordAnswer(companyId: string, destinationId: string): Promise<DestinationHealth>;
+  /** A resume: no failures, no back-off. */
+  reset(companyId: string, destinationId: string): Promise<DestinationHealth>;
+  close(): Promise<void>;
+}
+
+type Operation = 'failure' | 'answer' | 'reset';
+
+export class MemoryDestinationHealthStore implements DestinationHealthStore {
+  private readonly health = new Map<string, DestinationHealth>();
+
+  async getMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, DestinationHealth>> {
+    return new Map(destinationIds.map((id) => [id, { ...(this.health.get(`${companyId}/${id}`) ?? INITIAL_HEALTH) }]));
+  }
+
+  private apply(companyId: string, destinationId: string, op: Operation, until: number | null = null): DestinationHealth {
+    const key = `${companyId}/${destinationId}`;
+    const h = { ...(this.health.get(key) ?? INITIAL_HEALTH) };
+    if (op === 'failure') {
+      h.consecutiveFailures += 1;
+      if (until !== null && until > (h.backedOffUntil ?? 0)) h.backedOffUntil = until;
+    } else {
+      h.consecutiveFailures = 0;
+      if (op === 'reset') h.backedOffUntil = null;
+    }
+    h.seq += 1;
+    this.health.set(key, h);
+    return { ...h };
+  }
+
+  async recordFailure(companyId: string, destinationId: string, backedOffUntil: number | null): Promise<DestinationHealth> {
+    return this.apply(companyId, destinationId, 'failure', backedOffUntil);
+  }
+
+  async recordAnswer(companyId: string, destinationId: string): Promise<DestinationHealth> {
+    return this.apply(companyId, destinationId, 'answer');
+  }
+
+  async reset(companyId: string, destinationId: string): Promise<DestinationHealth> {
+    return this.apply(companyId, destinationId, 'reset');
+  }
+
+  async close(): Promise<void> {
+    this.health.clear();
+  }
+}
+
+function fromHash(hash: Record<string, string>): DestinationHealth {
+  return {
+    backedOffUntil: hash.backedOffUntil === undefined ? null : Number(hash.backedOffUntil),
+    consecutiveFailures: Number(hash.consecutiveFailures ?? 0),
+    seq: Number(hash.seq ?? 0),
+  };
+}
+
+export class RedisDestinationHealthStore implements DestinationHealthStore {
+  private readonly keys: RedisKeys;
+
+  constructor(private readonly redis: Redis, prefix: string) {
+    this.keys = redisKeys(prefix);
+    redis.defineCommand('healthRecord', { numberOfKeys: 1, lua: readFileSync(join(__dirname, 'lua', 'health-record-1.lua'), 'utf8') });
+  }
+
+  async getMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, DestinationHealth>> {
+    const pipeline = this.redis.pipeline();
+    for (const id of destinationIds) pipeline.hgetall(this.keys.destinationHealth(companyId, id));
+    const results = (await pipeline.exec()) ?? [];
+    return new Map(destinationIds.map((id, i) => [id, fromHash((results[i]?.[1] as Record<string, string> | undefined) ?? {})]));
+  }
+
+  private async apply(companyId: string, destinationId: string, op: Operation, until: number | null = null): Promise<DestinationHealth> {
+    const record = (this.redis as unknown as { healthRecord(...args: string[]): Promise<string[]> }).healthRecord.bind(this.redis);
+    const flat = await record(this.keys.destinationHealth(companyId, destinationId), op, until === null ? '' : String(until));
+    const hash: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+    return fromHash(hash);
+  }
+
+  recordFailure(companyId: string, destinationId: string, backedOffUntil: number | null): Promise<DestinationHealth> {
+    return this.apply(companyId, destinationId, 'failure', backedOffUntil);
+  }
+
+  recordAnswer(companyId: string, destinationId: string): Promise<DestinationHealth> {
+    return this.apply(companyId, destinationId, 'answer');
+  }
+
+  reset(companyId: string, destinationId: string): Promise<DestinationHealth> {
+    return this.apply(companyId, destinationId, 'reset');
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit();
+  }
+}
