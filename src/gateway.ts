@@ -29,6 +29,8 @@ export interface Gateway {
   readonly port: number;
   readonly dataSource: DataSource;
   readonly services: Services;
+  /** The live routing state (in-process or Redis). */
+  readonly live: LiveState;
   /** What the demo seed created on this start (null when it did not run). */
   readonly demo: DemoCredentials | null;
   /** Stops accepting, drains requests in flight, closes the database. Safe to call twice. */
@@ -139,7 +141,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
       context: async ({ req }): Promise<GatewayContext> => {
         const principal = await services.authenticator.authenticate(req.headers.authorization);
         const companyId = principal !== null && principal.kind !== 'platform' ? principal.companyId : null;
-        return { principal, services, loaders: createLoaders(dataSource, live, companyId), requestId: String(req.id) };
+        return { principal, services, loaders: createLoaders(dataSource, live, companyId, services.destinations), requestId: String(req.id) };
       },
     }),
   );
@@ -170,6 +172,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     port,
     dataSource,
     services,
+    live,
     demo,
     close: () =>
       (closing ??= (async () => {

@@ -3,7 +3,9 @@ import { AgentGroup } from '../entities/agent-group.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { actor, type GatewayContext } from './context';
 import { PageArgsInput } from './types/connection';
-import { ExternalDestinationConnection, ExternalDestinationFilter, ExternalDestinationInput } from './types/external-destination.types';
+import {
+  DestinationStateValue, ExternalDestinationConnection, ExternalDestinationFilter, ExternalDestinationInput, ExternalDestinationLiveView,
+} from './types/external-destination.types';
 
 @Resolver(() => ExternalDestination)
 export class ExternalDestinationResolver {
@@ -48,6 +50,18 @@ export class ExternalDestinationResolver {
   @Mutation(() => ID, { description: 'Deletes a destination and returns its id; CONFLICT (naming them) while agent groups use it.' })
   deleteExternalDestination(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
     return ctx.services.destinations.delete(actor(ctx), id);
+  }
+
+  @Authorized('externalDestinations:MODIFY')
+  @Mutation(() => ExternalDestination, { description: 'Puts a destination back in the pool: clears a suspension, any back-off and its failure count.' })
+  resumeExternalDestination(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<ExternalDestination> {
+    return ctx.services.destinations.resume(actor(ctx), id);
+  }
+
+  @FieldResolver(() => ExternalDestinationLiveView, { description: 'Live state (not configuration): calls connecting and active, back-off, failures.' })
+  async live(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationLiveView> {
+    const live = await ctx.loaders.destinationLive.load(destination);
+    return { ...live, state: live.state as DestinationStateValue };
   }
 
   @Authorized('agentGroups:VIEW', 'queues:VIEW')

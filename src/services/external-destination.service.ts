@@ -4,7 +4,9 @@ import type { UserPrincipal } from '../auth/principal';
 import { DESTINATION_LIMITS, ExternalDestination } from '../entities/external-destination.entity';
 import { NumberMode } from '../entities/enums';
 import { errors } from '../errors';
+import { destinationState, type DestinationState } from '../routing/destination-state';
 import { isInternationalPrefix, isMatchPrefix } from '../routing/phone-number';
+import type { LiveState } from '../store/live-state';
 import {
   assertNameFree, checkExpectedVersion, findOwned, inTransaction, type LockMode, paginate, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
@@ -96,8 +98,70 @@ function checkConfig(input: ExternalDestinationFields, current: Config | null): 
 }
 
 /** External destinations: every read and change goes through the caller's DestinationScope. */
+/** A destination's live state as clients see it. */
+export interface DestinationLive {
+  destinationId: string;
+  seq: number;
+  state: DestinationState;
+  connectingCalls: number;
+  activeCalls: number;
+  maxSimultaneousCalls: number | null;
+  backedOffUntil: Date | null;
+  consecutiveFailures: number;
+  at: Date;
+}
+
 export class ExternalDestinationService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly live: LiveState,
+  ) {}
+
+  /** The live state of destinations the caller already may see (capacity across instances, health, suspension). */
+  async liveStates(companyId: string, destinations: readonly ExternalDestination[], now = Date.now()): Promise<DestinationLive[]> {
+    const health = await this.live.health.getMany(companyId, destinations.map((d) => d.id));
+    return Promise.all(
+      destinations.map(async (d) => {
+        const counts = await this.live.capacity.counts({ companyId, destinationId: d.id });
+        const h = health.get(d.id)!;
+        const snapshot = {
+          id: d.id, enabled: d.enabled, suspended: d.suspendedAt !== null, maxSimultaneousCalls: d.maxSimultaneousCalls,
+          connectingCalls: counts.connecting, activeCalls: counts.active, backedOffUntil: h.backedOffUntil,
+          consecutiveFailures: h.consecutiveFailures, retryIntervalSec: d.retryIntervalSec,
+        };
+        return {
+          destinationId: d.id,
+          seq: h.seq,
+          state: destinationState(snapshot, now),
+          connectingCalls: counts.connecting,
+          activeCalls: counts.active,
+          maxSimultaneousCalls: d.maxSimultaneousCalls,
+          backedOffUntil: h.backedOffUntil !== null && h.backedOffUntil > now ? new Date(h.backedOffUntil) : null,
+          consecutiveFailures: h.consecutiveFailures,
+          at: new Date(now),
+        };
+      }),
+    );
+  }
+
+  /**
+   * Puts a destination back in the pool: clears a suspension, any back-off and the failure count. Needs
+   * the right to change it. Suspension is live state, so the configuration's version does not change.
+   */
+  async resume(actor: UserPrincipal, id: string): Promise<ExternalDestination> {
+    const destination = await inTransaction(this.dataSource, async (m) => {
+      const current = await this.getChangeable(actor, id, m);
+      // Live state, not configuration: keep version and updatedAt as they are (the builder would bump them).
+      const keep = (column: string) => () => m.connection.driver.escape(column);
+      await m.createQueryBuilder().update(ExternalDestination)
+        .set({ suspendedAt: null, version: keep('version'), updatedAt: keep('updatedAt') } as never)
+        .where('id = :id', { id: current.id })
+        .execute();
+      return { ...current, suspendedAt: null } as ExternalDestination;
+    });
+    await this.live.health.reset(actor.companyId, destination.id);
+    return destination;
+  }
 
   async list(actor: UserPrincipal, filter: ExternalDestinationFilter | null | undefined, page: PageArgs): Promise<Page<ExternalDestination>> {
     const qb = this.dataSource.getRepository(ExternalDestination).createQueryBuilder('d').where('d.companyId = :cid', { cid: actor.companyId });

@@ -29,7 +29,7 @@ export function createServices(dataSource: DataSource, live: LiveState, options:
     userLogins: new UserLoginService(dataSource),
     profiles: new ExternalDestinationsProfileService(dataSource),
     connectorKeys: new ConnectorApiKeyService(dataSource),
-    destinations: new ExternalDestinationService(dataSource),
+    destinations: new ExternalDestinationService(dataSource, live),
     agents: new AgentService(dataSource, live),
     agentGroups: new AgentGroupService(dataSource),
     queues: new QueueService(dataSource),

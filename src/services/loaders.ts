@@ -7,6 +7,7 @@ import { ExternalDestinationsProfile } from '../entities/external-destinations-p
 import { QueueGroup } from '../entities/queue.entity';
 import { Role } from '../entities/role.entity';
 import type { AgentLive } from '../store/agent-state-store';
+import type { DestinationLive, ExternalDestinationService } from './external-destination.service';
 import type { LiveState } from '../store/live-state';
 
 type Named = ObjectLiteral & { id: string };
@@ -54,8 +55,12 @@ function joinLoader<T extends Named>(
 }
 
 /** Loaders of one request (never shared between requests or users: they cache what one caller read). */
-export function createLoaders(ds: DataSource, live: LiveState, companyId: string | null) {
+export function createLoaders(ds: DataSource, live: LiveState, companyId: string | null, destinations: ExternalDestinationService) {
   return {
+    destinationLive: new DataLoader<ExternalDestination, DestinationLive, string>(
+      (rows) => (companyId === null ? Promise.resolve(rows.map(() => new Error('no company'))) : destinations.liveStates(companyId, rows)),
+      { cacheKeyFn: (d) => d.id },
+    ),
     agentLive: new DataLoader<string, AgentLive>(async (agentIds) => {
       const map = companyId === null ? new Map<string, AgentLive>() : await live.agents.getMany(companyId, agentIds);
       return agentIds.map((id) => map.get(id)!);

@@ -1,7 +1,16 @@
-import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ExternalDestination } from '../../entities/external-destination.entity';
 import { NumberMode } from '../../entities/enums';
 import { Connection } from './connection';
+
+/** The states of API.md's ExternalDestinationLive.state (computed by the routing core). */
+export enum DestinationStateValue {
+  AVAILABLE = 'AVAILABLE',
+  AT_CAPACITY = 'AT_CAPACITY',
+  BACKED_OFF = 'BACKED_OFF',
+  SUSPENDED = 'SUSPENDED',
+  DISABLED = 'DISABLED',
+}
 
 @ObjectType({ description: 'A page of external destinations.' })
 export class ExternalDestinationConnection extends Connection(ExternalDestination) {}
@@ -76,4 +85,42 @@ export class ExternalDestinationRef {
 
   @Field(() => ExternalDestination, { nullable: true, description: 'The destination, or null when hidden.' })
   destination: ExternalDestination | null;
+}
+
+registerEnumType(DestinationStateValue, {
+  name: 'DestinationState',
+  description:
+    'AVAILABLE: may take a call; AT_CAPACITY: connecting + active calls reached maxSimultaneousCalls; BACKED_OFF: no calls until backedOffUntil; SUSPENDED: too many consecutive failures, until someone resumes it; DISABLED: switched off in its configuration.',
+});
+
+@ObjectType('ExternalDestinationLive', {
+  description: 'A destination\'s live state (not configuration), kept apart from agent state; the externalDestinationUpdates subscription streams this shape.',
+})
+export class ExternalDestinationLiveView {
+  @Field(() => ID, { description: 'The destination.' })
+  destinationId: string;
+
+  @Field(() => Int, { description: 'Increases by one per change of the destination\'s health (back-off, failures); a gap means a missed update.' })
+  seq: number;
+
+  @Field(() => DestinationStateValue, { description: 'The one state a dashboard shows, most important first.' })
+  state: DestinationStateValue;
+
+  @Field(() => Int, { description: 'Calls being connected (ringing) to the destination now, across every gateway instance.' })
+  connectingCalls: number;
+
+  @Field(() => Int, { description: 'Answered calls in progress at the destination now, across every gateway instance.' })
+  activeCalls: number;
+
+  @Field(() => Int, { nullable: true, description: 'The configured maximum; null means unlimited.' })
+  maxSimultaneousCalls: number | null;
+
+  @Field(() => Date, { nullable: true, description: 'No call is sent before this instant (UTC); null when not backed off.' })
+  backedOffUntil: Date | null;
+
+  @Field(() => Int, { description: 'Unanswered attempts in a row since the last answer or resume.' })
+  consecutiveFailures: number;
+
+  @Field({ description: 'When this state was read (UTC).' })
+  at: Date;
 }
