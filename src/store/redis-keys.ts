@@ -5,6 +5,10 @@
 export function redisKeys(prefix: string) {
   const company = (companyId: string) => `${prefix}:co:${companyId}`;
   return {
+    /** Timers of the whole deployment: due (sorted by due time), payloads, and claimed ones in flight. */
+    timersDue: () => `${prefix}:timers:due`,
+    timerPayloads: () => `${prefix}:timers:payload`,
+    timersInFlight: () => `${prefix}:timers:inflight`,
     /** Sorted set of capacity leases of one destination: attempt id -> expiry (ms, Redis time). */
     destinationLeases: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:leases`,
     /** Set of the attempt ids of one destination whose calls were answered. */
