@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { AgentActivity } from '../routing/state-machine';
 import type { AgentStatus } from '../routing/types';
 import { redisKeys, type RedisKeys } from './redis-keys';
+import { defineScripts, pairsToObject, type ScriptCall } from './redis-scripts';
 
 /** A regular agent's live state; `seq` increases by one per change. */
 export interface AgentLive {
@@ -91,10 +90,11 @@ function fromHash(hash: Record<string, string>): AgentLive {
 /** Agents in Redis hashes; changes through one compare-and-set Lua script. */
 export class RedisAgentStateStore implements AgentStateStore {
   private readonly keys: RedisKeys;
+  private readonly commands: Record<'agentCas', ScriptCall>;
 
   constructor(private readonly redis: Redis, prefix: string) {
     this.keys = redisKeys(prefix);
-    redis.defineCommand('agentCas', { numberOfKeys: 1, lua: readFileSync(join(__dirname, 'lua', 'agent-cas-1.lua'), 'utf8') });
+    this.commands = defineScripts(redis, { agentCas: 'agent-cas-1.lua' });
   }
 
   async get(companyId: string, agentId: string): Promise<AgentLive> {
@@ -116,12 +116,8 @@ export class RedisAgentStateStore implements AgentStateStore {
       pairs.push(field, value === null || value === undefined ? '' : String(value));
     }
     const callId = expect.callId === undefined ? '*' : (expect.callId ?? '');
-    const agentCas = (this.redis as unknown as { agentCas(...args: string[]): Promise<string[] | null> }).agentCas.bind(this.redis);
-    const flat = await agentCas(this.keys.agent(companyId, agentId), expect.status ?? '', (expect.activity ?? []).join(','), callId, ...pairs);
-    if (flat === null) return null;
-    const hash: Record<string, string> = {};
-    for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
-    return fromHash(hash);
+    const flat = (await this.commands.agentCas(this.keys.agent(companyId, agentId), expect.status ?? '', (expect.activity ?? []).join(','), callId, ...pairs)) as string[] | null;
+    return flat === null ? null : fromHash(pairsToObject(flat));
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { redisKeys, type RedisKeys } from './redis-keys';
+import { defineScripts, type ScriptCall } from './redis-scripts';
 
 /** A destination's slots now: attempts ringing (connecting) and answered (active). */
 export interface SlotCounts {
@@ -93,11 +92,10 @@ export class MemoryCapacityStore implements CapacityStore {
   }
 }
 
-const script = (name: string) => readFileSync(join(__dirname, 'lua', name), 'utf8');
-
 /** Leases in Redis (cluster mode): one Lua script per operation, keys from the one key builder. */
 export class RedisCapacityStore implements CapacityStore {
   private readonly keys: RedisKeys;
+  private readonly commands: Record<'leaseAcquire' | 'leaseAnswer' | 'leaseRelease' | 'leaseCount', ScriptCall>;
 
   constructor(
     private readonly redis: Redis,
@@ -105,41 +103,39 @@ export class RedisCapacityStore implements CapacityStore {
     private readonly leaseMs: number,
   ) {
     this.keys = redisKeys(prefix);
-    redis.defineCommand('leaseAcquire', { numberOfKeys: 1, lua: script('lease-acquire-1.lua') });
-    redis.defineCommand('leaseAnswer', { numberOfKeys: 2, lua: script('lease-answer-2.lua') });
-    redis.defineCommand('leaseRelease', { numberOfKeys: 2, lua: script('lease-release-2.lua') });
-    redis.defineCommand('leaseCount', { numberOfKeys: 2, lua: script('lease-count-2.lua') });
+    this.commands = defineScripts(redis, {
+      leaseAcquire: 'lease-acquire-1.lua',
+      leaseAnswer: 'lease-answer-2.lua',
+      leaseRelease: 'lease-release-2.lua',
+      leaseCount: 'lease-count-2.lua',
+    });
   }
 
   private pair(ref: DestinationRef): [string, string] {
     return [this.keys.destinationLeases(ref.companyId, ref.destinationId), this.keys.destinationAnswered(ref.companyId, ref.destinationId)];
   }
 
-  private get commands() {
-    return this.redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>;
-  }
-
   async acquire(ref: DestinationRef, attemptId: string, max: number | null): Promise<boolean> {
-    const [granted] = (await this.commands.leaseAcquire!(this.pair(ref)[0], attemptId, max ?? -1, this.leaseMs)) as [number, number];
+    const [granted] = (await this.commands.leaseAcquire(this.pair(ref)[0], attemptId, max ?? -1, this.leaseMs)) as [number, number];
     return granted === 1;
   }
 
   async markAnswered(ref: DestinationRef, attemptId: string): Promise<boolean> {
-    return (await this.commands.leaseAnswer!(...this.pair(ref), attemptId, this.leaseMs)) === 1;
+    return (await this.commands.leaseAnswer(...this.pair(ref), attemptId, this.leaseMs)) === 1;
   }
 
   async renew(ref: DestinationRef, attemptId: string): Promise<boolean> {
     // Renewing is acquiring again: idempotent for an attempt that holds a slot, refused for one that does not.
-    const [granted] = (await this.commands.leaseAcquire!(this.pair(ref)[0], attemptId, 0, this.leaseMs)) as [number, number];
+    const [granted] = (await this.commands.leaseAcquire(this.pair(ref)[0], attemptId, 0, this.leaseMs)) as [number, number];
     return granted === 1;
   }
 
   async release(ref: DestinationRef, attemptId: string): Promise<boolean> {
-    return (await this.commands.leaseRelease!(...this.pair(ref), attemptId)) === 1;
+    return (await this.commands.leaseRelease(...this.pair(ref), attemptId)) === 1;
   }
 
   async counts(ref: DestinationRef): Promise<SlotCounts> {
-    const [connecting, active] = (await this.commands.leaseCount!(...this.pair(ref))) as [number, number];
+    const [connecting, active] = (await this.commands.leaseCount(...this.pair(ref))) as [number, number];
     return { connecting, active };
   }
 

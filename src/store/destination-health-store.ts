@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { redisKeys, type RedisKeys } from './redis-keys';
+import { defineScripts, pairsToObject, type ScriptCall } from './redis-scripts';
 
 /** A destination's health (live state, not configuration); `seq` increases by one per change. */
 export interface DestinationHealth {
@@ -79,10 +78,11 @@ function fromHash(hash: Record<string, string>): DestinationHealth {
 
 export class RedisDestinationHealthStore implements DestinationHealthStore {
   private readonly keys: RedisKeys;
+  private readonly commands: Record<'healthRecord', ScriptCall>;
 
   constructor(private readonly redis: Redis, prefix: string) {
     this.keys = redisKeys(prefix);
-    redis.defineCommand('healthRecord', { numberOfKeys: 1, lua: readFileSync(join(__dirname, 'lua', 'health-record-1.lua'), 'utf8') });
+    this.commands = defineScripts(redis, { healthRecord: 'health-record-1.lua' });
   }
 
   async getMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, DestinationHealth>> {
@@ -93,11 +93,8 @@ export class RedisDestinationHealthStore implements DestinationHealthStore {
   }
 
   private async apply(companyId: string, destinationId: string, op: Operation, until: number | null = null): Promise<DestinationHealth> {
-    const record = (this.redis as unknown as { healthRecord(...args: string[]): Promise<string[]> }).healthRecord.bind(this.redis);
-    const flat = await record(this.keys.destinationHealth(companyId, destinationId), op, until === null ? '' : String(until));
-    const hash: Record<string, string> = {};
-    for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
-    return fromHash(hash);
+    const flat = (await this.commands.healthRecord(this.keys.destinationHealth(companyId, destinationId), op, until === null ? '' : String(until))) as string[];
+    return fromHash(pairsToObject(flat));
   }
 
   recordFailure(companyId: string, destinationId: string, backedOffUntil: number | null): Promise<DestinationHealth> {

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { redisKeys, type RedisKeys } from './redis-keys';
+import { defineScripts, type ScriptCall } from './redis-scripts';
 
 export interface ClaimedTimer {
   id: string;
@@ -64,10 +63,9 @@ export class MemoryTimerStore implements TimerStore {
   }
 }
 
-const script = (name: string) => readFileSync(join(__dirname, 'lua', name), 'utf8');
-
 export class RedisTimerStore implements TimerStore {
   private readonly keys: RedisKeys;
+  private readonly commands: Record<'timerSchedule' | 'timerClaim' | 'timerRemove', ScriptCall>;
 
   constructor(
     private readonly redis: Redis,
@@ -75,13 +73,7 @@ export class RedisTimerStore implements TimerStore {
     private readonly leaseMs: number,
   ) {
     this.keys = redisKeys(prefix);
-    redis.defineCommand('timerSchedule', { numberOfKeys: 3, lua: script('timer-schedule-3.lua') });
-    redis.defineCommand('timerClaim', { numberOfKeys: 3, lua: script('timer-claim-3.lua') });
-    redis.defineCommand('timerRemove', { numberOfKeys: 3, lua: script('timer-remove-3.lua') });
-  }
-
-  private get commands() {
-    return this.redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>;
+    this.commands = defineScripts(redis, { timerSchedule: 'timer-schedule-3.lua', timerClaim: 'timer-claim-3.lua', timerRemove: 'timer-remove-3.lua' });
   }
 
   private all(): [string, string, string] {
@@ -89,18 +81,18 @@ export class RedisTimerStore implements TimerStore {
   }
 
   async schedule(id: string, delayMs: number, payload: string): Promise<void> {
-    await this.commands.timerSchedule!(...this.all(), id, Math.max(0, Math.round(delayMs)), payload);
+    await this.commands.timerSchedule(...this.all(), id, Math.max(0, Math.round(delayMs)), payload);
   }
 
   async claimDue(limit: number): Promise<ClaimedTimer[]> {
-    const flat = (await this.commands.timerClaim!(...this.all(), limit, this.leaseMs)) as string[];
+    const flat = (await this.commands.timerClaim(...this.all(), limit, this.leaseMs)) as string[];
     const out: ClaimedTimer[] = [];
     for (let i = 0; i < flat.length; i += 2) out.push({ id: flat[i]!, payload: flat[i + 1]! });
     return out;
   }
 
   async remove(id: string): Promise<boolean> {
-    return (await this.commands.timerRemove!(...this.all(), id)) === 1;
+    return (await this.commands.timerRemove(...this.all(), id)) === 1;
   }
 
   async close(): Promise<void> {

@@ -1,40 +1,10 @@
-import type Redis from 'ioredis';
 import { MemoryAgentStateStore, RedisAgentStateStore, type AgentStateStore } from '../../src/store/agent-state-store';
-import { dropPrefix, newRedis, redisSuitesOn, uniquePrefix } from '../support/redis';
+import { storeAdapters } from '../support/redis';
 
-interface Adapter {
-  name: string;
-  open(): Promise<{ store: AgentStateStore; other: AgentStateStore; close(): Promise<void> }>;
-}
-
-const memory: Adapter = {
-  name: 'in-memory',
-  open: async () => {
-    const store = new MemoryAgentStateStore();
-    return { store, other: store, close: () => store.close() };
-  },
-};
-
-const redis: Adapter = {
-  name: 'Redis',
-  open: async () => {
-    const prefix = uniquePrefix();
-    const clients: Redis[] = [newRedis(), newRedis()];
-    const [store, other] = clients.map((c) => new RedisAgentStateStore(c, prefix)) as unknown as [AgentStateStore, AgentStateStore];
-    return {
-      store,
-      other,
-      close: async () => {
-        await dropPrefix(prefix);
-        await Promise.all([store.close(), other.close()]);
-      },
-    };
-  },
-};
-
+const adapters = storeAdapters<AgentStateStore>(() => new MemoryAgentStateStore(), (client, prefix) => new RedisAgentStateStore(client, prefix));
 const C = 'company-1';
 
-describe.each(redisSuitesOn() ? [memory, redis] : [memory])('agent live state ($name)', (adapter) => {
+describe.each(adapters)('agent live state ($name)', (adapter) => {
   let store: AgentStateStore;
   let other: AgentStateStore;
   let close: () => Promise<void>;

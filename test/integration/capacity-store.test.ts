@@ -1,43 +1,11 @@
-import type Redis from 'ioredis';
 import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from '../../src/store/capacity-store';
-import { dropPrefix, newRedis, redisSuitesOn, uniquePrefix } from '../support/redis';
+import { storeAdapters } from '../support/redis';
 
 const LEASE_MS = 400;
 const ref = { companyId: 'company-1', destinationId: 'destination-1' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Adapter {
-  name: string;
-  /** A store, and (for Redis) a second store over another connection, as a second gateway instance would have. */
-  open(): Promise<{ store: CapacityStore; other: CapacityStore; close(): Promise<void> }>;
-}
-
-const memory: Adapter = {
-  name: 'in-memory',
-  open: async () => {
-    const store = new MemoryCapacityStore(LEASE_MS);
-    return { store, other: store, close: () => store.close() };
-  },
-};
-
-const redis: Adapter = {
-  name: 'Redis',
-  open: async () => {
-    const prefix = uniquePrefix();
-    const clients: Redis[] = [newRedis(), newRedis()];
-    const [store, other] = clients.map((c) => new RedisCapacityStore(c, prefix, LEASE_MS)) as unknown as [CapacityStore, CapacityStore];
-    return {
-      store,
-      other,
-      close: async () => {
-        await dropPrefix(prefix);
-        await Promise.all([store.close(), other.close()]);
-      },
-    };
-  },
-};
-
-const adapters = redisSuitesOn() ? [memory, redis] : [memory];
+const adapters = storeAdapters<CapacityStore>(() => new MemoryCapacityStore(LEASE_MS), (client, prefix) => new RedisCapacityStore(client, prefix, LEASE_MS));
 
 describe.each(adapters)('destination capacity leases ($name)', (adapter) => {
   let store: CapacityStore;

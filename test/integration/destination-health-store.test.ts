@@ -1,40 +1,10 @@
-import type Redis from 'ioredis';
 import { MemoryDestinationHealthStore, RedisDestinationHealthStore, type DestinationHealthStore } from '../../src/store/destination-health-store';
-import { dropPrefix, newRedis, redisSuitesOn, uniquePrefix } from '../support/redis';
+import { storeAdapters } from '../support/redis';
 
-interface Adapter {
-  name: string;
-  open(): Promise<{ store: DestinationHealthStore; other: DestinationHealthStore; close(): Promise<void> }>;
-}
-
-const memory: Adapter = {
-  name: 'in-memory',
-  open: async () => {
-    const store = new MemoryDestinationHealthStore();
-    return { store, other: store, close: () => store.close() };
-  },
-};
-
-const redis: Adapter = {
-  name: 'Redis',
-  open: async () => {
-    const prefix = uniquePrefix();
-    const clients: Redis[] = [newRedis(), newRedis()];
-    const [store, other] = clients.map((c) => new RedisDestinationHealthStore(c, prefix)) as unknown as [DestinationHealthStore, DestinationHealthStore];
-    return {
-      store,
-      other,
-      close: async () => {
-        await dropPrefix(prefix);
-        await Promise.all([store.close(), other.close()]);
-      },
-    };
-  },
-};
-
+const adapters = storeAdapters<DestinationHealthStore>(() => new MemoryDestinationHealthStore(), (client, prefix) => new RedisDestinationHealthStore(client, prefix));
 const C = 'company-1';
 
-describe.each(redisSuitesOn() ? [memory, redis] : [memory])('destination health ($name)', (adapter) => {
+describe.each(adapters)('destination health ($name)', (adapter) => {
   let store: DestinationHealthStore;
   let other: DestinationHealthStore;
   let close: () => Promise<void>;

@@ -1,41 +1,12 @@
-import type Redis from 'ioredis';
 import { MemoryTimerStore, RedisTimerStore, type TimerStore } from '../../src/store/timer-store';
-import { dropPrefix, newRedis, redisSuitesOn, uniquePrefix } from '../support/redis';
+import { storeAdapters } from '../support/redis';
 
 const LEASE_MS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Adapter {
-  name: string;
-  open(): Promise<{ store: TimerStore; other: TimerStore; close(): Promise<void> }>;
-}
+const adapters = storeAdapters<TimerStore>(() => new MemoryTimerStore(LEASE_MS), (client, prefix) => new RedisTimerStore(client, prefix, LEASE_MS));
 
-const memory: Adapter = {
-  name: 'in-memory',
-  open: async () => {
-    const store = new MemoryTimerStore(LEASE_MS);
-    return { store, other: store, close: () => store.close() };
-  },
-};
-
-const redis: Adapter = {
-  name: 'Redis',
-  open: async () => {
-    const prefix = uniquePrefix();
-    const clients: Redis[] = [newRedis(), newRedis()];
-    const [store, other] = clients.map((c) => new RedisTimerStore(c, prefix, LEASE_MS)) as unknown as [TimerStore, TimerStore];
-    return {
-      store,
-      other,
-      close: async () => {
-        await dropPrefix(prefix);
-        await Promise.all([store.close(), other.close()]);
-      },
-    };
-  },
-};
-
-describe.each(redisSuitesOn() ? [memory, redis] : [memory])('timers ($name)', (adapter) => {
+describe.each(adapters)('timers ($name)', (adapter) => {
   let store: TimerStore;
   let other: TimerStore;
   let close: () => Promise<void>;

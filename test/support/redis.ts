@@ -43,3 +43,44 @@ export async function dropPrefix(prefix: string): Promise<void> {
     client.disconnect();
   }
 }
+
+/** One live-state adapter under contract test: a store, and a second one as another gateway instance has. */
+export interface StoreAdapter<S> {
+  name: string;
+  open(): Promise<{ store: S; other: S; close(): Promise<void> }>;
+}
+
+/**
+ * The adapters a contract suite runs against: in-memory (one store serves as both instances) and, when
+ * Redis is reachable, Redis (two connections, a unique key prefix dropped afterwards).
+ */
+export function storeAdapters<S extends { close(): Promise<void> }>(memory: () => S, redis: (client: Redis, prefix: string) => S): Array<StoreAdapter<S>> {
+  const adapters: Array<StoreAdapter<S>> = [
+    {
+      name: 'in-memory',
+      open: async () => {
+        const store = memory();
+        return { store, other: store, close: () => store.close() };
+      },
+    },
+  ];
+  if (redisSuitesOn()) {
+    adapters.push({
+      name: 'Redis',
+      open: async () => {
+        const prefix = uniquePrefix();
+        const store = redis(newRedis(), prefix);
+        const other = redis(newRedis(), prefix);
+        return {
+          store,
+          other,
+          close: async () => {
+            await dropPrefix(prefix);
+            await Promise.all([store.close(), other.close()]);
+          },
+        };
+      },
+    });
+  }
+  return adapters;
+}
