@@ -17,18 +17,30 @@ export interface RoutingInput {
 const seconds = (ms: number) => Math.floor(ms / 1000);
 const clock = (t: Millis) => new Date(t).toISOString().slice(11, 19);
 
-/** Whether an agent can be offered a call now, or why not. */
-export function agentAvailability(agent: AgentSnapshot, now: Millis): { ok: true } | { ok: false; reason: SkipReason; detail: string } {
-  if (agent.status === 'LOGGED_OUT') return { ok: false, reason: 'AGENT_LOGGED_OUT', detail: 'logged out' };
-  if (agent.status === 'ON_BREAK') return { ok: false, reason: 'AGENT_ON_BREAK', detail: 'on break' };
-  if (agent.activity === 'WRAP_UP' && (agent.wrapUpUntil === null || agent.wrapUpUntil > now)) {
-    return { ok: false, reason: 'AGENT_WRAP_UP', detail: agent.wrapUpUntil === null ? 'in wrap-up' : `in wrap-up for ${seconds(agent.wrapUpUntil - now)} s more` };
+/** Why an agent cannot be offered a call now, or null when it can (cheap: no text is built). */
+export function agentBlocker(agent: AgentSnapshot, now: Millis): SkipReason | null {
+  if (agent.status === 'LOGGED_OUT') return 'AGENT_LOGGED_OUT';
+  if (agent.status === 'ON_BREAK') return 'AGENT_ON_BREAK';
+  if (agent.activity === 'WRAP_UP' && (agent.wrapUpUntil === null || agent.wrapUpUntil > now)) return 'AGENT_WRAP_UP';
+  if (agent.activity !== 'IDLE' && agent.activity !== 'WRAP_UP') return 'AGENT_BUSY';
+  if (agent.notBefore !== null && agent.notBefore > now) return 'AGENT_RETRY_WAIT';
+  return null;
+}
+
+/** The words a supervisor reads for an agent passed over for `reason`. */
+export function describeAgentBlock(agent: AgentSnapshot, reason: SkipReason, now: Millis): string {
+  switch (reason) {
+    case 'AGENT_LOGGED_OUT':
+      return 'logged out';
+    case 'AGENT_ON_BREAK':
+      return 'on break';
+    case 'AGENT_WRAP_UP':
+      return agent.wrapUpUntil === null ? 'in wrap-up' : `in wrap-up for ${seconds(agent.wrapUpUntil - now)} s more`;
+    case 'AGENT_RETRY_WAIT':
+      return `missed a call; offered again in ${seconds((agent.notBefore ?? now) - now)} s`;
+    default:
+      return agent.activity.toLowerCase().replace('_', ' ');
   }
-  if (agent.activity !== 'IDLE' && agent.activity !== 'WRAP_UP') return { ok: false, reason: 'AGENT_BUSY', detail: agent.activity.toLowerCase().replace('_', ' ') };
-  if (agent.notBefore !== null && agent.notBefore > now) {
-    return { ok: false, reason: 'AGENT_RETRY_WAIT', detail: `missed a call; offered again in ${seconds(agent.notBefore - now)} s` };
-  }
-  return { ok: true };
 }
 
 /** Whether a destination can take this call now, or why not. */
@@ -78,7 +90,7 @@ function groupExhausted(group: QueueGroupSnapshot, input: RoutingInput): boolean
   });
   const noAgent = group.agentIds.every((id) => {
     const a = input.agents.get(id);
-    return a === undefined || !agentAvailability(a, input.now).ok;
+    return a === undefined || agentBlocker(a, input.now) !== null;
   });
   return noDestination && noAgent;
 }
@@ -124,9 +136,19 @@ export function routeCall(input: RoutingInput): RoutingDecision {
   const considered: string[] = [];
   const skipped: Skip[] = [...eligibility.skipped];
 
-  // Agents first: any eligible group, longest idle first.
+  // Agents first: any eligible group, longest idle first. Only the first agents passed over are described
+  // one by one; the rest are counted per reason, so a decision over 10 000 agents builds no 10 000 texts.
   let bestAgent: { agent: AgentSnapshot; priority: number } | null = null;
   const agentSkips: Skip[] = [];
+  const moreSkipped = new Map<SkipReason, number>();
+  const skipAgent = (agent: AgentSnapshot, reason: SkipReason) => {
+    if (agentSkips.length < NAMED_AGENT_SKIPS) {
+      const detail = reason === 'LONGER_IDLE_AGENT_FIRST' ? 'another agent has been idle longer' : describeAgentBlock(agent, reason, now);
+      agentSkips.push({ kind: 'AGENT', resourceId: agent.id, reason, detail });
+    } else {
+      moreSkipped.set(reason, (moreSkipped.get(reason) ?? 0) + 1);
+    }
+  };
   const seen = new Set<string>();
   for (const group of eligible) {
     for (const id of group.agentIds) {
@@ -135,20 +157,21 @@ export function routeCall(input: RoutingInput): RoutingDecision {
       considered.push(id);
       const agent = input.agents.get(id);
       if (agent === undefined) continue;
-      const availability = agentAvailability(agent, now);
-      if (!availability.ok) {
-        agentSkips.push({ kind: 'AGENT', resourceId: id, reason: availability.reason, detail: availability.detail });
+      const blocker = agentBlocker(agent, now);
+      if (blocker !== null) {
+        skipAgent(agent, blocker);
         continue;
       }
       if (bestAgent === null || agent.idleSince < bestAgent.agent.idleSince || (agent.idleSince === bestAgent.agent.idleSince && agent.id < bestAgent.agent.id)) {
-        if (bestAgent !== null) agentSkips.push({ kind: 'AGENT', resourceId: bestAgent.agent.id, reason: 'LONGER_IDLE_AGENT_FIRST', detail: 'another agent has been idle longer' });
+        if (bestAgent !== null) skipAgent(bestAgent.agent, 'LONGER_IDLE_AGENT_FIRST');
         bestAgent = { agent, priority: group.priority };
       } else {
-        agentSkips.push({ kind: 'AGENT', resourceId: id, reason: 'LONGER_IDLE_AGENT_FIRST', detail: 'another agent has been idle longer' });
+        skipAgent(agent, 'LONGER_IDLE_AGENT_FIRST');
       }
     }
   }
-  skipped.push(...summariseAgentSkips(agentSkips));
+  skipped.push(...agentSkips);
+  for (const [reason, n] of moreSkipped) skipped.push({ kind: 'AGENT', resourceId: '*', reason, detail: `${n} more agents` });
 
   // A destination in several eligible groups counts once, at its best priority.
   const seenDestinations = new Set<string>();
@@ -212,15 +235,4 @@ function decision(
     chosen,
     summary: `${summary}. Eligible: ${eligibility.reasons.join('; ')}`,
   };
-}
-
-/** Names the first agents passed over one by one and counts the rest per reason, so traces stay readable. */
-function summariseAgentSkips(skips: Skip[]): Skip[] {
-  if (skips.length <= NAMED_AGENT_SKIPS) return skips;
-  const counts = new Map<SkipReason, number>();
-  for (const s of skips.slice(NAMED_AGENT_SKIPS)) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
-  return [
-    ...skips.slice(0, NAMED_AGENT_SKIPS),
-    ...[...counts].map(([reason, n]): Skip => ({ kind: 'AGENT', resourceId: '*', reason, detail: `${n} more agents` })),
-  ];
 }
