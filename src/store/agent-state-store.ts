@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { AgentActivity } from '../routing/state-machine';
 import type { AgentStatus } from '../routing/types';
 import { redisKeys, type RedisKeys } from './redis-keys';
-import { defineScripts, pairsToObject, type ScriptCall } from './redis-scripts';
+import { defineScripts, hgetallMany, pairsToObject, type ScriptCall } from './redis-scripts';
 
 /** A regular agent's live state; `seq` increases by one per change. */
 export interface AgentLive {
@@ -102,10 +102,8 @@ export class RedisAgentStateStore implements AgentStateStore {
   }
 
   async getMany(companyId: string, agentIds: readonly string[]): Promise<Map<string, AgentLive>> {
-    const pipeline = this.redis.pipeline();
-    for (const id of agentIds) pipeline.hgetall(this.keys.agent(companyId, id));
-    const results = (await pipeline.exec()) ?? [];
-    return new Map(agentIds.map((id, i) => [id, fromHash((results[i]?.[1] as Record<string, string> | undefined) ?? {})]));
+    const hashes = await hgetallMany(this.redis, agentIds.map((id) => this.keys.agent(companyId, id)));
+    return new Map(agentIds.map((id, i) => [id, fromHash(hashes[i]!)]));
   }
 
   async compareAndSet(companyId: string, agentId: string, expect: AgentExpectation, change: AgentChange): Promise<AgentLive | null> {

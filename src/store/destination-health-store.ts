@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { redisKeys, type RedisKeys } from './redis-keys';
-import { defineScripts, pairsToObject, type ScriptCall } from './redis-scripts';
+import { defineScripts, hgetallMany, pairsToObject, type ScriptCall } from './redis-scripts';
 
 /** A destination's health (live state, not configuration); `seq` increases by one per change. */
 export interface DestinationHealth {
@@ -86,10 +86,8 @@ export class RedisDestinationHealthStore implements DestinationHealthStore {
   }
 
   async getMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, DestinationHealth>> {
-    const pipeline = this.redis.pipeline();
-    for (const id of destinationIds) pipeline.hgetall(this.keys.destinationHealth(companyId, id));
-    const results = (await pipeline.exec()) ?? [];
-    return new Map(destinationIds.map((id, i) => [id, fromHash((results[i]?.[1] as Record<string, string> | undefined) ?? {})]));
+    const hashes = await hgetallMany(this.redis, destinationIds.map((id) => this.keys.destinationHealth(companyId, id)));
+    return new Map(destinationIds.map((id, i) => [id, fromHash(hashes[i]!)]));
   }
 
   private async apply(companyId: string, destinationId: string, op: Operation, until: number | null = null): Promise<DestinationHealth> {

@@ -27,3 +27,11 @@ export function pairsToObject(flat: readonly string[]): Record<string, string> {
   for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
   return hash;
 }
+
+/** HGETALL of many keys in one round trip (missing keys read as empty hashes). */
+export async function hgetallMany(redis: Redis, keys: readonly string[]): Promise<Array<Record<string, string>>> {
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.hgetall(key);
+  const results = (await pipeline.exec()) ?? [];
+  return keys.map((_, i) => (results[i]?.[1] as Record<string, string> | undefined) ?? {});
+}
