@@ -39,10 +39,6 @@ export const errors = {
     }),
 };
 
-export function isCoded(error: unknown, code: ErrorCode): boolean {
-  return error instanceof GraphQLError && error.extensions?.code === code;
-}
-
 const PASS_THROUGH = new Set([
   'UNAUTHENTICATED',
   'FORBIDDEN',

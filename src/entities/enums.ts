@@ -1,4 +1,7 @@
 import { registerEnumType } from 'type-graphql';
+import { DESTINATION_STATES } from '../routing/destination-state';
+import { AGENT_ACTIVITIES } from '../routing/state-machine';
+import { AGENT_STATUSES } from '../routing/types';
 
 /** Level of a privilege in one area; a user's effective level is the highest among its roles. */
 export enum PrivilegeLevel {
@@ -56,27 +59,16 @@ registerEnumType(NumberMode, {
     'How the number dialled for a call is built. FULL_NUMBER: `number` as is. PREFIX_PLUS_LAST_DIGITS: `prefix` followed by the last `lastDigits` digits of the dialled service number. PREFIX_REPLACING_MATCHED_PREFIX: when the service number starts with `matchPrefix`, that part is replaced by `prefix`.',
 });
 
-/** Whether a regular agent takes calls (set by the agent or a supervisor). */
-export enum AgentStatusValue {
-  LOGGED_OUT = 'LOGGED_OUT',
-  AVAILABLE = 'AVAILABLE',
-  ON_BREAK = 'ON_BREAK',
-}
-
-/** What a regular agent is doing with calls (set by routing). */
-export enum AgentActivityValue {
-  IDLE = 'IDLE',
-  RESERVED = 'RESERVED',
-  RINGING = 'RINGING',
-  ON_CALL = 'ON_CALL',
-  WRAP_UP = 'WRAP_UP',
-}
-
-registerEnumType(AgentStatusValue, {
+registerEnumType(AGENT_STATUSES, {
   name: 'AgentStatus',
   description: 'LOGGED_OUT: takes no calls; AVAILABLE: may be offered calls; ON_BREAK: logged in, takes no calls.',
 });
-registerEnumType(AgentActivityValue, {
+registerEnumType(AGENT_ACTIVITIES, {
   name: 'AgentActivity',
   description: 'IDLE: free; RESERVED: chosen for a call; RINGING: being offered it; ON_CALL: talking; WRAP_UP: finishing after a call.',
+});
+registerEnumType(DESTINATION_STATES, {
+  name: 'DestinationState',
+  description:
+    'AVAILABLE: may take a call; AT_CAPACITY: connecting + active calls reached maxSimultaneousCalls; BACKED_OFF: no calls until backedOffUntil; SUSPENDED: too many consecutive failures, until someone resumes it; DISABLED: switched off in its configuration.',
 });

@@ -3,7 +3,7 @@ import { Agent } from '../entities/agent.entity';
 import { actor, type GatewayContext } from './context';
 import { PageArgsInput } from './types/connection';
 import { AgentConnection, AgentInput, AgentLiveView } from './types/agent.types';
-import { AgentStatusValue } from '../entities/enums';
+import { AGENT_STATUSES, type AgentStatus } from '../routing/types';
 import type { AgentLive } from '../store/agent-state-store';
 
 @Resolver(() => Agent)
@@ -48,7 +48,7 @@ export class AgentResolver {
   async setAgentStatus(
     @Ctx() ctx: GatewayContext,
     @Arg('agentId', () => ID) agentId: string,
-    @Arg('status', () => AgentStatusValue) status: AgentStatusValue,
+    @Arg('status', () => AGENT_STATUSES) status: AgentStatus,
   ): Promise<Agent> {
     const { agent, live } = await ctx.services.agents.setStatus(actor(ctx), agentId, status);
     ctx.loaders.agentLive.clear(agent.id).prime(agent.id, live);
@@ -58,7 +58,7 @@ export class AgentResolver {
   @FieldResolver(() => AgentLiveView, { description: 'Live status and activity (not configuration), with its sequence number.' })
   async live(@Root() agent: Agent, @Ctx() ctx: GatewayContext): Promise<AgentLiveView> {
     const state: AgentLive = await ctx.loaders.agentLive.load(agent.id);
-    return { agentId: agent.id, seq: state.seq, status: state.status as AgentStatusValue, activity: state.activity as AgentLiveView['activity'], at: new Date() };
+    return { agentId: agent.id, seq: state.seq, status: state.status, activity: state.activity, at: new Date() };
   }
 
   @FieldResolver(() => ID, { nullable: true, description: 'The user login the agent signs in as, if any.' })

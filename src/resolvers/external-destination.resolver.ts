@@ -4,7 +4,7 @@ import { ExternalDestination } from '../entities/external-destination.entity';
 import { actor, type GatewayContext } from './context';
 import { PageArgsInput } from './types/connection';
 import {
-  DestinationStateValue, ExternalDestinationConnection, ExternalDestinationFilter, ExternalDestinationInput, ExternalDestinationLiveView,
+  ExternalDestinationConnection, ExternalDestinationFilter, ExternalDestinationInput, ExternalDestinationLiveView,
 } from './types/external-destination.types';
 
 @Resolver(() => ExternalDestination)
@@ -60,8 +60,7 @@ export class ExternalDestinationResolver {
 
   @FieldResolver(() => ExternalDestinationLiveView, { description: 'Live state (not configuration): calls connecting and active, back-off, failures.' })
   async live(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationLiveView> {
-    const live = await ctx.loaders.destinationLive.load(destination);
-    return { ...live, state: live.state as DestinationStateValue };
+    return ctx.loaders.destinationLive.load(destination);
   }
 
   @Authorized('agentGroups:VIEW', 'queues:VIEW')

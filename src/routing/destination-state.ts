@@ -1,7 +1,9 @@
 import type { AttemptOutcome } from './state-machine';
 import type { DestinationSnapshot, Millis } from './types';
 
-export type DestinationState = 'AVAILABLE' | 'AT_CAPACITY' | 'BACKED_OFF' | 'SUSPENDED' | 'DISABLED';
+/** The one state a dashboard shows; the API's DestinationState enum is built from this list. */
+export const DESTINATION_STATES = { AVAILABLE: 'AVAILABLE', AT_CAPACITY: 'AT_CAPACITY', BACKED_OFF: 'BACKED_OFF', SUSPENDED: 'SUSPENDED', DISABLED: 'DISABLED' } as const;
+export type DestinationState = keyof typeof DESTINATION_STATES;
 
 /** Calls a destination may still take now; Infinity when unlimited. */
 export function spareCapacity(d: Pick<DestinationSnapshot, 'maxSimultaneousCalls' | 'connectingCalls' | 'activeCalls'>): number {

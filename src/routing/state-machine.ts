@@ -12,7 +12,9 @@ export function transition<S extends string, E extends string>(table: Transition
   return to === undefined ? { ok: false, reason: `${event} is not possible while ${from}` } : { ok: true, to };
 }
 
-export type AgentActivity = 'IDLE' | 'RESERVED' | 'RINGING' | 'ON_CALL' | 'WRAP_UP';
+/** A regular agent's activity; the API's AgentActivity enum is built from this list. */
+export const AGENT_ACTIVITIES = { IDLE: 'IDLE', RESERVED: 'RESERVED', RINGING: 'RINGING', ON_CALL: 'ON_CALL', WRAP_UP: 'WRAP_UP' } as const;
+export type AgentActivity = keyof typeof AGENT_ACTIVITIES;
 export type AgentActivityEvent = 'reserve' | 'release' | 'ring' | 'answer' | 'miss' | 'hangUp' | 'finishWrapUp';
 
 /**
@@ -63,8 +65,3 @@ export const ATTEMPT_STATE: TransitionTable<AttemptState, AttemptEvent> = {
   FAILED: {},
   CANCELLED: {},
 };
-
-/** Whether an attempt in this state still holds its target (an agent, or a destination's capacity slot). */
-export function attemptHoldsTarget(state: AttemptState): boolean {
-  return state === 'RINGING' || state === 'CONNECTED';
-}

@@ -3,7 +3,9 @@ import type { AgentActivity } from './state-machine';
 /** Milliseconds since the epoch: the router never reads a clock, time arrives as `now`. */
 export type Millis = number;
 
-export type AgentStatus = 'LOGGED_OUT' | 'AVAILABLE' | 'ON_BREAK';
+/** Whether a regular agent takes calls; the API's AgentStatus enum is built from this list. */
+export const AGENT_STATUSES = { LOGGED_OUT: 'LOGGED_OUT', AVAILABLE: 'AVAILABLE', ON_BREAK: 'ON_BREAK' } as const;
+export type AgentStatus = keyof typeof AGENT_STATUSES;
 
 /** What the router needs to know of a regular agent at one instant. */
 export interface AgentSnapshot {

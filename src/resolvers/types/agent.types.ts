@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Agent } from '../../entities/agent.entity';
-import { AgentActivityValue, AgentStatusValue } from '../../entities/enums';
+import { AGENT_ACTIVITIES, type AgentActivity } from '../../routing/state-machine';
+import { AGENT_STATUSES, type AgentStatus } from '../../routing/types';
 import { AgentGroup } from '../../entities/agent-group.entity';
 import { Queue } from '../../entities/queue.entity';
 import { Connection } from './connection';
@@ -115,11 +116,11 @@ export class AgentLiveView {
   @Field(() => Int, { description: 'Increases by one per change of this agent; a gap means an update was missed.' })
   seq: number;
 
-  @Field(() => AgentStatusValue, { description: 'Whether the agent takes calls.' })
-  status: AgentStatusValue;
+  @Field(() => AGENT_STATUSES, { description: 'Whether the agent takes calls.' })
+  status: AgentStatus;
 
-  @Field(() => AgentActivityValue, { description: 'What the agent is doing with calls.' })
-  activity: AgentActivityValue;
+  @Field(() => AGENT_ACTIVITIES, { description: 'What the agent is doing with calls.' })
+  activity: AgentActivity;
 
   @Field({ description: 'When this state was read (UTC).' })
   at: Date;

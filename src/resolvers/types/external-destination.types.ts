@@ -1,16 +1,9 @@
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ExternalDestination } from '../../entities/external-destination.entity';
 import { NumberMode } from '../../entities/enums';
+import { DESTINATION_STATES, type DestinationState } from '../../routing/destination-state';
 import { Connection } from './connection';
 
-/** The states of API.md's ExternalDestinationLive.state (computed by the routing core). */
-export enum DestinationStateValue {
-  AVAILABLE = 'AVAILABLE',
-  AT_CAPACITY = 'AT_CAPACITY',
-  BACKED_OFF = 'BACKED_OFF',
-  SUSPENDED = 'SUSPENDED',
-  DISABLED = 'DISABLED',
-}
 
 @ObjectType({ description: 'A page of external destinations.' })
 export class ExternalDestinationConnection extends Connection(ExternalDestination) {}
@@ -87,11 +80,6 @@ export class ExternalDestinationRef {
   destination: ExternalDestination | null;
 }
 
-registerEnumType(DestinationStateValue, {
-  name: 'DestinationState',
-  description:
-    'AVAILABLE: may take a call; AT_CAPACITY: connecting + active calls reached maxSimultaneousCalls; BACKED_OFF: no calls until backedOffUntil; SUSPENDED: too many consecutive failures, until someone resumes it; DISABLED: switched off in its configuration.',
-});
 
 @ObjectType('ExternalDestinationLive', {
   description: 'A destination\'s live state (not configuration), kept apart from agent state; the externalDestinationUpdates subscription streams this shape.',
@@ -103,8 +91,8 @@ export class ExternalDestinationLiveView {
   @Field(() => Int, { description: 'Increases by one per change of the destination\'s health (back-off, failures); a gap means a missed update.' })
   seq: number;
 
-  @Field(() => DestinationStateValue, { description: 'The one state a dashboard shows, most important first.' })
-  state: DestinationStateValue;
+  @Field(() => DESTINATION_STATES, { description: 'The one state a dashboard shows, most important first.' })
+  state: DestinationState;
 
   @Field(() => Int, { description: 'Calls being connected (ringing) to the destination now, across every gateway instance.' })
   connectingCalls: number;
