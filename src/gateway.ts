@@ -22,6 +22,9 @@ import { createServices, type Services } from './services';
 import { createLoaders } from './services/loaders';
 import { openDataSource } from './store/data-source';
 import { openLiveState, type LiveState } from './store/live-state';
+import { openEventBus, type EventBus } from './realtime/event-bus';
+import { attachSubscriptions } from './realtime/ws-server';
+import type { CallRouterOptions } from './services/call-router';
 
 export interface Gateway {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
@@ -39,6 +42,8 @@ export interface Gateway {
 
 export interface GatewayOverrides {
   logger?: Logger;
+  /** Timing of the router's loops and its clock (tests). */
+  routing?: Omit<CallRouterOptions, 'logger'>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -48,26 +53,42 @@ export async function createGateway(config: Config, overrides: GatewayOverrides 
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const dataSource = await openDataSource(config.database);
   let live: LiveState | null = null;
+  let bus: EventBus | null = null;
   try {
     live = await openLiveState(config.redisUrl, config.redisKeyPrefix);
-    return await start(config, logger, dataSource, live);
+    bus = await openEventBus(config.redisUrl, config.redisKeyPrefix);
+    return await start(config, logger, dataSource, live, bus, overrides);
   } catch (error) {
+    await bus?.close();
     await live?.close();
     await dataSource.destroy();
     throw error;
   }
 }
 
-async function start(config: Config, logger: Logger, dataSource: DataSource, live: LiveState): Promise<Gateway> {
+async function start(config: Config, logger: Logger, dataSource: DataSource, live: LiveState, bus: EventBus, overrides: GatewayOverrides): Promise<Gateway> {
   const jwtSecret = resolveJwtSecret(config);
-  const services = createServices(dataSource, live, { jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey });
+  const services = createServices(dataSource, live, bus, {
+    jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey, logger, routing: overrides.routing,
+  });
   const demo = config.seedDemo ? await seedDemo(dataSource, services) : null;
-  const schema = await buildGatewaySchema();
+  const schema = await buildGatewaySchema(bus.pubSub as never);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   const httpServer: Server = createServer(app);
+  const contextFor = (principal: GatewayContext['principal'], requestId: string): GatewayContext => {
+    const companyId = principal !== null && principal.kind !== 'platform' ? principal.companyId : null;
+    return { principal, services, loaders: createLoaders(dataSource, live, companyId, services.destinations), requestId };
+  };
+  const subscriptions = attachSubscriptions(httpServer, {
+    schema,
+    limits: config.limits,
+    logger,
+    authenticate: (authorization) => services.authenticator.authenticate(authorization),
+    context: (principal) => contextFor(principal, randomUUID()),
+  });
 
   const apollo = new ApolloServer<GatewayContext>({
     schema,
@@ -138,11 +159,8 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     }),
     express.json({ limit: config.limits.maxBodyBytes, type: ['application/json', 'application/graphql-response+json'] }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<GatewayContext> => {
-        const principal = await services.authenticator.authenticate(req.headers.authorization);
-        const companyId = principal !== null && principal.kind !== 'platform' ? principal.companyId : null;
-        return { principal, services, loaders: createLoaders(dataSource, live, companyId, services.destinations), requestId: String(req.id) };
-      },
+      context: async ({ req }): Promise<GatewayContext> =>
+        contextFor(await services.authenticator.authenticate(req.headers.authorization), String(req.id)),
     }),
   );
 
@@ -164,6 +182,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     httpServer.listen(config.port, config.host, () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
+  services.router.start();
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
 
   let closing: Promise<void> | null = null;
@@ -176,7 +195,10 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     demo,
     close: () =>
       (closing ??= (async () => {
+        await services.router.stop();
+        await subscriptions.dispose();
         await apollo.stop();
+        await bus.close();
         await live.close();
         await dataSource.destroy();
       })()),

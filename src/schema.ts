@@ -1,12 +1,14 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, type PubSub } from 'type-graphql';
+import { createPubSub } from '@graphql-yoga/subscription';
 import { AgentGroupResolver } from './resolvers/agent-group.resolver';
 import { AgentResolver } from './resolvers/agent.resolver';
 import { authChecker } from './resolvers/context';
 import { ExternalDestinationResolver } from './resolvers/external-destination.resolver';
 import { IdentityResolver, ProfileFieldsResolver, UserLoginFieldsResolver } from './resolvers/identity.resolver';
 import { QueueResolver } from './resolvers/queue.resolver';
+import { CallAttemptResolver, CallResolver } from './resolvers/telephony.resolver';
 
 export const RESOLVERS = [
   IdentityResolver,
@@ -16,11 +18,17 @@ export const RESOLVERS = [
   AgentResolver,
   AgentGroupResolver,
   QueueResolver,
+  CallResolver,
+  CallAttemptResolver,
 ] as const;
 
-/** Builds the executable schema from the resolvers (type-graphql), with `DateTime` as ISO 8601 UTC. */
-export function buildGatewaySchema(): Promise<GraphQLSchema> {
+/**
+ * Builds the executable schema from the resolvers (type-graphql), with `DateTime` as ISO 8601 UTC. `pubSub`
+ * is the running gateway's event bus (subscriptions subscribe through it); printing the schema needs none.
+ */
+export function buildGatewaySchema(pubSub: PubSub = createPubSub()): Promise<GraphQLSchema> {
   return buildSchema({
+    pubSub,
     resolvers: RESOLVERS as unknown as [Function, ...Function[]],
     authChecker,
     authMode: 'error',

@@ -1,5 +1,6 @@
 import { Agent } from './agent.entity';
 import { AgentGroup } from './agent-group.entity';
+import { Call, CallAttempt, CallTraceEntry, TelephonyEvent } from './call.entity';
 import { Company } from './company.entity';
 import { ConnectorApiKey } from './connector-api-key.entity';
 import { ExternalDestination } from './external-destination.entity';
@@ -8,7 +9,7 @@ import { Queue, QueueGroup } from './queue.entity';
 import { Role } from './role.entity';
 import { UserLogin } from './user-login.entity';
 
-export { Agent, AgentGroup, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, UserLogin };
+export { Agent, AgentGroup, Call, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, TelephonyEvent, UserLogin };
 
 /** Every entity the data source maps. */
 export const ENTITIES = [
@@ -22,4 +23,8 @@ export const ENTITIES = [
   AgentGroup,
   Queue,
   QueueGroup,
+  Call,
+  CallAttempt,
+  CallTraceEntry,
+  TelephonyEvent,
 ];

@@ -35,6 +35,11 @@ export interface OutcomeEffect {
   readonly detail: string;
 }
 
+/** Whether `consecutiveFailures` reaches the destination's suspension threshold (0 = never suspends). */
+export function reachesSuspension(consecutiveFailures: number, maxConsecutiveFailures: number): boolean {
+  return maxConsecutiveFailures > 0 && consecutiveFailures >= maxConsecutiveFailures;
+}
+
 /**
  * What one attempt's outcome does to its destination. Busy, no answer, rejected and failed each count as a
  * consecutive failure and back the destination off for its own timeout (never shortening a back-off already
@@ -53,7 +58,7 @@ export function applyOutcome(
   const until = seconds > 0 ? now + seconds * 1000 : null;
   const backedOffUntil = until === null ? current.backedOffUntil : Math.max(until, current.backedOffUntil ?? 0);
   const consecutiveFailures = current.consecutiveFailures + 1;
-  const suspended = current.suspended || (timeouts.maxConsecutiveFailures > 0 && consecutiveFailures >= timeouts.maxConsecutiveFailures);
+  const suspended = current.suspended || reachesSuspension(consecutiveFailures, timeouts.maxConsecutiveFailures);
   const words = outcome.toLowerCase().replace('_', ' ');
   const parts = [seconds > 0 ? `${words}: backed off for ${seconds} s` : `${words}: no back-off configured`];
   if (suspended && !current.suspended) parts.push(`suspended after ${consecutiveFailures} consecutive failures`);

@@ -4,6 +4,7 @@ import { PrivilegeLevel } from '../entities/enums';
 import type { AgentStatus } from '../routing/types';
 import type { AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
+import type { RoutingHooks } from './routing-hooks';
 import { Agent } from '../entities/agent.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
@@ -20,6 +21,7 @@ export class AgentService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly live: LiveState,
+    private readonly routing: RoutingHooks,
   ) {}
 
   /**
@@ -35,7 +37,9 @@ export class AgentService {
       if (current.status === status) return { agent, live: current };
       const idle = status === 'AVAILABLE' && current.activity === 'IDLE' ? { idleSince: now } : {};
       const next = await this.live.agents.compareAndSet(actor.companyId, agent.id, { status: current.status, activity: [current.activity] }, { status, ...idle });
-      if (next !== null) return { agent, live: next };
+      if (next === null) continue;
+      if (status === 'AVAILABLE') await this.routing.resourcesFreed(actor.companyId);
+      return { agent, live: next };
     }
     throw errors.conflict('The agent changed state at the same moment; retry');
   }

@@ -7,6 +7,7 @@ import { errors } from '../errors';
 import { destinationState, type DestinationState } from '../routing/destination-state';
 import { isInternationalPrefix, isMatchPrefix } from '../routing/phone-number';
 import type { LiveState } from '../store/live-state';
+import type { RoutingHooks } from './routing-hooks';
 import {
   assertNameFree, checkExpectedVersion, findOwned, inTransaction, type LockMode, paginate, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
@@ -115,6 +116,7 @@ export class ExternalDestinationService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly live: LiveState,
+    private readonly routing: RoutingHooks,
   ) {}
 
   /** The live state of destinations the caller already may see (capacity across instances, health, suspension). */
@@ -160,6 +162,7 @@ export class ExternalDestinationService {
       return { ...current, suspendedAt: null } as ExternalDestination;
     });
     await this.live.health.reset(actor.companyId, destination.id);
+    await this.routing.resourcesFreed(actor.companyId);
     return destination;
   }
 

@@ -1,14 +1,19 @@
+import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from '../auth/authenticate';
+import type { EventBus } from '../realtime/event-bus';
 import type { LiveState } from '../store/live-state';
 import { AgentGroupService } from './agent-group.service';
 import { AgentService } from './agent.service';
+import { CallRouter, type CallRouterOptions } from './call-router';
+import { CallService } from './call.service';
 import { CompanyService } from './company.service';
 import { ConnectorApiKeyService } from './connector-api-key.service';
 import { ExternalDestinationService } from './external-destination.service';
 import { ExternalDestinationsProfileService } from './external-destinations-profile.service';
 import { QueueService } from './queue.service';
 import { RoleService } from './role.service';
+import type { RoutingHooks } from './routing-hooks';
 import { SessionService } from './session.service';
 import { UserLoginService } from './user-login.service';
 
@@ -16,21 +21,32 @@ export interface ServiceOptions {
   jwtSecret: string;
   jwtTtlSec: number;
   platformApiKey: string | null;
+  logger: Logger;
+  /** Timing of the router's loops (tests shorten them). */
+  routing?: Omit<CallRouterOptions, 'logger'>;
 }
 
-/** Every service of the gateway, built once over one data source. */
-export function createServices(dataSource: DataSource, live: LiveState, options: ServiceOptions) {
+/** Every service of the gateway, built once over one data source, one live state and one event bus. */
+export function createServices(dataSource: DataSource, live: LiveState, bus: EventBus, options: ServiceOptions) {
   const authenticator = new Authenticator(dataSource, options.jwtSecret, options.platformApiKey);
+  const router = new CallRouter(dataSource, live, bus, { ...options.routing, logger: options.logger });
+  const hooks: RoutingHooks = {
+    resourcesFreed: (companyId) =>
+      router.pumpCompany(companyId).catch((err) => options.logger.error({ err }, 'routing after a freed resource failed')),
+  };
   return {
     authenticator,
+    bus,
+    router,
+    calls: new CallService(dataSource),
     companies: new CompanyService(dataSource),
     sessions: new SessionService(dataSource, authenticator, options.jwtSecret, options.jwtTtlSec),
     roles: new RoleService(dataSource),
     userLogins: new UserLoginService(dataSource),
     profiles: new ExternalDestinationsProfileService(dataSource),
     connectorKeys: new ConnectorApiKeyService(dataSource),
-    destinations: new ExternalDestinationService(dataSource, live),
-    agents: new AgentService(dataSource, live),
+    destinations: new ExternalDestinationService(dataSource, live, hooks),
+    agents: new AgentService(dataSource, live, hooks),
     agentGroups: new AgentGroupService(dataSource),
     queues: new QueueService(dataSource),
   };

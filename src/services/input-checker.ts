@@ -75,6 +75,11 @@ export class InputChecker {
     return check.e164;
   }
 
+  /** An optional telephone number: null when left out or empty, else as phoneNumber. */
+  optionalPhoneNumber(field: string, value: string | null | undefined): string | null {
+    return value === null || value === undefined || value.trim() === '' ? null : this.phoneNumber(field, value);
+  }
+
   /** A field that must be left out in this case. */
   absent(field: string, value: unknown, why: string): void {
     if (value !== null && value !== undefined) this.fail(field, why);

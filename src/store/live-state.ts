@@ -2,9 +2,13 @@ import Redis from 'ioredis';
 import { MemoryAgentStateStore, RedisAgentStateStore, type AgentStateStore } from './agent-state-store';
 import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from './capacity-store';
 import { MemoryDestinationHealthStore, RedisDestinationHealthStore, type DestinationHealthStore } from './destination-health-store';
+import { MemoryTimerStore, RedisTimerStore, type TimerStore } from './timer-store';
 
 /** How long a destination slot survives without renewal (the holder died): DOMAIN.md §3.3's bounded lease. */
 export const DESTINATION_LEASE_MS = 60_000;
+
+/** How long a claimed timer stays with its claimer before another instance may fire it (the claimer died). */
+export const TIMER_CLAIM_MS = 15_000;
 
 /** All live routing state, behind one facade: in memory (embedded default) or in Redis (cluster mode). */
 export interface LiveState {
@@ -12,6 +16,7 @@ export interface LiveState {
   readonly capacity: CapacityStore;
   readonly agents: AgentStateStore;
   readonly health: DestinationHealthStore;
+  readonly timers: TimerStore;
   close(): Promise<void>;
 }
 
@@ -25,16 +30,18 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw'): Pr
     const capacity = new MemoryCapacityStore(DESTINATION_LEASE_MS);
     const agents = new MemoryAgentStateStore();
     const health = new MemoryDestinationHealthStore();
-    return { mode: 'memory', capacity, agents, health, close: () => closeAll(capacity, agents, health) };
+    const timers = new MemoryTimerStore(TIMER_CLAIM_MS);
+    return { mode: 'memory', capacity, agents, health, timers, close: () => closeAll(capacity, agents, health, timers) };
   }
   const connect = () =>
     new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true });
-  const clients = [connect(), connect(), connect()];
+  const clients = [connect(), connect(), connect(), connect()];
   await Promise.all(clients.map((c) => c.connect()));
   const capacity = new RedisCapacityStore(clients[0]!, prefix, DESTINATION_LEASE_MS);
   const agents = new RedisAgentStateStore(clients[1]!, prefix);
   const health = new RedisDestinationHealthStore(clients[2]!, prefix);
-  return { mode: 'redis', capacity, agents, health, close: () => closeAll(capacity, agents, health) };
+  const timers = new RedisTimerStore(clients[3]!, prefix, TIMER_CLAIM_MS);
+  return { mode: 'redis', capacity, agents, health, timers, close: () => closeAll(capacity, agents, health, timers) };
 }
 
 async function closeAll(...stores: Array<{ close(): Promise<void> }>): Promise<void> {

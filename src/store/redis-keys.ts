@@ -15,6 +15,8 @@ export function redisKeys(prefix: string) {
     destinationAnswered: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:answered`,
     /** Hash of one destination's health: back-off and consecutive failures (seq-versioned). */
     destinationHealth: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:health`,
+    /** Pub/sub channel of the telephony instructions of one company. */
+    instructionChannel: (companyId: string) => `${company(companyId)}:instructions`,
     /** Hash of one regular agent's live state (status, activity, call, times, seq). */
     agent: (companyId: string, agentId: string) => `${company(companyId)}:agent:${agentId}`,
   };

@@ -1,5 +1,6 @@
 import { Initial1795471581026 } from './1795471581026-initial';
 import { DestinationSuspension1795473660338 } from './1795473660338-destination-suspension';
+import { Calls1795475242639 } from './1795475242639-calls';
 
 /** Every postgres migration, oldest first. */
-export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338];
+export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338, Calls1795475242639];

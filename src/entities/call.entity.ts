@@ -1,0 +1,163 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import type { AttemptOutcome, AttemptState, CallState } from '../routing/state-machine';
+import { CompanyScoped } from './base';
+import { Queue } from './queue.entity';
+
+/** Why a call ended (or was refused): kept beside its state for supervisors and statistics. */
+export type CallEndReason = 'COMPLETED' | 'CALLER_HUNG_UP' | 'QUEUE_FULL' | 'MAX_WAIT' | 'QUEUE_REMOVED';
+
+/**
+ * A call the telephony platform handed to the gateway: the durable record of where it is. `revision` is a
+ * compare-and-set counter: every change is `UPDATE … WHERE revision = :seen`, so two instances routing the
+ * same call cannot both move it.
+ */
+@Entity('call')
+@Unique('uq_call_company_connector_call', ['companyId', 'connectorCallId'])
+@Index('idx_call_queue_waiting', ['queueId', 'state', 'priority', 'enqueuedAt'])
+export class Call extends CompanyScoped {
+  @Column({ type: 'varchar', length: 200 })
+  connectorCallId: string;
+
+  @Column({ type: 'uuid', nullable: true })
+  queueId: string | null;
+
+  @ManyToOne(() => Queue, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'queueId' })
+  queue?: Queue;
+
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  callerNumber: string | null;
+
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  serviceNumber: string | null;
+
+  /** Higher is served first; equal priorities keep arrival order. */
+  @Column({ type: 'integer', default: 0 })
+  priority: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  state: CallState;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  endReason: CallEndReason | null;
+
+  @Column({ type: Date })
+  enqueuedAt: Date;
+
+  @Column({ type: Date, nullable: true })
+  answeredAt: Date | null;
+
+  @Column({ type: Date, nullable: true })
+  endedAt: Date | null;
+
+  /** Queue group priorities that became eligible for this call (eligibility is sticky per call). */
+  @Column({ type: 'simple-json' })
+  eligiblePriorities: number[];
+
+  /** Per destination id: when this call's last unanswered offer to it ended (its retryIntervalSec runs from there). */
+  @Column({ type: 'simple-json' })
+  lastOfferEndedAt: Record<string, number>;
+
+  @Column({ type: 'integer', default: 0 })
+  revision: number;
+}
+
+/** One offer of a call to a regular agent or an external destination. */
+@Entity('call_attempt')
+@Index('idx_call_attempt_open', ['state', 'targetKind'])
+export class CallAttempt extends CompanyScoped {
+  @Index()
+  @Column({ type: 'uuid' })
+  callId: string;
+
+  @ManyToOne(() => Call, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'callId' })
+  call?: Call;
+
+  @Column({ type: 'varchar', length: 16 })
+  targetKind: 'AGENT' | 'DESTINATION';
+
+  /** The agent rung (no foreign key: history outlives a deleted agent). */
+  @Column({ type: 'uuid', nullable: true })
+  agentId: string | null;
+
+  /** The destination dialled (no foreign key: history outlives a deleted destination). */
+  @Column({ type: 'uuid', nullable: true })
+  destinationId: string | null;
+
+  /** The E.164 number dialled for this call; null for agents and for a number that could not be resolved. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  number: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  state: AttemptState;
+
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  outcome: AttemptOutcome | 'CANCELLED' | null;
+
+  @Column({ type: 'integer' })
+  ringTimeoutSec: number;
+
+  @Column({ type: Date })
+  startedAt: Date;
+
+  @Column({ type: Date, nullable: true })
+  answeredAt: Date | null;
+
+  @Column({ type: Date, nullable: true })
+  endedAt: Date | null;
+}
+
+/** One entry of a call's routing trace: a decision or an event, with its reasons. */
+@Entity('call_trace_entry')
+@Unique('uq_call_trace_entry_seq', ['callId', 'seq'])
+export class CallTraceEntry extends CompanyScoped {
+  @Column({ type: 'uuid' })
+  callId: string;
+
+  @ManyToOne(() => Call, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'callId' })
+  call?: Call;
+
+  @Column({ type: 'integer' })
+  seq: number;
+
+  @Column({ type: Date })
+  at: Date;
+
+  @Column({ type: 'varchar', length: 32 })
+  step: string;
+
+  @Column({ type: 'text' })
+  summary: string;
+
+  /** Resources looked at: [{kind, id}]. */
+  @Column({ type: 'simple-json' })
+  considered: Array<{ kind: string; id: string }>;
+
+  /** Resources passed over: [{kind, resourceId, reason, detail}]. */
+  @Column({ type: 'simple-json' })
+  skipped: Array<{ kind: string; resourceId: string; reason: string; detail: string }>;
+
+  /** What was chosen: {kind, id, priority, detail}, or null. */
+  @Column({ type: 'simple-json', nullable: true })
+  chosen: { kind: string; id: string; priority: number | null; detail: string } | null;
+}
+
+/**
+ * A telephony event already applied (an attempt outcome or a call end), by the connector's event id: a
+ * repeated event finds its record and changes nothing. Written in the same transaction as its effect.
+ */
+@Entity('telephony_event')
+@Unique('uq_telephony_event_company_event', ['companyId', 'eventId'])
+export class TelephonyEvent extends CompanyScoped {
+  @Column({ type: 'varchar', length: 200 })
+  eventId: string;
+
+  /** What the event was, e.g. `OUTCOME:<attemptId>:BUSY` or `END:<callId>:COMPLETED`: the same id with other content is refused. */
+  @Column({ type: 'varchar', length: 120 })
+  fingerprint: string;
+
+  @Column({ type: Date })
+  receivedAt: Date;
+}

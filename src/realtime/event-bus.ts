@@ -1,0 +1,55 @@
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import Redis from 'ioredis';
+import { redisKeys } from '../store/redis-keys';
+
+/** What a telephony connector is told to do; plain data, so it crosses Redis unchanged. */
+export interface TelephonyInstructionEvent {
+  instructionId: string;
+  kind: 'RING_AGENT' | 'DIAL_EXTERNAL' | 'CANCEL_ATTEMPT' | 'PLAY_MESSAGE' | 'DISCONNECT';
+  callId: string;
+  attemptId: string | null;
+  agentId: string | null;
+  destinationId: string | null;
+  number: string | null;
+  ringTimeoutSec: number | null;
+  message: string | null;
+  /** When the gateway issued it (ms since the epoch). */
+  issuedAt: number;
+}
+
+type Channels = Record<string, [TelephonyInstructionEvent]>;
+
+/**
+ * Carries events to subscribers: in-process on the embedded default, over Redis pub/sub (two connections)
+ * in cluster mode, so a connector subscribed to any instance gets the instructions every instance issues.
+ * Redis pub/sub is at-most-once; an instruction a connector misses is covered by the ring timeout.
+ */
+export interface EventBus {
+  /** The pub/sub underneath, for the schema's subscriptions. */
+  readonly pubSub: PubSub<Channels>;
+  publishInstruction(companyId: string, instruction: TelephonyInstructionEvent): void;
+  instructions(companyId: string): AsyncIterable<TelephonyInstructionEvent>;
+  close(): Promise<void>;
+}
+
+export async function openEventBus(redisUrl: string | null, prefix: string): Promise<EventBus> {
+  const keys = redisKeys(prefix);
+  let pubSub: PubSub<Channels>;
+  let clients: Redis[] = [];
+  if (redisUrl === null) {
+    pubSub = createPubSub<Channels>();
+  } else {
+    clients = [new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }), new Redis(redisUrl, { lazyConnect: true })];
+    await Promise.all(clients.map((c) => c.connect()));
+    pubSub = createPubSub<Channels>({ eventTarget: createRedisEventTarget({ publishClient: clients[0]!, subscribeClient: clients[1]! }) });
+  }
+  return {
+    pubSub,
+    publishInstruction: (companyId, instruction) => pubSub.publish(keys.instructionChannel(companyId), instruction),
+    instructions: (companyId) => pubSub.subscribe(keys.instructionChannel(companyId)),
+    close: async () => {
+      await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { ConnectorPrincipal } from '../auth/principal';
+import type { Call, CallAttempt } from '../entities/call.entity';
+import { Queue } from '../entities/queue.entity';
+import { errors } from '../errors';
+import type { TelephonyInstructionEvent } from '../realtime/event-bus';
+import type { CallReader } from '../services/call.service';
+import { atLeast } from '../auth/principal';
+import { PrivilegeLevel } from '../entities/enums';
+import type { GatewayContext } from './context';
+import {
+  AttemptOutcomeInput, AttemptTarget, CallAttemptView, CallView, EndCallInput, EnqueueCallInput, RoutingDecisionView, TelephonyInstruction,
+  type AttemptOutcomeValue, type AttemptStateValue, type CallEndReasonValue, type CallStateValue, type RoutingResourceKind,
+} from './types/call.types';
+
+/** The telephony connector of the principal's company (operations that required CONNECTOR). */
+function connector(ctx: GatewayContext): ConnectorPrincipal {
+  if (ctx.principal?.kind !== 'connector') throw errors.forbidden();
+  return ctx.principal;
+}
+
+/** A reader of calls: a user or the company's connector. */
+function reader(ctx: GatewayContext): CallReader {
+  const p = ctx.principal;
+  if (p?.kind !== 'user' && p?.kind !== 'connector') throw errors.forbidden();
+  return p;
+}
+
+export function toCallView(call: Call): CallView {
+  return Object.assign(new CallView(), {
+    id: call.id, connectorCallId: call.connectorCallId, state: call.state as CallStateValue, endReason: call.endReason as CallEndReasonValue | null,
+    queueId: call.queueId, serviceNumber: call.serviceNumber, callerNumber: call.callerNumber, priority: call.priority,
+    enqueuedAt: call.enqueuedAt, answeredAt: call.answeredAt, endedAt: call.endedAt, companyId: call.companyId,
+  });
+}
+
+export function toAttemptView(a: CallAttempt): CallAttemptView {
+  return Object.assign(new CallAttemptView(), {
+    id: a.id, companyId: a.companyId, state: a.state as AttemptStateValue, outcome: a.outcome === 'CANCELLED' ? null : (a.outcome as AttemptOutcomeValue | null),
+    targetKind: a.targetKind as RoutingResourceKind, agentId: a.agentId, destinationId: a.destinationId, dialledNumber: a.number,
+    ringTimeoutSec: a.ringTimeoutSec, startedAt: a.startedAt, answeredAt: a.answeredAt, endedAt: a.endedAt,
+  });
+}
+
+@Resolver(() => CallView)
+export class CallResolver {
+  @Authorized('queues:VIEW', 'CONNECTOR')
+  @Query(() => CallView, { nullable: true, description: 'One call with its attempts and routing trace; NOT_FOUND when missing (or another company\'s).' })
+  async call(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<CallView> {
+    return toCallView(await ctx.services.calls.get(reader(ctx), id));
+  }
+
+  @Authorized('CONNECTOR')
+  @Mutation(() => CallView, { description: 'Connector only: puts a call straight into a queue and routes it. The same connectorCallId again returns the same call; a full queue answers a FAILED call (endReason QUEUE_FULL) and a DISCONNECT instruction.' })
+  async enqueueCall(@Ctx() ctx: GatewayContext, @Arg('input') input: EnqueueCallInput): Promise<CallView> {
+    return toCallView(await ctx.services.router.enqueue(connector(ctx).companyId, input));
+  }
+
+  @Authorized('CONNECTOR')
+  @Mutation(() => CallAttemptView, { description: 'Connector only: the outcome of an attempt. Once per eventId (a repeat returns the same attempt); NOT_FOUND for an unknown attempt; CONFLICT when the attempt already ended.' })
+  async reportAttemptOutcome(@Ctx() ctx: GatewayContext, @Arg('input') input: AttemptOutcomeInput): Promise<CallAttemptView> {
+    return toAttemptView(await ctx.services.router.reportOutcome(connector(ctx).companyId, input));
+  }
+
+  @Authorized('CONNECTOR')
+  @Mutation(() => CallView, { description: 'Connector only: the call ended (COMPLETED after an answer) or the caller hung up (CALLER_HUNG_UP), which cancels a ringing attempt with no back-off. Once per eventId; CONFLICT when it already ended.' })
+  async endCall(@Ctx() ctx: GatewayContext, @Arg('input') input: EndCallInput): Promise<CallView> {
+    if (input.reason !== 'COMPLETED' && input.reason !== 'CALLER_HUNG_UP') {
+      throw errors.badInput([{ field: 'input.reason', message: 'a connector reports COMPLETED or CALLER_HUNG_UP' }]);
+    }
+    return toCallView(await ctx.services.router.endCall(connector(ctx).companyId, { ...input, reason: input.reason }));
+  }
+
+  @Authorized('CONNECTOR')
+  @Subscription(() => TelephonyInstruction, {
+    description: 'Connector only: what to do for the company\'s calls (ring an agent, dial a destination, cancel an attempt, disconnect).',
+    subscribe: ({ context }) => {
+      const ctx = context as GatewayContext;
+      return ctx.services.bus.instructions(connector(ctx).companyId);
+    },
+  })
+  telephonyInstructions(@Root() instruction: TelephonyInstructionEvent): TelephonyInstruction {
+    return { ...instruction, kind: instruction.kind as TelephonyInstruction['kind'], issuedAt: new Date(instruction.issuedAt) };
+  }
+
+  @FieldResolver(() => Queue, { nullable: true, description: 'The queue it waited in: for readers who may see queues (and the connector); null when deleted since.' })
+  async queue(@Root() call: CallView, @Ctx() ctx: GatewayContext): Promise<Queue | null> {
+    const r = reader(ctx);
+    if (call.queueId === null || (r.kind === 'user' && !atLeast(r.privileges.queues, PrivilegeLevel.VIEW))) return null;
+    return ctx.services.calls.queue(r.companyId, call.queueId);
+  }
+
+  @FieldResolver(() => [CallAttemptView], { description: 'Every attempt, oldest first.' })
+  async attempts(@Root() call: CallView, @Ctx() ctx: GatewayContext): Promise<CallAttemptView[]> {
+    return (await ctx.services.calls.attempts(call.id)).map(toAttemptView);
+  }
+
+  @FieldResolver(() => [RoutingDecisionView], { description: 'The routing trace, oldest first: every decision and event with its reasons. Destinations the reader may not see appear without their ids.' })
+  async trace(@Root() call: CallView, @Ctx() ctx: GatewayContext): Promise<RoutingDecisionView[]> {
+    return (await ctx.services.calls.trace(reader(ctx), call)) as RoutingDecisionView[];
+  }
+}
+
+@Resolver(() => CallAttemptView)
+export class CallAttemptResolver {
+  @FieldResolver(() => AttemptTarget, { nullable: true, description: 'The agent or destination offered the call; a HiddenExternalDestination when the reader may not see it; null when deleted since.' })
+  target(@Root() attempt: CallAttemptView, @Ctx() ctx: GatewayContext): Promise<typeof AttemptTarget | null> {
+    return ctx.services.calls.target(reader(ctx), attempt) as Promise<typeof AttemptTarget | null>;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'The E.164 number dialled: destinations the reader may see only.' })
+  number(@Root() attempt: CallAttemptView, @Ctx() ctx: GatewayContext): string | null {
+    return ctx.services.calls.number(reader(ctx), { ...attempt, number: attempt.dialledNumber });
+  }
+}

@@ -1,0 +1,282 @@
+import { Field, ID, InputType, Int, ObjectType, createUnionType, registerEnumType } from 'type-graphql';
+import { Agent } from '../../entities/agent.entity';
+import { ExternalDestination } from '../../entities/external-destination.entity';
+
+export enum CallStateValue {
+  QUEUED = 'QUEUED',
+  OFFERING = 'OFFERING',
+  CONNECTED = 'CONNECTED',
+  ENDED = 'ENDED',
+  ABANDONED = 'ABANDONED',
+  FAILED = 'FAILED',
+}
+export enum AttemptStateValue {
+  RINGING = 'RINGING',
+  CONNECTED = 'CONNECTED',
+  COMPLETED = 'COMPLETED',
+  BUSY = 'BUSY',
+  NO_ANSWER = 'NO_ANSWER',
+  REJECTED = 'REJECTED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+export enum AttemptOutcomeValue {
+  ANSWERED = 'ANSWERED',
+  BUSY = 'BUSY',
+  NO_ANSWER = 'NO_ANSWER',
+  REJECTED = 'REJECTED',
+  FAILED = 'FAILED',
+}
+export enum CallEndReasonValue {
+  COMPLETED = 'COMPLETED',
+  CALLER_HUNG_UP = 'CALLER_HUNG_UP',
+  QUEUE_FULL = 'QUEUE_FULL',
+  MAX_WAIT = 'MAX_WAIT',
+}
+export enum InstructionKind {
+  RING_AGENT = 'RING_AGENT',
+  DIAL_EXTERNAL = 'DIAL_EXTERNAL',
+  CANCEL_ATTEMPT = 'CANCEL_ATTEMPT',
+  PLAY_MESSAGE = 'PLAY_MESSAGE',
+  DISCONNECT = 'DISCONNECT',
+}
+export enum RoutingResourceKind {
+  GROUP = 'GROUP',
+  AGENT = 'AGENT',
+  DESTINATION = 'DESTINATION',
+}
+
+registerEnumType(CallStateValue, {
+  name: 'CallState',
+  description: 'QUEUED: waiting for an agent or destination; OFFERING: ringing one; CONNECTED: answered; ENDED: finished after an answer; ABANDONED: the caller hung up before an answer; FAILED: refused (queue full) or left the queue at its maximum wait.',
+});
+registerEnumType(AttemptStateValue, {
+  name: 'AttemptState',
+  description: 'RINGING until an outcome; CONNECTED after ANSWERED until the call ends (COMPLETED); BUSY, NO_ANSWER, REJECTED, FAILED as reported (or NO_ANSWER at the ring timeout); CANCELLED when the caller hung up or the call left the queue while it rang.',
+});
+registerEnumType(AttemptOutcomeValue, { name: 'AttemptOutcome', description: 'What the telephony platform reports for one attempt.' });
+registerEnumType(CallEndReasonValue, {
+  name: 'CallEndReason',
+  description: 'Why a call ended. A connector reports COMPLETED or CALLER_HUNG_UP; the gateway itself sets QUEUE_FULL (refused at entry) and MAX_WAIT (the queue\'s maxWaitSec passed).',
+});
+registerEnumType(InstructionKind, { name: 'TelephonyInstructionKind', description: 'What the connector is told to do.' });
+registerEnumType(RoutingResourceKind, { name: 'RoutingResourceKind', description: 'What a routing decision looked at: a queue group, a regular agent or an external destination.' });
+
+@InputType({ description: 'A call handed straight to a queue by the telephony platform.' })
+export class EnqueueCallInput {
+  @Field({ description: 'The platform\'s own call id (1-200 characters): sending it again returns the same call.' })
+  connectorCallId: string;
+
+  @Field(() => ID, { description: 'The queue the call waits in.' })
+  queueId: string;
+
+  @Field(() => String, { nullable: true, description: 'The caller\'s number, E.164 (optional).' })
+  callerNumber?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The service number the caller dialled, E.164; the PREFIX_* number modes of destinations build the dialled number from it.' })
+  serviceNumber?: string | null;
+
+  @Field(() => Int, { nullable: true, description: '0-1000, default 0: higher is served first; equal priorities keep arrival order.' })
+  priority?: number | null;
+}
+
+@InputType({ description: 'The outcome of one attempt, reported once per event id.' })
+export class AttemptOutcomeInput {
+  @Field({ description: 'Unique per event (1-200 characters): the same event sent again changes nothing and returns the same attempt.' })
+  eventId: string;
+
+  @Field(() => ID)
+  attemptId: string;
+
+  @Field(() => AttemptOutcomeValue)
+  outcome: AttemptOutcomeValue;
+}
+
+@InputType({ description: 'The end of a call, reported once per event id.' })
+export class EndCallInput {
+  @Field({ description: 'Unique per event (1-200 characters): the same event sent again changes nothing and returns the same call.' })
+  eventId: string;
+
+  @Field(() => ID)
+  callId: string;
+
+  @Field(() => CallEndReasonValue, { description: 'COMPLETED (after an answer) or CALLER_HUNG_UP.' })
+  reason: CallEndReasonValue;
+}
+
+@ObjectType({ description: 'What the connector must do now. Fields that do not apply to the kind are null.' })
+export class TelephonyInstruction {
+  @Field(() => ID, { description: 'Unique per instruction.' })
+  instructionId: string;
+
+  @Field(() => InstructionKind)
+  kind: InstructionKind;
+
+  @Field(() => ID)
+  callId: string;
+
+  @Field(() => ID, { nullable: true, description: 'RING_AGENT, DIAL_EXTERNAL, CANCEL_ATTEMPT: the attempt to report the outcome of (or to stop).' })
+  attemptId: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'RING_AGENT: the agent to ring.' })
+  agentId: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'DIAL_EXTERNAL: the destination dialled.' })
+  destinationId: string | null;
+
+  @Field(() => String, { nullable: true, description: 'DIAL_EXTERNAL: the E.164 number to dial, resolved for this call from the destination\'s number mode.' })
+  number: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'RING_AGENT: the queue\'s agentRingTimeoutSec; DIAL_EXTERNAL: the destination\'s outdialTimeoutSec. With no outcome by then the gateway counts NO_ANSWER.' })
+  ringTimeoutSec: number | null;
+
+  @Field(() => String, { nullable: true, description: 'PLAY_MESSAGE and DISCONNECT: the message or the reason.' })
+  message: string | null;
+
+  @Field({ description: 'When the gateway issued it (UTC).' })
+  issuedAt: Date;
+}
+
+@ObjectType({ description: 'An external destination the caller may not see: that one was used is shown, never which or its number.' })
+export class HiddenExternalDestination {
+  @Field({ description: 'Always true.' })
+  hidden: boolean;
+}
+
+export const AttemptTarget = createUnionType({
+  name: 'AttemptTarget',
+  description: 'Who an attempt offered the call to.',
+  types: () => [Agent, ExternalDestination, HiddenExternalDestination] as const,
+  resolveType: (value) => ('hidden' in value ? HiddenExternalDestination : 'numberMode' in value ? ExternalDestination : Agent),
+});
+
+@ObjectType('CallAttempt', { description: 'One offer of a call to a regular agent or an external destination.' })
+export class CallAttemptView {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => AttemptStateValue)
+  state: AttemptStateValue;
+
+  @Field(() => AttemptOutcomeValue, { nullable: true, description: 'The reported (or timed-out) outcome; null while ringing and for cancelled attempts.' })
+  outcome: AttemptOutcomeValue | null;
+
+  @Field(() => RoutingResourceKind, { description: 'AGENT or DESTINATION.' })
+  targetKind: RoutingResourceKind;
+
+  /** Not fields: `target` and `number` are resolved under the caller's destination visibility. */
+  companyId: string;
+  agentId: string | null;
+  destinationId: string | null;
+  dialledNumber: string | null;
+
+  @Field(() => Int, { description: 'Seconds it could ring before counting as NO_ANSWER.' })
+  ringTimeoutSec: number;
+
+  @Field()
+  startedAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  answeredAt: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  endedAt: Date | null;
+}
+
+@ObjectType({ description: 'A resource a routing decision looked at.' })
+export class RoutingResource {
+  @Field(() => RoutingResourceKind)
+  kind: RoutingResourceKind;
+
+  @Field(() => ID, { nullable: true, description: 'null for an external destination the caller may not see.' })
+  id: string | null;
+}
+
+@ObjectType({ description: 'A resource passed over, and why.' })
+export class RoutingSkip {
+  @Field(() => RoutingResourceKind)
+  kind: RoutingResourceKind;
+
+  @Field(() => ID, { nullable: true, description: 'null for a destination the caller may not see, and for a count of further agents ("12 more agents").' })
+  resourceId: string | null;
+
+  @Field({ description: 'A stable code, e.g. AGENT_BUSY, DESTINATION_BACKED_OFF, DESTINATION_AT_CAPACITY, GROUP_NOT_ELIGIBLE.' })
+  reason: string;
+
+  @Field({ description: 'In words, e.g. "backed off until 14:03:10 UTC", "at capacity 3/3".' })
+  detail: string;
+}
+
+@ObjectType({ description: 'What a decision chose.' })
+export class RoutingChoice {
+  @Field(() => RoutingResourceKind)
+  kind: RoutingResourceKind;
+
+  @Field(() => ID, { nullable: true, description: 'null for a destination the caller may not see.' })
+  resourceId: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'The priority of the queue group it was chosen from.' })
+  priority: number | null;
+
+  @Field()
+  detail: string;
+}
+
+@ObjectType('RoutingDecision', { description: 'One step of a call\'s routing: a decision or an event, with its reasons in words a supervisor understands.' })
+export class RoutingDecisionView {
+  @Field()
+  at: Date;
+
+  @Field({ description: 'ENQUEUED, REFUSED, ROUTED, WAITING, NUMBER_FAILED, OUTCOME, RING_TIMEOUT, ENDED or MAX_WAIT.' })
+  step: string;
+
+  @Field({ description: 'The decision in one sentence.' })
+  summary: string;
+
+  @Field(() => [RoutingResource])
+  considered: RoutingResource[];
+
+  @Field(() => [RoutingSkip])
+  skipped: RoutingSkip[];
+
+  @Field(() => RoutingChoice, { nullable: true })
+  chosen: RoutingChoice | null;
+}
+
+@ObjectType('Call', { description: 'A call the gateway routes, with its attempts and the routing trace.' })
+export class CallView {
+  @Field(() => ID)
+  id: string;
+
+  @Field()
+  connectorCallId: string;
+
+  @Field(() => CallStateValue)
+  state: CallStateValue;
+
+  @Field(() => CallEndReasonValue, { nullable: true })
+  endReason: CallEndReasonValue | null;
+
+  /** Not fields: the queue is resolved for readers who may see queues; the company scopes the trace. */
+  queueId: string | null;
+  companyId: string;
+
+  @Field(() => String, { nullable: true })
+  serviceNumber: string | null;
+
+  @Field(() => String, { nullable: true })
+  callerNumber: string | null;
+
+  @Field(() => Int)
+  priority: number;
+
+  @Field({ description: 'When it entered the queue (UTC).' })
+  enqueuedAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  answeredAt: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  endedAt: Date | null;
+
+}

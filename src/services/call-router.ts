@@ -1,0 +1,764 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { Call, CallAttempt, CallTraceEntry, TelephonyEvent, type CallEndReason } from '../entities/call.entity';
+import { ExternalDestination } from '../entities/external-destination.entity';
+import { Queue, QueueGroup } from '../entities/queue.entity';
+import { errors } from '../errors';
+import type { EventBus, TelephonyInstructionEvent } from '../realtime/event-bus';
+import { applyOutcome, reachesSuspension } from '../routing/destination-state';
+import { resolveDialledNumber, type DestinationNumber } from '../routing/phone-number';
+import { admitToQueue, waitDeadline } from '../routing/queue-caps';
+import { routeCall } from '../routing/route-call';
+import { ATTEMPT_STATE, CALL_STATE, transition, type AttemptOutcome, type CallEvent } from '../routing/state-machine';
+import type { AgentSnapshot, DestinationSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
+import type { AgentLive } from '../store/agent-state-store';
+import type { LiveState } from '../store/live-state';
+import { findOwned, inTransaction, isUniqueViolation } from '../store/persistence';
+import { InputChecker } from './input-checker';
+
+export interface EnqueueCallFields {
+  connectorCallId: string;
+  queueId: string;
+  callerNumber?: string | null;
+  serviceNumber?: string | null;
+  priority?: number | null;
+}
+
+export interface AttemptOutcomeFields {
+  eventId: string;
+  attemptId: string;
+  outcome: AttemptOutcome;
+}
+
+export interface EndCallFields {
+  eventId: string;
+  callId: string;
+  reason: 'COMPLETED' | 'CALLER_HUNG_UP';
+}
+
+export interface CallRouterOptions {
+  logger: Logger;
+  /** The clock (ms since the epoch); injectable for tests. */
+  clock?: () => number;
+  /** How often due timers are claimed (ms). */
+  tickMs?: number;
+  /** How often every queue with waiting calls is routed again (ms): time-based overflow, wrap-up ends. */
+  sweepMs?: number;
+  /** How often slot leases of attempts still in progress are renewed (ms); well under the lease time. */
+  renewMs?: number;
+}
+
+type TimerPayload =
+  | { t: 'ring'; companyId: string; attemptId: string }
+  | { t: 'wait'; companyId: string; callId: string }
+  | { t: 'pump'; companyId: string; queueId: string };
+
+/** Everything one pass over a queue needs, loaded once per pass and kept current as the pass claims resources. */
+interface QueueView {
+  queue: Queue;
+  snapshot: QueueSnapshot;
+  agents: Map<string, AgentSnapshot>;
+  destinations: Map<string, DestinationSnapshot>;
+  configs: Map<string, ExternalDestination>;
+}
+
+/** What a committed event changed, for the effects outside the database that follow it. */
+interface Closed {
+  attempt: CallAttempt;
+  outcome: AttemptOutcome | 'CANCELLED' | 'COMPLETED';
+}
+
+const OPEN_ATTEMPT = ['RINGING', 'CONNECTED'] as const;
+const WAITING_STATES = ['QUEUED', 'OFFERING'] as const;
+const MAX_TRIES_PER_CALL = 4;
+const CALLS_PER_PASS = 200;
+
+const words = (outcome: string) => outcome.toLowerCase().replace('_', ' ');
+
+/**
+ * The routing engine's orchestration: load (store) -> decide (routing core) -> commit atomically (store) ->
+ * instruct (event bus). Every change of a call is a compare-and-set on its row and is written with its trace
+ * entry in one transaction; effects on live state (agent reservations, destination slots, back-off) follow
+ * the commit and are themselves atomic, so any number of instances may route the same queue.
+ */
+export class CallRouter {
+  private readonly clock: () => number;
+  private readonly logger: Logger;
+  private readonly pumps = new Map<string, { again: boolean; done: Promise<void> }>();
+  /** Per call: what its last "still waiting" trace entry said, so a sweep does not repeat it every second. */
+  private readonly lastWaiting = new Map<string, string>();
+  private readonly loops: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private ticking = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly live: LiveState,
+    private readonly bus: EventBus,
+    private readonly options: CallRouterOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.logger = options.logger;
+  }
+
+  /** Starts the timer loop, the sweep and lease renewal. */
+  start(): void {
+    const every = (ms: number, work: () => Promise<void>) => {
+      const timer = setInterval(() => {
+        if (!this.stopped) work().catch((err) => this.logger.error({ err }, 'routing loop failed'));
+      }, ms);
+      timer.unref();
+      this.loops.push(timer);
+    };
+    every(this.options.tickMs ?? 50, () => this.fireDueTimers());
+    every(this.options.sweepMs ?? 1_000, () => this.sweep());
+    every(this.options.renewMs ?? 20_000, () => this.renewLeases());
+  }
+
+  /** Stops the loops and waits for passes in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.loops) clearInterval(timer);
+    await Promise.allSettled([...this.pumps.values()].map((p) => p.done));
+  }
+
+  // ---------------------------------------------------------------- connector API
+
+  /**
+   * Puts a call straight into a queue (idempotent by the connector's call id) and routes it at once. A full
+   * queue refuses it: the call is recorded as FAILED with the reason and the connector is told to disconnect.
+   */
+  async enqueue(companyId: string, input: EnqueueCallFields): Promise<Call> {
+    const c = new InputChecker();
+    const connectorCallId = c.name('connectorCallId', input.connectorCallId, 200);
+    const callerNumber = c.optionalPhoneNumber('callerNumber', input.callerNumber);
+    const serviceNumber = c.optionalPhoneNumber('serviceNumber', input.serviceNumber);
+    const priority = c.int('priority', input.priority, { min: 0, max: 1000, default: 0 });
+    c.done();
+    const now = this.clock();
+    const attempt = () =>
+      inTransaction(this.dataSource, async (m) => {
+        const existing = await m.getRepository(Call).findOneBy({ companyId, connectorCallId });
+        if (existing !== null) {
+          if (existing.queueId !== input.queueId) throw errors.conflict('This connectorCallId is already a call in another queue', { field: 'input.connectorCallId' });
+          return { call: existing, created: false, queue: null as Queue | null };
+        }
+        const queue = await findOwned(m, Queue, companyId, input.queueId, { what: 'Queue', field: 'input.queueId', lock: 'read' });
+        const waiting = await m.getRepository(Call).countBy({ companyId, queueId: queue.id, state: In([...WAITING_STATES]) });
+        const admission = admitToQueue({ waitingCalls: waiting, maxQueueLength: queue.maxQueueLength });
+        const call = await m.getRepository(Call).save(
+          m.create(Call, {
+            companyId, connectorCallId, queueId: queue.id, callerNumber, serviceNumber, priority,
+            state: admission.admitted ? 'QUEUED' : 'FAILED',
+            endReason: admission.admitted ? null : 'QUEUE_FULL',
+            enqueuedAt: new Date(now),
+            endedAt: admission.admitted ? null : new Date(now),
+            eligiblePriorities: [], lastOfferEndedAt: {}, revision: 0,
+          }),
+        );
+        const summary = admission.admitted
+          ? `entered queue "${queue.name}" with ${waiting} other call${waiting === 1 ? '' : 's'} waiting`
+          : `${admission.detail}: the call was refused`;
+        await this.trace(m, call, { at: now, step: admission.admitted ? 'ENQUEUED' : 'REFUSED', summary });
+        return { call, created: true, queue };
+      });
+    let result: Awaited<ReturnType<typeof attempt>>;
+    try {
+      result = await attempt();
+    } catch (error) {
+      // The same connectorCallId sent twice at the same moment: the loser reads what the winner created.
+      if (!isConflictFromRace(error)) throw error;
+      result = await attempt();
+    }
+    const { call } = result;
+    if (result.created && call.state === 'FAILED') {
+      this.instruct(companyId, { kind: 'DISCONNECT', callId: call.id, message: 'queue full' });
+    } else if (result.created && result.queue !== null) {
+      const deadline = waitDeadline(result.queue, now);
+      if (deadline !== null) await this.schedule(`wait:${call.id}`, deadline - now, { t: 'wait', companyId, callId: call.id });
+      await this.pump(companyId, call.queueId!);
+    }
+    return this.dataSource.getRepository(Call).findOneByOrFail({ id: call.id });
+  }
+
+  /**
+   * Applies an attempt's outcome once per event id: a repeated event changes nothing and returns the same
+   * attempt; an attempt that already ended answers CONFLICT. `internal` marks the gateway's own ring timeout.
+   */
+  async reportOutcome(companyId: string, input: AttemptOutcomeFields): Promise<CallAttempt> {
+    const c = new InputChecker();
+    const eventId = c.name('eventId', input.eventId, 200);
+    c.done();
+    const now = this.clock();
+    const fingerprint = `OUTCOME:${input.attemptId}:${input.outcome}`;
+    const applied = await this.once(companyId, eventId, fingerprint, now, async (m) => {
+      const attempt = await findOwned(m, CallAttempt, companyId, input.attemptId, { what: 'Attempt', field: 'input.attemptId', lock: 'write' });
+      const next = transition(ATTEMPT_STATE, attempt.state, input.outcome);
+      if (!next.ok) throw errors.conflict(`The attempt already ended (${attempt.state})`, { field: 'input.attemptId', state: attempt.state });
+      const call = await findOwned(m, Call, companyId, attempt.callId, { what: 'Call', lock: 'write' });
+      const target = attempt.targetKind === 'AGENT' ? 'agent' : 'external destination';
+      attempt.state = next.to;
+      attempt.outcome = input.outcome;
+      let effect = '';
+      if (input.outcome === 'ANSWERED') {
+        attempt.answeredAt = new Date(now);
+        call.answeredAt = new Date(now);
+        call.state = this.callTransition(call, 'answered');
+      } else {
+        attempt.endedAt = new Date(now);
+        call.state = this.callTransition(call, 'attemptEnded');
+        if (attempt.destinationId !== null) {
+          call.lastOfferEndedAt = { ...call.lastOfferEndedAt, [attempt.destinationId]: now };
+          const destination = await m.getRepository(ExternalDestination).findOneBy({ id: attempt.destinationId });
+          if (destination) {
+            const [health] = (await this.live.health.getMany(companyId, [destination.id])).values();
+            effect = `; ${applyOutcome({ ...health!, suspended: destination.suspendedAt !== null }, destination, input.outcome, now).detail}`;
+          }
+        } else {
+          const queue = call.queueId === null ? null : await m.getRepository(Queue).findOneBy({ id: call.queueId });
+          if (queue) effect = `; the agent is offered calls again in ${queue.agentRetrySec} s`;
+        }
+      }
+      await m.getRepository(CallAttempt).save(attempt);
+      await this.updateCall(m, call, { state: call.state, answeredAt: call.answeredAt, lastOfferEndedAt: call.lastOfferEndedAt });
+      const step = eventId.startsWith('ring-timeout:') ? 'RING_TIMEOUT' : 'OUTCOME';
+      const lead = step === 'RING_TIMEOUT' ? `no outcome within the ring time of ${attempt.ringTimeoutSec} s: counted as no answer` : `${target} ${input.outcome === 'ANSWERED' ? 'answered' : `did not take the call (${words(input.outcome)})`}`;
+      await this.trace(m, call, {
+        at: now, step,
+        summary: `${lead}${effect}${call.state === 'QUEUED' ? '; the call keeps its place in the queue' : ''}`,
+        chosen: { kind: attempt.targetKind, id: (attempt.agentId ?? attempt.destinationId)!, priority: null, detail: words(input.outcome) },
+      });
+      return { call, closed: [{ attempt, outcome: input.outcome }] };
+    });
+    if (applied.effects) {
+      await this.afterClosing(companyId, applied.effects.call, applied.effects.closed, now);
+      if (eventId.startsWith('ring-timeout:')) this.instruct(companyId, { kind: 'CANCEL_ATTEMPT', callId: applied.effects.call.id, attemptId: input.attemptId });
+    }
+    return this.dataSource.getRepository(CallAttempt).findOneByOrFail({ id: input.attemptId });
+  }
+
+  /** Ends a call (completed, or the caller hung up), once per event id; attempts still ringing are cancelled. */
+  async endCall(companyId: string, input: EndCallFields): Promise<Call> {
+    const c = new InputChecker();
+    const eventId = c.name('eventId', input.eventId, 200);
+    c.done();
+    const now = this.clock();
+    const applied = await this.once(companyId, eventId, `END:${input.callId}:${input.reason}`, now, async (m) => {
+      const call = await findOwned(m, Call, companyId, input.callId, { what: 'Call', field: 'input.callId', lock: 'write' });
+      const event: CallEvent = input.reason === 'COMPLETED' ? 'completed' : 'callerHungUp';
+      const next = transition(CALL_STATE, call.state, event);
+      if (!next.ok) {
+        const why = ['ENDED', 'ABANDONED', 'FAILED'].includes(call.state) ? `The call already ended (${call.state})` : `The call is ${call.state}, not connected: report CALLER_HUNG_UP`;
+        throw errors.conflict(why, { field: 'input.callId', state: call.state });
+      }
+      const waited = Math.floor((now - call.enqueuedAt.getTime()) / 1000);
+      const wasRinging = call.state === 'OFFERING';
+      const summary = input.reason === 'COMPLETED'
+        ? 'the call was completed'
+        : call.state === 'CONNECTED'
+          ? 'the caller hung up during the conversation'
+          : `the caller hung up after ${waited} s${wasRinging ? ' while the call was ringing: the attempt was cancelled, with no back-off' : ' in the queue'}`;
+      return this.finishCall(m, call, next.to, input.reason, { at: now, step: 'ENDED', summary });
+    });
+    if (applied.effects) await this.afterClosing(companyId, applied.effects.call, applied.effects.closed, now);
+    return this.dataSource.getRepository(Call).findOneByOrFail({ id: input.callId });
+  }
+
+  /** Routes every queue of the company that has calls waiting (an agent became available, a destination resumed). */
+  async pumpCompany(companyId: string): Promise<void> {
+    await this.pumpWaiting(companyId);
+  }
+
+  /** Routes every queue (of one company, or of all) that has calls waiting. */
+  private async pumpWaiting(companyId: string | null): Promise<void> {
+    const qb = this.dataSource.getRepository(Call).createQueryBuilder('c')
+      .select(['c.companyId AS "companyId"', 'c.queueId AS "queueId"']).distinct(true)
+      .where('c.state = :state AND c.queueId IS NOT NULL', { state: 'QUEUED' });
+    if (companyId !== null) qb.andWhere('c.companyId = :companyId', { companyId });
+    const rows: Array<{ companyId: string; queueId: string }> = await qb.getRawMany();
+    await Promise.all(rows.map((r) => this.pump(r.companyId, r.queueId)));
+  }
+
+  /**
+   * Routes the waiting calls of one queue, in order (priority, then arrival). Passes over one queue run one
+   * at a time in this instance; a request for a pass while one runs makes it run once more afterwards.
+   */
+  pump(companyId: string, queueId: string): Promise<void> {
+    const key = `${companyId}/${queueId}`;
+    const running = this.pumps.get(key);
+    if (running) {
+      running.again = true;
+      return running.done;
+    }
+    const state = { again: false, done: Promise.resolve() };
+    state.done = (async () => {
+      try {
+        do {
+          state.again = false;
+          await this.routeQueue(companyId, queueId);
+        } while (state.again && !this.stopped);
+      } finally {
+        this.pumps.delete(key);
+      }
+    })();
+    this.pumps.set(key, state);
+    return state.done;
+  }
+
+  // ---------------------------------------------------------------- routing a queue
+
+  private async routeQueue(companyId: string, queueId: string): Promise<void> {
+    const calls = await this.dataSource.getRepository(Call).find({
+      where: { companyId, queueId, state: In([...WAITING_STATES]) },
+      order: { priority: 'DESC', enqueuedAt: 'ASC', id: 'ASC' },
+    });
+    const queued = calls.filter((c) => c.state === 'QUEUED');
+    if (queued.length === 0) return;
+    const view = await this.loadQueue(companyId, queueId, calls);
+    if (view === null) return;
+    for (const call of queued.slice(0, CALLS_PER_PASS)) {
+      if (this.stopped) return;
+      await this.routeOne(companyId, view, call);
+    }
+  }
+
+  private async loadQueue(companyId: string, queueId: string, waiting: Call[]): Promise<QueueView | null> {
+    const queue = await this.dataSource.getRepository(Queue).findOneBy({ id: queueId, companyId });
+    if (queue === null) return null;
+    const groups = await this.dataSource.getRepository(QueueGroup).find({ where: { queueId }, order: { priority: 'ASC' } });
+    const groupIds = groups.map((g) => g.groupId);
+    const members: Array<{ groupId: string; agentId: string }> = groupIds.length === 0 ? [] : await this.dataSource
+      .createQueryBuilder().select(['ga."groupId" AS "groupId"', 'ga."agentId" AS "agentId"']).from('agent_group_agent', 'ga')
+      .where('ga."groupId" IN (:...groupIds)', { groupIds }).getRawMany();
+    const links: Array<{ groupId: string; destinationId: string }> = groupIds.length === 0 ? [] : await this.dataSource
+      .createQueryBuilder().select(['gd."groupId" AS "groupId"', 'gd."destinationId" AS "destinationId"']).from('agent_group_destination', 'gd')
+      .where('gd."groupId" IN (:...groupIds)', { groupIds }).getRawMany();
+    const agentIds = [...new Set(members.map((r) => r.agentId))].sort();
+    const destinationIds = [...new Set(links.map((r) => r.destinationId))].sort();
+    const [agentLive, configs] = await Promise.all([
+      this.live.agents.getMany(companyId, agentIds),
+      destinationIds.length === 0 ? [] : this.dataSource.getRepository(ExternalDestination).findBy({ id: In(destinationIds), companyId }),
+    ]);
+    const view: QueueView = {
+      queue,
+      snapshot: {
+        id: queue.id,
+        groups: groups.map((g) => ({
+          priority: g.priority,
+          groupId: g.groupId,
+          overflow: g.priority === 1 ? null : { queueLengthAbove: g.queueLengthAbove, oldestWaitAboveSec: g.oldestWaitAboveSec, noAgentsLoggedIn: g.noAgentsLoggedIn },
+          agentIds: members.filter((r) => r.groupId === g.groupId).map((r) => r.agentId).sort(),
+          destinationIds: links.filter((r) => r.groupId === g.groupId).map((r) => r.destinationId).sort(),
+        })),
+        waitingCalls: waiting.length,
+        oldestWaitingSince: waiting.length === 0 ? null : Math.min(...waiting.map((c) => c.enqueuedAt.getTime())),
+        maxQueueLength: queue.maxQueueLength,
+        maxWaitSec: queue.maxWaitSec,
+      },
+      agents: new Map([...agentLive].map(([id, a]) => [id, agentSnapshot(id, a)])),
+      destinations: new Map(),
+      configs: new Map(configs.map((d) => [d.id, d])),
+    };
+    await Promise.all(configs.map((d) => this.refreshDestination(companyId, view, d.id)));
+    return view;
+  }
+
+  private async refreshDestination(companyId: string, view: QueueView, destinationId: string): Promise<void> {
+    const d = view.configs.get(destinationId)!;
+    const ref = { companyId, destinationId };
+    const [counts, health] = await Promise.all([this.live.capacity.counts(ref), this.live.health.getMany(companyId, [destinationId])]);
+    const h = health.get(destinationId)!;
+    view.destinations.set(destinationId, {
+      id: destinationId, enabled: d.enabled, suspended: d.suspendedAt !== null, maxSimultaneousCalls: d.maxSimultaneousCalls,
+      connectingCalls: counts.connecting, activeCalls: counts.active, backedOffUntil: h.backedOffUntil,
+      consecutiveFailures: h.consecutiveFailures, retryIntervalSec: d.retryIntervalSec,
+    });
+  }
+
+  /** Offers one waiting call: decide, claim the resource atomically, commit, instruct; re-decide when a claim loses a race. */
+  private async routeOne(companyId: string, view: QueueView, call: Call): Promise<void> {
+    for (let tries = 0; tries < MAX_TRIES_PER_CALL; tries += 1) {
+      const now = this.clock();
+      const waitingCall: WaitingCall = { id: call.id, enqueuedAt: call.enqueuedAt.getTime(), eligiblePriorities: call.eligiblePriorities, lastOfferEndedAt: call.lastOfferEndedAt };
+      const decision = routeCall({ call: waitingCall, queue: view.snapshot, agents: view.agents, destinations: view.destinations, now });
+      const chosen = decision.chosen;
+      if (chosen === null) {
+        await this.noteWaiting(call, view, decision);
+        return;
+      }
+      if (chosen.kind === 'AGENT') {
+        const before = view.agents.get(chosen.id)!;
+        const reserved = await this.live.agents.compareAndSet(companyId, chosen.id, { status: 'AVAILABLE', activity: ['IDLE', 'WRAP_UP'], callId: null }, { activity: 'RESERVED', callId: call.id });
+        if (reserved === null) {
+          view.agents.set(chosen.id, agentSnapshot(chosen.id, await this.live.agents.get(companyId, chosen.id)));
+          continue;
+        }
+        view.agents.set(chosen.id, agentSnapshot(chosen.id, reserved));
+        const attemptId = randomUUID();
+        const ringTimeoutSec = view.queue.agentRingTimeoutSec;
+        const committed = await this.commitOffer(call, view, decision, { id: attemptId, targetKind: 'AGENT', agentId: chosen.id, ringTimeoutSec }, now);
+        if (!committed) {
+          await this.live.agents.compareAndSet(companyId, chosen.id, { activity: ['RESERVED'], callId: call.id }, { activity: before.activity, callId: null });
+          return;
+        }
+        const ringing = await this.live.agents.compareAndSet(companyId, chosen.id, { activity: ['RESERVED'], callId: call.id }, { activity: 'RINGING' });
+        if (ringing) view.agents.set(chosen.id, agentSnapshot(chosen.id, ringing));
+        await this.schedule(`ring:${attemptId}`, ringTimeoutSec * 1000, { t: 'ring', companyId, attemptId });
+        this.instruct(companyId, { kind: 'RING_AGENT', callId: call.id, attemptId, agentId: chosen.id, ringTimeoutSec });
+        return;
+      }
+      const destination = view.configs.get(chosen.id)!;
+      const number = resolveDialledNumber(destination as unknown as DestinationNumber, call.serviceNumber ?? '');
+      if (!number.ok) {
+        // The destination is not at fault for one call's number: the attempt fails without dialling or
+        // taking a slot, and without a back-off; the call waits the destination's retry interval for it.
+        const failed = await this.commitFailedNumber(call, view, decision, destination, number.reason, now);
+        if (!failed) return;
+        continue;
+      }
+      const attemptId = randomUUID();
+      const ref = { companyId, destinationId: destination.id };
+      const granted = await this.live.capacity.acquire(ref, attemptId, destination.maxSimultaneousCalls);
+      if (!granted) {
+        await this.refreshDestination(companyId, view, destination.id);
+        continue;
+      }
+      const ringTimeoutSec = destination.outdialTimeoutSec;
+      const committed = await this.commitOffer(call, view, decision, { id: attemptId, targetKind: 'DESTINATION', destinationId: destination.id, number: number.e164, ringTimeoutSec }, now);
+      if (!committed) {
+        await this.live.capacity.release(ref, attemptId);
+        return;
+      }
+      await this.refreshDestination(companyId, view, destination.id);
+      await this.schedule(`ring:${attemptId}`, ringTimeoutSec * 1000, { t: 'ring', companyId, attemptId });
+      this.instruct(companyId, { kind: 'DIAL_EXTERNAL', callId: call.id, attemptId, destinationId: destination.id, number: number.e164, ringTimeoutSec });
+      return;
+    }
+  }
+
+  /** The call moves to OFFERING with its new attempt and the decision in its trace, or nothing happens (it changed meanwhile). */
+  private async commitOffer(call: Call, view: QueueView, decision: RoutingDecision, attempt: Partial<CallAttempt> & { id: string; ringTimeoutSec: number }, now: number): Promise<boolean> {
+    const offered = transition(CALL_STATE, call.state, 'offer');
+    if (!offered.ok) return false;
+    try {
+      await inTransaction(this.dataSource, async (m) => {
+        await this.updateCall(m, call, { state: offered.to, eligiblePriorities: mergePriorities(call, decision) });
+        await m.getRepository(CallAttempt).insert({
+          agentId: null, destinationId: null, number: null, ...attempt,
+          companyId: call.companyId, callId: call.id, state: 'RINGING', outcome: null, startedAt: new Date(now), answeredAt: null, endedAt: null,
+        });
+        await this.trace(m, call, decisionEntry(decision, view));
+      });
+    } catch (error) {
+      if (error instanceof StaleCall) return false;
+      throw error;
+    }
+    this.lastWaiting.delete(call.id);
+    return true;
+  }
+
+  private async commitFailedNumber(call: Call, view: QueueView, decision: RoutingDecision, destination: ExternalDestination, reason: string, now: number): Promise<boolean> {
+    try {
+      await inTransaction(this.dataSource, async (m) => {
+        const lastOfferEndedAt = { ...call.lastOfferEndedAt, [destination.id]: now };
+        await this.updateCall(m, call, { eligiblePriorities: mergePriorities(call, decision), lastOfferEndedAt });
+        await m.getRepository(CallAttempt).insert({
+          companyId: call.companyId, callId: call.id, targetKind: 'DESTINATION', agentId: null, destinationId: destination.id, number: null,
+          state: 'FAILED', outcome: 'FAILED', ringTimeoutSec: destination.outdialTimeoutSec, startedAt: new Date(now), answeredAt: null, endedAt: new Date(now),
+        });
+        await this.trace(m, call, decisionEntry(decision, view));
+        await this.trace(m, call, {
+          at: now, step: 'NUMBER_FAILED',
+          summary: `the number to dial for this call could not be built (${reason}): the attempt failed without dialling; the destination is not backed off`,
+          chosen: { kind: 'DESTINATION', id: destination.id, priority: decision.chosen?.priority ?? null, detail: 'failed' },
+        });
+        call.lastOfferEndedAt = lastOfferEndedAt;
+      });
+    } catch (error) {
+      if (error instanceof StaleCall) return false;
+      throw error;
+    }
+    await this.schedule(`pump:${call.queueId}:${call.id}`, destination.retryIntervalSec * 1000, { t: 'pump', companyId: call.companyId, queueId: call.queueId! });
+    return true;
+  }
+
+  /** Records that the call keeps waiting, once per distinct reason set (not on every sweep). */
+  private async noteWaiting(call: Call, view: QueueView, decision: RoutingDecision): Promise<void> {
+    const key = `${decision.eligiblePriorities.join(',')}|${decision.skipped.map((s) => `${s.resourceId}:${s.reason}`).join(',')}`;
+    const newlyEligible = decision.eligiblePriorities.some((p) => !call.eligiblePriorities.includes(p));
+    if (this.lastWaiting.get(call.id) === key && !newlyEligible) return;
+    try {
+      await inTransaction(this.dataSource, async (m) => {
+        await this.updateCall(m, call, { eligiblePriorities: mergePriorities(call, decision) });
+        await this.trace(m, call, { ...decisionEntry(decision, view), step: 'WAITING' });
+      });
+      this.lastWaiting.set(call.id, key);
+    } catch (error) {
+      if (!(error instanceof StaleCall)) throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- ending attempts and calls
+
+  /**
+   * Closes the call's open attempts (ringing ones are cancelled, connected ones completed) and moves the call
+   * to its final state, with a trace entry; the effects outside the database are left to afterClosing.
+   */
+  private async finishCall(m: EntityManager, call: Call, state: Call['state'], reason: CallEndReason, entry: TraceInput): Promise<{ call: Call; closed: Closed[] }> {
+    const now = entry.at;
+    const open = await m.getRepository(CallAttempt).find({ where: { callId: call.id, state: In([...OPEN_ATTEMPT]) } });
+    const closed: Closed[] = [];
+    for (const attempt of open) {
+      const event = attempt.state === 'RINGING' ? 'CANCEL' : 'CALL_ENDED';
+      const next = transition(ATTEMPT_STATE, attempt.state, event);
+      if (!next.ok) continue;
+      attempt.state = next.to;
+      attempt.endedAt = new Date(now);
+      if (event === 'CANCEL') attempt.outcome = 'CANCELLED';
+      await m.getRepository(CallAttempt).save(attempt);
+      closed.push({ attempt, outcome: event === 'CANCEL' ? 'CANCELLED' : 'COMPLETED' });
+    }
+    call.state = state;
+    await this.updateCall(m, call, { state, endReason: reason, endedAt: new Date(now) });
+    await this.trace(m, call, entry);
+    return { call, closed };
+  }
+
+  /** Live effects of attempts that ended: slots, agents, back-off, timers, instructions; then route again. */
+  private async afterClosing(companyId: string, call: Call, closed: Closed[], now: number): Promise<void> {
+    for (const { attempt, outcome } of closed) {
+      await this.live.timers.remove(`ring:${attempt.id}`);
+      if (outcome === 'CANCELLED') this.instruct(companyId, { kind: 'CANCEL_ATTEMPT', callId: call.id, attemptId: attempt.id });
+      if (attempt.targetKind === 'DESTINATION') await this.destinationEffects(companyId, attempt, outcome, now);
+      else await this.agentEffects(companyId, call, attempt, outcome, now);
+    }
+    if (call.state !== 'QUEUED' && call.state !== 'OFFERING' && call.state !== 'CONNECTED') {
+      await this.live.timers.remove(`wait:${call.id}`);
+      this.lastWaiting.delete(call.id);
+    }
+    if (closed.some((c) => c.outcome !== 'ANSWERED')) await this.pumpCompany(companyId);
+  }
+
+  private async destinationEffects(companyId: string, attempt: CallAttempt, outcome: Closed['outcome'], now: number): Promise<void> {
+    const destinationId = attempt.destinationId!;
+    const ref = { companyId, destinationId };
+    if (outcome === 'ANSWERED') {
+      // A connected call is counted even if its lease lapsed meanwhile: the slot is truly in use.
+      if (!(await this.live.capacity.markAnswered(ref, attempt.id))) {
+        await this.live.capacity.acquire(ref, attempt.id, null);
+        await this.live.capacity.markAnswered(ref, attempt.id);
+      }
+      await this.live.health.recordAnswer(companyId, destinationId);
+      return;
+    }
+    await this.live.capacity.release(ref, attempt.id);
+    if (outcome === 'CANCELLED' || outcome === 'COMPLETED') return;
+    const destination = await this.dataSource.getRepository(ExternalDestination).findOneBy({ id: destinationId, companyId });
+    if (destination === null) return;
+    const effect = applyOutcome({ backedOffUntil: null, consecutiveFailures: 0, suspended: false }, destination, outcome, now);
+    const health = await this.live.health.recordFailure(companyId, destinationId, effect.backedOffUntil);
+    if (reachesSuspension(health.consecutiveFailures, destination.maxConsecutiveFailures) && destination.suspendedAt === null) {
+      await this.dataSource.createQueryBuilder().update(ExternalDestination)
+        .set({ suspendedAt: new Date(now), version: () => '"version"', updatedAt: () => '"updatedAt"' } as never)
+        .where('id = :id AND "suspendedAt" IS NULL', { id: destinationId }).execute();
+    }
+    const queueIds = await this.queuesUsing(destinationId);
+    const wakeAt = [health.backedOffUntil, now + destination.retryIntervalSec * 1000].filter((t): t is number => t !== null && t > now);
+    for (const at of new Set(wakeAt)) {
+      for (const queueId of queueIds) await this.schedule(`pump:${queueId}:${at}`, at - now, { t: 'pump', companyId, queueId });
+    }
+  }
+
+  private async agentEffects(companyId: string, call: Call, attempt: CallAttempt, outcome: Closed['outcome'], now: number): Promise<void> {
+    const agentId = attempt.agentId!;
+    const queue = call.queueId === null ? null : await this.dataSource.getRepository(Queue).findOneBy({ id: call.queueId });
+    if (outcome === 'ANSWERED') {
+      await this.live.agents.compareAndSet(companyId, agentId, { activity: ['RINGING'], callId: call.id }, { activity: 'ON_CALL' });
+    } else if (outcome === 'COMPLETED') {
+      const until = now + (queue?.wrapUpSec ?? 0) * 1000;
+      await this.live.agents.compareAndSet(companyId, agentId, { activity: ['ON_CALL'], callId: call.id }, { activity: 'WRAP_UP', callId: null, wrapUpUntil: until, idleSince: until });
+      if (until > now && call.queueId) await this.schedule(`pump:${call.queueId}:${until}`, until - now, { t: 'pump', companyId, queueId: call.queueId });
+    } else {
+      // A missed ring (busy, no answer, rejected, failed) holds the agent back for the queue's agentRetrySec;
+      // a cancelled one (the caller left) does not.
+      const retryMs = outcome === 'CANCELLED' ? 0 : (queue?.agentRetrySec ?? 0) * 1000;
+      await this.live.agents.compareAndSet(companyId, agentId, { activity: ['RINGING', 'RESERVED'], callId: call.id }, { activity: 'IDLE', callId: null, notBefore: retryMs > 0 ? now + retryMs : null });
+      if (retryMs > 0 && call.queueId) await this.schedule(`pump:${call.queueId}:${now + retryMs}`, retryMs, { t: 'pump', companyId, queueId: call.queueId });
+    }
+  }
+
+  private async queuesUsing(destinationId: string): Promise<string[]> {
+    const rows: Array<{ queueId: string }> = await this.dataSource.createQueryBuilder()
+      .select('qg."queueId"', 'queueId').distinct(true).from('queue_group', 'qg')
+      .innerJoin('agent_group_destination', 'gd', 'gd."groupId" = qg."groupId"')
+      .where('gd."destinationId" = :destinationId', { destinationId }).getRawMany();
+    return rows.map((r) => r.queueId);
+  }
+
+  // ---------------------------------------------------------------- timers, sweep, leases
+
+  private async schedule(id: string, delayMs: number, payload: TimerPayload): Promise<void> {
+    await this.live.timers.schedule(id, Math.max(0, delayMs), JSON.stringify(payload));
+  }
+
+  /** Fires due timers; each is removed once handled, so one whose instance died is fired by another. */
+  async fireDueTimers(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const due = await this.live.timers.claimDue(100);
+      for (const timer of due) {
+        try {
+          await this.onTimer(JSON.parse(timer.payload) as TimerPayload);
+        } catch (err) {
+          this.logger.error({ err, timer: timer.id }, 'timer handler failed');
+        }
+        await this.live.timers.remove(timer.id);
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async onTimer(payload: TimerPayload): Promise<void> {
+    if (payload.t === 'pump') return this.pump(payload.companyId, payload.queueId);
+    if (payload.t === 'ring') {
+      try {
+        await this.reportOutcome(payload.companyId, { eventId: `ring-timeout:${payload.attemptId}`, attemptId: payload.attemptId, outcome: 'NO_ANSWER' });
+      } catch (error) {
+        // The attempt moved on (answered, ended, cancelled) before its ring time: nothing to do.
+        if (!isCoded(error, 'CONFLICT') && !isCoded(error, 'NOT_FOUND')) throw error;
+      }
+      return;
+    }
+    await this.timeOutCall(payload.companyId, payload.callId);
+  }
+
+  /** The queue's maximum wait passed: the call leaves the queue (FAILED) and the connector disconnects it. */
+  private async timeOutCall(companyId: string, callId: string): Promise<void> {
+    const now = this.clock();
+    let result: { call: Call; closed: Closed[] } | null;
+    try {
+      result = await inTransaction(this.dataSource, async (m) => {
+        const call = await m.getRepository(Call).findOneBy({ id: callId, companyId });
+        if (call === null) return null;
+        const next = transition(CALL_STATE, call.state, 'timedOut');
+        if (!next.ok) return null;
+        const queue = call.queueId === null ? null : await m.getRepository(Queue).findOneBy({ id: call.queueId });
+        return this.finishCall(m, call, next.to, 'MAX_WAIT', { at: now, step: 'MAX_WAIT', summary: `waited the queue's maximum of ${queue?.maxWaitSec ?? 0} s: the call left the queue` });
+      });
+    } catch (error) {
+      if (error instanceof StaleCall) return this.timeOutCall(companyId, callId);
+      throw error;
+    }
+    if (result === null) return;
+    await this.afterClosing(companyId, result.call, result.closed, now);
+    this.instruct(companyId, { kind: 'DISCONNECT', callId, message: 'maximum wait reached' });
+  }
+
+  /** Routes every queue with waiting calls again: overflow by waiting time, wrap-up ends, missed timers. */
+  sweep(): Promise<void> {
+    return this.pumpWaiting(null);
+  }
+
+  /** Keeps the slots of attempts still ringing or connected; a slot whose holder vanished expires with its lease. */
+  async renewLeases(): Promise<void> {
+    const open = await this.dataSource.getRepository(CallAttempt).find({ where: { targetKind: 'DESTINATION', state: In([...OPEN_ATTEMPT]) } });
+    for (const a of open) await this.live.capacity.renew({ companyId: a.companyId, destinationId: a.destinationId! }, a.id);
+  }
+
+  // ---------------------------------------------------------------- shared steps
+
+  /**
+   * Runs `work` once per event id, in one transaction with the event's record: a repeated event (also one
+   * sent many times at once) finds the record and changes nothing; the same id with other content is refused.
+   */
+  private async once<T>(companyId: string, eventId: string, fingerprint: string, now: number, work: (m: EntityManager) => Promise<T>): Promise<{ effects: T | null }> {
+    const run = () =>
+      inTransaction(this.dataSource, async (m) => {
+        const seen = await m.getRepository(TelephonyEvent).findOneBy({ companyId, eventId });
+        if (seen !== null) {
+          if (seen.fingerprint !== fingerprint) throw errors.conflict('This eventId was already used for a different event', { field: 'input.eventId' });
+          return { effects: null };
+        }
+        await m.getRepository(TelephonyEvent).insert({ companyId, eventId, fingerprint, receivedAt: new Date(now) });
+        return { effects: await work(m) };
+      });
+    for (let tries = 0; ; tries += 1) {
+      try {
+        return await run();
+      } catch (error) {
+        if ((error instanceof StaleCall || isConflictFromRace(error)) && tries < 5) continue;
+        if (error instanceof StaleCall) throw errors.conflict('The call changed at the same moment; retry');
+        throw error;
+      }
+    }
+  }
+
+  private callTransition(call: Call, event: CallEvent): Call['state'] {
+    const next = transition(CALL_STATE, call.state, event);
+    if (!next.ok) throw errors.conflict(`The call cannot change now: ${next.reason}`);
+    return next.to;
+  }
+
+  /** Compare-and-set of a call row on its revision; StaleCall when another change got there first. */
+  private async updateCall(m: EntityManager, call: Call, change: Partial<Call>): Promise<void> {
+    const result = await m.createQueryBuilder().update(Call)
+      .set({ ...change, revision: () => '"revision" + 1' } as never)
+      .where('id = :id AND "revision" = :revision', { id: call.id, revision: call.revision })
+      .execute();
+    if (result.affected !== 1) throw new StaleCall();
+    Object.assign(call, change);
+    call.revision += 1;
+  }
+
+  private async trace(m: EntityManager, call: Call, entry: TraceInput): Promise<void> {
+    const last = await m.getRepository(CallTraceEntry).createQueryBuilder('t').select('MAX(t.seq)', 'seq').where('t.callId = :id', { id: call.id }).getRawOne<{ seq: number | null }>();
+    await m.getRepository(CallTraceEntry).insert({
+      companyId: call.companyId, callId: call.id, seq: Number(last?.seq ?? 0) + 1, at: new Date(entry.at), step: entry.step, summary: entry.summary,
+      considered: entry.considered ?? [], skipped: entry.skipped ?? [], chosen: entry.chosen ?? null,
+    });
+  }
+
+  private instruct(companyId: string, fields: Partial<TelephonyInstructionEvent> & Pick<TelephonyInstructionEvent, 'kind' | 'callId'>): void {
+    this.bus.publishInstruction(companyId, {
+      instructionId: randomUUID(), attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null,
+      issuedAt: this.clock(), ...fields,
+    });
+  }
+}
+
+type TraceInput = Pick<CallTraceEntry, 'step' | 'summary'> & { at: number } & Partial<Pick<CallTraceEntry, 'considered' | 'skipped' | 'chosen'>>;
+
+/** Another change of the call committed first: re-read and decide again. */
+class StaleCall extends Error {}
+
+function agentSnapshot(id: string, a: AgentLive): AgentSnapshot {
+  return { id, status: a.status, activity: a.activity, idleSince: a.idleSince, wrapUpUntil: a.wrapUpUntil, notBefore: a.notBefore };
+}
+
+function mergePriorities(call: Call, decision: RoutingDecision): number[] {
+  return [...new Set([...call.eligiblePriorities, ...decision.eligiblePriorities])].sort((a, b) => a - b);
+}
+
+function decisionEntry(decision: RoutingDecision, view: QueueView): TraceInput {
+  const kindOf = (id: string) => (view.configs.has(id) ? 'DESTINATION' : 'AGENT');
+  return {
+    at: decision.at,
+    step: decision.chosen === null ? 'WAITING' : 'ROUTED',
+    summary: decision.summary,
+    considered: decision.considered.map((id) => ({ kind: kindOf(id), id })),
+    skipped: decision.skipped.map((s) => ({ kind: s.kind, resourceId: s.resourceId, reason: s.reason, detail: s.detail })),
+    chosen: decision.chosen === null ? null : { kind: decision.chosen.kind, id: decision.chosen.id, priority: decision.chosen.priority, detail: decision.chosen.detail },
+  };
+}
+
+function isCoded(error: unknown, code: string): boolean {
+  return (error as { extensions?: { code?: string } } | null)?.extensions?.code === code;
+}
+
+/** A CONFLICT made from a unique violation: two requests created the same thing at once (retrying reads the winner's). */
+function isConflictFromRace(error: unknown): boolean {
+  return isUniqueViolation(error) || (isCoded(error, 'CONFLICT') && /conflicting change was made at the same time/.test((error as Error).message));
+}

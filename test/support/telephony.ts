@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { provisionCompany, type Company } from './fixtures';
+import { dropPrefix, redisSuitesOn, TEST_REDIS_URL, uniquePrefix } from './redis';
+import { startTestGateway, type TestGateway } from './test-gateway';
+import type { GatewayOverrides } from '../../src/gateway';
+
+/** The two ways the gateway runs: embedded (SQLite, in-process live state) and cluster (PostgreSQL + Redis). */
+export interface RoutingMode {
+  name: 'embedded' | 'cluster';
+  start(overrides?: GatewayOverrides): Promise<TestGateway>;
+}
+
+export function routingModes(): RoutingMode[] {
+  const modes: RoutingMode[] = [{ name: 'embedded', start: (overrides) => startTestGateway('sqlite', {}, fast(overrides)) }];
+  if (process.env.POSTGRES_SUITES === 'on' && redisSuitesOn()) {
+    modes.push({
+      name: 'cluster',
+      start: async (overrides) => {
+        const prefix = uniquePrefix();
+        const t = await startTestGateway('postgres', { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix }, fast(overrides));
+        return { ...t, close: async () => { await t.close(); await dropPrefix(prefix); } };
+      },
+    });
+  }
+  return modes;
+}
+
+/** Short loops so tests need not wait for the production timings. */
+function fast(overrides: GatewayOverrides = {}): GatewayOverrides {
+  return { ...overrides, routing: { tickMs: 20, sweepMs: 200, ...overrides.routing } };
+}
+
+export interface Instruction {
+  instructionId: string;
+  kind: 'RING_AGENT' | 'DIAL_EXTERNAL' | 'CANCEL_ATTEMPT' | 'PLAY_MESSAGE' | 'DISCONNECT';
+  callId: string;
+  attemptId: string | null;
+  agentId: string | null;
+  destinationId: string | null;
+  number: string | null;
+  ringTimeoutSec: number | null;
+  message: string | null;
+}
+
+/** A telephony connector as a client: HTTP mutations and the instruction subscription over graphql-ws. */
+export class Connector {
+  readonly instructions: Instruction[] = [];
+  private client: Client | null = null;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly t: TestGateway, readonly key: string) {}
+
+  /** Subscribes and resolves once the server acknowledged the subscription is live. */
+  async connect(): Promise<void> {
+    this.client = createClient({
+      url: this.t.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${this.key}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      const offConnected = this.client!.on('connected', () => { offConnected(); resolve(); });
+      this.client!.on('closed', (event) => reject(new Error(`socket closed: ${(event as { code?: number }).code}`)));
+    });
+    this.client.subscribe<{ telephonyInstructions: Instruction }>(
+      { query: 'subscription { telephonyInstructions { instructionId kind callId attemptId agentId destinationId number ringTimeoutSec message } }' },
+      {
+        next: (msg) => {
+          if (msg.data) this.instructions.push(msg.data.telephonyInstructions);
+          for (const w of this.waiters.splice(0)) w();
+        },
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    );
+    // The subscribe message is sent after connect; give the server a moment to register it.
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  /** Waits until `count` instructions match (default 1); returns them. */
+  async waitFor(match: (i: Instruction) => boolean, count = 1, timeoutMs = 8_000): Promise<Instruction[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.instructions.filter(match);
+      if (found.length >= count) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`expected ${count} matching instructions, got ${found.length}: ${JSON.stringify(this.instructions)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
+  }
+
+  of(kind: Instruction['kind'], callId?: string): Instruction[] {
+    return this.instructions.filter((i) => i.kind === kind && (callId === undefined || i.callId === callId));
+  }
+
+  enqueue(queueId: string, extra: Record<string, unknown> = {}) {
+    return this.t.gql<{ enqueueCall: { id: string; state: string } }>(
+      'mutation($i: EnqueueCallInput!) { enqueueCall(input: $i) { id state connectorCallId endReason } }',
+      { i: { connectorCallId: randomUUID(), queueId, ...extra } },
+      this.key,
+    );
+  }
+
+  async enqueueOk(queueId: string, extra: Record<string, unknown> = {}): Promise<{ id: string; state: string }> {
+    const res = await this.enqueue(queueId, extra);
+    if (res.errors) throw new Error(JSON.stringify(res.errors));
+    return res.data!.enqueueCall;
+  }
+
+  outcome(attemptId: string, outcome: string, eventId = randomUUID()) {
+    return this.t.gql<{ reportAttemptOutcome: { id: string; state: string; outcome: string | null } }>(
+      'mutation($i: AttemptOutcomeInput!) { reportAttemptOutcome(input: $i) { id state outcome } }',
+      { i: { eventId, attemptId, outcome } },
+      this.key,
+    );
+  }
+
+  endCall(callId: string, reason: 'COMPLETED' | 'CALLER_HUNG_UP', eventId = randomUUID()) {
+    return this.t.gql<{ endCall: { id: string; state: string } }>(
+      'mutation($i: EndCallInput!) { endCall(input: $i) { id state endReason } }',
+      { i: { eventId, callId, reason } },
+      this.key,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.client?.dispose();
+  }
+}
+
+/** A company with a connector key, and shortcuts to build agents, groups and queues through the API. */
+export class RoutingWorld {
+  private constructor(readonly t: TestGateway, readonly company: Company, readonly connector: Connector) {}
+
+  static async create(t: TestGateway, slug = `co-${randomUUID().slice(0, 8)}`): Promise<RoutingWorld> {
+    const company = await provisionCompany(t, slug);
+    const key = await t.ok('mutation { createConnectorApiKey(name: "connector") { apiKey } }', {}, company.adminToken);
+    const connector = new Connector(t, key.createConnectorApiKey.apiKey);
+    await connector.connect();
+    return new RoutingWorld(t, company, connector);
+  }
+
+  get admin(): string {
+    return this.company.adminToken;
+  }
+
+  async agent(name: string, status: 'AVAILABLE' | 'LOGGED_OUT' | 'ON_BREAK' = 'AVAILABLE'): Promise<string> {
+    const a = await this.t.ok('mutation($i: AgentInput!) { createAgent(input: $i) { id } }', { i: { name } }, this.admin);
+    if (status !== 'LOGGED_OUT') await this.setStatus(a.createAgent.id, status);
+    return a.createAgent.id;
+  }
+
+  async setStatus(agentId: string, status: string): Promise<void> {
+    await this.t.ok('mutation($a: ID!, $s: AgentStatus!) { setAgentStatus(agentId: $a, status: $s) { id } }', { a: agentId, s: status }, this.admin);
+  }
+
+  async destination(overrides: Record<string, unknown> = {}): Promise<string> {
+    const d = await this.t.ok(
+      'mutation($i: ExternalDestinationInput!) { createExternalDestination(input: $i) { id } }',
+      { i: { name: `Destination ${randomUUID().slice(0, 8)}`, numberMode: 'FULL_NUMBER', number: '+442079460958', ...overrides } },
+      this.admin,
+    );
+    return d.createExternalDestination.id;
+  }
+
+  async group(agentIds: string[], destinationIds: string[] = []): Promise<string> {
+    const g = await this.t.ok(
+      'mutation($i: AgentGroupInput!) { createAgentGroup(input: $i) { id } }',
+      { i: { name: `Group ${randomUUID().slice(0, 8)}`, agentIds, externalDestinationIds: destinationIds } },
+      this.admin,
+    );
+    return g.createAgentGroup.id;
+  }
+
+  /** A queue over groups in priority order; later groups take `overflow` (default: none of the conditions). */
+  async queue(groups: Array<{ groupId: string; overflow?: Record<string, unknown> }>, settings: Record<string, unknown> = {}): Promise<string> {
+    const q = await this.t.ok(
+      'mutation($i: QueueInput!) { createQueue(input: $i) { id } }',
+      { i: { name: `Queue ${randomUUID().slice(0, 8)}`, groups, ...settings } },
+      this.admin,
+    );
+    return q.createQueue.id;
+  }
+
+  async call(callId: string, token = this.admin): Promise<any> {
+    const data = await this.t.ok(
+      `query($id: ID!) { call(id: $id) { id state endReason attempts { id state outcome targetKind number
+         target { __typename ... on Agent { id name } ... on ExternalDestination { id name } ... on HiddenExternalDestination { hidden } } }
+         trace { step summary considered { kind id } skipped { kind resourceId reason detail } chosen { kind resourceId priority detail } } } }`,
+      { id: callId },
+      token,
+    );
+    return data.call;
+  }
+
+  async destinationLive(id: string): Promise<any> {
+    const data = await this.t.ok('query($id: ID!) { externalDestination(id: $id) { live { state connectingCalls activeCalls backedOffUntil consecutiveFailures } } }', { id }, this.admin);
+    return data.externalDestination.live;
+  }
+
+  async close(): Promise<void> {
+    await this.connector.close();
+  }
+}
+
+/** Polls `check` until it holds (for state that settles asynchronously, e.g. after a timer). */
+export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 8_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
