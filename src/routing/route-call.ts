@@ -1,6 +1,6 @@
 import { spareCapacity } from './destination-state';
 import type {
-  AgentSnapshot, Choice, DestinationSnapshot, Millis, QueueGroupSnapshot, QueueSnapshot, RoutingDecision, Skip, SkipReason, WaitingCall,
+  AgentBlockReason, AgentSnapshot, Choice, DestinationSnapshot, Millis, QueueGroupSnapshot, QueueSnapshot, RoutingDecision, Skip, SkipReason, WaitingCall,
 } from './types';
 
 /** Most agents a decision names one by one in its skips; the rest are counted per reason. */
@@ -18,7 +18,7 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 const clock = (t: Millis) => new Date(t).toISOString().slice(11, 19);
 
 /** Why an agent cannot be offered a call now, or null when it can (cheap: no text is built). */
-export function agentBlocker(agent: AgentSnapshot, now: Millis): SkipReason | null {
+export function agentBlocker(agent: AgentSnapshot, now: Millis): AgentBlockReason | null {
   if (agent.status === 'LOGGED_OUT') return 'AGENT_LOGGED_OUT';
   if (agent.status === 'ON_BREAK') return 'AGENT_ON_BREAK';
   if (agent.activity === 'WRAP_UP' && (agent.wrapUpUntil === null || agent.wrapUpUntil > now)) return 'AGENT_WRAP_UP';

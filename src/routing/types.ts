@@ -91,6 +91,9 @@ export type SkipReason =
   | 'LESS_SPARE_CAPACITY'
   | 'LONGER_IDLE_AGENT_FIRST';
 
+/** Why a regular agent cannot be offered a call now (the agent subset of SkipReason). */
+export type AgentBlockReason = Extract<SkipReason, 'AGENT_LOGGED_OUT' | 'AGENT_ON_BREAK' | 'AGENT_BUSY' | 'AGENT_WRAP_UP' | 'AGENT_RETRY_WAIT'>;
+
 /** One resource passed over, and why, in words a supervisor understands (`detail`). */
 export interface Skip {
   readonly kind: ResourceKind;
