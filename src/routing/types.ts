@@ -115,6 +115,7 @@ export interface RoutingDecision {
   readonly at: Millis;
   readonly step: string;
   readonly eligiblePriorities: readonly number[];
+  /** Ids looked at: every agent of the eligible groups on a scan; with an agent index only the agents the trace names and the chosen one. */
   readonly considered: readonly string[];
   readonly skipped: readonly Skip[];
   readonly chosen: Choice | null;

@@ -1,3 +1,4 @@
+import { FreeAgentIndex } from '../../src/routing/agent-index';
 import { applyOutcome, destinationState } from '../../src/routing/destination-state';
 import { admitToQueue, waitDeadline } from '../../src/routing/queue-caps';
 import { eligibleGroups, routeCall, type RoutingInput } from '../../src/routing/route-call';
@@ -233,3 +234,150 @@ describe('transition tables', () => {
     expect(transition(ATTEMPT_STATE, 'RINGING', 'CANCEL')).toEqual({ ok: true, to: 'CANCELLED' });
   });
 });
+
+describe('routeCall with an agent index', () => {
+  const overflow = (o: Partial<NonNullable<QueueGroupSnapshot['overflow']>>) => ({ queueLengthAbove: null, oldestWaitAboveSec: null, noAgentsLoggedIn: false, ...o });
+  const indexOf = (groups: QueueGroupSnapshot[], agents: AgentSnapshot[]) => {
+    const index = new FreeAgentIndex();
+    for (const a of agents) index.upsert(groups.filter((g) => g.agentIds.includes(a.id)).map((g) => g.groupId), a);
+    return index;
+  };
+  /** A decision with the counted agents in a fixed order, and only the destinations of `considered`. */
+  const comparable = (d: ReturnType<typeof routeCall>) => ({
+    chosen: d.chosen,
+    eligiblePriorities: d.eligiblePriorities,
+    summary: d.summary,
+    skipped: [...d.skipped.filter((s) => s.resourceId !== '*'), ...d.skipped.filter((s) => s.resourceId === '*').sort((x, y) => (x.reason < y.reason ? -1 : 1))],
+    consideredDestinations: d.considered.filter((id) => id.startsWith('d')),
+  });
+
+  it('reads the agents from the index, not from the agents map', () => {
+    const groups = [group(1, ['a1'], ['d1'])];
+    const index = indexOf(groups, [agent('a1')]);
+    const d = routeCall(input(groups, [], [dest('d1')], { agentIndex: index }));
+    expect(d.chosen).toMatchObject({ kind: 'AGENT', id: 'a1', priority: 1, detail: 'agent idle for 10 s' });
+    expect(d.considered).toEqual(['a1', 'd1']);
+  });
+
+  it('names the same twenty agents as the scan and counts the rest per reason', () => {
+    const agents = Array.from({ length: 50 }, (_, i) => agent(`a${i}`, i % 2 === 0 ? { status: 'ON_BREAK' } : { idleSince: NOW - sec(i) }));
+    const groups = [group(1, agents.map((a) => a.id), [])];
+    const scan = routeCall(input(groups, agents, []));
+    const indexed = routeCall(input(groups, [], [], { agentIndex: indexOf(groups, agents) }));
+    expect(indexed.chosen).toEqual(scan.chosen);
+    expect(indexed.chosen?.id).toBe('a49');
+    expect(comparable(indexed)).toEqual(comparable(scan));
+    expect(indexed.skipped).toContainEqual({ kind: 'AGENT', resourceId: '*', reason: 'AGENT_ON_BREAK', detail: '14 more agents' });
+    expect(indexed.skipped).toContainEqual({ kind: 'AGENT', resourceId: '*', reason: 'LONGER_IDLE_AGENT_FIRST', detail: '15 more agents' });
+    expect(indexed.considered.length).toBeLessThan(30);
+  });
+
+  it('makes a group eligible from the index when no agent of the earlier groups is logged in', () => {
+    const groups = [group(1, ['a1'], []), group(2, [], ['d2'], overflow({ noAgentsLoggedIn: true }))];
+    const loggedOut = routeCall(input(groups, [], [dest('d2')], { agentIndex: indexOf(groups, [agent('a1', { status: 'LOGGED_OUT' })]) }));
+    expect(loggedOut.eligiblePriorities).toEqual([1, 2]);
+    expect(loggedOut.chosen?.id).toBe('d2');
+    const onBreak = routeCall(input(groups, [], [dest('d2')], { agentIndex: indexOf(groups, [agent('a1', { status: 'ON_BREAK' })]) }));
+    expect(onBreak.eligiblePriorities).toEqual([1]);
+  });
+
+  it('overflows at once past a group whose destinations are full only when the index has no free agent in it', () => {
+    const groups = [group(1, ['a1'], ['full']), group(2, [], ['d2'], overflow({ oldestWaitAboveSec: 600 }))];
+    const destinations = [dest('full', { connectingCalls: 2 }), dest('d2')];
+    const busy = routeCall(input(groups, [], destinations, { agentIndex: indexOf(groups, [agent('a1', { activity: 'ON_CALL' })]) }));
+    expect(busy.eligiblePriorities).toEqual([1, 2]);
+    expect(busy.chosen?.id).toBe('d2');
+    const free = routeCall(input(groups, [], destinations, { agentIndex: indexOf(groups, [agent('a1')]) }));
+    expect(free.eligiblePriorities).toEqual([1]);
+    expect(free.chosen?.id).toBe('a1');
+  });
+
+  it('makes the same decision as the scan for random agents, groups, destinations and times', () => {
+    const seen = { agent: 0, destination: 0, none: 0, counted: 0, multiGroup: 0 };
+    for (let seed = 1; seed <= 150; seed += 1) {
+      const random = mulberry32(seed);
+      const chance = (p: number) => random() < p;
+      const int = (n: number) => Math.floor(random() * n);
+      const groupCount = 1 + int(4);
+      const destinations = Array.from({ length: int(5) }, (_, i) => dest(`d${i}`, {
+        enabled: !chance(0.1), maxSimultaneousCalls: chance(0.2) ? null : 1 + int(3), connectingCalls: int(2), activeCalls: int(2),
+        backedOffUntil: chance(0.2) ? NOW + sec(int(60) - 30) : null,
+      }));
+      const agents = new Map<string, AgentSnapshot>();
+      const members: string[][] = Array.from({ length: groupCount }, () => []);
+      const index = new FreeAgentIndex();
+      const put = (a: AgentSnapshot, groupsOf: number[]) => {
+        members.forEach((list, g) => {
+          const at = list.indexOf(a.id);
+          if (groupsOf.includes(g) && at < 0) list.push(a.id);
+          if (!groupsOf.includes(g) && at >= 0) list.splice(at, 1);
+        });
+        agents.set(a.id, a);
+        index.upsert(groupsOf.map((g) => `g${g + 1}`), a);
+      };
+      const randomGroups = () => members.map((_, g) => g).filter(() => chance(0.5));
+      const population = int(60);
+      for (let i = 0; i < population; i += 1) put(randomAgent(`a${i}`, random, NOW), randomGroups());
+      const rules = () => overflow({ queueLengthAbove: chance(0.3) ? int(4) : null, oldestWaitAboveSec: chance(0.3) ? int(60) : null, noAgentsLoggedIn: chance(0.5) });
+      const overflows = members.map((_, g) => (g === 0 ? null : rules()));
+      const destinationsOf = members.map(() => destinations.filter(() => chance(0.5)).map((d) => d.id));
+      for (let step = 0; step < 6; step += 1) {
+        const now = NOW + sec(int(80) - 40);
+        const groups = members.map((list, g) => group(g + 1, [...list], destinationsOf[g]!, overflows[g]!));
+        const base = input(groups, [...agents.values()], destinations, {
+          now,
+          call: call({ eligiblePriorities: chance(0.2) ? [1 + int(groupCount)] : [], lastOfferEndedAt: chance(0.3) ? { d0: now - sec(int(8)) } : {} }),
+        });
+        const queue = { ...base.queue, waitingCalls: 1 + int(4), oldestWaitingSince: now - sec(int(90)) };
+        const scan = routeCall({ ...base, queue });
+        const indexed = routeCall({ ...base, queue, agents: new Map(), agentIndex: index });
+        expect({ seed, step, ...comparable(indexed) }).toEqual({ seed, step, ...comparable(scan) });
+        expect(scan.considered).toEqual(expect.arrayContaining([...indexed.considered]));
+        seen[scan.chosen === null ? 'none' : scan.chosen.kind === 'AGENT' ? 'agent' : 'destination'] += 1;
+        if (scan.skipped.some((s) => s.resourceId === '*')) seen.counted += 1;
+        if (scan.eligiblePriorities.length > 1 && scan.chosen?.kind === 'AGENT') seen.multiGroup += 1;
+        // Some agents change state, move between groups or leave before the next decision.
+        for (let k = 0; k < 4; k += 1) {
+          const id = `a${int(60)}`;
+          if (chance(0.2)) {
+            index.remove(id);
+            agents.delete(id);
+            members.forEach((list) => list.includes(id) && list.splice(list.indexOf(id), 1));
+          } else {
+            put(randomAgent(id, random, now), chance(0.3) ? randomGroups() : members.flatMap((list, g) => (list.includes(id) ? [g] : [])));
+          }
+        }
+      }
+    }
+    // The random cases reach every kind of outcome, so the comparison above means something.
+    expect(Object.values(seen).every((n) => n > 20)).toBe(true);
+  });
+});
+
+/** A small seeded generator, so a failing case can be replayed from its seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Any agent state, with times near `now` and ties in idle time on purpose. */
+function randomAgent(id: string, random: () => number, now: number): AgentSnapshot {
+  const near = () => now + sec(Math.floor(random() * 61) - 30);
+  const r = random();
+  const activities = ['IDLE', 'IDLE', 'IDLE', 'RESERVED', 'RINGING', 'ON_CALL', 'WRAP_UP', 'WRAP_UP'] as const;
+  const activity = activities[Math.floor(random() * activities.length)]!;
+  return {
+    id,
+    status: r < 0.1 ? 'LOGGED_OUT' : r < 0.2 ? 'ON_BREAK' : 'AVAILABLE',
+    activity,
+    idleSince: now - sec(Math.floor(random() * 5)),
+    wrapUpUntil: activity === 'WRAP_UP' && random() < 0.9 ? near() : null,
+    notBefore: random() < 0.3 ? near() : null,
+  };
+}
