@@ -99,6 +99,12 @@ export class GatewayError extends Error {
   }
 }
 
+/** The message of anything thrown (errors from another realm included). */
+export function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
+
 /** The error code of anything thrown by this client (UNKNOWN for other errors). */
 export function errorCode(error: unknown): string {
   return error instanceof GatewayError ? error.code : 'UNKNOWN';
@@ -217,8 +223,9 @@ export class ConnectorClient {
         method: 'POST', headers, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(this.requestTimeoutMs),
       });
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const reason = error instanceof Error ? error.message : String(error);
+      const { name } = (error ?? {}) as { name?: unknown };
+      const timedOut = name === 'TimeoutError' || name === 'AbortError';
+      const reason = messageOf(error);
       throw new GatewayError(timedOut ? `no answer within ${this.requestTimeoutMs} ms` : `gateway unreachable: ${reason}`, timedOut ? 'TIMEOUT' : 'NETWORK');
     }
     let body: { data?: T | null; errors?: GraphQLErrorShape[] };
@@ -304,6 +311,8 @@ export class ConnectorClient {
       connectionParams: token ? { authorization: `Bearer ${token}` } : {},
       lazy: false,
       retryAttempts: this.wsRetryAttempts,
+      // A refused connection stays refused: retry only lost connections.
+      shouldRetry: (closeOrError) => !isRefusal(closeOrError),
       onNonLazyError: fail,
       on: {
         connected: (_socket, _payload, wasRetry) => {
@@ -363,18 +372,31 @@ export class ConnectorClient {
 function subscriptionError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   if (Array.isArray(error)) return GatewayError.fromErrors(error as GraphQLErrorShape[]);
-  if (error instanceof Error) return new GatewayError(error.message, 'NETWORK');
   const close = error as { code?: unknown; reason?: unknown } | null;
   if (close && typeof close.code === 'number') {
     const reason = typeof close.reason === 'string' && close.reason ? close.reason : 'no reason';
     return new GatewayError(`WebSocket closed (${close.code}: ${reason})`, closeCode(close.code));
   }
-  return new GatewayError(String(error), 'NETWORK');
+  return new GatewayError(messageOf(error), 'NETWORK');
 }
 
-/** graphql-ws close codes that mean a refused connection. */
+/**
+ * Close codes of graphql-ws that retrying cannot fix: bad request, unauthorized, forbidden, subprotocol not
+ * acceptable, duplicate init, too many init requests, internal error.
+ */
+const REFUSALS = new Set([4400, 4401, 4403, 4406, 4429, 4500, 4004, 4005]);
+
+function isRefusal(closeOrError: unknown): boolean {
+  const code = (closeOrError as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && REFUSALS.has(code);
+}
+
+/** The error code of a graphql-ws close code. */
 function closeCode(code: number): string {
   if (code === 4401) return 'UNAUTHENTICATED';
   if (code === 4403) return 'FORBIDDEN';
+  if (code === 4400 || code === 4406) return 'BAD_REQUEST';
+  if (code === 4429) return 'TOO_MANY_REQUESTS';
+  if (code === 4500) return 'INTERNAL_SERVER_ERROR';
   return 'NETWORK';
 }
