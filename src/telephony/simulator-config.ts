@@ -1,0 +1,237 @@
+import { checkWeights, type AgentBehaviour, type DestinationBehaviour, type RingTiming } from './decisions';
+
+/*
+ * Options of the telephony simulator, their defaults and their checks. All durations are simulated seconds;
+ * `timeScale` turns them into real time (0.01: a 30 s talk lasts 300 ms). The call rate is per simulated
+ * second, so a time scale changes the speed of a run, not its shape.
+ */
+
+export type ArrivalProcess = 'poisson' | 'uniform';
+
+/** Options of a Simulator (omitted ones take SIMULATOR_DEFAULTS). */
+export interface SimulatorOptions {
+  /** GraphQL endpoint over HTTP. */
+  url?: string;
+  /** GraphQL endpoint over WebSocket; derived from `url` when omitted. */
+  wsUrl?: string;
+
+  /** Company slug, username and password of an administrator (needed unless a connector key and queues are given and agents are left alone). */
+  company?: string;
+  username?: string;
+  password?: string;
+  /** An existing connector API key; otherwise one is created with the administrator's token. */
+  connectorKey?: string;
+  /** Name of the connector API key the simulator creates. */
+  connectorKeyName?: string;
+  /** Queues calls go to (picked at random per call); otherwise every queue the administrator sees. */
+  queueIds?: string[];
+  /** Sets every agent AVAILABLE before the first call (default true). */
+  setAgentsAvailable?: boolean;
+
+  /** Calls per simulated second. */
+  rate?: number;
+  /** How long calls are generated (simulated seconds); unlimited when neither this nor `calls` is set. */
+  durationSec?: number;
+  /** How many calls to generate in all. */
+  calls?: number;
+  /** Poisson arrivals (exponential gaps) or evenly spaced ones. */
+  arrival?: ArrivalProcess;
+  /** Seed of every random decision; a run with the same seed decides the same way. */
+  seed?: number;
+  /** Real time per simulated time (1 = real time, 0.01 = a hundred times faster). */
+  timeScale?: number;
+
+  /** Probabilities of an agent answering, being busy and rejecting; the remainder rings out. */
+  agent?: Partial<AgentBehaviour>;
+  /** Probabilities of a destination answering, being busy and failing; the remainder rings out. */
+  destination?: Partial<DestinationBehaviour>;
+  /** A ring-out reports nothing and the gateway times the attempt out (instead of NO_ANSWER at the ring timeout). */
+  silentNoAnswer?: boolean;
+  /** Mean ring time before an answer (simulated seconds). */
+  ringTimeSec?: number;
+  /** Mean delay of a busy, rejected or failed outcome (simulated seconds). */
+  quickOutcomeSec?: number;
+  /** Ring timeout when an instruction carries none (simulated seconds). */
+  defaultRingTimeoutSec?: number;
+  /** Mean talk time of an answered call (simulated seconds). */
+  talkTimeSec?: number;
+  /** Mean patience of a caller not yet answered (simulated seconds); 0: callers never hang up. */
+  patienceSec?: number;
+  /** Relative spread of random times: 0.5 draws mean * [0.5, 1.5). */
+  jitter?: number;
+
+  /** Service number (the number the caller dialled) sent with each call; empty string sends none. */
+  serviceNumber?: string;
+  /** Priority sent with each call; omitted when undefined. */
+  priority?: number;
+
+  /** Most calls alive at once (offered and not ended); arrivals beyond it are skipped and counted. */
+  maxActiveCalls?: number;
+  /** Most requests in flight at once. */
+  maxInFlight?: number;
+  /** Time limit of each request (real ms). */
+  requestTimeoutMs?: number;
+  /** Wait after the subscription is sent before the first call (real ms): graphql-ws does not acknowledge subscriptions. */
+  subscribeSettleMs?: number;
+}
+
+export interface SimulatorConfig {
+  url: string;
+  wsUrl: string | undefined;
+  company: string | undefined;
+  username: string | undefined;
+  password: string | undefined;
+  connectorKey: string | undefined;
+  connectorKeyName: string;
+  queueIds: string[] | undefined;
+  setAgentsAvailable: boolean;
+  rate: number;
+  durationSec: number | undefined;
+  calls: number | undefined;
+  arrival: ArrivalProcess;
+  seed: number;
+  timeScale: number;
+  agent: AgentBehaviour;
+  destination: DestinationBehaviour;
+  timing: RingTiming;
+  talkTimeSec: number;
+  patienceSec: number;
+  serviceNumber: string | undefined;
+  priority: number | undefined;
+  maxActiveCalls: number;
+  maxInFlight: number;
+  requestTimeoutMs: number;
+  subscribeSettleMs: number;
+}
+
+export const SIMULATOR_DEFAULTS = {
+  url: 'http://127.0.0.1:4000/graphql',
+  connectorKeyName: 'telephony simulator',
+  setAgentsAvailable: true,
+  rate: 1,
+  arrival: 'poisson' as ArrivalProcess,
+  timeScale: 1,
+  agent: { answer: 0.8, busy: 0.05, reject: 0 } as AgentBehaviour,
+  destination: { answer: 0.7, busy: 0.1, fail: 0.05 } as DestinationBehaviour,
+  silentNoAnswer: false,
+  ringTimeSec: 5,
+  quickOutcomeSec: 1,
+  defaultRingTimeoutSec: 20,
+  talkTimeSec: 30,
+  patienceSec: 60,
+  jitter: 0.5,
+  serviceNumber: '+442079460000',
+  maxActiveCalls: 1000,
+  maxInFlight: 64,
+  requestTimeoutMs: 15_000,
+  subscribeSettleMs: 200,
+} as const;
+
+/** Invalid simulator options; the message names every problem. */
+export class SimulatorConfigError extends Error {
+  override readonly name = 'SimulatorConfigError';
+
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/**
+ * Fills defaults in and checks everything; throws SimulatorConfigError naming each problem. `seed` defaults to
+ * the given `fallbackSeed` (a fresh random one in the Simulator, printed so a run can be repeated).
+ */
+export function resolveSimulatorConfig(options: SimulatorOptions, fallbackSeed: number): SimulatorConfig {
+  const d = SIMULATOR_DEFAULTS;
+  const config: SimulatorConfig = {
+    url: options.url ?? d.url,
+    wsUrl: options.wsUrl,
+    company: options.company,
+    username: options.username,
+    password: options.password,
+    connectorKey: options.connectorKey || undefined,
+    connectorKeyName: options.connectorKeyName ?? d.connectorKeyName,
+    queueIds: options.queueIds?.length ? [...options.queueIds] : undefined,
+    setAgentsAvailable: options.setAgentsAvailable ?? d.setAgentsAvailable,
+    rate: options.rate ?? d.rate,
+    durationSec: options.durationSec,
+    calls: options.calls,
+    arrival: options.arrival ?? d.arrival,
+    seed: options.seed ?? fallbackSeed,
+    timeScale: options.timeScale ?? d.timeScale,
+    agent: { ...d.agent, ...definedOnly(options.agent) },
+    destination: { ...d.destination, ...definedOnly(options.destination) },
+    timing: {
+      ringTimeSec: options.ringTimeSec ?? d.ringTimeSec,
+      quickOutcomeSec: options.quickOutcomeSec ?? d.quickOutcomeSec,
+      defaultRingTimeoutSec: options.defaultRingTimeoutSec ?? d.defaultRingTimeoutSec,
+      jitter: options.jitter ?? d.jitter,
+      silentNoAnswer: options.silentNoAnswer ?? d.silentNoAnswer,
+    },
+    talkTimeSec: options.talkTimeSec ?? d.talkTimeSec,
+    patienceSec: options.patienceSec ?? d.patienceSec,
+    serviceNumber: options.serviceNumber === '' ? undefined : (options.serviceNumber ?? d.serviceNumber),
+    priority: options.priority,
+    maxActiveCalls: options.maxActiveCalls ?? d.maxActiveCalls,
+    maxInFlight: options.maxInFlight ?? d.maxInFlight,
+    requestTimeoutMs: options.requestTimeoutMs ?? d.requestTimeoutMs,
+    subscribeSettleMs: options.subscribeSettleMs ?? d.subscribeSettleMs,
+  };
+  const problems = checkConfig(config);
+  if (problems.length) throw new SimulatorConfigError(problems);
+  return config;
+}
+
+function checkConfig(c: SimulatorConfig): string[] {
+  const problems: string[] = [];
+  const positive = (name: string, value: number | undefined): void => {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) problems.push(`${name} must be a number above 0 (got ${value})`);
+  };
+  const nonNegative = (name: string, value: number): void => {
+    if (!(Number.isFinite(value) && value >= 0)) problems.push(`${name} must be a number of at least 0 (got ${value})`);
+  };
+  const wholeAtLeast1 = (name: string, value: number | undefined): void => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) problems.push(`${name} must be a whole number of at least 1 (got ${value})`);
+  };
+
+  for (const [name, value] of [['url', c.url], ['wsUrl', c.wsUrl]] as const) {
+    if (value === undefined) continue;
+    try {
+      const protocol = new URL(value).protocol;
+      const allowed = name === 'url' ? ['http:', 'https:'] : ['ws:', 'wss:'];
+      if (!allowed.includes(protocol)) problems.push(`${name} must start with ${allowed.map((p) => `${p}//`).join(' or ')} (got ${value})`);
+    } catch {
+      problems.push(`${name} is not a URL (got ${value})`);
+    }
+  }
+  const needsAdmin = !c.connectorKey || !c.queueIds || c.setAgentsAvailable;
+  if (needsAdmin && (!c.company || !c.username || !c.password)) {
+    const why = [!c.connectorKey && 'to create a connector key', !c.queueIds && 'to list queues', c.setAgentsAvailable && 'to set agents available']
+      .filter(Boolean)
+      .join(', ');
+    problems.push(`company, username and password are needed ${why}`);
+  }
+  positive('rate', c.rate);
+  positive('durationSec', c.durationSec);
+  wholeAtLeast1('calls', c.calls);
+  if (c.arrival !== 'poisson' && c.arrival !== 'uniform') problems.push(`arrival must be poisson or uniform (got ${String(c.arrival)})`);
+  if (!(Number.isInteger(c.seed) && c.seed >= 0 && c.seed <= 0xffffffff)) problems.push(`seed must be a whole number from 0 to 4294967295 (got ${c.seed})`);
+  positive('timeScale', c.timeScale);
+  problems.push(...checkWeights({ ANSWERED: c.agent.answer, BUSY: c.agent.busy, REJECTED: c.agent.reject }, 'agent'));
+  problems.push(...checkWeights({ ANSWERED: c.destination.answer, BUSY: c.destination.busy, FAILED: c.destination.fail }, 'destination'));
+  nonNegative('ringTimeSec', c.timing.ringTimeSec);
+  nonNegative('quickOutcomeSec', c.timing.quickOutcomeSec);
+  positive('defaultRingTimeoutSec', c.timing.defaultRingTimeoutSec);
+  if (!(Number.isFinite(c.timing.jitter) && c.timing.jitter >= 0 && c.timing.jitter <= 1)) problems.push(`jitter must be between 0 and 1 (got ${c.timing.jitter})`);
+  nonNegative('talkTimeSec', c.talkTimeSec);
+  nonNegative('patienceSec', c.patienceSec);
+  if (c.priority !== undefined && !Number.isInteger(c.priority)) problems.push(`priority must be a whole number (got ${c.priority})`);
+  wholeAtLeast1('maxActiveCalls', c.maxActiveCalls);
+  wholeAtLeast1('maxInFlight', c.maxInFlight);
+  wholeAtLeast1('requestTimeoutMs', c.requestTimeoutMs);
+  nonNegative('subscribeSettleMs', c.subscribeSettleMs);
+  return problems;
+}
+
+function definedOnly<T extends object>(value: Partial<T> | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,749 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import pino, { type Logger } from 'pino';
+import {
+  ATTEMPT_OUTCOMES, ConnectorClient, errorCode, GatewayError, INSTRUCTION_KINDS, messageOf,
+  type AttemptOutcome, type Call, type CallAttempt, type CallEndReason, type InstructionKind, type InstructionSubscription,
+  type TelephonyInstruction,
+} from './connector-client';
+import { patienceSec, planAttempt, scaleSeconds, talkTimeSec } from './decisions';
+import { deriveSeed, exponential, mulberry32, pickIndex, randomSeed, type Rng } from './random';
+import { resolveSimulatorConfig, type SimulatorConfig, type SimulatorOptions } from './simulator-config';
+
+/*
+ * The telephony platform, simulated against the gateway's public API only: it offers calls to queues, rings
+ * agents and dials destinations when told to, reports what happened, and hangs up (callers out of patience,
+ * finished conversations). Every decision comes from a seeded PRNG, one stream per call, so a seed decides the
+ * same way whatever order events arrive in; every wait is a real timer scaled by `timeScale`.
+ */
+
+export type { SimulatorOptions } from './simulator-config';
+
+/** Who answered a call. */
+export type AnsweredBy = 'agent' | 'destination';
+
+/**
+ * How a call left the simulator: an accepted endCall (COMPLETED, CALLER_HUNG_UP), the gateway ending it first
+ * (DISCONNECTED: a DISCONNECT instruction or a refused endCall), or LOST (endCall failed; its state on the gateway
+ * is unknown).
+ */
+export type CallEnd = CallEndReason | 'DISCONNECTED' | 'LOST';
+
+/** Counters of a run. Every enqueued call ends up in exactly one of completed, abandoned, disconnected, callsLost or activeCalls. */
+export interface SimulatorSummary {
+  seed: number;
+  /** Real time since start() (until stop() once stopped). */
+  elapsedMs: number;
+  /** Queues calls went to. */
+  queues: number;
+  /** Agents set AVAILABLE during setup. */
+  agentsMadeAvailable: number;
+  /** enqueueCall requests sent. */
+  callsOffered: number;
+  /** Calls the gateway accepted. */
+  callsEnqueued: number;
+  /** enqueueCall requests the gateway refused or that failed (also counted in errors). */
+  callsRefused: number;
+  /** Arrivals not offered because maxActiveCalls calls were alive. */
+  callsSkipped: number;
+  /** Instructions received, by kind. */
+  instructions: Record<InstructionKind, number>;
+  /** Instructions for calls this run never offered (or of an unknown kind). */
+  unknownInstructions: number;
+  /** Instructions for calls this run has already finished. */
+  lateInstructions: number;
+  /** Outcomes the gateway accepted, by outcome. */
+  outcomesReported: Record<AttemptOutcome, number>;
+  /** Outcomes refused with CONFLICT or NOT_FOUND: the attempt had ended already (a normal race). */
+  outcomeRaces: number;
+  /** Ring-outs left to the gateway's timeout (silentNoAnswer). */
+  silentNoAnswers: number;
+  /** Attempts stopped by CANCEL_ATTEMPT before their outcome was reported. */
+  attemptsCancelled: number;
+  answeredByAgents: number;
+  answeredByDestinations: number;
+  /** endCall COMPLETED accepted. */
+  completed: number;
+  /** endCall CALLER_HUNG_UP accepted: callers out of patience. */
+  abandoned: number;
+  /** Calls the gateway ended first: a DISCONNECT instruction, or an endCall refused with CONFLICT or NOT_FOUND. */
+  disconnected: number;
+  /** completed + abandoned + disconnected. */
+  ended: number;
+  /** Calls given up after endCall failed (not a race): their state on the gateway is unknown. */
+  callsLost: number;
+  /** endCall refused with CONFLICT or NOT_FOUND (the gateway had ended the call). */
+  endCallRaces: number;
+  /** Failed requests (other than races), subscription failures and bad instructions. */
+  errors: number;
+  errorsByCode: Record<string, number>;
+  /** Calls offered and not yet finished. */
+  activeCalls: number;
+}
+
+/** Events of a Simulator (listener errors are logged and counted, never thrown into the simulator). */
+export interface SimulatorEvents {
+  /** Every instruction received, before the simulator acts on it. */
+  instruction: [instruction: TelephonyInstruction];
+  /** A call the gateway accepted. */
+  callEnqueued: [call: Call, queueId: string];
+  /** An outcome the gateway accepted. */
+  outcomeReported: [attempt: CallAttempt, callId: string, outcome: AttemptOutcome];
+  /** A call left the simulator. */
+  callEnded: [callId: string, end: CallEnd];
+  /** A CONFLICT or NOT_FOUND answer to an outcome or endCall. */
+  race: [operation: 'reportAttemptOutcome' | 'endCall', code: string, id: string];
+  /** A failed request, a subscription failure or a bad instruction. */
+  failure: [operation: string, error: GatewayError];
+  /** No more calls will be generated. */
+  generationDone: [];
+  /** Generation is done and every call has finished. */
+  idle: [];
+}
+
+export interface SimulatorDeps {
+  /** Logs of the run (default: silent). */
+  logger?: Logger;
+  /** Called for every instruction received (as the `instruction` event). */
+  onInstruction?: (instruction: TelephonyInstruction) => void;
+  /** Replaces global fetch. */
+  fetchImpl?: typeof fetch;
+}
+
+interface SimAttempt {
+  attemptId: string;
+  kind: AnsweredBy;
+  timer: Timer | null;
+}
+
+interface SimCall {
+  index: number;
+  callId: string;
+  connectorCallId: string;
+  rng: Rng;
+  answered: AnsweredBy | null;
+  /** endCall sent (hang-up or end of conversation): no more outcomes, no new timers. */
+  ending: boolean;
+  /** ANSWERED reports awaiting their reply. */
+  answersInFlight: number;
+  /** A hang-up was refused as a race; settled once no answer is in flight. */
+  hangUpRaced: boolean;
+  patienceTimer: Timer | null;
+  talkTimer: Timer | null;
+  attempts: Map<string, SimAttempt>;
+}
+
+type Timer = ReturnType<typeof setTimeout>;
+type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** How many finished call ids are remembered, to tell late instructions from unknown ones. */
+const RECENT_CALLS = 20_000;
+/** Most instructions held for calls whose enqueueCall answer has not arrived yet. */
+const EARLY_LIMIT = 10_000;
+/** Most arrivals handled in one generator tick (a runaway rate cannot starve the event loop). */
+const ARRIVALS_PER_TICK = 500;
+/** Fictional caller numbers: +44 7700 900000-900999 (reserved for drama). */
+const CALLER_PREFIX = '+447700900';
+
+export class Simulator extends EventEmitter<SimulatorEvents> {
+  readonly config: SimulatorConfig;
+  private readonly log: Logger;
+  private readonly fetchImpl: typeof fetch | undefined;
+  private phase: Phase = 'new';
+  private stopPromise: Promise<SimulatorSummary> | null = null;
+  private startedAt = 0;
+  private stoppedAt = 0;
+  private readonly runId = randomUUID().slice(0, 8);
+
+  private connector: ConnectorClient | null = null;
+  private subscription: InstructionSubscription | null = null;
+  private queueIds: string[] = [];
+
+  private readonly calls = new Map<string, SimCall>();
+  private readonly recent = new Set<string>();
+  private readonly early = new Map<string, { instructions: TelephonyInstruction[]; timer: Timer }>();
+  private pendingEnqueues = 0;
+
+  private readonly timers = new Set<Timer>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  private generated = 0;
+  private generationDone = false;
+  private idleEmitted = false;
+  private readonly stopping: Promise<void>;
+  private signalStopping: () => void = () => undefined;
+  private signalDrained: () => void = () => undefined;
+  private generatorTimer: Timer | null = null;
+  private generatorRng: Rng;
+  private generationStart = 0;
+  private nextArrivalSec = 0;
+
+  private readonly counters: Omit<SimulatorSummary, 'seed' | 'elapsedMs' | 'activeCalls' | 'ended'>;
+
+  constructor(options: SimulatorOptions, deps: SimulatorDeps = {}) {
+    super();
+    this.stopping = new Promise((resolve) => (this.signalStopping = resolve));
+    this.config = resolveSimulatorConfig(options, randomSeed());
+    this.log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'telephony-simulator' });
+    this.fetchImpl = deps.fetchImpl;
+    if (deps.onInstruction) this.on('instruction', deps.onInstruction);
+    this.generatorRng = mulberry32(deriveSeed(this.config.seed ^ 0x5bd1e995, 0));
+    this.counters = {
+      queues: 0, agentsMadeAvailable: 0, callsOffered: 0, callsEnqueued: 0, callsRefused: 0, callsSkipped: 0,
+      instructions: zeros(INSTRUCTION_KINDS), unknownInstructions: 0, lateInstructions: 0,
+      outcomesReported: zeros(ATTEMPT_OUTCOMES), outcomeRaces: 0, silentNoAnswers: 0, attemptsCancelled: 0,
+      answeredByAgents: 0, answeredByDestinations: 0, completed: 0, abandoned: 0, disconnected: 0, callsLost: 0, endCallRaces: 0,
+      errors: 0, errorsByCode: {},
+    };
+  }
+
+  /**
+   * Sets up (log in, connector key, queues, agents AVAILABLE, instruction subscription) and starts generating
+   * calls; resolves once calls are flowing. Rejects (and cleans up) when setup fails; call stop() for the summary.
+   */
+  async start(): Promise<void> {
+    if (this.phase !== 'new') throw new Error('a Simulator starts once');
+    this.phase = 'starting';
+    this.startedAt = performance.now();
+    try {
+      await this.setUp();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    if (this.phase !== 'starting') throw new Error('the simulator was stopped during setup');
+    this.phase = 'running';
+    this.startGeneration();
+  }
+
+  /**
+   * Stops generating, clears every timer, waits for requests in flight (at most one request timeout), closes
+   * the subscription and resolves with the summary. Calls still alive are left as they are on the gateway.
+   * Idempotent.
+   */
+  stop(): Promise<SimulatorSummary> {
+    this.stopPromise ??= this.shutDown();
+    return this.stopPromise;
+  }
+
+  /** Resolves once generation is done and every call has finished (never, while generation is unlimited). */
+  whenIdle(): Promise<void> {
+    if (this.isIdle() || this.idleEmitted) return Promise.resolve();
+    return new Promise((resolve) => this.once('idle', () => resolve()));
+  }
+
+  /**
+   * start(), then waits until every call has finished (at most `drainTimeoutMs` of real time after generation
+   * ends, or until someone calls stop()), then stop(). The summary.
+   */
+  async run(drainTimeoutMs = Number.POSITIVE_INFINITY): Promise<SimulatorSummary> {
+    await this.start();
+    let timer: Timer | null = null;
+    const drain = (): void => {
+      if (Number.isFinite(drainTimeoutMs) && !timer) timer = setTimeout(() => this.signalDrained(), drainTimeoutMs);
+    };
+    const drained = new Promise<void>((resolve) => (this.signalDrained = resolve));
+    if (this.generationDone) drain();
+    else this.once('generationDone', drain);
+    await Promise.race([this.whenIdle(), this.stopping, drained]);
+    if (timer) clearTimeout(timer);
+    this.off('generationDone', drain);
+    return this.stop();
+  }
+
+  /** The counters so far. */
+  summary(): SimulatorSummary {
+    const c = this.counters;
+    const end = this.phase === 'stopped' ? this.stoppedAt : performance.now();
+    return {
+      seed: this.config.seed,
+      elapsedMs: this.startedAt ? Math.round(end - this.startedAt) : 0,
+      ...c,
+      instructions: { ...c.instructions },
+      outcomesReported: { ...c.outcomesReported },
+      errorsByCode: { ...c.errorsByCode },
+      ended: c.completed + c.abandoned + c.disconnected,
+      activeCalls: this.calls.size + this.pendingEnqueues,
+    };
+  }
+
+  get running(): boolean {
+    return this.phase === 'running';
+  }
+
+  // Setup
+
+  private async setUp(): Promise<void> {
+    const c = this.config;
+    const base = new ConnectorClient({ url: c.url, wsUrl: c.wsUrl, requestTimeoutMs: c.requestTimeoutMs, fetchImpl: this.fetchImpl });
+    let admin: ConnectorClient | null = null;
+    if (!c.connectorKey || !c.queueIds || c.setAgentsAvailable) {
+      const { token } = await base.login(c.company!, c.username!, c.password!);
+      admin = base.withToken(token);
+      this.log.info({ company: c.company, username: c.username }, 'logged in');
+    }
+    this.assertStarting();
+
+    let key = c.connectorKey;
+    if (!key) {
+      key = await admin!.createConnectorApiKey(`${c.connectorKeyName} ${new Date().toISOString()}`);
+      this.log.info({ name: c.connectorKeyName }, 'connector API key created');
+    }
+    this.connector = base.withToken(key);
+    this.assertStarting();
+
+    this.queueIds = c.queueIds ?? (await admin!.listQueues()).map((q) => q.id);
+    if (!this.queueIds.length) throw new GatewayError('no queues to send calls to: create one, or name them', 'NOT_FOUND');
+    this.counters.queues = this.queueIds.length;
+    this.log.info({ queues: this.queueIds.length }, 'queues');
+    this.assertStarting();
+
+    if (c.setAgentsAvailable) await this.makeAgentsAvailable(admin!);
+    this.assertStarting();
+
+    this.subscription = this.connector.subscribeInstructions({
+      onInstruction: (instruction) => this.onInstruction(instruction),
+      onConnected: (wasRetry) => this.log.info({ wasRetry }, 'instruction subscription connected'),
+      onClosed: (code, reason) => {
+        if (this.phase === 'running') this.log.warn({ code, reason }, 'instruction socket closed; reconnecting');
+      },
+      onError: (error) => this.onSubscriptionLost(error),
+      onComplete: () => this.onSubscriptionLost(new GatewayError('the gateway ended the instruction subscription', 'BAD_RESPONSE')),
+    });
+    await this.subscription.ready;
+    if (c.subscribeSettleMs > 0) await new Promise((resolve) => setTimeout(resolve, c.subscribeSettleMs));
+    this.assertStarting();
+  }
+
+  private async makeAgentsAvailable(admin: ConnectorClient): Promise<void> {
+    const agents = await admin.listAgents();
+    await Promise.all(
+      agents.map((agent) =>
+        this.limited(() => admin.setAgentStatus(agent.id, 'AVAILABLE')).then(
+          () => void this.counters.agentsMadeAvailable++,
+          (error: unknown) => this.fail('setAgentStatus', error, { agentId: agent.id }),
+        ),
+      ),
+    );
+    this.log.info({ agents: agents.length, available: this.counters.agentsMadeAvailable }, 'agents set AVAILABLE');
+  }
+
+  private assertStarting(): void {
+    if (this.phase !== 'starting') throw new Error('the simulator was stopped during setup');
+  }
+
+  private onSubscriptionLost(error: GatewayError): void {
+    if (this.phase !== 'running' && this.phase !== 'starting') return;
+    this.fail('telephonyInstructions', error);
+    if (this.phase === 'running' && !this.generationDone) {
+      this.log.error('instruction subscription lost: no more calls are generated');
+      this.finishGeneration();
+    }
+  }
+
+  // Call generation
+
+  private startGeneration(): void {
+    this.generationStart = performance.now();
+    this.nextArrivalSec = this.config.arrival === 'poisson' ? this.gapSec() : 0;
+    this.tick();
+  }
+
+  private gapSec(): number {
+    const mean = 1 / this.config.rate;
+    return this.config.arrival === 'poisson' ? exponential(this.generatorRng, mean) : mean;
+  }
+
+  private tick(): void {
+    this.generatorTimer = null;
+    if (this.phase !== 'running' || this.generationDone) return;
+    const c = this.config;
+    const nowSec = (performance.now() - this.generationStart) / (1000 * c.timeScale);
+    let handled = 0;
+    while (this.nextArrivalSec <= nowSec && handled < ARRIVALS_PER_TICK) {
+      if (this.limitReached()) return this.finishGeneration();
+      this.arrive();
+      this.nextArrivalSec += this.gapSec();
+      handled++;
+    }
+    if (this.limitReached()) return this.finishGeneration();
+    const waitMs = handled >= ARRIVALS_PER_TICK ? 0 : Math.max(0, (this.nextArrivalSec - nowSec) * 1000 * c.timeScale);
+    this.generatorTimer = setTimeout(() => this.tick(), waitMs);
+  }
+
+  private limitReached(): boolean {
+    const c = this.config;
+    return (c.calls !== undefined && this.generated >= c.calls) || (c.durationSec !== undefined && this.nextArrivalSec >= c.durationSec);
+  }
+
+  private finishGeneration(): void {
+    if (this.generationDone) return;
+    this.generationDone = true;
+    if (this.generatorTimer) clearTimeout(this.generatorTimer);
+    this.generatorTimer = null;
+    this.log.info({ generated: this.generated }, 'call generation done');
+    this.emitSafely('generationDone');
+    this.checkIdle();
+  }
+
+  /** One arrival: a call offered to a random queue, or skipped at capacity. */
+  private arrive(): void {
+    const index = this.generated++;
+    if (this.calls.size + this.pendingEnqueues >= this.config.maxActiveCalls) {
+      this.counters.callsSkipped++;
+      return;
+    }
+    const rng = mulberry32(deriveSeed(this.config.seed, index));
+    const queueId = this.queueIds[pickIndex(rng, this.queueIds.length)]!;
+    const callerNumber = `${CALLER_PREFIX}${String(pickIndex(rng, 1000)).padStart(3, '0')}`;
+    const patience = patienceSec(this.config.patienceSec, this.config.timing.jitter, rng);
+    const connectorCallId = `sim-${this.runId}-${index}`;
+    this.counters.callsOffered++;
+    this.pendingEnqueues++;
+    this.request(() =>
+      this.connector!.enqueueCall({
+        connectorCallId, queueId, callerNumber,
+        ...(this.config.serviceNumber !== undefined && { serviceNumber: this.config.serviceNumber }),
+        ...(this.config.priority !== undefined && { priority: this.config.priority }),
+      }),
+    ).then(
+      (call) => {
+        this.pendingEnqueues--;
+        if (this.phase === 'stopped') return;
+        this.counters.callsEnqueued++;
+        const sim: SimCall = {
+          index, callId: call.id, connectorCallId, rng, answered: null, ending: false, answersInFlight: 0, hangUpRaced: false, patienceTimer: null, talkTimer: null, attempts: new Map(),
+        };
+        this.calls.set(call.id, sim);
+        if (patience !== null) sim.patienceTimer = this.after(patience, () => this.hangUp(sim));
+        this.emitSafely('callEnqueued', call, queueId);
+        const held = this.early.get(call.id);
+        if (held) {
+          this.early.delete(call.id);
+          clearTimeout(held.timer);
+          for (const instruction of held.instructions) this.handle(instruction);
+        }
+        this.checkIdle();
+      },
+      (error: unknown) => {
+        this.pendingEnqueues--;
+        if (this.phase === 'stopped') return;
+        this.counters.callsRefused++;
+        this.fail('enqueueCall', error, { connectorCallId, queueId });
+        this.checkIdle();
+      },
+    );
+  }
+
+  // Instructions
+
+  private onInstruction(instruction: TelephonyInstruction): void {
+    if (this.phase !== 'running') return;
+    const kind = instruction.kind;
+    const known = Object.hasOwn(this.counters.instructions, kind);
+    if (known) this.counters.instructions[kind]++;
+    this.emitSafely('instruction', instruction);
+    if (!known) {
+      this.counters.unknownInstructions++;
+      this.log.warn({ kind }, 'instruction of an unknown kind');
+      return;
+    }
+    if (this.calls.has(instruction.callId)) return this.handle(instruction);
+    if (this.recent.has(instruction.callId)) {
+      this.counters.lateInstructions++;
+      return;
+    }
+    if (this.pendingEnqueues > 0) return this.holdEarly(instruction);
+    this.counters.unknownInstructions++;
+  }
+
+  /** Holds an instruction that may belong to a call whose enqueueCall answer is still on its way. */
+  private holdEarly(instruction: TelephonyInstruction): void {
+    const held = this.early.get(instruction.callId);
+    if (held) {
+      held.instructions.push(instruction);
+      return;
+    }
+    if (this.early.size >= EARLY_LIMIT) {
+      this.counters.unknownInstructions++;
+      return;
+    }
+    const timer = setTimeout(() => {
+      const dropped = this.early.get(instruction.callId);
+      this.early.delete(instruction.callId);
+      if (dropped) this.counters.unknownInstructions += dropped.instructions.length;
+    }, this.config.requestTimeoutMs);
+    this.early.set(instruction.callId, { instructions: [instruction], timer });
+  }
+
+  private handle(instruction: TelephonyInstruction): void {
+    const call = this.calls.get(instruction.callId);
+    if (!call) return;
+    switch (instruction.kind) {
+      case 'RING_AGENT':
+      case 'DIAL_EXTERNAL':
+        return this.ring(call, instruction);
+      case 'CANCEL_ATTEMPT': {
+        const attempt = instruction.attemptId ? call.attempts.get(instruction.attemptId) : undefined;
+        if (!attempt) return;
+        if (attempt.timer) {
+          this.clear(attempt.timer);
+          this.counters.attemptsCancelled++;
+        }
+        call.attempts.delete(attempt.attemptId);
+        return;
+      }
+      case 'PLAY_MESSAGE':
+        this.log.debug({ callId: call.callId, message: instruction.message }, 'playing a message');
+        return;
+      case 'DISCONNECT':
+        // While our endCall is in flight, its answer decides how the call is counted (this may be its echo).
+        if (call.ending) {
+          this.stopTimers(call);
+          return;
+        }
+        return this.finish(call, 'DISCONNECTED');
+    }
+  }
+
+  private ring(call: SimCall, instruction: TelephonyInstruction): void {
+    const attemptId = instruction.attemptId;
+    if (!attemptId) {
+      this.fail(instruction.kind, new GatewayError(`${instruction.kind} without an attemptId`, 'BAD_RESPONSE'), { callId: call.callId });
+      return;
+    }
+    if (call.attempts.has(attemptId) || call.ending) return;
+    const kind: AnsweredBy = instruction.kind === 'RING_AGENT' ? 'agent' : 'destination';
+    const c = this.config;
+    const plan = planAttempt(instruction.kind as 'RING_AGENT' | 'DIAL_EXTERNAL', c, c.timing, instruction.ringTimeoutSec, call.rng);
+    const attempt: SimAttempt = { attemptId, kind, timer: null };
+    call.attempts.set(attemptId, attempt);
+    if (!plan.report) {
+      this.counters.silentNoAnswers++;
+      return;
+    }
+    attempt.timer = this.after(plan.afterSec, () => {
+      attempt.timer = null;
+      this.report(call, attempt, plan.outcome);
+    });
+  }
+
+  private report(call: SimCall, attempt: SimAttempt, outcome: AttemptOutcome): void {
+    if (call.ending) return;
+    if (outcome === 'ANSWERED') call.answersInFlight++;
+    this.request(() =>
+      this.connector!.reportAttemptOutcome({ eventId: randomUUID(), attemptId: attempt.attemptId, outcome }),
+    ).then(
+      (result) => {
+        if (outcome === 'ANSWERED') call.answersInFlight--;
+        if (this.phase === 'stopped') return;
+        call.attempts.delete(attempt.attemptId);
+        this.counters.outcomesReported[outcome]++;
+        this.emitSafely('outcomeReported', result, call.callId, outcome);
+        if (outcome === 'ANSWERED' && !call.answered) {
+          call.answered = attempt.kind;
+          if (attempt.kind === 'agent') this.counters.answeredByAgents++;
+          else this.counters.answeredByDestinations++;
+          if (call.patienceTimer) this.clear(call.patienceTimer);
+          call.patienceTimer = null;
+          if (!call.ending && this.calls.has(call.callId)) {
+            call.talkTimer = this.after(talkTimeSec(this.config.talkTimeSec, this.config.timing.jitter, call.rng), () => {
+              call.talkTimer = null;
+              this.endCall(call, 'COMPLETED');
+            });
+          }
+        }
+        if (outcome === 'ANSWERED') this.settleHangUpRace(call);
+      },
+      (error: unknown) => {
+        if (outcome === 'ANSWERED') call.answersInFlight--;
+        if (this.phase === 'stopped') return;
+        call.attempts.delete(attempt.attemptId);
+        if (isRace(error)) {
+          this.counters.outcomeRaces++;
+          this.emitSafely('race', 'reportAttemptOutcome', errorCode(error), attempt.attemptId);
+        } else {
+          this.fail('reportAttemptOutcome', error, { attemptId: attempt.attemptId, outcome });
+        }
+        if (outcome === 'ANSWERED') this.settleHangUpRace(call);
+      },
+    );
+  }
+
+  /** The caller ran out of patience before being answered. */
+  private hangUp(call: SimCall): void {
+    call.patienceTimer = null;
+    if (call.answered || call.ending) return;
+    this.endCall(call, 'CALLER_HUNG_UP');
+  }
+
+  private endCall(call: SimCall, reason: CallEndReason): void {
+    if (this.phase !== 'running' || !this.calls.has(call.callId)) return;
+    call.ending = true;
+    this.stopTimers(call);
+    this.request(() => this.connector!.endCall({ eventId: randomUUID(), callId: call.callId, reason })).then(
+      () => {
+        if (this.phase !== 'stopped') this.finish(call, reason);
+      },
+      (error: unknown) => {
+        if (this.phase === 'stopped') return;
+        if (!isRace(error)) {
+          this.fail('endCall', error, { callId: call.callId, reason });
+          return this.finish(call, 'LOST');
+        }
+        this.counters.endCallRaces++;
+        this.emitSafely('race', 'endCall', errorCode(error), call.callId);
+        if (reason === 'CALLER_HUNG_UP') {
+          // The hang-up may have lost to an answer: settled once every answer in flight has its reply.
+          call.hangUpRaced = true;
+          return this.settleHangUpRace(call);
+        }
+        this.finish(call, 'DISCONNECTED');
+      },
+    );
+  }
+
+  /**
+   * After a hang-up refused as a race: when an answer won, the caller hangs up on the connected call
+   * (COMPLETED); otherwise the gateway had ended the call.
+   */
+  private settleHangUpRace(call: SimCall): void {
+    if (!call.hangUpRaced || call.answersInFlight > 0) return;
+    call.hangUpRaced = false;
+    if (call.answered && this.phase === 'running') this.endCall(call, 'COMPLETED');
+    else this.finish(call, 'DISCONNECTED');
+  }
+
+  private stopTimers(call: SimCall): void {
+    for (const timer of [call.patienceTimer, call.talkTimer, ...[...call.attempts.values()].map((a) => a.timer)]) if (timer) this.clear(timer);
+    call.patienceTimer = call.talkTimer = null;
+    for (const attempt of call.attempts.values()) attempt.timer = null;
+  }
+
+  /** Forgets a call, counting how it ended (once); later instructions for it count as late. */
+  private finish(call: SimCall, end: CallEnd): void {
+    if (this.calls.get(call.callId) !== call) return;
+    call.ending = true;
+    this.stopTimers(call);
+    call.attempts.clear();
+    this.calls.delete(call.callId);
+    if (end === 'COMPLETED') this.counters.completed++;
+    else if (end === 'CALLER_HUNG_UP') this.counters.abandoned++;
+    else if (end === 'DISCONNECTED') this.counters.disconnected++;
+    else this.counters.callsLost++;
+    this.recent.add(call.callId);
+    if (this.recent.size > RECENT_CALLS) this.recent.delete(this.recent.values().next().value!);
+    this.emitSafely('callEnded', call.callId, end);
+    this.checkIdle();
+  }
+
+  // Plumbing
+
+  private isIdle(): boolean {
+    return this.generationDone && this.calls.size === 0 && this.pendingEnqueues === 0;
+  }
+
+  private checkIdle(): void {
+    if (this.idleEmitted || !this.isIdle()) return;
+    this.idleEmitted = true;
+    this.emitSafely('idle');
+  }
+
+  /** A timer of `seconds` simulated time that stop() clears; none once the simulator is stopping. */
+  private after(seconds: number, fn: () => void): Timer | null {
+    if (this.phase !== 'running') return null;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.phase === 'running') fn();
+    }, scaleSeconds(seconds, this.config.timeScale));
+    this.timers.add(timer);
+    return timer;
+  }
+
+  private clear(timer: Timer): void {
+    clearTimeout(timer);
+    this.timers.delete(timer);
+  }
+
+  /** A request under the in-flight bound, tracked so stop() can wait for it. */
+  private request<T>(send: () => Promise<T>): Promise<T> {
+    const promise = this.limited(send);
+    const tracked = promise.catch(() => undefined);
+    this.inFlight.add(tracked);
+    void tracked.then(() => this.inFlight.delete(tracked));
+    return promise;
+  }
+
+  private async limited<T>(send: () => Promise<T>): Promise<T> {
+    if (this.active >= this.config.maxInFlight) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await send();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+
+  private fail(operation: string, error: unknown, context: Record<string, unknown> = {}): void {
+    const failure = error instanceof GatewayError ? error : new GatewayError(messageOf(error), 'UNKNOWN');
+    this.counters.errors++;
+    this.counters.errorsByCode[failure.code] = (this.counters.errorsByCode[failure.code] ?? 0) + 1;
+    this.log.warn({ operation, code: failure.code, err: failure.message, ...context }, 'request failed');
+    if (operation !== 'listener') this.emitSafely('failure', operation, failure);
+  }
+
+  private emitSafely<K extends keyof SimulatorEvents>(event: K, ...args: SimulatorEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: SimulatorEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.fail('listener', error, { event });
+    }
+  }
+
+  private async shutDown(): Promise<SimulatorSummary> {
+    const wasRunning = this.phase === 'running';
+    this.phase = 'stopping';
+    this.signalStopping();
+    if (this.generatorTimer) clearTimeout(this.generatorTimer);
+    this.generatorTimer = null;
+    this.generationDone = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const held of this.early.values()) clearTimeout(held.timer);
+    this.early.clear();
+    if (this.inFlight.size) {
+      let timer: Timer | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise((resolve) => (timer = setTimeout(resolve, this.config.requestTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    try {
+      await this.subscription?.close();
+    } catch (error) {
+      this.log.debug({ err: messageOf(error) }, 'closing the subscription');
+    }
+    this.subscription = null;
+    this.phase = 'stopped';
+    this.stoppedAt = performance.now();
+    const summary = this.summary();
+    if (wasRunning) this.log.info({ summary }, 'simulator stopped');
+    return summary;
+  }
+}
+
+/** CONFLICT or NOT_FOUND: the attempt or call ended on the gateway first (a timeout, a hang-up, a cancel). */
+function isRace(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'CONFLICT' || code === 'NOT_FOUND';
+}
+
+function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
