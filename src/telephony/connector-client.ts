@@ -180,6 +180,11 @@ const TELEPHONY_INSTRUCTIONS = `subscription TelephonyInstructions {
   telephonyInstructions { instructionId kind callId attemptId agentId destinationId number ringTimeoutSec message }
 }`;
 
+/** Every operation this client sends (checked against the published schema by a test). */
+export const OPERATIONS = {
+  LOGIN, CREATE_CONNECTOR_API_KEY, QUEUES, AGENTS, SET_AGENT_STATUS, ENQUEUE_CALL, REPORT_ATTEMPT_OUTCOME, END_CALL, TELEPHONY_INSTRUCTIONS,
+} as const;
+
 /** Largest page the list queries allow. */
 const PAGE_SIZE = 500;
 
