@@ -72,7 +72,7 @@ interface Closed {
 const OPEN_ATTEMPT = ['RINGING', 'CONNECTED'] as const;
 const WAITING_STATES = ['QUEUED', 'OFFERING'] as const;
 const MAX_TRIES_PER_CALL = 4;
-const CALLS_PER_PASS = 200;
+const CALLS_PER_PASS = 500;
 
 const words = (outcome: string) => outcome.toLowerCase().replace('_', ' ');
 
@@ -158,7 +158,7 @@ export class CallRouter {
           }),
         );
         const summary = admission.admitted
-          ? `entered queue "${queue.name}" with ${waiting} other call${waiting === 1 ? '' : 's'} waiting`
+          ? `entered queue "${queue.name}" with ${waiting} other call${waiting === 1 ? '' : 's'} waiting or ringing`
           : `${admission.detail}: the call was refused`;
         await this.trace(m, call, { at: now, step: admission.admitted ? 'ENQUEUED' : 'REFUSED', summary });
         return { call, created: true, queue };
@@ -220,7 +220,7 @@ export class CallRouter {
           if (queue) effect = `; the agent is offered calls again in ${queue.agentRetrySec} s`;
         }
       }
-      await m.getRepository(CallAttempt).save(attempt);
+      await m.getRepository(CallAttempt).update({ id: attempt.id }, { state: attempt.state, outcome: attempt.outcome, answeredAt: attempt.answeredAt, endedAt: attempt.endedAt });
       await this.updateCall(m, call, { state: call.state, answeredAt: call.answeredAt, lastOfferEndedAt: call.lastOfferEndedAt });
       const step = eventId.startsWith('ring-timeout:') ? 'RING_TIMEOUT' : 'OUTCOME';
       const lead = step === 'RING_TIMEOUT' ? `no outcome within the ring time of ${attempt.ringTimeoutSec} s: counted as no answer` : `${target} ${input.outcome === 'ANSWERED' ? 'answered' : `did not take the call (${words(input.outcome)})`}`;
@@ -309,21 +309,26 @@ export class CallRouter {
   // ---------------------------------------------------------------- routing a queue
 
   private async routeQueue(companyId: string, queueId: string): Promise<void> {
-    const calls = await this.dataSource.getRepository(Call).find({
-      where: { companyId, queueId, state: In([...WAITING_STATES]) },
-      order: { priority: 'DESC', enqueuedAt: 'ASC', id: 'ASC' },
-    });
-    const queued = calls.filter((c) => c.state === 'QUEUED');
+    const repo = this.dataSource.getRepository(Call);
+    const waiting = { companyId, queueId, state: In([...WAITING_STATES]) };
+    const queued = await repo.find({ where: { companyId, queueId, state: 'QUEUED' }, order: { priority: 'DESC', enqueuedAt: 'ASC', id: 'ASC' }, take: CALLS_PER_PASS });
     if (queued.length === 0) return;
-    const view = await this.loadQueue(companyId, queueId, calls);
+    const [count, oldest] = await Promise.all([repo.countBy(waiting), repo.findOne({ where: waiting, order: { enqueuedAt: 'ASC' }, select: { id: true, enqueuedAt: true } })]);
+    const view = await this.loadQueue(companyId, queueId, count, oldest?.enqueuedAt.getTime() ?? null);
     if (view === null) return;
-    for (const call of queued.slice(0, CALLS_PER_PASS)) {
+    // Once a call finds nothing for reasons that are not its own (its retry intervals), no later call can
+    // (it is eligible for no more groups): the rest only get their first "waiting" entry, not a decision each.
+    let exhausted = false;
+    for (const call of queued) {
       if (this.stopped) return;
-      await this.routeOne(companyId, view, call);
+      if (exhausted && this.lastWaiting.has(call.id)) continue;
+      if ((await this.routeOne(companyId, view, call)) === 'WAITING') exhausted = true;
     }
+    // A full page of calls each waiting for its own reasons: look further down the queue.
+    if (queued.length === CALLS_PER_PASS) this.pump(companyId, queueId).catch(() => undefined);
   }
 
-  private async loadQueue(companyId: string, queueId: string, waiting: Call[]): Promise<QueueView | null> {
+  private async loadQueue(companyId: string, queueId: string, waitingCalls: number, oldestWaitingSince: number | null): Promise<QueueView | null> {
     const queue = await this.dataSource.getRepository(Queue).findOneBy({ id: queueId, companyId });
     if (queue === null) return null;
     const groups = await this.dataSource.getRepository(QueueGroup).find({ where: { queueId }, order: { priority: 'ASC' } });
@@ -351,8 +356,8 @@ export class CallRouter {
           agentIds: members.filter((r) => r.groupId === g.groupId).map((r) => r.agentId).sort(),
           destinationIds: links.filter((r) => r.groupId === g.groupId).map((r) => r.destinationId).sort(),
         })),
-        waitingCalls: waiting.length,
-        oldestWaitingSince: waiting.length === 0 ? null : Math.min(...waiting.map((c) => c.enqueuedAt.getTime())),
+        waitingCalls,
+        oldestWaitingSince,
         maxQueueLength: queue.maxQueueLength,
         maxWaitSec: queue.maxWaitSec,
       },
@@ -377,7 +382,7 @@ export class CallRouter {
   }
 
   /** Offers one waiting call: decide, claim the resource atomically, commit, instruct; re-decide when a claim loses a race. */
-  private async routeOne(companyId: string, view: QueueView, call: Call): Promise<void> {
+  private async routeOne(companyId: string, view: QueueView, call: Call): Promise<'OFFERED' | 'WAITING' | 'WAITING_FOR_ITSELF' | 'SKIPPED'> {
     for (let tries = 0; tries < MAX_TRIES_PER_CALL; tries += 1) {
       const now = this.clock();
       const waitingCall: WaitingCall = { id: call.id, enqueuedAt: call.enqueuedAt.getTime(), eligiblePriorities: call.eligiblePriorities, lastOfferEndedAt: call.lastOfferEndedAt };
@@ -385,7 +390,7 @@ export class CallRouter {
       const chosen = decision.chosen;
       if (chosen === null) {
         await this.noteWaiting(call, view, decision);
-        return;
+        return decision.skipped.some((skip) => skip.reason === 'DESTINATION_RETRY_WAIT') ? 'WAITING_FOR_ITSELF' : 'WAITING';
       }
       if (chosen.kind === 'AGENT') {
         const before = view.agents.get(chosen.id)!;
@@ -400,13 +405,13 @@ export class CallRouter {
         const committed = await this.commitOffer(call, view, decision, { id: attemptId, targetKind: 'AGENT', agentId: chosen.id, ringTimeoutSec }, now);
         if (!committed) {
           await this.live.agents.compareAndSet(companyId, chosen.id, { activity: ['RESERVED'], callId: call.id }, { activity: before.activity, callId: null });
-          return;
+          return 'SKIPPED';
         }
         const ringing = await this.live.agents.compareAndSet(companyId, chosen.id, { activity: ['RESERVED'], callId: call.id }, { activity: 'RINGING' });
         if (ringing) view.agents.set(chosen.id, agentSnapshot(chosen.id, ringing));
         await this.schedule(`ring:${attemptId}`, ringTimeoutSec * 1000, { t: 'ring', companyId, attemptId });
         this.instruct(companyId, { kind: 'RING_AGENT', callId: call.id, attemptId, agentId: chosen.id, ringTimeoutSec });
-        return;
+        return 'OFFERED';
       }
       const destination = view.configs.get(chosen.id)!;
       const number = resolveDialledNumber(destination as unknown as DestinationNumber, call.serviceNumber ?? '');
@@ -414,7 +419,7 @@ export class CallRouter {
         // The destination is not at fault for one call's number: the attempt fails without dialling or
         // taking a slot, and without a back-off; the call waits the destination's retry interval for it.
         const failed = await this.commitFailedNumber(call, view, decision, destination, number.reason, now);
-        if (!failed) return;
+        if (!failed) return 'SKIPPED';
         continue;
       }
       const attemptId = randomUUID();
@@ -428,13 +433,14 @@ export class CallRouter {
       const committed = await this.commitOffer(call, view, decision, { id: attemptId, targetKind: 'DESTINATION', destinationId: destination.id, number: number.e164, ringTimeoutSec }, now);
       if (!committed) {
         await this.live.capacity.release(ref, attemptId);
-        return;
+        return 'SKIPPED';
       }
       await this.refreshDestination(companyId, view, destination.id);
       await this.schedule(`ring:${attemptId}`, ringTimeoutSec * 1000, { t: 'ring', companyId, attemptId });
       this.instruct(companyId, { kind: 'DIAL_EXTERNAL', callId: call.id, attemptId, destinationId: destination.id, number: number.e164, ringTimeoutSec });
-      return;
+      return 'OFFERED';
     }
+    return 'SKIPPED';
   }
 
   /** The call moves to OFFERING with its new attempt and the decision in its trace, or nothing happens (it changed meanwhile). */
@@ -493,6 +499,7 @@ export class CallRouter {
         await this.updateCall(m, call, { eligiblePriorities: mergePriorities(call, decision) });
         await this.trace(m, call, { ...decisionEntry(decision, view), step: 'WAITING' });
       });
+      if (this.lastWaiting.size > 100_000) this.lastWaiting.clear(); // calls ended on other instances
       this.lastWaiting.set(call.id, key);
     } catch (error) {
       if (!(error instanceof StaleCall)) throw error;
@@ -516,7 +523,7 @@ export class CallRouter {
       attempt.state = next.to;
       attempt.endedAt = new Date(now);
       if (event === 'CANCEL') attempt.outcome = 'CANCELLED';
-      await m.getRepository(CallAttempt).save(attempt);
+      await m.getRepository(CallAttempt).update({ id: attempt.id }, { state: attempt.state, outcome: attempt.outcome, endedAt: attempt.endedAt });
       closed.push({ attempt, outcome: event === 'CANCEL' ? 'CANCELLED' : 'COMPLETED' });
     }
     call.state = state;
@@ -537,7 +544,10 @@ export class CallRouter {
       await this.live.timers.remove(`wait:${call.id}`);
       this.lastWaiting.delete(call.id);
     }
-    if (closed.some((c) => c.outcome !== 'ANSWERED')) await this.pumpCompany(companyId);
+    // A freed agent or slot may serve a waiting call; the event's answer does not wait for that routing.
+    if (closed.some((c) => c.outcome !== 'ANSWERED')) {
+      this.pumpCompany(companyId).catch((err) => this.logger.error({ err }, 'routing after an attempt ended failed'));
+    }
   }
 
   private async destinationEffects(companyId: string, attempt: CallAttempt, outcome: Closed['outcome'], now: number): Promise<void> {

@@ -42,7 +42,7 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
   it('dials a destination with two slots for two of three calls and keeps the third waiting, explaining why', async () => {
     const destination = await w.destination({ maxSimultaneousCalls: 2 });
     const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
-    const calls = [];
+    const calls: Array<{ id: string; state: string }> = [];
     for (let i = 0; i < 3; i += 1) calls.push(await w.connector.enqueueOk(queue));
     await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL', 2);
     expect(dials(destination).map((d) => d.callId).sort()).toEqual([calls[0]!.id, calls[1]!.id].sort());

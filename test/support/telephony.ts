@@ -3,8 +3,10 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { provisionCompany, type Company } from './fixtures';
 import { dropPrefix, redisSuitesOn, TEST_REDIS_URL, uniquePrefix } from './redis';
-import { startTestGateway, type TestGateway } from './test-gateway';
-import type { GatewayOverrides } from '../../src/gateway';
+import { clientFor, JWT_SECRET, PLATFORM_KEY, startTestGateway, type TestGateway } from './test-gateway';
+import { loadConfig } from '../../src/config';
+import { createGateway, type GatewayOverrides } from '../../src/gateway';
+import { createScratchDatabase } from './postgres';
 
 /** The two ways the gateway runs: embedded (SQLite, in-process live state) and cluster (PostgreSQL + Redis). */
 export interface RoutingMode {
@@ -218,4 +220,35 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Whether PostgreSQL and Redis suites run (cluster mode can be tested). */
+export function clusterAvailable(): boolean {
+  return routingModes().some((m) => m.name === 'cluster');
+}
+
+/**
+ * Several gateway instances over one PostgreSQL database and one Redis key prefix: a cluster. Instances
+ * start one after another (the first migrates the database) and can be stopped one by one.
+ */
+export async function startCluster(instances: number, overrides: GatewayOverrides = {}): Promise<{ nodes: TestGateway[]; close(): Promise<void> }> {
+  const db = await createScratchDatabase();
+  const prefix = uniquePrefix();
+  const nodes: TestGateway[] = [];
+  for (let i = 0; i < instances; i += 1) {
+    const config = loadConfig({
+      NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix,
+      PLATFORM_API_KEY: PLATFORM_KEY, JWT_SECRET, LOG_LEVEL: 'silent', SEED_DEMO: 'false',
+    });
+    const gateway = await createGateway(config, fast(overrides));
+    nodes.push(clientFor(gateway, db.url, () => gateway.close()));
+  }
+  return {
+    nodes,
+    close: async () => {
+      for (const n of nodes) await n.gateway.close();
+      await db.drop();
+      await dropPrefix(prefix);
+    },
+  };
 }

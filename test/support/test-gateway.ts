@@ -39,6 +39,14 @@ export async function startTestGateway(dialect: Dialect, env: Record<string, str
     ...env,
   });
   const gateway = await createGateway(config, overrides);
+  return clientFor(gateway, db.url, async () => {
+    await gateway.close();
+    await db.dispose();
+  });
+}
+
+/** A test client of a running gateway: GraphQL over HTTP, and how to stop it. */
+export function clientFor(gateway: Gateway, databaseUrl: string, close: () => Promise<void>): TestGateway {
   const gql = async <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>> => {
     const res = await fetch(gateway.url, {
       method: 'POST',
@@ -51,16 +59,13 @@ export async function startTestGateway(dialect: Dialect, env: Record<string, str
   return {
     gateway,
     url: gateway.url,
-    databaseUrl: db.url,
+    databaseUrl,
     gql,
     ok: async <T>(query: string, variables?: Record<string, unknown>, token?: string) => {
       const res = await gql<T>(query, variables, token);
       if (res.errors) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
       return res.data as T;
     },
-    close: async () => {
-      await gateway.close();
-      await db.dispose();
-    },
+    close,
   };
 }

@@ -85,10 +85,10 @@ export class AttemptOutcomeInput {
   @Field({ description: 'Unique per event (1-200 characters): the same event sent again changes nothing and returns the same attempt.' })
   eventId: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The attemptId of the RING_AGENT or DIAL_EXTERNAL instruction.' })
   attemptId: string;
 
-  @Field(() => AttemptOutcomeValue)
+  @Field(() => AttemptOutcomeValue, { description: 'What happened.' })
   outcome: AttemptOutcomeValue;
 }
 
@@ -97,7 +97,7 @@ export class EndCallInput {
   @Field({ description: 'Unique per event (1-200 characters): the same event sent again changes nothing and returns the same call.' })
   eventId: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The call\'s id (from enqueueCall or an instruction).' })
   callId: string;
 
   @Field(() => CallEndReasonValue, { description: 'COMPLETED (after an answer) or CALLER_HUNG_UP.' })
@@ -109,10 +109,10 @@ export class TelephonyInstruction {
   @Field(() => ID, { description: 'Unique per instruction.' })
   instructionId: string;
 
-  @Field(() => InstructionKind)
+  @Field(() => InstructionKind, { description: 'What to do.' })
   kind: InstructionKind;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The call it is about.' })
   callId: string;
 
   @Field(() => ID, { nullable: true, description: 'RING_AGENT, DIAL_EXTERNAL, CANCEL_ATTEMPT: the attempt to report the outcome of (or to stop).' })
@@ -152,10 +152,10 @@ export const AttemptTarget = createUnionType({
 
 @ObjectType('CallAttempt', { description: 'One offer of a call to a regular agent or an external destination.' })
 export class CallAttemptView {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Opaque identifier: the attemptId of instructions and outcomes.' })
   id: string;
 
-  @Field(() => AttemptStateValue)
+  @Field(() => AttemptStateValue, { description: 'Where the attempt is now.' })
   state: AttemptStateValue;
 
   @Field(() => AttemptOutcomeValue, { nullable: true, description: 'The reported (or timed-out) outcome; null while ringing and for cancelled attempts.' })
@@ -173,19 +173,19 @@ export class CallAttemptView {
   @Field(() => Int, { description: 'Seconds it could ring before counting as NO_ANSWER.' })
   ringTimeoutSec: number;
 
-  @Field()
+  @Field({ description: 'When the gateway offered the call (UTC).' })
   startedAt: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When it was answered (UTC); null if it was not.' })
   answeredAt: Date | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When it ended (UTC); null while ringing or connected.' })
   endedAt: Date | null;
 }
 
 @ObjectType({ description: 'A resource a routing decision looked at.' })
 export class RoutingResource {
-  @Field(() => RoutingResourceKind)
+  @Field(() => RoutingResourceKind, { description: 'What it is.' })
   kind: RoutingResourceKind;
 
   @Field(() => ID, { nullable: true, description: 'null for an external destination the caller may not see.' })
@@ -194,7 +194,7 @@ export class RoutingResource {
 
 @ObjectType({ description: 'A resource passed over, and why.' })
 export class RoutingSkip {
-  @Field(() => RoutingResourceKind)
+  @Field(() => RoutingResourceKind, { description: 'What it is.' })
   kind: RoutingResourceKind;
 
   @Field(() => ID, { nullable: true, description: 'null for a destination the caller may not see, and for a count of further agents ("12 more agents").' })
@@ -209,7 +209,7 @@ export class RoutingSkip {
 
 @ObjectType({ description: 'What a decision chose.' })
 export class RoutingChoice {
-  @Field(() => RoutingResourceKind)
+  @Field(() => RoutingResourceKind, { description: 'AGENT or DESTINATION.' })
   kind: RoutingResourceKind;
 
   @Field(() => ID, { nullable: true, description: 'null for a destination the caller may not see.' })
@@ -218,13 +218,13 @@ export class RoutingChoice {
   @Field(() => Int, { nullable: true, description: 'The priority of the queue group it was chosen from.' })
   priority: number | null;
 
-  @Field()
+  @Field({ description: 'Why this one, e.g. "agent idle for 42 s", "3 spare".' })
   detail: string;
 }
 
 @ObjectType('RoutingDecision', { description: 'One step of a call\'s routing: a decision or an event, with its reasons in words a supervisor understands.' })
 export class RoutingDecisionView {
-  @Field()
+  @Field({ description: 'When (UTC).' })
   at: Date;
 
   @Field({ description: 'ENQUEUED, REFUSED, ROUTED, WAITING, NUMBER_FAILED, OUTCOME, RING_TIMEOUT, ENDED or MAX_WAIT.' })
@@ -233,50 +233,50 @@ export class RoutingDecisionView {
   @Field({ description: 'The decision in one sentence.' })
   summary: string;
 
-  @Field(() => [RoutingResource])
+  @Field(() => [RoutingResource], { description: 'The agents and destinations it looked at (the named ones when there are many agents).' })
   considered: RoutingResource[];
 
-  @Field(() => [RoutingSkip])
+  @Field(() => [RoutingSkip], { description: 'What it passed over, and why.' })
   skipped: RoutingSkip[];
 
-  @Field(() => RoutingChoice, { nullable: true })
+  @Field(() => RoutingChoice, { nullable: true, description: 'What it chose; null when nothing was free.' })
   chosen: RoutingChoice | null;
 }
 
 @ObjectType('Call', { description: 'A call the gateway routes, with its attempts and the routing trace.' })
 export class CallView {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Opaque identifier.' })
   id: string;
 
-  @Field()
+  @Field({ description: 'The telephony platform\'s own id of the call.' })
   connectorCallId: string;
 
-  @Field(() => CallStateValue)
+  @Field(() => CallStateValue, { description: 'Where the call is now.' })
   state: CallStateValue;
 
-  @Field(() => CallEndReasonValue, { nullable: true })
+  @Field(() => CallEndReasonValue, { nullable: true, description: 'Why it ended; null while it is not over.' })
   endReason: CallEndReasonValue | null;
 
   /** Not fields: the queue is resolved for readers who may see queues; the company scopes the trace. */
   queueId: string | null;
   companyId: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The number the caller dialled (E.164), when the platform gave it.' })
   serviceNumber: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The caller\'s number (E.164), when the platform gave it.' })
   callerNumber: string | null;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: '0-1000: higher is served first.' })
   priority: number;
 
   @Field({ description: 'When it entered the queue (UTC).' })
   enqueuedAt: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When an agent or destination answered (UTC); null if none did.' })
   answeredAt: Date | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When it ended (UTC); null while it is not over.' })
   endedAt: Date | null;
 
 }
