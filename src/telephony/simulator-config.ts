@@ -120,7 +120,8 @@ export const SIMULATOR_DEFAULTS = {
   talkTimeSec: 30,
   patienceSec: 60,
   jitter: 0.5,
-  serviceNumber: '+442079460000',
+  /** A Leeds number of the range reserved for drama (valid, fictional). */
+  serviceNumber: '+441134960000',
   maxActiveCalls: 1000,
   maxInFlight: 64,
   requestTimeoutMs: 15_000,

@@ -143,8 +143,8 @@ const RECENT_CALLS = 20_000;
 const EARLY_LIMIT = 10_000;
 /** Most arrivals handled in one generator tick (a runaway rate cannot starve the event loop). */
 const ARRIVALS_PER_TICK = 500;
-/** Fictional caller numbers: +44 7700 900000-900999 (reserved for drama). */
-const CALLER_PREFIX = '+447700900';
+/** Fictional caller numbers: +44 20 7946 0000-0999 (a London range reserved for drama; valid numbers). */
+const CALLER_PREFIX = '+442079460';
 
 export class Simulator extends EventEmitter<SimulatorEvents> {
   readonly config: SimulatorConfig;
@@ -401,6 +401,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     const callerNumber = `${CALLER_PREFIX}${String(pickIndex(rng, 1000)).padStart(3, '0')}`;
     const patience = patienceSec(this.config.patienceSec, this.config.timing.jitter, rng);
     const connectorCallId = `sim-${this.runId}-${index}`;
+    const offeredAt = performance.now();
     this.counters.callsOffered++;
     this.pendingEnqueues++;
     this.request(() =>
@@ -418,7 +419,9 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
           index, callId: call.id, connectorCallId, rng, answered: null, ending: false, answersInFlight: 0, hangUpRaced: false, patienceTimer: null, talkTimer: null, attempts: new Map(),
         };
         this.calls.set(call.id, sim);
-        if (patience !== null) sim.patienceTimer = this.after(patience, () => this.hangUp(sim));
+        // The caller has been waiting since dialling, however long the gateway took to answer enqueueCall.
+        const waitedSec = (performance.now() - offeredAt) / (1000 * this.config.timeScale);
+        if (patience !== null) sim.patienceTimer = this.after(Math.max(0, patience - waitedSec), () => this.hangUp(sim));
         this.emitSafely('callEnqueued', call, queueId);
         const held = this.early.get(call.id);
         if (held) {
