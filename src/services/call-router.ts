@@ -89,7 +89,7 @@ const words = (outcome: string) => outcome.toLowerCase().replace('_', ' ');
 export class CallRouter {
   private readonly clock: () => number;
   private readonly logger: Logger;
-  private readonly pumps = new Map<string, { again: boolean; done: Promise<void> }>();
+  private readonly pumps = new Map<string, PassLine>();
   /** Per call: what its last "still waiting" trace entry said, so a sweep does not repeat it every second. */
   private readonly lastWaiting = new Map<string, string>();
   private readonly loops: NodeJS.Timeout[] = [];
@@ -124,7 +124,7 @@ export class CallRouter {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.loops) clearInterval(timer);
-    await Promise.allSettled([...this.pumps.values()].map((p) => p.done));
+    await Promise.allSettled([...this.pumps.values()].map((p) => p.tail));
   }
 
   // ---------------------------------------------------------------- connector API
@@ -286,28 +286,25 @@ export class CallRouter {
 
   /**
    * Routes the waiting calls of one queue, in order (priority, then arrival). Passes over one queue run one
-   * at a time in this instance; a request for a pass while one runs makes it run once more afterwards.
+   * at a time in this instance. A request while a pass runs joins the one pass queued after it (or queues
+   * it), so a caller waits for at most the running pass and the next, however busy the queue is.
    */
   pump(companyId: string, queueId: string): Promise<void> {
     const key = `${companyId}/${queueId}`;
-    const running = this.pumps.get(key);
-    if (running) {
-      running.again = true;
-      return running.done;
-    }
-    const state = { again: false, done: Promise.resolve() };
-    state.done = (async () => {
-      try {
-        do {
-          state.again = false;
-          await this.routeQueue(companyId, queueId);
-        } while (state.again && !this.stopped);
-      } finally {
-        this.pumps.delete(key);
-      }
-    })();
-    this.pumps.set(key, state);
-    return state.done;
+    const line = this.pumps.get(key) ?? { tail: Promise.resolve(), pending: null };
+    if (line.pending !== null) return line.pending;
+    const pass: Promise<void> = line.tail.then(async () => {
+      if (line.pending === pass) line.pending = null;
+      if (!this.stopped) await this.routeQueue(companyId, queueId);
+    });
+    const tail = pass.catch((err) => this.logger.error({ err }, 'routing a queue failed'));
+    line.pending = pass;
+    line.tail = tail;
+    this.pumps.set(key, line);
+    void tail.then(() => {
+      if (line.tail === tail && line.pending === null) this.pumps.delete(key);
+    });
+    return pass;
   }
 
   // ---------------------------------------------------------------- routing a queue
@@ -329,7 +326,7 @@ export class CallRouter {
       if ((await this.routeOne(companyId, view, call)) === 'WAITING') exhausted = true;
     }
     // A full page of calls each waiting for its own reasons: look further down the queue.
-    if (queued.length === CALLS_PER_PASS) this.pump(companyId, queueId).catch(() => undefined);
+    if (queued.length === CALLS_PER_PASS) void this.pump(companyId, queueId).catch(() => undefined);
   }
 
   private async loadQueue(companyId: string, queueId: string, waitingCalls: number, oldestWaitingSince: number | null): Promise<QueueView | null> {
@@ -745,6 +742,12 @@ export class CallRouter {
       issuedAt: this.clock(), ...fields,
     });
   }
+}
+
+/** The passes over one queue: the last one chained (`tail`) and the one not yet started that requests join. */
+interface PassLine {
+  tail: Promise<void>;
+  pending: Promise<void> | null;
 }
 
 type TraceInput = Pick<CallTraceEntry, 'step' | 'summary'> & { at: number } & Partial<Pick<CallTraceEntry, 'considered' | 'skipped' | 'chosen'>>;

@@ -1,0 +1,59 @@
+import { DataSource } from 'typeorm';
+import { Simulator } from '../../src/telephony/simulator';
+import { ADMIN_PASSWORD } from '../support/fixtures';
+import { routingModes, RoutingWorld } from '../support/telephony';
+import type { TestGateway } from '../support/test-gateway';
+
+jest.setTimeout(60_000);
+
+describe.each(routingModes().map((m) => [m.name, m] as const))('the telephony simulator against a running gateway (%s)', (_name, mode) => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await mode.start();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('plays 60 calls through agents and destinations with every call accounted for and the records agreeing', async () => {
+    const w = await RoutingWorld.create(t);
+    await w.close();
+    const agents = [await w.agent('Ann', 'LOGGED_OUT'), await w.agent('Ben', 'LOGGED_OUT')];
+    const destination = await w.destination({ maxSimultaneousCalls: 3, busyBackoffSec: 1, retryIntervalSec: 1, outdialTimeoutSec: 5 });
+    const queue = await w.queue([{ groupId: await w.group(agents, [destination]) }], { agentRingTimeoutSec: 5, agentRetrySec: 0 });
+
+    const simulator = new Simulator({
+      url: t.url, company: w.company.slug, username: 'admin', password: ADMIN_PASSWORD, queueIds: [queue],
+      calls: 60, rate: 20, timeScale: 0.05, seed: 42, ringTimeSec: 2, quickOutcomeSec: 1, talkTimeSec: 4, patienceSec: 200,
+      agent: { answer: 0.8, busy: 0.1, reject: 0 }, destination: { answer: 0.7, busy: 0.1, fail: 0.1 },
+    });
+    const summary = await simulator.run(45_000);
+
+    expect(summary.errors).toBe(0);
+    expect(summary.unknownInstructions).toBe(0);
+    expect(summary.callsEnqueued).toBe(60);
+    expect(summary.activeCalls).toBe(0);
+    expect(summary.completed + summary.abandoned + summary.disconnected + summary.callsLost).toBe(60);
+    expect(summary.answeredByAgents).toBeGreaterThan(0);
+    expect(summary.answeredByDestinations).toBeGreaterThan(0);
+    expect(summary.instructions.RING_AGENT).toBeGreaterThan(0);
+    expect(summary.instructions.DIAL_EXTERNAL).toBeGreaterThan(0);
+
+    // The gateway's durable records agree with what the simulated platform saw.
+    const db = t.databaseUrl.startsWith('postgres')
+      ? new DataSource({ type: 'postgres', url: t.databaseUrl })
+      : new DataSource({ type: 'better-sqlite3', database: t.databaseUrl.slice('sqlite:'.length) });
+    await db.initialize();
+    try {
+      const rows: Array<{ state: string; n: number | string }> = await db.query(`SELECT state, COUNT(*) AS n FROM call WHERE "queueId" = '${queue}' GROUP BY state`);
+      const byState = Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+      expect(byState.ENDED ?? 0).toBe(summary.completed);
+      expect((byState.QUEUED ?? 0) + (byState.OFFERING ?? 0) + (byState.CONNECTED ?? 0)).toBe(0);
+      const [open] = await db.query(`SELECT COUNT(*) AS n FROM call_attempt WHERE state IN ('RINGING', 'CONNECTED')`);
+      expect(Number(open.n)).toBe(0);
+    } finally {
+      await db.destroy();
+    }
+    expect(await w.destinationLive(destination)).toMatchObject({ connectingCalls: 0, activeCalls: 0 });
+  });
+});
