@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
+import type { TelephonyInstruction } from '../../src/telephony/connector-client';
 import WebSocket from 'ws';
 import { provisionCompany, type Company } from './fixtures';
 import { dropPrefix, redisSuitesOn, TEST_REDIS_URL, uniquePrefix } from './redis';
@@ -34,17 +35,8 @@ function fast(overrides: GatewayOverrides = {}): GatewayOverrides {
   return { ...overrides, routing: { tickMs: 20, sweepMs: 200, ...overrides.routing } };
 }
 
-export interface Instruction {
-  instructionId: string;
-  kind: 'RING_AGENT' | 'DIAL_EXTERNAL' | 'CANCEL_ATTEMPT' | 'PLAY_MESSAGE' | 'DISCONNECT';
-  callId: string;
-  attemptId: string | null;
-  agentId: string | null;
-  destinationId: string | null;
-  number: string | null;
-  ringTimeoutSec: number | null;
-  message: string | null;
-}
+/** An instruction as the connector receives it (the public API's shape, as the simulator's client types it). */
+export type Instruction = TelephonyInstruction;
 
 /** A telephony connector as a client: HTTP mutations and the instruction subscription over graphql-ws. */
 export class Connector {

@@ -1,6 +1,13 @@
 import { FreeAgentIndex, type AgentCounts } from '../../src/routing/agent-index';
 import { agentBlocker } from '../../src/routing/route-call';
 import type { AgentSnapshot } from '../../src/routing/types';
+import { mulberry32 as seeded } from '../../src/telephony/random';
+
+/** A seeded generator as a function, so a failing case can be replayed from its seed. */
+const mulberry32 = (seed: number): (() => number) => {
+  const rng = seeded(seed);
+  return () => rng.next();
+};
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const sec = (n: number) => n * 1000;
@@ -161,18 +168,6 @@ describe('FreeAgentIndex', () => {
     }
   });
 });
-
-/** A small seeded generator, so a failing case can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Any agent state, with times near `now` (ties in idle time on purpose). */
 function randomAgent(id: string, random: () => number, now: number): AgentSnapshot {
