@@ -1,0 +1,289 @@
+/**
+ * Call flows: a graph of nodes a call walks from START when it dials a service number. Validation lists
+ * every problem of a draft at once (a publisher fixes them in one go).
+ */
+
+/** The kinds of node; the API's CallFlowNodeType enum lists the same names. */
+export const FLOW_NODE_TYPES = {
+  START: 'START',
+  BRANCH_ON_TIME_RANGES: 'BRANCH_ON_TIME_RANGES',
+  BRANCH_ON_HOLIDAY: 'BRANCH_ON_HOLIDAY',
+  QUEUE: 'QUEUE',
+  ROUTE_TO_EXTERNAL_DESTINATION: 'ROUTE_TO_EXTERNAL_DESTINATION',
+  PLAY_MESSAGE: 'PLAY_MESSAGE',
+  DISCONNECT: 'DISCONNECT',
+} as const;
+export type FlowNodeType = keyof typeof FLOW_NODE_TYPES;
+
+export interface FlowBranch {
+  readonly name: string;
+  /** The id of the node it leads to. */
+  readonly to: string;
+}
+
+/** One node as published; the fields a type does not use are null or absent. */
+export interface FlowNode {
+  readonly id: string;
+  readonly type: FlowNodeType;
+  readonly queueId?: string | null;
+  readonly externalDestinationId?: string | null;
+  readonly holidayListId?: string | null;
+  /** In the order of the branches Match1..MatchN. */
+  readonly timeRangeIds?: readonly string[] | null;
+  readonly message?: string | null;
+  readonly branches: readonly FlowBranch[];
+}
+
+export interface FlowGraph {
+  readonly nodes: readonly FlowNode[];
+}
+
+/** The ids a flow may name: those of the publisher's company that the publisher can see (others read as not found). */
+export interface FlowReferences {
+  readonly queues: ReadonlySet<string>;
+  readonly destinations: ReadonlySet<string>;
+  readonly timeRanges: ReadonlySet<string>;
+  readonly holidayLists: ReadonlySet<string>;
+}
+
+/** One reason a flow cannot be published; `nodeId` null when it concerns the whole flow. */
+export interface FlowProblem {
+  readonly nodeId: string | null;
+  readonly message: string;
+}
+
+export const MAX_FLOW_NODES = 200;
+export const MAX_TIME_RANGES = 30;
+
+const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const MATCH = /^Match([1-9][0-9]*)$/;
+
+type FieldName = 'queueId' | 'externalDestinationId' | 'holidayListId' | 'timeRangeIds' | 'message';
+const FIELDS: readonly FieldName[] = ['queueId', 'externalDestinationId', 'holidayListId', 'timeRangeIds', 'message'];
+
+interface NodeSpec {
+  /** The one field the type needs, if any; every other field must be left out. */
+  readonly field: FieldName | null;
+  /** Named branches (BRANCH_ON_TIME_RANGES adds Match1..MatchN, one per time range). */
+  readonly branches: readonly string[];
+  /** Branches a call may take without a sensible default, so they must lead somewhere. */
+  readonly mandatory: readonly string[];
+}
+
+const SPECS: Readonly<Record<FlowNodeType, NodeSpec>> = {
+  START: { field: null, branches: ['next'], mandatory: ['next'] },
+  BRANCH_ON_TIME_RANGES: { field: 'timeRangeIds', branches: ['NotMatched'], mandatory: ['NotMatched'] },
+  BRANCH_ON_HOLIDAY: { field: 'holidayListId', branches: ['Holiday', 'NotHoliday'], mandatory: ['Holiday', 'NotHoliday'] },
+  // Unwired, a queue's outcome ends the call: the queue itself decided the caller cannot wait longer.
+  QUEUE: { field: 'queueId', branches: ['Timeout', 'Full', 'NoAgents'], mandatory: [] },
+  // LimitReached happens at once and often (a busy partner), so a flow must say where such calls go.
+  ROUTE_TO_EXTERNAL_DESTINATION: { field: 'externalDestinationId', branches: ['LimitReached', 'Busy', 'Timeout', 'Failure'], mandatory: ['LimitReached'] },
+  PLAY_MESSAGE: { field: 'message', branches: ['next'], mandatory: ['next'] },
+  DISCONNECT: { field: null, branches: [], mandatory: [] },
+};
+
+/**
+ * Nodes a call can stay at until someone answers it. PLAY_MESSAGE is deliberately not one: a recording
+ * offers the call to nobody, so a loop of messages and branches would hold the caller (and a line) until
+ * they give up, never reaching an agent. A loop must pass through a queue or an external destination.
+ */
+const WAITING: ReadonlySet<string> = new Set<FlowNodeType>(['QUEUE', 'ROUTE_TO_EXTERNAL_DESTINATION']);
+
+const isNodeType = (type: string): type is FlowNodeType => Object.hasOwn(FLOW_NODE_TYPES, type);
+
+/** Whether a field holds something: null, undefined, '' and [] all mean "left out". */
+function present<T extends string | readonly string[]>(value: T | null | undefined): value is T {
+  return value !== null && value !== undefined && value.length > 0;
+}
+
+const timeRangesOf = (node: FlowNode): readonly string[] => node.timeRangeIds ?? [];
+
+/** Whether `name` is a branch this node can take (Match_i only up to its time ranges, at most MAX_TIME_RANGES). */
+function isBranchOf(node: FlowNode, name: string): boolean {
+  if (!isNodeType(node.type)) return false;
+  if (SPECS[node.type].branches.includes(name)) return true;
+  const match = node.type === 'BRANCH_ON_TIME_RANGES' ? MATCH.exec(name) : null;
+  return match !== null && Number(match[1]) <= Math.min(timeRangesOf(node).length, MAX_TIME_RANGES);
+}
+
+/** The branches of this node that must be wired: the type's own, and for time ranges one Match per range. */
+function mandatoryBranches(node: FlowNode): string[] {
+  const spec = SPECS[node.type];
+  if (node.type !== 'BRANCH_ON_TIME_RANGES') return [...spec.mandatory];
+  const n = Math.min(timeRangesOf(node).length, MAX_TIME_RANGES);
+  return [...Array.from({ length: n }, (_, i) => `Match${i + 1}`), ...spec.mandatory];
+}
+
+const timeRangeCount = (n: number) => (n === 1 ? 'one time range' : `${n} time ranges`);
+
+/**
+ * Every reason `flow` cannot be published, grouped by node in flow order (whole-flow problems first); empty
+ * when it can. Never stops at the first problem.
+ */
+export function validateFlow(flow: FlowGraph, refs: FlowReferences): FlowProblem[] {
+  const nodes = flow.nodes;
+  // Each problem keeps the position of its node (-1: the whole flow) so the list reads node by node.
+  const found: Array<{ at: number; problem: FlowProblem }> = [];
+  const report = (at: number, message: string) => found.push({ at, problem: { nodeId: at < 0 ? null : nodes[at]!.id, message } });
+
+  if (nodes.length > MAX_FLOW_NODES) report(-1, `a flow has at most ${MAX_FLOW_NODES} nodes (this one has ${nodes.length})`);
+  const starts = nodes.flatMap((n, i) => (n.type === 'START' ? [i] : []));
+  if (starts.length === 0) report(-1, 'the flow needs a START node');
+  if (starts.length > 1) for (const i of starts) report(i, `the flow has ${starts.length} START nodes; it needs exactly one`);
+
+  // The node a call reaches by an id is the first with that id; later ones are reported and never run.
+  const byId = new Map<string, number>();
+  nodes.forEach((node, i) => {
+    if (!NODE_ID.test(node.id)) report(i, 'the id must be 1-64 letters, digits, _ or -');
+    if (!byId.has(node.id)) byId.set(node.id, i);
+    else report(i, 'another node has the same id; ids must be unique');
+  });
+
+  nodes.forEach((node, i) => {
+    if (!isNodeType(node.type)) {
+      report(i, `unknown node type ${String(node.type)}`);
+      return;
+    }
+    checkFields(node, refs, (message) => report(i, message));
+    checkBranches(node, byId, (message) => report(i, message));
+  });
+
+  // Execution follows only branches valid for their node that lead to a node (the first of an id).
+  const edges = nodes.map((node, i) =>
+    byId.get(node.id) !== i ? [] : node.branches.flatMap((b) => (isBranchOf(node, b.name) && byId.has(b.to) ? [byId.get(b.to)!] : [])),
+  );
+
+  if (starts.length > 0) {
+    const reached = new Set<number>(starts.filter((i) => byId.get(nodes[i]!.id) === i));
+    const pending = [...reached];
+    while (pending.length > 0) {
+      for (const next of edges[pending.pop()!]!) {
+        if (!reached.has(next)) {
+          reached.add(next);
+          pending.push(next);
+        }
+      }
+    }
+    nodes.forEach((node, i) => {
+      if (!reached.has(i) && byId.get(node.id) === i) report(i, 'unreachable from START');
+    });
+  }
+
+  const neverWaits = (i: number) => !WAITING.has(nodes[i]!.type);
+  for (const loop of loopsOf(edges.map((next, i) => (neverWaits(i) ? next.filter(neverWaits) : [])))) {
+    const ids = loop.map((i) => nodes[i]!.id);
+    report(loop[0]!, `loop through ${ids.join(', ')} with no QUEUE or ROUTE_TO_EXTERNAL_DESTINATION node: a call would go round it forever`);
+  }
+
+  // sort is stable: within a node, problems keep the order they were found in.
+  return found.sort((a, b) => a.at - b.at).map((f) => f.problem);
+}
+
+/** The type's own field present and known; every other type's field left out. */
+function checkFields(node: FlowNode, refs: FlowReferences, report: (message: string) => void): void {
+  const spec = SPECS[node.type];
+  for (const field of FIELDS) {
+    if (field !== spec.field && present(node[field])) report(`${field} is not used by a ${node.type} node`);
+  }
+  switch (node.type) {
+    case 'QUEUE':
+      if (!present(node.queueId)) report('queueId is required');
+      else if (!refs.queues.has(node.queueId)) report('queue not found');
+      break;
+    case 'ROUTE_TO_EXTERNAL_DESTINATION':
+      if (!present(node.externalDestinationId)) report('externalDestinationId is required');
+      else if (!refs.destinations.has(node.externalDestinationId)) report('external destination not found');
+      break;
+    case 'BRANCH_ON_HOLIDAY':
+      if (!present(node.holidayListId)) report('holidayListId is required');
+      else if (!refs.holidayLists.has(node.holidayListId)) report('holiday list not found');
+      break;
+    case 'BRANCH_ON_TIME_RANGES': {
+      const ids = timeRangesOf(node);
+      if (ids.length === 0) report('timeRangeIds needs at least one time range');
+      if (ids.length > MAX_TIME_RANGES) report(`at most ${MAX_TIME_RANGES} time ranges (this node has ${ids.length})`);
+      const seen = new Set<string>();
+      for (const id of ids) {
+        // A range listed twice can never match the second time: its Match branch would be dead.
+        if (seen.has(id)) report(`time range ${id} is listed twice`);
+        else if (!refs.timeRanges.has(id)) report(`time range ${id} not found`);
+        seen.add(id);
+      }
+      break;
+    }
+    case 'PLAY_MESSAGE':
+      if (!present(node.message?.trim())) report('message is required');
+      break;
+    default:
+      break;
+  }
+}
+
+/** Branch names valid for the type and used once, targets in the flow, mandatory branches wired. */
+function checkBranches(node: FlowNode, byId: ReadonlyMap<string, number>, report: (message: string) => void): void {
+  const named = new Set<string>();
+  for (const branch of node.branches) {
+    const match = MATCH.exec(branch.name);
+    if (!isBranchOf(node, branch.name)) {
+      if (node.type === 'BRANCH_ON_TIME_RANGES' && match !== null && Number(match[1]) > MAX_TIME_RANGES) {
+        report(`branch ${branch.name} is beyond the ${MAX_TIME_RANGES} time ranges a node may have`);
+      } else if (node.type === 'BRANCH_ON_TIME_RANGES' && match !== null) {
+        report(`branch ${branch.name} has no time range: the node has ${timeRangeCount(timeRangesOf(node).length)}`);
+      } else {
+        const allowed = node.type === 'BRANCH_ON_TIME_RANGES' ? 'Match1..MatchN, NotMatched' : SPECS[node.type].branches.join(', ');
+        report(`${branch.name} is not a branch of a ${node.type} node (${allowed || 'it has none'})`);
+      }
+    } else if (named.has(branch.name)) report(`branch ${branch.name} is wired more than once`);
+    if (!byId.has(branch.to)) report(`branch ${branch.name} leads to ${branch.to}, which is not in the flow`);
+    named.add(branch.name);
+  }
+  for (const name of mandatoryBranches(node)) if (!named.has(name)) report(`branch ${name} must be wired`);
+}
+
+/**
+ * The cycles of a graph given as successor lists: its strongly connected components with more than one
+ * node or a node leading to itself, each in node order. Iterative (Tarjan), so no recursion depth limit.
+ */
+function loopsOf(next: readonly (readonly number[])[]): number[][] {
+  const order = new Array<number>(next.length).fill(-1);
+  const low = new Array<number>(next.length).fill(0);
+  const onStack = new Array<boolean>(next.length).fill(false);
+  const stack: number[] = [];
+  const loops: number[][] = [];
+  let counter = 0;
+  const visit = (v: number) => {
+    order[v] = low[v] = counter++;
+    stack.push(v);
+    onStack[v] = true;
+  };
+  for (let root = 0; root < next.length; root++) {
+    if (order[root] !== -1) continue;
+    visit(root);
+    const frames: Array<{ v: number; i: number }> = [{ v: root, i: 0 }];
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      const successors = next[frame.v]!;
+      if (frame.i < successors.length) {
+        const w = successors[frame.i++]!;
+        if (order[w] === -1) {
+          visit(w);
+          frames.push({ v: w, i: 0 });
+        } else if (onStack[w]) low[frame.v] = Math.min(low[frame.v]!, order[w]!);
+        continue;
+      }
+      frames.pop();
+      const parent = frames[frames.length - 1];
+      if (parent !== undefined) low[parent.v] = Math.min(low[parent.v]!, low[frame.v]!);
+      if (low[frame.v] !== order[frame.v]) continue;
+      const component: number[] = [];
+      let w: number;
+      do {
+        w = stack.pop()!;
+        onStack[w] = false;
+        component.push(w);
+      } while (w !== frame.v);
+      if (component.length > 1 || successors.includes(frame.v)) loops.push(component.sort((a, b) => a - b));
+    }
+  }
+  return loops.sort((a, b) => a[0]! - b[0]!);
+}

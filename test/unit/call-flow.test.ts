@@ -1,0 +1,184 @@
+import { validateFlow, type FlowNode, type FlowNodeType, type FlowProblem, type FlowReferences } from '../../src/routing/call-flow';
+
+/** A node with its branches given as { name: target }. */
+const node = (id: string, type: FlowNodeType, fields: Partial<FlowNode> = {}, branches: Record<string, string> = {}): FlowNode => ({
+  id, type, ...fields, branches: Object.entries(branches).map(([name, to]) => ({ name, to })),
+});
+
+const refs: FlowReferences = {
+  queues: new Set(['q-sales']),
+  destinations: new Set(['d-night', 'd-partner']),
+  timeRanges: new Set(['tr-office', 'tr-saturday', ...Array.from({ length: 31 }, (_, i) => `tr-${i + 1}`)]),
+  holidayLists: new Set(['hl-uk']),
+};
+
+/** Holidays go to the night service; otherwise office hours to the sales queue, outside them to the night service. */
+const outOfHours = (): FlowNode[] => [
+  node('start', 'START', {}, { next: 'holiday' }),
+  node('holiday', 'BRANCH_ON_HOLIDAY', { holidayListId: 'hl-uk' }, { Holiday: 'night', NotHoliday: 'hours' }),
+  node('hours', 'BRANCH_ON_TIME_RANGES', { timeRangeIds: ['tr-office', 'tr-saturday'] }, { Match1: 'sales', Match2: 'sales', NotMatched: 'night' }),
+  node('sales', 'QUEUE', { queueId: 'q-sales' }),
+  node('night', 'ROUTE_TO_EXTERNAL_DESTINATION', { externalDestinationId: 'd-night' }, { LimitReached: 'bye' }),
+  node('bye', 'DISCONNECT'),
+];
+
+/** Every way out of the queue goes to a partner; a partner at its limit gets an apology and the call ends. */
+const overflow = (): FlowNode[] => [
+  node('start', 'START', {}, { next: 'sales' }),
+  node('sales', 'QUEUE', { queueId: 'q-sales' }, { Full: 'partner', Timeout: 'partner', NoAgents: 'partner' }),
+  node('partner', 'ROUTE_TO_EXTERNAL_DESTINATION', { externalDestinationId: 'd-partner' }, { LimitReached: 'sorry' }),
+  node('sorry', 'PLAY_MESSAGE', { message: 'All our partners are busy. Please call again later.' }, { next: 'bye' }),
+  node('bye', 'DISCONNECT'),
+];
+
+const validate = (nodes: FlowNode[]) => validateFlow({ nodes }, refs);
+/** The flow with the node `id` replaced by `change(node)` (or removed when it returns null). */
+const edit = (nodes: FlowNode[], id: string, change: (n: FlowNode) => FlowNode | null): FlowNode[] =>
+  nodes.flatMap((n) => (n.id === id ? [change(n)].filter((x): x is FlowNode => x !== null) : [n]));
+const withBranches = (branches: Record<string, string>) => (n: FlowNode): FlowNode => node(n.id, n.type, n, branches);
+const problem = (nodeId: string | null, message: string): FlowProblem => ({ nodeId, message });
+
+describe('validateFlow', () => {
+  it.each([
+    ['an out-of-hours flow (holiday, then office hours, to a queue or a night service)', outOfHours()],
+    ['an overflow flow (queue full, timed out or unstaffed to a partner, then an apology)', overflow()],
+    ['a loop that passes through a QUEUE (timed out, a message, back to the queue)',
+      edit(overflow(), 'sales', withBranches({ Timeout: 'hold', Full: 'partner' })).concat(node('hold', 'PLAY_MESSAGE', { message: 'Please keep holding.' }, { next: 'sales' }))],
+    ['a loop that passes through a ROUTE_TO_EXTERNAL_DESTINATION (busy, an apology, try again)',
+      edit(overflow(), 'partner', withBranches({ LimitReached: 'sorry', Busy: 'hold' })).concat(node('hold', 'PLAY_MESSAGE', { message: 'Please hold.' }, { next: 'partner' }))],
+  ])('publishes %s with no problem', (_, nodes) => {
+    expect(validate(nodes)).toEqual([]);
+  });
+
+  it('lists every problem of a flow at once, node by node, each with its node id', () => {
+    const nodes: FlowNode[] = [
+      node('start', 'START', { queueId: 'q-sales' }, { next: 'hours' }),
+      node('hours', 'BRANCH_ON_TIME_RANGES', { timeRangeIds: ['tr-office', 'tr-gone'] }, { Match1: 'sales', Match3: 'sales' }),
+      node('sales', 'QUEUE', { queueId: 'q-other-company' }, { Full: 'partner', Busy: 'partner' }),
+      node('partner', 'ROUTE_TO_EXTERNAL_DESTINATION', {}, { Busy: 'nowhere' }),
+      node('partner', 'DISCONNECT'),
+      node('orphan', 'PLAY_MESSAGE', {}),
+    ];
+    expect(validate(nodes)).toEqual([
+      problem('start', 'queueId is not used by a START node'),
+      problem('hours', 'time range tr-gone not found'),
+      problem('hours', 'branch Match3 has no time range: the node has 2 time ranges'),
+      problem('hours', 'branch Match2 must be wired'),
+      problem('hours', 'branch NotMatched must be wired'),
+      problem('sales', 'queue not found'),
+      problem('sales', 'Busy is not a branch of a QUEUE node (Timeout, Full, NoAgents)'),
+      problem('partner', 'externalDestinationId is required'),
+      problem('partner', 'branch Busy leads to nowhere, which is not in the flow'),
+      problem('partner', 'branch LimitReached must be wired'),
+      problem('partner', 'another node has the same id; ids must be unique'),
+      problem('orphan', 'message is required'),
+      problem('orphan', 'branch next must be wired'),
+      problem('orphan', 'unreachable from START'),
+    ]);
+  });
+
+  const chainOfMessages = (n: number): FlowNode[] =>
+    Array.from({ length: n }, (_, i) => node(`m${i + 1}`, 'PLAY_MESSAGE', { message: `part ${i + 1}` }, { next: i + 1 < n ? `m${i + 2}` : 'bye' }));
+
+  it.each<[string, FlowNode[], FlowProblem[]]>([
+    ['a flow with no START', edit(overflow(), 'start', () => null), [problem(null, 'the flow needs a START node')]],
+    ['a flow with two STARTs', [...overflow(), node('start2', 'START', {}, { next: 'sales' })], [
+      problem('start', 'the flow has 2 START nodes; it needs exactly one'),
+      problem('start2', 'the flow has 2 START nodes; it needs exactly one'),
+    ]],
+    ['a flow of more than 200 nodes', edit(overflow(), 'sorry', withBranches({ next: 'm1' })).concat(chainOfMessages(197)), [
+      problem(null, 'a flow has at most 200 nodes (this one has 202)'),
+    ]],
+    ['two nodes with one id', [...overflow(), node('bye', 'DISCONNECT')], [problem('bye', 'another node has the same id; ids must be unique')]],
+    ['an id with a space', edit(edit(overflow(), 'bye', (n) => ({ ...n, id: 'bye now' })), 'sorry', withBranches({ next: 'bye now' })), [
+      problem('bye now', 'the id must be 1-64 letters, digits, _ or -'),
+    ]],
+    ['an id of 65 characters', edit(edit(overflow(), 'bye', (n) => ({ ...n, id: 'b'.repeat(65) })), 'sorry', withBranches({ next: 'b'.repeat(65) })), [
+      problem('b'.repeat(65), 'the id must be 1-64 letters, digits, _ or -'),
+    ]],
+    ['a node of an unknown type', [...overflow(), node('vm', 'VOICEMAIL' as FlowNodeType)], [
+      problem('vm', 'unknown node type VOICEMAIL'),
+      problem('vm', 'unreachable from START'),
+    ]],
+    ['a branch of another node type', edit(overflow(), 'sales', withBranches({ Full: 'partner', Busy: 'partner' })), [
+      problem('sales', 'Busy is not a branch of a QUEUE node (Timeout, Full, NoAgents)'),
+    ]],
+    ['a branch out of DISCONNECT', edit(overflow(), 'bye', withBranches({ next: 'sorry' })), [
+      problem('bye', 'next is not a branch of a DISCONNECT node (it has none)'),
+    ]],
+    ['a Match branch beyond the time ranges', edit(outOfHours(), 'hours', withBranches({ Match1: 'sales', Match2: 'sales', Match3: 'sales', NotMatched: 'night' })), [
+      problem('hours', 'branch Match3 has no time range: the node has 2 time ranges'),
+    ]],
+    ['a Match branch not numbered from 1', edit(outOfHours(), 'hours', withBranches({ Match0: 'sales', Match1: 'sales', Match2: 'sales', NotMatched: 'night' })), [
+      problem('hours', 'Match0 is not a branch of a BRANCH_ON_TIME_RANGES node (Match1..MatchN, NotMatched)'),
+    ]],
+    ['31 time ranges', edit(outOfHours(), 'hours', (n) => node('hours', n.type, { timeRangeIds: Array.from({ length: 31 }, (_, i) => `tr-${i + 1}`) }, {
+      ...Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`Match${i + 1}`, 'sales'])), NotMatched: 'night',
+    })), [
+      problem('hours', 'at most 30 time ranges (this node has 31)'),
+      problem('hours', 'branch Match31 is beyond the 30 time ranges a node may have'),
+    ]],
+    ['one time range listed twice', edit(outOfHours(), 'hours', (n) => ({ ...n, timeRangeIds: ['tr-office', 'tr-office'] })), [
+      problem('hours', 'time range tr-office is listed twice'),
+    ]],
+    ['a branch name used twice', edit(overflow(), 'sales', (n) => ({ ...n, branches: [...n.branches, { name: 'Full', to: 'bye' }] })), [
+      problem('sales', 'branch Full is wired more than once'),
+    ]],
+    ['a branch to a node that is not in the flow', edit(overflow(), 'sales', withBranches({ Full: 'partner', Timeout: 'partnr' })), [
+      problem('sales', 'branch Timeout leads to partnr, which is not in the flow'),
+    ]],
+    ['a QUEUE with no queueId', edit(overflow(), 'sales', (n) => ({ ...n, queueId: null })), [problem('sales', 'queueId is required')]],
+    ['a ROUTE_TO_EXTERNAL_DESTINATION with no externalDestinationId', edit(overflow(), 'partner', (n) => ({ ...n, externalDestinationId: undefined })), [
+      problem('partner', 'externalDestinationId is required'),
+    ]],
+    ['a BRANCH_ON_HOLIDAY with no holidayListId', edit(outOfHours(), 'holiday', (n) => ({ ...n, holidayListId: '' })), [problem('holiday', 'holidayListId is required')]],
+    ['a BRANCH_ON_TIME_RANGES with no time range', edit(outOfHours(), 'hours', (n) => node('hours', n.type, { timeRangeIds: [] }, { NotMatched: 'sales' })), [
+      problem('hours', 'timeRangeIds needs at least one time range'),
+    ]],
+    ['a PLAY_MESSAGE with a blank message', edit(overflow(), 'sorry', (n) => ({ ...n, message: '  ' })), [problem('sorry', 'message is required')]],
+    ['a message on a QUEUE', edit(overflow(), 'sales', (n) => ({ ...n, message: 'hello' })), [problem('sales', 'message is not used by a QUEUE node')]],
+    ['a queue on a START', edit(overflow(), 'start', (n) => ({ ...n, queueId: 'q-sales' })), [problem('start', 'queueId is not used by a START node')]],
+    ['time ranges on a DISCONNECT', edit(overflow(), 'bye', (n) => ({ ...n, timeRangeIds: ['tr-office'] })), [problem('bye', 'timeRangeIds is not used by a DISCONNECT node')]],
+    ['a holiday list on a PLAY_MESSAGE', edit(overflow(), 'sorry', (n) => ({ ...n, holidayListId: 'hl-uk' })), [problem('sorry', 'holidayListId is not used by a PLAY_MESSAGE node')]],
+    ['a queue of another company (not visible: not found)', edit(overflow(), 'sales', (n) => ({ ...n, queueId: 'q-other-company' })), [problem('sales', 'queue not found')]],
+    ['an unknown external destination', edit(overflow(), 'partner', (n) => ({ ...n, externalDestinationId: 'd-hidden' })), [problem('partner', 'external destination not found')]],
+    ['an unknown holiday list', edit(outOfHours(), 'holiday', (n) => ({ ...n, holidayListId: 'hl-fr' })), [problem('holiday', 'holiday list not found')]],
+    ['an unknown time range', edit(outOfHours(), 'hours', (n) => ({ ...n, timeRangeIds: ['tr-office', 'tr-sunday'] })), [problem('hours', 'time range tr-sunday not found')]],
+    ['START.next unwired', edit(overflow(), 'start', withBranches({})), [
+      problem('start', 'branch next must be wired'),
+      ...['sales', 'partner', 'sorry', 'bye'].map((id) => problem(id, 'unreachable from START')),
+    ]],
+    ['PLAY_MESSAGE.next unwired', edit(overflow(), 'sorry', withBranches({})), [problem('sorry', 'branch next must be wired'), problem('bye', 'unreachable from START')]],
+    ['LimitReached unwired', edit(overflow(), 'partner', withBranches({ Busy: 'sorry' })), [problem('partner', 'branch LimitReached must be wired')]],
+    ['Match2 unwired', edit(outOfHours(), 'hours', withBranches({ Match1: 'sales', NotMatched: 'night' })), [problem('hours', 'branch Match2 must be wired')]],
+    ['NotMatched unwired', edit(outOfHours(), 'hours', withBranches({ Match1: 'sales', Match2: 'sales' })), [problem('hours', 'branch NotMatched must be wired')]],
+    ['Holiday unwired', edit(outOfHours(), 'holiday', withBranches({ NotHoliday: 'hours' })), [problem('holiday', 'branch Holiday must be wired')]],
+    ['NotHoliday unwired', edit(outOfHours(), 'holiday', withBranches({ Holiday: 'night' })), [
+      problem('holiday', 'branch NotHoliday must be wired'),
+      problem('hours', 'unreachable from START'),
+      problem('sales', 'unreachable from START'),
+    ]],
+    ['a node nothing leads to', [...overflow(), node('spare', 'DISCONNECT')], [problem('spare', 'unreachable from START')]],
+    ['a node reached only through a branch its node does not have', [...edit(overflow(), 'bye', withBranches({ next: 'spare' })), node('spare', 'DISCONNECT')], [
+      problem('bye', 'next is not a branch of a DISCONNECT node (it has none)'),
+      problem('spare', 'unreachable from START'),
+    ]],
+    ['a branch node wired to itself', edit(outOfHours(), 'holiday', withBranches({ Holiday: 'night', NotHoliday: 'holiday' })), [
+      problem('holiday', 'loop through holiday with no QUEUE or ROUTE_TO_EXTERNAL_DESTINATION node: a call would go round it forever'),
+      problem('hours', 'unreachable from START'),
+      problem('sales', 'unreachable from START'),
+    ]],
+    ['two branch nodes wired to each other', edit(outOfHours(), 'hours', withBranches({ Match1: 'sales', Match2: 'sales', NotMatched: 'holiday' })), [
+      problem('holiday', 'loop through holiday, hours with no QUEUE or ROUTE_TO_EXTERNAL_DESTINATION node: a call would go round it forever'),
+    ]],
+    ['a loop of messages (a message waits for nobody)', [...edit(overflow(), 'sorry', withBranches({ next: 'again' })), node('again', 'PLAY_MESSAGE', { message: 'Still busy.' }, { next: 'sorry' })], [
+      problem('sorry', 'loop through sorry, again with no QUEUE or ROUTE_TO_EXTERNAL_DESTINATION node: a call would go round it forever'),
+      problem('bye', 'unreachable from START'),
+    ]],
+    ['a message leading back to START', [node('start', 'START', {}, { next: 'welcome' }), node('welcome', 'PLAY_MESSAGE', { message: 'Welcome.' }, { next: 'start' })], [
+      problem('start', 'loop through start, welcome with no QUEUE or ROUTE_TO_EXTERNAL_DESTINATION node: a call would go round it forever'),
+    ]],
+  ])('refuses %s', (_, nodes, expected) => {
+    expect(validate(nodes)).toEqual(expected);
+  });
+});
