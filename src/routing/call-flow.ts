@@ -1,6 +1,9 @@
+import type { Millis } from './types';
+
 /**
  * Call flows: a graph of nodes a call walks from START when it dials a service number. Validation lists
- * every problem of a draft at once (a publisher fixes them in one go).
+ * every problem of a draft at once (a publisher fixes them in one go); execution is a pure step function a
+ * service drives: each step walks the instant nodes and stops at the first that needs the outside world.
  */
 
 /** The kinds of node; the API's CallFlowNodeType enum lists the same names. */
@@ -54,6 +57,8 @@ export interface FlowProblem {
 
 export const MAX_FLOW_NODES = 200;
 export const MAX_TIME_RANGES = 30;
+/** Most instant nodes (START, BRANCH_*) one step walks before it gives up on the flow as looping. */
+export const MAX_INSTANT_NODES = 200;
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MATCH = /^Match([1-9][0-9]*)$/;
@@ -286,4 +291,212 @@ function loopsOf(next: readonly (readonly number[])[]): number[][] {
     }
   }
   return loops.sort((a, b) => a[0]! - b[0]!);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Execution
+
+/** Where a call is in its flow: the node it waits at (or ended at). */
+export interface FlowPosition {
+  readonly nodeId: string;
+}
+
+/** What the service does next with the call. */
+export type FlowAction =
+  | { readonly kind: 'ENTER_QUEUE'; readonly queueId: string }
+  | { readonly kind: 'ROUTE_EXTERNAL'; readonly destinationId: string }
+  | { readonly kind: 'PLAY_MESSAGE'; readonly message: string }
+  | { readonly kind: 'DISCONNECT'; readonly reason: string };
+
+export type QueueOutcome = 'Timeout' | 'Full' | 'NoAgents';
+export type ExternalOutcome = 'LimitReached' | 'Busy' | 'Timeout' | 'Failure';
+
+/** How the node the call waited at ended, as the service saw it. */
+export type FlowEvent =
+  | { readonly kind: 'QUEUE_ENDED'; readonly branch: QueueOutcome }
+  | { readonly kind: 'EXTERNAL_ENDED'; readonly branch: ExternalOutcome }
+  | { readonly kind: 'MESSAGE_PLAYED' };
+
+/**
+ * The world a step may ask about, so this module does not know how schedules are computed. `detail`
+ * says in words why, e.g. "outside Mon-Fri 09:00-17:00 Europe/London".
+ */
+export interface FlowContext {
+  readonly now: Millis;
+  timeRange(id: string, at: Millis): { match: boolean; detail: string };
+  holidays(id: string, at: Millis): { holiday: boolean; detail: string };
+}
+
+/** One node walked: the branch taken (null when the call stopped there) and why. */
+export interface FlowTraceEntry {
+  readonly nodeId: string;
+  readonly nodeType: FlowNodeType;
+  readonly branch: string | null;
+  readonly detail: string;
+}
+
+export interface FlowStep {
+  /** The node the call now waits at or ended at; null only when the flow has no single START to enter. */
+  readonly position: FlowPosition | null;
+  readonly action: FlowAction;
+  readonly trace: readonly FlowTraceEntry[];
+}
+
+const QUEUE_OUTCOMES: Readonly<Record<QueueOutcome, string>> = {
+  Timeout: 'the call waited the longest the queue allows',
+  Full: 'the queue was full',
+  NoAgents: 'no agent of the queue was logged in',
+};
+
+const EXTERNAL_OUTCOMES: Readonly<Record<ExternalOutcome, string>> = {
+  LimitReached: 'the destination was at its limit of simultaneous calls',
+  Busy: 'the destination was busy',
+  Timeout: 'the destination did not answer in time',
+  Failure: 'the call to the destination failed',
+};
+
+/** A walk in progress: the trace so far and how many instant nodes it has passed. */
+class Walk {
+  readonly trace: FlowTraceEntry[] = [];
+  instantNodes = 0;
+  private readonly byId = new Map<string, FlowNode>();
+
+  constructor(flow: FlowGraph, readonly ctx: FlowContext) {
+    // The first node of an id is the one that runs, as validation assumes.
+    for (const node of flow.nodes) if (!this.byId.has(node.id)) this.byId.set(node.id, node);
+  }
+
+  node(id: string): FlowNode | undefined {
+    return this.byId.get(id);
+  }
+
+  note(node: FlowNode, branch: string | null, detail: string): void {
+    this.trace.push({ nodeId: node.id, nodeType: node.type, branch, detail });
+  }
+
+  stop(node: FlowNode, action: FlowAction): FlowStep {
+    return { position: { nodeId: node.id }, action, trace: this.trace };
+  }
+
+  /** Ends the call at `node`: the trace says why in `detail`, the action in `reason`. */
+  end(node: FlowNode, detail: string, reason: string): FlowStep {
+    this.note(node, null, detail);
+    return this.stop(node, { kind: 'DISCONNECT', reason });
+  }
+
+  /** Takes `branch` out of `node`, or ends the call there when it leads nowhere. */
+  follow(node: FlowNode, branch: string, detail: string): FlowNode | FlowStep {
+    const wire = node.branches.find((b) => b.name === branch);
+    if (wire === undefined) return this.end(node, `${detail}; ${branch} is not wired, so the call ends here`, `${detail} and the call flow does not say where to go next`);
+    const target = this.byId.get(wire.to);
+    if (target === undefined) return this.end(node, `${detail}; ${branch} leads to ${wire.to}, which is not in the flow`, `the call flow leads to a missing node ${wire.to}`);
+    this.note(node, branch, detail);
+    return target;
+  }
+
+  /** Walks from `node` through instant nodes to the first that needs the outside world. */
+  run(from: FlowNode | FlowStep): FlowStep {
+    let node = from;
+    while (!('action' in node)) {
+      const instant = node.type === 'START' || node.type === 'BRANCH_ON_HOLIDAY' || node.type === 'BRANCH_ON_TIME_RANGES';
+      if (instant && this.instantNodes >= MAX_INSTANT_NODES) {
+        return this.end(
+          node,
+          `stopped after ${MAX_INSTANT_NODES} nodes without reaching a queue, a destination or a message: the flow goes round a loop`,
+          'the call flow loops without ever waiting',
+        );
+      }
+      if (instant) this.instantNodes++;
+      node = this.visit(node);
+    }
+    return node;
+  }
+
+  private visit(node: FlowNode): FlowNode | FlowStep {
+    const { ctx } = this;
+    switch (node.type) {
+      case 'START':
+        return this.follow(node, 'next', 'the call enters the flow');
+      case 'BRANCH_ON_HOLIDAY': {
+        if (!node.holidayListId) return this.end(node, 'the node names no holiday list', 'the call flow is incomplete');
+        const day = ctx.holidays(node.holidayListId, ctx.now);
+        return this.follow(node, day.holiday ? 'Holiday' : 'NotHoliday', day.detail);
+      }
+      case 'BRANCH_ON_TIME_RANGES': {
+        const details: string[] = [];
+        const ids = timeRangesOf(node).slice(0, MAX_TIME_RANGES);
+        for (const [i, id] of ids.entries()) {
+          const range = ctx.timeRange(id, ctx.now);
+          details.push(range.detail);
+          if (range.match) return this.follow(node, `Match${i + 1}`, details.join('; '));
+        }
+        return this.follow(node, 'NotMatched', details.join('; ') || 'no time range to match');
+      }
+      case 'QUEUE':
+        if (!node.queueId) return this.end(node, 'the node names no queue', 'the call flow is incomplete');
+        this.note(node, null, `the call waits in queue ${node.queueId}`);
+        return this.stop(node, { kind: 'ENTER_QUEUE', queueId: node.queueId });
+      case 'ROUTE_TO_EXTERNAL_DESTINATION':
+        if (!node.externalDestinationId) return this.end(node, 'the node names no external destination', 'the call flow is incomplete');
+        this.note(node, null, `the call is offered to external destination ${node.externalDestinationId}`);
+        return this.stop(node, { kind: 'ROUTE_EXTERNAL', destinationId: node.externalDestinationId });
+      case 'PLAY_MESSAGE':
+        if (!node.message) return this.end(node, 'the node has no message', 'the call flow is incomplete');
+        this.note(node, null, 'the caller hears a message');
+        return this.stop(node, { kind: 'PLAY_MESSAGE', message: node.message });
+      case 'DISCONNECT':
+        return this.end(node, 'the flow ends the call here', `the call flow ends the call (node ${node.id})`);
+      default:
+        return this.end(node, `unknown node type ${String(node.type)}`, 'the call flow is incomplete');
+    }
+  }
+}
+
+/** The first step of a call entering `flow`: from START to the first node that waits, plays or ends. */
+export function startFlow(flow: FlowGraph, ctx: FlowContext): FlowStep {
+  const starts = flow.nodes.filter((n) => n.type === 'START');
+  if (starts.length !== 1) {
+    return { position: null, action: { kind: 'DISCONNECT', reason: `the call flow has ${starts.length} START nodes, so it cannot be entered` }, trace: [] };
+  }
+  const walk = new Walk(flow, ctx);
+  return walk.run(starts[0]!);
+}
+
+/**
+ * The next step of a call waiting `at` a node once `event` says how that node ended: follows the branch it
+ * names and walks on. An unwired ROUTE_TO_EXTERNAL_DESTINATION branch falls back to Failure, then ends the
+ * call; an unwired QUEUE branch ends the call. Anything the flow cannot follow ends the call with a reason,
+ * so a caller is never left without an instruction.
+ */
+export function stepFlow(flow: FlowGraph, at: FlowPosition, event: FlowEvent, ctx: FlowContext): FlowStep {
+  const walk = new Walk(flow, ctx);
+  const node = walk.node(at.nodeId);
+  if (node === undefined) {
+    return { position: at, action: { kind: 'DISCONNECT', reason: `the call flow has no node ${at.nodeId}, so the call cannot continue` }, trace: [] };
+  }
+  const mismatch = () => walk.end(node, `${event.kind} cannot end a ${node.type} node`, 'the call flow lost track of the call');
+
+  if (node.type === 'QUEUE') {
+    if (event.kind !== 'QUEUE_ENDED' || !Object.hasOwn(QUEUE_OUTCOMES, event.branch)) return mismatch();
+    return walk.run(walk.follow(node, event.branch, QUEUE_OUTCOMES[event.branch]));
+  }
+
+  if (node.type === 'ROUTE_TO_EXTERNAL_DESTINATION') {
+    if (event.kind !== 'EXTERNAL_ENDED' || !Object.hasOwn(EXTERNAL_OUTCOMES, event.branch)) return mismatch();
+    const detail = EXTERNAL_OUTCOMES[event.branch];
+    const wired = (name: string) => node.branches.some((b) => b.name === name);
+    if (wired(event.branch)) return walk.run(walk.follow(node, event.branch, detail));
+    if (event.branch !== 'Failure' && wired('Failure')) {
+      return walk.run(walk.follow(node, 'Failure', `${detail}; ${event.branch} is not wired, so it falls back to Failure`));
+    }
+    const unwired = event.branch === 'Failure' ? 'Failure is not wired' : `neither ${event.branch} nor Failure is wired`;
+    return walk.end(node, `${detail}; ${unwired}, so the call ends here`, `${detail} and the call flow does not say where to go next`);
+  }
+
+  if (node.type === 'PLAY_MESSAGE') {
+    if (event.kind !== 'MESSAGE_PLAYED') return mismatch();
+    return walk.run(walk.follow(node, 'next', 'the message was played'));
+  }
+
+  return mismatch();
 }

@@ -1,4 +1,9 @@
-import { validateFlow, type FlowNode, type FlowNodeType, type FlowProblem, type FlowReferences } from '../../src/routing/call-flow';
+import {
+  MAX_INSTANT_NODES, startFlow, stepFlow, validateFlow,
+  type FlowContext, type FlowEvent, type FlowGraph, type FlowNode, type FlowNodeType, type FlowProblem, type FlowReferences, type FlowStep,
+} from '../../src/routing/call-flow';
+
+const NOW = Date.UTC(2026, 10, 23, 19, 30, 0);
 
 /** A node with its branches given as { name: target }. */
 const node = (id: string, type: FlowNodeType, fields: Partial<FlowNode> = {}, branches: Record<string, string> = {}): FlowNode => ({
@@ -180,5 +185,194 @@ describe('validateFlow', () => {
     ]],
   ])('refuses %s', (_, nodes, expected) => {
     expect(validate(nodes)).toEqual(expected);
+  });
+});
+
+const RANGES: Record<string, string> = { 'tr-office': 'Mon-Fri 09:00-17:00 Europe/London', 'tr-saturday': 'Sat 10:00-13:00 Europe/London' };
+
+/** A context with the answers given: `open` lists the ranges that match now; every question is recorded with its time. */
+function context(open: string[] = [], holiday = false): FlowContext & { asked: Array<[string, number]> } {
+  const asked: Array<[string, number]> = [];
+  return {
+    now: NOW,
+    asked,
+    timeRange: (id, at) => {
+      asked.push([id, at]);
+      return { match: open.includes(id), detail: `${open.includes(id) ? 'inside' : 'outside'} ${RANGES[id] ?? id}` };
+    },
+    holidays: (id, at) => {
+      asked.push([id, at]);
+      return holiday ? { holiday: true, detail: `Christmas Day in ${id}` } : { holiday: false, detail: `not a holiday in ${id}` };
+    },
+  };
+}
+
+/** The walk in short: each node, with the branch it took. */
+const path = (step: FlowStep) => step.trace.map((t) => (t.branch === null ? t.nodeId : `${t.nodeId}:${t.branch}`));
+const graph = (nodes: FlowNode[]): FlowGraph => ({ nodes });
+
+describe('startFlow', () => {
+  it.each<[string, FlowContext, string[], FlowStep['action']]>([
+    ['a holiday goes to the night service', context(['tr-office'], true), ['start:next', 'holiday:Holiday', 'night'], { kind: 'ROUTE_EXTERNAL', destinationId: 'd-night' }],
+    ['office hours go to the sales queue', context(['tr-office']), ['start:next', 'holiday:NotHoliday', 'hours:Match1', 'sales'], { kind: 'ENTER_QUEUE', queueId: 'q-sales' }],
+    ['Saturday morning takes the second range', context(['tr-saturday']), ['start:next', 'holiday:NotHoliday', 'hours:Match2', 'sales'], { kind: 'ENTER_QUEUE', queueId: 'q-sales' }],
+    ['outside every range goes to the night service', context([]), ['start:next', 'holiday:NotHoliday', 'hours:NotMatched', 'night'], { kind: 'ROUTE_EXTERNAL', destinationId: 'd-night' }],
+  ])('walks the out-of-hours flow: %s', (_, ctx, expectedPath, action) => {
+    const step = startFlow(graph(outOfHours()), ctx);
+    expect(path(step)).toEqual(expectedPath);
+    expect(step.action).toEqual(action);
+    expect(step.position).toEqual({ nodeId: expectedPath[expectedPath.length - 1] });
+  });
+
+  it('traces every node with its type, branch and the reason in words', () => {
+    const step = startFlow(graph(outOfHours()), context([]));
+    expect(step.trace).toEqual([
+      { nodeId: 'start', nodeType: 'START', branch: 'next', detail: 'the call enters the flow' },
+      { nodeId: 'holiday', nodeType: 'BRANCH_ON_HOLIDAY', branch: 'NotHoliday', detail: 'not a holiday in hl-uk' },
+      { nodeId: 'hours', nodeType: 'BRANCH_ON_TIME_RANGES', branch: 'NotMatched', detail: 'outside Mon-Fri 09:00-17:00 Europe/London; outside Sat 10:00-13:00 Europe/London' },
+      { nodeId: 'night', nodeType: 'ROUTE_TO_EXTERNAL_DESTINATION', branch: null, detail: 'the call is offered to external destination d-night' },
+    ]);
+  });
+
+  it('asks the context about its own time and stops at the first range that matches', () => {
+    const both = context(['tr-office', 'tr-saturday']);
+    const step = startFlow(graph(outOfHours()), both);
+    expect(path(step)).toContain('hours:Match1');
+    expect(step.trace[2]?.detail).toBe('inside Mon-Fri 09:00-17:00 Europe/London');
+    expect(both.asked).toEqual([['hl-uk', NOW], ['tr-office', NOW]]);
+  });
+
+  it('cannot enter a flow without exactly one START, and says so', () => {
+    const step = startFlow(graph(edit(overflow(), 'start', () => null)), context());
+    expect(step).toEqual({ position: null, action: { kind: 'DISCONNECT', reason: 'the call flow has 0 START nodes, so it cannot be entered' }, trace: [] });
+  });
+
+  it('gives up on a flow that loops without waiting after 200 instant nodes, and says why', () => {
+    const nodes = [node('start', 'START', {}, { next: 'spin' }), node('spin', 'BRANCH_ON_HOLIDAY', { holidayListId: 'hl-uk' }, { Holiday: 'spin', NotHoliday: 'spin' })];
+    expect(validate(nodes).map((p) => p.message)).toEqual([expect.stringContaining('loop through spin')]);
+    const step = startFlow(graph(nodes), context());
+    expect(step.action).toEqual({ kind: 'DISCONNECT', reason: 'the call flow loops without ever waiting' });
+    expect(step.position).toEqual({ nodeId: 'spin' });
+    expect(step.trace).toHaveLength(MAX_INSTANT_NODES + 1);
+    expect(step.trace[MAX_INSTANT_NODES]).toEqual({
+      nodeId: 'spin', nodeType: 'BRANCH_ON_HOLIDAY', branch: null,
+      detail: 'stopped after 200 nodes without reaching a queue, a destination or a message: the flow goes round a loop',
+    });
+  });
+});
+
+/** Runs a call through `nodes` as a service would: start, then one step per event reported. */
+function drive(nodes: FlowNode[], events: FlowEvent[], ctx: FlowContext = context()): FlowStep[] {
+  const steps = [startFlow(graph(nodes), ctx)];
+  for (const event of events) steps.push(stepFlow(graph(nodes), steps[steps.length - 1]!.position!, event, ctx));
+  return steps;
+}
+
+describe('stepFlow', () => {
+  it.each<[string, 'Full' | 'Timeout' | 'NoAgents']>([
+    ['full', 'Full'],
+    ['timed-out', 'Timeout'],
+    ['unstaffed', 'NoAgents'],
+  ])('follows the overflow flow from a %s queue to the partner, an apology and the end', (_, branch) => {
+    const steps = drive(overflow(), [{ kind: 'QUEUE_ENDED', branch }, { kind: 'EXTERNAL_ENDED', branch: 'LimitReached' }, { kind: 'MESSAGE_PLAYED' }]);
+    expect(steps.map((s) => s.action.kind)).toEqual(['ENTER_QUEUE', 'ROUTE_EXTERNAL', 'PLAY_MESSAGE', 'DISCONNECT']);
+    expect(steps.map((s) => s.position?.nodeId)).toEqual(['sales', 'partner', 'sorry', 'bye']);
+    expect(steps.map(path)).toEqual([
+      ['start:next', 'sales'],
+      [`sales:${branch}`, 'partner'],
+      ['partner:LimitReached', 'sorry'],
+      ['sorry:next', 'bye'],
+    ]);
+    expect(steps[2]!.action).toEqual({ kind: 'PLAY_MESSAGE', message: 'All our partners are busy. Please call again later.' });
+    expect(steps[3]!.action).toEqual({ kind: 'DISCONNECT', reason: 'the call flow ends the call (node bye)' });
+  });
+
+  const destinationFlow = (branches: Record<string, string>): FlowNode[] => [
+    node('start', 'START', {}, { next: 'partner' }),
+    node('partner', 'ROUTE_TO_EXTERNAL_DESTINATION', { externalDestinationId: 'd-partner' }, branches),
+    node('on-busy', 'PLAY_MESSAGE', { message: 'The line is busy.' }, { next: 'bye' }),
+    node('on-failure', 'PLAY_MESSAGE', { message: 'We could not connect you.' }, { next: 'bye' }),
+    node('bye', 'DISCONNECT'),
+  ];
+
+  it.each<[string, Record<string, string>, 'Busy' | 'Timeout' | 'Failure', string[], string]>([
+    ['a wired Busy is followed', { LimitReached: 'bye', Busy: 'on-busy', Failure: 'on-failure' }, 'Busy',
+      ['partner:Busy', 'on-busy'], 'the destination was busy'],
+    ['an unwired Busy falls back to Failure', { LimitReached: 'bye', Failure: 'on-failure' }, 'Busy',
+      ['partner:Failure', 'on-failure'], 'the destination was busy; Busy is not wired, so it falls back to Failure'],
+    ['an unwired Timeout falls back to Failure', { LimitReached: 'bye', Busy: 'on-busy', Failure: 'on-failure' }, 'Timeout',
+      ['partner:Failure', 'on-failure'], 'the destination did not answer in time; Timeout is not wired, so it falls back to Failure'],
+    ['an unwired Busy with no Failure ends the call', { LimitReached: 'bye' }, 'Busy',
+      ['partner'], 'the destination was busy; neither Busy nor Failure is wired, so the call ends here'],
+    ['an unwired Failure ends the call', { LimitReached: 'bye', Busy: 'on-busy' }, 'Failure',
+      ['partner'], 'the call to the destination failed; Failure is not wired, so the call ends here'],
+  ])('after an external destination: %s', (_, branches, outcome, expectedPath, detail) => {
+    const nodes = destinationFlow(branches);
+    const step = stepFlow(graph(nodes), { nodeId: 'partner' }, { kind: 'EXTERNAL_ENDED', branch: outcome }, context());
+    expect(path(step)).toEqual(expectedPath);
+    expect(step.trace[0]?.detail).toBe(detail);
+    if (expectedPath.length === 1) {
+      expect(step.position).toEqual({ nodeId: 'partner' });
+      expect(step.action).toEqual({ kind: 'DISCONNECT', reason: expect.stringContaining('the call flow does not say where to go next') });
+    } else {
+      expect(step.action.kind).toBe('PLAY_MESSAGE');
+    }
+  });
+
+  it('ends the call when a queue ends the wait by a branch that is not wired', () => {
+    const step = stepFlow(graph(outOfHours()), { nodeId: 'sales' }, { kind: 'QUEUE_ENDED', branch: 'Timeout' }, context());
+    expect(step).toEqual({
+      position: { nodeId: 'sales' },
+      action: { kind: 'DISCONNECT', reason: 'the call waited the longest the queue allows and the call flow does not say where to go next' },
+      trace: [{ nodeId: 'sales', nodeType: 'QUEUE', branch: null, detail: 'the call waited the longest the queue allows; Timeout is not wired, so the call ends here' }],
+    });
+  });
+
+  it('goes round a loop through a queue as often as the queue sends the call back', () => {
+    const nodes = edit(overflow(), 'sales', withBranches({ Timeout: 'hold', Full: 'partner' })).concat(node('hold', 'PLAY_MESSAGE', { message: 'Please keep holding.' }, { next: 'sales' }));
+    const timedOut: FlowEvent = { kind: 'QUEUE_ENDED', branch: 'Timeout' };
+    const steps = drive(nodes, [timedOut, { kind: 'MESSAGE_PLAYED' }, timedOut, { kind: 'MESSAGE_PLAYED' }]);
+    expect(steps.map((s) => s.position?.nodeId)).toEqual(['sales', 'hold', 'sales', 'hold', 'sales']);
+    expect(steps[4]!.action).toEqual({ kind: 'ENTER_QUEUE', queueId: 'q-sales' });
+  });
+
+  it('walks the instant nodes after a waiting node in the same step', () => {
+    const nodes = [
+      node('start', 'START', {}, { next: 'welcome' }),
+      node('welcome', 'PLAY_MESSAGE', { message: 'Welcome.' }, { next: 'hours' }),
+      node('hours', 'BRANCH_ON_TIME_RANGES', { timeRangeIds: ['tr-office'] }, { Match1: 'sales', NotMatched: 'bye' }),
+      node('sales', 'QUEUE', { queueId: 'q-sales' }),
+      node('bye', 'DISCONNECT'),
+    ];
+    expect(validate(nodes)).toEqual([]);
+    const step = stepFlow(graph(nodes), { nodeId: 'welcome' }, { kind: 'MESSAGE_PLAYED' }, context());
+    expect(path(step)).toEqual(['welcome:next', 'hours:NotMatched', 'bye']);
+    expect(step.trace[1]?.detail).toBe('outside Mon-Fri 09:00-17:00 Europe/London');
+    expect(step.action).toEqual({ kind: 'DISCONNECT', reason: 'the call flow ends the call (node bye)' });
+  });
+
+  it.each<[string, string, FlowEvent, FlowStep]>([
+    ['a message reported played while the call waits in a queue', 'sales', { kind: 'MESSAGE_PLAYED' }, {
+      position: { nodeId: 'sales' },
+      action: { kind: 'DISCONNECT', reason: 'the call flow lost track of the call' },
+      trace: [{ nodeId: 'sales', nodeType: 'QUEUE', branch: null, detail: 'MESSAGE_PLAYED cannot end a QUEUE node' }],
+    }],
+    ['a queue outcome reported for an external destination', 'partner', { kind: 'QUEUE_ENDED', branch: 'Full' }, {
+      position: { nodeId: 'partner' },
+      action: { kind: 'DISCONNECT', reason: 'the call flow lost track of the call' },
+      trace: [{ nodeId: 'partner', nodeType: 'ROUTE_TO_EXTERNAL_DESTINATION', branch: null, detail: 'QUEUE_ENDED cannot end a ROUTE_TO_EXTERNAL_DESTINATION node' }],
+    }],
+    ['an event at a node that never waits', 'start', { kind: 'MESSAGE_PLAYED' }, {
+      position: { nodeId: 'start' },
+      action: { kind: 'DISCONNECT', reason: 'the call flow lost track of the call' },
+      trace: [{ nodeId: 'start', nodeType: 'START', branch: null, detail: 'MESSAGE_PLAYED cannot end a START node' }],
+    }],
+    ['a position the flow does not have', 'gone', { kind: 'MESSAGE_PLAYED' }, {
+      position: { nodeId: 'gone' },
+      action: { kind: 'DISCONNECT', reason: 'the call flow has no node gone, so the call cannot continue' },
+      trace: [],
+    }],
+  ])('ends the call, saying why, on %s', (_, at, event, expected) => {
+    expect(stepFlow(graph(overflow()), { nodeId: at }, event, context())).toEqual(expected);
   });
 });
