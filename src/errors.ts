@@ -37,6 +37,12 @@ export const errors = {
       field: problems[0]?.field,
       problems,
     }),
+  /** A call flow that cannot be published: every problem, each with the node it concerns (null: the whole flow). */
+  invalidFlow: (problems: Array<{ nodeId: string | null; message: string }>) =>
+    coded('BAD_USER_INPUT', `The call flow cannot be published: ${problems.map((p) => (p.nodeId ? `${p.nodeId}: ${p.message}` : p.message)).join('; ')}`, {
+      field: 'id',
+      problems,
+    }),
 };
 
 const PASS_THROUGH = new Set([

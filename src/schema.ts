@@ -9,6 +9,8 @@ import { ExternalDestinationResolver } from './resolvers/external-destination.re
 import { IdentityResolver, ProfileFieldsResolver, UserLoginFieldsResolver } from './resolvers/identity.resolver';
 import { QueueResolver } from './resolvers/queue.resolver';
 import { CallAttemptResolver, CallResolver } from './resolvers/telephony.resolver';
+import { CallFlowResolver } from './resolvers/call-flow.resolver';
+import { ScheduleResolver } from './resolvers/schedule.resolver';
 
 export const RESOLVERS = [
   IdentityResolver,
@@ -20,6 +22,8 @@ export const RESOLVERS = [
   QueueResolver,
   CallResolver,
   CallAttemptResolver,
+  ScheduleResolver,
+  CallFlowResolver,
 ] as const;
 
 /**

@@ -4,7 +4,7 @@ import { CompanyScoped } from './base';
 import { Queue } from './queue.entity';
 
 /** Why a call ended (or was refused): kept beside its state for supervisors and statistics. */
-export type CallEndReason = 'COMPLETED' | 'CALLER_HUNG_UP' | 'QUEUE_FULL' | 'MAX_WAIT' | 'QUEUE_REMOVED';
+export type CallEndReason = 'COMPLETED' | 'CALLER_HUNG_UP' | 'QUEUE_FULL' | 'MAX_WAIT' | 'DISCONNECTED';
 
 /**
  * A call the telephony platform handed to the gateway: the durable record of where it is. `revision` is a
@@ -60,6 +60,14 @@ export class Call extends CompanyScoped {
 
   @Column({ type: 'integer', default: 0 })
   revision: number;
+
+  /** The published flow version the call runs (null for calls enqueued straight into a queue). */
+  @Column({ type: 'uuid', nullable: true })
+  flowVersionId: string | null;
+
+  /** The flow node the call is at (a Queue or RouteToExternalDestination node while it waits there). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  flowNodeId: string | null;
 }
 
 /** One offer of a call to a regular agent or an external destination. */

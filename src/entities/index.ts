@@ -1,7 +1,9 @@
 import { Agent } from './agent.entity';
 import { AgentGroup } from './agent-group.entity';
 import { Call, CallAttempt, CallTraceEntry, TelephonyEvent } from './call.entity';
+import { CallFlow, CallFlowNumber, CallFlowVersion } from './call-flow.entity';
 import { Company } from './company.entity';
+import { HolidayList, TimeRange } from './schedule.entity';
 import { ConnectorApiKey } from './connector-api-key.entity';
 import { ExternalDestination } from './external-destination.entity';
 import { ExternalDestinationsProfile } from './external-destinations-profile.entity';
@@ -9,7 +11,7 @@ import { Queue, QueueGroup } from './queue.entity';
 import { Role } from './role.entity';
 import { UserLogin } from './user-login.entity';
 
-export { Agent, AgentGroup, Call, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, TelephonyEvent, UserLogin };
+export { Agent, AgentGroup, Call, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, TelephonyEvent, UserLogin };
 
 /** Every entity the data source maps. */
 export const ENTITIES = [
@@ -27,4 +29,9 @@ export const ENTITIES = [
   CallAttempt,
   CallTraceEntry,
   TelephonyEvent,
+  TimeRange,
+  HolidayList,
+  CallFlow,
+  CallFlowNumber,
+  CallFlowVersion,
 ];

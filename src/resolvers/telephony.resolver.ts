@@ -9,7 +9,7 @@ import { atLeast } from '../auth/principal';
 import { PrivilegeLevel } from '../entities/enums';
 import type { GatewayContext } from './context';
 import {
-  AttemptOutcomeInput, AttemptTarget, CallAttemptView, CallView, EndCallInput, EnqueueCallInput, RoutingDecisionView, TelephonyInstruction,
+  AttemptOutcomeInput, AttemptTarget, CallAttemptView, CallView, EndCallInput, EnqueueCallInput, StartCallInput, RoutingDecisionView, TelephonyInstruction,
   type AttemptOutcomeValue, type AttemptStateValue, type CallEndReasonValue, type CallStateValue, type RoutingResourceKind,
 } from './types/call.types';
 
@@ -48,6 +48,12 @@ export class CallResolver {
   @Query(() => CallView, { nullable: true, description: 'One call with its attempts and routing trace; NOT_FOUND when missing (or another company\'s).' })
   async call(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<CallView> {
     return toCallView(await ctx.services.calls.get(reader(ctx), id));
+  }
+
+  @Authorized('CONNECTOR')
+  @Mutation(() => CallView, { description: 'Connector only: a new call to a service number runs its published call flow (NOT_FOUND when no published flow has the number). The same connectorCallId again returns the same call.' })
+  async startCall(@Ctx() ctx: GatewayContext, @Arg('input') input: StartCallInput): Promise<CallView> {
+    return toCallView(await ctx.services.router.startCall(connector(ctx).companyId, input));
   }
 
   @Authorized('CONNECTOR')

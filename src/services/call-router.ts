@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { In, type DataSource, type EntityManager } from 'typeorm';
+import { CallFlowVersion } from '../entities/call-flow.entity';
 import { Call, CallAttempt, CallTraceEntry, TelephonyEvent, type CallEndReason } from '../entities/call.entity';
+import { HolidayList, TimeRange } from '../entities/schedule.entity';
+import { startFlow, stepFlow, type ExternalOutcome, type FlowContext, type FlowEvent, type FlowGraph, type FlowStep, type QueueOutcome } from '../routing/call-flow';
+import { evaluateHolidays, evaluateTimeRange } from '../routing/schedule';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue, QueueGroup } from '../entities/queue.entity';
 import { errors } from '../errors';
@@ -10,7 +14,7 @@ import { applyOutcome, reachesSuspension } from '../routing/destination-state';
 import { resolveDialledNumber, type DestinationNumber } from '../routing/phone-number';
 import { admitToQueue, waitDeadline } from '../routing/queue-caps';
 import { FreeAgentIndex } from '../routing/agent-index';
-import { routeCall } from '../routing/route-call';
+import { destinationAvailability, routeCall } from '../routing/route-call';
 import { ATTEMPT_STATE, CALL_STATE, transition, type AttemptOutcome, type CallEvent } from '../routing/state-machine';
 import type { AgentSnapshot, DestinationSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
 import type { AgentLive } from '../store/agent-state-store';
@@ -36,6 +40,17 @@ export interface EndCallFields {
   eventId: string;
   callId: string;
   reason: 'COMPLETED' | 'CALLER_HUNG_UP';
+}
+
+export interface StartCallFields {
+  connectorCallId: string;
+  serviceNumber: string;
+  callerNumber?: string | null;
+}
+
+/** What the router needs of call flows: the published version a service number enters. */
+export interface PublishedFlows {
+  publishedFor(companyId: string, serviceNumber: string): Promise<CallFlowVersion | null>;
 }
 
 export interface CallRouterOptions {
@@ -77,6 +92,12 @@ const OPEN_ATTEMPT = ['RINGING', 'CONNECTED'] as const;
 const WAITING_STATES = ['QUEUED', 'OFFERING'] as const;
 const MAX_TRIES_PER_CALL = 4;
 const CALLS_PER_PASS = 500;
+const MAX_FLOW_HOPS = 50;
+
+/** The RouteToExternalDestination branch an unanswered outcome takes (busy backs the destination off as usual). */
+const FLOW_BRANCH_OF_OUTCOME: Record<Exclude<AttemptOutcome, 'ANSWERED'>, ExternalOutcome> = {
+  BUSY: 'Busy', NO_ANSWER: 'Timeout', REJECTED: 'Failure', FAILED: 'Failure',
+};
 
 const words = (outcome: string) => outcome.toLowerCase().replace('_', ' ');
 
@@ -100,6 +121,7 @@ export class CallRouter {
     private readonly dataSource: DataSource,
     private readonly live: LiveState,
     private readonly bus: EventBus,
+    private readonly flows: PublishedFlows,
     private readonly options: CallRouterOptions,
   ) {
     this.clock = options.clock ?? Date.now;
@@ -230,14 +252,19 @@ export class CallRouter {
       const lead = step === 'RING_TIMEOUT' ? `no outcome within the ring time of ${attempt.ringTimeoutSec} s: counted as no answer` : `${target} ${input.outcome === 'ANSWERED' ? 'answered' : `did not take the call (${words(input.outcome)})`}`;
       await this.trace(m, call, {
         at: now, step,
-        summary: `${lead}${effect}${call.state === 'QUEUED' ? '; the call keeps its place in the queue' : ''}`,
+        summary: `${lead}${effect}${call.state === 'QUEUED' && call.queueId !== null ? '; the call keeps its place in the queue' : ''}`,
         chosen: { kind: attempt.targetKind, id: (attempt.agentId ?? attempt.destinationId)!, priority: null, detail: words(input.outcome) },
       });
       return { call, closed: [{ attempt, outcome: input.outcome }] };
     });
     if (applied.effects) {
-      await this.afterClosing(companyId, applied.effects.call, applied.effects.closed, now);
-      if (eventId.startsWith('ring-timeout:')) this.instruct(companyId, { kind: 'CANCEL_ATTEMPT', callId: applied.effects.call.id, attemptId: input.attemptId });
+      const { call, closed } = applied.effects;
+      await this.afterClosing(companyId, call, closed, now);
+      if (eventId.startsWith('ring-timeout:')) this.instruct(companyId, { kind: 'CANCEL_ATTEMPT', callId: call.id, attemptId: input.attemptId });
+      // A call a flow sent straight to a destination takes the node's branch for the outcome.
+      if (call.flowVersionId !== null && call.queueId === null && input.outcome !== 'ANSWERED') {
+        await this.continueFlow(call, { kind: 'EXTERNAL_ENDED', branch: FLOW_BRANCH_OF_OUTCOME[input.outcome] });
+      }
     }
     return this.dataSource.getRepository(CallAttempt).findOneByOrFail({ id: input.attemptId });
   }
@@ -407,7 +434,7 @@ export class CallRouter {
         setAgent(view, agentSnapshot(chosen.id, reserved));
         const attemptId = randomUUID();
         const ringTimeoutSec = view.queue.agentRingTimeoutSec;
-        const committed = await this.commitOffer(call, view, decision, { id: attemptId, targetKind: 'AGENT', agentId: chosen.id, ringTimeoutSec }, now);
+        const committed = await this.commitOffer(call, decisionEntry(decision, view), { id: attemptId, targetKind: 'AGENT', agentId: chosen.id, ringTimeoutSec }, now, { eligiblePriorities: mergePriorities(call, decision) });
         if (!committed) {
           await this.live.agents.compareAndSet(companyId, chosen.id, { activity: ['RESERVED'], callId: call.id }, { activity: before.activity, callId: null });
           return 'SKIPPED';
@@ -423,8 +450,9 @@ export class CallRouter {
       if (!number.ok) {
         // The destination is not at fault for one call's number: the attempt fails without dialling or
         // taking a slot, and without a back-off; the call waits the destination's retry interval for it.
-        const failed = await this.commitFailedNumber(call, view, decision, destination, number.reason, now);
+        const failed = await this.commitFailedNumber(call, [decisionEntry(decision, view)], destination, number.reason, now, { eligiblePriorities: mergePriorities(call, decision) });
         if (!failed) return 'SKIPPED';
+        await this.schedule(`pump:${call.queueId}:${call.id}`, destination.retryIntervalSec * 1000, { t: 'pump', companyId: call.companyId, queueId: call.queueId! });
         continue;
       }
       const attemptId = randomUUID();
@@ -435,7 +463,7 @@ export class CallRouter {
         continue;
       }
       const ringTimeoutSec = destination.outdialTimeoutSec;
-      const committed = await this.commitOffer(call, view, decision, { id: attemptId, targetKind: 'DESTINATION', destinationId: destination.id, number: number.e164, ringTimeoutSec }, now);
+      const committed = await this.commitOffer(call, decisionEntry(decision, view), { id: attemptId, targetKind: 'DESTINATION', destinationId: destination.id, number: number.e164, ringTimeoutSec }, now, { eligiblePriorities: mergePriorities(call, decision) });
       if (!committed) {
         await this.live.capacity.release(ref, attemptId);
         return 'SKIPPED';
@@ -449,17 +477,17 @@ export class CallRouter {
   }
 
   /** The call moves to OFFERING with its new attempt and the decision in its trace, or nothing happens (it changed meanwhile). */
-  private async commitOffer(call: Call, view: QueueView, decision: RoutingDecision, attempt: Partial<CallAttempt> & { id: string; ringTimeoutSec: number }, now: number): Promise<boolean> {
+  private async commitOffer(call: Call, entry: TraceInput, attempt: Partial<CallAttempt> & { id: string; ringTimeoutSec: number }, now: number, change: Partial<Call> = {}): Promise<boolean> {
     const offered = transition(CALL_STATE, call.state, 'offer');
     if (!offered.ok) return false;
     try {
       await inTransaction(this.dataSource, async (m) => {
-        await this.updateCall(m, call, { state: offered.to, eligiblePriorities: mergePriorities(call, decision) });
+        await this.updateCall(m, call, { ...change, state: offered.to });
         await m.getRepository(CallAttempt).insert({
           agentId: null, destinationId: null, number: null, ...attempt,
           companyId: call.companyId, callId: call.id, state: 'RINGING', outcome: null, startedAt: new Date(now), answeredAt: null, endedAt: null,
         });
-        await this.trace(m, call, decisionEntry(decision, view));
+        await this.trace(m, call, entry);
       });
     } catch (error) {
       if (error instanceof StaleCall) return false;
@@ -469,28 +497,27 @@ export class CallRouter {
     return true;
   }
 
-  private async commitFailedNumber(call: Call, view: QueueView, decision: RoutingDecision, destination: ExternalDestination, reason: string, now: number): Promise<boolean> {
+  /** A destination number that could not be built for this call: a FAILED attempt without dialling, a slot or a back-off. */
+  private async commitFailedNumber(call: Call, entries: TraceInput[], destination: ExternalDestination, reason: string, now: number, change: Partial<Call> = {}): Promise<boolean> {
     try {
       await inTransaction(this.dataSource, async (m) => {
         const lastOfferEndedAt = { ...call.lastOfferEndedAt, [destination.id]: now };
-        await this.updateCall(m, call, { eligiblePriorities: mergePriorities(call, decision), lastOfferEndedAt });
+        await this.updateCall(m, call, { ...change, lastOfferEndedAt });
         await m.getRepository(CallAttempt).insert({
           companyId: call.companyId, callId: call.id, targetKind: 'DESTINATION', agentId: null, destinationId: destination.id, number: null,
           state: 'FAILED', outcome: 'FAILED', ringTimeoutSec: destination.outdialTimeoutSec, startedAt: new Date(now), answeredAt: null, endedAt: new Date(now),
         });
-        await this.trace(m, call, decisionEntry(decision, view));
+        for (const entry of entries) await this.trace(m, call, entry);
         await this.trace(m, call, {
           at: now, step: 'NUMBER_FAILED',
           summary: `the number to dial for this call could not be built (${reason}): the attempt failed without dialling; the destination is not backed off`,
-          chosen: { kind: 'DESTINATION', id: destination.id, priority: decision.chosen?.priority ?? null, detail: 'failed' },
+          chosen: { kind: 'DESTINATION', id: destination.id, priority: null, detail: 'failed' },
         });
-        call.lastOfferEndedAt = lastOfferEndedAt;
       });
     } catch (error) {
       if (error instanceof StaleCall) return false;
       throw error;
     }
-    await this.schedule(`pump:${call.queueId}:${call.id}`, destination.retryIntervalSec * 1000, { t: 'pump', companyId: call.companyId, queueId: call.queueId! });
     return true;
   }
 
@@ -511,6 +538,206 @@ export class CallRouter {
     }
   }
 
+  // ---------------------------------------------------------------- call flows
+
+  /**
+   * A call to a service number runs the published flow of that number (NOT_FOUND when none): instant nodes
+   * are walked at once and traced; the call then waits in a queue, rings a destination, or is disconnected.
+   * The same connectorCallId again returns the same call.
+   */
+  async startCall(companyId: string, input: StartCallFields): Promise<Call> {
+    const c = new InputChecker();
+    const connectorCallId = c.name('connectorCallId', input.connectorCallId, 200);
+    const serviceNumber = c.phoneNumber('serviceNumber', input.serviceNumber) ?? '';
+    const callerNumber = c.optionalPhoneNumber('callerNumber', input.callerNumber);
+    c.done();
+    const existing = await this.dataSource.getRepository(Call).findOneBy({ companyId, connectorCallId });
+    if (existing !== null) return existing;
+    const version = await this.flows.publishedFor(companyId, serviceNumber);
+    if (version === null) throw errors.notFound('Published call flow for this service number', 'input.serviceNumber');
+    const now = this.clock();
+    let call: Call;
+    try {
+      call = await inTransaction(this.dataSource, async (m) => {
+        const created = await m.getRepository(Call).save(m.create(Call, {
+          companyId, connectorCallId, queueId: null, callerNumber, serviceNumber, priority: 0, state: 'QUEUED', endReason: null,
+          enqueuedAt: new Date(now), endedAt: null, eligiblePriorities: [], lastOfferEndedAt: {}, revision: 0, flowVersionId: version.id, flowNodeId: null,
+        }));
+        await this.trace(m, created, { at: now, step: 'STARTED', summary: `dialled ${serviceNumber}: call flow version ${version.version}` });
+        return created;
+      });
+    } catch (error) {
+      if (!isConflictFromRace(error)) throw error;
+      return this.dataSource.getRepository(Call).findOneByOrFail({ companyId, connectorCallId });
+    }
+    const flow = await this.loadFlow(call);
+    await this.follow(call, flow, startFlow(flow.graph, flow.context(now)));
+    return this.dataSource.getRepository(Call).findOneByOrFail({ id: call.id });
+  }
+
+  /** The call's flow version as a graph, with schedules evaluated through the routing core. */
+  private async loadFlow(call: Call): Promise<{ graph: FlowGraph; context(now: number): FlowContext }> {
+    const version = await this.dataSource.getRepository(CallFlowVersion).findOneByOrFail({ id: call.flowVersionId! });
+    const graph = { nodes: version.nodes } as unknown as FlowGraph;
+    const rangeIds = version.nodes.flatMap((n) => n.timeRangeIds ?? []);
+    const listIds = version.nodes.map((n) => n.holidayListId).filter((id): id is string => id !== null);
+    const [ranges, lists] = await Promise.all([
+      rangeIds.length === 0 ? [] : this.dataSource.getRepository(TimeRange).findBy({ id: In(rangeIds), companyId: call.companyId }),
+      listIds.length === 0 ? [] : this.dataSource.getRepository(HolidayList).findBy({ id: In(listIds), companyId: call.companyId }),
+    ]);
+    const rangeById = new Map(ranges.map((r) => [r.id, r]));
+    const listById = new Map(lists.map((l) => [l.id, l]));
+    return {
+      graph,
+      context: (now) => ({
+        now,
+        timeRange: (id, at) => {
+          const range = rangeById.get(id);
+          return range ? evaluateTimeRange(range, at) : { match: false, detail: 'the time range no longer exists' };
+        },
+        holidays: (id, at) => {
+          const list = listById.get(id);
+          return list ? evaluateHolidays(list, at) : { holiday: false, detail: 'the holiday list no longer exists' };
+        },
+      }),
+    };
+  }
+
+  /** Carries out flow steps until the call waits (in a queue, or ringing a destination) or ends. */
+  private async follow(call: Call, flow: { graph: FlowGraph; context(now: number): FlowContext }, first: FlowStep): Promise<void> {
+    let step = first;
+    for (let hops = 0; hops < MAX_FLOW_HOPS; hops += 1) {
+      const now = this.clock();
+      const at = step.position;
+      await this.recordFlowSteps(call, step, now);
+      const action = step.action;
+      let event: FlowEvent | null = null;
+      if (action.kind === 'ENTER_QUEUE') {
+        const outcome = await this.enterQueue(call, action.queueId, now);
+        if (outcome !== null) event = { kind: 'QUEUE_ENDED', branch: outcome };
+      } else if (action.kind === 'ROUTE_EXTERNAL') {
+        const outcome = await this.routeExternal(call, action.destinationId, now);
+        if (outcome !== null) event = { kind: 'EXTERNAL_ENDED', branch: outcome };
+      } else if (action.kind === 'PLAY_MESSAGE') {
+        // The connector plays the message before any later instruction for the call, so the flow goes on at once.
+        this.instruct(call.companyId, { kind: 'PLAY_MESSAGE', callId: call.id, message: action.message });
+        event = { kind: 'MESSAGE_PLAYED' };
+      } else {
+        await this.disconnect(call, action.reason, now);
+      }
+      if (event === null || at === null) return;
+      step = stepFlow(flow.graph, at, event, flow.context(this.clock()));
+    }
+    await this.disconnect(call, `the flow moved ${MAX_FLOW_HOPS} times without the call waiting anywhere`, this.clock());
+  }
+
+  private async recordFlowSteps(call: Call, step: FlowStep, now: number): Promise<void> {
+    await this.withCall(call, async (m) => {
+      await this.updateCall(m, call, { flowNodeId: step.position?.nodeId ?? call.flowNodeId });
+      for (const t of step.trace) {
+        const lead = t.branch === null ? 'stopped here' : `took ${t.branch}`;
+        await this.trace(m, call, { at: now, step: 'FLOW', summary: `${words(t.nodeType)} node "${t.nodeId}" ${lead}: ${t.detail}` });
+      }
+    });
+  }
+
+  /** Queue node: Full or NoAgents at once, or the call waits in the queue (its maximum wait leads to Timeout). */
+  private async enterQueue(call: Call, queueId: string, now: number): Promise<QueueOutcome | null> {
+    const queue = await this.dataSource.getRepository(Queue).findOneBy({ id: queueId, companyId: call.companyId });
+    if (queue === null) return 'NoAgents';
+    const waiting = await this.dataSource.getRepository(Call).countBy({ companyId: call.companyId, queueId, state: In([...WAITING_STATES]) });
+    const admission = admitToQueue({ waitingCalls: waiting, maxQueueLength: queue.maxQueueLength });
+    if (!admission.admitted) return 'Full';
+    const agentIds: Array<{ agentId: string }> = await this.dataSource.createQueryBuilder()
+      .select('ga."agentId"', 'agentId').from('agent_group_agent', 'ga').innerJoin('queue_group', 'qg', 'qg."groupId" = ga."groupId"')
+      .where('qg."queueId" = :queueId', { queueId }).getRawMany();
+    const agents = await this.live.agents.getMany(call.companyId, agentIds.map((a) => a.agentId));
+    if ([...agents.values()].every((a) => a.status === 'LOGGED_OUT')) return 'NoAgents';
+    await this.withCall(call, async (m) => {
+      await this.updateCall(m, call, { queueId, enqueuedAt: new Date(now), eligiblePriorities: [], lastOfferEndedAt: {} });
+      await this.trace(m, call, { at: now, step: 'ENQUEUED', summary: `entered queue "${queue.name}" with ${waiting} other call${waiting === 1 ? '' : 's'} waiting or ringing` });
+    });
+    const deadline = waitDeadline(queue, now);
+    if (deadline !== null) await this.schedule(`wait:${call.id}`, deadline - now, { t: 'wait', companyId: call.companyId, callId: call.id });
+    await this.pump(call.companyId, queueId);
+    return null;
+  }
+
+  /**
+   * RouteToExternalDestination node: bypasses queues and agents. A destination taken out of the pool (backed
+   * off, suspended, disabled) is Busy at once without dialling; a full one is LimitReached; otherwise it is
+   * dialled with its own outdial timeout and the outcome picks the branch later.
+   */
+  private async routeExternal(call: Call, destinationId: string, now: number): Promise<ExternalOutcome | null> {
+    const d = await this.dataSource.getRepository(ExternalDestination).findOneBy({ id: destinationId, companyId: call.companyId });
+    const note = (summary: string) => this.withCall(call, (m) => this.trace(m, call, { at: now, step: 'EXTERNAL', summary }));
+    if (d === null) {
+      await note('the external destination no longer exists');
+      return 'Failure';
+    }
+    const ref = { companyId: call.companyId, destinationId };
+    const [health, counts] = await Promise.all([this.live.health.getMany(call.companyId, [destinationId]), this.live.capacity.counts(ref)]);
+    const h = health.get(destinationId)!;
+    const snapshot: DestinationSnapshot = {
+      id: d.id, enabled: d.enabled, suspended: d.suspendedAt !== null, maxSimultaneousCalls: d.maxSimultaneousCalls, connectingCalls: counts.connecting,
+      activeCalls: counts.active, backedOffUntil: h.backedOffUntil, consecutiveFailures: h.consecutiveFailures, retryIntervalSec: d.retryIntervalSec,
+    };
+    const availability = destinationAvailability(snapshot, { id: call.id, enqueuedAt: now, eligiblePriorities: [], lastOfferEndedAt: {} }, now);
+    if (!availability.ok && availability.reason !== 'DESTINATION_AT_CAPACITY') {
+      await note(`the external destination is taken out of the pool (${availability.detail}): Busy without dialling`);
+      return 'Busy';
+    }
+    const number = resolveDialledNumber(d as unknown as DestinationNumber, call.serviceNumber ?? '');
+    if (!number.ok) {
+      await this.commitFailedNumber(call, [], d, number.reason, now);
+      return 'Failure';
+    }
+    const attemptId = randomUUID();
+    if (!availability.ok || !(await this.live.capacity.acquire(ref, attemptId, d.maxSimultaneousCalls))) {
+      await note(`the external destination is at capacity ${counts.connecting + counts.active}/${d.maxSimultaneousCalls}: LimitReached`);
+      return 'LimitReached';
+    }
+    const entry: TraceInput = {
+      at: now, step: 'ROUTED', summary: `dialled an external destination directly (no queue, no agents), ringing up to ${d.outdialTimeoutSec} s`,
+      considered: [{ kind: 'DESTINATION', id: d.id }], chosen: { kind: 'DESTINATION', id: d.id, priority: null, detail: 'named by the call flow' },
+    };
+    if (!(await this.commitOffer(call, entry, { id: attemptId, targetKind: 'DESTINATION', destinationId: d.id, number: number.e164, ringTimeoutSec: d.outdialTimeoutSec }, now))) {
+      await this.live.capacity.release(ref, attemptId);
+      return null;
+    }
+    await this.schedule(`ring:${attemptId}`, d.outdialTimeoutSec * 1000, { t: 'ring', companyId: call.companyId, attemptId });
+    this.instruct(call.companyId, { kind: 'DIAL_EXTERNAL', callId: call.id, attemptId, destinationId: d.id, number: number.e164, ringTimeoutSec: d.outdialTimeoutSec });
+    return null;
+  }
+
+  /** Disconnect node (or a dead end): the call ends FAILED with reason DISCONNECTED, and the connector hangs up. */
+  private async disconnect(call: Call, reason: string, now: number): Promise<void> {
+    const next = transition(CALL_STATE, call.state, 'refused');
+    if (!next.ok) return;
+    const result = await this.withCall(call, (m) => this.finishCall(m, call, next.to, 'DISCONNECTED', { at: now, step: 'ENDED', summary: `disconnected: ${reason}` }));
+    await this.afterClosing(call.companyId, result.call, result.closed, now);
+    this.instruct(call.companyId, { kind: 'DISCONNECT', callId: call.id, message: reason });
+  }
+
+  /** Where a flow call goes after its destination attempt ended unanswered, or its queue's maximum wait passed. */
+  private async continueFlow(call: Call, event: FlowEvent): Promise<void> {
+    if (call.flowVersionId === null || call.flowNodeId === null) return;
+    const flow = await this.loadFlow(call);
+    await this.follow(call, flow, stepFlow(flow.graph, { nodeId: call.flowNodeId }, event, flow.context(this.clock())));
+  }
+
+  /** Runs `work` in a transaction on a fresh copy of the call's row state (re-read when another change won). */
+  private async withCall<T>(call: Call, work: (m: EntityManager) => Promise<T>): Promise<T> {
+    for (let tries = 0; ; tries += 1) {
+      try {
+        return await inTransaction(this.dataSource, work);
+      } catch (error) {
+        if (!(error instanceof StaleCall) || tries >= 3) throw error;
+        Object.assign(call, await this.dataSource.getRepository(Call).findOneByOrFail({ id: call.id }));
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- ending attempts and calls
 
   /**
@@ -519,6 +746,15 @@ export class CallRouter {
    */
   private async finishCall(m: EntityManager, call: Call, state: Call['state'], reason: CallEndReason, entry: TraceInput): Promise<{ call: Call; closed: Closed[] }> {
     const now = entry.at;
+    const closed = await this.closeOpenAttempts(m, call, now);
+    call.state = state;
+    await this.updateCall(m, call, { state, endReason: reason, endedAt: new Date(now) });
+    await this.trace(m, call, entry);
+    return { call, closed };
+  }
+
+  /** Cancels the call's ringing attempts and completes its connected one. */
+  private async closeOpenAttempts(m: EntityManager, call: Call, now: number): Promise<Closed[]> {
     const open = await m.getRepository(CallAttempt).find({ where: { callId: call.id, state: In([...OPEN_ATTEMPT]) } });
     const closed: Closed[] = [];
     for (const attempt of open) {
@@ -531,10 +767,7 @@ export class CallRouter {
       await m.getRepository(CallAttempt).update({ id: attempt.id }, { state: attempt.state, outcome: attempt.outcome, endedAt: attempt.endedAt });
       closed.push({ attempt, outcome: event === 'CANCEL' ? 'CANCELLED' : 'COMPLETED' });
     }
-    call.state = state;
-    await this.updateCall(m, call, { state, endReason: reason, endedAt: new Date(now) });
-    await this.trace(m, call, entry);
-    return { call, closed };
+    return closed;
   }
 
   /** Live effects of attempts that ended: slots, agents, back-off, timers, instructions; then route again. */
@@ -653,20 +886,28 @@ export class CallRouter {
   /** The queue's maximum wait passed: the call leaves the queue (FAILED) and the connector disconnects it. */
   private async timeOutCall(companyId: string, callId: string): Promise<void> {
     const now = this.clock();
-    let result: { call: Call; closed: Closed[] } | null;
-    try {
-      result = await inTransaction(this.dataSource, async (m) => {
-        const call = await m.getRepository(Call).findOneBy({ id: callId, companyId });
-        if (call === null) return null;
-        const next = transition(CALL_STATE, call.state, 'timedOut');
-        if (!next.ok) return null;
-        const queue = call.queueId === null ? null : await m.getRepository(Queue).findOneBy({ id: call.queueId });
-        return this.finishCall(m, call, next.to, 'MAX_WAIT', { at: now, step: 'MAX_WAIT', summary: `waited the queue's maximum of ${queue?.maxWaitSec ?? 0} s: the call left the queue` });
+    const call = await this.dataSource.getRepository(Call).findOneBy({ id: callId, companyId });
+    if (call === null || !transition(CALL_STATE, call.state, 'timedOut').ok || call.queueId === null) return;
+    const queue = await this.dataSource.getRepository(Queue).findOneBy({ id: call.queueId });
+    const waited = `waited the queue's maximum of ${queue?.maxWaitSec ?? 0} s`;
+    if (call.flowVersionId !== null) {
+      // A flow call leaves the queue by the node's Timeout branch: ringing attempts are cancelled, the flow goes on.
+      const closed = await this.withCall(call, async (m) => {
+        if (!transition(CALL_STATE, call.state, 'timedOut').ok) return null;
+        const cancelled = await this.closeOpenAttempts(m, call, now);
+        await this.updateCall(m, call, { state: 'QUEUED', queueId: null });
+        await this.trace(m, call, { at: now, step: 'MAX_WAIT', summary: `${waited}: the call leaves the queue by its Timeout branch` });
+        return cancelled;
       });
-    } catch (error) {
-      if (error instanceof StaleCall) return this.timeOutCall(companyId, callId);
-      throw error;
+      if (closed === null) return;
+      await this.afterClosing(companyId, call, closed, now);
+      await this.continueFlow(call, { kind: 'QUEUE_ENDED', branch: 'Timeout' });
+      return;
     }
+    const result = await this.withCall(call, async (m) => {
+      const next = transition(CALL_STATE, call.state, 'timedOut');
+      return next.ok ? this.finishCall(m, call, next.to, 'MAX_WAIT', { at: now, step: 'MAX_WAIT', summary: `${waited}: the call left the queue` }) : null;
+    });
     if (result === null) return;
     await this.afterClosing(companyId, result.call, result.closed, now);
     this.instruct(companyId, { kind: 'DISCONNECT', callId, message: 'maximum wait reached' });

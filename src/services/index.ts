@@ -7,6 +7,8 @@ import { AgentGroupService } from './agent-group.service';
 import { AgentService } from './agent.service';
 import { CallRouter, type CallRouterOptions } from './call-router';
 import { CallService } from './call.service';
+import { CallFlowService } from './call-flow.service';
+import { ScheduleService } from './schedule.service';
 import { CompanyService } from './company.service';
 import { ConnectorApiKeyService } from './connector-api-key.service';
 import { ExternalDestinationService } from './external-destination.service';
@@ -29,7 +31,8 @@ export interface ServiceOptions {
 /** Every service of the gateway, built once over one data source, one live state and one event bus. */
 export function createServices(dataSource: DataSource, live: LiveState, bus: EventBus, options: ServiceOptions) {
   const authenticator = new Authenticator(dataSource, options.jwtSecret, options.platformApiKey);
-  const router = new CallRouter(dataSource, live, bus, { ...options.routing, logger: options.logger });
+  const callFlows = new CallFlowService(dataSource);
+  const router = new CallRouter(dataSource, live, bus, callFlows, { ...options.routing, logger: options.logger });
   const hooks: RoutingHooks = {
     resourcesFreed: (companyId) =>
       router.pumpCompany(companyId).catch((err) => options.logger.error({ err }, 'routing after a freed resource failed')),
@@ -49,6 +52,8 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     agents: new AgentService(dataSource, live, hooks),
     agentGroups: new AgentGroupService(dataSource),
     queues: new QueueService(dataSource),
+    schedules: new ScheduleService(dataSource),
+    callFlows,
   };
 }
 

@@ -32,6 +32,7 @@ export enum CallEndReasonValue {
   CALLER_HUNG_UP = 'CALLER_HUNG_UP',
   QUEUE_FULL = 'QUEUE_FULL',
   MAX_WAIT = 'MAX_WAIT',
+  DISCONNECTED = 'DISCONNECTED',
 }
 export enum InstructionKind {
   RING_AGENT = 'RING_AGENT',
@@ -57,7 +58,7 @@ registerEnumType(AttemptStateValue, {
 registerEnumType(AttemptOutcomeValue, { name: 'AttemptOutcome', description: 'What the telephony platform reports for one attempt.' });
 registerEnumType(CallEndReasonValue, {
   name: 'CallEndReason',
-  description: 'Why a call ended. A connector reports COMPLETED or CALLER_HUNG_UP; the gateway itself sets QUEUE_FULL (refused at entry) and MAX_WAIT (the queue\'s maxWaitSec passed).',
+  description: 'Why a call ended. A connector reports COMPLETED or CALLER_HUNG_UP; the gateway itself sets QUEUE_FULL (refused at entry), MAX_WAIT (the queue\'s maxWaitSec passed) and DISCONNECTED (a call flow disconnected it).',
 });
 registerEnumType(InstructionKind, { name: 'TelephonyInstructionKind', description: 'What the connector is told to do.' });
 registerEnumType(RoutingResourceKind, { name: 'RoutingResourceKind', description: 'What a routing decision looked at: a queue group, a regular agent or an external destination.' });
@@ -78,6 +79,18 @@ export class EnqueueCallInput {
 
   @Field(() => Int, { nullable: true, description: '0-1000, default 0: higher is served first; equal priorities keep arrival order.' })
   priority?: number | null;
+}
+
+@InputType({ description: 'A new call to a service number: it runs that number\'s published call flow.' })
+export class StartCallInput {
+  @Field({ description: 'The platform\'s own call id (1-200 characters): sending it again returns the same call.' })
+  connectorCallId: string;
+
+  @Field({ description: 'The number the caller dialled (E.164): it selects the call flow.' })
+  serviceNumber: string;
+
+  @Field(() => String, { nullable: true, description: 'The caller\'s number, E.164 (optional).' })
+  callerNumber?: string | null;
 }
 
 @InputType({ description: 'The outcome of one attempt, reported once per event id.' })

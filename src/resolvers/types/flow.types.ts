@@ -1,0 +1,165 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { CallFlow } from '../../entities/call-flow.entity';
+import { DateScalar, HolidayList, TimeRange } from '../../entities/schedule.entity';
+import { Connection } from './connection';
+
+export enum CallFlowNodeType {
+  START = 'START',
+  BRANCH_ON_TIME_RANGES = 'BRANCH_ON_TIME_RANGES',
+  BRANCH_ON_HOLIDAY = 'BRANCH_ON_HOLIDAY',
+  QUEUE = 'QUEUE',
+  ROUTE_TO_EXTERNAL_DESTINATION = 'ROUTE_TO_EXTERNAL_DESTINATION',
+  PLAY_MESSAGE = 'PLAY_MESSAGE',
+  DISCONNECT = 'DISCONNECT',
+}
+registerEnumType(CallFlowNodeType, {
+  name: 'CallFlowNodeType',
+  description: 'START (branch next); BRANCH_ON_TIME_RANGES (Match1..MatchN in timeRangeIds order, NotMatched); BRANCH_ON_HOLIDAY (Holiday, NotHoliday); QUEUE (Timeout, Full, NoAgents); ROUTE_TO_EXTERNAL_DESTINATION (LimitReached mandatory, Busy, Timeout, Failure); PLAY_MESSAGE (next); DISCONNECT.',
+});
+
+@InputType({ description: 'A rule of a time range. With neither daysOfWeek nor dates it applies every day.' })
+export class TimeRangeRuleInput {
+  @Field(() => [Int], { nullable: true, description: 'ISO days, 1 = Monday .. 7 = Sunday.' })
+  daysOfWeek?: number[] | null;
+
+  @Field(() => [DateScalar], { nullable: true, description: 'Particular dates, YYYY-MM-DD.' })
+  dates?: string[] | null;
+
+  @Field({ description: 'Local start, HH:MM (inclusive).' })
+  startTime: string;
+
+  @Field({ description: 'Local end, HH:MM (exclusive); 24:00 is the end of the day. An overnight range is two rules.' })
+  endTime: string;
+}
+
+@InputType({ description: 'Opening hours in an IANA time zone.' })
+export class TimeRangeInput {
+  @Field({ description: '1-100 characters, unique within the company.' })
+  name: string;
+
+  @Field({ description: 'IANA time zone, e.g. Europe/London.' })
+  timeZone: string;
+
+  @Field(() => [TimeRangeRuleInput], { description: '1-50 rules; the range is open when any applies.' })
+  rules: TimeRangeRuleInput[];
+}
+
+@InputType({ description: 'One holiday: all day, or the hours given.' })
+export class HolidayInput {
+  @Field(() => DateScalar, { description: 'YYYY-MM-DD.' })
+  date: string;
+
+  @Field(() => String, { nullable: true, description: 'e.g. Christmas Day (up to 100 characters).' })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Local start HH:MM; leave out with endTime for all day.' })
+  startTime?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Local end HH:MM (exclusive).' })
+  endTime?: string | null;
+}
+
+@InputType({ description: 'Holidays in an IANA time zone.' })
+export class HolidayListInput {
+  @Field({ description: '1-100 characters, unique within the company.' })
+  name: string;
+
+  @Field({ description: 'IANA time zone, e.g. Europe/London.' })
+  timeZone: string;
+
+  @Field(() => [HolidayInput], { description: 'Up to 1 000 holidays.' })
+  holidays: HolidayInput[];
+}
+
+@InputType({ description: 'A wire from a node to another by branch name.' })
+export class CallFlowBranchInput {
+  @Field({ description: 'next | Match1..Match30 | NotMatched | Holiday | NotHoliday | Timeout | Full | NoAgents | LimitReached | Busy | Failure.' })
+  name: string;
+
+  @Field({ description: 'The id of the node it leads to.' })
+  to: string;
+}
+
+@InputType({ description: 'One node of a call flow.' })
+export class CallFlowNodeInput {
+  @Field({ description: 'Unique within the flow (1-64 characters).' })
+  id: string;
+
+  @Field(() => CallFlowNodeType, { description: 'What the node does; decides which fields and branches apply.' })
+  type: CallFlowNodeType;
+
+  @Field(() => ID, { nullable: true, description: 'QUEUE: the queue.' })
+  queueId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'ROUTE_TO_EXTERNAL_DESTINATION: the destination.' })
+  externalDestinationId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'BRANCH_ON_HOLIDAY: the holiday list.' })
+  holidayListId?: string | null;
+
+  @Field(() => [ID], { nullable: true, description: 'BRANCH_ON_TIME_RANGES: the ranges, in the order of Match1..MatchN.' })
+  timeRangeIds?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: 'PLAY_MESSAGE: what to play (up to 500 characters).' })
+  message?: string | null;
+
+  @Field(() => [CallFlowBranchInput], { nullable: true, description: 'Where each branch leads.' })
+  branches?: CallFlowBranchInput[] | null;
+}
+
+@InputType({ description: 'A call flow draft.' })
+export class CallFlowInput {
+  @Field({ description: '1-100 characters, unique within the company.' })
+  name: string;
+
+  @Field(() => [String], { description: 'Service numbers (E.164) that enter this flow; each unique within the company.' })
+  serviceNumbers: string[];
+
+  @Field(() => [CallFlowNodeInput], { description: 'The nodes; exactly one START when published.' })
+  nodes: CallFlowNodeInput[];
+}
+
+@ObjectType({ description: 'A wire of a node.' })
+export class CallFlowBranch {
+  @Field({ description: 'The branch name.' })
+  name: string;
+
+  @Field({ description: 'The node it leads to.' })
+  to: string;
+}
+
+@ObjectType({ description: 'One node of a call flow.' })
+export class CallFlowNode {
+  @Field({ description: 'Unique within the flow.' })
+  id: string;
+
+  @Field(() => CallFlowNodeType, { description: 'What the node does.' })
+  type: CallFlowNodeType;
+
+  @Field(() => ID, { nullable: true, description: 'QUEUE: the queue.' })
+  queueId: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'ROUTE_TO_EXTERNAL_DESTINATION: the destination (null when the reader may not see it).' })
+  externalDestinationId: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'BRANCH_ON_HOLIDAY: the holiday list.' })
+  holidayListId: string | null;
+
+  @Field(() => [ID], { nullable: true, description: 'BRANCH_ON_TIME_RANGES: the ranges in Match order.' })
+  timeRangeIds: string[] | null;
+
+  @Field(() => String, { nullable: true, description: 'PLAY_MESSAGE: what is played.' })
+  message: string | null;
+
+  @Field(() => [CallFlowBranch], { description: 'Where each branch leads.' })
+  branches: CallFlowBranch[];
+}
+
+@ObjectType({ description: 'A page of time ranges.' })
+export class TimeRangeConnection extends Connection(TimeRange) {}
+
+@ObjectType({ description: 'A page of holiday lists.' })
+export class HolidayListConnection extends Connection(HolidayList) {}
+
+@ObjectType({ description: 'A page of call flows.' })
+export class CallFlowConnection extends Connection(CallFlow) {}

@@ -1,0 +1,116 @@
+import type { DataSource, EntityTarget } from 'typeorm';
+import type { UserPrincipal } from '../auth/principal';
+import { CallFlow, CallFlowVersion } from '../entities/call-flow.entity';
+import { HolidayList, TimeRange } from '../entities/schedule.entity';
+import { errors } from '../errors';
+import { checkHolidayList, checkTimeRange, normaliseHolidayList, normaliseTimeRange } from '../routing/schedule';
+import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import { InputChecker } from './input-checker';
+
+export interface TimeRangeFields {
+  name: string;
+  timeZone: string;
+  rules: Array<{ daysOfWeek?: number[] | null; dates?: string[] | null; startTime: string; endTime: string }>;
+}
+
+export interface HolidayListFields {
+  name: string;
+  timeZone: string;
+  holidays: Array<{ date: string; name?: string | null; startTime?: string | null; endTime?: string | null }>;
+}
+
+interface Kind<E, F> {
+  entity: EntityTarget<E>;
+  what: string;
+  /** The checked, normalised columns of an input (BAD_USER_INPUT lists every problem). */
+  columns(input: F): Partial<E>;
+}
+
+/** The routing core's problems (paths like `input.rules.0.startTime`) as this API's paths (`input.rules[0].startTime`). */
+function reportProblems(c: InputChecker, problems: Array<{ field: string; message: string }>): void {
+  for (const p of problems) c.fail(p.field.replace(/^input\./, '').replace(/\.(\d+)(?=\.|$)/g, '[$1]'), p.message);
+}
+
+const TIME_RANGES: Kind<TimeRange, TimeRangeFields> = {
+  entity: TimeRange,
+  what: 'Time range',
+  columns(input) {
+    const c = new InputChecker();
+    const name = c.name('name', input.name);
+    const spec = { name, timeZone: input.timeZone, rules: input.rules.map((r) => ({ daysOfWeek: r.daysOfWeek ?? null, dates: r.dates ?? null, startTime: r.startTime, endTime: r.endTime })) };
+    reportProblems(c, checkTimeRange(spec));
+    c.done();
+    const normal = normaliseTimeRange(spec);
+    return { name, timeZone: normal.timeZone, rules: normal.rules };
+  },
+};
+
+const HOLIDAY_LISTS: Kind<HolidayList, HolidayListFields> = {
+  entity: HolidayList,
+  what: 'Holiday list',
+  columns(input) {
+    const c = new InputChecker();
+    const name = c.name('name', input.name);
+    const spec = {
+      name, timeZone: input.timeZone,
+      holidays: input.holidays.map((h) => ({ date: h.date, name: h.name?.trim() || null, startTime: h.startTime ?? null, endTime: h.endTime ?? null })),
+    };
+    for (const [i, h] of spec.holidays.entries()) if (h.name !== null && [...h.name].length > 100) c.fail(`holidays[${i}].name`, 'must be at most 100 characters');
+    reportProblems(c, checkHolidayList(spec));
+    c.done();
+    const normal = normaliseHolidayList(spec);
+    return { name, timeZone: normal.timeZone, holidays: normal.holidays };
+  },
+};
+
+/** Time ranges and holiday lists: one service for both kinds of schedule (the `schedules` privilege). */
+export class ScheduleService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  readonly timeRanges = this.kind(TIME_RANGES);
+  readonly holidayLists = this.kind(HOLIDAY_LISTS);
+
+  private kind<E extends TimeRange | HolidayList, F>(k: Kind<E, F>) {
+    const ds = () => this.dataSource;
+    return {
+      list: (actor: UserPrincipal, page: PageArgs): Promise<Page<E>> => listOwned(ds(), k.entity, actor.companyId, 'name', page),
+      get: (actor: UserPrincipal, id: string): Promise<E> => findOwned(ds().manager, k.entity, actor.companyId, id, { what: k.what }),
+      create: (actor: UserPrincipal, input: F): Promise<E> => {
+        const columns = k.columns(input);
+        return inTransaction(ds(), async (m) => {
+          await assertNameFree(m, k.entity, actor.companyId, 'name', columns.name as string, null, 'input.name');
+          return m.getRepository(k.entity).save(m.create(k.entity, { ...columns, companyId: actor.companyId } as never)) as Promise<E>;
+        });
+      },
+      update: (actor: UserPrincipal, id: string, input: F, expectedVersion?: number | null): Promise<E> => {
+        const columns = k.columns(input);
+        return inTransaction(ds(), async (m) => {
+          const current = await findOwned(m, k.entity, actor.companyId, id, { what: k.what, lock: 'write' });
+          checkExpectedVersion(current.version, expectedVersion);
+          await assertNameFree(m, k.entity, actor.companyId, 'name', columns.name as string, current.id, 'input.name');
+          await updateVersioned(m, k.entity, current.id, current.version, columns as never);
+          return m.getRepository(k.entity).findOneByOrFail({ id: current.id } as never);
+        });
+      },
+      /** Deletes one that no call flow (draft or published) names; CONFLICT names the flows that do. */
+      delete: (actor: UserPrincipal, id: string): Promise<string> =>
+        inTransaction(ds(), async (m) => {
+          const current = await findOwned(m, k.entity, actor.companyId, id, { what: k.what, lock: 'write' });
+          const flows = await flowsNaming(m, actor.companyId, current.id);
+          if (flows.length > 0) throw errors.conflict(`Used by call flows: ${flows.join(', ')}`, { callFlows: flows });
+          await m.getRepository(k.entity).delete({ id: current.id } as never);
+          return current.id;
+        }),
+    };
+  }
+}
+
+/** Names of the company's call flows whose draft or a published version names `id` (a queue, destination or schedule). */
+export async function flowsNaming(m: import('typeorm').EntityManager, companyId: string, id: string): Promise<string[]> {
+  const like = `%"${id}"%`;
+  const drafts = await m.getRepository(CallFlow).createQueryBuilder('f').select('f.name', 'name')
+    .where('f.companyId = :companyId AND f.draftNodes LIKE :like', { companyId, like }).getRawMany<{ name: string }>();
+  const published = await m.getRepository(CallFlowVersion).createQueryBuilder('v').innerJoin(CallFlow, 'f', 'f.id = v.callFlowId').select('f.name', 'name')
+    .where('v.companyId = :companyId AND v.nodes LIKE :like', { companyId, like }).getRawMany<{ name: string }>();
+  return [...new Set([...drafts, ...published].map((r) => r.name))].sort();
+}
