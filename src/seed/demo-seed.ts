@@ -79,15 +79,59 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
   const carol = await services.agents.create(as, { name: 'Carol Chen' });
   const frontLine = await services.agentGroups.create(as, { name: 'Front line', agentIds: [alice.id, bob.id, carol.id], externalDestinationIds: [] });
   const overflow = await services.agentGroups.create(as, { name: 'Overflow partners', agentIds: [], externalDestinationIds: [partner.id, ai.id] });
-  await services.queues.create(as, {
+  const sales = await services.queues.create(as, {
     name: 'Sales', maxQueueLength: 20, maxWaitSec: 600,
     groups: [{ groupId: frontLine.id }, { groupId: overflow.id, overflow: { queueLengthAbove: 5, oldestWaitAboveSec: 60 } }],
   });
-  await services.queues.create(as, {
+  const support = await services.queues.create(as, {
     name: 'Support',
     groups: [{ groupId: frontLine.id }, { groupId: overflow.id, overflow: { noAgentsLoggedIn: true, oldestWaitAboveSec: 120 } }],
   });
+  await seedDemoFlows(services, as, { partner: partner.id, ai: ai.id, sales: sales.id, support: support.id });
   const { apiKey } = await services.connectorKeys.create(as, 'Demo telephony simulator');
 
   return credentials(apiKey);
+}
+
+/** The service numbers of the demo flows (the simulator's `--flows --flow-number`). */
+export const DEMO_FLOW_NUMBERS = { mainLine: '+441134960000', salesLine: '+441134960001' } as const;
+
+/**
+ * Two published flows: the main line (holidays and out of hours go to the 24/7 partner, office hours to
+ * Support) and the sales line (queue full, waiting too long or no agents: the AI virtual agent; when that
+ * is at its limit too, a message and disconnect).
+ */
+async function seedDemoFlows(services: Services, as: UserPrincipal, ids: { partner: string; ai: string; sales: string; support: string }): Promise<void> {
+  const hours = await services.schedules.timeRanges.create(as, {
+    name: 'Office hours', timeZone: 'Europe/London', rules: [{ daysOfWeek: [1, 2, 3, 4, 5], startTime: '09:00', endTime: '17:00' }],
+  });
+  const holidays = await services.schedules.holidayLists.create(as, {
+    name: 'UK bank holidays', timeZone: 'Europe/London',
+    holidays: ['2026-12-25', '2026-12-28', '2027-01-01', '2027-03-26', '2027-03-29', '2027-05-03', '2027-05-31', '2027-08-30', '2027-12-27', '2027-12-28']
+      .map((date) => ({ date, name: 'Bank holiday' })),
+  });
+  const sorry = { id: 'sorry', type: 'PLAY_MESSAGE', message: 'All our lines are busy. Please call again later.', branches: [{ name: 'next', to: 'bye' }] };
+  const bye = { id: 'bye', type: 'DISCONNECT' };
+  const main = await services.callFlows.create(as, {
+    name: 'Main line', serviceNumbers: [DEMO_FLOW_NUMBERS.mainLine],
+    nodes: [
+      { id: 'start', type: 'START', branches: [{ name: 'next', to: 'holiday' }] },
+      { id: 'holiday', type: 'BRANCH_ON_HOLIDAY', holidayListId: holidays.id, branches: [{ name: 'Holiday', to: 'partner' }, { name: 'NotHoliday', to: 'hours' }] },
+      { id: 'hours', type: 'BRANCH_ON_TIME_RANGES', timeRangeIds: [hours.id], branches: [{ name: 'Match1', to: 'support' }, { name: 'NotMatched', to: 'partner' }] },
+      { id: 'support', type: 'QUEUE', queueId: ids.support, branches: [{ name: 'Full', to: 'partner' }, { name: 'Timeout', to: 'partner' }] },
+      { id: 'partner', type: 'ROUTE_TO_EXTERNAL_DESTINATION', externalDestinationId: ids.partner, branches: [{ name: 'LimitReached', to: 'sorry' }, { name: 'Failure', to: 'sorry' }] },
+      sorry, bye,
+    ],
+  });
+  const salesLine = await services.callFlows.create(as, {
+    name: 'Sales line', serviceNumbers: [DEMO_FLOW_NUMBERS.salesLine],
+    nodes: [
+      { id: 'start', type: 'START', branches: [{ name: 'next', to: 'sales' }] },
+      { id: 'sales', type: 'QUEUE', queueId: ids.sales, branches: [{ name: 'Full', to: 'ai' }, { name: 'Timeout', to: 'ai' }, { name: 'NoAgents', to: 'ai' }] },
+      { id: 'ai', type: 'ROUTE_TO_EXTERNAL_DESTINATION', externalDestinationId: ids.ai, branches: [{ name: 'LimitReached', to: 'sorry' }, { name: 'Busy', to: 'sorry' }, { name: 'Failure', to: 'sorry' }] },
+      sorry, bye,
+    ],
+  });
+  await services.callFlows.publish(as, main.id);
+  await services.callFlows.publish(as, salesLine.id);
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { createGateway } from '../../src/gateway';
+import { DEMO_FLOW_NUMBERS } from '../../src/seed/demo-seed';
 
 describe('the demo seed of a development start', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-demo-'));
@@ -36,6 +37,17 @@ describe('the demo seed of a development start', () => {
       expect(queues.data).toEqual({ queues: { totalCount: 2 }, agents: { totalCount: 3 }, agentGroups: { totalCount: 2 } });
       const asConnector = await post(gateway.url, `{ me { id } }`, demo.connectorApiKey!);
       expect(asConnector.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      // Both demo flows are published: a call to the sales line runs it (no agent is logged in: NoAgents -> AI agent).
+      const flows = await post(gateway.url, `{ callFlows { nodes { name publishedVersion serviceNumbers } } }`, tokens.admin);
+      expect(flows.data.callFlows.nodes).toEqual([
+        { name: 'Main line', publishedVersion: 1, serviceNumbers: [DEMO_FLOW_NUMBERS.mainLine] },
+        { name: 'Sales line', publishedVersion: 1, serviceNumbers: [DEMO_FLOW_NUMBERS.salesLine] },
+      ]);
+      const started = await post(gateway.url, `mutation { startCall(input: { connectorCallId: "demo-1", serviceNumber: "${DEMO_FLOW_NUMBERS.salesLine}" }) { id state } }`, demo.connectorApiKey!);
+      expect(started.data.startCall.state).toBe('OFFERING');
+      const call = await post(gateway.url, `{ call(id: "${started.data.startCall.id}") { trace { summary } attempts { target { ... on ExternalDestination { name } } } } }`, tokens.admin);
+      expect(call.data.call.attempts[0].target.name).toBe('AI Virtual Agent');
+      expect(call.data.call.trace.map((e: { summary: string }) => e.summary).join('\n')).toMatch(/took NoAgents/);
     } finally {
       await gateway.close();
     }
