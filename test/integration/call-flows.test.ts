@@ -74,6 +74,35 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('call flows throu
     expect(await flowSummaries(closed.id)).toContainEqual(expect.stringMatching(/took NotMatched: outside Mon-Fri 09:00-17:00 Europe\/London/));
   });
 
+  it('opens a 09:00-17:00 range at the right UTC instants on the days the clocks change', async () => {
+    const cases = [
+      // zone, instant just before opening, opening, just before closing, closing (each hand-computed)
+      ['Europe/London', '2026-03-29T07:59:59Z', '2026-03-29T08:00:00Z', '2026-03-29T15:59:59Z', '2026-03-29T16:00:00Z'], // spring forward: BST
+      ['Europe/London', '2026-10-25T08:59:59Z', '2026-10-25T09:00:00Z', '2026-10-25T16:59:59Z', '2026-10-25T17:00:00Z'], // fall back: GMT
+      ['America/New_York', '2026-03-08T12:59:59Z', '2026-03-08T13:00:00Z', '2026-03-08T20:59:59Z', '2026-03-08T21:00:00Z'], // EDT
+      ['America/New_York', '2026-11-01T13:59:59Z', '2026-11-01T14:00:00Z', '2026-11-01T21:59:59Z', '2026-11-01T22:00:00Z'], // EST
+    ] as const;
+    for (const [timeZone, ...instants] of cases) {
+      const range = await timeRange({ name: `Every day ${randomUUID().slice(0, 6)}`, timeZone, rules: [{ startTime: '09:00', endTime: '17:00' }] } as never);
+      const closed = await w.destination();
+      const open = await w.destination();
+      const serviceNumber = await publish([
+        { id: 'start', type: 'START', branches: [{ name: 'next', to: 'hours' }] },
+        { id: 'hours', type: 'BRANCH_ON_TIME_RANGES', timeRangeIds: [range.id], branches: [{ name: 'Match1', to: 'open' }, { name: 'NotMatched', to: 'closed' }] },
+        { id: 'open', type: 'ROUTE_TO_EXTERNAL_DESTINATION', externalDestinationId: open, branches: [{ name: 'LimitReached', to: 'bye' }] },
+        { id: 'closed', type: 'ROUTE_TO_EXTERNAL_DESTINATION', externalDestinationId: closed, branches: [{ name: 'LimitReached', to: 'bye' }] },
+        { id: 'bye', type: 'DISCONNECT' },
+      ]);
+      const expected = [closed, open, open, closed];
+      for (const [i, instant] of instants.entries()) {
+        now = Date.parse(instant);
+        const call = await start(serviceNumber);
+        const [dial] = await w.connector.waitFor((x) => x.kind === 'DIAL_EXTERNAL' && x.callId === call.id);
+        expect([timeZone, instant, dial!.destinationId]).toEqual([timeZone, instant, expected[i]]);
+      }
+    }
+  });
+
   it('lets a holiday override a working day', async () => {
     const list = await holidays(['2026-06-15']);
     const { serviceNumber, partner } = await outOfHoursFlow({ holidayListId: list.id });
