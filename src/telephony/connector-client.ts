@@ -45,6 +45,13 @@ export interface EnqueueCallInput {
   priority?: number;
 }
 
+/** A new call to a service number: the gateway runs the published call flow of that number. */
+export interface StartCallInput {
+  connectorCallId: string;
+  serviceNumber: string;
+  callerNumber?: string;
+}
+
 export interface AttemptOutcomeInput {
   eventId: string;
   attemptId: string;
@@ -170,6 +177,9 @@ const SET_AGENT_STATUS = `mutation SetAgentStatus($agentId: ID!, $status: AgentS
 const ENQUEUE_CALL = `mutation EnqueueCall($input: EnqueueCallInput!) {
   enqueueCall(input: $input) { id connectorCallId state }
 }`;
+const START_CALL = `mutation StartCall($input: StartCallInput!) {
+  startCall(input: $input) { id connectorCallId state }
+}`;
 const REPORT_ATTEMPT_OUTCOME = `mutation ReportAttemptOutcome($input: AttemptOutcomeInput!) {
   reportAttemptOutcome(input: $input) { id state outcome }
 }`;
@@ -182,7 +192,7 @@ const TELEPHONY_INSTRUCTIONS = `subscription TelephonyInstructions {
 
 /** Every operation this client sends (checked against the published schema by a test). */
 export const OPERATIONS = {
-  LOGIN, CREATE_CONNECTOR_API_KEY, QUEUES, AGENTS, SET_AGENT_STATUS, ENQUEUE_CALL, REPORT_ATTEMPT_OUTCOME, END_CALL, TELEPHONY_INSTRUCTIONS,
+  LOGIN, CREATE_CONNECTOR_API_KEY, QUEUES, AGENTS, SET_AGENT_STATUS, ENQUEUE_CALL, START_CALL, REPORT_ATTEMPT_OUTCOME, END_CALL, TELEPHONY_INSTRUCTIONS,
 } as const;
 
 /** Largest page the list queries allow. */
@@ -273,6 +283,11 @@ export class ConnectorClient {
 
   async enqueueCall(input: EnqueueCallInput): Promise<Call> {
     return (await this.request<{ enqueueCall: Call }>(ENQUEUE_CALL, { input })).enqueueCall;
+  }
+
+  /** A call to a service number, running its published call flow (NOT_FOUND when no published flow has the number). */
+  async startCall(input: StartCallInput): Promise<Call> {
+    return (await this.request<{ startCall: Call }>(START_CALL, { input })).startCall;
   }
 
   async reportAttemptOutcome(input: AttemptOutcomeInput): Promise<CallAttempt> {
