@@ -182,6 +182,30 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('call flows throu
     expect((await w.call(third.id)).trace.map((e: any) => e.summary).join('\n')).toMatch(/taken out of the pool \(disabled\)/);
   });
 
+  it('keeps a call in progress on the version it started on when a new version is published', async () => {
+    now = Date.now();
+    const first = await w.destination();
+    const second = await w.destination();
+    const queue = await w.queue([{ groupId: await w.group([await w.agent('Away', 'ON_BREAK')]) }], { maxWaitSec: 1 });
+    const nodes = (target: string) => [
+      { id: 'start', type: 'START', branches: [{ name: 'next', to: 'queue' }] },
+      { id: 'queue', type: 'QUEUE', queueId: queue, branches: [{ name: 'Timeout', to: 'ext' }] },
+      { id: 'ext', type: 'ROUTE_TO_EXTERNAL_DESTINATION', externalDestinationId: target, branches: [{ name: 'LimitReached', to: 'bye' }] },
+      { id: 'bye', type: 'DISCONNECT' },
+    ];
+    const serviceNumber = number();
+    const flow = await create('mutation($i: CallFlowInput!) { createCallFlow(input: $i) { id } }', { name: `Versions ${randomUUID().slice(0, 6)}`, serviceNumbers: [serviceNumber], nodes: nodes(first) });
+    await t.ok('mutation($id: ID!) { publishCallFlow(id: $id) { id } }', { id: flow.id }, w.admin);
+    const early = await start(serviceNumber);
+    await t.ok('mutation($id: ID!, $i: CallFlowInput!) { updateCallFlow(id: $id, input: $i) { id } }', { id: flow.id, i: { name: 'Versions v2', serviceNumbers: [serviceNumber], nodes: nodes(second) } }, w.admin);
+    const published = await t.ok('mutation($id: ID!) { publishCallFlow(id: $id) { publishedVersion } }', { id: flow.id }, w.admin);
+    expect(published.publishCallFlow.publishedVersion).toBe(2);
+    const late = await start(serviceNumber);
+    const [a] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === early.id, 1, 6_000);
+    const [b] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === late.id, 1, 6_000);
+    expect([a!.destinationId, b!.destinationId]).toEqual([first, second]);
+  });
+
   it('answers NOT_FOUND for a service number with no published flow, and keeps drafts out of use', async () => {
     const res = await t.gql('mutation($i: StartCallInput!) { startCall(input: $i) { id } }', { i: { connectorCallId: randomUUID(), serviceNumber: number() } }, w.connector.key);
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.serviceNumber' });
