@@ -15,7 +15,10 @@ export interface SimulatorOptions {
   /** GraphQL endpoint over WebSocket; derived from `url` when omitted. */
   wsUrl?: string;
 
-  /** Company slug, username and password of an administrator (needed unless a connector key and queues are given and agents are left alone). */
+  /**
+   * Company slug, username and password of an administrator (needed unless a connector key is given, queues are
+   * named or `useFlows` is set, and agents are left alone).
+   */
   company?: string;
   username?: string;
   password?: string;
@@ -23,8 +26,15 @@ export interface SimulatorOptions {
   connectorKey?: string;
   /** Name of the connector API key the simulator creates. */
   connectorKeyName?: string;
-  /** Queues calls go to (picked at random per call); otherwise every queue the administrator sees. */
+  /** Queues calls go to (picked at random per call); otherwise every queue the administrator sees. Not with `useFlows`. */
   queueIds?: string[];
+  /**
+   * Sends each call with startCall to a service number, running its published call flow, instead of enqueueCall to
+   * a queue; no queues are listed or needed.
+   */
+  useFlows?: boolean;
+  /** With `useFlows`: the service numbers calls dial (picked at random per call); otherwise `serviceNumber` alone. */
+  flowNumbers?: string[];
   /** Sets every agent AVAILABLE before the first call (default true). */
   setAgentsAvailable?: boolean;
 
@@ -60,9 +70,12 @@ export interface SimulatorOptions {
   /** Relative spread of random times: 0.5 draws mean * [0.5, 1.5). */
   jitter?: number;
 
-  /** Service number (the number the caller dialled) sent with each call; empty string sends none. */
+  /**
+   * Service number (the number the caller dialled) sent with each call; empty string sends none. With `useFlows`
+   * and no `flowNumbers`, the one number calls dial.
+   */
   serviceNumber?: string;
-  /** Priority sent with each call; omitted when undefined. */
+  /** Priority sent with each call; omitted when undefined. Not with `useFlows` (startCall takes none). */
   priority?: number;
 
   /** Most calls alive at once (offered and not ended); arrivals beyond it are skipped and counted. */
@@ -84,6 +97,9 @@ export interface SimulatorConfig {
   connectorKey: string | undefined;
   connectorKeyName: string;
   queueIds: string[] | undefined;
+  useFlows: boolean;
+  /** With useFlows: the service numbers calls dial (never empty once checked); undefined otherwise. */
+  flowNumbers: string[] | undefined;
   setAgentsAvailable: boolean;
   rate: number;
   durationSec: number | undefined;
@@ -107,6 +123,7 @@ export interface SimulatorConfig {
 export const SIMULATOR_DEFAULTS = {
   url: 'http://127.0.0.1:4000/graphql',
   connectorKeyName: 'telephony simulator',
+  useFlows: false,
   setAgentsAvailable: true,
   rate: 1,
   arrival: 'poisson' as ArrivalProcess,
@@ -143,6 +160,9 @@ export class SimulatorConfigError extends Error {
  */
 export function resolveSimulatorConfig(options: SimulatorOptions, fallbackSeed: number): SimulatorConfig {
   const d = SIMULATOR_DEFAULTS;
+  const useFlows = options.useFlows ?? d.useFlows;
+  const serviceNumber = options.serviceNumber === '' ? undefined : (options.serviceNumber ?? d.serviceNumber);
+  const flowNumbersGiven = Boolean(options.flowNumbers?.length);
   const config: SimulatorConfig = {
     url: options.url ?? d.url,
     wsUrl: options.wsUrl,
@@ -152,6 +172,8 @@ export function resolveSimulatorConfig(options: SimulatorOptions, fallbackSeed: 
     connectorKey: options.connectorKey || undefined,
     connectorKeyName: options.connectorKeyName ?? d.connectorKeyName,
     queueIds: options.queueIds?.length ? [...options.queueIds] : undefined,
+    useFlows,
+    flowNumbers: !useFlows ? undefined : flowNumbersGiven ? [...options.flowNumbers!] : serviceNumber !== undefined ? [serviceNumber] : [],
     setAgentsAvailable: options.setAgentsAvailable ?? d.setAgentsAvailable,
     rate: options.rate ?? d.rate,
     durationSec: options.durationSec,
@@ -170,7 +192,7 @@ export function resolveSimulatorConfig(options: SimulatorOptions, fallbackSeed: 
     },
     talkTimeSec: options.talkTimeSec ?? d.talkTimeSec,
     patienceSec: options.patienceSec ?? d.patienceSec,
-    serviceNumber: options.serviceNumber === '' ? undefined : (options.serviceNumber ?? d.serviceNumber),
+    serviceNumber,
     priority: options.priority,
     maxActiveCalls: options.maxActiveCalls ?? d.maxActiveCalls,
     maxInFlight: options.maxInFlight ?? d.maxInFlight,
@@ -178,6 +200,13 @@ export function resolveSimulatorConfig(options: SimulatorOptions, fallbackSeed: 
     subscribeSettleMs: options.subscribeSettleMs ?? d.subscribeSettleMs,
   };
   const problems = checkConfig(config);
+  if (!useFlows && flowNumbersGiven) problems.push('flowNumbers given without useFlows (calls go to queues without it)');
+  if (useFlows && !flowNumbersGiven && serviceNumber === undefined) problems.push('useFlows needs flowNumbers, or a serviceNumber to dial');
+  for (const number of config.flowNumbers ?? []) {
+    if (E164_LIKE.test(number)) continue;
+    const got = `+ and 8-15 digits (got ${JSON.stringify(number)})`;
+    problems.push(flowNumbersGiven ? `flowNumbers must be E.164 numbers: ${got}` : `serviceNumber must be an E.164 number with useFlows: ${got}`);
+  }
   if (problems.length) throw new SimulatorConfigError(problems);
   return config;
 }
@@ -204,9 +233,10 @@ function checkConfig(c: SimulatorConfig): string[] {
       problems.push(`${name} is not a URL (got ${value})`);
     }
   }
-  const needsAdmin = !c.connectorKey || !c.queueIds || c.setAgentsAvailable;
+  const listsQueues = !c.useFlows && !c.queueIds;
+  const needsAdmin = !c.connectorKey || listsQueues || c.setAgentsAvailable;
   if (needsAdmin && (!c.company || !c.username || !c.password)) {
-    const why = [!c.connectorKey && 'to create a connector key', !c.queueIds && 'to list queues', c.setAgentsAvailable && 'to set agents available']
+    const why = [!c.connectorKey && 'to create a connector key', listsQueues && 'to list queues', c.setAgentsAvailable && 'to set agents available']
       .filter(Boolean)
       .join(', ');
     problems.push(`company, username and password are needed ${why}`);
@@ -226,12 +256,19 @@ function checkConfig(c: SimulatorConfig): string[] {
   nonNegative('talkTimeSec', c.talkTimeSec);
   nonNegative('patienceSec', c.patienceSec);
   if (c.priority !== undefined && !Number.isInteger(c.priority)) problems.push(`priority must be a whole number (got ${c.priority})`);
+  if (c.useFlows) {
+    if (c.queueIds) problems.push('queueIds cannot be combined with useFlows (calls go to flow numbers)');
+    if (c.priority !== undefined) problems.push('priority cannot be combined with useFlows (startCall sends none)');
+  }
   wholeAtLeast1('maxActiveCalls', c.maxActiveCalls);
   wholeAtLeast1('maxInFlight', c.maxInFlight);
   wholeAtLeast1('requestTimeoutMs', c.requestTimeoutMs);
   nonNegative('subscribeSettleMs', c.subscribeSettleMs);
   return problems;
 }
+
+/** A service number as startCall takes it: + and 8-15 digits (the gateway checks the rest). */
+const E164_LIKE = /^\+\d{8,15}$/;
 
 function definedOnly<T extends object>(value: Partial<T> | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
 import {
   ATTEMPT_OUTCOMES, ConnectorClient, errorCode, GatewayError, INSTRUCTION_KINDS, messageOf,
-  type AttemptOutcome, type Call, type CallAttempt, type CallEndReason, type InstructionKind, type InstructionSubscription,
+  type AttemptOutcome, type Call, type CallAttempt, type CallEndReason, type CallState, type InstructionKind, type InstructionSubscription,
   type TelephonyInstruction,
 } from './connector-client';
 import { patienceSec, planAttempt, scaleSeconds, talkTimeSec } from './decisions';
@@ -12,10 +12,11 @@ import { deriveSeed, exponential, mulberry32, pickIndex, randomSeed, type Rng } 
 import { resolveSimulatorConfig, type SimulatorConfig, type SimulatorOptions } from './simulator-config';
 
 /*
- * The telephony platform, simulated against the gateway's public API only: it offers calls to queues, rings
- * agents and dials destinations when told to, reports what happened, and hangs up (callers out of patience,
- * finished conversations). Every decision comes from a seeded PRNG, one stream per call, so a seed decides the
- * same way whatever order events arrive in; every wait is a real timer scaled by `timeScale`.
+ * The telephony platform, simulated against the gateway's public API only: it offers calls to queues (enqueueCall)
+ * or to the call flows of service numbers (startCall, with `useFlows`), rings agents and dials destinations when
+ * told to, reports what happened, and hangs up (callers out of patience, finished conversations). Every decision
+ * comes from a seeded PRNG, one stream per call, so a seed decides the same way whatever order events arrive in;
+ * every wait is a real timer scaled by `timeScale`.
  */
 
 export type { SimulatorOptions } from './simulator-config';
@@ -30,20 +31,25 @@ export type AnsweredBy = 'agent' | 'destination';
  */
 export type CallEnd = CallEndReason | 'DISCONNECTED' | 'LOST';
 
-/** Counters of a run. Every enqueued call ends up in exactly one of completed, abandoned, disconnected, callsLost or activeCalls. */
+/**
+ * Counters of a run. Every call the gateway accepted (enqueueCall, or startCall with `useFlows`) ends up in exactly
+ * one of completed, abandoned, disconnected, callsLost or activeCalls.
+ */
 export interface SimulatorSummary {
   seed: number;
   /** Real time since start() (until stop() once stopped). */
   elapsedMs: number;
-  /** Queues calls went to. */
+  /** Queues calls went to (0 with `useFlows`). */
   queues: number;
+  /** Service numbers calls dialled to run their call flows (0 without `useFlows`). */
+  flowNumbers: number;
   /** Agents set AVAILABLE during setup. */
   agentsMadeAvailable: number;
-  /** enqueueCall requests sent. */
+  /** enqueueCall (or, with `useFlows`, startCall) requests sent. */
   callsOffered: number;
   /** Calls the gateway accepted. */
   callsEnqueued: number;
-  /** enqueueCall requests the gateway refused or that failed (also counted in errors). */
+  /** enqueueCall or startCall requests the gateway refused or that failed (also counted in errors). */
   callsRefused: number;
   /** Arrivals not offered because maxActiveCalls calls were alive. */
   callsSkipped: number;
@@ -86,8 +92,8 @@ export interface SimulatorSummary {
 export interface SimulatorEvents {
   /** Every instruction received, before the simulator acts on it. */
   instruction: [instruction: TelephonyInstruction];
-  /** A call the gateway accepted. */
-  callEnqueued: [call: Call, queueId: string];
+  /** A call the gateway accepted: sent to a queue (its id) or, with `useFlows`, to a service number. */
+  callEnqueued: [call: Call, target: string];
   /** An outcome the gateway accepted. */
   outcomeReported: [attempt: CallAttempt, callId: string, outcome: AttemptOutcome];
   /** A call left the simulator. */
@@ -139,10 +145,12 @@ type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** How many finished call ids are remembered, to tell late instructions from unknown ones. */
 const RECENT_CALLS = 20_000;
-/** Most instructions held for calls whose enqueueCall answer has not arrived yet. */
+/** Most instructions held for calls whose enqueueCall or startCall answer has not arrived yet. */
 const EARLY_LIMIT = 10_000;
 /** Most arrivals handled in one generator tick (a runaway rate cannot starve the event loop). */
 const ARRIVALS_PER_TICK = 500;
+/** States of a call the gateway has ended: a call answered in one of them was ended at once (a flow's DISCONNECT). */
+const ENDED_STATES: ReadonlySet<CallState> = new Set<CallState>(['ENDED', 'ABANDONED', 'FAILED']);
 /** Fictional caller numbers: +44 20 7946 0000-0999 (a London range reserved for drama; valid numbers). */
 const CALLER_PREFIX = '+442079460';
 
@@ -158,7 +166,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
 
   private connector: ConnectorClient | null = null;
   private subscription: InstructionSubscription | null = null;
-  private queueIds: string[] = [];
+  /** Queue ids, or the service numbers of call flows with `useFlows`: each call goes to one of them. */
+  private targets: string[] = [];
 
   private readonly calls = new Map<string, SimCall>();
   private readonly recent = new Set<string>();
@@ -192,7 +201,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     if (deps.onInstruction) this.on('instruction', deps.onInstruction);
     this.generatorRng = mulberry32(deriveSeed(this.config.seed ^ 0x5bd1e995, 0));
     this.counters = {
-      queues: 0, agentsMadeAvailable: 0, callsOffered: 0, callsEnqueued: 0, callsRefused: 0, callsSkipped: 0,
+      queues: 0, flowNumbers: 0, agentsMadeAvailable: 0, callsOffered: 0, callsEnqueued: 0, callsRefused: 0, callsSkipped: 0,
       instructions: zeros(INSTRUCTION_KINDS), unknownInstructions: 0, lateInstructions: 0,
       outcomesReported: zeros(ATTEMPT_OUTCOMES), outcomeRaces: 0, silentNoAnswers: 0, attemptsCancelled: 0,
       answeredByAgents: 0, answeredByDestinations: 0, completed: 0, abandoned: 0, disconnected: 0, callsLost: 0, endCallRaces: 0,
@@ -201,8 +210,9 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
   }
 
   /**
-   * Sets up (log in, connector key, queues, agents AVAILABLE, instruction subscription) and starts generating
-   * calls; resolves once calls are flowing. Rejects (and cleans up) when setup fails; call stop() for the summary.
+   * Sets up (log in, connector key, queues unless `useFlows`, agents AVAILABLE, instruction subscription) and
+   * starts generating calls; resolves once calls are flowing. Rejects (and cleans up) when setup fails; call
+   * stop() for the summary.
    */
   async start(): Promise<void> {
     if (this.phase !== 'new') throw new Error('a Simulator starts once');
@@ -280,7 +290,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     const c = this.config;
     const base = new ConnectorClient({ url: c.url, wsUrl: c.wsUrl, requestTimeoutMs: c.requestTimeoutMs, fetchImpl: this.fetchImpl });
     let admin: ConnectorClient | null = null;
-    if (!c.connectorKey || !c.queueIds || c.setAgentsAvailable) {
+    if (!c.connectorKey || (!c.useFlows && !c.queueIds) || c.setAgentsAvailable) {
       const { token } = await base.login(c.company!, c.username!, c.password!);
       admin = base.withToken(token);
       this.log.info({ company: c.company, username: c.username }, 'logged in');
@@ -295,10 +305,16 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     this.connector = base.withToken(key);
     this.assertStarting();
 
-    this.queueIds = c.queueIds ?? (await admin!.listQueues()).map((q) => q.id);
-    if (!this.queueIds.length) throw new GatewayError('no queues to send calls to: create one, or name them', 'NOT_FOUND');
-    this.counters.queues = this.queueIds.length;
-    this.log.info({ queues: this.queueIds.length }, 'queues');
+    if (c.useFlows) {
+      this.targets = [...c.flowNumbers!];
+      this.counters.flowNumbers = this.targets.length;
+      this.log.info({ flowNumbers: this.targets }, 'calls run the call flows of these service numbers');
+    } else {
+      this.targets = c.queueIds ?? (await admin!.listQueues()).map((q) => q.id);
+      if (!this.targets.length) throw new GatewayError('no queues to send calls to: create one, or name them', 'NOT_FOUND');
+      this.counters.queues = this.targets.length;
+      this.log.info({ queues: this.targets.length }, 'queues');
+    }
     this.assertStarting();
 
     if (c.setAgentsAvailable) await this.makeAgentsAvailable(admin!);
@@ -389,7 +405,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     this.checkIdle();
   }
 
-  /** One arrival: a call offered to a random queue, or skipped at capacity. */
+  /** One arrival: a call offered to a random queue (or service number, with `useFlows`), or skipped at capacity. */
   private arrive(): void {
     const index = this.generated++;
     if (this.calls.size + this.pendingEnqueues >= this.config.maxActiveCalls) {
@@ -397,19 +413,22 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
       return;
     }
     const rng = mulberry32(deriveSeed(this.config.seed, index));
-    const queueId = this.queueIds[pickIndex(rng, this.queueIds.length)]!;
+    const target = this.targets[pickIndex(rng, this.targets.length)]!;
     const callerNumber = `${CALLER_PREFIX}${String(pickIndex(rng, 1000)).padStart(3, '0')}`;
     const patience = patienceSec(this.config.patienceSec, this.config.timing.jitter, rng);
     const connectorCallId = `sim-${this.runId}-${index}`;
     const offeredAt = performance.now();
     this.counters.callsOffered++;
     this.pendingEnqueues++;
+    const operation = this.config.useFlows ? 'startCall' : 'enqueueCall';
     this.request(() =>
-      this.connector!.enqueueCall({
-        connectorCallId, queueId, callerNumber,
-        ...(this.config.serviceNumber !== undefined && { serviceNumber: this.config.serviceNumber }),
-        ...(this.config.priority !== undefined && { priority: this.config.priority }),
-      }),
+      this.config.useFlows
+        ? this.connector!.startCall({ connectorCallId, serviceNumber: target, callerNumber })
+        : this.connector!.enqueueCall({
+            connectorCallId, queueId: target, callerNumber,
+            ...(this.config.serviceNumber !== undefined && { serviceNumber: this.config.serviceNumber }),
+            ...(this.config.priority !== undefined && { priority: this.config.priority }),
+          }),
     ).then(
       (call) => {
         this.pendingEnqueues--;
@@ -419,23 +438,26 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
           index, callId: call.id, connectorCallId, rng, answered: null, ending: false, answersInFlight: 0, hangUpRaced: false, patienceTimer: null, talkTimer: null, attempts: new Map(),
         };
         this.calls.set(call.id, sim);
-        // The caller has been waiting since dialling, however long the gateway took to answer enqueueCall.
+        // The caller has been waiting since dialling, however long the gateway took to answer.
         const waitedSec = (performance.now() - offeredAt) / (1000 * this.config.timeScale);
         if (patience !== null) sim.patienceTimer = this.after(Math.max(0, patience - waitedSec), () => this.hangUp(sim));
-        this.emitSafely('callEnqueued', call, queueId);
+        this.emitSafely('callEnqueued', call, target);
         const held = this.early.get(call.id);
         if (held) {
           this.early.delete(call.id);
           clearTimeout(held.timer);
           for (const instruction of held.instructions) this.handle(instruction);
         }
+        // Ended before the answer (a flow that disconnects at once): the gateway disconnected it, whether or not
+        // its DISCONNECT instruction came first.
+        if (ENDED_STATES.has(call.state)) this.finish(sim, 'DISCONNECTED');
         this.checkIdle();
       },
       (error: unknown) => {
         this.pendingEnqueues--;
         if (this.phase === 'stopped') return;
         this.counters.callsRefused++;
-        this.fail('enqueueCall', error, { connectorCallId, queueId });
+        this.fail(operation, error, { connectorCallId, [this.config.useFlows ? 'serviceNumber' : 'queueId']: target });
         this.checkIdle();
       },
     );
@@ -463,7 +485,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     this.counters.unknownInstructions++;
   }
 
-  /** Holds an instruction that may belong to a call whose enqueueCall answer is still on its way. */
+  /** Holds an instruction that may belong to a call whose enqueueCall or startCall answer is still on its way. */
   private holdEarly(instruction: TelephonyInstruction): void {
     const held = this.early.get(instruction.callId);
     if (held) {

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { buildSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { TelephonyInstruction } from '../../src/telephony/connector-client';
+import { Simulator } from '../../src/telephony/simulator';
+
+/*
+ * A flows run against a fake telephony side of the gateway: HTTP operations answered in process, instructions
+ * over a real graphql-ws socket. Each service number stands for a published call flow.
+ */
+
+const RINGS = '+441134960100'; // plays a message, then rings an agent
+const DISCONNECTS = '+441134960101'; // plays a message, then disconnects within startCall
+const NO_FLOW = '+441134960102'; // no published flow: NOT_FOUND
+
+class FakePlatform {
+  readonly operations: string[] = [];
+  readonly started: Array<{ connectorCallId: string; serviceNumber: string; callerNumber?: string }> = [];
+  private readonly listeners = new Set<(instruction: TelephonyInstruction) => void>();
+  /** Whether a flow that disconnects within startCall also sends its DISCONNECT instruction. */
+  sendDisconnect = true;
+  private calls = 0;
+  private instructions = 0;
+
+  /** The instruction stream of one subscriber. */
+  async *subscribe(): AsyncGenerator<{ telephonyInstructions: TelephonyInstruction }> {
+    const queue: TelephonyInstruction[] = [];
+    let wake: (() => void) | null = null;
+    const listener = (instruction: TelephonyInstruction): void => {
+      queue.push(instruction);
+      wake?.();
+    };
+    this.listeners.add(listener);
+    try {
+      for (;;) {
+        while (queue.length) yield { telephonyInstructions: queue.shift()! };
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+      }
+    } finally {
+      this.listeners.delete(listener);
+    }
+  }
+
+  readonly fetch = (async (_url: string, init: { body: string }) => {
+    const { query, variables } = JSON.parse(init.body) as { query: string; variables: { input: Record<string, string> } };
+    const operation = /^(?:mutation|query) (\w+)/.exec(query)![1]!;
+    this.operations.push(operation);
+    const input = variables.input;
+    const json = (body: unknown): Response => new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+    if (operation === 'StartCall') {
+      this.started.push(input as (typeof this.started)[number]);
+      if (input.serviceNumber === NO_FLOW) {
+        return json({ data: null, errors: [{ message: 'Published call flow for this service number not found', extensions: { code: 'NOT_FOUND' } }] });
+      }
+      const callId = `call-${++this.calls}`;
+      this.instruct(callId, 'PLAY_MESSAGE', { message: 'Welcome' });
+      if (input.serviceNumber === DISCONNECTS) {
+        if (this.sendDisconnect) this.instruct(callId, 'DISCONNECT', { message: 'closed' });
+        return json({ data: { startCall: { id: callId, connectorCallId: input.connectorCallId, state: 'FAILED' } } });
+      }
+      this.instruct(callId, 'RING_AGENT', { attemptId: `attempt-${callId}`, agentId: 'agent-1', ringTimeoutSec: 20 });
+      return json({ data: { startCall: { id: callId, connectorCallId: input.connectorCallId, state: 'OFFERING' } } });
+    }
+    if (operation === 'ReportAttemptOutcome') return json({ data: { reportAttemptOutcome: { id: input.attemptId, state: 'CONNECTED', outcome: input.outcome } } });
+    if (operation === 'EndCall') return json({ data: { endCall: { id: input.callId, connectorCallId: 'x', state: 'ENDED' } } });
+    return json({ data: null, errors: [{ message: `unexpected ${operation}`, extensions: { code: 'BAD_REQUEST' } }] });
+  }) as unknown as typeof fetch;
+
+  private instruct(callId: string, kind: TelephonyInstruction['kind'], fields: Partial<TelephonyInstruction>): void {
+    const instruction: TelephonyInstruction = {
+      instructionId: `i-${++this.instructions}`, kind, callId, attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, ...fields,
+    };
+    for (const listener of this.listeners) listener(instruction);
+  }
+}
+
+describe('the simulator driving call flows (--flows)', () => {
+  let server: WebSocketServer;
+  let platform: FakePlatform;
+  let url: string;
+  let disposeServer: () => Promise<void>;
+
+  beforeEach(async () => {
+    platform = new FakePlatform();
+    server = new WebSocketServer({ port: 0, host: '127.0.0.1', path: '/graphql' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const schema = buildSchema(readFileSync(join(__dirname, '..', '..', 'schema.graphql'), 'utf8'));
+    const cleanup = useServer({ schema, roots: { subscription: { telephonyInstructions: () => platform.subscribe() } } }, server);
+    disposeServer = async () => {
+      await cleanup.dispose();
+    };
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+
+  afterEach(async () => {
+    await disposeServer();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const options = {
+    connectorKey: 'ck', setAgentsAvailable: false, useFlows: true, calls: 30, rate: 1000, arrival: 'uniform' as const, seed: 7,
+    timeScale: 0.001, agent: { answer: 1, busy: 0, reject: 0 }, ringTimeSec: 1, talkTimeSec: 2, patienceSec: 0, subscribeSettleMs: 50,
+  };
+
+  it('sends every call with startCall to a flow number picked per call, and counts every call as before', async () => {
+    const simulator = new Simulator({ ...options, url, flowNumbers: [RINGS, DISCONNECTS, NO_FLOW] }, { fetchImpl: platform.fetch });
+    const summary = await simulator.run(5_000);
+
+    // No login, no queues, no enqueueCall: only the telephony operations of flows.
+    expect(new Set(platform.operations)).toEqual(new Set(['StartCall', 'ReportAttemptOutcome', 'EndCall']));
+    expect(platform.started).toHaveLength(30);
+    const to = (number: string): number => platform.started.filter((s) => s.serviceNumber === number).length;
+    for (const number of [RINGS, DISCONNECTS, NO_FLOW]) expect(to(number)).toBeGreaterThan(0);
+    expect(platform.started.every((s) => /^\+442079460\d{3}$/.test(s.callerNumber ?? ''))).toBe(true);
+
+    expect(summary).toMatchObject({
+      queues: 0, flowNumbers: 3, callsOffered: 30, callsEnqueued: to(RINGS) + to(DISCONNECTS), callsRefused: to(NO_FLOW),
+      completed: to(RINGS), answeredByAgents: to(RINGS), disconnected: to(DISCONNECTS), abandoned: 0, callsLost: 0, activeCalls: 0,
+      errors: to(NO_FLOW), errorsByCode: { NOT_FOUND: to(NO_FLOW) }, unknownInstructions: 0,
+    });
+    expect(summary.instructions.RING_AGENT).toBe(to(RINGS));
+    // A disconnected call may finish (and the run end) before its messages arrive.
+    expect(summary.instructions.PLAY_MESSAGE).toBeGreaterThanOrEqual(to(RINGS));
+    expect(summary.instructions.PLAY_MESSAGE).toBeLessThanOrEqual(to(RINGS) + to(DISCONNECTS));
+    expect(summary.instructions.DISCONNECT).toBeLessThanOrEqual(to(DISCONNECTS));
+    expect(summary.outcomesReported.ANSWERED).toBe(to(RINGS));
+  });
+
+  it('picks the same flow number for each call under the same seed', async () => {
+    const picks: string[][] = [];
+    for (let run = 0; run < 2; run++) {
+      platform.started.length = 0;
+      const simulator = new Simulator({ ...options, url, calls: 12, flowNumbers: [RINGS, DISCONNECTS] }, { fetchImpl: platform.fetch });
+      await simulator.run(5_000);
+      picks.push(platform.started.map((s) => `${s.connectorCallId.replace(/^sim-\w+-/, '')}:${s.serviceNumber}`).sort());
+    }
+    expect(picks[0]).toHaveLength(12);
+    expect(picks[1]).toEqual(picks[0]);
+  });
+
+  it('dials the service number alone without flow numbers', async () => {
+    const simulator = new Simulator({ ...options, url, calls: 3, serviceNumber: DISCONNECTS }, { fetchImpl: platform.fetch });
+    const summary = await simulator.run(5_000);
+    expect(platform.started.map((s) => s.serviceNumber)).toEqual([DISCONNECTS, DISCONNECTS, DISCONNECTS]);
+    expect(summary).toMatchObject({ flowNumbers: 1, callsEnqueued: 3, disconnected: 3, activeCalls: 0, errors: 0 });
+  });
+
+  it('counts a call answered FAILED (a flow disconnecting within startCall) as disconnected, with or without its DISCONNECT', async () => {
+    platform.sendDisconnect = false;
+    const simulator = new Simulator({ ...options, url, calls: 4, flowNumbers: [DISCONNECTS] }, { fetchImpl: platform.fetch });
+    const summary = await simulator.run(5_000);
+    expect(summary).toMatchObject({ callsEnqueued: 4, disconnected: 4, ended: 4, activeCalls: 0, errors: 0, endCallRaces: 0 });
+    expect(summary.instructions.DISCONNECT).toBe(0);
+  });
+});
