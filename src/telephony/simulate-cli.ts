@@ -57,7 +57,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Gateway and credentials', name: 'password', kind: 'string', value: 'PASSWORD', help: "the administrator's password", shown: "the demo administrator's" },
   { group: 'Gateway and credentials', name: 'connector-key', kind: 'string', value: 'KEY', help: 'an existing connector API key', shown: 'a new key is created' },
   { group: 'Gateway and credentials', name: 'key-name', kind: 'string', value: 'NAME', help: 'name of the connector API key created (a timestamp is added)', shown: D.connectorKeyName },
-  { group: 'Gateway and credentials', name: 'queue', kind: 'list', value: 'ID', help: 'queue to send calls to; repeat for several (each call picks one at random)', shown: 'every queue' },
+  { group: 'Gateway and credentials', name: 'queue', kind: 'list', value: 'ID', help: 'queue to send calls to; repeat for several (each call picks one at random); not with --flows', shown: 'every queue' },
   { group: 'Gateway and credentials', name: 'no-agents-available', kind: 'flag', help: 'leave agent statuses alone (otherwise every agent is set AVAILABLE first)' },
 
   { group: 'Traffic', name: 'rate', kind: 'number', value: 'N', help: 'calls per simulated second', shown: String(D.rate) },
@@ -67,7 +67,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Traffic', name: 'seed', kind: 'int', value: 'N', help: 'seed of every random decision (0-4294967295); the same seed decides the same way', shown: 'random, printed at start' },
   { group: 'Traffic', name: 'time-scale', kind: 'number', value: 'F', help: 'real time per simulated time: 0.01 makes a 30 s talk last 300 ms', shown: String(D.timeScale) },
   { group: 'Traffic', name: 'service-number', kind: 'string', value: 'NUMBER', help: "the number callers dialled; '' sends none", shown: D.serviceNumber },
-  { group: 'Traffic', name: 'priority', kind: 'int', value: 'N', help: 'priority sent with every call', shown: 'none sent' },
+  { group: 'Traffic', name: 'priority', kind: 'int', value: 'N', help: 'priority sent with every call (not with --flows)', shown: 'none sent' },
+  { group: 'Traffic', name: 'flows', kind: 'flag', help: 'send calls with startCall to a service number, running its published call flow, not to queues' },
+  { group: 'Traffic', name: 'flow-number', kind: 'list', value: 'NUMBER', help: 'with --flows: service number (E.164) calls dial; repeat for several (each call picks one at random)', shown: 'the --service-number' },
 
   { group: 'Behaviour of agents, destinations and callers', name: 'agent-answer', kind: 'probability', value: 'P', help: 'probability an agent answers', shown: String(D.agent.answer) },
   { group: 'Behaviour of agents, destinations and callers', name: 'agent-busy', kind: 'probability', value: 'P', help: 'probability an agent is busy', shown: String(D.agent.busy) },
@@ -102,8 +104,9 @@ export function helpText(): string {
     '',
     'Plays the telephony platform against a running gateway, through its public GraphQL API only: logs in,',
     'creates a connector API key, sets agents AVAILABLE, subscribes to telephony instructions, then offers calls',
-    'to queues and answers, rings out, is busy or hangs up as the probabilities below say. Ctrl-C stops the run',
-    'and prints the summary. Times are simulated seconds; --time-scale turns them into real time.',
+    'to queues (or, with --flows, dials service numbers whose published call flows run them) and answers, rings',
+    'out, is busy or hangs up as the probabilities below say. Ctrl-C stops the run and prints the summary. Times',
+    'are simulated seconds; --time-scale turns them into real time.',
   ];
   for (const group of [...new Set(OPTIONS.map((o) => o.group))]) {
     lines.push('', `${group}:`);
@@ -115,6 +118,7 @@ export function helpText(): string {
     '',
     'Probabilities of one kind add up to at most 1; the remainder rings out.',
     'Example: npm run simulate -- --rate 2 --duration 120 --time-scale 0.1 --seed 42',
+    'Call flows: npm run simulate -- --flows --flow-number +441134960000 --flow-number +441134960001',
     '',
   );
   return lines.join('\n');
@@ -166,6 +170,8 @@ export function parseSimulateArgs(argv: readonly string[]): ParsedCommand {
     connectorKey: str('connector-key'),
     connectorKeyName: str('key-name'),
     queueIds: values.queue as string[] | undefined,
+    useFlows: Boolean(values.flows),
+    flowNumbers: values['flow-number'] as string[] | undefined,
     setAgentsAvailable: !values['no-agents-available'],
     rate: num('rate', 'number'),
     durationSec: duration ?? (calls === undefined ? CLI_DEFAULTS.durationSec : undefined),
@@ -209,16 +215,19 @@ export function parseSimulateArgs(argv: readonly string[]): ParsedCommand {
 
 /** Config field names in a problem, as the command line spells them. */
 const FIELD_TO_OPTION: Record<string, string> = {
+  queueIds: '--queue', useFlows: '--flows', flowNumbers: '--flow-number', serviceNumber: '--service-number',
   url: '--url', wsUrl: '--ws-url', rate: '--rate', durationSec: '--duration', calls: '--calls', seed: '--seed', timeScale: '--time-scale',
   ringTimeSec: '--ring-time', quickOutcomeSec: '--quick-time', defaultRingTimeoutSec: '--ring-timeout', jitter: '--jitter',
   talkTimeSec: '--talk-time', patienceSec: '--patience', priority: '--priority', maxActiveCalls: '--max-active',
   maxInFlight: '--max-in-flight', requestTimeoutMs: '--request-timeout', agent: 'agent (--agent-*)', destination: 'destination (--dest-*)',
 };
 
+/** The first word of a problem, and any camelCase field name in it (never an ordinary word), as options. */
 function toOptionNames(problem: string): string {
   const match = /^(\w+)/.exec(problem);
   const option = match ? FIELD_TO_OPTION[match[1]!] : undefined;
-  return option ? option + problem.slice(match![1]!.length) : problem;
+  const renamed = option ? option + problem.slice(match![1]!.length) : problem;
+  return renamed.replace(/\b[a-z]+[A-Z]\w*\b/g, (word) => FIELD_TO_OPTION[word] ?? word);
 }
 
 /** A summary for people: one line per topic. */
@@ -229,7 +238,7 @@ export function formatSummary(s: SimulatorSummary): string {
       .join(', ');
   return [
     `Simulation summary (seed ${s.seed}, ${(s.elapsedMs / 1000).toFixed(1)} s)`,
-    `  setup         ${s.queues} queue(s), ${s.agentsMadeAvailable} agent(s) set AVAILABLE`,
+    `  setup         ${s.flowNumbers ? `${s.flowNumbers} flow number(s)` : `${s.queues} queue(s)`}, ${s.agentsMadeAvailable} agent(s) set AVAILABLE`,
     `  calls         offered ${s.callsOffered}, enqueued ${s.callsEnqueued}, refused ${s.callsRefused}, skipped at capacity ${s.callsSkipped}, still active ${s.activeCalls}`,
     `  instructions  ${list(s.instructions)}; unknown ${s.unknownInstructions}, late ${s.lateInstructions}`,
     `  outcomes      ${list(s.outcomesReported)}; races ${s.outcomeRaces}, silent ring-outs ${s.silentNoAnswers}, cancelled before an outcome ${s.attemptsCancelled}`,

@@ -36,6 +36,7 @@ describe('simulate --help', () => {
     for (const name of [
       'url', 'company', 'username', 'password', 'connector-key', 'queue', 'no-agents-available', 'rate', 'duration', 'calls', 'seed',
       'time-scale', 'agent-answer', 'agent-busy', 'dest-answer', 'dest-busy', 'dest-fail', 'silent-no-answer', 'talk-time', 'patience', 'help',
+      'service-number', 'flows', 'flow-number',
     ]) {
       expect(names).toContain(name);
     }
@@ -55,13 +56,14 @@ describe('simulate arguments', () => {
     const { options, cli } = run([]);
     expect(options).toMatchObject({
       company: DEMO_LOGIN.company, username: DEMO_LOGIN.username, password: DEMO_LOGIN.password, connectorKey: undefined,
-      queueIds: undefined, setAgentsAvailable: true, durationSec: 60, calls: undefined, silentNoAnswer: false,
+      queueIds: undefined, setAgentsAvailable: true, durationSec: 60, calls: undefined, silentNoAnswer: false, useFlows: false, flowNumbers: undefined,
     });
     expect(cli).toEqual({ drainSec: 120, statsEverySec: 10, logLevel: 'info', json: false });
     const config = resolveSimulatorConfig(options, 1);
     expect(config.url).toBe(SIMULATOR_DEFAULTS.url);
     expect(config.agent).toEqual(SIMULATOR_DEFAULTS.agent);
     expect(config.destination).toEqual(SIMULATOR_DEFAULTS.destination);
+    expect(config).toMatchObject({ useFlows: false, flowNumbers: undefined });
   });
 
   it('reads every value option', () => {
@@ -76,13 +78,43 @@ describe('simulate arguments', () => {
     ]);
     expect(options).toEqual({
       url: 'http://gw:4000/graphql', wsUrl: 'ws://gw:4000/graphql', company: 'acme', username: 'boss', password: 'pw', connectorKey: 'ck',
-      connectorKeyName: 'load', queueIds: ['q1', 'q2'], setAgentsAvailable: false, rate: 2.5, durationSec: 90, calls: 100, arrival: 'uniform',
+      connectorKeyName: 'load', queueIds: ['q1', 'q2'], useFlows: false, setAgentsAvailable: false, rate: 2.5, durationSec: 90, calls: 100, arrival: 'uniform',
       seed: 42, timeScale: 0.01, serviceNumber: '+441234567890', priority: 3,
       agent: { answer: 0.6, busy: 0.1, reject: 0.1 }, destination: { answer: 0.5, busy: 0.2, fail: 0.3 }, silentNoAnswer: true,
       ringTimeSec: 4, quickOutcomeSec: 0.5, defaultRingTimeoutSec: 25, talkTimeSec: 45, patienceSec: 0, jitter: 0.2,
       maxActiveCalls: 50, maxInFlight: 8, requestTimeoutMs: 5000,
     });
     expect(cli).toEqual({ drainSec: 30, statsEverySec: 0, logLevel: 'warn', json: true });
+  });
+
+  it('reads --flows and repeated --flow-number options', () => {
+    const { options } = run(['--flows', '--flow-number', '+441134960001', '--flow-number', '+441134960002', '--connector-key', 'ck', '--no-agents-available']);
+    expect(options).toMatchObject({ useFlows: true, flowNumbers: ['+441134960001', '+441134960002'], queueIds: undefined });
+    expect(resolveSimulatorConfig(options, 1)).toMatchObject({ useFlows: true, flowNumbers: ['+441134960001', '+441134960002'], queueIds: undefined });
+  });
+
+  it('dials the --service-number alone with --flows and no --flow-number', () => {
+    expect(resolveSimulatorConfig(run(['--flows']).options, 1).flowNumbers).toEqual([SIMULATOR_DEFAULTS.serviceNumber]);
+    expect(resolveSimulatorConfig(run(['--flows', '--service-number', '+441134960123']).options, 1).flowNumbers).toEqual(['+441134960123']);
+    // --flow-number takes the place of the service number.
+    const both = run(['--flows', '--service-number', '+441134960123', '--flow-number', '+441134960456']).options;
+    expect(resolveSimulatorConfig(both, 1).flowNumbers).toEqual(['+441134960456']);
+  });
+
+  it('checks flow numbers and what --flows cannot be combined with, in the names of the command line', () => {
+    const message = usageError(['--flows', '--flow-number', '01134960000', '--flow-number', '+44 113 496 0000', '--flow-number', '+1234567', '--flow-number', '+1234567890123456']);
+    expect(message).toContain('--flow-number must be E.164 numbers: + and 8-15 digits (got "01134960000")');
+    expect(message).toContain('(got "+44 113 496 0000")');
+    expect(message).toContain('(got "+1234567")');
+    expect(message).toContain('(got "+1234567890123456")');
+    expect(() => run(['--flows', '--flow-number', '+12345678', '--flow-number', '+123456789012345'])).not.toThrow();
+    expect(usageError(['--flows', '--service-number', 'reception'])).toContain(
+      '--service-number must be an E.164 number with --flows: + and 8-15 digits (got "reception")',
+    );
+    expect(usageError(['--flows', '--service-number', ''])).toContain('--flows needs --flow-number, or a --service-number to dial');
+    expect(usageError(['--flow-number', '+441134960000'])).toContain('--flow-number given without --flows');
+    expect(usageError(['--flows', '--queue', 'q1'])).toContain('--queue cannot be combined with --flows');
+    expect(usageError(['--flows', '--priority', '2'])).toContain('--priority cannot be combined with --flows');
   });
 
   it('generates without a time limit when only --calls is given', () => {
@@ -129,6 +161,16 @@ describe('simulate arguments', () => {
     );
     expect(() => resolveSimulatorConfig({}, 1)).toThrow(SimulatorConfigError);
   });
+
+  it('needs no queues with call flows: no administrator with a connector key and agents left alone', () => {
+    expect(() => resolveSimulatorConfig({ connectorKey: 'ck', useFlows: true, setAgentsAvailable: false }, 1)).not.toThrow();
+    expect(() => resolveSimulatorConfig({ connectorKey: 'ck', useFlows: false, setAgentsAvailable: false }, 1)).toThrow(
+      'company, username and password are needed to list queues',
+    );
+    expect(() => resolveSimulatorConfig({ useFlows: true, setAgentsAvailable: false }, 1)).toThrow(
+      /^company, username and password are needed to create a connector key$/,
+    );
+  });
 });
 
 describe('the summary', () => {
@@ -142,6 +184,12 @@ describe('the summary', () => {
     expect(text).toContain('by agents 7, by destinations 3');
     expect(text).toContain('abandoned 2');
     expect(text).toContain('errors        1 (NETWORK 1)');
+    expect(text).toContain('setup         0 queue(s)');
+  });
+
+  it('names the flow numbers dialled instead of queues with call flows', () => {
+    const simulator = new Simulator({ connectorKey: 'ck', useFlows: true, setAgentsAvailable: false, seed: 9 });
+    expect(formatSummary({ ...simulator.summary(), flowNumbers: 2 })).toContain('setup         2 flow number(s), 0 agent(s) set AVAILABLE');
   });
 });
 
