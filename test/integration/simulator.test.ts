@@ -56,4 +56,39 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('the telephony si
     }
     expect(await w.destinationLive(destination)).toMatchObject({ connectingCalls: 0, activeCalls: 0 });
   });
+
+  it('drives a published call flow with startCall: overflow to a destination, every call accounted for', async () => {
+    const w = await RoutingWorld.create(t);
+    await w.close();
+    const agent = await w.agent('Solo', 'LOGGED_OUT');
+    const destination = await w.destination({ maxSimultaneousCalls: 2, busyBackoffSec: 1, retryIntervalSec: 1, outdialTimeoutSec: 5 });
+    const queue = await w.queue([{ groupId: await w.group([agent]) }], { maxQueueLength: 2, maxWaitSec: 2, agentRingTimeoutSec: 5 });
+    const serviceNumber = '+441134961234';
+    const flow = await t.ok('mutation($i: CallFlowInput!) { createCallFlow(input: $i) { id } }', {
+      i: {
+        name: 'Overflow', serviceNumbers: [serviceNumber],
+        nodes: [
+          { id: 'start', type: 'START', branches: [{ name: 'next', to: 'queue' }] },
+          { id: 'queue', type: 'QUEUE', queueId: queue, branches: [{ name: 'Full', to: 'ext' }, { name: 'Timeout', to: 'ext' }, { name: 'NoAgents', to: 'ext' }] },
+          { id: 'ext', type: 'ROUTE_TO_EXTERNAL_DESTINATION', externalDestinationId: destination, branches: [{ name: 'LimitReached', to: 'sorry' }, { name: 'Busy', to: 'sorry' }] },
+          { id: 'sorry', type: 'PLAY_MESSAGE', message: 'Sorry', branches: [{ name: 'next', to: 'bye' }] },
+          { id: 'bye', type: 'DISCONNECT' },
+        ],
+      },
+    }, w.admin);
+    await t.ok('mutation($id: ID!) { publishCallFlow(id: $id) { id } }', { id: flow.createCallFlow.id }, w.admin);
+    const simulator = new Simulator({
+      url: t.url, company: w.company.slug, username: 'admin', password: ADMIN_PASSWORD, useFlows: true, flowNumbers: [serviceNumber],
+      calls: 30, rate: 10, timeScale: 0.05, seed: 7, ringTimeSec: 2, quickOutcomeSec: 1, talkTimeSec: 4, patienceSec: 400,
+      destination: { answer: 0.7, busy: 0.1, fail: 0.1 },
+    });
+    const summary = await simulator.run(45_000);
+    expect(summary.errors).toBe(0);
+    expect(summary.callsEnqueued).toBe(30);
+    expect(summary.activeCalls).toBe(0);
+    expect(summary.completed + summary.abandoned + summary.disconnected + summary.callsLost).toBe(30);
+    expect(summary.instructions.DIAL_EXTERNAL).toBeGreaterThan(0);
+    expect(summary.answeredByDestinations).toBeGreaterThan(0);
+    expect(await w.destinationLive(destination)).toMatchObject({ connectingCalls: 0, activeCalls: 0 });
+  });
 });
