@@ -138,12 +138,11 @@ export class CallFlowService {
     const owned = async <T extends { id: string }>(entity: new () => T, wanted: string[]) =>
       wanted.length === 0 ? [] : ((await m.getRepository(entity).findBy({ id: In(wanted), companyId: actor.companyId } as never)) as T[]);
     const scope = DestinationScope.of(actor);
-    const [queues, destinations, timeRanges, holidayLists] = await Promise.all([
-      owned(Queue, ids((n) => [n.queueId])),
-      owned(ExternalDestination, ids((n) => [n.externalDestinationId])),
-      owned(TimeRange, ids((n) => n.timeRangeIds ?? [])),
-      owned(HolidayList, ids((n) => [n.holidayListId])),
-    ]);
+    // One after another: inside a transaction every query shares one connection.
+    const queues = await owned(Queue, ids((n) => [n.queueId]));
+    const destinations = await owned(ExternalDestination, ids((n) => [n.externalDestinationId]));
+    const timeRanges = await owned(TimeRange, ids((n) => n.timeRangeIds ?? []));
+    const holidayLists = await owned(HolidayList, ids((n) => [n.holidayListId]));
     return {
       queues: new Set(queues.map((q) => q.id)),
       destinations: new Set(destinations.filter((d) => scope.canSee(d)).map((d) => d.id)),

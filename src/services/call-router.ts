@@ -20,6 +20,7 @@ import type { AgentSnapshot, DestinationSnapshot, QueueSnapshot, RoutingDecision
 import type { AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
 import { findOwned, inTransaction, isUniqueViolation } from '../store/persistence';
+import { destinationSnapshot } from './destination-snapshot';
 import { InputChecker } from './input-checker';
 
 export interface EnqueueCallFields {
@@ -405,12 +406,7 @@ export class CallRouter {
     const d = view.configs.get(destinationId)!;
     const ref = { companyId, destinationId };
     const [counts, health] = await Promise.all([this.live.capacity.counts(ref), this.live.health.getMany(companyId, [destinationId])]);
-    const h = health.get(destinationId)!;
-    view.destinations.set(destinationId, {
-      id: destinationId, enabled: d.enabled, suspended: d.suspendedAt !== null, maxSimultaneousCalls: d.maxSimultaneousCalls,
-      connectingCalls: counts.connecting, activeCalls: counts.active, backedOffUntil: h.backedOffUntil,
-      consecutiveFailures: h.consecutiveFailures, retryIntervalSec: d.retryIntervalSec,
-    });
+    view.destinations.set(destinationId, destinationSnapshot(d, counts, health.get(destinationId)!));
   }
 
   /** Offers one waiting call: decide, claim the resource atomically, commit, instruct; re-decide when a claim loses a race. */
@@ -677,11 +673,7 @@ export class CallRouter {
     }
     const ref = { companyId: call.companyId, destinationId };
     const [health, counts] = await Promise.all([this.live.health.getMany(call.companyId, [destinationId]), this.live.capacity.counts(ref)]);
-    const h = health.get(destinationId)!;
-    const snapshot: DestinationSnapshot = {
-      id: d.id, enabled: d.enabled, suspended: d.suspendedAt !== null, maxSimultaneousCalls: d.maxSimultaneousCalls, connectingCalls: counts.connecting,
-      activeCalls: counts.active, backedOffUntil: h.backedOffUntil, consecutiveFailures: h.consecutiveFailures, retryIntervalSec: d.retryIntervalSec,
-    };
+    const snapshot = destinationSnapshot(d, counts, health.get(destinationId)!);
     const availability = destinationAvailability(snapshot, { id: call.id, enqueuedAt: now, eligiblePriorities: [], lastOfferEndedAt: {} }, now);
     if (!availability.ok && availability.reason !== 'DESTINATION_AT_CAPACITY') {
       await note(`the external destination is taken out of the pool (${availability.detail}): Busy without dialling`);

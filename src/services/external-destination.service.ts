@@ -7,6 +7,7 @@ import { errors } from '../errors';
 import { destinationState, type DestinationState } from '../routing/destination-state';
 import { isInternationalPrefix, isMatchPrefix } from '../routing/phone-number';
 import type { LiveState } from '../store/live-state';
+import { destinationSnapshot } from './destination-snapshot';
 import type { RoutingHooks } from './routing-hooks';
 import {
   assertNameFree, checkExpectedVersion, findOwned, inTransaction, type LockMode, paginate, updateVersioned, type Page, type PageArgs,
@@ -126,11 +127,7 @@ export class ExternalDestinationService {
       destinations.map(async (d) => {
         const counts = await this.live.capacity.counts({ companyId, destinationId: d.id });
         const h = health.get(d.id)!;
-        const snapshot = {
-          id: d.id, enabled: d.enabled, suspended: d.suspendedAt !== null, maxSimultaneousCalls: d.maxSimultaneousCalls,
-          connectingCalls: counts.connecting, activeCalls: counts.active, backedOffUntil: h.backedOffUntil,
-          consecutiveFailures: h.consecutiveFailures, retryIntervalSec: d.retryIntervalSec,
-        };
+        const snapshot = destinationSnapshot(d, counts, h);
         return {
           destinationId: d.id,
           seq: h.seq,
