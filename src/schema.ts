@@ -11,6 +11,7 @@ import { QueueResolver } from './resolvers/queue.resolver';
 import { CallAttemptResolver, CallResolver } from './resolvers/telephony.resolver';
 import { CallFlowResolver } from './resolvers/call-flow.resolver';
 import { ScheduleResolver } from './resolvers/schedule.resolver';
+import { LiveResolver } from './resolvers/live.resolver';
 
 export const RESOLVERS = [
   IdentityResolver,
@@ -24,6 +25,7 @@ export const RESOLVERS = [
   CallAttemptResolver,
   ScheduleResolver,
   CallFlowResolver,
+  LiveResolver,
 ] as const;
 
 /**

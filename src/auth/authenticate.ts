@@ -69,6 +69,7 @@ export class Authenticator {
       privileges: effectivePrivileges(user.kind, user.roles),
       profile: profile === null ? null : { id: profile.id, scope: profile.scope, destinationIds },
       tokenExp,
+      tokenVersion,
     };
   }
 }

@@ -24,6 +24,8 @@ export interface UserPrincipal {
   readonly profile: { readonly id: string; readonly scope: ProfileScope; readonly destinationIds: ReadonlySet<string> } | null;
   /** Token expiry (seconds since the epoch), for long-lived connections. */
   readonly tokenExp: number;
+  /** The login's token version the token carries: a long-lived connection re-reads the user with it. */
+  readonly tokenVersion: number;
 }
 
 const RANK: Record<PrivilegeLevel, number> = { NONE: 0, VIEW: 1, MODIFY: 2 };

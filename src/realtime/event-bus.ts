@@ -1,5 +1,5 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import { createPubSub, Repeater, type PubSub } from '@graphql-yoga/subscription';
 import Redis from 'ioredis';
 import { redisKeys } from '../store/redis-keys';
 
@@ -18,7 +18,7 @@ export interface TelephonyInstructionEvent {
   issuedAt: number;
 }
 
-type Channels = Record<string, [TelephonyInstructionEvent]>;
+type Channels = Record<string, [unknown]>;
 
 /**
  * Carries events to subscribers: in-process on the embedded default, over Redis pub/sub (two connections)
@@ -30,6 +30,10 @@ export interface EventBus {
   readonly pubSub: PubSub<Channels>;
   publishInstruction(companyId: string, instruction: TelephonyInstructionEvent): void;
   instructions(companyId: string): AsyncIterable<TelephonyInstructionEvent>;
+  /** A live update of one resource: to its own channel and to its kind's company-wide channel. */
+  publishUpdate(companyId: string, kind: string, id: string, payload: unknown): void;
+  /** Updates of the given resources (one channel each), or of every resource of the kind (`ids` null). */
+  updates<T>(companyId: string, kind: string, ids: readonly string[] | null): AsyncIterable<T>;
   close(): Promise<void>;
 }
 
@@ -47,7 +51,15 @@ export async function openEventBus(redisUrl: string | null, prefix: string): Pro
   return {
     pubSub,
     publishInstruction: (companyId, instruction) => pubSub.publish(keys.instructionChannel(companyId), instruction),
-    instructions: (companyId) => pubSub.subscribe(keys.instructionChannel(companyId)),
+    instructions: (companyId) => pubSub.subscribe(keys.instructionChannel(companyId)) as AsyncIterable<TelephonyInstructionEvent>,
+    publishUpdate: (companyId, kind, id, payload) => {
+      pubSub.publish(keys.updatesChannel(companyId, kind, id), payload);
+      pubSub.publish(keys.updatesChannel(companyId, kind, '*'), payload);
+    },
+    updates: <T>(companyId: string, kind: string, ids: readonly string[] | null) => {
+      const channels = (ids ?? ['*']).map((id) => pubSub.subscribe(keys.updatesChannel(companyId, kind, id)) as AsyncIterable<T>);
+      return channels.length === 1 ? channels[0]! : (Repeater.merge(channels) as AsyncIterable<T>);
+    },
     close: async () => {
       await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));
     },

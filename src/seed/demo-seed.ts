@@ -48,7 +48,7 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
     kind: 'user', companyId: company.id, userId: adminLogin.id, userKind: UserKind.COMPANY_ADMIN,
     privileges: effectivePrivileges(UserKind.COMPANY_ADMIN, adminLogin.roles),
     profile: { id: adminLogin.externalDestinationsProfileId!, scope: ProfileScope.ALL, destinationIds: new Set() },
-    tokenExp: Number.MAX_SAFE_INTEGER,
+    tokenExp: Number.MAX_SAFE_INTEGER, tokenVersion: adminLogin.tokenVersion,
   };
 
   const partner = await services.destinations.create(as, {

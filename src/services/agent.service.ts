@@ -38,6 +38,7 @@ export class AgentService {
       const idle = status === 'AVAILABLE' && current.activity === 'IDLE' ? { idleSince: now } : {};
       const next = await this.live.agents.compareAndSet(actor.companyId, agent.id, { status: current.status, activity: [current.activity] }, { status, ...idle });
       if (next === null) continue;
+      this.routing.agentChanged(actor.companyId, agent.id, next);
       if (status === 'AVAILABLE') await this.routing.resourcesFreed(actor.companyId);
       return { agent, live: next };
     }

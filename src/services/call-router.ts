@@ -17,7 +17,7 @@ import { FreeAgentIndex } from '../routing/agent-index';
 import { destinationAvailability, routeCall } from '../routing/route-call';
 import { ATTEMPT_STATE, CALL_STATE, transition, type AttemptOutcome, type CallEvent } from '../routing/state-machine';
 import type { AgentSnapshot, DestinationSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
-import type { AgentLive } from '../store/agent-state-store';
+import type { AgentChange, AgentExpectation, AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
 import { findOwned, inTransaction, isUniqueViolation } from '../store/persistence';
 import { destinationSnapshot } from './destination-snapshot';
@@ -47,6 +47,13 @@ export interface StartCallFields {
   connectorCallId: string;
   serviceNumber: string;
   callerNumber?: string | null;
+}
+
+/** Where the router announces live changes (subscriptions of dashboards). */
+export interface LivePublisher {
+  destinationChanged(companyId: string, destinationId: string): Promise<void>;
+  agentChanged(companyId: string, agentId: string, live: AgentLive): void;
+  queueChanged(companyId: string, queueId: string): Promise<void>;
 }
 
 /** What the router needs of call flows: the published version a service number enters. */
@@ -123,6 +130,7 @@ export class CallRouter {
     private readonly live: LiveState,
     private readonly bus: EventBus,
     private readonly flows: PublishedFlows,
+    private readonly updates: LivePublisher,
     private readonly options: CallRouterOptions,
   ) {
     this.clock = options.clock ?? Date.now;
@@ -206,6 +214,7 @@ export class CallRouter {
       if (deadline !== null) await this.schedule(`wait:${call.id}`, deadline - now, { t: 'wait', companyId, callId: call.id });
       await this.pump(companyId, call.queueId!);
     }
+    if (result.created) this.announce(companyId, { queues: [call.queueId] });
     return this.dataSource.getRepository(Call).findOneByOrFail({ id: call.id });
   }
 
@@ -422,7 +431,7 @@ export class CallRouter {
       }
       if (chosen.kind === 'AGENT') {
         const before = view.agents.get(chosen.id)!;
-        const reserved = await this.live.agents.compareAndSet(companyId, chosen.id, { status: 'AVAILABLE', activity: ['IDLE', 'WRAP_UP'], callId: null }, { activity: 'RESERVED', callId: call.id });
+        const reserved = await this.casAgent(companyId, chosen.id, { status: 'AVAILABLE', activity: ['IDLE', 'WRAP_UP'], callId: null }, { activity: 'RESERVED', callId: call.id });
         if (reserved === null) {
           setAgent(view, agentSnapshot(chosen.id, await this.live.agents.get(companyId, chosen.id)));
           continue;
@@ -432,13 +441,14 @@ export class CallRouter {
         const ringTimeoutSec = view.queue.agentRingTimeoutSec;
         const committed = await this.commitOffer(call, decisionEntry(decision, view), { id: attemptId, targetKind: 'AGENT', agentId: chosen.id, ringTimeoutSec }, now, { eligiblePriorities: mergePriorities(call, decision) });
         if (!committed) {
-          await this.live.agents.compareAndSet(companyId, chosen.id, { activity: ['RESERVED'], callId: call.id }, { activity: before.activity, callId: null });
+          await this.casAgent(companyId, chosen.id, { activity: ['RESERVED'], callId: call.id }, { activity: before.activity, callId: null });
           return 'SKIPPED';
         }
-        const ringing = await this.live.agents.compareAndSet(companyId, chosen.id, { activity: ['RESERVED'], callId: call.id }, { activity: 'RINGING' });
+        const ringing = await this.casAgent(companyId, chosen.id, { activity: ['RESERVED'], callId: call.id }, { activity: 'RINGING' });
         if (ringing) setAgent(view, agentSnapshot(chosen.id, ringing));
         await this.schedule(`ring:${attemptId}`, ringTimeoutSec * 1000, { t: 'ring', companyId, attemptId });
         this.instruct(companyId, { kind: 'RING_AGENT', callId: call.id, attemptId, agentId: chosen.id, ringTimeoutSec });
+        this.announce(companyId, { queues: [call.queueId] });
         return 'OFFERED';
       }
       const destination = view.configs.get(chosen.id)!;
@@ -467,6 +477,7 @@ export class CallRouter {
       await this.refreshDestination(companyId, view, destination.id);
       await this.schedule(`ring:${attemptId}`, ringTimeoutSec * 1000, { t: 'ring', companyId, attemptId });
       this.instruct(companyId, { kind: 'DIAL_EXTERNAL', callId: call.id, attemptId, destinationId: destination.id, number: number.e164, ringTimeoutSec });
+      this.announce(companyId, { destinations: [destination.id], queues: [call.queueId] });
       return 'OFFERED';
     }
     return 'SKIPPED';
@@ -656,6 +667,7 @@ export class CallRouter {
     const deadline = waitDeadline(queue, now);
     if (deadline !== null) await this.schedule(`wait:${call.id}`, deadline - now, { t: 'wait', companyId: call.companyId, callId: call.id });
     await this.pump(call.companyId, queueId);
+    this.announce(call.companyId, { queues: [queueId] });
     return null;
   }
 
@@ -699,6 +711,7 @@ export class CallRouter {
     }
     await this.schedule(`ring:${attemptId}`, d.outdialTimeoutSec * 1000, { t: 'ring', companyId: call.companyId, attemptId });
     this.instruct(call.companyId, { kind: 'DIAL_EXTERNAL', callId: call.id, attemptId, destinationId: d.id, number: number.e164, ringTimeoutSec: d.outdialTimeoutSec });
+    this.announce(call.companyId, { destinations: [d.id] });
     return null;
   }
 
@@ -770,6 +783,7 @@ export class CallRouter {
       if (attempt.targetKind === 'DESTINATION') await this.destinationEffects(companyId, attempt, outcome, now);
       else await this.agentEffects(companyId, call, attempt, outcome, now);
     }
+    this.announce(companyId, { destinations: closed.map((c) => c.attempt.destinationId), queues: [call.queueId] });
     if (call.state !== 'QUEUED' && call.state !== 'OFFERING' && call.state !== 'CONNECTED') {
       await this.live.timers.remove(`wait:${call.id}`);
       this.lastWaiting.delete(call.id);
@@ -814,16 +828,16 @@ export class CallRouter {
     const agentId = attempt.agentId!;
     const queue = call.queueId === null ? null : await this.dataSource.getRepository(Queue).findOneBy({ id: call.queueId });
     if (outcome === 'ANSWERED') {
-      await this.live.agents.compareAndSet(companyId, agentId, { activity: ['RINGING'], callId: call.id }, { activity: 'ON_CALL' });
+      await this.casAgent(companyId, agentId, { activity: ['RINGING'], callId: call.id }, { activity: 'ON_CALL' });
     } else if (outcome === 'COMPLETED') {
       const until = now + (queue?.wrapUpSec ?? 0) * 1000;
-      await this.live.agents.compareAndSet(companyId, agentId, { activity: ['ON_CALL'], callId: call.id }, { activity: 'WRAP_UP', callId: null, wrapUpUntil: until, idleSince: until });
+      await this.casAgent(companyId, agentId, { activity: ['ON_CALL'], callId: call.id }, { activity: 'WRAP_UP', callId: null, wrapUpUntil: until, idleSince: until });
       if (until > now && call.queueId) await this.schedule(`pump:${call.queueId}:${until}`, until - now, { t: 'pump', companyId, queueId: call.queueId });
     } else {
       // A missed ring (busy, no answer, rejected, failed) holds the agent back for the queue's agentRetrySec;
       // a cancelled one (the caller left) does not.
       const retryMs = outcome === 'CANCELLED' ? 0 : (queue?.agentRetrySec ?? 0) * 1000;
-      await this.live.agents.compareAndSet(companyId, agentId, { activity: ['RINGING', 'RESERVED'], callId: call.id }, { activity: 'IDLE', callId: null, notBefore: retryMs > 0 ? now + retryMs : null });
+      await this.casAgent(companyId, agentId, { activity: ['RINGING', 'RESERVED'], callId: call.id }, { activity: 'IDLE', callId: null, notBefore: retryMs > 0 ? now + retryMs : null });
       if (retryMs > 0 && call.queueId) await this.schedule(`pump:${call.queueId}:${now + retryMs}`, retryMs, { t: 'pump', companyId, queueId: call.queueId });
     }
   }
@@ -892,6 +906,7 @@ export class CallRouter {
         return cancelled;
       });
       if (closed === null) return;
+      this.announce(companyId, { queues: [queue?.id ?? null] });
       await this.afterClosing(companyId, call, closed, now);
       await this.continueFlow(call, { kind: 'QUEUE_ENDED', branch: 'Timeout' });
       return;
@@ -917,6 +932,20 @@ export class CallRouter {
   }
 
   // ---------------------------------------------------------------- shared steps
+
+  /** An agent compare-and-set that announces the agent's new state when it applied. */
+  private async casAgent(companyId: string, agentId: string, expect: AgentExpectation, change: AgentChange): Promise<AgentLive | null> {
+    const next = await this.live.agents.compareAndSet(companyId, agentId, expect, change);
+    if (next !== null) this.updates.agentChanged(companyId, agentId, next);
+    return next;
+  }
+
+  /** Announces changed destinations and queues to live subscribers, without holding up routing. */
+  private announce(companyId: string, changed: { destinations?: Array<string | null>; queues?: Array<string | null> }): void {
+    const fail = (err: unknown) => this.logger.error({ err }, 'publishing a live update failed');
+    for (const id of new Set(changed.destinations ?? [])) if (id) this.updates.destinationChanged(companyId, id).catch(fail);
+    for (const id of new Set(changed.queues ?? [])) if (id) this.updates.queueChanged(companyId, id).catch(fail);
+  }
 
   /**
    * Runs `work` once per event id, in one transaction with the event's record: a repeated event (also one

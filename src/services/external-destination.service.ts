@@ -122,7 +122,8 @@ export class ExternalDestinationService {
 
   /** The live state of destinations the caller already may see (capacity across instances, health, suspension). */
   async liveStates(companyId: string, destinations: readonly ExternalDestination[], now = Date.now()): Promise<DestinationLive[]> {
-    const health = await this.live.health.getMany(companyId, destinations.map((d) => d.id));
+    const ids = destinations.map((d) => d.id);
+    const [health, seqs] = await Promise.all([this.live.health.getMany(companyId, ids), this.live.sequences.current(companyId, 'destination', ids)]);
     return Promise.all(
       destinations.map(async (d) => {
         const counts = await this.live.capacity.counts({ companyId, destinationId: d.id });
@@ -130,7 +131,7 @@ export class ExternalDestinationService {
         const snapshot = destinationSnapshot(d, counts, h);
         return {
           destinationId: d.id,
-          seq: h.seq,
+          seq: seqs.get(d.id) ?? 0,
           state: destinationState(snapshot, now),
           connectingCalls: counts.connecting,
           activeCalls: counts.active,
@@ -159,6 +160,7 @@ export class ExternalDestinationService {
       return { ...current, suspendedAt: null } as ExternalDestination;
     });
     await this.live.health.reset(actor.companyId, destination.id);
+    await this.routing.destinationChanged(actor.companyId, destination.id);
     await this.routing.resourcesFreed(actor.companyId);
     return destination;
   }
@@ -194,6 +196,12 @@ export class ExternalDestinationService {
   }
 
   async update(actor: UserPrincipal, id: string, input: ExternalDestinationFields, expectedVersion?: number | null): Promise<ExternalDestination> {
+    const updated = await this.updateConfig(actor, id, input, expectedVersion);
+    await this.routing.destinationChanged(actor.companyId, updated.id);
+    return updated;
+  }
+
+  private updateConfig(actor: UserPrincipal, id: string, input: ExternalDestinationFields, expectedVersion?: number | null): Promise<ExternalDestination> {
     return inTransaction(this.dataSource, async (m) => {
       const current = await this.getChangeable(actor, id, m);
       checkExpectedVersion(current.version, expectedVersion);

@@ -16,6 +16,7 @@ import { ExternalDestinationsProfileService } from './external-destinations-prof
 import { QueueService } from './queue.service';
 import { RoleService } from './role.service';
 import type { RoutingHooks } from './routing-hooks';
+import { LiveUpdatesService } from './live-updates.service';
 import { SessionService } from './session.service';
 import { UserLoginService } from './user-login.service';
 
@@ -32,11 +33,16 @@ export interface ServiceOptions {
 export function createServices(dataSource: DataSource, live: LiveState, bus: EventBus, options: ServiceOptions) {
   const authenticator = new Authenticator(dataSource, options.jwtSecret, options.platformApiKey);
   const callFlows = new CallFlowService(dataSource);
-  const router = new CallRouter(dataSource, live, bus, callFlows, { ...options.routing, logger: options.logger });
+  const quietly = (what: string) => (err: unknown) => options.logger.error({ err }, what);
+  // The hooks reach the router and the live updates built below (configuration services are built first).
   const hooks: RoutingHooks = {
-    resourcesFreed: (companyId) =>
-      router.pumpCompany(companyId).catch((err) => options.logger.error({ err }, 'routing after a freed resource failed')),
+    resourcesFreed: (companyId) => router.pumpCompany(companyId).catch(quietly('routing after a freed resource failed')),
+    destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id).catch(quietly('publishing a destination update failed')),
+    agentChanged: (companyId, id, state) => liveUpdates.agentChanged(companyId, id, state),
   };
+  const destinations = new ExternalDestinationService(dataSource, live, hooks);
+  const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, authenticator);
+  const router = new CallRouter(dataSource, live, bus, callFlows, liveUpdates, { ...options.routing, logger: options.logger });
   return {
     authenticator,
     bus,
@@ -48,7 +54,8 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     userLogins: new UserLoginService(dataSource),
     profiles: new ExternalDestinationsProfileService(dataSource),
     connectorKeys: new ConnectorApiKeyService(dataSource),
-    destinations: new ExternalDestinationService(dataSource, live, hooks),
+    destinations,
+    liveUpdates,
     agents: new AgentService(dataSource, live, hooks),
     agentGroups: new AgentGroupService(dataSource),
     queues: new QueueService(dataSource),

@@ -1,8 +1,13 @@
+import type { AgentLive } from '../store/agent-state-store';
+
 /**
- * What configuration services tell the router: a resource became usable (an agent available, a destination
- * resumed), so waiting calls are routed at once instead of at the next sweep. Failing to route never fails
+ * What configuration services tell the router and the live updates: a resource became usable (an agent
+ * available, a destination resumed), so waiting calls are routed at once instead of at the next sweep;
+ * a resource's live state changed, so subscribers hear of it. Failing to route or to publish never fails
  * the change that triggered it.
  */
 export interface RoutingHooks {
   resourcesFreed(companyId: string): Promise<void>;
+  destinationChanged(companyId: string, destinationId: string): Promise<void>;
+  agentChanged(companyId: string, agentId: string, live: AgentLive): void;
 }

@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { MemoryAgentStateStore, RedisAgentStateStore, type AgentStateStore } from './agent-state-store';
 import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from './capacity-store';
 import { MemoryDestinationHealthStore, RedisDestinationHealthStore, type DestinationHealthStore } from './destination-health-store';
+import { MemorySequenceStore, RedisSequenceStore, type SequenceStore } from './sequence-store';
 import { MemoryTimerStore, RedisTimerStore, type TimerStore } from './timer-store';
 
 /** How long a destination slot survives without renewal (the holder died): DOMAIN.md §3.3's bounded lease. */
@@ -17,6 +18,7 @@ export interface LiveState {
   readonly agents: AgentStateStore;
   readonly health: DestinationHealthStore;
   readonly timers: TimerStore;
+  readonly sequences: SequenceStore;
   close(): Promise<void>;
 }
 
@@ -31,17 +33,19 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw'): Pr
     const agents = new MemoryAgentStateStore();
     const health = new MemoryDestinationHealthStore();
     const timers = new MemoryTimerStore(TIMER_CLAIM_MS);
-    return { mode: 'memory', capacity, agents, health, timers, close: () => closeAll(capacity, agents, health, timers) };
+    const sequences = new MemorySequenceStore();
+    return { mode: 'memory', capacity, agents, health, timers, sequences, close: () => closeAll(capacity, agents, health, timers, sequences) };
   }
   const connect = () =>
     new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true });
-  const clients = [connect(), connect(), connect(), connect()];
+  const clients = [connect(), connect(), connect(), connect(), connect()];
   await Promise.all(clients.map((c) => c.connect()));
   const capacity = new RedisCapacityStore(clients[0]!, prefix, DESTINATION_LEASE_MS);
   const agents = new RedisAgentStateStore(clients[1]!, prefix);
   const health = new RedisDestinationHealthStore(clients[2]!, prefix);
   const timers = new RedisTimerStore(clients[3]!, prefix, TIMER_CLAIM_MS);
-  return { mode: 'redis', capacity, agents, health, timers, close: () => closeAll(capacity, agents, health, timers) };
+  const sequences = new RedisSequenceStore(clients[4]!, prefix);
+  return { mode: 'redis', capacity, agents, health, timers, sequences, close: () => closeAll(capacity, agents, health, timers, sequences) };
 }
 
 async function closeAll(...stores: Array<{ close(): Promise<void> }>): Promise<void> {

@@ -15,6 +15,10 @@ export function redisKeys(prefix: string) {
     destinationAnswered: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:answered`,
     /** Hash of one destination's health: back-off and consecutive failures (seq-versioned). */
     destinationHealth: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:health`,
+    /** Change counter of one destination's or queue's live state (the `seq` of its updates). */
+    sequence: (companyId: string, kind: string, id: string) => `${company(companyId)}:seq:${kind}:${id}`,
+    /** Pub/sub channel of the live updates of one resource of a company (`*` for all of that kind). */
+    updatesChannel: (companyId: string, kind: string, id: string) => `${company(companyId)}:updates:${kind}:${id}`,
     /** Pub/sub channel of the telephony instructions of one company. */
     instructionChannel: (companyId: string) => `${company(companyId)}:instructions`,
     /** Hash of one regular agent's live state (status, activity, call, times, seq). */

@@ -8,7 +8,7 @@ const role = (p: Partial<Record<PrivilegeArea, PrivilegeLevel>>) => ({ privilege
 
 function user(kind: UserKind, ed: PrivilegeLevel, profile: UserPrincipal['profile']): UserPrincipal {
   return {
-    kind: 'user', companyId: 'c', userId: 'u', userKind: kind, privileges: { ...none(), externalDestinations: ed }, profile, tokenExp: 0,
+    kind: 'user', companyId: 'c', userId: 'u', userKind: kind, privileges: { ...none(), externalDestinations: ed }, profile, tokenExp: 0, tokenVersion: 0,
   };
 }
 const ALL = { id: 'p', scope: ProfileScope.ALL, destinationIds: new Set<string>() };

@@ -88,7 +88,7 @@ export class ExternalDestinationLiveView {
   @Field(() => ID, { description: 'The destination.' })
   destinationId: string;
 
-  @Field(() => Int, { description: 'Increases by one per change of the destination\'s health (back-off, failures); a gap means a missed update.' })
+  @Field(() => Int, { description: 'Increases by one per published change of the destination\'s live state (slots, back-off, suspension, configuration); a gap means a missed update: re-read it with a query.' })
   seq: number;
 
   @Field(() => DESTINATION_STATES, { description: 'The one state a dashboard shows, most important first.' })

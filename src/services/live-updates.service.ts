@@ -1,0 +1,185 @@
+import { Repeater } from '@graphql-yoga/subscription';
+import { In, type DataSource } from 'typeorm';
+import type { Authenticator } from '../auth/authenticate';
+import { DestinationScope } from '../auth/destination-scope';
+import { atLeast, type UserPrincipal } from '../auth/principal';
+import { PrivilegeLevel } from '../entities/enums';
+import { ExternalDestination } from '../entities/external-destination.entity';
+import { Agent } from '../entities/agent.entity';
+import { Call } from '../entities/call.entity';
+import { Queue } from '../entities/queue.entity';
+import { errors } from '../errors';
+import { isId } from '../store/persistence';
+import type { EventBus } from '../realtime/event-bus';
+import type { AgentLive } from '../store/agent-state-store';
+import type { LiveState } from '../store/live-state';
+import type { DestinationLive, ExternalDestinationService } from './external-destination.service';
+
+/** A queue's live state as dashboards see it. */
+export interface QueueLive {
+  queueId: string;
+  seq: number;
+  waitingCalls: number;
+  oldestWaitSec: number;
+  availableAgents: number;
+  at: Date;
+}
+
+/** An agent's live state as dashboards see it (never mixed into destination streams). */
+export interface AgentLiveUpdate {
+  agentId: string;
+  seq: number;
+  status: AgentLive['status'];
+  activity: AgentLive['activity'];
+  at: Date;
+}
+
+/** How often a live subscription re-reads its user: privilege and profile changes apply within this time. */
+export const PRINCIPAL_REFRESH_MS = 4_000;
+
+type Kind = 'destination' | 'queue' | 'agent';
+
+/**
+ * Live updates of destinations, queues and agents: published on every change with a per-resource `seq`,
+ * routed by topic (company and resource), and authorised for each subscriber at delivery with a view of
+ * the user at most a few seconds old.
+ */
+export class LiveUpdatesService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly live: LiveState,
+    private readonly bus: EventBus,
+    private readonly destinations: ExternalDestinationService,
+    private readonly authenticator: Authenticator,
+  ) {}
+
+  /** Publications of one resource run one after another here, so this instance publishes them in `seq` order. */
+  private readonly lines = new Map<string, Promise<void>>();
+
+  private inOrder(key: string, work: () => Promise<void>): Promise<void> {
+    const next = (this.lines.get(key) ?? Promise.resolve()).then(work, work);
+    const settled = next.catch(() => undefined);
+    this.lines.set(key, settled);
+    void settled.then(() => {
+      if (this.lines.get(key) === settled) this.lines.delete(key);
+    });
+    return next;
+  }
+
+  /** A destination's live state changed (a slot, its health, a suspension, its configuration). */
+  destinationChanged(companyId: string, destinationId: string): Promise<void> {
+    return this.inOrder(`${companyId}/destination/${destinationId}`, () => this.publishDestination(companyId, destinationId));
+  }
+
+  private async publishDestination(companyId: string, destinationId: string): Promise<void> {
+    const row = await this.dataSource.getRepository(ExternalDestination).findOneBy({ id: destinationId, companyId });
+    if (row === null) return;
+    const seq = await this.live.sequences.next(companyId, 'destination', destinationId);
+    const [state] = await this.destinations.liveStates(companyId, [row]);
+    this.bus.publishUpdate(companyId, 'destination', destinationId, { ...state!, seq, at: state!.at.getTime(), backedOffUntil: state!.backedOffUntil?.getTime() ?? null });
+  }
+
+  /** An agent's live state changed; its own state carries the sequence number. */
+  agentChanged(companyId: string, agentId: string, live: AgentLive): void {
+    this.bus.publishUpdate(companyId, 'agent', agentId, { agentId, seq: live.seq, status: live.status, activity: live.activity, at: Date.now() });
+  }
+
+  /** A queue's waiting calls or available agents changed. */
+  queueChanged(companyId: string, queueId: string): Promise<void> {
+    return this.inOrder(`${companyId}/queue/${queueId}`, () => this.publishQueue(companyId, queueId));
+  }
+
+  private async publishQueue(companyId: string, queueId: string): Promise<void> {
+    const seq = await this.live.sequences.next(companyId, 'queue', queueId);
+    const [state] = await this.queueStates(companyId, [queueId], new Map([[queueId, seq]]));
+    if (state) this.bus.publishUpdate(companyId, 'queue', queueId, { ...state, at: state.at.getTime() });
+  }
+
+  /** The live state of queues now (for the subscription's payloads and for reads). */
+  async queueStates(companyId: string, queueIds: string[], seqs?: Map<string, number>, now = Date.now()): Promise<QueueLive[]> {
+    const sequences = seqs ?? (await this.live.sequences.current(companyId, 'queue', queueIds));
+    const out: QueueLive[] = [];
+    for (const queueId of queueIds) {
+      const waiting = await this.dataSource.getRepository(Call).find({ where: { companyId, queueId, state: In(['QUEUED', 'OFFERING']) }, select: { id: true, enqueuedAt: true } });
+      const oldest = waiting.reduce((min, c) => Math.min(min, c.enqueuedAt.getTime()), Infinity);
+      const agentIds: Array<{ agentId: string }> = await this.dataSource.createQueryBuilder()
+        .select('ga."agentId"', 'agentId').distinct(true).from('agent_group_agent', 'ga').innerJoin('queue_group', 'qg', 'qg."groupId" = ga."groupId"')
+        .where('qg."queueId" = :queueId', { queueId }).getRawMany();
+      const agents = await this.live.agents.getMany(companyId, agentIds.map((a) => a.agentId));
+      out.push({
+        queueId,
+        seq: sequences.get(queueId) ?? 0,
+        waitingCalls: waiting.length,
+        oldestWaitSec: waiting.length === 0 ? 0 : Math.max(0, Math.floor((now - oldest) / 1000)),
+        availableAgents: [...agents.values()].filter((a) => a.status === 'AVAILABLE' && a.activity === 'IDLE').length,
+        at: new Date(now),
+      });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  /** Destination updates the user may see: `ids` are checked now (unknown, hidden and other companies' alike are NOT_FOUND). */
+  async destinationUpdates(user: UserPrincipal, ids: string[] | null): Promise<AsyncIterable<DestinationLive>> {
+    if (ids !== null) {
+      const rows = await this.dataSource.getRepository(ExternalDestination).findBy({ id: In(ids.filter(isId)), companyId: user.companyId });
+      const scope = DestinationScope.of(user);
+      const visible = new Set(rows.filter((r) => scope.canSee(r)).map((r) => r.id));
+      const missing = ids.find((id) => !visible.has(id));
+      if (missing !== undefined) throw errors.notFound('External destination', 'ids');
+    }
+    return this.stream<DestinationLive>(user, 'destination', ids, (u, event) => DestinationScope.of(u).canSee({ id: event.destinationId, companyId: u.companyId }), (e) => ({
+      ...e, at: new Date(e.at as unknown as number), backedOffUntil: e.backedOffUntil === null ? null : new Date(e.backedOffUntil as unknown as number),
+    }));
+  }
+
+  async agentUpdates(user: UserPrincipal, ids: string[] | null): Promise<AsyncIterable<AgentLiveUpdate>> {
+    await this.checkOwned(Agent, 'Agent', user, ids);
+    return this.stream<AgentLiveUpdate>(user, 'agent', ids, (u) => atLeast(u.privileges.agents, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
+  }
+
+  async queueUpdates(user: UserPrincipal, ids: string[] | null): Promise<AsyncIterable<QueueLive>> {
+    await this.checkOwned(Queue, 'Queue', user, ids);
+    return this.stream<QueueLive>(user, 'queue', ids, (u) => atLeast(u.privileges.queues, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
+  }
+
+  private async checkOwned(entity: typeof Agent | typeof Queue, what: string, user: UserPrincipal, ids: string[] | null): Promise<void> {
+    if (ids === null) return;
+    const found = await this.dataSource.getRepository(entity).countBy({ id: In(ids.filter(isId)), companyId: user.companyId });
+    if (found !== new Set(ids).size) throw errors.notFound(what, 'ids');
+  }
+
+  /**
+   * The company's events of one kind (or of the given ids), each delivered only if the subscriber, as
+   * re-read at most PRINCIPAL_REFRESH_MS ago, may see it. A user that is gone, inactive or whose token was
+   * revoked ends the stream.
+   */
+  private stream<T>(user: UserPrincipal, kind: Kind, ids: string[] | null, allowed: (u: UserPrincipal, event: T) => boolean, revive: (raw: T) => T): AsyncIterable<T> {
+    const source = this.bus.updates<T>(user.companyId, kind, ids === null ? null : [...new Set(ids)]);
+    const authenticator = this.authenticator;
+    // A Repeater, not an async generator: a subscriber leaving (return()) must end the stream even while it
+    // waits for the next event, or closing sockets would wait for one forever.
+    return new Repeater<T>(async (push, stop) => {
+      const events = source[Symbol.asyncIterator]();
+      const stopped = stop.then(() => ({ done: true as const, value: undefined }));
+      let current: UserPrincipal | null = user;
+      let readAt = Date.now();
+      try {
+        for (;;) {
+          const next = await Promise.race([events.next(), stopped]);
+          if (next.done) break;
+          if (Date.now() - readAt > PRINCIPAL_REFRESH_MS) {
+            current = await authenticator.loadUser(user.userId, user.companyId, user.tokenVersion, user.tokenExp);
+            readAt = Date.now();
+          }
+          if (current === null) break;
+          if (allowed(current, next.value)) await push(revive(next.value));
+        }
+      } finally {
+        await events.return?.();
+        stop();
+      }
+    });
+  }
+}
