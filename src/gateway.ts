@@ -22,6 +22,7 @@ import { createServices, type Services } from './services';
 import { createLoaders } from './services/loaders';
 import { openDataSource } from './store/data-source';
 import { openLiveState, type LiveState } from './store/live-state';
+import { lockSqliteFile } from './store/sqlite-lock';
 import { openEventBus, type EventBus } from './realtime/event-bus';
 import { attachSubscriptions } from './realtime/ws-server';
 import type { CallRouterOptions } from './services/call-router';
@@ -51,17 +52,28 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Starts the whole gateway (HTTP GraphQL on one server) from a loaded configuration. */
 export async function createGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const dataSource = await openDataSource(config.database);
+  const { database } = config;
+  const release = database.kind === 'sqlite' && database.path !== ':memory:' ? lockSqliteFile(database.path) : () => undefined;
+  let dataSource: DataSource | null = null;
   let live: LiveState | null = null;
   let bus: EventBus | null = null;
   try {
+    dataSource = await openDataSource(database);
     live = await openLiveState(config.redisUrl, config.redisKeyPrefix);
     bus = await openEventBus(config.redisUrl, config.redisKeyPrefix);
-    return await start(config, logger, dataSource, live, bus, overrides);
+    const gateway = await start(config, logger, dataSource, live, bus, overrides);
+    return {
+      ...gateway,
+      close: async () => {
+        await gateway.close();
+        release();
+      },
+    };
   } catch (error) {
     await bus?.close();
     await live?.close();
-    await dataSource.destroy();
+    await dataSource?.destroy();
+    release();
     throw error;
   }
 }

@@ -79,10 +79,10 @@ export class CallResolver {
 
   @Authorized('CONNECTOR')
   @Subscription(() => TelephonyInstruction, {
-    description: 'Connector only: what to do for the company\'s calls (ring an agent, dial a destination, cancel an attempt, disconnect).',
+    description: 'Connector only: what to do for the company\'s calls (ring an agent, dial a destination, cancel an attempt, play a message, disconnect). Each instruction goes to one of the company\'s subscribed connector sessions, on whichever instance it is connected.',
     subscribe: ({ context }) => {
       const ctx = context as GatewayContext;
-      return ctx.services.bus.instructions(connector(ctx).companyId);
+      return ctx.services.instructionsForSession(connector(ctx).companyId);
     },
   })
   telephonyInstructions(@Root() instruction: TelephonyInstructionEvent): TelephonyInstruction {

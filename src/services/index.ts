@@ -16,6 +16,7 @@ import { ExternalDestinationsProfileService } from './external-destinations-prof
 import { QueueService } from './queue.service';
 import { RoleService } from './role.service';
 import type { RoutingHooks } from './routing-hooks';
+import { instructionsForSession } from './instruction-delivery';
 import { LiveUpdatesService } from './live-updates.service';
 import { SessionService } from './session.service';
 import { UserLoginService } from './user-login.service';
@@ -56,6 +57,8 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     connectorKeys: new ConnectorApiKeyService(dataSource),
     destinations,
     liveUpdates,
+    /** The company's telephony instructions for one connector session (each instruction to one session). */
+    instructionsForSession: (companyId: string) => instructionsForSession(bus, live.claims, companyId),
     agents: new AgentService(dataSource, live, hooks),
     agentGroups: new AgentGroupService(dataSource),
     queues: new QueueService(dataSource),

@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { MemoryAgentStateStore, RedisAgentStateStore, type AgentStateStore } from './agent-state-store';
 import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from './capacity-store';
 import { MemoryDestinationHealthStore, RedisDestinationHealthStore, type DestinationHealthStore } from './destination-health-store';
+import { MemoryClaimStore, RedisClaimStore, type ClaimStore } from './claim-store';
 import { MemorySequenceStore, RedisSequenceStore, type SequenceStore } from './sequence-store';
 import { MemoryTimerStore, RedisTimerStore, type TimerStore } from './timer-store';
 
@@ -19,6 +20,7 @@ export interface LiveState {
   readonly health: DestinationHealthStore;
   readonly timers: TimerStore;
   readonly sequences: SequenceStore;
+  readonly claims: ClaimStore;
   close(): Promise<void>;
 }
 
@@ -34,18 +36,20 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw'): Pr
     const health = new MemoryDestinationHealthStore();
     const timers = new MemoryTimerStore(TIMER_CLAIM_MS);
     const sequences = new MemorySequenceStore();
-    return { mode: 'memory', capacity, agents, health, timers, sequences, close: () => closeAll(capacity, agents, health, timers, sequences) };
+    const claims = new MemoryClaimStore();
+    return { mode: 'memory', capacity, agents, health, timers, sequences, claims, close: () => closeAll(capacity, agents, health, timers, sequences, claims) };
   }
   const connect = () =>
     new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true });
-  const clients = [connect(), connect(), connect(), connect(), connect()];
+  const clients = [connect(), connect(), connect(), connect(), connect(), connect()];
   await Promise.all(clients.map((c) => c.connect()));
   const capacity = new RedisCapacityStore(clients[0]!, prefix, DESTINATION_LEASE_MS);
   const agents = new RedisAgentStateStore(clients[1]!, prefix);
   const health = new RedisDestinationHealthStore(clients[2]!, prefix);
   const timers = new RedisTimerStore(clients[3]!, prefix, TIMER_CLAIM_MS);
   const sequences = new RedisSequenceStore(clients[4]!, prefix);
-  return { mode: 'redis', capacity, agents, health, timers, sequences, close: () => closeAll(capacity, agents, health, timers, sequences) };
+  const claims = new RedisClaimStore(clients[5]!, prefix);
+  return { mode: 'redis', capacity, agents, health, timers, sequences, claims, close: () => closeAll(capacity, agents, health, timers, sequences, claims) };
 }
 
 async function closeAll(...stores: Array<{ close(): Promise<void> }>): Promise<void> {

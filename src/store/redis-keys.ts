@@ -19,6 +19,8 @@ export function redisKeys(prefix: string) {
     sequence: (companyId: string, kind: string, id: string) => `${company(companyId)}:seq:${kind}:${id}`,
     /** Pub/sub channel of the live updates of one resource of a company (`*` for all of that kind). */
     updatesChannel: (companyId: string, kind: string, id: string) => `${company(companyId)}:updates:${kind}:${id}`,
+    /** A one-time claim (e.g. of an instruction by one connector session). */
+    claim: (companyId: string, name: string) => `${company(companyId)}:claim:${name}`,
     /** Pub/sub channel of the telephony instructions of one company. */
     instructionChannel: (companyId: string) => `${company(companyId)}:instructions`,
     /** Hash of one regular agent's live state (status, activity, call, times, seq). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createUser } from '../support/fixtures';
-import { routingModes, RoutingWorld } from '../support/telephony';
+import { Connector, routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
 
 jest.setTimeout(30_000);
@@ -216,6 +216,25 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const bad = await t.gql('mutation($i: EnqueueCallInput!) { enqueueCall(input: $i) { id } }', { i: { connectorCallId: '', queueId: queue, callerNumber: 'call me' } }, w.connector.key);
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(bad.errors?.[0]?.extensions?.problems.map((p: any) => p.field).sort()).toEqual(['input.callerNumber', 'input.connectorCallId']);
+  });
+
+  it('delivers each instruction to exactly one of the company\'s connector sessions', async () => {
+    const second = new Connector(t, w.connector.key);
+    await second.connect();
+    try {
+      const destination = await w.destination({ maxSimultaneousCalls: 20 });
+      const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
+      for (let i = 0; i < 10; i += 1) await w.connector.enqueueOk(queue);
+      const received = async () => [...w.connector.of('DIAL_EXTERNAL'), ...second.of('DIAL_EXTERNAL')];
+      const deadline = Date.now() + 5_000;
+      while ((await received()).length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      const all = await received();
+      expect(all).toHaveLength(10);
+      expect(new Set(all.map((i) => i.instructionId)).size).toBe(10);
+    } finally {
+      await second.close();
+    }
   });
 
   it('returns the same call for a repeated connectorCallId', async () => {
