@@ -44,7 +44,12 @@ export async function openEventBus(redisUrl: string | null, prefix: string): Pro
   if (redisUrl === null) {
     pubSub = createPubSub<Channels>();
   } else {
-    clients = [new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }), new Redis(redisUrl, { lazyConnect: true })];
+    // Separate publisher and subscriber connections; reconnects back off up to 5 s and resubscribe by themselves.
+    const retryStrategy = (times: number) => Math.min(100 * 2 ** times, 5_000);
+    clients = [
+      new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy }),
+      new Redis(redisUrl, { lazyConnect: true, retryStrategy, autoResubscribe: true }),
+    ];
     await Promise.all(clients.map((c) => c.connect()));
     pubSub = createPubSub<Channels>({ eventTarget: createRedisEventTarget({ publishClient: clients[0]!, subscribeClient: clients[1]! }) });
   }
