@@ -60,7 +60,7 @@ export async function createGateway(config: Config, overrides: GatewayOverrides 
   try {
     dataSource = await openDataSource(database);
     live = await openLiveState(config.redisUrl, config.redisKeyPrefix);
-    bus = await openEventBus(config.redisUrl, config.redisKeyPrefix);
+    bus = await openEventBus(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'event bus: Redis command failed'));
     const gateway = await start(config, logger, dataSource, live, bus, overrides);
     return {
       ...gateway,

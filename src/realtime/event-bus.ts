@@ -37,8 +37,24 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-export async function openEventBus(redisUrl: string | null, prefix: string): Promise<EventBus> {
+/**
+ * The two Redis connections as the event target uses them, with every command's failure handled: the
+ * target fires publish/subscribe/unsubscribe without awaiting them, so a Redis outage (or a publish racing
+ * shutdown) must not become an unhandled rejection. A lost publish is what pub/sub allows (at most once).
+ */
+function guarded(publisher: Redis, subscriber: Redis, onError: (err: unknown) => void): { publishClient: Redis; subscribeClient: Redis } {
+  const publishClient = { publish: (channel: string, message: string) => publisher.publish(channel, message).catch(onError) };
+  const subscribeClient = {
+    on: (event: string, listener: (...args: unknown[]) => void) => subscriber.on(event, listener),
+    subscribe: (channel: string) => subscriber.subscribe(channel).catch(onError),
+    unsubscribe: (channel: string) => subscriber.unsubscribe(channel).catch(onError),
+  };
+  return { publishClient: publishClient as unknown as Redis, subscribeClient: subscribeClient as unknown as Redis };
+}
+
+export async function openEventBus(redisUrl: string | null, prefix: string, onError: (err: unknown) => void = () => undefined): Promise<EventBus> {
   const keys = redisKeys(prefix);
+  let closed = false;
   let pubSub: PubSub<Channels>;
   let clients: Redis[] = [];
   if (redisUrl === null) {
@@ -51,13 +67,17 @@ export async function openEventBus(redisUrl: string | null, prefix: string): Pro
       new Redis(redisUrl, { lazyConnect: true, retryStrategy, autoResubscribe: true }),
     ];
     await Promise.all(clients.map((c) => c.connect()));
-    pubSub = createPubSub<Channels>({ eventTarget: createRedisEventTarget({ publishClient: clients[0]!, subscribeClient: clients[1]! }) });
+    for (const c of clients) c.on('error', onError);
+    pubSub = createPubSub<Channels>({ eventTarget: createRedisEventTarget(guarded(clients[0]!, clients[1]!, onError)) });
   }
   return {
     pubSub,
-    publishInstruction: (companyId, instruction) => pubSub.publish(keys.instructionChannel(companyId), instruction),
+    publishInstruction: (companyId, instruction) => {
+      if (!closed) pubSub.publish(keys.instructionChannel(companyId), instruction);
+    },
     instructions: (companyId) => pubSub.subscribe(keys.instructionChannel(companyId)) as AsyncIterable<TelephonyInstructionEvent>,
     publishUpdate: (companyId, kind, id, payload) => {
+      if (closed) return;
       pubSub.publish(keys.updatesChannel(companyId, kind, id), payload);
       pubSub.publish(keys.updatesChannel(companyId, kind, '*'), payload);
     },
@@ -66,6 +86,7 @@ export async function openEventBus(redisUrl: string | null, prefix: string): Pro
       return channels.length === 1 ? channels[0]! : (Repeater.merge(channels) as AsyncIterable<T>);
     },
     close: async () => {
+      closed = true;
       await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));
     },
   };

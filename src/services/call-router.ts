@@ -22,6 +22,7 @@ import type { LiveState } from '../store/live-state';
 import { findOwned, inTransaction, isUniqueViolation } from '../store/persistence';
 import { destinationSnapshot } from './destination-snapshot';
 import { InputChecker } from './input-checker';
+import { SerialLines } from './serial-lines';
 
 export interface EnqueueCallFields {
   connectorCallId: string;
@@ -118,7 +119,7 @@ const words = (outcome: string) => outcome.toLowerCase().replace('_', ' ');
 export class CallRouter {
   private readonly clock: () => number;
   private readonly logger: Logger;
-  private readonly pumps = new Map<string, PassLine>();
+  private readonly passes: SerialLines;
   /** Per call: what its last "still waiting" trace entry said, so a sweep does not repeat it every second. */
   private readonly lastWaiting = new Map<string, string>();
   private readonly loops: NodeJS.Timeout[] = [];
@@ -135,6 +136,7 @@ export class CallRouter {
   ) {
     this.clock = options.clock ?? Date.now;
     this.logger = options.logger;
+    this.passes = new SerialLines((err) => this.logger.error({ err }, 'routing a queue failed'));
   }
 
   /** Starts the timer loop, the sweep and lease renewal. */
@@ -155,7 +157,7 @@ export class CallRouter {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.loops) clearInterval(timer);
-    await Promise.allSettled([...this.pumps.values()].map((p) => p.tail));
+    await this.passes.idle();
   }
 
   // ---------------------------------------------------------------- connector API
@@ -327,21 +329,9 @@ export class CallRouter {
    * it), so a caller waits for at most the running pass and the next, however busy the queue is.
    */
   pump(companyId: string, queueId: string): Promise<void> {
-    const key = `${companyId}/${queueId}`;
-    const line = this.pumps.get(key) ?? { tail: Promise.resolve(), pending: null };
-    if (line.pending !== null) return line.pending;
-    const pass: Promise<void> = line.tail.then(async () => {
-      if (line.pending === pass) line.pending = null;
+    return this.passes.run(`${companyId}/${queueId}`, async () => {
       if (!this.stopped) await this.routeQueue(companyId, queueId);
     });
-    const tail = pass.catch((err) => this.logger.error({ err }, 'routing a queue failed'));
-    line.pending = pass;
-    line.tail = tail;
-    this.pumps.set(key, line);
-    void tail.then(() => {
-      if (line.tail === tail && line.pending === null) this.pumps.delete(key);
-    });
-    return pass;
   }
 
   // ---------------------------------------------------------------- routing a queue
@@ -1004,12 +994,6 @@ export class CallRouter {
       issuedAt: this.clock(), ...fields,
     });
   }
-}
-
-/** The passes over one queue: the last one chained (`tail`) and the one not yet started that requests join. */
-interface PassLine {
-  tail: Promise<void>;
-  pending: Promise<void> | null;
 }
 
 type TraceInput = Pick<CallTraceEntry, 'step' | 'summary'> & { at: number } & Partial<Pick<CallTraceEntry, 'considered' | 'skipped' | 'chosen'>>;

@@ -14,6 +14,7 @@ import type { EventBus } from '../realtime/event-bus';
 import type { AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
 import type { DestinationLive, ExternalDestinationService } from './external-destination.service';
+import { SerialLines } from './serial-lines';
 
 /** A queue's live state as dashboards see it. */
 export interface QueueLive {
@@ -53,22 +54,12 @@ export class LiveUpdatesService {
     private readonly authenticator: Authenticator,
   ) {}
 
-  /** Publications of one resource run one after another here, so this instance publishes them in `seq` order. */
-  private readonly lines = new Map<string, Promise<void>>();
-
-  private inOrder(key: string, work: () => Promise<void>): Promise<void> {
-    const next = (this.lines.get(key) ?? Promise.resolve()).then(work, work);
-    const settled = next.catch(() => undefined);
-    this.lines.set(key, settled);
-    void settled.then(() => {
-      if (this.lines.get(key) === settled) this.lines.delete(key);
-    });
-    return next;
-  }
+  /** Publications of one resource run one after another (so this instance publishes them in `seq` order), coalesced under load. */
+  private readonly lines = new SerialLines(() => undefined);
 
   /** A destination's live state changed (a slot, its health, a suspension, its configuration). */
   destinationChanged(companyId: string, destinationId: string): Promise<void> {
-    return this.inOrder(`${companyId}/destination/${destinationId}`, () => this.publishDestination(companyId, destinationId));
+    return this.lines.run(`${companyId}/destination/${destinationId}`, () => this.publishDestination(companyId, destinationId));
   }
 
   private async publishDestination(companyId: string, destinationId: string): Promise<void> {
@@ -86,7 +77,7 @@ export class LiveUpdatesService {
 
   /** A queue's waiting calls or available agents changed. */
   queueChanged(companyId: string, queueId: string): Promise<void> {
-    return this.inOrder(`${companyId}/queue/${queueId}`, () => this.publishQueue(companyId, queueId));
+    return this.lines.run(`${companyId}/queue/${queueId}`, () => this.publishQueue(companyId, queueId));
   }
 
   private async publishQueue(companyId: string, queueId: string): Promise<void> {
@@ -100,8 +91,9 @@ export class LiveUpdatesService {
     const sequences = seqs ?? (await this.live.sequences.current(companyId, 'queue', queueIds));
     const out: QueueLive[] = [];
     for (const queueId of queueIds) {
-      const waiting = await this.dataSource.getRepository(Call).find({ where: { companyId, queueId, state: In(['QUEUED', 'OFFERING']) }, select: { id: true, enqueuedAt: true } });
-      const oldest = waiting.reduce((min, c) => Math.min(min, c.enqueuedAt.getTime()), Infinity);
+      const where = { companyId, queueId, state: In(['QUEUED', 'OFFERING']) };
+      const calls = this.dataSource.getRepository(Call);
+      const [waitingCalls, oldestCall] = await Promise.all([calls.countBy(where), calls.findOne({ where, order: { enqueuedAt: 'ASC' }, select: { id: true, enqueuedAt: true } })]);
       const agentIds: Array<{ agentId: string }> = await this.dataSource.createQueryBuilder()
         .select('ga."agentId"', 'agentId').distinct(true).from('agent_group_agent', 'ga').innerJoin('queue_group', 'qg', 'qg."groupId" = ga."groupId"')
         .where('qg."queueId" = :queueId', { queueId }).getRawMany();
@@ -109,8 +101,8 @@ export class LiveUpdatesService {
       out.push({
         queueId,
         seq: sequences.get(queueId) ?? 0,
-        waitingCalls: waiting.length,
-        oldestWaitSec: waiting.length === 0 ? 0 : Math.max(0, Math.floor((now - oldest) / 1000)),
+        waitingCalls,
+        oldestWaitSec: oldestCall === null ? 0 : Math.max(0, Math.floor((now - oldestCall.enqueuedAt.getTime()) / 1000)),
         availableAgents: [...agents.values()].filter((a) => a.status === 'AVAILABLE' && a.activity === 'IDLE').length,
         at: new Date(now),
       });

@@ -47,7 +47,9 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('the telephony si
     try {
       const rows: Array<{ state: string; n: number | string }> = await db.query(`SELECT state, COUNT(*) AS n FROM call WHERE "queueId" = '${queue}' GROUP BY state`);
       const byState = Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
-      expect(byState.ENDED ?? 0).toBe(summary.completed);
+      // A caller hanging up during the conversation ends the call too (ENDED, reason CALLER_HUNG_UP), counted by the simulator as abandoned.
+      const [completed] = await db.query(`SELECT COUNT(*) AS n FROM call WHERE "queueId" = '${queue}' AND state = 'ENDED' AND "endReason" = 'COMPLETED'`);
+      expect(Number(completed.n)).toBe(summary.completed);
       expect((byState.QUEUED ?? 0) + (byState.OFFERING ?? 0) + (byState.CONNECTED ?? 0)).toBe(0);
       const [open] = await db.query(`SELECT COUNT(*) AS n FROM call_attempt WHERE state IN ('RINGING', 'CONNECTED')`);
       expect(Number(open.n)).toBe(0);
