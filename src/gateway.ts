@@ -207,9 +207,11 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     demo,
     close: () =>
       (closing ??= (async () => {
-        await services.router.stop();
+        // Sockets close with 1001; HTTP stops accepting and drains what is in flight (the router still serves
+        // it); then the router's loops stop and finish their passes; then the connections close.
         await subscriptions.dispose();
         await apollo.stop();
+        await services.router.stop();
         await bus.close();
         await live.close();
         await dataSource.destroy();
