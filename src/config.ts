@@ -18,6 +18,22 @@ export interface Limits {
   readonly maxTokens: number;
   /** Largest HTTP request body accepted, in bytes. */
   readonly maxBodyBytes: number;
+  /** The graphql-ws socket on `/graphql`. */
+  readonly websocket: WebSocketLimits;
+}
+
+/** Limits of the graphql-ws sockets (the operations on them are held to the rest of Limits too). */
+export interface WebSocketLimits {
+  /** Milliseconds a new socket has to send `connection_init` before it is closed with 4408. */
+  readonly initTimeoutMs: number;
+  /** Most subscriptions running at once on one socket; the next subscribe gets an error, the socket stays. */
+  readonly maxSubscriptionsPerSocket: number;
+  /** Most open sockets of one principal (user, connector key, platform) on one instance; the next closes with 4429. */
+  readonly maxSocketsPerPrincipal: number;
+  /** Most bytes waiting to be sent on one socket; a consumer that falls further behind is closed with 1013. */
+  readonly maxBufferedBytes: number;
+  /** Largest incoming message, in bytes; a larger one closes the socket with 1009. */
+  readonly maxMessageBytes: number;
 }
 
 export interface Config {
@@ -154,6 +170,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxCost: int('GRAPHQL_MAX_COST', 25_000, 100, 1_000_000),
       maxTokens: int('GRAPHQL_MAX_TOKENS', 2000, 100, 100_000),
       maxBodyBytes: int('HTTP_MAX_BODY_BYTES', 100_000, 1_000, 10_000_000),
+      websocket: Object.freeze({
+        initTimeoutMs: int('WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
+        maxSubscriptionsPerSocket: int('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 20, 1, 1000),
+        maxSocketsPerPrincipal: int('WS_MAX_SOCKETS_PER_PRINCIPAL', 20, 1, 10_000),
+        maxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 1_048_576, 1024, 104_857_600),
+        maxMessageBytes: int('WS_MAX_MESSAGE_BYTES', 65_536, 1024, 10_485_760),
+      }),
     }),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -49,7 +49,20 @@ describe('loadConfig', () => {
     });
 
     it('applies the documented request limits', () => {
-      expect(config.limits).toEqual({ maxDepth: 10, maxAliases: 15, maxCost: 25_000, maxTokens: 2000, maxBodyBytes: 100_000 });
+      expect(config.limits).toEqual({
+        maxDepth: 10, maxAliases: 15, maxCost: 25_000, maxTokens: 2000, maxBodyBytes: 100_000,
+        websocket: expect.any(Object),
+      });
+    });
+
+    it('applies the documented WebSocket limits: 3 s to send connection_init, 20 subscriptions a socket, 20 sockets a principal, 1 MiB waiting, 64 KiB a message', () => {
+      expect(config.limits.websocket).toEqual({
+        initTimeoutMs: 3000,
+        maxSubscriptionsPerSocket: 20,
+        maxSocketsPerPrincipal: 20,
+        maxBufferedBytes: 1_048_576,
+        maxMessageBytes: 65_536,
+      });
     });
   });
 
@@ -133,6 +146,30 @@ describe('loadConfig', () => {
       ]),
     );
     for (const problem of problems) expect(message).toContain(problem);
+  });
+
+  it('reads the WebSocket limits from WS_* variables', () => {
+    const config = loadConfig({
+      WS_INIT_TIMEOUT_MS: '300', WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '5', WS_MAX_SOCKETS_PER_PRINCIPAL: '2',
+      WS_MAX_BUFFERED_BYTES: '4096', WS_MAX_MESSAGE_BYTES: '16384',
+    });
+    expect(config.limits.websocket).toEqual({
+      initTimeoutMs: 300, maxSubscriptionsPerSocket: 5, maxSocketsPerPrincipal: 2, maxBufferedBytes: 4096, maxMessageBytes: 16_384,
+    });
+  });
+
+  it('lists every WebSocket limit out of range or not a whole number in one ConfigError', () => {
+    const problems = problemsOf({
+      WS_INIT_TIMEOUT_MS: '0', WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '0', WS_MAX_SOCKETS_PER_PRINCIPAL: 'many',
+      WS_MAX_BUFFERED_BYTES: '512', WS_MAX_MESSAGE_BYTES: '1.5',
+    });
+    expect(problems).toEqual([
+      expect.stringContaining('WS_INIT_TIMEOUT_MS'),
+      expect.stringContaining('WS_MAX_SUBSCRIPTIONS_PER_SOCKET'),
+      expect.stringContaining('WS_MAX_SOCKETS_PER_PRINCIPAL'),
+      expect.stringContaining('WS_MAX_BUFFERED_BYTES'),
+      expect.stringContaining('WS_MAX_MESSAGE_BYTES'),
+    ]);
   });
 
   it('refuses an out-of-range or non-numeric PORT', () => {
@@ -224,6 +261,10 @@ describe('loadConfig', () => {
       expect(Object.isFrozen(config.limits)).toBe(true);
       expect(() => {
         (config.limits as { maxDepth: number }).maxDepth = 1000;
+      }).toThrow(TypeError);
+      expect(Object.isFrozen(config.limits.websocket)).toBe(true);
+      expect(() => {
+        (config.limits.websocket as { maxSocketsPerPrincipal: number }).maxSocketsPerPrincipal = 1000;
       }).toThrow(TypeError);
       expect(Object.isFrozen(config.database)).toBe(true);
       expect(() => {
