@@ -1,9 +1,8 @@
 import type { Server } from 'node:http';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Principal } from '../auth/principal';
 import type { Limits } from '../config';
 import { formatClientError, loggableError } from '../errors';
@@ -20,73 +19,269 @@ export interface SubscriptionServerOptions {
   context(principal: Principal): GatewayContext;
 }
 
-type Extra = { principal?: Principal };
+/**
+ * How the gateway closes a socket. graphql-ws's own codes (4400 bad message, 4401 subscribe before the
+ * acknowledgement, 4409 a repeated subscription id, 4429 a second connection_init...) apply as well.
+ */
+export const SocketCloseCode = {
+  /** Shutdown of the gateway. */
+  GoingAway: 1001,
+  /** An incoming message over WS_MAX_MESSAGE_BYTES (sent by ws itself). */
+  MessageTooBig: 1009,
+  /** A slow consumer: more than WS_MAX_BUFFERED_BYTES waited to be sent. Reconnecting later is fine. */
+  TryAgainLater: 1013,
+  /** Credentials refused at connection_init, or a user token that expired while the socket was open. */
+  Forbidden: CloseCode.Forbidden,
+  /** No connection_init within WS_INIT_TIMEOUT_MS. */
+  InitTimeout: CloseCode.ConnectionInitialisationTimeout,
+  /** The principal already has WS_MAX_SOCKETS_PER_PRINCIPAL sockets open on this instance. */
+  TooManyConnections: 4429,
+  /** A failure inside the gateway (graphql-ws's code for it). */
+  InternalError: CloseCode.InternalServerError,
+} as const;
+
+/** What the gateway keeps of one socket (graphql-ws's `ctx.extra`). */
+interface Connection {
+  readonly socket: WebSocket;
+  /** graphql-ws's context of the socket, once connection_init arrived (its running subscriptions). */
+  ctx?: Context<ConnectionParams, Connection>;
+  principal?: Principal;
+  /** The key the socket counts under in the per-principal cap, once it was accepted. */
+  countedAs?: string;
+  /** Closes the socket when a user token expires. */
+  expiry?: NodeJS.Timeout;
+}
+
+type ConnectionParams = Record<string, unknown> | undefined;
+
+/** Interval of the protocol-level ping; a socket that has not answered the previous ping is dropped. */
+const KEEP_ALIVE_MS = 12_000;
+/** How long shutdown waits for clients to answer the 1001 close before dropping their connections. */
+const CLOSE_GRACE_MS = 5_000;
+/** The longest delay a Node timer takes (about 24.8 days); longer waits are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const refuse = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
 
+/** One key per principal for the socket cap: a user, a connector key, or the platform operator. */
+function principalKey(principal: Principal): string {
+  switch (principal.kind) {
+    case 'user':
+      return `user:${principal.userId}`;
+    case 'connector':
+      return `connector:${principal.keyId}`;
+    case 'platform':
+      return 'platform';
+  }
+}
+
 /**
  * graphql-ws on the HTTP server's `/graphql` path: subscriptions only, authenticated at connection time
- * (close 4403 without valid credentials), and held to the same parse, depth, alias and cost limits as HTTP.
- * Returns the disposer.
+ * (close 4403 without valid credentials), held to the same parse, depth, alias and cost limits as HTTP,
+ * and to the socket limits of `limits.websocket` (see SocketCloseCode). Returns the disposer, which closes
+ * every socket with 1001 and waits for them before it resolves (so the HTTP server can close after it).
+ *
+ * The adapter between ws and graphql-ws is our own (graphql-ws's `useServer` is a starter meant to be
+ * copied): its `send` hands a message to the socket without waiting for it to be flushed, so a consumer
+ * that reads slower than events arrive makes the socket's buffer grow, where it is measured and bounded,
+ * instead of a queue in front of the subscription that nothing bounds.
  */
 export function attachSubscriptions(httpServer: Server, options: SubscriptionServerOptions): { dispose(): Promise<void> } {
-  const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.limits.maxBodyBytes });
-  const rules = [...specifiedRules, ...limitRules(options.limits)];
-  const logInternal = (err: unknown) => options.logger.error({ err: loggableError(err) }, 'internal error in a subscription');
-  const server = useServer<Record<string, unknown> | undefined, Extra>(
-    {
-      schema: options.schema,
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization;
-        try {
-          const principal = await options.authenticate(typeof authorization === 'string' ? authorization : undefined);
-          if (principal === null) return false;
-          (ctx.extra as Extra).principal = principal;
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      onSubscribe: (ctx, _id, payload) => {
-        const principal = (ctx.extra as Extra).principal;
-        if (principal === undefined) return refuse('Not authenticated', 'UNAUTHENTICATED');
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: options.limits.maxTokens });
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
-        }
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation || operation.operation !== 'subscription') {
-          return refuse('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', 'BAD_REQUEST');
-        }
-        const invalid = validate(options.schema, document, rules);
-        if (invalid.length > 0) return invalid;
-        const variables = payload.variables ?? undefined;
-        if (findNulCharacter(document, variables) !== null) return refuse('Must not contain a NUL character', 'BAD_USER_INPUT');
-        const tooCostly = checkCost(options.schema, document, variables, options.limits);
-        if (tooCostly.length > 0) return refuse(tooCostly[0]!.message, 'QUERY_TOO_COMPLEX');
-        return {
-          schema: options.schema,
-          document,
-          variableValues: variables,
-          operationName: payload.operationName,
-          contextValue: options.context(principal),
-        };
-      },
-      onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!('errors' in result) || !result.errors) return result;
-        return { ...result, errors: result.errors.map((e) => formatClientError(e.toJSON(), e, logInternal)) };
-      },
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatClientError(e.toJSON(), e, logInternal)) as never,
+  const { limits, logger } = options;
+  const socketLimits = limits.websocket;
+  const wss = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: socketLimits.maxMessageBytes,
+    handleProtocols: (protocols) => handleProtocols(protocols),
+  });
+  const rules = [...specifiedRules, ...limitRules(limits)];
+  const logInternal = (err: unknown) => logger.error({ err: loggableError(err) }, 'internal error in a subscription');
+  /** Open, accepted sockets per principal key. */
+  const socketsOf = new Map<string, number>();
+  /** The graphql-ws clean-up of sockets that closed (ends their subscriptions); shutdown waits for it. */
+  const cleanups = new Set<Promise<void>>();
+
+  /** Ends the subscriptions of a socket that is being closed, so no further event is even produced for it. */
+  const endSubscriptions = (connection: Connection) => {
+    for (const running of Object.values(connection.ctx?.subscriptions ?? {})) {
+      if (running !== null && 'return' in running && typeof running.return === 'function') {
+        void (running as AsyncGenerator).return(undefined).catch(() => undefined);
+      }
+    }
+  };
+
+  const closeAtExpiry = (connection: Connection, expiresAtMs: number) => {
+    const left = expiresAtMs - Date.now();
+    if (left > 0) {
+      connection.expiry = setTimeout(() => closeAtExpiry(connection, expiresAtMs), Math.min(left, MAX_TIMER_MS));
+      return;
+    }
+    connection.expiry = undefined;
+    connection.socket.close(SocketCloseCode.Forbidden, 'Token expired');
+    endSubscriptions(connection);
+  };
+
+  const release = (connection: Connection) => {
+    if (connection.expiry !== undefined) clearTimeout(connection.expiry);
+    connection.expiry = undefined;
+    const key = connection.countedAs;
+    if (key === undefined) return;
+    connection.countedAs = undefined;
+    const open = (socketsOf.get(key) ?? 1) - 1;
+    if (open > 0) socketsOf.set(key, open);
+    else socketsOf.delete(key);
+  };
+
+  /** Sends unless the socket is closing or its consumer has fallen behind by more than the bound. */
+  const send = (connection: Connection, data: string) => {
+    const { socket } = connection;
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > socketLimits.maxBufferedBytes) {
+      logger.warn(
+        { principal: connection.principal ? principalKey(connection.principal) : null, bufferedBytes: socket.bufferedAmount },
+        'closing a WebSocket whose consumer fell behind',
+      );
+      socket.close(SocketCloseCode.TryAgainLater, 'Try again later');
+      endSubscriptions(connection);
+      return;
+    }
+    socket.send(data, (err) => {
+      if (err) logger.debug({ err: loggableError(err) }, 'a WebSocket message was not delivered');
+    });
+  };
+
+  const server = makeServer<ConnectionParams, Connection>({
+    schema: options.schema,
+    connectionInitWaitTimeout: socketLimits.initTimeoutMs,
+    onConnect: async (ctx) => {
+      const connection = ctx.extra;
+      const authorization = ctx.connectionParams?.authorization;
+      let principal: Principal | null;
+      try {
+        principal = await options.authenticate(typeof authorization === 'string' ? authorization : undefined);
+      } catch {
+        return false;
+      }
+      // Refused, or the socket is already closing (the client left while its credentials were checked).
+      if (principal === null || connection.socket.readyState !== connection.socket.OPEN) return false;
+      if (principal.kind === 'user' && principal.tokenExp * 1000 <= Date.now()) return false;
+      const key = principalKey(principal);
+      const open = socketsOf.get(key) ?? 0;
+      if (open >= socketLimits.maxSocketsPerPrincipal) {
+        connection.socket.close(SocketCloseCode.TooManyConnections, 'Too many connections');
+        return false; // graphql-ws's own close (4403) is ignored: the socket is already closing
+      }
+      socketsOf.set(key, open + 1);
+      connection.countedAs = key;
+      connection.principal = principal;
+      connection.ctx = ctx;
+      if (principal.kind === 'user') closeAtExpiry(connection, principal.tokenExp * 1000);
+      return true;
     },
-    wss,
-  );
+    onSubscribe: (ctx, _id, payload) => {
+      const principal = ctx.extra.principal;
+      if (principal === undefined) return refuse('Not authenticated', 'UNAUTHENTICATED');
+      // graphql-ws reserved this operation's id before asking, so it is counted among the subscriptions.
+      if (Object.keys(ctx.subscriptions).length > socketLimits.maxSubscriptionsPerSocket) {
+        return refuse(`Too many subscriptions on one connection (at most ${socketLimits.maxSubscriptionsPerSocket})`, 'BAD_REQUEST');
+      }
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query, { maxTokens: limits.maxTokens });
+      } catch (error) {
+        // Coded as HTTP codes them (GRAPHQL_PARSE_FAILED), with the same message and location.
+        const e = error instanceof GraphQLError ? error : new GraphQLError('Syntax error');
+        return [new GraphQLError(e.message, { source: e.source, positions: e.positions, originalError: e, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+      }
+      const operation = getOperationAST(document, payload.operationName);
+      if (!operation || operation.operation !== 'subscription') {
+        return refuse('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', 'BAD_REQUEST');
+      }
+      const invalid = validate(options.schema, document, rules);
+      if (invalid.length > 0) {
+        // The limit rules code their errors QUERY_TOO_COMPLEX; every other one is coded as HTTP codes it.
+        return invalid.map((e) =>
+          e.extensions.code !== undefined
+            ? e
+            : new GraphQLError(e.message, { nodes: e.nodes, originalError: e, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }),
+        );
+      }
+      const variables = payload.variables ?? undefined;
+      if (findNulCharacter(document, variables) !== null) return refuse('Must not contain a NUL character', 'BAD_USER_INPUT');
+      const tooCostly = checkCost(options.schema, document, variables, limits);
+      if (tooCostly.length > 0) return refuse(tooCostly[0]!.message, 'QUERY_TOO_COMPLEX');
+      return {
+        schema: options.schema,
+        document,
+        variableValues: variables,
+        operationName: payload.operationName,
+        contextValue: options.context(principal),
+      };
+    },
+    onNext: (_ctx, _id, _payload, _args, result) => {
+      if (!('errors' in result) || !result.errors) return result;
+      return { ...result, errors: result.errors.map((e) => formatClientError(e.toJSON(), e, logInternal)) };
+    },
+    onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatClientError(e.toJSON(), e, logInternal)) as never,
+  });
+
+  wss.on('error', (err) => logger.error({ err: loggableError(err) }, 'WebSocket server error'));
+  wss.on('connection', (socket) => {
+    const connection: Connection = { socket };
+    socket.on('error', (err) => {
+      logger.warn({ err: loggableError(err) }, 'WebSocket error');
+      socket.close(SocketCloseCode.InternalError, 'Internal server error');
+    });
+    let answered = true;
+    socket.on('pong', () => {
+      answered = true;
+    });
+    const keepAlive = setInterval(() => {
+      if (!answered) return socket.terminate();
+      answered = false;
+      socket.ping();
+    }, KEEP_ALIVE_MS);
+
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => send(connection, data),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', (data) => {
+            handle(String(data)).catch((err: unknown) => {
+              logger.warn({ err: loggableError(err) }, 'a WebSocket message could not be handled');
+              socket.close(SocketCloseCode.InternalError, 'Internal server error');
+            });
+          }),
+      },
+      connection,
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(keepAlive);
+      release(connection);
+      const cleanup = closed(code, reason.toString())
+        .catch((err: unknown) => logger.warn({ err: loggableError(err) }, 'closing a WebSocket failed'))
+        .finally(() => cleanups.delete(cleanup));
+      cleanups.add(cleanup);
+    });
+  });
+
+  let disposing: Promise<void> | null = null;
   return {
-    dispose: async () => {
-      await server.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
+    dispose: () =>
+      (disposing ??= (async () => {
+        // Stop accepting; the callback runs once every client socket has closed.
+        const allClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
+        for (const socket of wss.clients) socket.close(SocketCloseCode.GoingAway, 'Going away');
+        const drop = setTimeout(() => {
+          for (const socket of wss.clients) socket.terminate();
+        }, CLOSE_GRACE_MS);
+        await allClosed;
+        clearTimeout(drop);
+        await Promise.all([...cleanups]);
+      })()),
   };
 }
 
