@@ -92,7 +92,14 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   const httpServer: Server = createServer(app);
   const contextFor = (principal: GatewayContext['principal'], requestId: string): GatewayContext => {
     const companyId = principal !== null && principal.kind !== 'platform' ? principal.companyId : null;
-    return { principal, services, loaders: createLoaders(dataSource, live, companyId, services.destinations), requestId };
+    // Loaders are built on first use: a long-lived subscription that never reads through them holds none.
+    let loaders: GatewayContext['loaders'] | null = null;
+    return {
+      principal, services, requestId,
+      get loaders() {
+        return (loaders ??= createLoaders(dataSource, live, companyId, services.destinations));
+      },
+    };
   };
   const subscriptions = attachSubscriptions(httpServer, {
     schema,

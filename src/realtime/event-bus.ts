@@ -1,5 +1,6 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, Repeater, type PubSub } from '@graphql-yoga/subscription';
+import { setMaxListeners } from 'node:events';
 import Redis from 'ioredis';
 import { redisKeys } from '../store/redis-keys';
 
@@ -58,7 +59,10 @@ export async function openEventBus(redisUrl: string | null, prefix: string, onEr
   let pubSub: PubSub<Channels>;
   let clients: Redis[] = [];
   if (redisUrl === null) {
-    pubSub = createPubSub<Channels>();
+    // Many subscribers share a channel (every dashboard of a company): no listener-count warning for that.
+    const target = new EventTarget();
+    setMaxListeners(0, target);
+    pubSub = createPubSub<Channels>({ eventTarget: target as never });
   } else {
     // Separate publisher and subscriber connections; reconnects back off up to 5 s and resubscribe by themselves.
     const retryStrategy = (times: number) => Math.min(100 * 2 ** times, 5_000);

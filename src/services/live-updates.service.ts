@@ -35,8 +35,8 @@ export interface AgentLiveUpdate {
   at: Date;
 }
 
-/** How often a live subscription re-reads its user: privilege and profile changes apply within this time. */
-export const PRINCIPAL_REFRESH_MS = 4_000;
+/** How often a live subscription re-reads its user (reads are shared per user): privilege and profile changes apply within twice this time. */
+export const PRINCIPAL_REFRESH_MS = 2_000;
 
 type Kind = 'destination' | 'queue' | 'agent';
 
@@ -56,6 +56,21 @@ export class LiveUpdatesService {
 
   /** Publications of one resource run one after another (so this instance publishes them in `seq` order), coalesced under load. */
   private readonly lines = new SerialLines(() => undefined);
+
+  /** Users as re-read for live subscriptions, shared by all of a user's subscriptions for a few seconds. */
+  private readonly reads = new Map<string, { at: number; principal: Promise<UserPrincipal | null> }>();
+
+  /** The user now (roles, profile, still active, token not revoked): one database read per user per refresh period. */
+  private reread(user: UserPrincipal): Promise<UserPrincipal | null> {
+    const key = `${user.userId}/${user.tokenVersion}/${user.tokenExp}`;
+    const now = Date.now();
+    const cached = this.reads.get(key);
+    if (cached && now - cached.at < PRINCIPAL_REFRESH_MS) return cached.principal;
+    if (this.reads.size > 10_000) for (const [k, r] of this.reads) if (now - r.at >= PRINCIPAL_REFRESH_MS) this.reads.delete(k);
+    const principal = this.authenticator.loadUser(user.userId, user.companyId, user.tokenVersion, user.tokenExp);
+    this.reads.set(key, { at: now, principal });
+    return principal;
+  }
 
   /** A destination's live state changed (a slot, its health, a suspension, its configuration). */
   destinationChanged(companyId: string, destinationId: string): Promise<void> {
@@ -149,7 +164,7 @@ export class LiveUpdatesService {
    */
   private stream<T>(user: UserPrincipal, kind: Kind, ids: string[] | null, allowed: (u: UserPrincipal, event: T) => boolean, revive: (raw: T) => T): AsyncIterable<T> {
     const source = this.bus.updates<T>(user.companyId, kind, ids === null ? null : [...new Set(ids)]);
-    const authenticator = this.authenticator;
+    const reread = (u: UserPrincipal) => this.reread(u);
     // A Repeater, not an async generator: a subscriber leaving (return()) must end the stream even while it
     // waits for the next event, or closing sockets would wait for one forever.
     return new Repeater<T>(async (push, stop) => {
@@ -162,7 +177,7 @@ export class LiveUpdatesService {
           const next = await Promise.race([events.next(), stopped]);
           if (next.done) break;
           if (Date.now() - readAt > PRINCIPAL_REFRESH_MS) {
-            current = await authenticator.loadUser(user.userId, user.companyId, user.tokenVersion, user.tokenExp);
+            current = await reread(user);
             readAt = Date.now();
           }
           if (current === null) break;
