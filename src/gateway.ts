@@ -59,7 +59,7 @@ export async function createGateway(config: Config, overrides: GatewayOverrides 
   let bus: EventBus | null = null;
   try {
     dataSource = await openDataSource(database);
-    live = await openLiveState(config.redisUrl, config.redisKeyPrefix);
+    live = await openLiveState(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'live state: Redis connection error'));
     bus = await openEventBus(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'event bus: Redis command failed'));
     const gateway = await start(config, logger, dataSource, live, bus, overrides);
     return {

@@ -102,6 +102,8 @@ const WAITING_STATES = ['QUEUED', 'OFFERING'] as const;
 const MAX_TRIES_PER_CALL = 4;
 const CALLS_PER_PASS = 500;
 const MAX_FLOW_HOPS = 50;
+/** How long past its ring time an attempt may still ring before the database sweep times it out (timers fire first). */
+const OVERDUE_GRACE_SEC = 5;
 
 /** The RouteToExternalDestination branch an unanswered outcome takes (busy backs the destination off as usual). */
 const FLOW_BRANCH_OF_OUTCOME: Record<Exclude<AttemptOutcome, 'ANSWERED'>, ExternalOutcome> = {
@@ -150,6 +152,7 @@ export class CallRouter {
     };
     every(this.options.tickMs ?? 50, () => this.fireDueTimers());
     every(this.options.sweepMs ?? 1_000, () => this.sweep());
+    every((this.options.sweepMs ?? 1_000) * 5, () => this.expireOverdueAttempts());
     every(this.options.renewMs ?? 20_000, () => this.renewLeases());
   }
 
@@ -913,6 +916,20 @@ export class CallRouter {
   /** Routes every queue with waiting calls again: overflow by waiting time, wrap-up ends, missed timers. */
   sweep(): Promise<void> {
     return this.pumpWaiting(null);
+  }
+
+  /**
+   * The safety net of ring timeouts, from the system of record: an attempt still ringing well past its ring
+   * time (its timer was lost with an instance that died between commit and scheduling, or with a Redis that
+   * restarted empty) is timed out now, exactly as its timer would have (the same event id, so once).
+   */
+  async expireOverdueAttempts(): Promise<void> {
+    const now = this.clock();
+    const ringing = await this.dataSource.getRepository(CallAttempt).find({ where: { state: 'RINGING' }, select: { id: true, companyId: true, startedAt: true, ringTimeoutSec: true } });
+    for (const a of ringing) {
+      if (a.startedAt.getTime() + (a.ringTimeoutSec + OVERDUE_GRACE_SEC) * 1000 > now) continue;
+      await this.onTimer({ t: 'ring', companyId: a.companyId, attemptId: a.id });
+    }
   }
 
   /** Keeps the slots of attempts still ringing or connected; a slot whose holder vanished expires with its lease. */

@@ -29,7 +29,7 @@ export interface LiveState {
  * are bounded (one retry, no offline queue growth past reconnects) so a Redis outage surfaces as errors
  * instead of late, repeated writes.
  */
-export async function openLiveState(redisUrl: string | null, prefix = 'rgw'): Promise<LiveState> {
+export async function openLiveState(redisUrl: string | null, prefix = 'rgw', onError: (err: unknown) => void = () => undefined): Promise<LiveState> {
   if (redisUrl === null) {
     const capacity = new MemoryCapacityStore(DESTINATION_LEASE_MS);
     const agents = new MemoryAgentStateStore();
@@ -42,6 +42,8 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw'): Pr
   const connect = () =>
     new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true });
   const clients = [connect(), connect(), connect(), connect(), connect(), connect()];
+  // Reconnects are reported through the gateway's log, not as ioredis's unhandled-error lines.
+  for (const c of clients) c.on('error', onError);
   await Promise.all(clients.map((c) => c.connect()));
   const capacity = new RedisCapacityStore(clients[0]!, prefix, DESTINATION_LEASE_MS);
   const agents = new RedisAgentStateStore(clients[1]!, prefix);
