@@ -1,5 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Queue } from '../entities/queue.entity';
+import { QueueLiveView } from './live.resolver';
 import { actor, type GatewayContext } from './context';
 import { PageArgsInput } from './types/connection';
 import { QueueConnection, QueueGroupEntry, QueueInput } from './types/agent.types';
@@ -50,5 +51,11 @@ export class QueueResolver {
       group: groups[i] as QueueGroupEntry['group'],
       overflow: e.priority === 1 ? null : { queueLengthAbove: e.queueLengthAbove, oldestWaitAboveSec: e.oldestWaitAboveSec, noAgentsLoggedIn: e.noAgentsLoggedIn },
     }));
+  }
+
+  @FieldResolver(() => QueueLiveView, { description: 'Live state (the queueUpdates subscription\'s shape): re-read it after a gap in `seq`.' })
+  async live(@Root() queue: Queue, @Ctx() ctx: GatewayContext): Promise<QueueLiveView> {
+    const [state] = await ctx.services.liveUpdates.queueStates(queue.companyId, [queue.id]);
+    return state!;
   }
 }
