@@ -103,6 +103,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   };
   const subscriptions = attachSubscriptions(httpServer, {
     schema,
+    schemaDetailsInErrors: config.introspection,
     limits: config.limits,
     logger,
     authenticate: (authorization) => services.authenticator.authenticate(authorization),

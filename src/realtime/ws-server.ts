@@ -11,6 +11,8 @@ import type { GatewayContext } from '../resolvers/context';
 
 export interface SubscriptionServerOptions {
   schema: GraphQLSchema;
+  /** When false (production), validation messages lose their "Did you mean ...?" hints, as over HTTP. */
+  schemaDetailsInErrors?: boolean;
   limits: Limits;
   logger: Logger;
   /** THE authentication of HTTP requests, applied to `connectionParams.authorization`. */
@@ -201,10 +203,13 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
       const invalid = validate(options.schema, document, rules);
       if (invalid.length > 0) {
         // The limit rules code their errors QUERY_TOO_COMPLEX; every other one is coded as HTTP codes it.
+        const hide = options.schemaDetailsInErrors === false;
         return invalid.map((e) =>
           e.extensions.code !== undefined
             ? e
-            : new GraphQLError(e.message, { nodes: e.nodes, originalError: e, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }),
+            : new GraphQLError(hide ? e.message.replace(/ ?Did you mean(.+?)\?$/, '') : e.message, {
+                nodes: e.nodes, originalError: e, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+              }),
         );
       }
       const variables = payload.variables ?? undefined;

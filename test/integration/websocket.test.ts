@@ -3,6 +3,7 @@ import { createClient } from 'graphql-ws';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { signUserToken } from '../../src/auth/tokens';
+import { subscribe } from '../support/live';
 import { RoutingWorld } from '../support/telephony';
 import { JWT_SECRET, PLATFORM_KEY, startTestGateway, type TestGateway } from '../support/test-gateway';
 
@@ -423,6 +424,27 @@ describe('shutdown', () => {
       await client.dispose();
     } finally {
       if (!closedGateway) await t.close();
+    }
+  });
+});
+
+describe('schema details in socket errors', () => {
+  it('leaves out "Did you mean" hints over the socket when introspection is off, as over HTTP', async () => {
+    const t = await startTestGateway('sqlite', { GRAPHQL_INTROSPECTION: 'false' });
+    const w = await RoutingWorld.create(t);
+    try {
+      const query = 'subscription { telephonyInstruction { kind } }';
+      const http = await t.gql(query, {}, w.connector.key);
+      const sub = await subscribe(t.url, w.connector.key, query, 'telephonyInstruction');
+      const deadline = Date.now() + 3_000;
+      while (sub.errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(sub.errors[0]?.message).toMatch(/Cannot query field "telephonyInstruction"/);
+      expect(sub.errors[0]?.message).not.toMatch(/Did you mean/);
+      expect(http.errors?.[0]?.message).not.toMatch(/Did you mean/);
+      await sub.close();
+    } finally {
+      await w.close();
+      await t.close();
     }
   });
 });
