@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Simulator } from '../../src/telephony/simulator';
 import { ADMIN_PASSWORD } from '../support/fixtures';
+import { subscribe } from '../support/live';
 import { routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
 
@@ -92,5 +93,47 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('the telephony si
     expect(summary.instructions.DIAL_EXTERNAL).toBeGreaterThan(0);
     expect(summary.answeredByDestinations).toBeGreaterThan(0);
     expect(await w.destinationLive(destination)).toMatchObject({ connectingCalls: 0, activeCalls: 0 });
+  });
+
+  it('streams live counts for a destination equal to its ringing and answered attempts after a burst of simulated calls', async () => {
+    const w = await RoutingWorld.create(t);
+    await w.close();
+    const destination = await w.destination({ maxSimultaneousCalls: 8, busyBackoffSec: 0, retryIntervalSec: 1, outdialTimeoutSec: 30 });
+    const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
+    const live = await subscribe(t.url, w.admin, 'subscription($ids: [ID!]) { externalDestinationUpdates(ids: $ids) { seq connectingCalls activeCalls } }', 'externalDestinationUpdates', { ids: [destination] });
+    // Long talks and long rings: after the burst, calls stay answered or ringing while the counts are compared.
+    const simulator = new Simulator({
+      url: t.url, company: w.company.slug, username: 'admin', password: ADMIN_PASSWORD, queueIds: [queue], setAgentsAvailable: false,
+      calls: 20, rate: 50, timeScale: 0.05, seed: 11, ringTimeSec: 0.5, quickOutcomeSec: 1, talkTimeSec: 2_000, patienceSec: 0,
+      destination: { answer: 0.6, busy: 0, fail: 0 }, silentNoAnswer: true,
+    });
+    await simulator.start();
+    const db = t.databaseUrl.startsWith('postgres')
+      ? new DataSource({ type: 'postgres', url: t.databaseUrl })
+      : new DataSource({ type: 'better-sqlite3', database: t.databaseUrl.slice('sqlite:'.length) });
+    await db.initialize();
+    try {
+      const open = async () => {
+        const rows: Array<{ state: string; n: number | string }> = await db.query(`SELECT state, COUNT(*) AS n FROM call_attempt WHERE "destinationId" = '${destination}' AND state IN ('RINGING', 'CONNECTED') GROUP BY state`);
+        const by = Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+        return { connectingCalls: by.RINGING ?? 0, activeCalls: by.CONNECTED ?? 0 };
+      };
+      // Wait until the burst has settled: 8 slots taken, no new event for a while.
+      let settled = 0;
+      for (let seen = -1; settled < 10; ) {
+        await new Promise((r) => setTimeout(r, 100));
+        settled = live.events.length === seen ? settled + 1 : 0;
+        seen = live.events.length;
+      }
+      const truth = await open();
+      expect(truth.connectingCalls + truth.activeCalls).toBe(8);
+      expect(truth.activeCalls).toBeGreaterThan(0);
+      const last = live.events.reduce((a: any, b: any) => (b.seq > a.seq ? b : a));
+      expect({ connectingCalls: last.connectingCalls, activeCalls: last.activeCalls }).toEqual(truth);
+    } finally {
+      await simulator.stop();
+      await db.destroy();
+      await live.close();
+    }
   });
 });
