@@ -149,13 +149,19 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Ready: the database answers and, in cluster mode, every Redis connection (live state and events) is up.
   app.get('/readyz', async (_req, res) => {
     try {
       await dataSource.query('SELECT 1');
-      res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'database unreachable' });
+      return;
     }
+    if (!live.connected() || !bus.connected()) {
+      res.status(503).json({ status: 'redis unreachable' });
+      return;
+    }
+    res.json({ status: 'ready' });
   });
 
   app.use(

@@ -35,6 +35,8 @@ export interface EventBus {
   publishUpdate(companyId: string, kind: string, id: string, payload: unknown): void;
   /** Updates of the given resources (one channel each), or of every resource of the kind (`ids` null). */
   updates<T>(companyId: string, kind: string, ids: readonly string[] | null): AsyncIterable<T>;
+  /** Whether its Redis connections are up (always, in process): the readiness probe asks. */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function openEventBus(redisUrl: string | null, prefix: string, onEr
       const channels = (ids ?? ['*']).map((id) => pubSub.subscribe(keys.updatesChannel(companyId, kind, id)) as AsyncIterable<T>);
       return channels.length === 1 ? channels[0]! : (Repeater.merge(channels) as AsyncIterable<T>);
     },
+    connected: () => clients.every((c) => c.status === 'ready'),
     close: async () => {
       closed = true;
       await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));

@@ -21,6 +21,8 @@ export interface LiveState {
   readonly timers: TimerStore;
   readonly sequences: SequenceStore;
   readonly claims: ClaimStore;
+  /** Whether its Redis connections are up (always, in memory): the readiness probe asks. */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw', onE
     const timers = new MemoryTimerStore(TIMER_CLAIM_MS);
     const sequences = new MemorySequenceStore();
     const claims = new MemoryClaimStore();
-    return { mode: 'memory', capacity, agents, health, timers, sequences, claims, close: () => closeAll(capacity, agents, health, timers, sequences, claims) };
+    return { mode: 'memory', capacity, agents, health, timers, sequences, claims, connected: () => true, close: () => closeAll(capacity, agents, health, timers, sequences, claims) };
   }
   const connect = () =>
     new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true });
@@ -51,7 +53,7 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw', onE
   const timers = new RedisTimerStore(clients[3]!, prefix, TIMER_CLAIM_MS);
   const sequences = new RedisSequenceStore(clients[4]!, prefix);
   const claims = new RedisClaimStore(clients[5]!, prefix);
-  return { mode: 'redis', capacity, agents, health, timers, sequences, claims, close: () => closeAll(capacity, agents, health, timers, sequences, claims) };
+  return { mode: 'redis', capacity, agents, health, timers, sequences, claims, connected: () => clients.every((c) => c.status === 'ready'), close: () => closeAll(capacity, agents, health, timers, sequences, claims) };
 }
 
 async function closeAll(...stores: Array<{ close(): Promise<void> }>): Promise<void> {

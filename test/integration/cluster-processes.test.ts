@@ -446,7 +446,8 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     } finally {
       await redis.start();
     }
-    expect(await node('A').readyz()).toBe(200);
+    // Ready again once its Redis connections are back (reconnects back off up to 5 s).
+    await eventuallyTrue(async () => (await node('A').readyz()) === 200, 15_000, async () => 'A did not become ready again');
   });
 
   /*
@@ -455,6 +456,9 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
    * attempt out instead, under the same event id as the timer (so once).
    */
   it('still times out an attempt that was ringing when Redis restarted empty', async () => {
+    // The previous test restarted Redis: start once both instances report ready (every Redis connection up,
+    // so the dial below is not published before the subscriber's channel is back).
+    await eventuallyTrue(async () => (await node('A').readyz()) === 200 && (await node('B').readyz()) === 200, 15_000, async () => 'instances not ready');
     const { w, key, instructions } = await world();
     const destination = await w.destination({ outdialTimeoutSec: 5, retryIntervalSec: 60 });
     const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
