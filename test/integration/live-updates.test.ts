@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createUser } from '../support/fixtures';
 import { subscribe } from '../support/live';
-import { routingModes, RoutingWorld } from '../support/telephony';
+import { routingModes, RoutingWorld, useRoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
 
 jest.setTimeout(40_000);
@@ -13,17 +13,9 @@ const QUEUES = 'subscription($ids: [ID!]) { queueUpdates(ids: $ids) { queueId se
 describe.each(routingModes().map((m) => [m.name, m] as const))('live updates over graphql-ws (%s)', (_name, mode) => {
   let t: TestGateway;
   let w: RoutingWorld;
-  beforeAll(async () => {
-    t = await mode.start();
-  });
-  beforeEach(async () => {
-    w = await RoutingWorld.create(t);
-  });
-  afterEach(async () => {
-    await w?.close();
-  });
-  afterAll(async () => {
-    await t?.close();
+  useRoutingWorld(mode, (gateway, world) => {
+    t = gateway;
+    w = world;
   });
 
   it('streams each destination change with seq rising by exactly one and counts equal to its open attempts; agents never appear there', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createUser } from '../support/fixtures';
-import { Connector, routingModes, RoutingWorld } from '../support/telephony';
+import { Connector, routingModes, RoutingWorld, useRoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
 
 jest.setTimeout(30_000);
@@ -8,17 +8,9 @@ jest.setTimeout(30_000);
 describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine through the public API (%s)', (_name, mode) => {
   let t: TestGateway;
   let w: RoutingWorld;
-  beforeAll(async () => {
-    t = await mode.start();
-  });
-  beforeEach(async () => {
-    w = await RoutingWorld.create(t);
-  });
-  afterEach(async () => {
-    await w?.close();
-  });
-  afterAll(async () => {
-    await t?.close();
+  useRoutingWorld(mode, (gateway, world) => {
+    t = gateway;
+    w = world;
   });
 
   const dials = (destinationId: string) => w.connector.instructions.filter((i) => i.kind === 'DIAL_EXTERNAL' && i.destinationId === destinationId);

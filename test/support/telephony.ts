@@ -244,3 +244,25 @@ export async function startCluster(instances: number, overrides: GatewayOverride
     },
   };
 }
+
+/**
+ * The hooks of a routing suite: one gateway per suite (of `mode`), a fresh company with a subscribed
+ * connector per test (handed to `use` before each test), both closed afterwards.
+ */
+export function useRoutingWorld(mode: RoutingMode, use: (t: TestGateway, w: RoutingWorld) => void, overrides?: GatewayOverrides): void {
+  let t: TestGateway | undefined;
+  let w: RoutingWorld | undefined;
+  beforeAll(async () => {
+    t = await mode.start(overrides);
+  });
+  beforeEach(async () => {
+    w = await RoutingWorld.create(t!);
+    use(t!, w);
+  });
+  afterEach(async () => {
+    await w?.close();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+}
