@@ -1,11 +1,12 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import type { FlowNodeType } from '../routing/call-flow';
 import { CompanyOwned, CompanyScoped } from './base';
 
 /** One node of a flow as stored (the shape of CallFlowNodeInput). */
 export interface StoredFlowNode {
   id: string;
-  type: string;
+  type: FlowNodeType;
   queueId: string | null;
   externalDestinationId: string | null;
   holidayListId: string | null;

@@ -3,8 +3,9 @@ import type { AttemptOutcome, AttemptState, CallState } from '../routing/state-m
 import { CompanyScoped } from './base';
 import { Queue } from './queue.entity';
 
-/** Why a call ended (or was refused): kept beside its state for supervisors and statistics. */
-export type CallEndReason = 'COMPLETED' | 'CALLER_HUNG_UP' | 'QUEUE_FULL' | 'MAX_WAIT' | 'DISCONNECTED';
+/** Why a call ended (or was refused), kept beside its state; the API's CallEndReason enum is built from this list. */
+export const CALL_END_REASONS = { COMPLETED: 'COMPLETED', CALLER_HUNG_UP: 'CALLER_HUNG_UP', QUEUE_FULL: 'QUEUE_FULL', MAX_WAIT: 'MAX_WAIT', DISCONNECTED: 'DISCONNECTED' } as const;
+export type CallEndReason = keyof typeof CALL_END_REASONS;
 
 /**
  * A call the telephony platform handed to the gateway: the durable record of where it is. `revision` is a

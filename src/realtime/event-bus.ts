@@ -4,10 +4,13 @@ import { setMaxListeners } from 'node:events';
 import Redis from 'ioredis';
 import { redisKeys } from '../store/redis-keys';
 
+/** The kinds of instruction; the API's TelephonyInstructionKind enum is built from this list. */
+export const INSTRUCTION_KINDS = { RING_AGENT: 'RING_AGENT', DIAL_EXTERNAL: 'DIAL_EXTERNAL', CANCEL_ATTEMPT: 'CANCEL_ATTEMPT', PLAY_MESSAGE: 'PLAY_MESSAGE', DISCONNECT: 'DISCONNECT' } as const;
+
 /** What a telephony connector is told to do; plain data, so it crosses Redis unchanged. */
 export interface TelephonyInstructionEvent {
   instructionId: string;
-  kind: 'RING_AGENT' | 'DIAL_EXTERNAL' | 'CANCEL_ATTEMPT' | 'PLAY_MESSAGE' | 'DISCONNECT';
+  kind: keyof typeof INSTRUCTION_KINDS;
   callId: string;
   attemptId: string | null;
   agentId: string | null;

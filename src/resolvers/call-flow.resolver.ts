@@ -53,7 +53,6 @@ export class CallFlowResolver {
     const scope = DestinationScope.of(actor(ctx));
     return flow.draftNodes.map((n) => ({
       ...n,
-      type: n.type as CallFlowNode['type'],
       externalDestinationId: n.externalDestinationId !== null && scope.canSee({ id: n.externalDestinationId, companyId: flow.companyId }) ? n.externalDestinationId : null,
     }));
   }

@@ -10,7 +10,6 @@ import { PrivilegeLevel } from '../entities/enums';
 import type { GatewayContext } from './context';
 import {
   AttemptOutcomeInput, AttemptTarget, CallAttemptView, CallView, EndCallInput, EnqueueCallInput, StartCallInput, RoutingDecisionView, TelephonyInstruction,
-  type AttemptOutcomeValue, type AttemptStateValue, type CallEndReasonValue, type CallStateValue, type RoutingResourceKind,
 } from './types/call.types';
 
 /** The telephony connector of the principal's company (operations that required CONNECTOR). */
@@ -28,7 +27,7 @@ function reader(ctx: GatewayContext): CallReader {
 
 export function toCallView(call: Call): CallView {
   return Object.assign(new CallView(), {
-    id: call.id, connectorCallId: call.connectorCallId, state: call.state as CallStateValue, endReason: call.endReason as CallEndReasonValue | null,
+    id: call.id, connectorCallId: call.connectorCallId, state: call.state, endReason: call.endReason,
     queueId: call.queueId, serviceNumber: call.serviceNumber, callerNumber: call.callerNumber, priority: call.priority,
     enqueuedAt: call.enqueuedAt, answeredAt: call.answeredAt, endedAt: call.endedAt, companyId: call.companyId,
   });
@@ -36,8 +35,8 @@ export function toCallView(call: Call): CallView {
 
 export function toAttemptView(a: CallAttempt): CallAttemptView {
   return Object.assign(new CallAttemptView(), {
-    id: a.id, companyId: a.companyId, state: a.state as AttemptStateValue, outcome: a.outcome === 'CANCELLED' ? null : (a.outcome as AttemptOutcomeValue | null),
-    targetKind: a.targetKind as RoutingResourceKind, agentId: a.agentId, destinationId: a.destinationId, dialledNumber: a.number,
+    id: a.id, companyId: a.companyId, state: a.state, outcome: a.outcome === 'CANCELLED' ? null : a.outcome,
+    targetKind: a.targetKind, agentId: a.agentId, destinationId: a.destinationId, dialledNumber: a.number,
     ringTimeoutSec: a.ringTimeoutSec, startedAt: a.startedAt, answeredAt: a.answeredAt, endedAt: a.endedAt,
   });
 }
@@ -86,7 +85,7 @@ export class CallResolver {
     },
   })
   telephonyInstructions(@Root() instruction: TelephonyInstructionEvent): TelephonyInstruction {
-    return { ...instruction, kind: instruction.kind as TelephonyInstruction['kind'], issuedAt: new Date(instruction.issuedAt) };
+    return { ...instruction, issuedAt: new Date(instruction.issuedAt) };
   }
 
   @FieldResolver(() => Queue, { nullable: true, description: 'The queue it waited in: for readers who may see queues (and the connector); null when deleted since.' })

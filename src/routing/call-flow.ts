@@ -6,7 +6,7 @@ import type { Millis } from './types';
  * service drives: each step walks the instant nodes and stops at the first that needs the outside world.
  */
 
-/** The kinds of node; the API's CallFlowNodeType enum lists the same names. */
+/** The kinds of node; the API's CallFlowNodeType enum is built from this list. */
 export const FLOW_NODE_TYPES = {
   START: 'START',
   BRANCH_ON_TIME_RANGES: 'BRANCH_ON_TIME_RANGES',

@@ -30,7 +30,9 @@ export const AGENT_ACTIVITY: TransitionTable<AgentActivity, AgentActivityEvent> 
   WRAP_UP: { finishWrapUp: 'IDLE' },
 };
 
-export type CallState = 'QUEUED' | 'OFFERING' | 'CONNECTED' | 'ENDED' | 'ABANDONED' | 'FAILED';
+/** A call's state; the API's CallState enum is built from this list. */
+export const CALL_STATES = { QUEUED: 'QUEUED', OFFERING: 'OFFERING', CONNECTED: 'CONNECTED', ENDED: 'ENDED', ABANDONED: 'ABANDONED', FAILED: 'FAILED' } as const;
+export type CallState = keyof typeof CALL_STATES;
 export type CallEvent = 'offer' | 'attemptEnded' | 'answered' | 'completed' | 'callerHungUp' | 'timedOut' | 'refused';
 
 /**
@@ -47,8 +49,14 @@ export const CALL_STATE: TransitionTable<CallState, CallEvent> = {
   FAILED: {},
 };
 
-export type AttemptState = 'RINGING' | 'CONNECTED' | 'COMPLETED' | 'BUSY' | 'NO_ANSWER' | 'REJECTED' | 'FAILED' | 'CANCELLED';
-export type AttemptOutcome = 'ANSWERED' | 'BUSY' | 'NO_ANSWER' | 'REJECTED' | 'FAILED';
+/** An attempt's state; the API's AttemptState enum is built from this list. */
+export const ATTEMPT_STATES = {
+  RINGING: 'RINGING', CONNECTED: 'CONNECTED', COMPLETED: 'COMPLETED', BUSY: 'BUSY', NO_ANSWER: 'NO_ANSWER', REJECTED: 'REJECTED', FAILED: 'FAILED', CANCELLED: 'CANCELLED',
+} as const;
+export type AttemptState = keyof typeof ATTEMPT_STATES;
+/** What the telephony platform reports for an attempt; the API's AttemptOutcome enum is built from this list. */
+export const ATTEMPT_OUTCOMES = { ANSWERED: 'ANSWERED', BUSY: 'BUSY', NO_ANSWER: 'NO_ANSWER', REJECTED: 'REJECTED', FAILED: 'FAILED' } as const;
+export type AttemptOutcome = keyof typeof ATTEMPT_OUTCOMES;
 export type AttemptEvent = AttemptOutcome | 'CANCEL' | 'CALL_ENDED';
 
 /**

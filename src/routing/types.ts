@@ -73,7 +73,9 @@ export interface WaitingCall {
   readonly lastOfferEndedAt: Readonly<Record<string, Millis>>;
 }
 
-export type ResourceKind = 'GROUP' | 'AGENT' | 'DESTINATION';
+/** What a routing decision looks at; the API's RoutingResourceKind enum is built from this list. */
+export const RESOURCE_KINDS = { GROUP: 'GROUP', AGENT: 'AGENT', DESTINATION: 'DESTINATION' } as const;
+export type ResourceKind = keyof typeof RESOURCE_KINDS;
 
 export type SkipReason =
   | 'GROUP_NOT_ELIGIBLE'

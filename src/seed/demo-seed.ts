@@ -4,6 +4,7 @@ import { Company } from '../entities/company.entity';
 import { NumberMode, PrivilegeLevel, ProfileScope, UserKind } from '../entities/enums';
 import { UserLogin } from '../entities/user-login.entity';
 import type { Services } from '../services';
+import type { CallFlowNodeFields } from '../services/call-flow.service';
 
 export const DEMO_COMPANY_SLUG = 'demo';
 
@@ -110,8 +111,8 @@ async function seedDemoFlows(services: Services, as: UserPrincipal, ids: { partn
     holidays: ['2026-12-25', '2026-12-28', '2027-01-01', '2027-03-26', '2027-03-29', '2027-05-03', '2027-05-31', '2027-08-30', '2027-12-27', '2027-12-28']
       .map((date) => ({ date, name: 'Bank holiday' })),
   });
-  const sorry = { id: 'sorry', type: 'PLAY_MESSAGE', message: 'All our lines are busy. Please call again later.', branches: [{ name: 'next', to: 'bye' }] };
-  const bye = { id: 'bye', type: 'DISCONNECT' };
+  const sorry: CallFlowNodeFields = { id: 'sorry', type: 'PLAY_MESSAGE', message: 'All our lines are busy. Please call again later.', branches: [{ name: 'next', to: 'bye' }] };
+  const bye: CallFlowNodeFields = { id: 'bye', type: 'DISCONNECT' };
   const main = await services.callFlows.create(as, {
     name: 'Main line', serviceNumbers: [DEMO_FLOW_NUMBERS.mainLine],
     nodes: [

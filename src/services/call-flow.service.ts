@@ -7,13 +7,13 @@ import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue } from '../entities/queue.entity';
 import { HolidayList, TimeRange } from '../entities/schedule.entity';
 import { errors } from '../errors';
-import { validateFlow, type FlowGraph } from '../routing/call-flow';
+import { MAX_FLOW_NODES, validateFlow, type FlowNodeType } from '../routing/call-flow';
 import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, isId, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
 export interface CallFlowNodeFields {
   id: string;
-  type: string;
+  type: FlowNodeType;
   queueId?: string | null;
   externalDestinationId?: string | null;
   holidayListId?: string | null;
@@ -28,7 +28,6 @@ export interface CallFlowFields {
   nodes: CallFlowNodeFields[];
 }
 
-const MAX_NODES = 200;
 const MAX_NUMBERS = 50;
 
 /** Drafts are saved as given (shape checked); publishing validates the whole graph (validateFlow). */
@@ -42,7 +41,7 @@ function checkDraft(input: CallFlowFields): { name: string; numbers: string[]; n
     if (n !== '' && seen.has(n)) c.fail(`serviceNumbers[${i}]`, 'listed twice');
     seen.add(n);
   });
-  if (input.nodes.length > MAX_NODES) c.fail('nodes', `at most ${MAX_NODES} nodes`);
+  if (input.nodes.length > MAX_FLOW_NODES) c.fail('nodes', `at most ${MAX_FLOW_NODES} nodes`);
   const nodes = input.nodes.map((n, i): StoredFlowNode => ({
     id: n.id,
     type: n.type,
@@ -103,7 +102,7 @@ export class CallFlowService {
   async publish(actor: UserPrincipal, id: string, now = new Date()): Promise<CallFlow> {
     return inTransaction(this.dataSource, async (m) => {
       const flow = await findOwned(m, CallFlow, actor.companyId, id, { what: 'Call flow', lock: 'write' });
-      const graph = { nodes: flow.draftNodes } as unknown as FlowGraph;
+      const graph = { nodes: flow.draftNodes };
       const problems = validateFlow(graph, await this.references(m, actor, flow.draftNodes));
       const numbers = await m.getRepository(CallFlowNumber).countBy({ callFlowId: flow.id });
       if (numbers === 0) problems.unshift({ nodeId: null, message: 'a published flow needs at least one service number' });

@@ -19,7 +19,7 @@ import { ATTEMPT_STATE, CALL_STATE, transition, type AttemptOutcome, type CallEv
 import type { AgentSnapshot, DestinationSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
 import type { AgentChange, AgentExpectation, AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
-import { findOwned, inTransaction, isUniqueViolation } from '../store/persistence';
+import { findOwned, inTransaction, isConcurrentChange } from '../store/persistence';
 import { destinationSnapshot } from './destination-snapshot';
 import { InputChecker } from './input-checker';
 import { SerialLines } from './serial-lines';
@@ -208,7 +208,7 @@ export class CallRouter {
       result = await attempt();
     } catch (error) {
       // The same connectorCallId sent twice at the same moment: the loser reads what the winner created.
-      if (!isConflictFromRace(error)) throw error;
+      if (!isConcurrentChange(error)) throw error;
       result = await attempt();
     }
     const { call } = result;
@@ -567,7 +567,7 @@ export class CallRouter {
         return created;
       });
     } catch (error) {
-      if (!isConflictFromRace(error)) throw error;
+      if (!isConcurrentChange(error)) throw error;
       return this.dataSource.getRepository(Call).findOneByOrFail({ companyId, connectorCallId });
     }
     const flow = await this.loadFlow(call);
@@ -578,7 +578,7 @@ export class CallRouter {
   /** The call's flow version as a graph, with schedules evaluated through the routing core. */
   private async loadFlow(call: Call): Promise<{ graph: FlowGraph; context(now: number): FlowContext }> {
     const version = await this.dataSource.getRepository(CallFlowVersion).findOneByOrFail({ id: call.flowVersionId! });
-    const graph = { nodes: version.nodes } as unknown as FlowGraph;
+    const graph: FlowGraph = { nodes: version.nodes };
     const rangeIds = version.nodes.flatMap((n) => n.timeRangeIds ?? []);
     const listIds = version.nodes.map((n) => n.holidayListId).filter((id): id is string => id !== null);
     const [ranges, lists] = await Promise.all([
@@ -973,7 +973,7 @@ export class CallRouter {
       try {
         return await run();
       } catch (error) {
-        if ((error instanceof StaleCall || isConflictFromRace(error)) && tries < 5) continue;
+        if ((error instanceof StaleCall || isConcurrentChange(error)) && tries < 5) continue;
         if (error instanceof StaleCall) throw errors.conflict('The call changed at the same moment; retry');
         throw error;
       }
@@ -1047,7 +1047,3 @@ function isCoded(error: unknown, code: string): boolean {
   return (error as { extensions?: { code?: string } } | null)?.extensions?.code === code;
 }
 
-/** A CONFLICT made from a unique violation: two requests created the same thing at once (retrying reads the winner's). */
-function isConflictFromRace(error: unknown): boolean {
-  return isUniqueViolation(error) || (isCoded(error, 'CONFLICT') && /conflicting change was made at the same time/.test((error as Error).message));
-}

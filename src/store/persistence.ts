@@ -24,6 +24,13 @@ function driverCode(error: unknown): string | undefined {
   return error instanceof QueryFailedError ? (error.driverError as { code?: string } | undefined)?.code : undefined;
 }
 
+const CONCURRENT_CHANGE = 'CONCURRENT_CHANGE';
+
+/** Whether an error is inTransaction's CONFLICT for two requests that changed the same thing at once (a retry reads the winner's). */
+export function isConcurrentChange(error: unknown): boolean {
+  return (error as { extensions?: { reason?: unknown } } | null)?.extensions?.reason === CONCURRENT_CHANGE;
+}
+
 /** SQLite has one connection: transactions must not interleave on it, so they run one after another. */
 const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 
@@ -37,7 +44,7 @@ export async function inTransaction<T>(dataSource: DataSource, work: (manager: E
       return await dataSource.transaction(work);
     } catch (error) {
       if (isUniqueViolation(error) || isForeignKeyViolation(error)) {
-        throw errors.conflict('A conflicting change was made at the same time; re-read and retry');
+        throw errors.conflict('A conflicting change was made at the same time; re-read and retry', { reason: CONCURRENT_CHANGE });
       }
       throw error;
     }

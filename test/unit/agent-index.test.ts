@@ -1,13 +1,7 @@
 import { FreeAgentIndex, type AgentCounts } from '../../src/routing/agent-index';
 import { agentBlocker } from '../../src/routing/route-call';
 import type { AgentSnapshot } from '../../src/routing/types';
-import { mulberry32 as seeded } from '../../src/telephony/random';
-
-/** A seeded generator as a function, so a failing case can be replayed from its seed. */
-const mulberry32 = (seed: number): (() => number) => {
-  const rng = seeded(seed);
-  return () => rng.next();
-};
+import { seededRandom as mulberry32 } from '../support/random';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const sec = (n: number) => n * 1000;

@@ -4,13 +4,7 @@ import { admitToQueue, waitDeadline } from '../../src/routing/queue-caps';
 import { eligibleGroups, routeCall, type RoutingInput } from '../../src/routing/route-call';
 import { AGENT_ACTIVITY, ATTEMPT_STATE, CALL_STATE, transition } from '../../src/routing/state-machine';
 import type { AgentSnapshot, DestinationSnapshot, QueueGroupSnapshot, WaitingCall } from '../../src/routing/types';
-import { mulberry32 as seeded } from '../../src/telephony/random';
-
-/** A seeded generator as a function, so a failing case can be replayed from its seed. */
-const mulberry32 = (seed: number): (() => number) => {
-  const rng = seeded(seed);
-  return () => rng.next();
-};
+import { seededRandom as mulberry32 } from '../support/random';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const sec = (n: number) => n * 1000;

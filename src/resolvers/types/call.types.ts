@@ -1,67 +1,26 @@
 import { Field, ID, InputType, Int, ObjectType, createUnionType, registerEnumType } from 'type-graphql';
 import { Agent } from '../../entities/agent.entity';
+import { CALL_END_REASONS, type CallEndReason } from '../../entities/call.entity';
 import { ExternalDestination } from '../../entities/external-destination.entity';
+import { INSTRUCTION_KINDS, type TelephonyInstructionEvent } from '../../realtime/event-bus';
+import { ATTEMPT_OUTCOMES, ATTEMPT_STATES, CALL_STATES, type AttemptOutcome, type AttemptState, type CallState } from '../../routing/state-machine';
+import { RESOURCE_KINDS, type ResourceKind } from '../../routing/types';
 
-export enum CallStateValue {
-  QUEUED = 'QUEUED',
-  OFFERING = 'OFFERING',
-  CONNECTED = 'CONNECTED',
-  ENDED = 'ENDED',
-  ABANDONED = 'ABANDONED',
-  FAILED = 'FAILED',
-}
-export enum AttemptStateValue {
-  RINGING = 'RINGING',
-  CONNECTED = 'CONNECTED',
-  COMPLETED = 'COMPLETED',
-  BUSY = 'BUSY',
-  NO_ANSWER = 'NO_ANSWER',
-  REJECTED = 'REJECTED',
-  FAILED = 'FAILED',
-  CANCELLED = 'CANCELLED',
-}
-export enum AttemptOutcomeValue {
-  ANSWERED = 'ANSWERED',
-  BUSY = 'BUSY',
-  NO_ANSWER = 'NO_ANSWER',
-  REJECTED = 'REJECTED',
-  FAILED = 'FAILED',
-}
-export enum CallEndReasonValue {
-  COMPLETED = 'COMPLETED',
-  CALLER_HUNG_UP = 'CALLER_HUNG_UP',
-  QUEUE_FULL = 'QUEUE_FULL',
-  MAX_WAIT = 'MAX_WAIT',
-  DISCONNECTED = 'DISCONNECTED',
-}
-export enum InstructionKind {
-  RING_AGENT = 'RING_AGENT',
-  DIAL_EXTERNAL = 'DIAL_EXTERNAL',
-  CANCEL_ATTEMPT = 'CANCEL_ATTEMPT',
-  PLAY_MESSAGE = 'PLAY_MESSAGE',
-  DISCONNECT = 'DISCONNECT',
-}
-export enum RoutingResourceKind {
-  GROUP = 'GROUP',
-  AGENT = 'AGENT',
-  DESTINATION = 'DESTINATION',
-}
-
-registerEnumType(CallStateValue, {
+registerEnumType(CALL_STATES, {
   name: 'CallState',
-  description: 'QUEUED: waiting for an agent or destination; OFFERING: ringing one; CONNECTED: answered; ENDED: finished after an answer; ABANDONED: the caller hung up before an answer; FAILED: refused (queue full) or left the queue at its maximum wait.',
+  description: 'QUEUED: waiting for an agent or destination; OFFERING: ringing one; CONNECTED: answered; ENDED: finished after an answer; ABANDONED: the caller hung up before an answer; FAILED: refused (queue full), left the queue at its maximum wait, or disconnected by a call flow.',
 });
-registerEnumType(AttemptStateValue, {
+registerEnumType(ATTEMPT_STATES, {
   name: 'AttemptState',
   description: 'RINGING until an outcome; CONNECTED after ANSWERED until the call ends (COMPLETED); BUSY, NO_ANSWER, REJECTED, FAILED as reported (or NO_ANSWER at the ring timeout); CANCELLED when the caller hung up or the call left the queue while it rang.',
 });
-registerEnumType(AttemptOutcomeValue, { name: 'AttemptOutcome', description: 'What the telephony platform reports for one attempt.' });
-registerEnumType(CallEndReasonValue, {
+registerEnumType(ATTEMPT_OUTCOMES, { name: 'AttemptOutcome', description: 'What the telephony platform reports for one attempt.' });
+registerEnumType(CALL_END_REASONS, {
   name: 'CallEndReason',
   description: 'Why a call ended. A connector reports COMPLETED or CALLER_HUNG_UP; the gateway itself sets QUEUE_FULL (refused at entry), MAX_WAIT (the queue\'s maxWaitSec passed) and DISCONNECTED (a call flow disconnected it).',
 });
-registerEnumType(InstructionKind, { name: 'TelephonyInstructionKind', description: 'What the connector is told to do.' });
-registerEnumType(RoutingResourceKind, { name: 'RoutingResourceKind', description: 'What a routing decision looked at: a queue group, a regular agent or an external destination.' });
+registerEnumType(INSTRUCTION_KINDS, { name: 'TelephonyInstructionKind', description: 'What the connector is told to do.' });
+registerEnumType(RESOURCE_KINDS, { name: 'RoutingResourceKind', description: 'What a routing decision looked at: a queue group, a regular agent or an external destination.' });
 
 @InputType({ description: 'A call handed straight to a queue by the telephony platform.' })
 export class EnqueueCallInput {
@@ -101,8 +60,8 @@ export class AttemptOutcomeInput {
   @Field(() => ID, { description: 'The attemptId of the RING_AGENT or DIAL_EXTERNAL instruction.' })
   attemptId: string;
 
-  @Field(() => AttemptOutcomeValue, { description: 'What happened.' })
-  outcome: AttemptOutcomeValue;
+  @Field(() => ATTEMPT_OUTCOMES, { description: 'What happened.' })
+  outcome: AttemptOutcome;
 }
 
 @InputType({ description: 'The end of a call, reported once per event id.' })
@@ -113,8 +72,8 @@ export class EndCallInput {
   @Field(() => ID, { description: 'The call\'s id (from enqueueCall or an instruction).' })
   callId: string;
 
-  @Field(() => CallEndReasonValue, { description: 'COMPLETED (after an answer) or CALLER_HUNG_UP.' })
-  reason: CallEndReasonValue;
+  @Field(() => CALL_END_REASONS, { description: 'COMPLETED (after an answer) or CALLER_HUNG_UP.' })
+  reason: CallEndReason;
 }
 
 @ObjectType({ description: 'What the connector must do now. Fields that do not apply to the kind are null.' })
@@ -122,8 +81,8 @@ export class TelephonyInstruction {
   @Field(() => ID, { description: 'Unique per instruction.' })
   instructionId: string;
 
-  @Field(() => InstructionKind, { description: 'What to do.' })
-  kind: InstructionKind;
+  @Field(() => INSTRUCTION_KINDS, { description: 'What to do.' })
+  kind: TelephonyInstructionEvent['kind'];
 
   @Field(() => ID, { description: 'The call it is about.' })
   callId: string;
@@ -168,14 +127,14 @@ export class CallAttemptView {
   @Field(() => ID, { description: 'Opaque identifier: the attemptId of instructions and outcomes.' })
   id: string;
 
-  @Field(() => AttemptStateValue, { description: 'Where the attempt is now.' })
-  state: AttemptStateValue;
+  @Field(() => ATTEMPT_STATES, { description: 'Where the attempt is now.' })
+  state: AttemptState;
 
-  @Field(() => AttemptOutcomeValue, { nullable: true, description: 'The reported (or timed-out) outcome; null while ringing and for cancelled attempts.' })
-  outcome: AttemptOutcomeValue | null;
+  @Field(() => ATTEMPT_OUTCOMES, { nullable: true, description: 'The reported (or timed-out) outcome; null while ringing and for cancelled attempts.' })
+  outcome: AttemptOutcome | null;
 
-  @Field(() => RoutingResourceKind, { description: 'AGENT or DESTINATION.' })
-  targetKind: RoutingResourceKind;
+  @Field(() => RESOURCE_KINDS, { description: 'AGENT or DESTINATION.' })
+  targetKind: ResourceKind;
 
   /** Not fields: `target` and `number` are resolved under the caller's destination visibility. */
   companyId: string;
@@ -198,8 +157,8 @@ export class CallAttemptView {
 
 @ObjectType({ description: 'A resource a routing decision looked at.' })
 export class RoutingResource {
-  @Field(() => RoutingResourceKind, { description: 'What it is.' })
-  kind: RoutingResourceKind;
+  @Field(() => RESOURCE_KINDS, { description: 'What it is.' })
+  kind: ResourceKind;
 
   @Field(() => ID, { nullable: true, description: 'null for an external destination the caller may not see.' })
   id: string | null;
@@ -207,8 +166,8 @@ export class RoutingResource {
 
 @ObjectType({ description: 'A resource passed over, and why.' })
 export class RoutingSkip {
-  @Field(() => RoutingResourceKind, { description: 'What it is.' })
-  kind: RoutingResourceKind;
+  @Field(() => RESOURCE_KINDS, { description: 'What it is.' })
+  kind: ResourceKind;
 
   @Field(() => ID, { nullable: true, description: 'null for a destination the caller may not see, and for a count of further agents ("12 more agents").' })
   resourceId: string | null;
@@ -222,8 +181,8 @@ export class RoutingSkip {
 
 @ObjectType({ description: 'What a decision chose.' })
 export class RoutingChoice {
-  @Field(() => RoutingResourceKind, { description: 'AGENT or DESTINATION.' })
-  kind: RoutingResourceKind;
+  @Field(() => RESOURCE_KINDS, { description: 'AGENT or DESTINATION.' })
+  kind: ResourceKind;
 
   @Field(() => ID, { nullable: true, description: 'null for a destination the caller may not see.' })
   resourceId: string | null;
@@ -264,11 +223,11 @@ export class CallView {
   @Field({ description: 'The telephony platform\'s own id of the call.' })
   connectorCallId: string;
 
-  @Field(() => CallStateValue, { description: 'Where the call is now.' })
-  state: CallStateValue;
+  @Field(() => CALL_STATES, { description: 'Where the call is now.' })
+  state: CallState;
 
-  @Field(() => CallEndReasonValue, { nullable: true, description: 'Why it ended; null while it is not over.' })
-  endReason: CallEndReasonValue | null;
+  @Field(() => CALL_END_REASONS, { nullable: true, description: 'Why it ended; null while it is not over.' })
+  endReason: CallEndReason | null;
 
   /** Not fields: the queue is resolved for readers who may see queues; the company scopes the trace. */
   queueId: string | null;

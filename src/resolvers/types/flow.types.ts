@@ -1,18 +1,10 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { CallFlow } from '../../entities/call-flow.entity';
 import { DateScalar, HolidayList, TimeRange } from '../../entities/schedule.entity';
+import { FLOW_NODE_TYPES, type FlowNodeType } from '../../routing/call-flow';
 import { Connection } from './connection';
 
-export enum CallFlowNodeType {
-  START = 'START',
-  BRANCH_ON_TIME_RANGES = 'BRANCH_ON_TIME_RANGES',
-  BRANCH_ON_HOLIDAY = 'BRANCH_ON_HOLIDAY',
-  QUEUE = 'QUEUE',
-  ROUTE_TO_EXTERNAL_DESTINATION = 'ROUTE_TO_EXTERNAL_DESTINATION',
-  PLAY_MESSAGE = 'PLAY_MESSAGE',
-  DISCONNECT = 'DISCONNECT',
-}
-registerEnumType(CallFlowNodeType, {
+registerEnumType(FLOW_NODE_TYPES, {
   name: 'CallFlowNodeType',
   description: 'START (branch next); BRANCH_ON_TIME_RANGES (Match1..MatchN in timeRangeIds order, NotMatched); BRANCH_ON_HOLIDAY (Holiday, NotHoliday); QUEUE (Timeout, Full, NoAgents); ROUTE_TO_EXTERNAL_DESTINATION (LimitReached mandatory, Busy, Timeout, Failure); PLAY_MESSAGE (next); DISCONNECT.',
 });
@@ -85,8 +77,8 @@ export class CallFlowNodeInput {
   @Field({ description: 'Unique within the flow (1-64 characters).' })
   id: string;
 
-  @Field(() => CallFlowNodeType, { description: 'What the node does; decides which fields and branches apply.' })
-  type: CallFlowNodeType;
+  @Field(() => FLOW_NODE_TYPES, { description: 'What the node does; decides which fields and branches apply.' })
+  type: FlowNodeType;
 
   @Field(() => ID, { nullable: true, description: 'QUEUE: the queue.' })
   queueId?: string | null;
@@ -133,8 +125,8 @@ export class CallFlowNode {
   @Field({ description: 'Unique within the flow.' })
   id: string;
 
-  @Field(() => CallFlowNodeType, { description: 'What the node does.' })
-  type: CallFlowNodeType;
+  @Field(() => FLOW_NODE_TYPES, { description: 'What the node does.' })
+  type: FlowNodeType;
 
   @Field(() => ID, { nullable: true, description: 'QUEUE: the queue.' })
   queueId: string | null;
