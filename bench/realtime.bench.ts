@@ -23,7 +23,8 @@ import { createLogger } from '../src/logger';
  * gateway's speaking graphql-transport-ws (connection_init with the user token, then one subscribe).
  */
 const PLATFORM_KEY = 'bench-platform-key-0123456789abcdef';
-const SIZES = [1_000, 10_000];
+/** Subscriber counts to measure; REALTIME_BENCH_SIZES=1000 measures one (when profiling, say). */
+const SIZES = (process.env.REALTIME_BENCH_SIZES ?? '1000,10000').split(',').map((s) => Number.parseInt(s, 10));
 const WARMUP = 3;
 const UPDATES = 20;
 /** Subscribers are spread over this many supervisors (each under the per-principal socket cap). */

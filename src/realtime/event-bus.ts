@@ -1,5 +1,5 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { createPubSub, Repeater, type PubSub } from '@graphql-yoga/subscription';
+import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import { setMaxListeners } from 'node:events';
 import Redis from 'ioredis';
 import { redisKeys } from '../store/redis-keys';
@@ -36,8 +36,12 @@ export interface EventBus {
   instructions(companyId: string): AsyncIterable<TelephonyInstructionEvent>;
   /** A live update of one resource: to its own channel and to its kind's company-wide channel. */
   publishUpdate(companyId: string, kind: string, id: string, payload: unknown): void;
-  /** Updates of the given resources (one channel each), or of every resource of the kind (`ids` null). */
-  updates<T>(companyId: string, kind: string, ids: readonly string[] | null): AsyncIterable<T>;
+  /**
+   * Calls `handler` with each update of the given resources, or of every resource of the kind (`ids` null),
+   * until the returned function is called. Handlers are grouped by topic: one listener per channel and
+   * instance however many handlers it has, and every handler of a channel gets the same payload object.
+   */
+  listenUpdates(companyId: string, kind: string, ids: readonly string[] | null, handler: (payload: unknown) => void): () => void;
   /** Whether its Redis connections are up (always, in process): the readiness probe asks. */
   connected(): boolean;
   close(): Promise<void>;
@@ -62,10 +66,11 @@ export async function openEventBus(redisUrl: string | null, prefix: string, onEr
   const keys = redisKeys(prefix);
   let closed = false;
   let pubSub: PubSub<Channels>;
+  let target: EventTarget;
   let clients: Redis[] = [];
   if (redisUrl === null) {
-    // Many subscribers share a channel (every dashboard of a company): no listener-count warning for that.
-    const target = new EventTarget();
+    // Many subscribers share a channel (every connector of a company): no listener-count warning for that.
+    target = new EventTarget();
     setMaxListeners(0, target);
     pubSub = createPubSub<Channels>({ eventTarget: target as never });
   } else {
@@ -77,8 +82,37 @@ export async function openEventBus(redisUrl: string | null, prefix: string, onEr
     ];
     await Promise.all(clients.map((c) => c.connect()));
     for (const c of clients) c.on('error', onError);
-    pubSub = createPubSub<Channels>({ eventTarget: createRedisEventTarget(guarded(clients[0]!, clients[1]!, onError)) });
+    target = createRedisEventTarget(guarded(clients[0]!, clients[1]!, onError)) as unknown as EventTarget;
+    pubSub = createPubSub<Channels>({ eventTarget: target as never });
   }
+  /** The handlers of each update channel this instance listens to; the channel's one listener calls them. */
+  const topics = new Map<string, { handlers: Set<(payload: unknown) => void>; listener: (event: Event) => void }>();
+  const listen = (channel: string, handler: (payload: unknown) => void) => {
+    let topic = topics.get(channel);
+    if (topic === undefined) {
+      const handlers = new Set<(payload: unknown) => void>();
+      const listener = (event: Event) => {
+        const payload = (event as CustomEvent).detail;
+        for (const h of handlers) {
+          try {
+            h(payload);
+          } catch (err) {
+            onError(err);
+          }
+        }
+      };
+      topic = { handlers, listener };
+      topics.set(channel, topic);
+      target.addEventListener(channel, listener);
+    }
+    topic.handlers.add(handler);
+    return () => {
+      const t = topics.get(channel);
+      if (t === undefined || !t.handlers.delete(handler) || t.handlers.size > 0) return;
+      topics.delete(channel);
+      target.removeEventListener(channel, t.listener);
+    };
+  };
   return {
     pubSub,
     publishInstruction: (companyId, instruction) => {
@@ -90,9 +124,11 @@ export async function openEventBus(redisUrl: string | null, prefix: string, onEr
       pubSub.publish(keys.updatesChannel(companyId, kind, id), payload);
       pubSub.publish(keys.updatesChannel(companyId, kind, '*'), payload);
     },
-    updates: <T>(companyId: string, kind: string, ids: readonly string[] | null) => {
-      const channels = (ids ?? ['*']).map((id) => pubSub.subscribe(keys.updatesChannel(companyId, kind, id)) as AsyncIterable<T>);
-      return channels.length === 1 ? channels[0]! : (Repeater.merge(channels) as AsyncIterable<T>);
+    listenUpdates: (companyId, kind, ids, handler) => {
+      const offs = (ids ?? ['*']).map((id) => listen(keys.updatesChannel(companyId, kind, id), handler));
+      return () => {
+        for (const off of offs) off();
+      };
     },
     connected: () => clients.every((c) => c.status === 'ready'),
     close: async () => {

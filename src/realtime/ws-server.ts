@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -7,6 +7,7 @@ import type { Principal } from '../auth/principal';
 import type { Limits } from '../config';
 import { formatClientError, loggableError } from '../errors';
 import { checkCost, findNulCharacter, limitRules } from '../limits';
+import { SubscriptionRunner, type SubscriptionTarget } from './shared-execution';
 import type { GatewayContext } from '../resolvers/context';
 
 export interface SubscriptionServerOptions {
@@ -58,6 +59,8 @@ type ConnectionParams = Record<string, unknown> | undefined;
 
 /** Interval of the protocol-level ping; a socket that has not answered the previous ping is dropped. */
 const KEEP_ALIVE_MS = 12_000;
+/** Parsed and validated documents kept for reuse, by query text (dashboards send the same few). */
+const DOCUMENT_CACHE_SIZE = 500;
 /** How long shutdown waits for clients to answer the 1001 close before dropping their connections. */
 const CLOSE_GRACE_MS = 5_000;
 /** The longest delay a Node timer takes (about 24.8 days); longer waits are re-armed. */
@@ -103,6 +106,15 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
   const socketsOf = new Map<string, number>();
   /** The graphql-ws clean-up of sockets that closed (ends their subscriptions); shutdown waits for it. */
   const cleanups = new Set<Promise<void>>();
+
+  const formatResult = (result: ExecutionResult): ExecutionResult =>
+    result.errors ? { ...result, errors: result.errors.map((e) => formatClientError(e.toJSON(), e, logInternal)) as never } : result;
+  const runner = new SubscriptionRunner(options.schema, formatResult);
+  /** Each subscription's target, by the context object made for it (graphql-ws hands the runner only the execution arguments). */
+  const targets = new WeakMap<object, SubscriptionTarget>();
+  /** Documents that parsed and validated, by query text, with a number that names them in operation keys. */
+  const documents = new Map<string, { document: DocumentNode; number: number }>();
+  let documentNumber = 0;
 
   /** Ends the subscriptions of a socket that is being closed, so no further event is even produced for it. */
   const endSubscriptions = (connection: Connection) => {
@@ -181,55 +193,81 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
       if (principal.kind === 'user') closeAtExpiry(connection, principal.tokenExp * 1000);
       return true;
     },
-    onSubscribe: (ctx, _id, payload) => {
+    onSubscribe: (ctx, id, payload) => {
       const principal = ctx.extra.principal;
       if (principal === undefined) return refuse('Not authenticated', 'UNAUTHENTICATED');
       // graphql-ws reserved this operation's id before asking, so it is counted among the subscriptions.
       if (Object.keys(ctx.subscriptions).length > socketLimits.maxSubscriptionsPerSocket) {
         return refuse(`Too many subscriptions on one connection (at most ${socketLimits.maxSubscriptionsPerSocket})`, 'BAD_REQUEST');
       }
-      let document: DocumentNode;
-      try {
-        document = parse(payload.query, { maxTokens: limits.maxTokens });
-      } catch (error) {
-        // Coded as HTTP codes them (GRAPHQL_PARSE_FAILED), with the same message and location.
-        const e = error instanceof GraphQLError ? error : new GraphQLError('Syntax error');
-        return [new GraphQLError(e.message, { source: e.source, positions: e.positions, originalError: e, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+      let known = documents.get(payload.query);
+      if (known === undefined) {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: limits.maxTokens });
+        } catch (error) {
+          // Coded as HTTP codes them (GRAPHQL_PARSE_FAILED), with the same message and location.
+          const e = error instanceof GraphQLError ? error : new GraphQLError('Syntax error');
+          return [new GraphQLError(e.message, { source: e.source, positions: e.positions, originalError: e, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation || operation.operation !== 'subscription') {
+          return refuse('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', 'BAD_REQUEST');
+        }
+        const invalid = validate(options.schema, document, rules);
+        if (invalid.length > 0) {
+          // The limit rules code their errors QUERY_TOO_COMPLEX; every other one is coded as HTTP codes it.
+          const hide = options.schemaDetailsInErrors === false;
+          return invalid.map((e) =>
+            e.extensions.code !== undefined
+              ? e
+              : new GraphQLError(hide ? e.message.replace(/ ?Did you mean(.+?)\?$/, '') : e.message, {
+                  nodes: e.nodes, originalError: e, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+                }),
+          );
+        }
+        known = { document, number: (documentNumber += 1) };
+        if (documents.size >= DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value!);
+        documents.set(payload.query, known);
+      } else {
+        // The operation name picks the operation: what the cached document passed for one name says nothing of another.
+        const operation = getOperationAST(known.document, payload.operationName);
+        if (!operation || operation.operation !== 'subscription') {
+          return refuse('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', 'BAD_REQUEST');
+        }
       }
-      const operation = getOperationAST(document, payload.operationName);
-      if (!operation || operation.operation !== 'subscription') {
-        return refuse('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', 'BAD_REQUEST');
-      }
-      const invalid = validate(options.schema, document, rules);
-      if (invalid.length > 0) {
-        // The limit rules code their errors QUERY_TOO_COMPLEX; every other one is coded as HTTP codes it.
-        const hide = options.schemaDetailsInErrors === false;
-        return invalid.map((e) =>
-          e.extensions.code !== undefined
-            ? e
-            : new GraphQLError(hide ? e.message.replace(/ ?Did you mean(.+?)\?$/, '') : e.message, {
-                nodes: e.nodes, originalError: e, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
-              }),
-        );
-      }
+      const { document } = known;
       const variables = payload.variables ?? undefined;
       if (findNulCharacter(document, variables) !== null) return refuse('Must not contain a NUL character', 'BAD_USER_INPUT');
       const tooCostly = checkCost(options.schema, document, variables, limits);
       if (tooCostly.length > 0) return refuse(tooCostly[0]!.message, 'QUERY_TOO_COMPLEX');
-      return {
-        schema: options.schema,
-        document,
-        variableValues: variables,
-        operationName: payload.operationName,
-        contextValue: options.context(principal),
-      };
+      const contextValue = options.context(principal);
+      const connection = ctx.extra;
+      targets.set(contextValue, {
+        id,
+        operationKey: `${known.number}\u0000${payload.operationName ?? ''}\u0000${JSON.stringify(variables ?? null)}`,
+        send: (data) => send(connection, data),
+      });
+      return { schema: options.schema, document, variableValues: variables, operationName: payload.operationName, contextValue };
     },
-    onNext: (_ctx, _id, _payload, _args, result) => {
-      if (!('errors' in result) || !result.errors) return result;
-      return { ...result, errors: result.errors.map((e) => formatClientError(e.toJSON(), e, logInternal)) };
-    },
+    subscribe: (args) => runner.subscribe(args, targets.get(args.contextValue as object)!),
+    onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
     onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatClientError(e.toJSON(), e, logInternal)) as never,
   });
+
+  /** Sockets that have not answered the last ping; one timer pings them all. */
+  const unanswered = new Set<WebSocket>();
+  const keepAlive = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (unanswered.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      unanswered.add(socket);
+      socket.ping();
+    }
+  }, KEEP_ALIVE_MS);
+  keepAlive.unref();
 
   wss.on('error', (err) => logger.error({ err: loggableError(err) }, 'WebSocket server error'));
   wss.on('connection', (socket) => {
@@ -238,15 +276,7 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
       logger.warn({ err: loggableError(err) }, 'WebSocket error');
       socket.close(SocketCloseCode.InternalError, 'Internal server error');
     });
-    let answered = true;
-    socket.on('pong', () => {
-      answered = true;
-    });
-    const keepAlive = setInterval(() => {
-      if (!answered) return socket.terminate();
-      answered = false;
-      socket.ping();
-    }, KEEP_ALIVE_MS);
+    socket.on('pong', () => unanswered.delete(socket));
 
     const closed = server.opened(
       {
@@ -264,7 +294,7 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
       connection,
     );
     socket.once('close', (code, reason) => {
-      clearInterval(keepAlive);
+      unanswered.delete(socket);
       release(connection);
       const cleanup = closed(code, reason.toString())
         .catch((err: unknown) => logger.warn({ err: loggableError(err) }, 'closing a WebSocket failed'))
@@ -277,6 +307,7 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
   return {
     dispose: () =>
       (disposing ??= (async () => {
+        clearInterval(keepAlive);
         // Stop accepting; the callback runs once every client socket has closed.
         const allClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
         for (const socket of wss.clients) socket.close(SocketCloseCode.GoingAway, 'Going away');

@@ -1,4 +1,3 @@
-import { Repeater } from '@graphql-yoga/subscription';
 import { In, type DataSource } from 'typeorm';
 import type { Authenticator } from '../auth/authenticate';
 import { DestinationScope } from '../auth/destination-scope';
@@ -11,6 +10,7 @@ import { Queue } from '../entities/queue.entity';
 import { errors } from '../errors';
 import { isId } from '../store/persistence';
 import type { EventBus } from '../realtime/event-bus';
+import { LiveFeed } from '../realtime/live-feed';
 import type { AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
 import type { DestinationLive, ExternalDestinationService } from './external-destination.service';
@@ -58,18 +58,40 @@ export class LiveUpdatesService {
   private readonly lines = new SerialLines(() => undefined);
 
   /** Users as re-read for live subscriptions, shared by all of a user's subscriptions for a few seconds. */
-  private readonly reads = new Map<string, { at: number; principal: Promise<UserPrincipal | null> }>();
+  private readonly reads = new Map<string, UserRead>();
+
+  private static readKey(user: UserPrincipal): string {
+    return `${user.userId}/${user.tokenVersion}/${user.tokenExp}`;
+  }
+
+  /** The user as last read, when that read is less than PRINCIPAL_REFRESH_MS old (undefined: read again). */
+  private freshUser(user: UserPrincipal, now = Date.now()): UserPrincipal | null | undefined {
+    const read = this.reads.get(LiveUpdatesService.readKey(user));
+    return read !== undefined && read.value !== undefined && now - read.at < PRINCIPAL_REFRESH_MS ? read.value : undefined;
+  }
+
+  /** A user that subscribes was just authenticated: that view serves their subscriptions until it is stale. */
+  private seedUser(user: UserPrincipal): void {
+    if (this.freshUser(user) === undefined) this.reads.set(LiveUpdatesService.readKey(user), { at: Date.now(), value: user, read: Promise.resolve(user) });
+  }
 
   /** The user now (roles, profile, still active, token not revoked): one database read per user per refresh period. */
   private reread(user: UserPrincipal): Promise<UserPrincipal | null> {
-    const key = `${user.userId}/${user.tokenVersion}/${user.tokenExp}`;
+    const key = LiveUpdatesService.readKey(user);
     const now = Date.now();
     const cached = this.reads.get(key);
-    if (cached && now - cached.at < PRINCIPAL_REFRESH_MS) return cached.principal;
+    if (cached && now - cached.at < PRINCIPAL_REFRESH_MS) return cached.read;
     if (this.reads.size > 10_000) for (const [k, r] of this.reads) if (now - r.at >= PRINCIPAL_REFRESH_MS) this.reads.delete(k);
-    const principal = this.authenticator.loadUser(user.userId, user.companyId, user.tokenVersion, user.tokenExp);
-    this.reads.set(key, { at: now, principal });
-    return principal;
+    const entry: UserRead = { at: now, value: undefined, read: this.authenticator.loadUser(user.userId, user.companyId, user.tokenVersion, user.tokenExp) };
+    entry.read.then(
+      (value) => (entry.value = value),
+      () => {
+        // A failed read is not kept: the next event reads again.
+        if (this.reads.get(key) === entry) this.reads.delete(key);
+      },
+    );
+    this.reads.set(key, entry);
+    return entry.read;
   }
 
   /** A destination's live state changed (a slot, its health, a suspension, its configuration). */
@@ -128,7 +150,7 @@ export class LiveUpdatesService {
   // ---------------------------------------------------------------- subscriptions
 
   /** Destination updates the user may see: `ids` are checked now (unknown, hidden and other companies' alike are NOT_FOUND). */
-  async destinationUpdates(user: UserPrincipal, ids: string[] | null): Promise<AsyncIterable<DestinationLive>> {
+  async destinationUpdates(user: UserPrincipal, ids: string[] | null): Promise<LiveFeed<DestinationLive>> {
     if (ids !== null) {
       const rows = await this.dataSource.getRepository(ExternalDestination).findBy({ id: In(ids.filter(isId)), companyId: user.companyId });
       const scope = DestinationScope.of(user);
@@ -141,12 +163,12 @@ export class LiveUpdatesService {
     }));
   }
 
-  async agentUpdates(user: UserPrincipal, ids: string[] | null): Promise<AsyncIterable<AgentLiveUpdate>> {
+  async agentUpdates(user: UserPrincipal, ids: string[] | null): Promise<LiveFeed<AgentLiveUpdate>> {
     await this.checkOwned(Agent, 'Agent', user, ids);
     return this.stream<AgentLiveUpdate>(user, 'agent', ids, (u) => atLeast(u.privileges.agents, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
   }
 
-  async queueUpdates(user: UserPrincipal, ids: string[] | null): Promise<AsyncIterable<QueueLive>> {
+  async queueUpdates(user: UserPrincipal, ids: string[] | null): Promise<LiveFeed<QueueLive>> {
     await this.checkOwned(Queue, 'Queue', user, ids);
     return this.stream<QueueLive>(user, 'queue', ids, (u) => atLeast(u.privileges.queues, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
   }
@@ -160,33 +182,62 @@ export class LiveUpdatesService {
   /**
    * The company's events of one kind (or of the given ids), each delivered only if the subscriber, as
    * re-read at most PRINCIPAL_REFRESH_MS ago, may see it. A user that is gone, inactive or whose token was
-   * revoked ends the stream.
+   * revoked ends the feed. Events reach the subscriber in the order they were published.
    */
-  private stream<T>(user: UserPrincipal, kind: Kind, ids: string[] | null, allowed: (u: UserPrincipal, event: T) => boolean, revive: (raw: T) => T): AsyncIterable<T> {
-    const source = this.bus.updates<T>(user.companyId, kind, ids === null ? null : [...new Set(ids)]);
-    const reread = (u: UserPrincipal) => this.reread(u);
-    // A Repeater, not an async generator: a subscriber leaving (return()) must end the stream even while it
-    // waits for the next event, or closing sockets would wait for one forever.
-    return new Repeater<T>(async (push, stop) => {
-      const events = source[Symbol.asyncIterator]();
-      const stopped = stop.then(() => ({ done: true as const, value: undefined }));
-      let current: UserPrincipal | null = user;
-      let readAt = Date.now();
-      try {
-        for (;;) {
-          const next = await Promise.race([events.next(), stopped]);
-          if (next.done) break;
-          if (Date.now() - readAt > PRINCIPAL_REFRESH_MS) {
-            current = await reread(user);
-            readAt = Date.now();
-          }
-          if (current === null) break;
-          if (allowed(current, next.value)) await push(revive(next.value));
+  private stream<T extends object>(user: UserPrincipal, kind: Kind, ids: string[] | null, allowed: (u: UserPrincipal, event: T) => boolean, revive: (raw: T) => T): LiveFeed<T> {
+    this.seedUser(user);
+    return new LiveFeed<T>((listener) => {
+      let ended = false;
+      /** Events waiting behind a re-read of the user, so that they keep their order. */
+      let waiting: Promise<void> | null = null;
+      const decide = (current: UserPrincipal | null, raw: T) => {
+        if (ended) return;
+        if (current === null) {
+          stop();
+          listener.end();
+          return;
         }
-      } finally {
-        await events.return?.();
-        stop();
-      }
+        const event = this.revived(raw, revive);
+        if (allowed(current, event)) listener.next(event);
+      };
+      const onEvent = (raw: unknown) => {
+        if (ended) return;
+        const fresh = waiting === null ? this.freshUser(user) : undefined;
+        if (fresh !== undefined) return decide(fresh, raw as T);
+        // Skipped when the read fails: the subscriber sees a gap in `seq` and re-reads.
+        const next: Promise<void> = (waiting ?? Promise.resolve())
+          .then(() => this.reread(user))
+          .then((current) => decide(current, raw as T), () => undefined)
+          .finally(() => {
+            if (waiting === next) waiting = null;
+          });
+        waiting = next;
+      };
+      const off = this.bus.listenUpdates(user.companyId, kind, ids === null ? null : [...new Set(ids)], onEvent);
+      const stop = () => {
+        ended = true;
+        off();
+      };
+      return stop;
     });
   }
+
+  /** Each published payload is revived (dates) once, and every subscriber gets that same object. */
+  private readonly revivals = new WeakMap<object, object>();
+
+  private revived<T extends object>(raw: T, revive: (raw: T) => T): T {
+    let event = this.revivals.get(raw) as T | undefined;
+    if (event === undefined) {
+      event = revive(raw);
+      this.revivals.set(raw, event);
+    }
+    return event;
+  }
+}
+
+/** One read of a user for live subscriptions: `value` once it arrived. */
+interface UserRead {
+  at: number;
+  value: UserPrincipal | null | undefined;
+  read: Promise<UserPrincipal | null>;
 }
