@@ -97,7 +97,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     return {
       principal, services, requestId,
       get loaders() {
-        return (loaders ??= createLoaders(dataSource, live, companyId, services.destinations));
+        return (loaders ??= createLoaders(dataSource, live, companyId, services.destinations, services.statistics));
       },
     };
   };

@@ -12,6 +12,7 @@ import { CallAttemptResolver, CallResolver } from './resolvers/telephony.resolve
 import { CallFlowResolver } from './resolvers/call-flow.resolver';
 import { ScheduleResolver } from './resolvers/schedule.resolver';
 import { LiveResolver } from './resolvers/live.resolver';
+import { StatisticsResolver } from './resolvers/statistics.resolver';
 
 export const RESOLVERS = [
   IdentityResolver,
@@ -26,6 +27,7 @@ export const RESOLVERS = [
   ScheduleResolver,
   CallFlowResolver,
   LiveResolver,
+  StatisticsResolver,
 ] as const;
 
 /**

@@ -15,6 +15,7 @@ export type CallEndReason = keyof typeof CALL_END_REASONS;
 @Entity('call')
 @Unique('uq_call_company_connector_call', ['companyId', 'connectorCallId'])
 @Index('idx_call_queue_waiting', ['queueId', 'state', 'priority', 'enqueuedAt'])
+@Index('idx_call_queue_enqueued', ['companyId', 'queueId', 'enqueuedAt'])
 export class Call extends CompanyScoped {
   @Column({ type: 'varchar', length: 200 })
   connectorCallId: string;
@@ -74,6 +75,8 @@ export class Call extends CompanyScoped {
 /** One offer of a call to a regular agent or an external destination. */
 @Entity('call_attempt')
 @Index('idx_call_attempt_open', ['state', 'targetKind'])
+@Index('idx_call_attempt_destination_started', ['companyId', 'destinationId', 'startedAt'])
+@Index('idx_call_attempt_agent_started', ['companyId', 'agentId', 'startedAt'])
 export class CallAttempt extends CompanyScoped {
   @Index()
   @Column({ type: 'uuid' })
@@ -115,11 +118,20 @@ export class CallAttempt extends CompanyScoped {
 
   @Column({ type: Date, nullable: true })
   endedAt: Date | null;
+
+  /** Destinations: when the back-off this attempt's outcome started ends (null when it started none). */
+  @Column({ type: Date, nullable: true })
+  backoffUntil: Date | null;
+
+  /** Agents: the wrap-up time the agent got after this answered call, in seconds (null otherwise). */
+  @Column({ type: 'integer', nullable: true })
+  wrapUpSec: number | null;
 }
 
 /** One entry of a call's routing trace: a decision or an event, with its reasons. */
 @Entity('call_trace_entry')
 @Unique('uq_call_trace_entry_seq', ['callId', 'seq'])
+@Index('idx_call_trace_entry_company_at', ['companyId', 'at'])
 export class CallTraceEntry extends CompanyScoped {
   @Column({ type: 'uuid' })
   callId: string;

@@ -1,6 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Agent } from '../entities/agent.entity';
 import { actor, type GatewayContext } from './context';
+import { AgentStats, agentStats } from './types/statistics.types';
 import { PageArgsInput } from './types/connection';
 import { AgentConnection, AgentInput, AgentLiveView } from './types/agent.types';
 import { AGENT_STATUSES, type AgentStatus } from '../routing/types';
@@ -64,5 +65,12 @@ export class AgentResolver {
   @FieldResolver(() => ID, { nullable: true, description: 'The user login the agent signs in as, if any.' })
   userLoginId(@Root() agent: Agent): string | null {
     return agent.userLoginId;
+  }
+
+  @Authorized('statistics:VIEW')
+  @FieldResolver(() => AgentStats, { nullable: true, description: "Today's figures of this agent (since midnight in the company's time zone, up to now), as agentStats gives them; null with FORBIDDEN without VIEW on statistics." })
+  async todayStats(@Root() agent: Agent, @Ctx() ctx: GatewayContext): Promise<AgentStats> {
+    const { named, range } = await ctx.loaders.todayAgentStats.load(agent);
+    return agentStats(named, range);
   }
 }

@@ -2,6 +2,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Re
 import { AgentGroup } from '../entities/agent-group.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { actor, type GatewayContext } from './context';
+import { ExternalDestinationStats, destinationStats } from './types/statistics.types';
 import { PageArgsInput } from './types/connection';
 import {
   ExternalDestinationConnection, ExternalDestinationFilter, ExternalDestinationInput, ExternalDestinationLiveView,
@@ -70,5 +71,12 @@ export class ExternalDestinationResolver {
   })
   groups(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<AgentGroup[]> {
     return ctx.loaders.groupsOfDestination.load(destination.id);
+  }
+
+  @Authorized('statistics:VIEW')
+  @FieldResolver(() => ExternalDestinationStats, { nullable: true, description: "Today's figures of this destination (since midnight in the company's time zone, up to now), as externalDestinationStats gives them; null with FORBIDDEN without VIEW on statistics." })
+  async todayStats(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationStats> {
+    const { named, range } = await ctx.loaders.todayDestinationStats.load(destination);
+    return destinationStats(named, range);
   }
 }

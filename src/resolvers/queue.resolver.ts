@@ -2,6 +2,8 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Re
 import { Queue } from '../entities/queue.entity';
 import { QueueLiveView } from './live.resolver';
 import { actor, type GatewayContext } from './context';
+import { QueueStats, queueStats } from './types/statistics.types';
+import { DEFAULT_SERVICE_LEVEL_SEC } from '../services/statistics.service';
 import { PageArgsInput } from './types/connection';
 import { QueueConnection, QueueGroupEntry, QueueInput } from './types/agent.types';
 
@@ -57,5 +59,12 @@ export class QueueResolver {
   async live(@Root() queue: Queue, @Ctx() ctx: GatewayContext): Promise<QueueLiveView> {
     const [state] = await ctx.services.liveUpdates.queueStates(queue.companyId, [queue.id]);
     return state!;
+  }
+
+  @Authorized('statistics:VIEW')
+  @FieldResolver(() => QueueStats, { nullable: true, description: "Today's figures of this queue (since midnight in the company's time zone, up to now; service level within 20 s), as queueStats gives them; null with FORBIDDEN without VIEW on statistics." })
+  async todayStats(@Root() queue: Queue, @Ctx() ctx: GatewayContext): Promise<QueueStats> {
+    const { named, range } = await ctx.loaders.todayQueueStats.load(queue);
+    return queueStats(named, range, DEFAULT_SERVICE_LEVEL_SEC);
   }
 }

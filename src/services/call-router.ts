@@ -255,13 +255,16 @@ export class CallRouter {
           if (destination) {
             const [health] = (await this.live.health.getMany(companyId, [destination.id])).values();
             effect = `; ${applyOutcome({ ...health!, suspended: destination.suspendedAt !== null }, destination, input.outcome, now).detail}`;
+            // The back-off this outcome starts, kept with the attempt: statistics count time backed off from it.
+            const own = applyOutcome({ backedOffUntil: null, consecutiveFailures: 0, suspended: false }, destination, input.outcome, now).backedOffUntil;
+            attempt.backoffUntil = own === null ? null : new Date(own);
           }
         } else {
           const queue = call.queueId === null ? null : await m.getRepository(Queue).findOneBy({ id: call.queueId });
           if (queue) effect = `; the agent is offered calls again in ${queue.agentRetrySec} s`;
         }
       }
-      await m.getRepository(CallAttempt).update({ id: attempt.id }, { state: attempt.state, outcome: attempt.outcome, answeredAt: attempt.answeredAt, endedAt: attempt.endedAt });
+      await m.getRepository(CallAttempt).update({ id: attempt.id }, { state: attempt.state, outcome: attempt.outcome, answeredAt: attempt.answeredAt, endedAt: attempt.endedAt, backoffUntil: attempt.backoffUntil ?? null });
       await this.updateCall(m, call, { state: call.state, answeredAt: call.answeredAt, lastOfferEndedAt: call.lastOfferEndedAt });
       const step = eventId.startsWith('ring-timeout:') ? 'RING_TIMEOUT' : 'OUTCOME';
       const lead = step === 'RING_TIMEOUT' ? `no outcome within the ring time of ${attempt.ringTimeoutSec} s: counted as no answer` : `${target} ${input.outcome === 'ANSWERED' ? 'answered' : `did not take the call (${words(input.outcome)})`}`;
@@ -671,7 +674,7 @@ export class CallRouter {
    */
   private async routeExternal(call: Call, destinationId: string, now: number): Promise<ExternalOutcome | null> {
     const d = await this.dataSource.getRepository(ExternalDestination).findOneBy({ id: destinationId, companyId: call.companyId });
-    const note = (summary: string) => this.withCall(call, (m) => this.trace(m, call, { at: now, step: 'EXTERNAL', summary }));
+    const note = (summary: string, skipped?: TraceInput['skipped']) => this.withCall(call, (m) => this.trace(m, call, { at: now, step: 'EXTERNAL', summary, skipped }));
     if (d === null) {
       await note('the external destination no longer exists');
       return 'Failure';
@@ -691,7 +694,9 @@ export class CallRouter {
     }
     const attemptId = randomUUID();
     if (!availability.ok || !(await this.live.capacity.acquire(ref, attemptId, d.maxSimultaneousCalls))) {
-      await note(`the external destination is at capacity ${counts.connecting + counts.active}/${d.maxSimultaneousCalls}: LimitReached`);
+      const detail = `at capacity ${counts.connecting + counts.active}/${d.maxSimultaneousCalls}`;
+      // Recorded as a skip for capacity, as queue routing records one: statistics count the refusal from it.
+      await note(`the external destination is ${detail}: LimitReached`, [{ kind: 'DESTINATION', resourceId: d.id, reason: 'DESTINATION_AT_CAPACITY', detail }]);
       return 'LimitReached';
     }
     const entry: TraceInput = {
@@ -762,7 +767,12 @@ export class CallRouter {
       attempt.state = next.to;
       attempt.endedAt = new Date(now);
       if (event === 'CANCEL') attempt.outcome = 'CANCELLED';
-      await m.getRepository(CallAttempt).update({ id: attempt.id }, { state: attempt.state, outcome: attempt.outcome, endedAt: attempt.endedAt });
+      // An agent who talked gets the queue's wrap-up (agentEffects); statistics read it from the attempt.
+      if (event === 'CALL_ENDED' && attempt.targetKind === 'AGENT') {
+        const queue = call.queueId === null ? null : await m.getRepository(Queue).findOneBy({ id: call.queueId });
+        attempt.wrapUpSec = queue?.wrapUpSec ?? 0;
+      }
+      await m.getRepository(CallAttempt).update({ id: attempt.id }, { state: attempt.state, outcome: attempt.outcome, endedAt: attempt.endedAt, wrapUpSec: attempt.wrapUpSec ?? null });
       closed.push({ attempt, outcome: event === 'CANCEL' ? 'CANCELLED' : 'COMPLETED' });
     }
     return closed;

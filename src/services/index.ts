@@ -8,6 +8,7 @@ import { AgentService } from './agent.service';
 import { CallRouter, type CallRouterOptions } from './call-router';
 import { CallService } from './call.service';
 import { CallFlowService } from './call-flow.service';
+import { StatisticsService } from './statistics.service';
 import { ScheduleService } from './schedule.service';
 import { CompanyService } from './company.service';
 import { ConnectorApiKeyService } from './connector-api-key.service';
@@ -63,6 +64,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     agentGroups: new AgentGroupService(dataSource),
     queues: new QueueService(dataSource),
     schedules: new ScheduleService(dataSource),
+    statistics: new StatisticsService(dataSource, options.routing?.clock),
     callFlows,
   };
 }

@@ -9,6 +9,8 @@ import { Role } from '../entities/role.entity';
 import type { AgentLive } from '../store/agent-state-store';
 import type { DestinationLive, ExternalDestinationService } from './external-destination.service';
 import type { LiveState } from '../store/live-state';
+import type { Range } from '../statistics/figures';
+import type { Named as NamedFigures, StatisticsService } from './statistics.service';
 
 type Named = ObjectLiteral & { id: string };
 
@@ -55,8 +57,18 @@ function joinLoader<T extends Named>(
 }
 
 /** Loaders of one request (never shared between requests or users: they cache what one caller read). */
-export function createLoaders(ds: DataSource, live: LiveState, companyId: string | null, destinations: ExternalDestinationService) {
+export function createLoaders(ds: DataSource, live: LiveState, companyId: string | null, destinations: ExternalDestinationService, statistics: StatisticsService) {
+  /** Today's figures of many resources of one kind from one read of their records. */
+  const today = <F>(figures: (companyId: string, rows: ReadonlyArray<{ id: string; name: string }>, range: Range) => Promise<Array<NamedFigures<F>>>) =>
+    new DataLoader<{ id: string; name: string }, { named: NamedFigures<F>; range: Range }, string>(async (rows) => {
+      if (companyId === null) return rows.map(() => new Error('no company'));
+      const range = await statistics.today(companyId);
+      return (await figures(companyId, rows, range)).map((named) => ({ named, range }));
+    }, { cacheKeyFn: (r) => r.id });
   return {
+    todayDestinationStats: today((c, rows, range) => statistics.destinationFigures(c, rows, range)),
+    todayAgentStats: today((c, rows, range) => statistics.agentFigures(c, rows, range)),
+    todayQueueStats: today((c, rows, range) => statistics.queueFigures(c, rows, range)),
     destinationLive: new DataLoader<ExternalDestination, DestinationLive, string>(
       (rows) => (companyId === null ? Promise.resolve(rows.map(() => new Error('no company'))) : destinations.liveStates(companyId, rows)),
       { cacheKeyFn: (d) => d.id },

@@ -2,6 +2,7 @@ import { Initial1795471581026 } from './1795471581026-initial';
 import { DestinationSuspension1795473660338 } from './1795473660338-destination-suspension';
 import { Calls1795475242639 } from './1795475242639-calls';
 import { CallFlows1795477577441 } from './1795477577441-call-flows';
+import { Statistics1795485938357 } from './1795485938357-statistics';
 
 /** Every postgres migration, oldest first. */
-export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338, Calls1795475242639, CallFlows1795477577441];
+export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338, Calls1795475242639, CallFlows1795477577441, Statistics1795485938357];

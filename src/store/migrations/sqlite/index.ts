@@ -2,6 +2,7 @@ import { Initial1795471580312 } from './1795471580312-initial';
 import { DestinationSuspension1795473659663 } from './1795473659663-destination-suspension';
 import { Calls1795475241934 } from './1795475241934-calls';
 import { CallFlows1795477576302 } from './1795477576302-call-flows';
+import { Statistics1795485937755 } from './1795485937755-statistics';
 
 /** Every sqlite migration, oldest first. */
-export const SQLITE_MIGRATIONS: Function[] = [Initial1795471580312, DestinationSuspension1795473659663, Calls1795475241934, CallFlows1795477576302];
+export const SQLITE_MIGRATIONS: Function[] = [Initial1795471580312, DestinationSuspension1795473659663, Calls1795475241934, CallFlows1795477576302, Statistics1795485937755];

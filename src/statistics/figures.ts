@@ -1,0 +1,271 @@
+/**
+ * Statistics figures, derived from durable call and attempt records only (pure: no I/O, no clock). Every
+ * figure is computed afresh from the records of a range, so a repeated or lost event cannot make a count
+ * drift: a record exists once, whatever happened to the events that wrote it.
+ *
+ * Intervals are 15 minutes, aligned on the quarter hours of the company's wall clock. Every time zone in use
+ * today is a whole number of quarter hours from UTC, so those are also the quarter hours of UTC: a local day
+ * has 92 intervals when the clocks go forward and 100 when they go back. Counts of attempts and calls go to
+ * the interval in which the attempt started (the call entered the queue); time spent (back-off) and
+ * simultaneous calls are spread over the intervals they cover.
+ */
+
+export const INTERVAL_MS = 15 * 60_000;
+
+/** [from, to) in ms since the epoch; `now` bounds what is still open (an attempt ringing, a back-off running). */
+export interface Range {
+  from: number;
+  to: number;
+  now: number;
+}
+
+/** An offer to a destination or an agent, as recorded. Times in ms since the epoch. */
+export interface AttemptRecord {
+  callId: string;
+  startedAt: number;
+  answeredAt: number | null;
+  endedAt: number | null;
+  /** ANSWERED, BUSY, NO_ANSWER, REJECTED, FAILED, CANCELLED; null while ringing. */
+  outcome: string | null;
+  /** Destinations: end of the back-off the outcome started. */
+  backoffUntil: number | null;
+  /** Agents: wrap-up after an answered call. */
+  wrapUpSec: number | null;
+}
+
+/** A call a destination refused for capacity (queue routing passed it over, or a flow node found it full). */
+export interface RefusalRecord {
+  callId: string;
+  at: number;
+}
+
+/** A call that entered a queue, with how it ended. */
+export interface QueueCallRecord {
+  callId: string;
+  enqueuedAt: number;
+  answeredAt: number | null;
+  endedAt: number | null;
+  state: string;
+  /** Who answered it: a regular agent or an external destination (null: not answered). */
+  answeredBy: 'AGENT' | 'DESTINATION' | null;
+  /** Whether it was offered to an external destination at least once. */
+  offeredExternal: boolean;
+}
+
+export interface DestinationFigures {
+  offered: number;
+  callsHandled: number;
+  answered: number;
+  busy: number;
+  noAnswer: number;
+  failed: number;
+  limitReached: number;
+  cancelledByCaller: number;
+  talkTimeSec: number;
+  timeToAnswerSumSec: number;
+  timeToAnswerMaxSec: number;
+  backedOffSec: number;
+  peakSimultaneousCalls: number;
+}
+
+export interface AgentFigures {
+  offered: number;
+  answered: number;
+  missed: number;
+  talkTimeSec: number;
+  wrapUpSec: number;
+}
+
+export interface QueueFigures {
+  offered: number;
+  answeredByAgents: number;
+  answeredByExternal: number;
+  overflowedToExternal: number;
+  abandoned: number;
+  answeredByAgentsWithinServiceLevel: number;
+  answeredWithinServiceLevel: number;
+  serviceLevel: number | null;
+  serviceLevelWithExternal: number | null;
+}
+
+export interface Breakdown<F> {
+  total: F;
+  intervals: Array<F & { start: number }>;
+}
+
+/** The starts of the 15-minute intervals that overlap [from, to). */
+export function intervalStarts(range: Pick<Range, 'from' | 'to'>): number[] {
+  const starts: number[] = [];
+  for (let s = Math.floor(range.from / INTERVAL_MS) * INTERVAL_MS; s < range.to; s += INTERVAL_MS) starts.push(s);
+  return starts;
+}
+
+const seconds = (ms: number) => Math.max(0, Math.round(ms / 1000));
+const within = (t: number, range: Range) => t >= range.from && t < range.to;
+
+/** Counts per interval and for the whole range, adding each record to the interval of `at(record)`. */
+function bucketed<R, F>(records: readonly R[], range: Range, at: (r: R) => number, empty: () => F, add: (f: F, r: R) => void): Breakdown<F> {
+  const starts = intervalStarts(range);
+  const first = starts[0] ?? range.from;
+  const intervals = starts.map((start) => ({ ...empty(), start }));
+  const total = empty();
+  for (const record of records) {
+    const t = at(record);
+    if (!within(t, range)) continue;
+    add(total, record);
+    add(intervals[Math.floor((t - first) / INTERVAL_MS)]!, record);
+  }
+  return { total, intervals };
+}
+
+/** Milliseconds of [start, end) covered by the union of `windows`, per interval, within the range and before now. */
+function coveredSeconds(windows: Array<[number, number]>, range: Range, starts: number[]): number[] {
+  const merged: Array<[number, number]> = [];
+  for (const [a, b] of [...windows].sort((x, y) => x[0] - y[0])) {
+    const last = merged.at(-1);
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else merged.push([a, b]);
+  }
+  const upTo = Math.min(range.to, range.now);
+  return starts.map((start) => {
+    const lo = Math.max(start, range.from);
+    const hi = Math.min(start + INTERVAL_MS, upTo);
+    let ms = 0;
+    for (const [a, b] of merged) ms += Math.max(0, Math.min(b, hi) - Math.max(a, lo));
+    return seconds(ms);
+  });
+}
+
+/** The most attempts open at once in each interval (open: started, not yet ended; still open at `now`). */
+function peaks(attempts: readonly AttemptRecord[], range: Range, starts: number[]): number[] {
+  const events: Array<[number, number]> = [];
+  for (const a of attempts) {
+    const end = a.endedAt ?? range.now;
+    if (end <= a.startedAt) continue;
+    events.push([a.startedAt, 1], [end, -1]);
+  }
+  // Ends before starts at the same instant: a slot freed and taken again is not two calls at once.
+  events.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let level = 0;
+  let i = 0;
+  return starts.map((start) => {
+    const lo = Math.max(start, range.from);
+    const hi = Math.min(start + INTERVAL_MS, range.to);
+    while (i < events.length && events[i]![0] <= lo) level += events[i++]![1];
+    let peak = level;
+    while (i < events.length && events[i]![0] < hi) {
+      level += events[i++]![1];
+      peak = Math.max(peak, level);
+    }
+    return peak;
+  });
+}
+
+const emptyDestination = (): DestinationFigures => ({
+  offered: 0, callsHandled: 0, answered: 0, busy: 0, noAnswer: 0, failed: 0, limitReached: 0, cancelledByCaller: 0,
+  talkTimeSec: 0, timeToAnswerSumSec: 0, timeToAnswerMaxSec: 0, backedOffSec: 0, peakSimultaneousCalls: 0,
+});
+
+/**
+ * One external destination's figures. `attempts` are its attempts that may overlap the range (started
+ * before its end); `refusals` its refusals for capacity. Distinct counts (callsHandled, limitReached) are
+ * distinct within each interval and within the range, so the total may be less than the intervals' sum.
+ */
+export function destinationFigures(attempts: readonly AttemptRecord[], refusals: readonly RefusalRecord[], range: Range): Breakdown<DestinationFigures> {
+  const calls = new Map<DestinationFigures, Set<string>>();
+  const distinct = (f: DestinationFigures, callId: string) => {
+    let seen = calls.get(f);
+    if (seen === undefined) calls.set(f, (seen = new Set()));
+    if (seen.has(callId)) return false;
+    seen.add(callId);
+    return true;
+  };
+  const out = bucketed(attempts, range, (a) => a.startedAt, emptyDestination, (f, a) => {
+    f.offered += 1;
+    if (distinct(f, a.callId)) f.callsHandled += 1;
+    if (a.answeredAt !== null) {
+      f.answered += 1;
+      const toAnswer = seconds(a.answeredAt - a.startedAt);
+      f.timeToAnswerSumSec += toAnswer;
+      f.timeToAnswerMaxSec = Math.max(f.timeToAnswerMaxSec, toAnswer);
+      if (a.endedAt !== null) f.talkTimeSec += seconds(a.endedAt - a.answeredAt);
+    } else if (a.outcome === 'BUSY') f.busy += 1;
+    else if (a.outcome === 'NO_ANSWER') f.noAnswer += 1;
+    else if (a.outcome === 'FAILED' || a.outcome === 'REJECTED') f.failed += 1;
+    else if (a.outcome === 'CANCELLED') f.cancelledByCaller += 1;
+  });
+  const refused = new Map<DestinationFigures, Set<string>>();
+  const refusedOnce = (f: DestinationFigures, callId: string) => {
+    let seen = refused.get(f);
+    if (seen === undefined) refused.set(f, (seen = new Set()));
+    if (seen.has(callId)) return;
+    seen.add(callId);
+    f.limitReached += 1;
+  };
+  const first = out.intervals[0]?.start ?? range.from;
+  for (const r of refusals) {
+    if (!within(r.at, range)) continue;
+    refusedOnce(out.total, r.callId);
+    refusedOnce(out.intervals[Math.floor((r.at - first) / INTERVAL_MS)]!, r.callId);
+  }
+  const starts = out.intervals.map((i) => i.start);
+  const backedOff = coveredSeconds(
+    attempts.filter((a) => a.backoffUntil !== null && a.endedAt !== null).map((a) => [a.endedAt!, a.backoffUntil!] as [number, number]),
+    range, starts,
+  );
+  const peak = peaks(attempts, range, starts);
+  out.intervals.forEach((interval, i) => {
+    interval.backedOffSec = backedOff[i]!;
+    interval.peakSimultaneousCalls = peak[i]!;
+    out.total.backedOffSec += backedOff[i]!;
+    out.total.peakSimultaneousCalls = Math.max(out.total.peakSimultaneousCalls, peak[i]!);
+  });
+  return out;
+}
+
+/** One regular agent's figures from its own attempts (never a destination's). */
+export function agentFigures(attempts: readonly AttemptRecord[], range: Range): Breakdown<AgentFigures> {
+  return bucketed(attempts, range, (a) => a.startedAt, () => ({ offered: 0, answered: 0, missed: 0, talkTimeSec: 0, wrapUpSec: 0 }), (f, a) => {
+    f.offered += 1;
+    if (a.answeredAt !== null) {
+      f.answered += 1;
+      if (a.endedAt !== null) f.talkTimeSec += seconds(a.endedAt - a.answeredAt);
+      f.wrapUpSec += a.wrapUpSec ?? 0;
+    } else if (a.outcome !== null && a.outcome !== 'CANCELLED') {
+      f.missed += 1;
+    }
+  });
+}
+
+/** One queue's figures; `serviceLevelSec` is the answer time that counts as within the service level. */
+export function queueFigures(calls: readonly QueueCallRecord[], range: Range, serviceLevelSec: number): Breakdown<QueueFigures> {
+  /** Calls whose wait is over (answered or ended): the service level's denominator. */
+  const settled = new Map<QueueFigures, number>();
+  const out = bucketed(
+    calls, range, (c) => c.enqueuedAt,
+    (): QueueFigures => ({
+      offered: 0, answeredByAgents: 0, answeredByExternal: 0, overflowedToExternal: 0, abandoned: 0,
+      answeredByAgentsWithinServiceLevel: 0, answeredWithinServiceLevel: 0, serviceLevel: null, serviceLevelWithExternal: null,
+    }),
+    (f, c) => {
+      f.offered += 1;
+      if (c.offeredExternal) f.overflowedToExternal += 1;
+      if (c.state === 'ABANDONED') f.abandoned += 1;
+      const inTime = c.answeredAt !== null && c.answeredAt - c.enqueuedAt <= serviceLevelSec * 1000;
+      if (c.answeredBy === 'AGENT') {
+        f.answeredByAgents += 1;
+        if (inTime) f.answeredByAgentsWithinServiceLevel += 1;
+      } else if (c.answeredBy === 'DESTINATION') {
+        f.answeredByExternal += 1;
+      }
+      if (inTime) f.answeredWithinServiceLevel += 1;
+      if (c.answeredAt !== null || c.endedAt !== null) settled.set(f, (settled.get(f) ?? 0) + 1);
+    },
+  );
+  for (const f of [out.total, ...out.intervals]) {
+    const n = settled.get(f) ?? 0;
+    f.serviceLevel = n === 0 ? null : f.answeredByAgentsWithinServiceLevel / n;
+    f.serviceLevelWithExternal = n === 0 ? null : f.answeredWithinServiceLevel / n;
+  }
+  return out;
+}
