@@ -186,13 +186,27 @@ export class StatisticsService {
     return rows;
   }
 
-  /** The figures as CSV: one row per resource for the range, or per resource and interval. */
+  /** The figures as CSV for a user: what `kind` the user may see, one row per resource (or per resource and interval). */
   async csv(user: UserPrincipal, kind: StatisticsKind, range: Range, perInterval: boolean, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC): Promise<string> {
-    const company = await this.dataSource.getRepository(Company).findOneByOrFail({ id: user.companyId });
     const rows: Array<Named<object>> =
       kind === 'DESTINATIONS' ? await this.destinations(user, null, range)
         : kind === 'AGENTS' ? await this.agents(user, null, range)
           : await this.queues(user, null, range, serviceLevelSec);
+    return this.asCsv(user.companyId, rows, range, perInterval);
+  }
+
+  /** The same CSV of every resource of a company, for the operator (the rebuild command): no reader's visibility applies. */
+  async companyCsv(companyId: string, kind: StatisticsKind, range: Range, perInterval: boolean, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC): Promise<string> {
+    const all = { where: { companyId }, order: { name: 'ASC' as const }, select: { id: true, name: true } };
+    const rows: Array<Named<object>> =
+      kind === 'DESTINATIONS' ? await this.destinationFigures(companyId, await this.dataSource.getRepository(ExternalDestination).find(all), range)
+        : kind === 'AGENTS' ? await this.agentFigures(companyId, await this.dataSource.getRepository(Agent).find(all), range)
+          : await this.queueFigures(companyId, await this.dataSource.getRepository(Queue).find(all), range, serviceLevelSec);
+    return this.asCsv(companyId, rows, range, perInterval);
+  }
+
+  private async asCsv(companyId: string, rows: Array<Named<object>>, range: Range, perInterval: boolean): Promise<string> {
+    const company = await this.dataSource.getRepository(Company).findOneByOrFail({ id: companyId });
     return toCsv(rows as Array<Named<Record<string, number | null>>>, range, company.timeZone, perInterval);
   }
 }

@@ -73,6 +73,18 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('statistics throu
     expect(rest).toEqual([]);
   });
 
+  it('prints the same figures from the rebuild as the API exports, interval by interval, for every kind', async () => {
+    await traffic();
+    const range = { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() };
+    const checked = t.gateway.services.statistics.range(new Date(range.from), new Date(range.to));
+    for (const kind of ['DESTINATIONS', 'AGENTS', 'QUEUES'] as const) {
+      const api: string = (await t.ok(`query($from: DateTime!, $to: DateTime!) { statisticsCsv(kind: ${kind}, from: $from, to: $to, perInterval: true) }`, range, w.admin)).statisticsCsv;
+      const rebuilt = await t.gateway.services.statistics.companyCsv(w.company.id, kind, checked, true);
+      expect(rebuilt).toBe(api);
+      expect(api.split('\r\n').length).toBeGreaterThan(4);
+    }
+  });
+
   it('shows a SELECTED supervisor only its destinations, answers NOT_FOUND for hidden and other companies\' ids, and FORBIDDEN without the privilege', async () => {
     const shown = await w.destination();
     const hidden = await w.destination();
