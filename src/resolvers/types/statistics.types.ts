@@ -60,16 +60,16 @@ export class ExternalDestinationStatsInterval extends DestinationCounters {
 
 @ObjectType('ExternalDestinationStats', { implements: DestinationCounters, description: 'One external destination\'s figures over [from, to), never mixed with agents\' figures.' })
 export class ExternalDestinationStats extends DestinationCounters {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The external destination.' })
   destinationId: string;
 
-  @Field()
+  @Field({ description: 'Its name now.' })
   name: string;
 
-  @Field()
+  @Field({ description: 'Start of the range (inclusive).' })
   from: Date;
 
-  @Field()
+  @Field({ description: 'End of the range (exclusive).' })
   to: Date;
 
   @Field(() => [ExternalDestinationStatsInterval], { description: 'The 15-minute intervals overlapping the range, oldest first (empty ones included).' })
@@ -96,28 +96,28 @@ abstract class AgentCounters implements AgentFigures {
 
 @ObjectType('AgentStatsInterval', { implements: AgentCounters, description: 'One 15-minute interval of an agent\'s figures.' })
 export class AgentStatsInterval extends AgentCounters {
-  @Field()
+  @Field({ description: 'Start of the interval (UTC; a quarter hour of the company\'s local time too).' })
   start: Date;
 
-  @Field()
+  @Field({ description: 'End of the interval (exclusive).' })
   end: Date;
 }
 
 @ObjectType('AgentStats', { implements: AgentCounters, description: 'One regular agent\'s figures over [from, to), from its own attempts only.' })
 export class AgentStats extends AgentCounters {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The agent.' })
   agentId: string;
 
-  @Field()
+  @Field({ description: 'Its name now.' })
   name: string;
 
-  @Field()
+  @Field({ description: 'Start of the range (inclusive).' })
   from: Date;
 
-  @Field()
+  @Field({ description: 'End of the range (exclusive).' })
   to: Date;
 
-  @Field(() => [AgentStatsInterval])
+  @Field(() => [AgentStatsInterval], { description: 'The 15-minute intervals overlapping the range, oldest first (empty ones included).' })
   intervals: AgentStatsInterval[];
 }
 
@@ -155,31 +155,31 @@ abstract class QueueCounters implements QueueFigures {
 
 @ObjectType('QueueStatsInterval', { implements: QueueCounters, description: 'One 15-minute interval of a queue\'s figures.' })
 export class QueueStatsInterval extends QueueCounters {
-  @Field()
+  @Field({ description: 'Start of the interval (UTC; a quarter hour of the company\'s local time too).' })
   start: Date;
 
-  @Field()
+  @Field({ description: 'End of the interval (exclusive).' })
   end: Date;
 }
 
 @ObjectType('QueueStats', { implements: QueueCounters, description: 'One queue\'s figures over [from, to).' })
 export class QueueStats extends QueueCounters {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The queue.' })
   queueId: string;
 
-  @Field()
+  @Field({ description: 'Its name now.' })
   name: string;
 
-  @Field()
+  @Field({ description: 'Start of the range (inclusive).' })
   from: Date;
 
-  @Field()
+  @Field({ description: 'End of the range (exclusive).' })
   to: Date;
 
   @Field(() => Int, { description: 'The answer time, in seconds, that counts as within the service level.' })
   serviceLevelSec: number;
 
-  @Field(() => [QueueStatsInterval])
+  @Field(() => [QueueStatsInterval], { description: 'The 15-minute intervals overlapping the range, oldest first (empty ones included).' })
   intervals: QueueStatsInterval[];
 }
 
