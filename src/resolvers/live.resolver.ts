@@ -26,7 +26,7 @@ export class QueueLiveView {
   at: Date;
 }
 
-const ids = { nullable: true, description: 'Only these (each must exist and be visible: otherwise NOT_FOUND at subscribe time); all you may see when left out.' };
+const ids = { nullable: true, description: 'Only these, each listed once (each must exist and be visible: otherwise NOT_FOUND at subscribe time); all you may see when left out.' };
 
 /**
  * Live updates for dashboards (users only). Each event is routed by topic and authorised for the

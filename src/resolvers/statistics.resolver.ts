@@ -7,7 +7,7 @@ import {
 
 const FROM = { description: 'Start of the range (inclusive).' };
 const TO = { description: 'End of the range (exclusive); at most 93 days after `from`.' };
-const IDS = { nullable: true, description: 'Only these (each must exist and be visible, otherwise NOT_FOUND); all you may see when left out.' };
+const IDS = { nullable: true, description: 'Only these, each listed once (each must exist and be visible, otherwise NOT_FOUND naming it as ids[i]); all you may see when left out.' };
 const SERVICE_LEVEL = { defaultValue: DEFAULT_SERVICE_LEVEL_SEC, description: 'Answer time, in seconds, that counts as within the service level.' };
 
 /**
@@ -20,7 +20,7 @@ export class StatisticsResolver {
   @Query(() => ExternalDestinationStats, { description: 'One external destination\'s figures over [from, to), with 15-minute intervals.' })
   async externalDestinationStats(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string, @Arg('from', FROM) from: Date, @Arg('to', TO) to: Date): Promise<ExternalDestinationStats> {
     const range = ctx.services.statistics.range(from, to);
-    const [one] = await ctx.services.statistics.destinations(actor(ctx), [id], range);
+    const [one] = await ctx.services.statistics.destinations(actor(ctx), [id], range, () => 'id');
     return destinationStats(one!, range);
   }
 
@@ -35,7 +35,7 @@ export class StatisticsResolver {
   @Query(() => AgentStats, { description: 'One regular agent\'s figures over [from, to), with 15-minute intervals.' })
   async agentStats(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string, @Arg('from', FROM) from: Date, @Arg('to', TO) to: Date): Promise<AgentStats> {
     const range = ctx.services.statistics.range(from, to);
-    const [one] = await ctx.services.statistics.agents(actor(ctx), [id], range);
+    const [one] = await ctx.services.statistics.agents(actor(ctx), [id], range, () => 'id');
     return agentStats(one!, range);
   }
 
@@ -53,7 +53,7 @@ export class StatisticsResolver {
     @Arg('serviceLevelSec', () => Int, SERVICE_LEVEL) serviceLevelSec: number,
   ): Promise<QueueStats> {
     const range = ctx.services.statistics.range(from, to);
-    const [one] = await ctx.services.statistics.queues(actor(ctx), [id], range, serviceLevelSec);
+    const [one] = await ctx.services.statistics.queues(actor(ctx), [id], range, serviceLevelSec, () => 'id');
     return queueStats(one!, range, serviceLevelSec);
   }
 

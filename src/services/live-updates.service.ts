@@ -7,8 +7,7 @@ import { ExternalDestination } from '../entities/external-destination.entity';
 import { Agent } from '../entities/agent.entity';
 import { Call } from '../entities/call.entity';
 import { Queue } from '../entities/queue.entity';
-import { errors } from '../errors';
-import { isId } from '../store/persistence';
+import { findAllOwned } from '../store/persistence';
 import type { EventBus } from '../realtime/event-bus';
 import { LiveFeed } from '../realtime/live-feed';
 import type { AgentLive } from '../store/agent-state-store';
@@ -152,11 +151,8 @@ export class LiveUpdatesService {
   /** Destination updates the user may see: `ids` are checked now (unknown, hidden and other companies' alike are NOT_FOUND). */
   async destinationUpdates(user: UserPrincipal, ids: string[] | null): Promise<LiveFeed<DestinationLive>> {
     if (ids !== null) {
-      const rows = await this.dataSource.getRepository(ExternalDestination).findBy({ id: In(ids.filter(isId)), companyId: user.companyId });
       const scope = DestinationScope.of(user);
-      const visible = new Set(rows.filter((r) => scope.canSee(r)).map((r) => r.id));
-      const missing = ids.find((id) => !visible.has(id));
-      if (missing !== undefined) throw errors.notFound('External destination', 'ids');
+      await findAllOwned(this.dataSource.manager, ExternalDestination, user.companyId, ids, 'External destination', 'ids', (d) => scope.canSee(d));
     }
     return this.stream<DestinationLive>(user, 'destination', ids, (u, event) => DestinationScope.of(u).canSee({ id: event.destinationId, companyId: u.companyId }), (e) => ({
       ...e, at: new Date(e.at as unknown as number), backedOffUntil: e.backedOffUntil === null ? null : new Date(e.backedOffUntil as unknown as number),
@@ -164,19 +160,13 @@ export class LiveUpdatesService {
   }
 
   async agentUpdates(user: UserPrincipal, ids: string[] | null): Promise<LiveFeed<AgentLiveUpdate>> {
-    await this.checkOwned(Agent, 'Agent', user, ids);
+    if (ids !== null) await findAllOwned(this.dataSource.manager, Agent, user.companyId, ids, 'Agent', 'ids');
     return this.stream<AgentLiveUpdate>(user, 'agent', ids, (u) => atLeast(u.privileges.agents, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
   }
 
   async queueUpdates(user: UserPrincipal, ids: string[] | null): Promise<LiveFeed<QueueLive>> {
-    await this.checkOwned(Queue, 'Queue', user, ids);
+    if (ids !== null) await findAllOwned(this.dataSource.manager, Queue, user.companyId, ids, 'Queue', 'ids');
     return this.stream<QueueLive>(user, 'queue', ids, (u) => atLeast(u.privileges.queues, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
-  }
-
-  private async checkOwned(entity: typeof Agent | typeof Queue, what: string, user: UserPrincipal, ids: string[] | null): Promise<void> {
-    if (ids === null) return;
-    const found = await this.dataSource.getRepository(entity).countBy({ id: In(ids.filter(isId)), companyId: user.companyId });
-    if (found !== new Set(ids).size) throw errors.notFound(what, 'ids');
   }
 
   /**
@@ -213,7 +203,7 @@ export class LiveUpdatesService {
           });
         waiting = next;
       };
-      const off = this.bus.listenUpdates(user.companyId, kind, ids === null ? null : [...new Set(ids)], onEvent);
+      const off = this.bus.listenUpdates(user.companyId, kind, ids, onEvent);
       const stop = () => {
         ended = true;
         off();

@@ -8,12 +8,11 @@ import { Call, CallAttempt, CallTraceEntry } from '../entities/call.entity';
 import { Company } from '../entities/company.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue } from '../entities/queue.entity';
-import { errors } from '../errors';
 import {
   agentFigures, destinationFigures, INTERVAL_MS, queueFigures,
   type AgentFigures, type AttemptRecord, type Breakdown, type DestinationFigures, type QueueFigures, type Range, type RefusalRecord,
 } from '../statistics/figures';
-import { isId } from '../store/persistence';
+import { findAllOwned } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
 /** The longest range one question may cover. */
@@ -30,6 +29,9 @@ export interface Named<F> {
 }
 
 export type StatisticsKind = 'DESTINATIONS' | 'AGENTS' | 'QUEUES';
+
+/** How a NOT_FOUND names the bad id: `ids[i]` for a list, or the one argument's name. */
+type IdField = string | ((index: number) => string);
 
 const toMs = (d: Date | null) => (d === null ? null : d.getTime());
 
@@ -83,14 +85,15 @@ export class StatisticsService {
     return { from: midnight, to: now + 1, now };
   }
 
-  /** External destinations the user may see (`ids` null: all of them); another company's or a hidden id is NOT_FOUND. */
-  async destinations(user: UserPrincipal, ids: readonly string[] | null, range: Range): Promise<Array<Named<DestinationFigures>>> {
+  /**
+   * External destinations the user may see (`ids` null: all of them, by name); another company's or a hidden
+   * id is NOT_FOUND naming it by `field` (the `ids` argument, or `id` for one).
+   */
+  async destinations(user: UserPrincipal, ids: readonly string[] | null, range: Range, field: IdField = 'ids'): Promise<Array<Named<DestinationFigures>>> {
     const scope = DestinationScope.of(user);
-    const rows = (await this.dataSource.getRepository(ExternalDestination).find({
-      where: ids === null ? { companyId: user.companyId } : { companyId: user.companyId, id: In(ids.filter(isId)) },
-      order: { name: 'ASC' },
-    })).filter((d) => scope.canSee(d));
-    if (ids !== null && new Set(rows.map((r) => r.id)).size !== new Set(ids).size) throw errors.notFound('External destination', 'id');
+    const rows = ids === null
+      ? (await this.allOf(ExternalDestination, user.companyId)).filter((d) => scope.canSee(d))
+      : await findAllOwned(this.dataSource.manager, ExternalDestination, user.companyId, ids, 'External destination', field, (d) => scope.canSee(d));
     return this.destinationFigures(user.companyId, rows, range);
   }
 
@@ -131,8 +134,10 @@ export class StatisticsService {
   }
 
   /** Regular agents of the user's company (`ids` null: all); from their own attempts only. */
-  async agents(user: UserPrincipal, ids: readonly string[] | null, range: Range): Promise<Array<Named<AgentFigures>>> {
-    const rows = await this.owned(Agent, 'Agent', user.companyId, ids);
+  async agents(user: UserPrincipal, ids: readonly string[] | null, range: Range, field: IdField = 'ids'): Promise<Array<Named<AgentFigures>>> {
+    const rows = ids === null
+      ? await this.allOf(Agent, user.companyId)
+      : await findAllOwned(this.dataSource.manager, Agent, user.companyId, ids, 'Agent', field);
     return this.agentFigures(user.companyId, rows, range);
   }
 
@@ -146,8 +151,10 @@ export class StatisticsService {
   }
 
   /** Queues of the user's company (`ids` null: all). */
-  async queues(user: UserPrincipal, ids: readonly string[] | null, range: Range, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC): Promise<Array<Named<QueueFigures>>> {
-    const rows = await this.owned(Queue, 'Queue', user.companyId, ids);
+  async queues(user: UserPrincipal, ids: readonly string[] | null, range: Range, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC, field: IdField = 'ids'): Promise<Array<Named<QueueFigures>>> {
+    const rows = ids === null
+      ? await this.allOf(Queue, user.companyId)
+      : await findAllOwned(this.dataSource.manager, Queue, user.companyId, ids, 'Queue', field);
     return this.queueFigures(user.companyId, rows, range, serviceLevelSec);
   }
 
@@ -176,14 +183,9 @@ export class StatisticsService {
     }));
   }
 
-  private async owned<T extends typeof Agent | typeof Queue>(entity: T, what: string, companyId: string, ids: readonly string[] | null): Promise<Array<{ id: string; name: string }>> {
-    const rows: Array<{ id: string; name: string }> = await this.dataSource.getRepository<{ id: string; name: string; companyId: string }>(entity).find({
-      where: ids === null ? { companyId } : { companyId, id: In(ids.filter(isId)) },
-      order: { name: 'ASC' },
-      select: { id: true, name: true },
-    });
-    if (ids !== null && rows.length !== new Set(ids).size) throw errors.notFound(what, 'id');
-    return rows;
+  /** Every row of a company's resources of one kind, by name. */
+  private allOf<T extends typeof ExternalDestination | typeof Agent | typeof Queue>(entity: T, companyId: string): Promise<Array<InstanceType<T>>> {
+    return this.dataSource.getRepository<InstanceType<T>>(entity).find({ where: { companyId } as never, order: { name: 'ASC' } as never });
   }
 
   /** The figures as CSV for a user: what `kind` the user may see, one row per resource (or per resource and interval). */
@@ -197,11 +199,10 @@ export class StatisticsService {
 
   /** The same CSV of every resource of a company, for the operator (the rebuild command): no reader's visibility applies. */
   async companyCsv(companyId: string, kind: StatisticsKind, range: Range, perInterval: boolean, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC): Promise<string> {
-    const all = { where: { companyId }, order: { name: 'ASC' as const }, select: { id: true, name: true } };
     const rows: Array<Named<object>> =
-      kind === 'DESTINATIONS' ? await this.destinationFigures(companyId, await this.dataSource.getRepository(ExternalDestination).find(all), range)
-        : kind === 'AGENTS' ? await this.agentFigures(companyId, await this.dataSource.getRepository(Agent).find(all), range)
-          : await this.queueFigures(companyId, await this.dataSource.getRepository(Queue).find(all), range, serviceLevelSec);
+      kind === 'DESTINATIONS' ? await this.destinationFigures(companyId, await this.allOf(ExternalDestination, companyId), range)
+        : kind === 'AGENTS' ? await this.agentFigures(companyId, await this.allOf(Agent, companyId), range)
+          : await this.queueFigures(companyId, await this.allOf(Queue, companyId), range, serviceLevelSec);
     return this.asCsv(companyId, rows, range, perInterval);
   }
 

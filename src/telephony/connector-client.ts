@@ -1,19 +1,21 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { INSTRUCTION_KINDS as INSTRUCTION_KIND_NAMES } from '../realtime/event-bus';
+import { ATTEMPT_OUTCOMES as ATTEMPT_OUTCOME_NAMES, type AttemptOutcome, type CallState } from '../routing/state-machine';
+import type { AgentStatus } from '../routing/types';
 
 /*
  * A thin client of the gateway's public GraphQL API, as a telephony platform (the connector) and its
  * administrator see it: queries and mutations over HTTP, telephony instructions over graphql-ws.
  */
 
-export type AgentStatus = 'LOGGED_OUT' | 'AVAILABLE' | 'ON_BREAK';
-export type CallState = 'QUEUED' | 'OFFERING' | 'CONNECTED' | 'ENDED' | 'ABANDONED' | 'FAILED';
-export type AttemptOutcome = 'ANSWERED' | 'BUSY' | 'NO_ANSWER' | 'REJECTED' | 'FAILED';
+// The API's enums are built from these lists, so the client's values are the API's.
+export type { AgentStatus, AttemptOutcome, CallState };
 export type CallEndReason = 'COMPLETED' | 'CALLER_HUNG_UP';
-export type InstructionKind = 'RING_AGENT' | 'DIAL_EXTERNAL' | 'CANCEL_ATTEMPT' | 'PLAY_MESSAGE' | 'DISCONNECT';
+export type InstructionKind = keyof typeof INSTRUCTION_KIND_NAMES;
 
-export const INSTRUCTION_KINDS: readonly InstructionKind[] = ['RING_AGENT', 'DIAL_EXTERNAL', 'CANCEL_ATTEMPT', 'PLAY_MESSAGE', 'DISCONNECT'];
-export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['ANSWERED', 'BUSY', 'NO_ANSWER', 'REJECTED', 'FAILED'];
+export const INSTRUCTION_KINDS = Object.keys(INSTRUCTION_KIND_NAMES) as InstructionKind[];
+export const ATTEMPT_OUTCOMES = Object.keys(ATTEMPT_OUTCOME_NAMES) as AttemptOutcome[];
 
 export interface AuthPayload {
   token: string;

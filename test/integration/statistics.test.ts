@@ -108,6 +108,16 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('statistics throu
     expect((await t.gql(DESTINATION, { id: shown, ...range }, noStats.token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
+  it('names the bad id: NOT_FOUND on `id` for one resource and on `ids[i]` in a list, and a repeated id is BAD_USER_INPUT', async () => {
+    const destination = await w.destination();
+    const range = hour();
+    expect((await t.gql(DESTINATION, { id: randomUUID(), ...range }, w.admin)).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
+    const LIST = 'query($from: DateTime!, $to: DateTime!, $ids: [ID!]) { externalDestinationStatsList(from: $from, to: $to, ids: $ids) { destinationId } }';
+    expect((await t.gql(LIST, { ...range, ids: [destination, randomUUID()] }, w.admin)).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'ids[1]' });
+    expect((await t.gql(LIST, { ...range, ids: [destination, destination] }, w.admin)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'ids[1]' });
+    expect((await t.ok(LIST, { ...range, ids: [destination] }, w.admin)).externalDestinationStatsList).toEqual([{ destinationId: destination }]);
+  });
+
   it('refuses a range that ends before it starts or spans more than 93 days, naming the field', async () => {
     const destination = await w.destination();
     const backwards = await t.gql(DESTINATION, { id: destination, from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' }, w.admin);

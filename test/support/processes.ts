@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Gateway } from '../../src/gateway';
-import type { GraphQLResponse, TestGateway } from './test-gateway';
+import { graphqlOver, type TestGateway } from './test-gateway';
 
 /**
  * Real processes for the suites that need them: the built gateway (`node dist/src/main.js`) started from its
@@ -319,28 +319,13 @@ export class GatewayProcess {
  * Gateway object: reading `gateway` throws.
  */
 export function httpClient(url: string, databaseUrl: string, timeoutMs = 10_000): TestGateway {
-  const gql = async <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>> => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const body = (await res.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
-    return { status: res.status, data: body.data ?? undefined, errors: body.errors, headers: res.headers };
-  };
   return {
     get gateway(): Gateway {
       throw new Error(`the gateway at ${url} runs in another process`);
     },
     url,
     databaseUrl,
-    gql,
-    ok: async <T>(query: string, variables?: Record<string, unknown>, token?: string) => {
-      const res = await gql<T>(query, variables, token);
-      if (res.errors) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
-      return res.data as T;
-    },
+    ...graphqlOver(url, timeoutMs),
     close: async () => undefined,
   };
 }

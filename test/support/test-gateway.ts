@@ -45,27 +45,29 @@ export async function startTestGateway(dialect: Dialect, env: Record<string, str
   });
 }
 
-/** A test client of a running gateway: GraphQL over HTTP, and how to stop it. */
-export function clientFor(gateway: Gateway, databaseUrl: string, close: () => Promise<void>): TestGateway {
+/** GraphQL over HTTP to `url`: `gql` answers what came back, `ok` its data or a failed test. */
+export function graphqlOver(url: string, timeoutMs?: number): Pick<TestGateway, 'gql' | 'ok'> {
   const gql = async <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>> => {
-    const res = await fetch(gateway.url, {
+    const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query, variables }),
+      signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
     });
     const body = (await res.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
     return { status: res.status, data: body.data ?? undefined, errors: body.errors, headers: res.headers };
   };
   return {
-    gateway,
-    url: gateway.url,
-    databaseUrl,
     gql,
     ok: async <T>(query: string, variables?: Record<string, unknown>, token?: string) => {
       const res = await gql<T>(query, variables, token);
       if (res.errors) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
       return res.data as T;
     },
-    close,
   };
+}
+
+/** A test client of a running gateway: GraphQL over HTTP, and how to stop it. */
+export function clientFor(gateway: Gateway, databaseUrl: string, close: () => Promise<void>): TestGateway {
+  return { gateway, url: gateway.url, databaseUrl, ...graphqlOver(gateway.url), close };
 }
