@@ -90,6 +90,22 @@ export interface AttemptPlan {
   afterSec: number;
 }
 
+/**
+ * The behaviour of the destination an instruction dials: the one given for its id, else for the number
+ * dialled, else the general one.
+ */
+export function destinationBehaviourFor(
+  general: DestinationBehaviour,
+  perDestination: Readonly<Record<string, DestinationBehaviour>>,
+  destinationId: string | null | undefined,
+  number: string | null | undefined,
+): DestinationBehaviour {
+  for (const key of [destinationId, number]) {
+    if (key != null && Object.hasOwn(perDestination, key)) return perDestination[key]!;
+  }
+  return general;
+}
+
 /** Share of the ring timeout within which a decided outcome is always reported (before the gateway gives up). */
 const WITHIN_TIMEOUT = 0.9;
 

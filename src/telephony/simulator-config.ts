@@ -55,6 +55,11 @@ export interface SimulatorOptions {
   agent?: Partial<AgentBehaviour>;
   /** Probabilities of a destination answering, being busy and failing; the remainder rings out. */
   destination?: Partial<DestinationBehaviour>;
+  /**
+   * Probabilities of particular destinations, keyed by destination id or by the number dialled (as DIAL_EXTERNAL
+   * carries it, e.g. +442079460958); an id wins over a number. Probabilities left out come from `destination`.
+   */
+  perDestination?: Record<string, Partial<DestinationBehaviour>>;
   /** A ring-out reports nothing and the gateway times the attempt out (instead of NO_ANSWER at the ring timeout). */
   silentNoAnswer?: boolean;
   /** Mean ring time before an answer (simulated seconds). */
@@ -109,6 +114,8 @@ export interface SimulatorConfig {
   timeScale: number;
   agent: AgentBehaviour;
   destination: DestinationBehaviour;
+  /** Behaviour of particular destinations by id or dialled number (each complete); empty when none. */
+  perDestination: Record<string, DestinationBehaviour>;
   timing: RingTiming;
   talkTimeSec: number;
   patienceSec: number;
@@ -163,6 +170,7 @@ export function resolveSimulatorConfig(options: SimulatorOptions, fallbackSeed: 
   const useFlows = options.useFlows ?? d.useFlows;
   const serviceNumber = options.serviceNumber === '' ? undefined : (options.serviceNumber ?? d.serviceNumber);
   const flowNumbersGiven = Boolean(options.flowNumbers?.length);
+  const destination: DestinationBehaviour = { ...d.destination, ...definedOnly(options.destination) };
   const config: SimulatorConfig = {
     url: options.url ?? d.url,
     wsUrl: options.wsUrl,
@@ -182,7 +190,8 @@ export function resolveSimulatorConfig(options: SimulatorOptions, fallbackSeed: 
     seed: options.seed ?? fallbackSeed,
     timeScale: options.timeScale ?? d.timeScale,
     agent: { ...d.agent, ...definedOnly(options.agent) },
-    destination: { ...d.destination, ...definedOnly(options.destination) },
+    destination,
+    perDestination: Object.fromEntries(Object.entries(options.perDestination ?? {}).map(([key, b]) => [key, { ...destination, ...definedOnly(b) }])),
     timing: {
       ringTimeSec: options.ringTimeSec ?? d.ringTimeSec,
       quickOutcomeSec: options.quickOutcomeSec ?? d.quickOutcomeSec,
@@ -249,6 +258,10 @@ function checkConfig(c: SimulatorConfig): string[] {
   positive('timeScale', c.timeScale);
   problems.push(...checkWeights({ ANSWERED: c.agent.answer, BUSY: c.agent.busy, REJECTED: c.agent.reject }, 'agent'));
   problems.push(...checkWeights({ ANSWERED: c.destination.answer, BUSY: c.destination.busy, FAILED: c.destination.fail }, 'destination'));
+  for (const [key, b] of Object.entries(c.perDestination)) {
+    if (key.trim() === '') problems.push('perDestination: a key must be a destination id or a dialled number (got an empty string)');
+    problems.push(...checkWeights({ ANSWERED: b.answer, BUSY: b.busy, FAILED: b.fail }, `destination ${key}`));
+  }
   nonNegative('ringTimeSec', c.timing.ringTimeSec);
   nonNegative('quickOutcomeSec', c.timing.quickOutcomeSec);
   positive('defaultRingTimeoutSec', c.timing.defaultRingTimeoutSec);

@@ -7,7 +7,7 @@ import {
   type AttemptOutcome, type Call, type CallAttempt, type CallEndReason, type CallState, type InstructionKind, type InstructionSubscription,
   type TelephonyInstruction,
 } from './connector-client';
-import { patienceSec, planAttempt, scaleSeconds, talkTimeSec } from './decisions';
+import { destinationBehaviourFor, patienceSec, planAttempt, scaleSeconds, talkTimeSec } from './decisions';
 import { deriveSeed, exponential, mulberry32, pickIndex, randomSeed, type Rng } from './random';
 import { resolveSimulatorConfig, type SimulatorConfig, type SimulatorOptions } from './simulator-config';
 
@@ -543,7 +543,10 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     if (call.attempts.has(attemptId) || call.ending) return;
     const kind: AnsweredBy = instruction.kind === 'RING_AGENT' ? 'agent' : 'destination';
     const c = this.config;
-    const plan = planAttempt(instruction.kind as 'RING_AGENT' | 'DIAL_EXTERNAL', c, c.timing, instruction.ringTimeoutSec, call.rng);
+    const behaviour = kind === 'agent'
+      ? c
+      : { agent: c.agent, destination: destinationBehaviourFor(c.destination, c.perDestination, instruction.destinationId, instruction.number) };
+    const plan = planAttempt(instruction.kind as 'RING_AGENT' | 'DIAL_EXTERNAL', behaviour, c.timing, instruction.ringTimeoutSec, call.rng);
     const attempt: SimAttempt = { attemptId, kind, timer: null };
     call.attempts.set(attemptId, attempt);
     if (!plan.report) {
