@@ -194,6 +194,26 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     };
   }
 
+  const lastHour = () => ({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
+
+  /** A destination's statistics for the last hour, read from instance A. */
+  async function destinationFigures(token: string, id: string): Promise<Record<string, number>> {
+    const data = await node('A').client.ok(
+      'query($id: ID!, $from: DateTime!, $to: DateTime!) { externalDestinationStats(id: $id, from: $from, to: $to) { offered callsHandled answered noAnswer busy failed cancelledByCaller } }',
+      { id, ...lastHour() }, token,
+    );
+    return data.externalDestinationStats;
+  }
+
+  /** A queue's statistics for the last hour, read from instance A. */
+  async function queueFigures(token: string, id: string): Promise<Record<string, number>> {
+    const data = await node('A').client.ok(
+      'query($id: ID!, $from: DateTime!, $to: DateTime!) { queueStats(id: $id, from: $from, to: $to) { offered answeredByExternal abandoned } }',
+      { id, ...lastHour() }, token,
+    );
+    return data.queueStats;
+  }
+
   const dialOf = (callId: string) => (i: Instruction) => i.kind === 'DIAL_EXTERNAL' && i.callId === callId;
 
   it('shows a call routed through instance B on a subscription held on instance A, and gives A\'s connector the dial', async () => {
@@ -274,7 +294,7 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     expect(await liveOn('B', w.admin, destination)).toMatchObject({ connectingCalls: 0, activeCalls: 0, state: 'AVAILABLE' });
   });
 
-  it('keeps serving on A when B is killed with SIGKILL in the middle of calls, times out B\'s ringing attempts and loses nothing B acknowledged', async () => {
+  it('keeps serving on A when B is killed with SIGKILL in the middle of calls, times out B\'s ringing attempts, loses nothing B acknowledged and counts each outcome once in the statistics', async () => {
     const { w, key, instructions } = await world();
     // A retry interval longer than the test: a call whose attempt timed out waits instead of being dialled again.
     const destination = await w.destination({ maxSimultaneousCalls: 10, outdialTimeoutSec: 5, noAnswerBackoffSec: 0, retryIntervalSec: 60 });
@@ -287,7 +307,8 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     for (let k = 0; k < 5; k += 1) calls.push(await onB.enqueueOk(queue));
     const dials = await Promise.all(calls.map(async (c) => (await instructions.waitFor(dialOf(c.id)))[0]!));
     // Acknowledged by B: call 0 answered and completed, calls 1 and 2 answered; calls 3 and 4 still ring.
-    for (const k of [0, 1, 2]) expectOk(await onB.outcome(dials[k]!.attemptId!, 'ANSWERED'));
+    const answerEvents = dials.map(() => randomUUID());
+    for (const k of [0, 1, 2]) expectOk(await onB.outcome(dials[k]!.attemptId!, 'ANSWERED', answerEvents[k]));
     expectOk(await onB.endCall(calls[0]!.id, 'COMPLETED'));
     const acknowledged = await attemptRows(calls.slice(0, 3).map((c) => c.id));
     expect(acknowledged.map((r) => [r.state, r.outcome])).toEqual([['COMPLETED', 'ANSWERED'], ['CONNECTED', 'ANSWERED'], ['CONNECTED', 'ANSWERED']]);
@@ -303,7 +324,9 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     const heldBefore = updates.events.length;
     const fresh = await destinationUpdates('A', w.admin, destination);
 
-    // The connector carries on with A alone.
+    // The connector carries on with A alone. It cannot know whether B's last acknowledgement reached it, so it sends
+    // call 2's answer again, with the same event id: acknowledged, and applied once.
+    expectOk(await onA.outcome(dials[2]!.attemptId!, 'ANSWERED', answerEvents[2]));
     expectOk(await onA.endCall(calls[1]!.id, 'COMPLETED'));
     expectOk(await onA.endCall(calls[2]!.id, 'CALLER_HUNG_UP'));
     expectOk(await onA.outcome(dials[3]!.attemptId!, 'ANSWERED'));
@@ -333,6 +356,10 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     expect(await openAttemptsInDatabase(destination)).toBe(0);
     expect(await liveOn('A', w.admin, destination)).toMatchObject({ connectingCalls: 0, activeCalls: 0 });
     expect((await attemptRows(calls.slice(0, 3).map((c) => c.id))).map((r) => r.outcome)).toEqual(['ANSWERED', 'ANSWERED', 'ANSWERED']);
+
+    // The statistics, read from A, count what B acknowledged before it died once, and the rest once.
+    expect(await destinationFigures(w.admin, destination)).toEqual({ offered: 5, callsHandled: 5, answered: 4, noAnswer: 1, busy: 0, failed: 0, cancelledByCaller: 0 });
+    expect(await queueFigures(w.admin, queue)).toEqual({ offered: 5, answeredByExternal: 4, abandoned: 1 });
   });
 
   /**
@@ -347,7 +374,7 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
    * refused with the same eventId: each acknowledged outcome appears once in its call's trace, each call
    * ended once. The subscriptions held on A across the restart deliver the changes made after it.
    */
-  it('converges to the database after a Redis restart during traffic: subscriptions resume, calls route again, live counts match and no event is applied twice', async () => {
+  it('converges to the database after a Redis restart during traffic: subscriptions resume, calls route again, live counts match, no event is applied twice and the statistics count each answer once', async () => {
     const { w, key, instructions } = await world();
     const destination = await w.destination({ maxSimultaneousCalls: 3 });
     const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
@@ -425,6 +452,13 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     expect(await openAttemptsInDatabase(destination)).toBe(0);
     for (const name of ['A', 'B'] as const) expect(await liveOn(name, w.admin, destination)).toMatchObject({ connectingCalls: 0, activeCalls: 0, state: 'AVAILABLE' });
     expect([node('A').alive, node('B').alive]).toEqual([true, true]);
+
+    // The statistics, computed from the records, count every acknowledged answer once, whatever the connector re-sent
+    // during the outage: the answers it counted, and the two calls after it.
+    const answeredByConnector = [...connector.answered.values()].reduce((sum, n) => sum + n, 0) + live.length;
+    const { rows: [attempts] } = await sql.query(`SELECT COUNT(*)::int AS offered, COUNT(DISTINCT "callId")::int AS calls FROM call_attempt WHERE "destinationId" = $1`, [destination]);
+    expect(await destinationFigures(w.admin, destination)).toMatchObject({ offered: attempts.offered, callsHandled: attempts.calls, answered: answeredByConnector });
+    expect(await queueFigures(w.admin, queue)).toEqual({ offered: enqueued + live.length, answeredByExternal: answeredByConnector, abandoned: hungUp.size });
   });
 
   /*

@@ -28,7 +28,7 @@ const ZERO_DESTINATION = {
 const ZERO_AGENT = { offered: 0, answered: 0, missed: 0, talkTimeSec: 0, wrapUpSec: 0 };
 const ZERO_QUEUE = {
   offered: 0, answeredByAgents: 0, answeredByExternal: 0, overflowedToExternal: 0, abandoned: 0,
-  answeredByAgentsWithinServiceLevel: 0, answeredWithinServiceLevel: 0, serviceLevel: null, serviceLevelWithExternal: null,
+  answeredByAgentsWithinServiceLevel: 0, answeredWithinServiceLevel: 0, serviceLevel: null as number | null, serviceLevelWithExternal: null as number | null,
 };
 
 /** What each figure should be, per interval start; intervals not named hold zeros. */
