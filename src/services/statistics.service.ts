@@ -60,6 +60,9 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string | null): Map<stri
  * own attempts only and an agent's from its own only: the two never mix. Each question reads its records in
  * a few queries, however many resources it covers.
  */
+/** Up to this many destinations, the refusals read matches their ids. */
+const REFUSAL_ID_FILTER_MAX = 20;
+
 export class StatisticsService {
   constructor(
     private readonly dataSource: DataSource,
@@ -105,7 +108,7 @@ export class StatisticsService {
       this.dataSource.getRepository(CallAttempt).find({
         where: { companyId, targetKind: 'DESTINATION', destinationId: In(ids), startedAt: Between(new Date(range.from - LOOKBACK_MS), new Date(range.to - 1)) },
       }),
-      this.refusals(companyId, range),
+      this.refusals(companyId, range, ids),
     ]);
     const byDestination = groupBy(attempts, (a) => a.destinationId);
     return rows.map((d) => ({
@@ -114,13 +117,21 @@ export class StatisticsService {
     }));
   }
 
-  /** Refusals for capacity per destination: the skips that queue routing and flow nodes record in call traces. */
-  private async refusals(companyId: string, range: Range): Promise<Map<string, RefusalRecord[]>> {
-    const entries = await this.dataSource.getRepository(CallTraceEntry).createQueryBuilder('t')
+  /**
+   * Refusals for capacity per destination: the skips that queue routing and flow nodes record in call traces.
+   * For a few destinations the read also matches their ids in the skips; for many, the company's refusals
+   * of the range are read once and sorted out here.
+   */
+  private async refusals(companyId: string, range: Range, ids: readonly string[]): Promise<Map<string, RefusalRecord[]>> {
+    const query = this.dataSource.getRepository(CallTraceEntry).createQueryBuilder('t')
       .where('t.companyId = :companyId', { companyId })
       .andWhere('t.at >= :from AND t.at < :to', { from: new Date(range.from), to: new Date(range.to) })
-      .andWhere('t.skipped LIKE :reason', { reason: '%DESTINATION_AT_CAPACITY%' })
-      .getMany();
+      .andWhere('t.skipped LIKE :reason', { reason: '%DESTINATION_AT_CAPACITY%' });
+    if (ids.length <= REFUSAL_ID_FILTER_MAX) {
+      const params = Object.fromEntries(ids.map((id, i) => [`id${i}`, `%${id}%`]));
+      query.andWhere(`(${ids.map((_, i) => `t.skipped LIKE :id${i}`).join(' OR ')})`, params);
+    }
+    const entries = await query.getMany();
     const out = new Map<string, RefusalRecord[]>();
     for (const entry of entries) {
       for (const skip of entry.skipped) {
