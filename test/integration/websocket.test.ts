@@ -272,6 +272,33 @@ describe('the graphql-ws socket', () => {
     });
   });
 
+  describe('a document sent again with another operation name', () => {
+    const TWO_OPERATIONS = 'subscription Agents { agentUpdates { agentId status } } subscription Queues { queueUpdates { queueId } } mutation Make($i: AgentInput!) { createAgent(input: $i) { id } }';
+    const subscribeTo = (socket: RawSocket, id: string, operationName: string, variables?: unknown) =>
+      socket.send({ id, type: 'subscribe', payload: { query: TWO_OPERATIONS, operationName, variables } });
+
+    it('runs the operation each name picks, refuses the mutation of a document already served for a subscription, and keeps their results apart', async () => {
+      const agent = await w.agent('Named', 'LOGGED_OUT');
+      const socket = await RawSocket.accepted(t, w.admin);
+      subscribeTo(socket, 'agents', 'Agents');
+      subscribeTo(socket, 'queues', 'Queues');
+      const name = `Never created ${randomUUID().slice(0, 8)}`;
+      subscribeTo(socket, 'make', 'Make', { i: { name } });
+      const refused = await socket.waitFor((m) => m.id === 'make');
+      expect(refused.type).toBe('error');
+      expect(shape(refused.payload)).toEqual([{ message: expect.stringContaining('Only subscriptions'), code: 'BAD_REQUEST' }]);
+      await settle();
+
+      await w.setStatus(agent, 'AVAILABLE');
+      await socket.waitForNexts('agents', 1);
+      expect(socket.nexts('agents')).toEqual([{ data: { agentUpdates: { agentId: agent, status: 'AVAILABLE' } } }]);
+      await settle();
+      expect(socket.nexts('queues')).toEqual([]);
+      const agents = await t.ok('{ agents(first: 500) { nodes { name } } }', {}, w.admin);
+      expect(agents.agents.nodes.map((a: { name: string }) => a.name)).not.toContain(name);
+    });
+  });
+
   describe('caps', () => {
     it('refuses the subscription past the per-socket cap with an error for its id, and the first ones keep working', async () => {
       const agent = await w.agent('Watched', 'LOGGED_OUT');
