@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { DestinationScope } from '../auth/destination-scope';
 import type { UserPrincipal } from '../auth/principal';
+import { CallAttempt } from '../entities/call.entity';
 import { DESTINATION_LIMITS, ExternalDestination } from '../entities/external-destination.entity';
 import { NumberMode } from '../entities/enums';
 import { errors } from '../errors';
@@ -118,6 +119,8 @@ export class ExternalDestinationService {
     private readonly dataSource: DataSource,
     private readonly live: LiveState,
     private readonly routing: RoutingHooks,
+    /** The routing clock: when a resume ends a back-off early, the attempt that started it records that instant. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The live state of destinations the caller already may see (capacity across instances, health, suspension). */
@@ -156,6 +159,12 @@ export class ExternalDestinationService {
       await m.createQueryBuilder().update(ExternalDestination)
         .set({ suspendedAt: null, version: keep('version'), updatedAt: keep('updatedAt') } as never)
         .where('id = :id', { id: current.id })
+        .execute();
+      // Resuming clears the back-off too: the back-off still running ends now, so statistics count it up to here.
+      const now = new Date(this.clock());
+      await m.createQueryBuilder().update(CallAttempt)
+        .set({ backoffUntil: now })
+        .where('"destinationId" = :id AND "backoffUntil" > :now AND "endedAt" <= :now', { id: current.id, now })
         .execute();
       return { ...current, suspendedAt: null } as ExternalDestination;
     });

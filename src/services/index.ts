@@ -42,7 +42,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id).catch(quietly('publishing a destination update failed')),
     agentChanged: (companyId, id, state) => liveUpdates.agentChanged(companyId, id, state),
   };
-  const destinations = new ExternalDestinationService(dataSource, live, hooks);
+  const destinations = new ExternalDestinationService(dataSource, live, hooks, options.routing?.clock);
   const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, authenticator);
   const router = new CallRouter(dataSource, live, bus, callFlows, liveUpdates, { ...options.routing, logger: options.logger });
   return {

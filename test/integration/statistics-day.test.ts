@@ -324,4 +324,29 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('a scripted day o
       expect(await t.gateway.services.statistics.companyCsv(w.company.id, kind, checked, true)).toBe(api);
     }
   });
+
+  it('counts a back-off up to the moment a supervisor resumes the destination, not to where it would have ended', async () => {
+    const destination = await w.destination({ busyBackoffSec: 600, outdialTimeoutSec: 120 });
+    const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
+    at('2026-03-30T10:00:00Z');
+    const call = await w.connector.enqueueOk(queue);
+    const dial = await instruction('DIAL_EXTERNAL', call.id);
+    at('2026-03-30T10:00:05Z');
+    await outcome(dial.attemptId!, 'BUSY');
+    at('2026-03-30T10:01:05Z');
+    await t.ok('mutation($id: ID!) { resumeExternalDestination(id: $id) { id } }', { id: destination }, w.admin);
+    await end(call.id, 'CALLER_HUNG_UP');
+    at('2026-03-30T11:00:00Z');
+    const stats = (await t.ok(
+      'query($id: ID!, $from: DateTime!, $to: DateTime!) { externalDestinationStats(id: $id, from: $from, to: $to) { busy backedOffSec intervals { start backedOffSec } } }',
+      { id: destination, from: '2026-03-30T10:00:00Z', to: '2026-03-30T11:00:00Z' }, w.admin,
+    )).externalDestinationStats;
+    expect(stats).toEqual({
+      busy: 1, backedOffSec: 60,
+      intervals: [
+        { start: '2026-03-30T10:00:00.000Z', backedOffSec: 60 }, { start: '2026-03-30T10:15:00.000Z', backedOffSec: 0 },
+        { start: '2026-03-30T10:30:00.000Z', backedOffSec: 0 }, { start: '2026-03-30T10:45:00.000Z', backedOffSec: 0 },
+      ],
+    });
+  });
 });

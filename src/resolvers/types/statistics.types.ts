@@ -42,7 +42,7 @@ abstract class DestinationCounters implements DestinationFigures {
   @Field(() => Int, { description: 'The longest time to answer, in seconds.' })
   timeToAnswerMaxSec: number;
 
-  @Field(() => Int, { description: 'Seconds the destination spent backed off after busy, no-answer or failed attempts (overlapping back-offs count once), within the interval or range and up to now.' })
+  @Field(() => Int, { description: 'Seconds the destination spent backed off after busy, no-answer or failed attempts (overlapping back-offs count once; a resume ends one early), within the interval or range and up to now. Time suspended is not back-off and is not counted.' })
   backedOffSec: number;
 
   @Field(() => Int, { description: 'The most attempts (ringing or answered) open at the same time at any instant of the interval or range.' })
