@@ -1,8 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { effectivePrivileges, type UserPrincipal } from '../auth/principal';
 import { Company } from '../entities/company.entity';
+import { ExternalDestination } from '../entities/external-destination.entity';
 import { NumberMode, PrivilegeLevel, ProfileScope, UserKind } from '../entities/enums';
+import { Queue } from '../entities/queue.entity';
 import { UserLogin } from '../entities/user-login.entity';
+import type { TimeRangeSpec } from '../routing/schedule';
 import type { Services } from '../services';
 import type { CallFlowNodeFields } from '../services/call-flow.service';
 
@@ -32,6 +35,20 @@ function credentials(connectorApiKey: string | null): DemoCredentials {
 }
 
 const { MODIFY, VIEW } = PrivilegeLevel;
+const PARTNER_NAME = '24/7 Partner Contact Centre';
+const AI_AGENT_NAME = 'AI Virtual Agent';
+const SUPPORT_QUEUE_NAME = 'Support';
+
+/** The demo administrator as a principal of the services (the seed acts as that user). */
+async function demoAdmin(dataSource: DataSource, companyId: string): Promise<UserPrincipal> {
+  const adminLogin = await dataSource.getRepository(UserLogin).findOneOrFail({ where: { companyId, username: ADMIN.username }, relations: { roles: true } });
+  return {
+    kind: 'user', companyId, userId: adminLogin.id, userKind: UserKind.COMPANY_ADMIN,
+    privileges: effectivePrivileges(UserKind.COMPANY_ADMIN, adminLogin.roles),
+    profile: { id: adminLogin.externalDestinationsProfileId!, scope: ProfileScope.ALL, destinationIds: new Set() },
+    tokenExp: Number.MAX_SAFE_INTEGER, tokenVersion: adminLogin.tokenVersion,
+  };
+}
 
 /**
  * Seeds a demo company into an empty database (a first development start) and returns its credentials.
@@ -44,20 +61,14 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
   const company = await services.companies.create({
     name: 'Demo Contact Centre', slug: DEMO_COMPANY_SLUG, timeZone: 'Europe/London', adminUsername: ADMIN.username, adminPassword: ADMIN.password,
   });
-  const adminLogin = await dataSource.getRepository(UserLogin).findOneOrFail({ where: { companyId: company.id }, relations: { roles: true } });
-  const as: UserPrincipal = {
-    kind: 'user', companyId: company.id, userId: adminLogin.id, userKind: UserKind.COMPANY_ADMIN,
-    privileges: effectivePrivileges(UserKind.COMPANY_ADMIN, adminLogin.roles),
-    profile: { id: adminLogin.externalDestinationsProfileId!, scope: ProfileScope.ALL, destinationIds: new Set() },
-    tokenExp: Number.MAX_SAFE_INTEGER, tokenVersion: adminLogin.tokenVersion,
-  };
+  const as = await demoAdmin(dataSource, company.id);
 
   const partner = await services.destinations.create(as, {
-    name: '24/7 Partner Contact Centre', description: 'Out-of-hours partner that answers around the clock',
+    name: PARTNER_NAME, description: 'Out-of-hours partner that answers around the clock',
     numberMode: NumberMode.FULL_NUMBER, number: '+44 20 7946 0958', maxSimultaneousCalls: 10,
   });
   const ai = await services.destinations.create(as, {
-    name: 'AI Virtual Agent', description: 'Answers account, password and product questions',
+    name: AI_AGENT_NAME, description: 'Answers account, password and product questions',
     numberMode: NumberMode.FULL_NUMBER, number: '+1 212 555 0100', maxSimultaneousCalls: 25, noAnswerBackoffSec: 30, maxConsecutiveFailures: 5,
   });
   await services.destinations.create(as, {
@@ -85,7 +96,7 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
     groups: [{ groupId: frontLine.id }, { groupId: overflow.id, overflow: { queueLengthAbove: 5, oldestWaitAboveSec: 60 } }],
   });
   const support = await services.queues.create(as, {
-    name: 'Support',
+    name: SUPPORT_QUEUE_NAME,
     groups: [{ groupId: frontLine.id }, { groupId: overflow.id, overflow: { noAgentsLoggedIn: true, oldestWaitAboveSec: 120 } }],
   });
   await seedDemoFlows(services, as, { partner: partner.id, ai: ai.id, sales: sales.id, support: support.id });
@@ -97,15 +108,18 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
 /** The service numbers of the demo flows (the simulator's `--flows --flow-number`). */
 export const DEMO_FLOW_NUMBERS = { mainLine: '+441134960000', salesLine: '+441134960001' } as const;
 
+/** Opening hours of the demo's main line. */
+export const DEMO_OFFICE_HOURS: TimeRangeSpec = {
+  name: 'Office hours', timeZone: 'Europe/London', rules: [{ daysOfWeek: [1, 2, 3, 4, 5], dates: null, startTime: '09:00', endTime: '17:00' }],
+};
+
 /**
  * Two published flows: the main line (holidays and out of hours go to the 24/7 partner, office hours to
  * Support) and the sales line (queue full, waiting too long or no agents: the AI virtual agent; when that
  * is at its limit too, a message and disconnect).
  */
 async function seedDemoFlows(services: Services, as: UserPrincipal, ids: { partner: string; ai: string; sales: string; support: string }): Promise<void> {
-  const hours = await services.schedules.timeRanges.create(as, {
-    name: 'Office hours', timeZone: 'Europe/London', rules: [{ daysOfWeek: [1, 2, 3, 4, 5], startTime: '09:00', endTime: '17:00' }],
-  });
+  const hours = await services.schedules.timeRanges.create(as, DEMO_OFFICE_HOURS);
   const holidays = await services.schedules.holidayLists.create(as, {
     name: 'UK bank holidays', timeZone: 'Europe/London',
     holidays: ['2026-12-25', '2026-12-28', '2027-01-01', '2027-03-26', '2027-03-29', '2027-05-03', '2027-05-31', '2027-08-30', '2027-12-27', '2027-12-28']
@@ -135,4 +149,63 @@ async function seedDemoFlows(services: Services, as: UserPrincipal, ids: { partn
   });
   await services.callFlows.publish(as, main.id);
   await services.callFlows.publish(as, salesLine.id);
+}
+
+/** The service number of the live demo's night line (`npm run demo` only). */
+export const DEMO_NIGHT_LINE = '+441134960002';
+
+/** Seconds the partner backs off after a busy attempt in the live demo (60 by default: too long to watch). */
+export const LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC = 8;
+
+/** Opening hours of the live demo's night line: every hour the main line's office hours (Mon-Fri 09:00-17:00) leave out. */
+export const LIVE_DEMO_NIGHT_HOURS: TimeRangeSpec = {
+  name: 'Night service hours', timeZone: 'Europe/London',
+  rules: [
+    { daysOfWeek: [1, 2, 3, 4, 5], dates: null, startTime: '00:00', endTime: '09:00' },
+    { daysOfWeek: [1, 2, 3, 4, 5], dates: null, startTime: '17:00', endTime: '24:00' },
+    { daysOfWeek: [6, 7], dates: null, startTime: '00:00', endTime: '24:00' },
+  ],
+};
+
+/** What the live demo adds to the demo company, and the ids its simulator needs. */
+export interface LiveDemoSetup {
+  /** Service numbers of the flows calls dial: the main line, the sales line and the night line. */
+  flowNumbers: { mainLine: string; salesLine: string; nightLine: string };
+  destinations: { partner: string; ai: string };
+}
+
+/**
+ * Additions for the live demo (`npm run demo`), on top of a freshly seeded demo company; never part of the
+ * ordinary seed. The main line is out of hours outside Mon-Fri 09:00-17:00 London time, so to show out-of-hours
+ * routing at any hour the demo adds a night line whose opening hours are exactly the complement: whenever one of
+ * the two lines is open, the other is closed and sends its calls to the 24/7 partner. The partner also backs off
+ * for LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC after a busy attempt instead of a minute, so a dashboard sees it back off
+ * and recover within seconds.
+ */
+export async function seedLiveDemoExtras(dataSource: DataSource, services: Services): Promise<LiveDemoSetup> {
+  const company = await dataSource.getRepository(Company).findOneByOrFail({ slug: DEMO_COMPANY_SLUG });
+  const as = await demoAdmin(dataSource, company.id);
+  const destinations = dataSource.getRepository(ExternalDestination);
+  const partner = await destinations.findOneByOrFail({ companyId: company.id, name: PARTNER_NAME });
+  const ai = await destinations.findOneByOrFail({ companyId: company.id, name: AI_AGENT_NAME });
+  const support = await dataSource.getRepository(Queue).findOneByOrFail({ companyId: company.id, name: SUPPORT_QUEUE_NAME });
+
+  await services.destinations.update(as, partner.id, {
+    name: partner.name, numberMode: partner.numberMode, number: partner.number, busyBackoffSec: LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC,
+  }, partner.version);
+
+  const nightHours = await services.schedules.timeRanges.create(as, LIVE_DEMO_NIGHT_HOURS);
+  const night = await services.callFlows.create(as, {
+    name: 'Night line', serviceNumbers: [DEMO_NIGHT_LINE],
+    nodes: [
+      { id: 'start', type: 'START', branches: [{ name: 'next', to: 'hours' }] },
+      { id: 'hours', type: 'BRANCH_ON_TIME_RANGES', timeRangeIds: [nightHours.id], branches: [{ name: 'Match1', to: 'support' }, { name: 'NotMatched', to: 'partner' }] },
+      { id: 'support', type: 'QUEUE', queueId: support.id, branches: [{ name: 'Full', to: 'partner' }, { name: 'Timeout', to: 'partner' }] },
+      { id: 'partner', type: 'ROUTE_TO_EXTERNAL_DESTINATION', externalDestinationId: partner.id, branches: [{ name: 'LimitReached', to: 'sorry' }, { name: 'Failure', to: 'sorry' }] },
+      { id: 'sorry', type: 'PLAY_MESSAGE', message: 'All our lines are busy. Please call again later.', branches: [{ name: 'next', to: 'bye' }] },
+      { id: 'bye', type: 'DISCONNECT' },
+    ],
+  });
+  await services.callFlows.publish(as, night.id);
+  return { flowNumbers: { ...DEMO_FLOW_NUMBERS, nightLine: DEMO_NIGHT_LINE }, destinations: { partner: partner.id, ai: ai.id } };
 }
