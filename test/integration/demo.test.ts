@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDemo, type RunningDemo } from '../../scripts/demo';
+import { subscribe, type LiveSubscription } from '../support/live';
+import { graphqlOver } from '../support/test-gateway';
+
+jest.setTimeout(60_000);
+
+/** A seed whose first busy answer of the partner comes a few calls in, whichever line is closed now. */
+const SEED = 91;
+/** How long each behaviour may take to show once the demo has started (real time). */
+const WITHIN_MS = 20_000;
+
+async function within<T>(startedAt: number, what: string, check: () => Promise<T | null | undefined | false>): Promise<T> {
+  for (;;) {
+    const result = await check();
+    if (result) return result;
+    if (Date.now() - startedAt > WITHIN_MS) throw new Error(`not within ${WITHIN_MS / 1000} s of the start: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('the live demo (npm run demo)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-live-demo-'));
+  const dbPath = join(dir, 'demo.sqlite');
+  let demo: RunningDemo;
+  let startedAt: number;
+  let api: ReturnType<typeof graphqlOver>;
+  let admin: string;
+  let supervisor: string;
+  let partnerLive: LiveSubscription<{ seq: number; state: string; backedOffUntil: string | null }>;
+  /** What the simulated platform saw: the line each call dialled, the destination each dial went to. */
+  const lineOf = new Map<string, string>();
+  const dialled: Array<{ callId: string; destinationId: string }> = [];
+
+  beforeAll(async () => {
+    startedAt = Date.now();
+    demo = await startDemo({ port: 0, dbPath, seed: SEED, logLevel: 'silent' });
+    demo.simulator.on('callEnqueued', (call, line) => lineOf.set(call.id, line));
+    demo.simulator.on('instruction', (i) => {
+      if (i.kind === 'DIAL_EXTERNAL' && i.destinationId) dialled.push({ callId: i.callId, destinationId: i.destinationId });
+    });
+    api = graphqlOver(demo.url);
+    const login = async (username: string) => {
+      const user = demo.credentials.users.find((u) => u.username === username)!;
+      const data = await api.ok('mutation($s: String!, $u: String!, $p: String!) { login(companySlug: $s, username: $u, password: $p) { token } }', {
+        s: demo.credentials.companySlug, u: user.username, p: user.password,
+      });
+      return data.login.token as string;
+    };
+    admin = await login('admin');
+    supervisor = await login('supervisor');
+    partnerLive = await subscribe(demo.url, supervisor, 'subscription($ids: [ID!]) { externalDestinationUpdates(ids: $ids) { seq state backedOffUntil } }', 'externalDestinationUpdates', {
+      ids: [demo.setup.destinations.partner],
+    });
+  });
+
+  afterAll(async () => {
+    await partnerLive?.close();
+    await demo?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints the dashboard and GraphQL URLs and demo logins that work, and shows progress in one line', async () => {
+    const banner = demo.banner();
+    expect(demo.dashboardUrl).toBe(`${new URL(demo.url).origin}/dashboard`);
+    expect(banner).toContain(demo.dashboardUrl);
+    expect(banner).toContain(demo.url);
+    expect(banner).toContain('"demo"');
+    for (const user of demo.credentials.users) expect(banner).toContain(`${user.username} / ${user.password}`);
+    const agentLogin = demo.credentials.users.find((u) => u.username === 'agent')!;
+    const agent = await api.gql('mutation($p: String!) { login(companySlug: "demo", username: "agent", password: $p) { token } }', { p: agentLogin.password });
+    expect(agent.errors).toBeUndefined();
+    expect(demo.progressLine()).toMatch(/^\[demo \d+:\d\d\] calls \d+ .*answered: agents \d+, AI agent \d+, partner \d+ .* errors \d+$/);
+    expect(demo.progressLine()).not.toContain('\n');
+  });
+
+  it('keeps all three agents answering calls within seconds', async () => {
+    const answered = await within(startedAt, 'every agent answered a call', async () => {
+      const data = await api.ok('{ agents { nodes { name todayStats { answered } } } }', {}, supervisor);
+      const nodes = data.agents.nodes as Array<{ name: string; todayStats: { answered: number } }>;
+      return nodes.length === 3 && nodes.every((a) => a.todayStats.answered > 0) ? nodes : null;
+    });
+    expect(answered.map((a) => a.name).sort()).toEqual(['Alice Archer', 'Bob Baker', 'Carol Chen']);
+  });
+
+  it('overflows sales calls the agents cannot take to the AI virtual agent', async () => {
+    const { ai } = demo.setup.destinations;
+    const stats = await within(startedAt, 'the AI virtual agent answered a call', async () => {
+      const data = await api.ok('query($id: ID!) { externalDestination(id: $id) { name todayStats { offered answered } } }', { id: ai }, admin);
+      return data.externalDestination.todayStats.answered > 0 ? data.externalDestination : null;
+    });
+    expect(stats.name).toBe('AI Virtual Agent');
+    const call = dialled.find((d) => d.destinationId === ai && lineOf.get(d.callId) === demo.setup.flowNumbers.salesLine);
+    expect(call).toBeDefined();
+    const data = await api.ok('query($id: ID!) { call(id: $id) { serviceNumber trace { summary } attempts { target { __typename ... on ExternalDestination { name } } } } }', { id: call!.callId }, admin);
+    const trace = data.call.trace.map((t: { summary: string }) => t.summary).join('\n');
+    expect(trace).toMatch(/more than 5/);
+    expect(trace).toMatch(/no agent available; offered to an external destination of group 2/);
+    expect(data.call.attempts.map((a: { target: { name?: string } }) => a.target.name)).toContain('AI Virtual Agent');
+  });
+
+  it('sends the calls of whichever line is closed now to the 24/7 partner through its out-of-hours branch', async () => {
+    const { partner } = demo.setup.destinations;
+    const closed = demo.closedLine() === 'main' ? demo.setup.flowNumbers.mainLine : demo.setup.flowNumbers.nightLine;
+    const call = await within(startedAt, 'a call of the closed line dialled the partner', async () =>
+      dialled.find((d) => d.destinationId === partner && lineOf.get(d.callId) === closed));
+    const data = await api.ok('query($id: ID!) { call(id: $id) { serviceNumber trace { summary } attempts { target { ... on ExternalDestination { name } } } } }', { id: call.callId }, admin);
+    expect(data.call.serviceNumber).toBe(closed);
+    expect(data.call.trace.map((t: { summary: string }) => t.summary).join('\n')).toMatch(/took (NotMatched: outside|Holiday)/);
+    expect(data.call.attempts[0].target.name).toBe('24/7 Partner Contact Centre');
+  });
+
+  it('backs the partner off when it answers busy, as the supervisor sees live', async () => {
+    const backedOff = await within(startedAt, 'the partner was backed off', async () => partnerLive.events.find((e) => e.state === 'BACKED_OFF' && e.backedOffUntil !== null));
+    expect(partnerLive.errors).toEqual([]);
+    expect(new Date(backedOff.backedOffUntil!).getTime()).toBeGreaterThan(startedAt);
+    const data = await api.ok('query($id: ID!) { externalDestination(id: $id) { todayStats { busy backedOffSec } } }', { id: demo.setup.destinations.partner }, supervisor);
+    expect(data.externalDestination.todayStats.busy).toBeGreaterThan(0);
+  });
+
+  it('runs without a failed request of the simulated platform', () => {
+    const summary = demo.simulator.summary();
+    expect(summary.errors).toBe(0);
+    expect(summary.answeredByAgents).toBeGreaterThan(0);
+    expect(summary.answeredByDestinations).toBeGreaterThan(0);
+  });
+});
+
+describe('a start of the live demo', () => {
+  it('recreates its database, so the logins and a fresh connector key always work, and stops cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-live-demo-'));
+    try {
+      const dbPath = join(dir, 'demo.sqlite');
+      const keys: string[] = [];
+      for (let run = 0; run < 2; run++) {
+        const demo = await startDemo({ port: 0, dbPath, seed: 1, callsPerSecond: 1, logLevel: 'silent' });
+        try {
+          keys.push(demo.credentials.connectorApiKey);
+          const api = graphqlOver(demo.url);
+          const login = await api.ok('mutation { login(companySlug: "demo", username: "admin", password: "demo-admin-password") { token } }');
+          const flows = await api.ok('{ callFlows { nodes { name publishedVersion serviceNumbers } } }', {}, login.login.token);
+          expect(flows.callFlows.nodes.map((f: { name: string }) => f.name)).toEqual(['Main line', 'Night line', 'Sales line']);
+        } finally {
+          const summary = await demo.stop();
+          expect(summary.errors).toBe(0);
+        }
+        // Stopped: nothing listens any more.
+        await expect(fetch(demo.url, { method: 'POST' })).rejects.toThrow();
+      }
+      expect(keys[0]).toMatch(/^ck\./);
+      expect(keys[1]).toMatch(/^ck\./);
+      expect(keys[1]).not.toBe(keys[0]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
