@@ -1,0 +1,303 @@
+import type { CollectionView } from './collection';
+import { el, TextSlot } from './dom';
+import { duration, spokenDuration } from './format';
+import { onNextFrame } from './frame';
+import type { Destination, DestinationState, TodayFigures } from './queries';
+
+export interface DestinationViewOptions {
+  /** Whether the user may resume a suspended destination (MODIFY on external destinations). */
+  canModify: boolean;
+  /** Whether today's figures are shown (VIEW on statistics). */
+  showToday: boolean;
+  resume(id: string): void;
+  /** The back-off of a destination has run out: its state is read again (the gateway publishes no update for that). */
+  backOffEnded(id: string): void;
+  /** Destinations were added, removed or renamed (the chart's choice of destination follows). */
+  listChanged(): void;
+  announce(message: string): void;
+  /** The gateway's clock, in ms (the browser's, corrected by the skew seen in updates). */
+  now(): number;
+}
+
+const STATE_TEXT: Record<DestinationState, string> = {
+  AVAILABLE: 'Available',
+  AT_CAPACITY: 'At capacity',
+  BACKED_OFF: 'Backed off',
+  SUSPENDED: 'Suspended',
+  DISABLED: 'Disabled',
+};
+
+const TODAY_KEYS: Array<keyof TodayFigures> = ['offered', 'answered', 'busy', 'noAnswer', 'failed'];
+
+/** One table row and the slots that change in it. */
+interface Row {
+  id: string;
+  name: string;
+  tr: HTMLTableRowElement;
+  nameSlot: TextSlot;
+  badge: HTMLElement;
+  badgeSlot: TextSlot;
+  state: DestinationState | null;
+  backedOffUntil: number | null;
+  active: HTMLElement;
+  connecting: HTMLElement;
+  barKey: string;
+  callsSlot: TextSlot;
+  failuresSlot: TextSlot;
+  failuresCell: HTMLElement;
+  today: TextSlot[];
+  actions: HTMLElement;
+  resume: HTMLButtonElement | null;
+}
+
+/**
+ * The destinations table: one row per destination, keyed by id, kept in name order. A render touches only
+ * the rows that changed, and in them only the slots whose text changed.
+ */
+export class DestinationsView implements CollectionView<Destination> {
+  private readonly rows = new Map<string, Row>();
+  /** Rows in table order (by name). */
+  private order: Row[] = [];
+  private readonly counts: Record<DestinationState, number> = { AVAILABLE: 0, AT_CAPACITY: 0, BACKED_OFF: 0, SUSPENDED: 0, DISABLED: 0 };
+  private readonly backedOff = new Set<Row>();
+  private readonly ending = new Set<string>();
+  private filter = '';
+  private readonly ticker: ReturnType<typeof setInterval>;
+  private readonly tick = () => this.updateCountdowns();
+  private readonly collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
+  constructor(
+    private readonly tbody: HTMLTableSectionElement,
+    private readonly summary: Record<DestinationState | 'total', TextSlot>,
+    private readonly empty: HTMLElement,
+    private readonly options: DestinationViewOptions,
+  ) {
+    this.ticker = setInterval(() => {
+      if (this.backedOff.size > 0) onNextFrame(this.tick);
+    }, 1000);
+  }
+
+  stop(): void {
+    clearInterval(this.ticker);
+  }
+
+  setFilter(text: string): void {
+    this.filter = text.trim().toLocaleLowerCase();
+    for (const row of this.order) this.applyFilter(row);
+  }
+
+  render(changed: Destination[], removed: string[]): void {
+    let listChanged = false;
+    const news: Row[] = [];
+    const suspended: string[] = [];
+    const resumed: string[] = [];
+    for (const id of removed) {
+      const row = this.rows.get(id);
+      if (row === undefined) continue;
+      this.rows.delete(id);
+      this.order.splice(this.order.indexOf(row), 1);
+      row.tr.remove();
+      if (row.state) this.counts[row.state] -= 1;
+      this.backedOff.delete(row);
+      listChanged = true;
+    }
+    for (const d of changed) {
+      let row = this.rows.get(d.id);
+      const isNew = row === undefined;
+      if (row === undefined) {
+        row = this.createRow(d);
+        this.rows.set(d.id, row);
+        news.push(row);
+        listChanged = true;
+      } else if (row.name !== d.name) {
+        row.name = d.name;
+        row.nameSlot.set(d.name);
+        this.order.splice(this.order.indexOf(row), 1);
+        this.insertOrdered(row);
+        listChanged = true;
+      }
+      const before = row.state;
+      this.update(row, d);
+      if (!isNew && before !== row.state) {
+        if (row.state === 'SUSPENDED') suspended.push(row.name);
+        else if (before === 'SUSPENDED') resumed.push(row.name);
+      }
+    }
+    if (news.length > 0) this.insertAll(news);
+    this.updateSummary();
+    this.empty.hidden = this.rows.size > 0;
+    this.announceChanges(suspended, resumed);
+    if (listChanged) this.options.listChanged();
+  }
+
+  private createRow(d: Destination): Row {
+    const nameCell = el('th', { class: 'name', attrs: { scope: 'row' } });
+    const badge = el('span', { class: 'badge' });
+    const active = el('span', { class: 'bar-active' });
+    const connecting = el('span', { class: 'bar-connecting' });
+    const callsText = el('span', { class: 'calls-text' });
+    const failuresCell = el('td', { class: 'num failures' });
+    const tr = el(
+      'tr',
+      { attrs: { 'data-id': d.id } },
+      nameCell,
+      el('td', { class: 'state' }, badge),
+      el('td', { class: 'calls' }, el('div', { class: 'bar', attrs: { 'aria-hidden': 'true' } }, active, connecting), callsText),
+      failuresCell,
+    );
+    const today: TextSlot[] = [];
+    if (this.options.showToday) {
+      for (const key of TODAY_KEYS) {
+        const cell = el('td', { class: `num today today-${key}` });
+        today.push(new TextSlot(cell));
+        tr.append(cell);
+      }
+    }
+    const actions = el('td', { class: 'actions' });
+    tr.append(actions);
+    const row: Row = {
+      id: d.id, name: d.name, tr, nameSlot: new TextSlot(nameCell), badge, badgeSlot: new TextSlot(badge), state: null, backedOffUntil: null,
+      active, connecting, barKey: '', callsSlot: new TextSlot(callsText), failuresSlot: new TextSlot(failuresCell), failuresCell, today, actions, resume: null,
+    };
+    row.nameSlot.set(d.name);
+    this.applyFilter(row);
+    return row;
+  }
+
+  private update(row: Row, d: Destination): void {
+    const { live } = d;
+    if (row.state !== live.state) {
+      if (row.state) this.counts[row.state] -= 1;
+      this.counts[live.state] += 1;
+      row.state = live.state;
+      row.tr.dataset.state = live.state;
+      row.badge.className = `badge badge-${live.state.toLowerCase().replace('_', '-')}`;
+    }
+    const until = live.state === 'BACKED_OFF' && live.backedOffUntil ? Date.parse(live.backedOffUntil) : null;
+    if (until !== row.backedOffUntil) this.ending.delete(row.id);
+    row.backedOffUntil = until;
+    if (until === null) this.backedOff.delete(row);
+    else this.backedOff.add(row);
+    this.setStateText(row);
+
+    const max = live.maxSimultaneousCalls;
+    const barKey = `${live.activeCalls}/${live.connectingCalls}/${max}`;
+    if (barKey !== row.barKey) {
+      row.barKey = barKey;
+      // Unlimited: the bar shows the calls against a scale that grows with them.
+      const scale = max ?? Math.max(10, live.activeCalls + live.connectingCalls);
+      row.active.style.width = `${Math.min(100, (100 * live.activeCalls) / scale)}%`;
+      row.connecting.style.width = `${Math.min(100, (100 * live.connectingCalls) / scale)}%`;
+      row.callsSlot.set(`${live.connectingCalls} connecting · ${live.activeCalls} answered · ${max === null ? 'no limit' : `max ${max}`}`);
+    }
+    row.failuresSlot.set(String(live.consecutiveFailures));
+    row.failuresCell.classList.toggle('warn', live.consecutiveFailures > 0);
+
+    if (this.options.showToday) {
+      const today = d.todayStats;
+      TODAY_KEYS.forEach((key, i) => row.today[i]!.set(today ? String(today[key]) : '–'));
+    }
+
+    const wantResume = this.options.canModify && live.state === 'SUSPENDED';
+    if (wantResume && row.resume === null) {
+      const button = el('button', { class: 'resume', text: 'Resume', attrs: { type: 'button', 'aria-label': `Resume ${row.name}` } });
+      button.addEventListener('click', () => {
+        button.disabled = true;
+        button.textContent = 'Resuming…';
+        this.options.resume(row.id);
+      });
+      row.resume = button;
+      row.actions.append(button);
+    } else if (!wantResume && row.resume !== null) {
+      row.resume.remove();
+      row.resume = null;
+    }
+  }
+
+  /** The resume request failed: the button may be used again. */
+  resumeFailed(id: string): void {
+    const row = this.rows.get(id);
+    if (row?.resume) {
+      row.resume.disabled = false;
+      row.resume.textContent = 'Resume';
+    }
+  }
+
+  private setStateText(row: Row): void {
+    const state = row.state!;
+    if (row.backedOffUntil === null) {
+      row.badgeSlot.set(STATE_TEXT[state]);
+      row.badge.removeAttribute('aria-label');
+      return;
+    }
+    const left = Math.ceil((row.backedOffUntil - this.options.now()) / 1000);
+    if (left > 0) {
+      row.badgeSlot.set(`Backed off · ${duration(left)}`);
+      row.badge.setAttribute('aria-label', `Backed off for ${spokenDuration(left)} more`);
+    } else {
+      row.badgeSlot.set('Backed off · ending');
+      row.badge.setAttribute('aria-label', 'Back-off ending');
+      if (!this.ending.has(row.id)) {
+        this.ending.add(row.id);
+        this.options.backOffEnded(row.id);
+      }
+    }
+  }
+
+  private updateCountdowns(): void {
+    for (const row of this.backedOff) this.setStateText(row);
+  }
+
+  private applyFilter(row: Row): void {
+    row.tr.hidden = this.filter !== '' && !row.name.toLocaleLowerCase().includes(this.filter);
+  }
+
+  private compare(a: Row, b: Row): number {
+    return this.collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  }
+
+  /** Puts new rows in place: all at once into an empty table, else each where its name belongs. */
+  private insertAll(news: Row[]): void {
+    if (this.order.length === 0) {
+      news.sort((a, b) => this.compare(a, b));
+      this.order = news;
+      const fragment = document.createDocumentFragment();
+      for (const row of news) fragment.append(row.tr);
+      this.tbody.append(fragment);
+      return;
+    }
+    for (const row of news) this.insertOrdered(row);
+  }
+
+  private insertOrdered(row: Row): void {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.compare(this.order[mid]!, row) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const next = this.order[lo];
+    this.order.splice(lo, 0, row);
+    this.tbody.insertBefore(row.tr, next ? next.tr : null);
+  }
+
+  private updateSummary(): void {
+    for (const state of Object.keys(STATE_TEXT) as DestinationState[]) this.summary[state].set(String(this.counts[state]));
+    this.summary.total.set(String(this.rows.size));
+  }
+
+  private announceChanges(suspended: string[], resumed: string[]): void {
+    const parts: string[] = [];
+    if (suspended.length > 3) parts.push(`${suspended.length} destinations suspended`);
+    else if (suspended.length > 0) parts.push(`${suspended.join(', ')} suspended`);
+    if (resumed.length > 3) parts.push(`${resumed.length} destinations back in service`);
+    else if (resumed.length > 0) parts.push(`${resumed.join(', ')} back in service`);
+    if (parts.length > 0) this.options.announce(`${parts.join('. ')}.`);
+  }
+
+  /** Destinations in table order, for the chart's choice. */
+  list(): Array<{ id: string; name: string }> {
+    return this.order.map((r) => ({ id: r.id, name: r.name }));
+  }
+}

@@ -1,0 +1,147 @@
+/** The operations the dashboard sends: the public API only. Constant texts, so the gateway can share work between dashboards. */
+
+export type Level = 'NONE' | 'VIEW' | 'MODIFY';
+export type DestinationState = 'AVAILABLE' | 'AT_CAPACITY' | 'BACKED_OFF' | 'SUSPENDED' | 'DISABLED';
+
+export interface Me {
+  username: string;
+  kind: 'COMPANY_ADMIN' | 'SUPERVISOR' | 'AGENT';
+  company: { name: string; slug: string; timeZone: string };
+  effectivePrivileges: { externalDestinations: Level; queues: Level; agents: Level; statistics: Level };
+}
+
+export interface DestinationLive {
+  destinationId: string;
+  seq: number;
+  state: DestinationState;
+  connectingCalls: number;
+  activeCalls: number;
+  maxSimultaneousCalls: number | null;
+  backedOffUntil: string | null;
+  consecutiveFailures: number;
+  at: string;
+}
+
+export interface TodayFigures {
+  offered: number;
+  answered: number;
+  busy: number;
+  noAnswer: number;
+  failed: number;
+  limitReached: number;
+}
+
+export interface Destination {
+  id: string;
+  name: string;
+  live: DestinationLive;
+  todayStats?: (TodayFigures & { from: string }) | null;
+}
+
+export interface QueueLive {
+  queueId: string;
+  seq: number;
+  waitingCalls: number;
+  oldestWaitSec: number;
+  availableAgents: number;
+  at: string;
+}
+
+export interface Queue {
+  id: string;
+  name: string;
+  live: QueueLive;
+}
+
+export interface AgentLive {
+  agentId: string;
+  seq: number;
+  status: 'LOGGED_OUT' | 'AVAILABLE' | 'ON_BREAK';
+  activity: 'IDLE' | 'RESERVED' | 'RINGING' | 'ON_CALL' | 'WRAP_UP';
+  at: string;
+}
+
+export interface Agent {
+  id: string;
+  name: string;
+  live: AgentLive;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+export interface StatsInterval {
+  start: string;
+  end: string;
+  offered: number;
+  answered: number;
+  busy: number;
+  noAnswer: number;
+  failed: number;
+  cancelledByCaller: number;
+}
+
+export interface DestinationStats extends TodayFigures {
+  name: string;
+  peakSimultaneousCalls: number;
+  intervals: StatsInterval[];
+}
+
+export const LOGIN = `mutation Login($s: String!, $u: String!, $p: String!) {
+  login(companySlug: $s, username: $u, password: $p) { token expiresAt }
+}`;
+
+export const ME = `query Me { me { username kind company { name slug timeZone } effectivePrivileges { externalDestinations queues agents statistics } } }`;
+
+const DESTINATION_LIVE = 'destinationId seq state connectingCalls activeCalls maxSimultaneousCalls backedOffUntil consecutiveFailures at';
+const TODAY = 'offered answered busy noAnswer failed limitReached';
+const DESTINATION = `id name live { ${DESTINATION_LIVE} } todayStats @include(if: $stats) { from ${TODAY} }`;
+const QUEUE_LIVE = 'queueId seq waitingCalls oldestWaitSec availableAgents at';
+const AGENT_LIVE = 'agentId seq status activity at';
+
+/** Page size of the full reads (the API allows up to 500). */
+export const PAGE_SIZE = 200;
+
+export const DESTINATIONS = `query Destinations($first: Int!, $after: String, $stats: Boolean!) {
+  externalDestinations(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${DESTINATION} } }
+}`;
+
+export const QUEUES = `query Queues($first: Int!, $after: String) {
+  queues(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name live { ${QUEUE_LIVE} } } }
+}`;
+
+export const AGENTS = `query Agents($first: Int!, $after: String) {
+  agents(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name live { ${AGENT_LIVE} } } }
+}`;
+
+/** One query re-reading up to `ids.length` resources of a kind by id (aliases r0, r1, ...). */
+export function rereadQuery(kind: 'destination' | 'queue' | 'agent', count: number): string {
+  const field = kind === 'destination' ? 'externalDestination' : kind;
+  const selection = kind === 'destination' ? DESTINATION : kind === 'queue' ? `id name live { ${QUEUE_LIVE} }` : `id name live { ${AGENT_LIVE} }`;
+  const vars = Array.from({ length: count }, (_, i) => `$i${i}: ID!`).join(', ');
+  const fields = Array.from({ length: count }, (_, i) => `r${i}: ${field}(id: $i${i}) { ${selection} }`).join(' ');
+  const statsVar = kind === 'destination' ? ', $stats: Boolean!' : '';
+  return `query Reread(${vars}${statsVar}) { ${fields} }`;
+}
+
+/** At most this many resources per re-read (the gateway limits aliases per operation). */
+export const REREAD_BATCH = 10;
+
+export const TODAY_LIST = `query Today($from: DateTime!, $to: DateTime!) {
+  externalDestinationStatsList(from: $from, to: $to) { destinationId ${TODAY} }
+}`;
+
+export const DESTINATION_STATS = `query DestinationStats($id: ID!, $from: DateTime!, $to: DateTime!) {
+  externalDestinationStats(id: $id, from: $from, to: $to) {
+    name ${TODAY} peakSimultaneousCalls
+    intervals { start end offered answered busy noAnswer failed cancelledByCaller }
+  }
+}`;
+
+export const RESUME = `mutation Resume($id: ID!) { resumeExternalDestination(id: $id) { id live { ${DESTINATION_LIVE} } } }`;
+
+export const DESTINATION_UPDATES = `subscription DestinationUpdates { externalDestinationUpdates { ${DESTINATION_LIVE} } }`;
+export const QUEUE_UPDATES = `subscription QueueUpdates { queueUpdates { ${QUEUE_LIVE} } }`;
+export const AGENT_UPDATES = `subscription AgentUpdates { agentUpdates { ${AGENT_LIVE} } }`;
