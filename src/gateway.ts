@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { DataSource } from 'typeorm';
 import { resolveJwtSecret, type Config } from './config';
+import { dashboardRouter } from './dashboard';
 import { errors, formatClientError, loggableError } from './errors';
 import { checkCost, findNulCharacter, limitRules } from './limits';
 import { createLogger } from './logger';
@@ -189,6 +190,9 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         contextFor(await services.authenticator.authenticate(req.headers.authorization), String(req.id)),
     }),
   );
+
+  // The supervisor dashboard: static files that use the public API above.
+  app.use(dashboardRouter());
 
   // Errors outside GraphQL (a body too large, malformed JSON): a coded JSON answer, never a stack trace.
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
