@@ -137,14 +137,17 @@ export class DestinationsView implements CollectionView<Destination> {
     const connecting = el('span', { class: 'bar-connecting' });
     const callsText = el('span', { class: 'calls-text' });
     const failuresCell = el('td', { class: 'num failures' });
+    const failuresText = el('span');
+    // The parts that change often sit in fixed-size boxes: a change inside one is laid out within it, never across the table.
     const tr = el(
       'tr',
       { attrs: { 'data-id': d.id } },
       nameCell,
-      el('td', { class: 'state' }, badge),
-      el('td', { class: 'calls' }, el('div', { class: 'bar', attrs: { 'aria-hidden': 'true' } }, active, connecting), callsText),
+      el('td', { class: 'state' }, el('div', { class: 'box' }, badge)),
+      el('td', { class: 'calls' }, el('div', { class: 'box' }, el('div', { class: 'bar', attrs: { 'aria-hidden': 'true' } }, active, connecting), callsText)),
       failuresCell,
     );
+    failuresCell.append(el('div', { class: 'box' }, failuresText));
     const today: TextSlot[] = [];
     if (this.options.showToday) {
       for (const key of TODAY_KEYS) {
@@ -157,7 +160,7 @@ export class DestinationsView implements CollectionView<Destination> {
     tr.append(actions);
     const row: Row = {
       id: d.id, name: d.name, tr, nameSlot: new TextSlot(nameCell), badge, badgeSlot: new TextSlot(badge), state: null, backedOffUntil: null,
-      active, connecting, barKey: '', callsSlot: new TextSlot(callsText), failuresSlot: new TextSlot(failuresCell), failuresCell, today, actions, resume: null,
+      active, connecting, barKey: '', callsSlot: new TextSlot(callsText), failuresSlot: new TextSlot(failuresText), failuresCell, today, actions, resume: null,
     };
     row.nameSlot.set(d.name);
     this.applyFilter(row);
@@ -186,8 +189,10 @@ export class DestinationsView implements CollectionView<Destination> {
       row.barKey = barKey;
       // Unlimited: the bar shows the calls against a scale that grows with them.
       const scale = max ?? Math.max(10, live.activeCalls + live.connectingCalls);
-      row.active.style.width = `${Math.min(100, (100 * live.activeCalls) / scale)}%`;
-      row.connecting.style.width = `${Math.min(100, (100 * live.connectingCalls) / scale)}%`;
+      const active = Math.min(1, live.activeCalls / scale);
+      const connecting = Math.min(1 - active, live.connectingCalls / scale);
+      row.active.style.width = `${active * 100}%`;
+      row.connecting.style.width = `${connecting * 100}%`;
       row.callsSlot.set(`${live.connectingCalls} connecting · ${live.activeCalls} answered · ${max === null ? 'no limit' : `max ${max}`}`);
     }
     row.failuresSlot.set(String(live.consecutiveFailures));

@@ -50,8 +50,10 @@ function announce(message: string): void {
 const banner = byId('connection-banner');
 const liveBadge = byId('live-status');
 let shownStatus: ConnectionStatus | null = null;
+/** What the socket last reported (the browser going offline is shown at once, whatever the socket says). */
+let socketStatus: ConnectionStatus = 'connecting';
 
-function connection(status: ConnectionStatus): void {
+function show(status: ConnectionStatus): void {
   if (status === shownStatus) return;
   const wasOffline = shownStatus === 'offline';
   shownStatus = status;
@@ -59,12 +61,17 @@ function connection(status: ConnectionStatus): void {
   liveBadge.hidden = false;
   liveBadge.textContent = status === 'connected' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline';
   liveBadge.dataset.status = status;
-  document.body.classList.toggle('is-offline', status === 'offline');
   if (status === 'offline') announce('Connection lost. Reconnecting; the figures shown may be out of date.');
   else if (status === 'connected' && wasOffline) announce('Connection restored. Live updates resumed.');
 }
 
-window.addEventListener('offline', () => connection('offline'));
+function connection(status: ConnectionStatus): void {
+  socketStatus = status;
+  show(navigator.onLine === false ? 'offline' : status);
+}
+
+window.addEventListener('offline', () => show('offline'));
+window.addEventListener('online', () => show(socketStatus));
 
 // ------------------------------------------------------------------ signing in and out
 
