@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page, WebSocketRoute } from 'playwright-core';
+import { createUser, USER_PASSWORD, type Level } from '../support/fixtures';
+import { routingModes, RoutingWorld } from '../support/telephony';
+import type { TestGateway } from '../support/test-gateway';
+import {
+  browserAvailable, callsAt, callsText, CHROMIUM, createDestinations, describeFrames, driveUpdates, ensureDashboardBuilt, launchBrowser, signIn,
+  startFrameProbe, stopFrameProbe,
+} from './harness';
+import { buildScreenshotWorld } from './screenshot-world';
+
+jest.setTimeout(60_000);
+
+const required = process.env.REQUIRE_BROWSER === '1';
+const available = browserAvailable();
+if (!available && !required) {
+  process.stdout.write(`\nDashboard browser suite skipped: no Chromium at ${CHROMIUM} (apt-get install chromium). REQUIRE_BROWSER=1 makes this an error.\n`);
+}
+if (!available && required) {
+  describe('the supervisor dashboard in a browser', () => {
+    it('has a browser to run in', () => {
+      throw new Error(`REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
+    });
+  });
+}
+
+const suite = available ? describe : describe.skip;
+
+/** A row of the destinations table. */
+const row = (page: Page, id: string) => page.locator(`#destination-rows tr[data-id="${id}"]`);
+
+/** Waits until the locator's text satisfies `check`; answers that text. */
+async function until(locator: Locator, check: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  for (;;) {
+    text = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
+    if (check(text)) return text;
+    if (Date.now() > deadline) throw new Error(`text never matched; last: ${JSON.stringify(text)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Seconds left in a "Backed off · m:ss" badge. */
+function secondsLeft(text: string): number {
+  const m = /Backed off · (\d+):(\d\d)/.exec(text);
+  if (!m) throw new Error(`no countdown in ${JSON.stringify(text)}`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+const SUPERVISOR = { externalDestinations: 'MODIFY', queues: 'VIEW', agents: 'VIEW', agentGroups: 'VIEW', statistics: 'VIEW' } as const;
+
+suite('the supervisor dashboard in a browser', () => {
+  let t: TestGateway;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let w: RoutingWorld;
+  /** The gateway's routing and statistics clock runs this far ahead of the real one (only the screenshot's history moves it). */
+  const clock = { offsetMs: 0 };
+
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    [t, browser] = await Promise.all([routingModes()[0]!.start({ routing: { clock: () => Date.now() + clock.offsetMs } }), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+  beforeEach(async () => {
+    w = await RoutingWorld.create(t);
+    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+  });
+  afterEach(async () => {
+    await context?.close();
+    await w?.close();
+  });
+
+  /** A supervisor of the world's company (all destinations unless a profile is given), signed in through the page. */
+  async function signInAs(privileges: Partial<Record<string, Level>> = SUPERVISOR, profile: { scope: 'ALL' } | { scope: 'SELECTED'; destinationIds: string[] } = { scope: 'ALL' }, on = page) {
+    const username = `sup-${randomUUID().slice(0, 6)}`;
+    await createUser(t, w.company, { username, kind: 'SUPERVISOR', privileges, profile });
+    await signIn(on, t.url, w.company.slug, username, USER_PASSWORD);
+  }
+
+  /** A queue whose only group holds `destination` (no agents), so its calls are dialled there. */
+  async function queueTo(destination: string): Promise<string> {
+    return w.queue([{ groupId: await w.group([], [destination]) }]);
+  }
+
+  async function dial(queue: string) {
+    const call = await w.connector.enqueueOk(queue);
+    const [dialled] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === call.id);
+    return { call, attemptId: dialled!.attemptId! };
+  }
+
+  it('signs in with company, user and password and shows every destination with its state, calls and today\'s figures', async () => {
+    const a = await w.destination({ name: 'Partner Leeds', maxSimultaneousCalls: 4 });
+    const b = await w.destination({ name: 'AI virtual agent', maxSimultaneousCalls: null });
+    const c = await w.destination({ name: 'Spare partner', enabled: false });
+    await signInAs();
+    await until(page.locator('#destination-rows'), (text) => text.includes('Spare partner'));
+    expect(await page.locator('#destination-rows tr').count()).toBe(3);
+    expect(await row(page, a).textContent()).toContain('0 connecting · 0 answered · max 4');
+    expect(await row(page, b).textContent()).toContain('no limit');
+    expect(await row(page, c).locator('.badge').textContent()).toBe('Disabled');
+    expect(await row(page, a).locator('.badge').textContent()).toBe('Available');
+    // Names in order, today's figures shown (statistics VIEW), the summary counts by state.
+    expect(await page.locator('#destination-rows th').allTextContents()).toEqual(['AI virtual agent', 'Partner Leeds', 'Spare partner']);
+    expect(await row(page, a).locator('.today-offered').textContent()).toBe('0');
+    expect(await page.locator('#sum-total').textContent()).toBe('3');
+    expect(await page.locator('#sum-DISABLED').textContent()).toBe('1');
+    expect(await page.getByText('Not available').count()).toBe(0);
+    // The token is kept for the tab only, and signing out forgets it.
+    expect(await page.evaluate('Object.keys(sessionStorage)')).toContain('routing-dashboard.session');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await page.evaluate('sessionStorage.getItem("routing-dashboard.session")')).toBeNull();
+  });
+
+  it('counts a call being routed to a destination: connecting goes from 0 to 1, then answered', async () => {
+    const d = await w.destination({ name: 'Partner Leeds', maxSimultaneousCalls: 3 });
+    const queue = await queueTo(d);
+    await signInAs();
+    await until(row(page, d), (text) => text.includes('0 connecting · 0 answered'));
+    const { attemptId } = await dial(queue);
+    await until(row(page, d), (text) => text.includes('1 connecting · 0 answered · max 3'));
+    // The call rings at the destination: it still counts as waiting in its queue.
+    await until(page.locator(`#queue-rows tr[data-id="${queue}"] td`), (text) => text === '1');
+    await w.connector.outcome(attemptId, 'ANSWERED');
+    await until(row(page, d), (text) => text.includes('0 connecting · 1 answered · max 3'));
+  });
+
+  it('shows a back-off after a BUSY outcome with a countdown that goes down', async () => {
+    const d = await w.destination({ name: 'Night partner', busyBackoffSec: 120 });
+    const queue = await queueTo(d);
+    await signInAs();
+    await until(row(page, d), (text) => text.includes('Available'));
+    const { call, attemptId } = await dial(queue);
+    await w.connector.outcome(attemptId, 'BUSY');
+    await w.connector.endCall(call.id, 'CALLER_HUNG_UP');
+    const badge = row(page, d).locator('.badge');
+    const first = secondsLeft(await until(badge, (text) => text.startsWith('Backed off · ')));
+    expect(first).toBeGreaterThan(110);
+    expect(first).toBeLessThanOrEqual(120);
+    const later = secondsLeft(await until(badge, (text) => text.startsWith('Backed off · ') && secondsLeft(text) < first, 3_000));
+    expect(later).toBeLessThan(first);
+    expect(await page.locator('#sum-BACKED_OFF').textContent()).toBe('1');
+  });
+
+  it('shows a SELECTED profile only its destinations: the others never reach the browser, and sections without privilege say so', async () => {
+    const shown = await w.destination({ name: 'Partner Leeds', maxSimultaneousCalls: 5 });
+    const hiddenName = `Secret partner ${randomUUID().slice(0, 8)}`;
+    const hidden = await w.destination({ name: hiddenName, maxSimultaneousCalls: 5 });
+    const received: string[] = [];
+    page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => received.push(String(payload))));
+    page.on('response', (res) => {
+      if (res.url().endsWith('/graphql')) res.text().then((body) => received.push(body), () => undefined);
+    });
+    await signInAs({ externalDestinations: 'VIEW', queues: 'VIEW', statistics: 'VIEW' }, { scope: 'SELECTED', destinationIds: [shown] });
+    await until(row(page, shown), (text) => text.includes('max 5'));
+    // Both change; the dashboard hears of the visible one only.
+    const update = (id: string, name: string, max: number) =>
+      t.ok('mutation($id: ID!, $i: ExternalDestinationInput!) { updateExternalDestination(id: $id, input: $i) { id } }', { id, i: { name, numberMode: 'FULL_NUMBER', number: '+442079460958', maxSimultaneousCalls: max } }, w.admin);
+    await update(hidden, hiddenName, 9);
+    await update(shown, 'Partner Leeds', 7);
+    await until(row(page, shown), (text) => text.includes('max 7'));
+    await page.waitForTimeout(300);
+    expect(await page.locator('#destination-rows tr').count()).toBe(1);
+    expect(received.some((body) => body.includes('externalDestinationUpdates'))).toBe(true);
+    expect(received.filter((body) => body.includes(hiddenName) || body.includes(hidden))).toEqual([]);
+    expect(await page.content()).not.toContain(hiddenName);
+    // No agents privilege: that section says so; no MODIFY: no resume buttons anywhere.
+    expect(await page.locator('#agents').textContent()).toContain('Not available');
+    expect(await page.locator('#agent-rows tr').count()).toBe(0);
+    expect(await page.locator('button.resume').count()).toBe(0);
+  });
+
+  it('lets a user with MODIFY resume a suspended destination; a VIEW user sees no button', async () => {
+    const d = await w.destination({ name: 'Overflow partner', maxConsecutiveFailures: 1, maxSimultaneousCalls: 5 });
+    const queue = await queueTo(d);
+    await signInAs();
+    const viewer = await context.newPage();
+    await signInAs({ externalDestinations: 'VIEW' }, { scope: 'ALL' }, viewer);
+    await until(row(page, d), (text) => text.includes('Available'));
+    const { call, attemptId } = await dial(queue);
+    await w.connector.outcome(attemptId, 'FAILED');
+    await w.connector.endCall(call.id, 'CALLER_HUNG_UP');
+    await until(row(page, d).locator('.badge'), (text) => text === 'Suspended');
+    await until(row(viewer, d).locator('.badge'), (text) => text === 'Suspended');
+    expect(await row(viewer, d).locator('button').count()).toBe(0);
+    expect(await row(page, d).locator('.failures').textContent()).toBe('1');
+    const resume = row(page, d).getByRole('button', { name: 'Resume Overflow partner' });
+    await resume.focus();
+    await page.keyboard.press('Enter');
+    await until(row(page, d).locator('.badge'), (text) => text === 'Available');
+    await until(row(viewer, d).locator('.badge'), (text) => text === 'Available');
+    expect(await row(page, d).locator('button').count()).toBe(0);
+    expect(await row(page, d).locator('.failures').textContent()).toBe('0');
+    expect((await w.destinationLive(d)).state).toBe('AVAILABLE');
+  });
+
+  it('shows an offline banner while the socket is down, reconnects by itself and reads what it missed', async () => {
+    const d = await w.destination({ name: 'Partner Leeds', maxSimultaneousCalls: 4 });
+    const sockets: WebSocketRoute[] = [];
+    let refuse = false;
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      if (refuse) {
+        void ws.close({ code: 1013, reason: 'Try again later' });
+        return;
+      }
+      ws.connectToServer();
+      sockets.push(ws);
+    });
+    await signInAs();
+    await until(row(page, d), (text) => text.includes('max 4'));
+    const banner = page.locator('#connection-banner');
+    expect(await banner.isVisible()).toBe(false);
+    refuse = true;
+    for (const ws of sockets) await ws.close({ code: 1012, reason: 'Service restart' });
+    await banner.waitFor({ state: 'visible' });
+    expect(await page.locator('#live-status').textContent()).toBe('Offline');
+    // Changed while the dashboard cannot hear it: the update is missed, the re-read after reconnecting brings it.
+    await t.ok('mutation($id: ID!, $i: ExternalDestinationInput!) { updateExternalDestination(id: $id, input: $i) { id } }', { id: d, i: { name: 'Partner Leeds', numberMode: 'FULL_NUMBER', number: '+442079460958', maxSimultaneousCalls: 9 } }, w.admin);
+    refuse = false;
+    await banner.waitFor({ state: 'hidden', timeout: 15_000 });
+    await until(row(page, d), (text) => text.includes('max 9'));
+    expect(await page.locator('#live-status').textContent()).toBe('Live');
+  });
+
+  it('keeps 500 destinations current while each one updates once a second (frame figures printed, not asserted)', async () => {
+    const destinations = await createDestinations((q, v, token) => t.ok(q, v, token), w.admin, 500, 'Load');
+    await signIn(page, t.url, w.company.slug, 'admin', 'admin-password-123');
+    await until(page.locator('#sum-total'), (text) => text === '500', 20_000);
+    expect(await page.locator('#destination-rows tr').count()).toBe(500);
+    const seconds = 5;
+    await page.waitForTimeout(500);
+    await startFrameProbe(page);
+    await page.waitForTimeout(2_000);
+    const idle = await stopFrameProbe(page);
+    await startFrameProbe(page);
+    const rounds = await driveUpdates(t.gateway, w.company.id, destinations, seconds);
+    await page.waitForTimeout(300);
+    const busy = await stopFrameProbe(page);
+    // Every row shows the last update it was sent.
+    const expected = Object.fromEntries(destinations.map((d, i) => [d.id, callsText(d, callsAt(d, rounds - 1, i))]));
+    const deadline = Date.now() + 10_000;
+    let wrong: string[] = [];
+    do {
+      const shown = (await page.evaluate(
+        `Object.fromEntries([...document.querySelectorAll('#destination-rows tr')].map((tr) => [tr.dataset.id, tr.querySelector('.calls-text').textContent]))`,
+      )) as Record<string, string>;
+      wrong = Object.keys(expected).filter((id) => shown[id] !== expected[id]);
+      if (wrong.length === 0) break;
+      await page.waitForTimeout(100);
+    } while (Date.now() < deadline);
+    expect(wrong).toEqual([]);
+    expect(busy.events).toBeGreaterThanOrEqual(500 * (seconds - 1));
+    process.stdout.write(`\ndashboard, 500 destinations:\n  ${describeFrames('idle', idle, 2)}\n  ${describeFrames(`500 updates/s for ${seconds} s`, busy, seconds)}\n`);
+  });
+
+  it('renders a realistic dashboard (saved as docs/dashboard.png with UPDATE_DASHBOARD_SCREENSHOT=1)', async () => {
+    const world = await buildScreenshotWorld(t, clock);
+    await page.setViewportSize({ width: 1920, height: 1280 });
+    try {
+      await signIn(page, t.url, world.slug, world.username, world.password);
+      await until(page.locator('#sum-total'), (text) => text === String(world.destinations));
+      await until(page.locator('#destination-rows'), (text) => text.includes('Backed off · '));
+      await page.selectOption('#chart-destination', { label: world.chartDestination });
+      await until(page.locator('#chart-summary'), (text) => /Today: [1-9]/.test(text));
+      await page.waitForTimeout(300);
+      const file = process.env.UPDATE_DASHBOARD_SCREENSHOT === '1' ? resolve(__dirname, '..', '..', 'docs', 'dashboard.png') : join(mkdtempSync(join(tmpdir(), 'dashboard-')), 'dashboard.png');
+      await page.screenshot({ path: file, fullPage: false });
+      expect(statSync(file).size).toBeGreaterThan(10_000);
+      expect(await page.locator('#chart-figure svg rect').count()).toBeGreaterThan(10);
+    } finally {
+      await world.close();
+    }
+  });
+});

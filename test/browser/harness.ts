@@ -1,0 +1,185 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Gateway } from '../../src/gateway';
+import { buildDashboard, dashboardOutDir } from '../../scripts/build-dashboard';
+
+/**
+ * What the dashboard's browser tests and its benchmark share: the system's Chromium driven by
+ * playwright-core, signing in through the page, many destinations, and a frame-timing probe.
+ */
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export function browserAvailable(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Builds the dashboard into dist/dashboard (esbuild takes well under a second), so a test never serves a stale or missing bundle. */
+export async function ensureDashboardBuilt(): Promise<string> {
+  await buildDashboard();
+  return dashboardOutDir();
+}
+
+/** The dashboard's address on a gateway whose GraphQL endpoint is `graphqlUrl`. */
+export function dashboardUrl(graphqlUrl: string): string {
+  return graphqlUrl.replace(/\/graphql$/, '/dashboard/');
+}
+
+/** Opens the dashboard and signs in through its form; resolves once the signed-in page shows. */
+export async function signIn(page: Page, graphqlUrl: string, company: string, username: string, password: string): Promise<void> {
+  await page.goto(dashboardUrl(graphqlUrl));
+  await page.getByLabel('Company').fill(company);
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#dashboard').waitFor({ state: 'visible' });
+}
+
+type Gql = (query: string, variables: Record<string, unknown>, token: string) => Promise<any>;
+
+export interface CreatedDestination {
+  id: string;
+  name: string;
+  max: number;
+}
+
+/** Creates `count` destinations through the API, `chunk` requests at a time. */
+export async function createDestinations(gql: Gql, token: string, count: number, prefix = 'Destination', chunk = 25): Promise<CreatedDestination[]> {
+  const out: CreatedDestination[] = [];
+  for (let i = 0; i < count; i += chunk) {
+    const batch = Array.from({ length: Math.min(chunk, count - i) }, (_, j) => i + j);
+    const made = await Promise.all(
+      batch.map(async (n) => {
+        const name = `${prefix} ${String(n + 1).padStart(3, '0')}`;
+        const max = 4 + (n % 7);
+        const data = await gql(
+          'mutation($i: ExternalDestinationInput!) { createExternalDestination(input: $i) { id } }',
+          { i: { name, numberMode: 'FULL_NUMBER', number: '+442079460958', maxSimultaneousCalls: max } },
+          token,
+        );
+        return { id: data.createExternalDestination.id as string, name, max };
+      }),
+    );
+    out.push(...made);
+  }
+  return out;
+}
+
+/** The calls a destination is shown with after update `round` (so every update changes what the row shows). */
+export function callsAt(d: CreatedDestination, round: number, index: number): { connecting: number; active: number } {
+  const k = round + index;
+  return { connecting: k % 3, active: (k * 7) % (d.max - 1) };
+}
+
+/** The text the dashboard's calls cell shows for those figures. */
+export function callsText(d: CreatedDestination, calls: { connecting: number; active: number }): string {
+  return `${calls.connecting} connecting · ${calls.active} answered · max ${d.max}`;
+}
+
+/**
+ * Publishes live updates of every destination `perSecond` times a second for `seconds`, spread evenly
+ * over each second (in slices), through the gateway's own event path: the same bus, topics, `seq`
+ * counters and per-subscriber authorisation as a routed call's update, with figures that change each
+ * round. Resolves with the number of rounds run.
+ */
+export async function driveUpdates(gateway: Gateway, companyId: string, destinations: CreatedDestination[], seconds: number, slicesPerSecond = 10): Promise<number> {
+  const sliceMs = 1000 / slicesPerSecond;
+  const perSlice = Math.ceil(destinations.length / slicesPerSecond);
+  const started = Date.now();
+  for (let round = 0; round < seconds; round += 1) {
+    for (let s = 0; s < slicesPerSecond; s += 1) {
+      const slice = destinations.slice(s * perSlice, (s + 1) * perSlice);
+      await Promise.all(
+        slice.map(async (d, j) => {
+          const index = s * perSlice + j;
+          const seq = await gateway.live.sequences.next(companyId, 'destination', d.id);
+          const { connecting, active } = callsAt(d, round, index);
+          gateway.services.bus.publishUpdate(companyId, 'destination', d.id, {
+            destinationId: d.id, seq, state: connecting + active >= d.max ? 'AT_CAPACITY' : 'AVAILABLE', connectingCalls: connecting, activeCalls: active,
+            maxSimultaneousCalls: d.max, backedOffUntil: null, consecutiveFailures: 0, at: Date.now(),
+          });
+        }),
+      );
+      const wait = started + (round * slicesPerSecond + s + 1) * sliceMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+  return seconds;
+}
+
+/** Starts recording the gap between animation frames in the page (and resets the dashboard's own pass timings). */
+export async function startFrameProbe(page: Page): Promise<void> {
+  await page.evaluate(`(() => {
+    const w = window;
+    if (w.__probe) w.__probe.stop = true;
+    const probe = { gaps: [], last: 0, stop: false };
+    const m = w.__dashboard.metrics;
+    probe.base = { passes: m.passes, events: m.events, totalMs: m.totalMs, next: m.next };
+    const loop = (t) => {
+      if (probe.stop) return;
+      if (probe.last) probe.gaps.push(t - probe.last);
+      probe.last = t;
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+    w.__probe = probe;
+  })()`);
+}
+
+export interface FrameReport {
+  frames: number;
+  /** Frames that took more than 50 ms (a visible stutter). */
+  over50: number;
+  p50: number;
+  p99: number;
+  maxGap: number;
+  /** Dashboard update passes in the window: count, updates received, time spent (ms). */
+  passes: number;
+  events: number;
+  passMsTotal: number;
+  passMsP99: number;
+  passMsMax: number;
+}
+
+/** Stops the probe and summarises the frames and update passes it saw. */
+export async function stopFrameProbe(page: Page): Promise<FrameReport> {
+  const raw = (await page.evaluate(`(() => {
+    const w = window;
+    const p = w.__probe;
+    p.stop = true;
+    const m = w.__dashboard.metrics;
+    const n = Math.min(m.next - p.base.next, m.samples.length);
+    const passMs = [];
+    for (let i = m.next - n; i < m.next; i += 1) passMs.push(m.samples[i % m.samples.length]);
+    return { gaps: p.gaps, passes: m.passes - p.base.passes, events: m.events - p.base.events, passMsTotal: m.totalMs - p.base.totalMs, passMs };
+  })()`)) as { gaps: number[]; passes: number; events: number; passMsTotal: number; passMs: number[] };
+  const gaps = [...raw.gaps].sort((a, b) => a - b);
+  const passMs = [...raw.passMs].sort((a, b) => a - b);
+  const pct = (list: number[], p: number) => (list.length === 0 ? 0 : list[Math.min(list.length - 1, Math.floor((p / 100) * list.length))]!);
+  return {
+    frames: gaps.length,
+    over50: gaps.filter((g) => g > 50).length,
+    p50: pct(gaps, 50),
+    p99: pct(gaps, 99),
+    maxGap: gaps[gaps.length - 1] ?? 0,
+    passes: raw.passes,
+    events: raw.events,
+    passMsTotal: raw.passMsTotal,
+    passMsP99: pct(passMs, 99),
+    passMsMax: passMs[passMs.length - 1] ?? 0,
+  };
+}
+
+export function describeFrames(label: string, r: FrameReport, seconds: number): string {
+  return (
+    `${label}: ${r.frames} frames, ${r.over50} over 50 ms, gap p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.maxGap.toFixed(1)} ms; ` +
+    `${r.events} updates in ${r.passes} passes, ${(r.passMsTotal / seconds).toFixed(1)} ms/s in passes, pass p99 ${r.passMsP99.toFixed(2)} ms, max ${r.passMsMax.toFixed(2)} ms`
+  );
+}
