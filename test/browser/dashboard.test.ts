@@ -122,7 +122,7 @@ suite('the supervisor dashboard in a browser', () => {
     expect(await page.evaluate('sessionStorage.getItem("routing-dashboard.session")')).toBeNull();
   });
 
-  it('counts a call being routed to a destination: connecting goes from 0 to 1, then answered', async () => {
+  it('counts a call being routed to a destination: connecting goes from 0 to 1, then answered, and today\'s figures follow', async () => {
     const d = await w.destination({ name: 'Partner Leeds', maxSimultaneousCalls: 3 });
     const queue = await queueTo(d);
     await signInAs();
@@ -133,6 +133,9 @@ suite('the supervisor dashboard in a browser', () => {
     await until(page.locator(`#queue-rows tr[data-id="${queue}"] td`), (text) => text === '1');
     await w.connector.outcome(attemptId, 'ANSWERED');
     await until(row(page, d), (text) => text.includes('0 connecting · 1 answered · max 3'));
+    // Today's figures are not streamed: they are read again within 10 s of updates arriving.
+    await until(row(page, d).locator('.today-offered'), (text) => text === '1', 15_000);
+    expect(await row(page, d).locator('.today-answered').textContent()).toBe('1');
   });
 
   it('shows a back-off after a BUSY outcome with a countdown that goes down', async () => {

@@ -12,8 +12,12 @@ import {
 } from './queries';
 import { KeyedTable } from './tables';
 
-/** How often today's figures and the chart are read again (they are not streamed). */
-const FIGURES_EVERY_MS = 60_000;
+/**
+ * Today's figures and the chart are not streamed: they are read again (one request for every destination)
+ * at most this often while updates arrive, and at least every FIGURES_IDLE_MS.
+ */
+const FIGURES_BUSY_MS = 10_000;
+const FIGURES_IDLE_MS = 60_000;
 
 export interface DashboardHooks {
   /** The session is over (token refused): back to the sign-in form with this message. */
@@ -35,6 +39,8 @@ export class Dashboard {
   /** Gateway clock minus browser clock, in ms, as seen in the last update. */
   private skewMs = 0;
   private dayStart: string | null = null;
+  /** Destination updates arrived since today's figures were last read. */
+  private figuresStale = false;
   private chartId: string | null = null;
   private readonly notice = byId('notice');
   private readonly now = () => Date.now() + this.skewMs;
@@ -126,13 +132,20 @@ export class Dashboard {
     this.destinations = collection;
     this.live.subscribe<DestinationLive>(DESTINATION_UPDATES, 'externalDestinationUpdates', (l) => {
       this.sawClock(l.at);
+      this.figuresStale = true;
       collection.event(l);
     }, (m) => this.showNotice(`Live destination updates failed: ${m}`));
     const filter = byId<HTMLInputElement>('destination-filter');
     const onFilter = () => view.setFilter(filter.value);
     filter.addEventListener('input', onFilter);
     if (showStats) {
-      const timer = setInterval(() => void this.refreshToday(), FIGURES_EVERY_MS);
+      let last = Date.now();
+      const timer = setInterval(() => {
+        if (!this.figuresStale && Date.now() - last < FIGURES_IDLE_MS) return;
+        this.figuresStale = false;
+        last = Date.now();
+        void this.refreshToday();
+      }, FIGURES_BUSY_MS);
       this.stoppers.push(() => clearInterval(timer));
     }
     this.stoppers.push(() => {
@@ -169,10 +182,11 @@ export class Dashboard {
     }
     try {
       const to = new Date(now.getTime() + 60_000).toISOString();
-      const data = await ok<{ externalDestinationStatsList: Array<TodayFigures & { destinationId: string }> }>(TODAY_LIST, { from: this.dayStart, to }, this.token);
+      const data = await ok<{ externalDestinationStatsList: Array<TodayFigures & { destinationId: string; name: string }> }>(TODAY_LIST, { from: this.dayStart, to }, this.token);
       const from = this.dayStart;
-      for (const figures of data.externalDestinationStatsList) {
-        collection.patch(figures.destinationId, (d) => ({ ...d, todayStats: { ...figures, from } }));
+      // The list also carries each destination's name now: a renamed destination shows its new name.
+      for (const { destinationId, name, ...figures } of data.externalDestinationStatsList) {
+        collection.patch(destinationId, (d) => ({ ...d, name, todayStats: { ...figures, from } }));
       }
     } catch (error) {
       this.failed(error);

@@ -130,7 +130,7 @@ export function rereadQuery(kind: 'destination' | 'queue' | 'agent', count: numb
 export const REREAD_BATCH = 10;
 
 export const TODAY_LIST = `query Today($from: DateTime!, $to: DateTime!) {
-  externalDestinationStatsList(from: $from, to: $to) { destinationId ${TODAY} }
+  externalDestinationStatsList(from: $from, to: $to) { destinationId name ${TODAY} }
 }`;
 
 export const DESTINATION_STATS = `query DestinationStats($id: ID!, $from: DateTime!, $to: DateTime!) {
