@@ -102,6 +102,13 @@ suite('the supervisor dashboard in a browser', () => {
     const a = await w.destination({ name: 'Partner Leeds', maxSimultaneousCalls: 4 });
     const b = await w.destination({ name: 'AI virtual agent', maxSimultaneousCalls: null });
     const c = await w.destination({ name: 'Spare partner', enabled: false });
+    // A wrong password is said in the form's alert; the keyboard alone submits it.
+    await page.goto(t.url.replace(/\/graphql$/, '/dashboard/'));
+    await page.getByLabel('Company').fill(w.company.slug);
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.keyboard.press('Enter');
+    expect(await until(page.getByRole('alert'), (text) => text !== '')).toBe('Company, user or password is not right.');
     await signInAs();
     await until(page.locator('#destination-rows'), (text) => text.includes('Spare partner'));
     expect(await page.locator('#destination-rows tr').count()).toBe(3);
