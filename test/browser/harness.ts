@@ -32,12 +32,17 @@ export function dashboardUrl(graphqlUrl: string): string {
   return graphqlUrl.replace(/\/graphql$/, '/dashboard/');
 }
 
-/** Opens the dashboard and signs in through its form; resolves once the signed-in page shows. */
-export async function signIn(page: Page, graphqlUrl: string, company: string, username: string, password: string): Promise<void> {
+/** Opens the dashboard and fills in its sign-in form, without submitting it. */
+export async function fillSignIn(page: Page, graphqlUrl: string, company: string, username: string, password: string): Promise<void> {
   await page.goto(dashboardUrl(graphqlUrl));
   await page.getByLabel('Company').fill(company);
   await page.getByLabel('User name').fill(username);
   await page.getByLabel('Password').fill(password);
+}
+
+/** Opens the dashboard and signs in through its form; resolves once the signed-in page shows. */
+export async function signIn(page: Page, graphqlUrl: string, company: string, username: string, password: string): Promise<void> {
+  await fillSignIn(page, graphqlUrl, company, username, password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#dashboard').waitFor({ state: 'visible' });
 }

@@ -203,14 +203,29 @@ export class RoutingWorld {
   }
 }
 
-/** Polls `check` until it holds (for state that settles asynchronously, e.g. after a timer). */
-export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 8_000): Promise<T> {
+/** What `eventually` says when it gives up, and how often it asks. */
+export interface EventuallyOptions {
+  /** The condition waited for (or a function answering it, read when the wait fails, e.g. to show the last value seen). */
+  what?: string | (() => string);
+  /** Pause between checks. */
+  everyMs?: number;
+}
+
+/**
+ * Polls `check` until it answers something truthy, and answers that. For state that settles
+ * asynchronously (a timer, a page, a live stream): the deadline is how long to keep looking, not a
+ * claim about how fast the state settles, so it is generous.
+ */
+export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 8_000, options: EventuallyOptions = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 25));
+    if (Date.now() > deadline) {
+      const what = typeof options.what === 'function' ? options.what() : options.what;
+      throw new Error(`condition not reached in ${timeoutMs / 1000} s${what ? `: ${what}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, options.everyMs ?? 25));
   }
 }
 
