@@ -3,10 +3,10 @@ import { drawChart, legend } from './chart';
 import { LiveCollection, type CollectionSource, type Node } from './collection';
 import { DestinationsView } from './destinations';
 import { byId, markUnavailable, TextSlot } from './dom';
-import { count, duration, localDate } from './format';
+import { count, duration, localDay } from './format';
 import { LiveConnection, type ConnectionStatus } from './live';
 import {
-  AGENT_UPDATES, AGENTS, DESTINATION_STATS, DESTINATION_UPDATES, DESTINATIONS, PAGE_SIZE, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery, TODAY_LIST,
+  AGENT_UPDATES, AGENTS, DESTINATION_STATES, DESTINATION_STATS, DESTINATION_UPDATES, DESTINATIONS, PAGE_SIZE, ME, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery, TODAY_LIST,
   type Agent, type AgentLive, type Destination, type DestinationLive, type DestinationState, type DestinationStats, type Me, type Page, type Queue, type QueueLive,
   type TodayFigures,
 } from './queries';
@@ -38,7 +38,9 @@ export class Dashboard {
   private agents: LiveCollection<Agent, AgentLive> | null = null;
   /** Gateway clock minus browser clock, in ms, as seen in the last update. */
   private skewMs = 0;
-  private dayStart: string | null = null;
+  /** The day today's figures were last read for: [local midnight, next local midnight) in the company's time zone. */
+  private day: { from: string; to: string } | null = null;
+  private stopped = false;
   /** Destination updates arrived since today's figures were last read. */
   private figuresStale = false;
   private chartId: string | null = null;
@@ -49,7 +51,10 @@ export class Dashboard {
     this.live = new LiveConnection(token, {
       status: (status) => hooks.connection(status),
       reconnected: () => void this.loadAll(),
-      refused: () => hooks.signOut('Your session has ended. Please sign in again.'),
+      sessionEnded: () => this.sessionEnded(),
+      refused: () => {
+        if (!this.stopped) hooks.signOut('Your session has ended. Please sign in again.');
+      },
     });
     const p = me.effectivePrivileges;
     const showStats = p.statistics !== LEVEL_NONE;
@@ -69,16 +74,35 @@ export class Dashboard {
   }
 
   stop(): void {
+    this.stopped = true;
     this.live.dispose();
+    clearTimeout(this.noticeTimer);
     for (const stop of this.stoppers) stop();
   }
 
   /** Every section read again in full (at start and after a reconnect). */
   private async loadAll(): Promise<void> {
+    if (this.stopped) return;
     await Promise.all([this.destinations?.load(), this.queues?.load(), this.agents?.load()]);
   }
 
+  /** Whether the gateway says this token is no longer valid (a 4403 may also be a passing failure to authenticate). */
+  private async sessionEnded(): Promise<boolean> {
+    try {
+      await ok<{ me: Me }>(ME, {}, this.token);
+      return false;
+    } catch (error) {
+      return codeOf(error) === 'UNAUTHENTICATED';
+    }
+  }
+
+  /** Today in the company's time zone, by the gateway's clock. */
+  private today(): { from: string; to: string } {
+    return localDay(this.now(), this.me.company.timeZone);
+  }
+
   private failed = (error: unknown): void => {
+    if (this.stopped) return;
     const code = codeOf(error);
     if (code === 'UNAUTHENTICATED') return; // the sign-out is under way
     // A network error shows as the offline banner too; keep the last state on screen.
@@ -86,6 +110,7 @@ export class Dashboard {
   };
 
   private showNotice(text: string): void {
+    if (this.stopped) return;
     this.notice.textContent = text;
     this.notice.hidden = false;
     clearTimeout(this.noticeTimer);
@@ -104,7 +129,7 @@ export class Dashboard {
   private setUpDestinations(showStats: boolean): void {
     for (const cell of document.querySelectorAll<HTMLElement>('[data-today]')) cell.hidden = !showStats;
     const summary = {} as Record<DestinationState | 'total', TextSlot>;
-    for (const key of ['AVAILABLE', 'AT_CAPACITY', 'BACKED_OFF', 'SUSPENDED', 'DISABLED', 'total'] as const) summary[key] = new TextSlot(byId(`sum-${key}`));
+    for (const key of [...DESTINATION_STATES, 'total'] as const) summary[key] = new TextSlot(byId(`sum-${key}`));
     const p = this.me.effectivePrivileges;
     const canModify = p.externalDestinations === 'MODIFY' && this.me.kind !== 'AGENT';
     const view = new DestinationsView(byId<HTMLTableSectionElement>('destination-rows'), summary, byId('destination-empty'), {
@@ -113,7 +138,9 @@ export class Dashboard {
       resume: (id) => void this.resume(id),
       backOffEnded: (id) => this.destinations?.reread(id, false),
       listChanged: () => this.chartChoicesChanged(),
-      announce: this.hooks.announce,
+      announce: (message) => {
+        if (!this.stopped) this.hooks.announce(message);
+      },
       now: this.now,
     });
     this.destinationsView = view;
@@ -121,12 +148,18 @@ export class Dashboard {
       idOf: (l) => l.destinationId,
       seqOf: (l) => l.seq,
       fetchAll: async () => {
+        const day = this.today();
         const all = await this.pages<Destination>(DESTINATIONS, 'externalDestinations', { stats: showStats });
-        const from = all.find((d) => d.todayStats)?.todayStats?.from;
-        if (from) this.dayStart = from;
+        const last = all[all.length - 1];
+        if (last) this.sawClock(last.live.at);
+        this.day = day;
         return all;
       },
-      fetchSome: (ids) => this.some<Destination>('destination', ids, { stats: showStats }),
+      fetchSome: async (ids) => {
+        const found = await this.some<Destination>('destination', ids, { stats: showStats });
+        for (const d of found.values()) if (d) this.sawClock(d.live.at);
+        return found;
+      },
     };
     const collection = new LiveCollection(source, view, this.failed);
     this.destinations = collection;
@@ -159,9 +192,12 @@ export class Dashboard {
     const name = this.destinations?.nodes.get(id)?.name ?? 'The destination';
     try {
       const data = await ok<{ resumeExternalDestination: { id: string; live: DestinationLive } }>(RESUME, { id }, this.token);
+      if (this.stopped) return;
+      this.sawClock(data.resumeExternalDestination.live.at);
       const current = this.destinations?.nodes.get(id);
       if (current) this.destinations!.applyRead({ ...current, live: data.resumeExternalDestination.live });
     } catch (error) {
+      if (this.stopped) return;
       this.destinationsView?.resumeFailed(id);
       const code = codeOf(error);
       const text = code === 'FORBIDDEN' ? `You may not resume ${name}: your role does not allow changing it.` : `${name} could not be resumed: ${(error as Error).message}`;
@@ -173,17 +209,19 @@ export class Dashboard {
   /** Today's figures of every destination, in one request (they are not streamed). */
   private async refreshToday(): Promise<void> {
     const collection = this.destinations;
-    if (!collection || this.dayStart === null) return;
-    const now = new Date(this.now());
-    // A new day (in the company's time zone): read everything, which brings the new day's start.
-    if (localDate(now, this.me.company.timeZone) !== localDate(new Date(this.dayStart), this.me.company.timeZone)) {
+    if (!collection || this.stopped) return;
+    const day = this.today();
+    // A new day (in the company's time zone): read everything, which brings the new day's figures.
+    if (this.day === null || day.from !== this.day.from) {
       await collection.load();
+      void this.drawSelectedChart();
       return;
     }
     try {
-      const to = new Date(now.getTime() + 60_000).toISOString();
-      const data = await ok<{ externalDestinationStatsList: Array<TodayFigures & { destinationId: string; name: string }> }>(TODAY_LIST, { from: this.dayStart, to }, this.token);
-      const from = this.dayStart;
+      const from = day.from;
+      const to = new Date(this.now() + 60_000).toISOString();
+      const data = await ok<{ externalDestinationStatsList: Array<TodayFigures & { destinationId: string; name: string }> }>(TODAY_LIST, { from, to }, this.token);
+      if (this.stopped) return;
       // The list also carries each destination's name now: a renamed destination shows its new name.
       for (const { destinationId, name, ...figures } of data.externalDestinationStatsList) {
         collection.patch(destinationId, (d) => ({ ...d, name, todayStats: { ...figures, from } }));
@@ -236,12 +274,11 @@ export class Dashboard {
       figure.replaceChildren();
       return;
     }
-    const from = this.dayStart ?? new Date(this.now() - 24 * 3600_000).toISOString();
-    const to = new Date(Date.parse(from) + 24 * 3600_000).toISOString();
+    const { from, to } = this.today();
     const ticket = ++this.chartRequest;
     try {
       const data = await ok<{ externalDestinationStats: DestinationStats }>(DESTINATION_STATS, { id, from, to }, this.token);
-      if (ticket !== this.chartRequest) return;
+      if (ticket !== this.chartRequest || this.stopped) return;
       drawChart({ figure, summary: byId('chart-summary'), table: byId<HTMLTableSectionElement>('chart-rows') }, data.externalDestinationStats, this.me.company.timeZone, this.now());
     } catch (error) {
       if (ticket === this.chartRequest) this.failed(error);

@@ -34,7 +34,10 @@ const REREAD_ALL_ABOVE = 50;
 export class LiveCollection<N extends Node<L>, L> {
   readonly nodes = new Map<string, N>();
   private readonly tracker = new SeqTracker();
-  /** The newest update of each resource not read yet (new, or arriving while the first read runs). */
+  /**
+   * The newest update of each resource not read yet (new, or arriving while a full read runs): taken when
+   * its read comes; those a full read did not return are read by id after it.
+   */
   private readonly early = new Map<string, L>();
   private readonly dirty = new Set<string>();
   private readonly removed = new Set<string>();
@@ -96,6 +99,9 @@ export class LiveCollection<N extends Node<L>, L> {
     }
     const run = async (forceRun: boolean): Promise<void> => {
       try {
+        // Only resources known before the read began may be missing from it because they are gone: one first
+        // read after it began (e.g. created meanwhile and read by id) is newer than the read's snapshot.
+        const before = new Set(this.nodes.keys());
         const all = await this.source.fetchAll();
         if (this.stopped) return;
         const seen = new Set<string>();
@@ -103,9 +109,10 @@ export class LiveCollection<N extends Node<L>, L> {
           seen.add(node.id);
           this.take(node, forceRun);
         }
-        for (const id of [...this.nodes.keys()]) if (!seen.has(id)) this.drop(id);
-        // Updates of resources the read did not return: not visible (or deleted) after all.
-        this.early.clear();
+        for (const id of before) if (!seen.has(id)) this.drop(id);
+        // Updates of resources the read did not return (e.g. created while it ran): read them by id, which
+        // shows them or finds them gone or not visible.
+        for (const id of this.early.keys()) this.reread(id, false);
       } catch (error) {
         this.failed(error);
       }
@@ -156,8 +163,10 @@ export class LiveCollection<N extends Node<L>, L> {
       const found = await this.source.fetchSome([...wanted.keys()]);
       if (this.stopped) return;
       for (const [id, node] of found) {
-        if (node === null) this.drop(id);
-        else this.take(node, wanted.get(id) ?? false);
+        if (node === null) {
+          this.early.delete(id);
+          this.drop(id);
+        } else this.take(node, wanted.get(id) ?? false);
       }
     } catch (error) {
       this.failed(error);

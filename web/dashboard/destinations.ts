@@ -2,7 +2,7 @@ import type { CollectionView } from './collection';
 import { el, TextSlot } from './dom';
 import { duration, spokenDuration } from './format';
 import { onNextFrame } from './frame';
-import type { Destination, DestinationState, TodayFigures } from './queries';
+import { DESTINATION_STATES, type Destination, type DestinationState, type TodayFigures } from './queries';
 
 export interface DestinationViewOptions {
   /** Whether the user may resume a suspended destination (MODIFY on external destinations). */
@@ -27,6 +27,9 @@ const STATE_TEXT: Record<DestinationState, string> = {
   DISABLED: 'Disabled',
 };
 
+/** A back-off that has run out but still reads as BACKED_OFF (the gateway's clock is behind ours) is read again this often. */
+const ENDING_REREAD_MS = 2_000;
+
 const TODAY_KEYS: Array<keyof TodayFigures> = ['offered', 'answered', 'busy', 'noAnswer', 'failed'];
 
 /** One table row and the slots that change in it. */
@@ -34,9 +37,12 @@ interface Row {
   id: string;
   name: string;
   tr: HTMLTableRowElement;
+  nameCell: HTMLElement;
   nameSlot: TextSlot;
   badge: HTMLElement;
   badgeSlot: TextSlot;
+  /** The state as said to screen readers while the badge shows a countdown (which is hidden from them). */
+  spokenSlot: TextSlot;
   state: DestinationState | null;
   backedOffUntil: number | null;
   active: HTMLElement;
@@ -58,9 +64,10 @@ export class DestinationsView implements CollectionView<Destination> {
   private readonly rows = new Map<string, Row>();
   /** Rows in table order (by name). */
   private order: Row[] = [];
-  private readonly counts: Record<DestinationState, number> = { AVAILABLE: 0, AT_CAPACITY: 0, BACKED_OFF: 0, SUSPENDED: 0, DISABLED: 0 };
+  private readonly counts = Object.fromEntries(DESTINATION_STATES.map((s) => [s, 0])) as Record<DestinationState, number>;
   private readonly backedOff = new Set<Row>();
-  private readonly ending = new Set<string>();
+  /** Rows whose back-off ran out, and when their re-read was last asked for. */
+  private readonly ending = new Map<string, number>();
   private filter = '';
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly tick = () => this.updateCountdowns();
@@ -99,6 +106,7 @@ export class DestinationsView implements CollectionView<Destination> {
       row.tr.remove();
       if (row.state) this.counts[row.state] -= 1;
       this.backedOff.delete(row);
+      this.ending.delete(id);
       listChanged = true;
     }
     for (const d of changed) {
@@ -112,6 +120,7 @@ export class DestinationsView implements CollectionView<Destination> {
       } else if (row.name !== d.name) {
         row.name = d.name;
         row.nameSlot.set(d.name);
+        row.resume?.setAttribute('aria-label', `Resume ${d.name}`);
         this.order.splice(this.order.indexOf(row), 1);
         this.insertOrdered(row);
         listChanged = true;
@@ -133,6 +142,7 @@ export class DestinationsView implements CollectionView<Destination> {
   private createRow(d: Destination): Row {
     const nameCell = el('th', { class: 'name', attrs: { scope: 'row' } });
     const badge = el('span', { class: 'badge' });
+    const spoken = el('span', { class: 'visually-hidden' });
     const active = el('span', { class: 'bar-active' });
     const connecting = el('span', { class: 'bar-connecting' });
     const callsText = el('span', { class: 'calls-text' });
@@ -143,7 +153,7 @@ export class DestinationsView implements CollectionView<Destination> {
       'tr',
       { attrs: { 'data-id': d.id } },
       nameCell,
-      el('td', { class: 'state' }, el('div', { class: 'box' }, badge)),
+      el('td', { class: 'state' }, el('div', { class: 'box' }, badge, spoken)),
       el('td', { class: 'calls' }, el('div', { class: 'box' }, el('div', { class: 'bar', attrs: { 'aria-hidden': 'true' } }, active, connecting), callsText)),
       failuresCell,
     );
@@ -159,7 +169,7 @@ export class DestinationsView implements CollectionView<Destination> {
     const actions = el('td', { class: 'actions' });
     tr.append(actions);
     const row: Row = {
-      id: d.id, name: d.name, tr, nameSlot: new TextSlot(nameCell), badge, badgeSlot: new TextSlot(badge), state: null, backedOffUntil: null,
+      id: d.id, name: d.name, tr, nameCell, nameSlot: new TextSlot(nameCell), badge, badgeSlot: new TextSlot(badge), spokenSlot: new TextSlot(spoken), state: null, backedOffUntil: null,
       active, connecting, barKey: '', callsSlot: new TextSlot(callsText), failuresSlot: new TextSlot(failuresText), failuresCell, today, actions, resume: null,
     };
     row.nameSlot.set(d.name);
@@ -177,7 +187,8 @@ export class DestinationsView implements CollectionView<Destination> {
       row.badge.className = `badge badge-${live.state.toLowerCase().replace('_', '-')}`;
     }
     const until = live.state === 'BACKED_OFF' && live.backedOffUntil ? Date.parse(live.backedOffUntil) : null;
-    if (until !== row.backedOffUntil) this.ending.delete(row.id);
+    // Every read or update starts the "ending" wait afresh: one still BACKED_OFF after its end is read again later.
+    if (until === null || until !== row.backedOffUntil) this.ending.delete(row.id);
     row.backedOffUntil = until;
     if (until === null) this.backedOff.delete(row);
     else this.backedOff.add(row);
@@ -206,14 +217,21 @@ export class DestinationsView implements CollectionView<Destination> {
     const wantResume = this.options.canModify && live.state === 'SUSPENDED';
     if (wantResume && row.resume === null) {
       const button = el('button', { class: 'resume', text: 'Resume', attrs: { type: 'button', 'aria-label': `Resume ${row.name}` } });
+      // aria-disabled rather than disabled: the button keeps its focus while the request runs; repeat clicks are ignored.
       button.addEventListener('click', () => {
-        button.disabled = true;
+        if (button.getAttribute('aria-disabled') === 'true') return;
+        button.setAttribute('aria-disabled', 'true');
         button.textContent = 'Resuming…';
         this.options.resume(row.id);
       });
       row.resume = button;
       row.actions.append(button);
     } else if (!wantResume && row.resume !== null) {
+      // Focus on the button would fall to the page's top when it goes: it moves to the row's name instead.
+      if (row.resume.contains(document.activeElement)) {
+        row.nameCell.tabIndex = -1;
+        row.nameCell.focus({ preventScroll: true });
+      }
       row.resume.remove();
       row.resume = null;
     }
@@ -223,7 +241,7 @@ export class DestinationsView implements CollectionView<Destination> {
   resumeFailed(id: string): void {
     const row = this.rows.get(id);
     if (row?.resume) {
-      row.resume.disabled = false;
+      row.resume.removeAttribute('aria-disabled');
       row.resume.textContent = 'Resume';
     }
   }
@@ -232,18 +250,24 @@ export class DestinationsView implements CollectionView<Destination> {
     const state = row.state!;
     if (row.backedOffUntil === null) {
       row.badgeSlot.set(STATE_TEXT[state]);
-      row.badge.removeAttribute('aria-label');
+      row.badge.removeAttribute('aria-hidden');
+      row.spokenSlot.set('');
       return;
     }
+    // The badge's "m:ss" is read badly by screen readers: they get the words in a visually hidden span instead.
+    row.badge.setAttribute('aria-hidden', 'true');
     const left = Math.ceil((row.backedOffUntil - this.options.now()) / 1000);
     if (left > 0) {
       row.badgeSlot.set(`Backed off · ${duration(left)}`);
-      row.badge.setAttribute('aria-label', `Backed off for ${spokenDuration(left)} more`);
+      row.spokenSlot.set(`Backed off for ${spokenDuration(left)} more`);
     } else {
       row.badgeSlot.set('Backed off · ending');
-      row.badge.setAttribute('aria-label', 'Back-off ending');
-      if (!this.ending.has(row.id)) {
-        this.ending.add(row.id);
+      row.spokenSlot.set('Back-off ending');
+      // Asked again while the state read still says BACKED_OFF (e.g. the gateway's clock is a little behind).
+      const asked = this.ending.get(row.id);
+      const now = Date.now();
+      if (asked === undefined || now - asked >= ENDING_REREAD_MS) {
+        this.ending.set(row.id, now);
         this.options.backOffEnded(row.id);
       }
     }
@@ -288,7 +312,7 @@ export class DestinationsView implements CollectionView<Destination> {
   }
 
   private updateSummary(): void {
-    for (const state of Object.keys(STATE_TEXT) as DestinationState[]) this.summary[state].set(String(this.counts[state]));
+    for (const state of DESTINATION_STATES) this.summary[state].set(String(this.counts[state]));
     this.summary.total.set(String(this.rows.size));
   }
 

@@ -46,3 +46,38 @@ function timeFormat(timeZone: string): Intl.DateTimeFormat {
 export function localDate(at: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).format(at);
 }
+
+const partFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** How far the time zone's wall clock is ahead of UTC at an instant, in ms (e.g. +3 600 000 for CET). */
+export function zoneOffsetMs(at: number, timeZone: string): number {
+  let f = partFormats.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    partFormats.set(timeZone, f);
+  }
+  const p: Record<string, number> = {};
+  for (const { type, value } of f.formatToParts(new Date(at))) if (type !== 'literal') p[type] = Number(value);
+  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour! % 24, p.minute!, p.second!);
+  return wall - (at - (((at % 1000) + 1000) % 1000));
+}
+
+/** The first instant of a calendar day (year, month 0-11, day) in a time zone: midnight, or later when a clock change skips it. */
+function startOfLocalDay(year: number, month: number, day: number, timeZone: string): number {
+  const wall = Date.UTC(year, month, day);
+  let t = wall - zoneOffsetMs(wall, timeZone);
+  t = wall - zoneOffsetMs(t, timeZone);
+  const date = new Date(wall).toISOString().slice(0, 10);
+  // Midnight skipped (the clocks went forward at 00:00): the day starts at the end of the gap.
+  for (let i = 0; i < 4 && localDate(new Date(t), timeZone) < date; i += 1) t += 30 * 60_000;
+  return t;
+}
+
+/** Today in a time zone as [local midnight, next local midnight) in UTC, 23, 24 or 25 hours long. */
+export function localDay(now: number, timeZone: string): { from: string; to: string } {
+  const [year, month, day] = localDate(new Date(now), timeZone).split('-').map(Number) as [number, number, number];
+  return {
+    from: new Date(startOfLocalDay(year, month - 1, day, timeZone)).toISOString(),
+    to: new Date(startOfLocalDay(year, month - 1, day + 1, timeZone)).toISOString(),
+  };
+}

@@ -22,6 +22,9 @@ export const metrics: FrameMetrics = { passes: 0, events: 0, totalMs: 0, maxMs: 
 
 type Task = () => void;
 
+/** The page's globals used here, typed without the DOM library (the module is also loaded by unit tests in Node). */
+const page = globalThis as unknown as { requestAnimationFrame(callback: () => void): number; __dashboard?: { metrics: FrameMetrics } };
+
 const tasks = new Set<Task>();
 let scheduled = false;
 
@@ -45,7 +48,7 @@ export function onNextFrame(task: Task): void {
   if (scheduled) return;
   scheduled = true;
   // A hidden tab gets no frames: the work waits (updates keep folding into the latest state per resource).
-  requestAnimationFrame(run);
+  page.requestAnimationFrame(run);
 }
 
-(window as unknown as { __dashboard: { metrics: FrameMetrics } }).__dashboard = { metrics };
+page.__dashboard = { metrics };

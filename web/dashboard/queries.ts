@@ -1,7 +1,9 @@
 /** The operations the dashboard sends: the public API only. Constant texts, so the gateway can share work between dashboards. */
 
 export type Level = 'NONE' | 'VIEW' | 'MODIFY';
-export type DestinationState = 'AVAILABLE' | 'AT_CAPACITY' | 'BACKED_OFF' | 'SUSPENDED' | 'DISABLED';
+/** Every state of an external destination, in the order the page shows them. */
+export const DESTINATION_STATES = ['AVAILABLE', 'AT_CAPACITY', 'BACKED_OFF', 'SUSPENDED', 'DISABLED'] as const;
+export type DestinationState = (typeof DESTINATION_STATES)[number];
 
 export interface Me {
   username: string;

@@ -90,6 +90,11 @@ export class KeyedTable<N extends { id: string; name: string }> implements Colle
     this.options.columns.forEach((c, i) => row.cells[i]!.set(c.text(row.node, now)));
   }
 
+  /** By name, then by id: names differing only in case (or not at all) keep one order on every page. */
+  private compare(a: N, b: N): number {
+    return this.collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  }
+
   private insertOrdered(row: Row<N>): void {
     const rows = this.tbody.rows;
     let lo = 0;
@@ -97,7 +102,7 @@ export class KeyedTable<N extends { id: string; name: string }> implements Colle
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const other = this.rows.get(rows[mid]!.dataset.id!)!;
-      if (this.collator.compare(other.node.name, row.node.name) < 0) lo = mid + 1;
+      if (this.compare(other.node, row.node) < 0) lo = mid + 1;
       else hi = mid;
     }
     this.tbody.insertBefore(row.tr, rows[lo] ?? null);
