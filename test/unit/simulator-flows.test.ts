@@ -1,10 +1,5 @@
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { buildSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { TelephonyInstruction } from '../../src/telephony/connector-client';
+import { InstructionStream, instructionServer, jsonResponse, operationOf } from '../support/fake-telephony';
 import { Simulator } from '../../src/telephony/simulator';
 
 /*
@@ -19,86 +14,51 @@ const NO_FLOW = '+441134960102'; // no published flow: NOT_FOUND
 class FakePlatform {
   readonly operations: string[] = [];
   readonly started: Array<{ connectorCallId: string; serviceNumber: string; callerNumber?: string }> = [];
-  private readonly listeners = new Set<(instruction: TelephonyInstruction) => void>();
+  readonly stream = new InstructionStream();
   /** Whether a flow that disconnects within startCall also sends its DISCONNECT instruction. */
   sendDisconnect = true;
   private calls = 0;
   private instructions = 0;
 
-  /** The instruction stream of one subscriber. */
-  async *subscribe(): AsyncGenerator<{ telephonyInstructions: TelephonyInstruction }> {
-    const queue: TelephonyInstruction[] = [];
-    let wake: (() => void) | null = null;
-    const listener = (instruction: TelephonyInstruction): void => {
-      queue.push(instruction);
-      wake?.();
-    };
-    this.listeners.add(listener);
-    try {
-      for (;;) {
-        while (queue.length) yield { telephonyInstructions: queue.shift()! };
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-      }
-    } finally {
-      this.listeners.delete(listener);
-    }
-  }
-
   readonly fetch = (async (_url: string, init: { body: string }) => {
-    const { query, variables } = JSON.parse(init.body) as { query: string; variables: { input: Record<string, string> } };
-    const operation = /^(?:mutation|query) (\w+)/.exec(query)![1]!;
+    const { operation, input } = operationOf(init);
     this.operations.push(operation);
-    const input = variables.input;
-    const json = (body: unknown): Response => new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
     if (operation === 'StartCall') {
       this.started.push(input as (typeof this.started)[number]);
       if (input.serviceNumber === NO_FLOW) {
-        return json({ data: null, errors: [{ message: 'Published call flow for this service number not found', extensions: { code: 'NOT_FOUND' } }] });
+        return jsonResponse({ data: null, errors: [{ message: 'Published call flow for this service number not found', extensions: { code: 'NOT_FOUND' } }] });
       }
       const callId = `call-${++this.calls}`;
       this.instruct(callId, 'PLAY_MESSAGE', { message: 'Welcome' });
       if (input.serviceNumber === DISCONNECTS) {
         if (this.sendDisconnect) this.instruct(callId, 'DISCONNECT', { message: 'closed' });
-        return json({ data: { startCall: { id: callId, connectorCallId: input.connectorCallId, state: 'FAILED' } } });
+        return jsonResponse({ data: { startCall: { id: callId, connectorCallId: input.connectorCallId, state: 'FAILED' } } });
       }
       this.instruct(callId, 'RING_AGENT', { attemptId: `attempt-${callId}`, agentId: 'agent-1', ringTimeoutSec: 20 });
-      return json({ data: { startCall: { id: callId, connectorCallId: input.connectorCallId, state: 'OFFERING' } } });
+      return jsonResponse({ data: { startCall: { id: callId, connectorCallId: input.connectorCallId, state: 'OFFERING' } } });
     }
-    if (operation === 'ReportAttemptOutcome') return json({ data: { reportAttemptOutcome: { id: input.attemptId, state: 'CONNECTED', outcome: input.outcome } } });
-    if (operation === 'EndCall') return json({ data: { endCall: { id: input.callId, connectorCallId: 'x', state: 'ENDED' } } });
-    return json({ data: null, errors: [{ message: `unexpected ${operation}`, extensions: { code: 'BAD_REQUEST' } }] });
+    if (operation === 'ReportAttemptOutcome') return jsonResponse({ data: { reportAttemptOutcome: { id: input.attemptId, state: 'CONNECTED', outcome: input.outcome } } });
+    if (operation === 'EndCall') return jsonResponse({ data: { endCall: { id: input.callId, connectorCallId: 'x', state: 'ENDED' } } });
+    return jsonResponse({ data: null, errors: [{ message: `unexpected ${operation}`, extensions: { code: 'BAD_REQUEST' } }] });
   }) as unknown as typeof fetch;
 
   private instruct(callId: string, kind: TelephonyInstruction['kind'], fields: Partial<TelephonyInstruction>): void {
-    const instruction: TelephonyInstruction = {
-      instructionId: `i-${++this.instructions}`, kind, callId, attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, ...fields,
-    };
-    for (const listener of this.listeners) listener(instruction);
+    this.stream.send({ instructionId: `i-${++this.instructions}`, kind, callId, ...fields });
   }
 }
 
 describe('the simulator driving call flows (--flows)', () => {
-  let server: WebSocketServer;
   let platform: FakePlatform;
   let url: string;
-  let disposeServer: () => Promise<void>;
+  let closeServer: () => Promise<void>;
 
   beforeEach(async () => {
     platform = new FakePlatform();
-    server = new WebSocketServer({ port: 0, host: '127.0.0.1', path: '/graphql' });
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    const schema = buildSchema(readFileSync(join(__dirname, '..', '..', 'schema.graphql'), 'utf8'));
-    const cleanup = useServer({ schema, roots: { subscription: { telephonyInstructions: () => platform.subscribe() } } }, server);
-    disposeServer = async () => {
-      await cleanup.dispose();
-    };
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    ({ url, close: closeServer } = await instructionServer(platform.stream));
   });
 
   afterEach(async () => {
-    await disposeServer();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer();
   });
 
   const options = {

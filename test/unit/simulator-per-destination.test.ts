@@ -1,14 +1,9 @@
-import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
-import type { AttemptOutcome, TelephonyInstruction } from '../../src/telephony/connector-client';
+import type { AttemptOutcome } from '../../src/telephony/connector-client';
 import { destinationBehaviourFor, planAttempt, type RingTiming } from '../../src/telephony/decisions';
 import { mulberry32 } from '../../src/telephony/random';
 import { Simulator } from '../../src/telephony/simulator';
 import { resolveSimulatorConfig, SimulatorConfigError, SIMULATOR_DEFAULTS } from '../../src/telephony/simulator-config';
+import { InstructionStream, instructionServer, jsonResponse, operationOf } from '../support/fake-telephony';
 
 const base = { url: 'http://127.0.0.1:4000/graphql', connectorKey: 'ck', useFlows: true, setAgentsAvailable: false };
 
@@ -61,58 +56,32 @@ describe('behaviour of particular destinations in the simulator', () => {
 /** A fake telephony side: each started call is dialled out to the destination its service number names. */
 class DialPlatform {
   readonly reported: Array<{ attemptId: string; outcome: AttemptOutcome }> = [];
-  private readonly listeners = new Set<(instruction: TelephonyInstruction) => void>();
+  readonly stream = new InstructionStream();
   private calls = 0;
 
   constructor(private readonly destinations: Record<string, { destinationId: string; number: string }>) {}
 
-  async *subscribe(): AsyncGenerator<{ telephonyInstructions: TelephonyInstruction }> {
-    const queue: TelephonyInstruction[] = [];
-    let wake: (() => void) | null = null;
-    const listener = (instruction: TelephonyInstruction): void => {
-      queue.push(instruction);
-      wake?.();
-    };
-    this.listeners.add(listener);
-    try {
-      for (;;) {
-        while (queue.length) yield { telephonyInstructions: queue.shift()! };
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-      }
-    } finally {
-      this.listeners.delete(listener);
-    }
-  }
-
   readonly fetch = (async (_url: string, init: { body: string }) => {
-    const { query, variables } = JSON.parse(init.body) as { query: string; variables: { input: Record<string, string> } };
-    const operation = /^(?:mutation|query) (\w+)/.exec(query)![1]!;
-    const input = variables.input;
-    const json = (body: unknown): Response => new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+    const { operation, input } = operationOf(init);
     if (operation === 'StartCall') {
       const callId = `call-${++this.calls}`;
       const target = this.destinations[input.serviceNumber!]!;
-      const instruction: TelephonyInstruction = {
-        instructionId: `i-${callId}`, kind: 'DIAL_EXTERNAL', callId, attemptId: `${target.destinationId}/${callId}`, agentId: null,
-        destinationId: target.destinationId, number: target.number, ringTimeoutSec: 30, message: null,
-      };
-      setImmediate(() => this.listeners.forEach((listener) => listener(instruction)));
-      return json({ data: { startCall: { id: callId, connectorCallId: input.connectorCallId, state: 'OFFERING' } } });
+      setImmediate(() => this.stream.send({
+        instructionId: `i-${callId}`, kind: 'DIAL_EXTERNAL', callId, attemptId: `${target.destinationId}/${callId}`,
+        destinationId: target.destinationId, number: target.number, ringTimeoutSec: 30,
+      }));
+      return jsonResponse({ data: { startCall: { id: callId, connectorCallId: input.connectorCallId, state: 'OFFERING' } } });
     }
     if (operation === 'ReportAttemptOutcome') {
       this.reported.push({ attemptId: input.attemptId!, outcome: input.outcome as AttemptOutcome });
       const ended = input.outcome !== 'ANSWERED';
       // Not answered: the flow gives up on the call.
       const callId = input.attemptId!.split('/')[1]!;
-      const disconnect: TelephonyInstruction = {
-        instructionId: `d-${callId}`, kind: 'DISCONNECT', callId, attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null,
-      };
-      if (ended) setImmediate(() => this.listeners.forEach((listener) => listener(disconnect)));
-      return json({ data: { reportAttemptOutcome: { id: input.attemptId, state: ended ? 'ENDED' : 'CONNECTED', outcome: input.outcome } } });
+      if (ended) setImmediate(() => this.stream.send({ instructionId: `d-${callId}`, kind: 'DISCONNECT', callId }));
+      return jsonResponse({ data: { reportAttemptOutcome: { id: input.attemptId, state: ended ? 'ENDED' : 'CONNECTED', outcome: input.outcome } } });
     }
-    if (operation === 'EndCall') return json({ data: { endCall: { id: input.callId, connectorCallId: 'x', state: 'ENDED' } } });
-    return json({ data: null, errors: [{ message: `unexpected ${operation}`, extensions: { code: 'BAD_REQUEST' } }] });
+    if (operation === 'EndCall') return jsonResponse({ data: { endCall: { id: input.callId, connectorCallId: 'x', state: 'ENDED' } } });
+    return jsonResponse({ data: null, errors: [{ message: `unexpected ${operation}`, extensions: { code: 'BAD_REQUEST' } }] });
   }) as unknown as typeof fetch;
 
   outcomesOf(destinationId: string): AttemptOutcome[] {
@@ -121,9 +90,8 @@ class DialPlatform {
 }
 
 describe('the simulator answering dials of particular destinations', () => {
-  let server: WebSocketServer;
   let url: string;
-  let dispose: () => Promise<void>;
+  let close: () => Promise<void>;
   const platform = new DialPlatform({
     '+441134960201': { destinationId: 'busy-by-id', number: '+15550001' },
     '+441134960202': { destinationId: 'other', number: '+15550002' },
@@ -131,17 +99,11 @@ describe('the simulator answering dials of particular destinations', () => {
   });
 
   beforeAll(async () => {
-    server = new WebSocketServer({ port: 0, host: '127.0.0.1', path: '/graphql' });
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    const schema = buildSchema(readFileSync(join(__dirname, '..', '..', 'schema.graphql'), 'utf8'));
-    const cleanup = useServer({ schema, roots: { subscription: { telephonyInstructions: () => platform.subscribe() } } }, server);
-    dispose = () => cleanup.dispose() as Promise<void>;
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    ({ url, close } = await instructionServer(platform.stream));
   });
 
   afterAll(async () => {
-    await dispose();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await close();
   });
 
   it('reports the outcomes configured for a destination id or dialled number, and the general ones for the rest', async () => {
