@@ -130,12 +130,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     const traffic = trafficCounters(sim, setup, closedLine);
     await sim.start();
 
-    const origin = new URL(gateway.url).origin;
     const startedAt = Date.now();
     let stopping: Promise<SimulatorSummary> | null = null;
     const running: RunningDemo = {
       url: gateway.url,
-      dashboardUrl: `${origin}/dashboard`,
+      dashboardUrl: gateway.dashboardUrl,
       credentials,
       setup,
       dbPath,

@@ -8,6 +8,11 @@ function builtDashboardDir(): string | null {
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? null;
 }
 
+/** The dashboard's address on a gateway whose GraphQL endpoint is `graphqlUrl` (with the slash its relative links need). */
+export function dashboardUrlOf(graphqlUrl: string): string {
+  return graphqlUrl.replace(/\/graphql$/, '/dashboard/');
+}
+
 /**
  * Security headers of the dashboard's files: scripts, styles and connections to this origin only (the
  * page talks to /graphql over HTTP and WebSocket), nothing framed, no referrer.

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { DataSource } from 'typeorm';
 import { resolveJwtSecret, type Config } from './config';
-import { dashboardRouter } from './dashboard';
+import { dashboardRouter, dashboardUrlOf } from './dashboard';
 import { errors, formatClientError, loggableError } from './errors';
 import { checkCost, findNulCharacter, limitRules } from './limits';
 import { createLogger } from './logger';
@@ -31,6 +31,8 @@ import type { CallRouterOptions } from './services/call-router';
 export interface Gateway {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
   readonly url: string;
+  /** The supervisor dashboard, e.g. http://127.0.0.1:4000/dashboard/ */
+  readonly dashboardUrl: string;
   readonly port: number;
   readonly dataSource: DataSource;
   readonly services: Services;
@@ -218,6 +220,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   let closing: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}/graphql`,
+    dashboardUrl: dashboardUrlOf(`http://${host}:${port}/graphql`),
     port,
     dataSource,
     services,

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     const lines = [
       '',
       `Routing gateway ready: ${gateway.url}`,
-      `Supervisor dashboard: ${gateway.url.replace(/\/graphql$/, '/dashboard/')}`,
+      `Supervisor dashboard: ${gateway.dashboardUrl}`,
       `Demo company "${gateway.demo.companySlug}" (logins as seeded):`,
       ...gateway.demo.users.map((u) => `  ${u.kind.padEnd(13)} ${u.username} / ${u.password}  (${u.note})`),
       connectorApiKey

@@ -100,7 +100,6 @@ function checkConfig(input: ExternalDestinationFields, current: Config | null): 
   return out;
 }
 
-/** External destinations: every read and change goes through the caller's DestinationScope. */
 /** A destination's live state as clients see it. */
 export interface DestinationLive {
   destinationId: string;
@@ -114,6 +113,7 @@ export interface DestinationLive {
   at: Date;
 }
 
+/** External destinations: every read and change goes through the caller's DestinationScope. */
 export class ExternalDestinationService {
   constructor(
     private readonly dataSource: DataSource,

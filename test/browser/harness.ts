@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Gateway } from '../../src/gateway';
 import { buildDashboard, dashboardOutDir } from '../../scripts/build-dashboard';
+import { dashboardUrlOf } from '../../src/dashboard';
 
 /**
  * What the dashboard's browser tests and its benchmark share: the system's Chromium driven by
@@ -28,9 +29,7 @@ export async function ensureDashboardBuilt(): Promise<string> {
 }
 
 /** The dashboard's address on a gateway whose GraphQL endpoint is `graphqlUrl`. */
-export function dashboardUrl(graphqlUrl: string): string {
-  return graphqlUrl.replace(/\/graphql$/, '/dashboard/');
-}
+export const dashboardUrl = dashboardUrlOf;
 
 /** Opens the dashboard and fills in its sign-in form, without submitting it. */
 export async function fillSignIn(page: Page, graphqlUrl: string, company: string, username: string, password: string): Promise<void> {

@@ -58,7 +58,7 @@ describe('the live demo (npm run demo)', () => {
 
   it('prints the dashboard and GraphQL URLs and demo logins that work, and shows progress in one line', async () => {
     const banner = demo.banner();
-    expect(demo.dashboardUrl).toBe(`${new URL(demo.url).origin}/dashboard`);
+    expect(demo.dashboardUrl).toBe(`${new URL(demo.url).origin}/dashboard/`);
     expect(banner).toContain(demo.dashboardUrl);
     expect(banner).toContain(demo.url);
     expect(banner).toContain('"demo"');
