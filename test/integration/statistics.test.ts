@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createUser } from '../support/fixtures';
-import { routingModes, RoutingWorld, useRoutingWorld } from '../support/telephony';
+import { eventually, routingModes, RoutingWorld, useRoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
 
 jest.setTimeout(40_000);
@@ -116,6 +116,24 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('statistics throu
     expect((await t.gql(LIST, { ...range, ids: [destination, randomUUID()] }, w.admin)).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'ids[1]' });
     expect((await t.gql(LIST, { ...range, ids: [destination, destination] }, w.admin)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'ids[1]' });
     expect((await t.ok(LIST, { ...range, ids: [destination] }, w.admin)).externalDestinationStatsList).toEqual([{ destinationId: destination }]);
+  });
+
+  it('counts a refusal for capacity the same whether one destination is asked for or more than twenty at once', async () => {
+    const full = await w.destination({ maxSimultaneousCalls: 1 });
+    const queue = await w.queue([{ groupId: await w.group([], [full]) }]);
+    const ringing = await w.connector.enqueueOk(queue);
+    await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === ringing.id);
+    const refused = await w.connector.enqueueOk(queue);
+    await eventually(async () => (await w.call(refused.id)).trace.some((e: any) => e.skipped.some((k: any) => k.reason === 'DESTINATION_AT_CAPACITY')));
+    const others = await Promise.all(Array.from({ length: 21 }, () => w.destination()));
+    const range = hour();
+    const one = (await t.ok(DESTINATION, { id: full, ...range }, w.admin)).externalDestinationStats;
+    const LIST = 'query($from: DateTime!, $to: DateTime!, $ids: [ID!]) { externalDestinationStatsList(from: $from, to: $to, ids: $ids) { destinationId limitReached } }';
+    const many = (await t.ok(LIST, { ...range, ids: [full, ...others] }, w.admin)).externalDestinationStatsList;
+    expect(one.limitReached).toBe(1);
+    expect(many).toHaveLength(22);
+    expect(many.find((s: any) => s.destinationId === full).limitReached).toBe(1);
+    expect(many.filter((s: any) => s.destinationId !== full).every((s: any) => s.limitReached === 0)).toBe(true);
   });
 
   it('refuses a range that ends before it starts or spans more than 93 days, naming the field', async () => {
