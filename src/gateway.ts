@@ -27,6 +27,7 @@ import { lockSqliteFile } from './store/sqlite-lock';
 import { openEventBus, type EventBus } from './realtime/event-bus';
 import { attachSubscriptions } from './realtime/ws-server';
 import type { CallRouterOptions } from './services/call-router';
+import type { Scheduler } from './platform/scheduler';
 
 export interface Gateway {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
@@ -48,6 +49,10 @@ export interface GatewayOverrides {
   logger?: Logger;
   /** Timing of the router's loops and its clock (tests). */
   routing?: Omit<CallRouterOptions, 'logger'>;
+  /** Time for authority version checks and connector session renewals (tests move it). */
+  scheduler?: Scheduler;
+  /** Wraps the event bus (fault tests: an instance that misses committed changes). */
+  bus?: (bus: EventBus) => EventBus;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -64,6 +69,7 @@ export async function createGateway(config: Config, overrides: GatewayOverrides 
     dataSource = await openDataSource(database);
     live = await openLiveState(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'live state: Redis connection error'));
     bus = await openEventBus(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'event bus: Redis command failed'));
+    if (overrides.bus) bus = overrides.bus(bus);
     const gateway = await start(config, logger, dataSource, live, bus, overrides);
     return {
       ...gateway,
@@ -84,7 +90,7 @@ export async function createGateway(config: Config, overrides: GatewayOverrides 
 async function start(config: Config, logger: Logger, dataSource: DataSource, live: LiveState, bus: EventBus, overrides: GatewayOverrides): Promise<Gateway> {
   const jwtSecret = resolveJwtSecret(config);
   const services = createServices(dataSource, live, bus, {
-    jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey, logger, routing: overrides.routing,
+    jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey, logger, routing: overrides.routing, scheduler: overrides.scheduler,
   });
   const demo = config.seedDemo ? await seedDemo(dataSource, services) : null;
   const schema = await buildGatewaySchema(bus.pubSub as never);
@@ -93,14 +99,23 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   const httpServer: Server = createServer(app);
-  const contextFor = (principal: GatewayContext['principal'], requestId: string): GatewayContext => {
-    const companyId = principal !== null && principal.kind !== 'platform' ? principal.companyId : null;
+  /** The context of an HTTP request (`principal` fixed for it) or of a subscription (`principal` read from its socket, current). */
+  const contextFor = (principal: GatewayContext['principal'] | (() => GatewayContext['principal']), requestId: string): GatewayContext => {
+    const initial = typeof principal === 'function' ? principal() : principal;
+    const companyId = initial !== null && initial.kind !== 'platform' ? initial.companyId : null;
     // Loaders are built on first use: a long-lived subscription that never reads through them holds none.
     let loaders: GatewayContext['loaders'] | null = null;
+    let fixed = initial;
     return {
-      principal, services, requestId,
+      get principal() {
+        return typeof principal === 'function' ? principal() : fixed;
+      },
+      set principal(value) {
+        fixed = value;
+      },
+      services, requestId,
       get loaders() {
-        return (loaders ??= createLoaders(dataSource, live, companyId, services.destinations, services.statistics));
+        return (loaders ??= createLoaders(live, companyId, services.destinations, services.statistics));
       },
     };
   };
@@ -110,6 +125,8 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     limits: config.limits,
     logger,
     authenticate: (authorization) => services.authenticator.authenticate(authorization),
+    reauthenticate: (authorization) => services.authenticator.current(authorization),
+    onAuthorityChanged: (listener) => services.models.onChanged(listener),
     context: (principal) => contextFor(principal, randomUUID()),
   });
 
@@ -215,6 +232,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   });
   const { port } = httpServer.address() as AddressInfo;
   services.router.start();
+  services.models.start();
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
 
   let closing: Promise<void> | null = null;
@@ -233,6 +251,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         await subscriptions.dispose();
         await apollo.stop();
         await services.router.stop();
+        await services.models.stop();
         await bus.close();
         await live.close();
         await dataSource.destroy();

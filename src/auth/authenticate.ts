@@ -1,75 +1,71 @@
 import type { DataSource } from 'typeorm';
-import { IsNull } from 'typeorm';
 import { ConnectorApiKey } from '../entities/connector-api-key.entity';
-import { ProfileScope } from '../entities/enums';
-import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
-import { effectivePrivileges, type Principal, type UserPrincipal } from './principal';
+import type { LiveModels } from '../live/live-models';
+import type { Principal, UserPrincipal } from './principal';
 import { parseConnectorKey, secretsEqual, sha256Hex } from './secrets';
 import { verifyUserToken } from './tokens';
 
+/** Connector key ids whose company is remembered (a key never changes company). */
+const KEY_COMPANIES_MAX = 100_000;
+
 /**
- * Turns an `Authorization` value into a principal. No header: null (anonymous; only `login` works).
- * A header that is not a valid, current credential: UNAUTHENTICATED, with no hint of why.
+ * Turns an `Authorization` value into a principal, from the companies held in memory (no SQL once the
+ * company is held). No header: null (anonymous; only `login` works). A header that is not a valid, current
+ * credential: UNAUTHENTICATED, with no hint of why.
  */
 export class Authenticator {
+  /** Which company each connector key id seen belongs to (the key's company is not in the key). */
+  private readonly keyCompanies = new Map<string, string>();
+
   constructor(
     private readonly dataSource: DataSource,
+    private readonly models: LiveModels,
     private readonly jwtSecret: string,
     private readonly platformApiKey: string | null,
   ) {}
 
   async authenticate(authorization: string | undefined | null): Promise<Principal | null> {
     if (authorization === undefined || authorization === null || authorization === '') return null;
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!match) throw errors.unauthenticated('Invalid credentials', true);
-    const token = match[1]!;
-    if (this.platformApiKey !== null && secretsEqual(token, this.platformApiKey)) return { kind: 'platform' };
-    const connector = parseConnectorKey(token);
-    const principal = connector ? await this.connectorPrincipal(connector.keyId, connector.secret) : await this.userPrincipal(token);
+    const principal = await this.current(authorization);
     if (principal === null) throw errors.unauthenticated('Invalid credentials', true);
     return principal;
   }
 
-  private async connectorPrincipal(keyId: string, secret: string): Promise<Principal | null> {
-    const key = await this.dataSource.getRepository(ConnectorApiKey).findOneBy({ id: keyId, revokedAt: IsNull() });
-    if (key === null || !secretsEqual(sha256Hex(secret), key.secretHash)) return null;
-    return { kind: 'connector', companyId: key.companyId, keyId: key.id };
-  }
-
-  private async userPrincipal(token: string): Promise<UserPrincipal | null> {
+  /**
+   * The principal a credential stands for now, or null when it stands for none (malformed, expired, revoked,
+   * its login changed or gone). Long-lived connections ask again whenever their company's authority changed.
+   */
+  async current(authorization: string): Promise<Principal | null> {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match) return null;
+    const token = match[1]!;
+    if (this.platformApiKey !== null && secretsEqual(token, this.platformApiKey)) return { kind: 'platform' };
+    const connector = parseConnectorKey(token);
+    if (connector !== null) {
+      const companyId = await this.companyOfKey(connector.keyId);
+      if (companyId === null) return null;
+      const model = this.models.peek(companyId) ?? (await this.models.get(companyId));
+      return model.connectorPrincipal(connector.keyId, sha256Hex(connector.secret));
+    }
     const claims = verifyUserToken(this.jwtSecret, token);
     if (claims === null) return null;
-    return this.loadUser(claims.sub, claims.cid, claims.tv, claims.exp);
+    return this.userPrincipal(claims.sub, claims.cid, claims.tv, claims.exp);
   }
 
-  /** Loads a user's current roles and profile; null when the login is gone, inactive or the token is stale. */
-  async loadUser(userId: string, companyId: string, tokenVersion: number, tokenExp: number): Promise<UserPrincipal | null> {
-    const user = await this.dataSource.getRepository(UserLogin).findOne({
-      where: { id: userId, companyId },
-      relations: { roles: true, externalDestinationsProfile: true },
-    });
-    if (user === null || !user.active || user.tokenVersion !== tokenVersion) return null;
-    const profile = user.externalDestinationsProfile;
-    let destinationIds = new Set<string>();
-    if (profile !== null && profile.scope === ProfileScope.SELECTED) {
-      const rows: Array<{ destinationId: string }> = await this.dataSource
-        .createQueryBuilder()
-        .select('pd.destinationId', 'destinationId')
-        .from('profile_destination', 'pd')
-        .where('pd.profileId = :id', { id: profile.id })
-        .getRawMany();
-      destinationIds = new Set(rows.map((r) => r.destinationId));
-    }
-    return {
-      kind: 'user',
-      companyId: user.companyId,
-      userId: user.id,
-      userKind: user.kind,
-      privileges: effectivePrivileges(user.kind, user.roles),
-      profile: profile === null ? null : { id: profile.id, scope: profile.scope, destinationIds },
-      tokenExp,
-      tokenVersion,
-    };
+  /** A user's principal now: null when the login is gone, inactive or `tokenVersion` is no longer its own. */
+  async userPrincipal(userId: string, companyId: string, tokenVersion: number, tokenExp: number): Promise<UserPrincipal | null> {
+    const model = this.models.peek(companyId) ?? (await this.models.get(companyId));
+    return model.userPrincipal(userId, tokenVersion, tokenExp);
+  }
+
+  private async companyOfKey(keyId: string): Promise<string | null> {
+    const known = this.keyCompanies.get(keyId);
+    if (known !== undefined) return known;
+    const key = await this.dataSource.getRepository(ConnectorApiKey).findOne({ where: { id: keyId }, select: { id: true, companyId: true } });
+    if (key === null) return null;
+    if (this.keyCompanies.size >= KEY_COMPANIES_MAX) this.keyCompanies.clear();
+    this.keyCompanies.set(keyId, key.companyId);
+    return key.companyId;
   }
 }

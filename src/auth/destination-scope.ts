@@ -1,6 +1,8 @@
-import type { SelectQueryBuilder, ObjectLiteral } from 'typeorm';
 import { PrivilegeLevel, ProfileScope, UserKind } from '../entities/enums';
 import { atLeast, type UserPrincipal } from './principal';
+
+/** Scopes by principal object: a principal is immutable, and requests and live events ask for its scope often. */
+const scopes = new WeakMap<UserPrincipal, DestinationScope>();
 
 /**
  * THE visibility scope of external destinations (DOMAIN.md §1). Every read path (lists, lookups by id,
@@ -19,6 +21,15 @@ export class DestinationScope {
 
   /** The scope of a user: no privilege or no profile sees nothing; ALL sees all; SELECTED sees the listed. */
   static of(user: UserPrincipal): DestinationScope {
+    let scope = scopes.get(user);
+    if (scope === undefined) {
+      scope = DestinationScope.build(user);
+      scopes.set(user, scope);
+    }
+    return scope;
+  }
+
+  private static build(user: UserPrincipal): DestinationScope {
     const level = user.privileges.externalDestinations;
     if (level === PrivilegeLevel.NONE || user.profile === null) return new DestinationScope(user.companyId, 'none', new Set(), false, null);
     const canModify =
@@ -38,11 +49,13 @@ export class DestinationScope {
     return this.canModify && this.canSee(destination);
   }
 
-  /** Narrows a query over destinations (aliased `alias`) to the visible ones. */
-  restrict<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, alias: string): SelectQueryBuilder<T> {
-    qb.andWhere(`${alias}.companyId = :scopeCompanyId`, { scopeCompanyId: this.companyId });
-    if (this.mode === 'all') return qb;
-    if (this.mode === 'none' || this.ids.size === 0) return qb.andWhere('1 = 0');
-    return qb.andWhere(`${alias}.id IN (:...visibleDestinationIds)`, { visibleDestinationIds: [...this.ids] });
+  /**
+   * The visible destinations among a company's, in the order lists page them: every one (ALL), those the
+   * profile selects, or none.
+   */
+  visibleIn<T>(company: { destinationsByName(): readonly T[]; destinationsOf(key: string, ids: ReadonlySet<string>): readonly T[] }): readonly T[] {
+    if (this.mode === 'all') return company.destinationsByName();
+    if (this.mode === 'none' || this.ids.size === 0) return [];
+    return company.destinationsOf(`profile:${this.joinsProfileId}`, this.ids);
   }
 }

@@ -23,4 +23,13 @@ export class Company {
   @Field({ description: 'When the company was provisioned (UTC).' })
   @CreateDateColumn()
   createdAt: Date;
+
+  /**
+   * The company's authority version: moved by every committed change of what decides who may do and see
+   * what (users, roles, profiles, connector keys) and of the configuration reads are served from
+   * (destinations, groups, queues, agents). Instances compare it with the version of what they hold in
+   * memory and drop what they hold when it moved (docs/decisions/011-authority-as-live-state.md).
+   */
+  @Column({ type: 'integer', default: 0 })
+  authorityVersion: number;
 }

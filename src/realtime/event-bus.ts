@@ -1,7 +1,9 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import { setMaxListeners } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import type { ModelChangeEvent } from '../live/company-model';
 import { redisKeys } from '../store/redis-keys';
 
 /** The kinds of instruction; the API's TelephonyInstructionKind enum is built from this list. */
@@ -24,6 +26,9 @@ export interface TelephonyInstructionEvent {
 
 type Channels = Record<string, [unknown]>;
 
+/** An instruction addressed to one connector session (on whichever instance holds it). */
+export type AddressedInstruction = TelephonyInstructionEvent & { sessionId: string };
+
 /**
  * Carries events to subscribers: in-process on the embedded default, over Redis pub/sub (two connections)
  * in cluster mode, so a connector subscribed to any instance gets the instructions every instance issues.
@@ -32,8 +37,9 @@ type Channels = Record<string, [unknown]>;
 export interface EventBus {
   /** The pub/sub underneath, for the schema's subscriptions. */
   readonly pubSub: PubSub<Channels>;
-  publishInstruction(companyId: string, instruction: TelephonyInstructionEvent): void;
-  instructions(companyId: string): AsyncIterable<TelephonyInstructionEvent>;
+  publishInstruction(companyId: string, instruction: AddressedInstruction): void;
+  /** Calls `handler` with each instruction of the company (for every session) until the returned function is called. */
+  listenInstructions(companyId: string, handler: (instruction: AddressedInstruction) => void): () => void;
   /** A live update of one resource: to its own channel and to its kind's company-wide channel. */
   publishUpdate(companyId: string, kind: string, id: string, payload: unknown): void;
   /**
@@ -42,6 +48,14 @@ export interface EventBus {
    * instance however many handlers it has, and every handler of a channel gets the same payload object.
    */
   listenUpdates(companyId: string, kind: string, ids: readonly string[] | null, handler: (payload: unknown) => void): () => void;
+  /**
+   * A committed change of authority or configuration: handed to this instance's listeners (and awaited, so
+   * the instance that made the change holds it before it answers) and published to every other instance.
+   */
+  publishModelChange(event: ModelChangeEvent): Promise<void>;
+  listenModelChanges(handler: (event: ModelChangeEvent) => Promise<void> | void): () => void;
+  /** Calls `handler` each time the bus's subscriber connection is back after a loss (what it missed is lost). */
+  onReconnect(handler: () => void): () => void;
   /** Whether its Redis connections are up (always, in process): the readiness probe asks. */
   connected(): boolean;
   close(): Promise<void>;
@@ -113,12 +127,46 @@ export async function openEventBus(redisUrl: string | null, prefix: string, onEr
       target.removeEventListener(channel, t.listener);
     };
   };
+  /** Model changes: this instance's handlers, and what other instances publish (never our own twice). */
+  const origin = randomUUID();
+  const changeHandlers = new Set<(event: ModelChangeEvent) => Promise<void> | void>();
+  const deliverChange = (event: ModelChangeEvent) =>
+    Promise.all([...changeHandlers].map(async (h) => {
+      try {
+        await h(event);
+      } catch (err) {
+        onError(err);
+      }
+    }));
+  if (redisUrl !== null) {
+    listen(keys.modelChangesChannel(), (payload) => {
+      const { origin: from, ...event } = payload as ModelChangeEvent & { origin?: string };
+      if (from !== origin) void deliverChange(event);
+    });
+  }
+  const reconnectHandlers = new Set<() => void>();
+  clients[1]?.on('ready', () => {
+    for (const h of reconnectHandlers) h();
+  });
   return {
     pubSub,
+    publishModelChange: async (event) => {
+      if (closed) return;
+      if (redisUrl !== null) pubSub.publish(keys.modelChangesChannel(), { ...event, origin });
+      await deliverChange(event);
+    },
+    listenModelChanges: (handler) => {
+      changeHandlers.add(handler);
+      return () => void changeHandlers.delete(handler);
+    },
+    onReconnect: (handler) => {
+      reconnectHandlers.add(handler);
+      return () => void reconnectHandlers.delete(handler);
+    },
     publishInstruction: (companyId, instruction) => {
       if (!closed) pubSub.publish(keys.instructionChannel(companyId), instruction);
     },
-    instructions: (companyId) => pubSub.subscribe(keys.instructionChannel(companyId)) as AsyncIterable<TelephonyInstructionEvent>,
+    listenInstructions: (companyId, handler) => listen(keys.instructionChannel(companyId), handler as (payload: unknown) => void),
     publishUpdate: (companyId, kind, id, payload) => {
       if (closed) return;
       pubSub.publish(keys.updatesChannel(companyId, kind, id), payload);

@@ -12,6 +12,11 @@ export interface SubscriptionTarget {
   readonly operationKey: string;
   /** Hands one protocol message to the socket. */
   send(data: string): void;
+  /**
+   * Set by the runner for a running fanned-out subscription: checks it again against its context's current
+   * principal, and ends it with the error the check gives when it is no longer allowed.
+   */
+  reauthorise?: () => void;
 }
 
 /** A subscription's results as graphql-ws iterates them (it calls `return` on complete and on close). */
@@ -98,8 +103,10 @@ export class SubscriptionRunner {
     this.assertPlain(args);
     const subscriber = new Subscriber(target);
     let finish!: () => void;
-    const finished = new Promise<IteratorResult<ExecutionResult, void>>((resolve) => {
+    let fail!: (error: unknown) => void;
+    const finished = new Promise<IteratorResult<ExecutionResult, void>>((resolve, reject) => {
       finish = () => resolve({ done: true, value: undefined });
+      fail = reject;
     });
     const off = feed.listen({
       next: (event) => subscriber.receive(this.shared(event, args, target.operationKey)),
@@ -116,6 +123,24 @@ export class SubscriptionRunner {
       off();
       finish();
       return { done: true, value: undefined };
+    };
+    // Subscribing again is the check: the operation's own authorisation and its subscribe-time checks (ids
+    // visible...) run against the principal the context holds now. A feed that comes back is never listened to.
+    target.reauthorise = () => {
+      if (subscriber.ended) return;
+      void Promise.resolve()
+        .then(() => createSourceEventStream(args))
+        .then(
+          (check) => (check instanceof LiveFeed ? null : (check as ExecutionResult).errors?.[0] ?? new GraphQLError('Forbidden', { extensions: { code: 'FORBIDDEN' } })),
+          (error: unknown) => error,
+        )
+        .then((refused) => {
+          if (refused === null || subscriber.ended) return;
+          // graphql-ws answers a failed stream with an error message for its id, and the subscription ends.
+          subscriber.ended = true;
+          off();
+          fail(refused);
+        });
     };
     const results: Results = {
       next: () => finished,

@@ -18,8 +18,12 @@ export interface SubscriptionServerOptions {
   logger: Logger;
   /** THE authentication of HTTP requests, applied to `connectionParams.authorization`. */
   authenticate(authorization: string | undefined): Promise<Principal | null>;
-  /** The per-operation context for a principal (built once per subscription). */
-  context(principal: Principal): GatewayContext;
+  /** What a socket's credential stands for now (null: nothing any more); asked again after every authority change. */
+  reauthenticate(authorization: string): Promise<Principal | null>;
+  /** Hears of every company whose authority (or configuration) changed on this instance's view. */
+  onAuthorityChanged(listener: (companyId: string) => void): () => void;
+  /** The per-operation context (built once per subscription) whose principal is the socket's current one. */
+  context(principal: () => Principal | null): GatewayContext;
 }
 
 /**
@@ -33,7 +37,11 @@ export const SocketCloseCode = {
   MessageTooBig: 1009,
   /** A slow consumer: more than WS_MAX_BUFFERED_BYTES waited to be sent. Reconnecting later is fine. */
   TryAgainLater: 1013,
-  /** Credentials refused at connection_init, or a user token that expired while the socket was open. */
+  /**
+   * Credentials refused at connection_init; a user token that expired while the socket was open; or a
+   * principal that lost its authority while it was open (key revoked; login deactivated, deleted or
+   * re-passworded; company gone).
+   */
   Forbidden: CloseCode.Forbidden,
   /** No connection_init within WS_INIT_TIMEOUT_MS. */
   InitTimeout: CloseCode.ConnectionInitialisationTimeout,
@@ -49,6 +57,12 @@ interface Connection {
   /** graphql-ws's context of the socket, once connection_init arrived (its running subscriptions). */
   ctx?: Context<ConnectionParams, Connection>;
   principal?: Principal;
+  /** The credential it was accepted with, asked again whenever its company's authority changed. */
+  authorization?: string;
+  /** The company of its principal (null for the platform operator). */
+  companyId?: string | null;
+  /** Its running subscriptions, by operation id. */
+  readonly targets: Map<string, SubscriptionTarget>;
   /** The key the socket counts under in the per-principal cap, once it was accepted. */
   countedAs?: string;
   /** Closes the socket when a user token expires. */
@@ -67,6 +81,22 @@ const CLOSE_GRACE_MS = 5_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const refuse = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
+
+/** Whether two principals grant exactly the same (then a socket's subscriptions need no new check). */
+function samePrincipal(a: Principal, b: Principal): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'connector' && b.kind === 'connector') return a.keyId === b.keyId && a.companyId === b.companyId;
+  if (a.kind !== 'user' || b.kind !== 'user') return a.kind === b.kind;
+  if (a.userId !== b.userId || a.userKind !== b.userKind || a.tokenVersion !== b.tokenVersion || a.tokenExp !== b.tokenExp) return false;
+  for (const area of Object.keys(a.privileges) as Array<keyof typeof a.privileges>) if (a.privileges[area] !== b.privileges[area]) return false;
+  const p = a.profile;
+  const q = b.profile;
+  if (p === null || q === null) return p === q;
+  if (p.id !== q.id || p.scope !== q.scope || p.destinationIds.size !== q.destinationIds.size) return false;
+  for (const id of p.destinationIds) if (!q.destinationIds.has(id)) return false;
+  return true;
+}
 
 /** One key per principal for the socket cap: a user, a connector key, or the platform operator. */
 function principalKey(principal: Principal): string {
@@ -136,9 +166,18 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
     endSubscriptions(connection);
   };
 
+  /** Accepted sockets per company, so an authority change reaches each of its sockets. */
+  const socketsOfCompany = new Map<string, Set<Connection>>();
+
   const release = (connection: Connection) => {
     if (connection.expiry !== undefined) clearTimeout(connection.expiry);
     connection.expiry = undefined;
+    const companyId = connection.companyId;
+    if (companyId !== undefined && companyId !== null) {
+      const sockets = socketsOfCompany.get(companyId);
+      sockets?.delete(connection);
+      if (sockets?.size === 0) socketsOfCompany.delete(companyId);
+    }
     const key = connection.countedAs;
     if (key === undefined) return;
     connection.countedAs = undefined;
@@ -189,7 +228,14 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
       socketsOf.set(key, open + 1);
       connection.countedAs = key;
       connection.principal = principal;
+      connection.authorization = authorization as string;
       connection.ctx = ctx;
+      connection.companyId = principal.kind === 'platform' ? null : principal.companyId;
+      if (connection.companyId !== null) {
+        let sockets = socketsOfCompany.get(connection.companyId);
+        if (sockets === undefined) socketsOfCompany.set(connection.companyId, (sockets = new Set()));
+        sockets.add(connection);
+      }
       if (principal.kind === 'user') closeAtExpiry(connection, principal.tokenExp * 1000);
       return true;
     },
@@ -241,18 +287,54 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
       if (findNulCharacter(document, variables) !== null) return refuse('Must not contain a NUL character', 'BAD_USER_INPUT');
       const tooCostly = checkCost(options.schema, document, variables, limits);
       if (tooCostly.length > 0) return refuse(tooCostly[0]!.message, 'QUERY_TOO_COMPLEX');
-      const contextValue = options.context(principal);
       const connection = ctx.extra;
-      targets.set(contextValue, {
+      const contextValue = options.context(() => connection.principal ?? null);
+      const target: SubscriptionTarget = {
         id,
         operationKey: `${known.number}\u0000${payload.operationName ?? ''}\u0000${JSON.stringify(variables ?? null)}`,
         send: (data) => send(connection, data),
-      });
+      };
+      targets.set(contextValue, target);
+      connection.targets.set(id, target);
       return { schema: options.schema, document, variableValues: variables, operationName: payload.operationName, contextValue };
     },
     subscribe: (args) => runner.subscribe(args, targets.get(args.contextValue as object)!),
     onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
+    onComplete: (ctx, id) => void ctx.extra.targets.delete(id),
     onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatClientError(e.toJSON(), e, logInternal)) as never,
+  });
+
+  /**
+   * A company's authority changed: every socket of it asks again what its credential stands for. One that
+   * stands for nothing any more is closed with 4403; one whose principal changed keeps its socket, and each
+   * of its subscriptions is authorised again (a stream of what it may no longer see ends with an error).
+   */
+  const recheck = async (connection: Connection) => {
+    const { authorization } = connection;
+    if (authorization === undefined || connection.socket.readyState !== connection.socket.OPEN) return;
+    let next: Principal | null;
+    try {
+      next = await options.reauthenticate(authorization);
+    } catch (err) {
+      // Authority that cannot be read now is not extended: the socket may reconnect.
+      logger.warn({ err: loggableError(err) }, 'a socket\'s principal could not be read again; closing it');
+      next = null;
+    }
+    if (connection.socket.readyState !== connection.socket.OPEN) return;
+    if (next === null) {
+      connection.socket.close(SocketCloseCode.Forbidden, 'Forbidden');
+      endSubscriptions(connection);
+      return;
+    }
+    const before = connection.principal;
+    if (before !== undefined && samePrincipal(before, next)) return;
+    connection.principal = next;
+    for (const target of [...connection.targets.values()]) target.reauthorise?.();
+  };
+  const offAuthority = options.onAuthorityChanged((companyId) => {
+    for (const connection of [...(socketsOfCompany.get(companyId) ?? [])]) {
+      void recheck(connection).catch((err: unknown) => logger.error({ err: loggableError(err) }, 'checking a socket after an authority change failed'));
+    }
   });
 
   /** Sockets that have not answered the last ping; one timer pings them all. */
@@ -271,7 +353,7 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
 
   wss.on('error', (err) => logger.error({ err: loggableError(err) }, 'WebSocket server error'));
   wss.on('connection', (socket) => {
-    const connection: Connection = { socket };
+    const connection: Connection = { socket, targets: new Map() };
     socket.on('error', (err) => {
       logger.warn({ err: loggableError(err) }, 'WebSocket error');
       socket.close(SocketCloseCode.InternalError, 'Internal server error');
@@ -308,6 +390,7 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
     dispose: () =>
       (disposing ??= (async () => {
         clearInterval(keepAlive);
+        offAuthority();
         // Stop accepting; the callback runs once every client socket has closed.
         const allClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
         for (const socket of wss.clients) socket.close(SocketCloseCode.GoingAway, 'Going away');

@@ -1,7 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Agent } from '../entities/agent.entity';
 import { AgentGroup } from '../entities/agent-group.entity';
-import { actor, type GatewayContext } from './context';
+import { actor, companyModel, type GatewayContext } from './context';
 import { destinationRefs } from './destination-refs';
 import { PageArgsInput } from './types/connection';
 import { AgentGroupConnection, AgentGroupInput } from './types/agent.types';
@@ -47,14 +47,14 @@ export class AgentGroupResolver {
   }
 
   @FieldResolver(() => [Agent], { description: 'The regular agents of the group, by name.' })
-  agents(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<Agent[]> {
-    return ctx.loaders.agentsOfGroup.load(group.id);
+  async agents(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<Agent[]> {
+    return (await companyModel(ctx)).agentsOfGroup(group.id);
   }
 
   @FieldResolver(() => [ExternalDestinationRef], {
     description: 'The external destinations of the group; those the caller may not see appear as `hidden: true` without details.',
   })
   async externalDestinations(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationRef[]> {
-    return destinationRefs(ctx, await ctx.loaders.destinationsOfGroup.load(group.id));
+    return destinationRefs(ctx, (await companyModel(ctx)).destinationsOfGroup(group.id));
   }
 }

@@ -3,6 +3,8 @@ import { authorize, userOf, type Requirement } from '../auth/authorize';
 import type { Principal, UserPrincipal } from '../auth/principal';
 import type { Services } from '../services';
 import type { Loaders } from '../services/loaders';
+import type { CompanyModel } from '../live/company-model';
+import { errors } from '../errors';
 
 /** What every resolver receives: who calls, the services, and this request's loaders. */
 export interface GatewayContext {
@@ -21,4 +23,17 @@ export const authChecker: AuthChecker<GatewayContext> = ({ context }, requiremen
 /** The calling user of an operation that required one. */
 export function actor(ctx: GatewayContext): UserPrincipal {
   return userOf(ctx.principal);
+}
+
+/** The calling user now, or null (a subscription's principal can change or go while it runs). */
+export function currentUser(ctx: GatewayContext): UserPrincipal | null {
+  const principal = ctx.principal;
+  return principal?.kind === 'user' ? principal : null;
+}
+
+/** The caller's company as held in memory (current; waits for a change in progress). */
+export function companyModel(ctx: GatewayContext): CompanyModel | Promise<CompanyModel> {
+  const principal = ctx.principal;
+  if (principal === null || principal.kind === 'platform') throw errors.forbidden();
+  return ctx.services.models.peek(principal.companyId) ?? ctx.services.models.get(principal.companyId);
 }

@@ -1,7 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AgentGroup } from '../entities/agent-group.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
-import { actor, type GatewayContext } from './context';
+import { actor, companyModel, type GatewayContext } from './context';
 import { ExternalDestinationStats, destinationStats } from './types/statistics.types';
 import { PageArgsInput } from './types/connection';
 import {
@@ -69,8 +69,8 @@ export class ExternalDestinationResolver {
     nullable: true,
     description: 'The agent groups this destination is a member of; null with FORBIDDEN without VIEW on agent groups or queues.',
   })
-  groups(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<AgentGroup[]> {
-    return ctx.loaders.groupsOfDestination.load(destination.id);
+  async groups(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<AgentGroup[]> {
+    return (await companyModel(ctx)).groupsOfDestination(destination.id);
   }
 
   @Authorized('statistics:VIEW')

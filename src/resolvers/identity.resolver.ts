@@ -5,7 +5,7 @@ import { ConnectorApiKey } from '../entities/connector-api-key.entity';
 import { ExternalDestinationsProfile } from '../entities/external-destinations-profile.entity';
 import { Privileges, Role } from '../entities/role.entity';
 import { UserLogin } from '../entities/user-login.entity';
-import { actor, type GatewayContext } from './context';
+import { actor, companyModel, type GatewayContext } from './context';
 import { destinationRefs } from './destination-refs';
 import { PageArgsInput } from './types/connection';
 import { ExternalDestinationRef } from './types/external-destination.types';
@@ -177,18 +177,18 @@ export class IdentityResolver {
 @Resolver(() => UserLogin)
 export class UserLoginFieldsResolver {
   @FieldResolver(() => [Role], { description: 'Roles held, by name.' })
-  roles(@Root() user: UserLogin, @Ctx() ctx: GatewayContext): Promise<Role[]> {
-    return ctx.loaders.rolesOfUser.load(user.id);
+  async roles(@Root() user: UserLogin, @Ctx() ctx: GatewayContext): Promise<Role[]> {
+    return (await companyModel(ctx)).rolesOfUser(user.id);
   }
 
   @FieldResolver(() => Privileges, { description: 'The effective level per area: the highest among the roles (agents never above VIEW).' })
   async effectivePrivileges(@Root() user: UserLogin, @Ctx() ctx: GatewayContext): Promise<Privileges> {
-    return effectivePrivileges(user.kind, await ctx.loaders.rolesOfUser.load(user.id)) as Privileges;
+    return effectivePrivileges(user.kind, (await companyModel(ctx)).rolesOfUser(user.id)) as Privileges;
   }
 
   @FieldResolver(() => ExternalDestinationsProfile, { nullable: true, description: 'The assigned External Destinations profile; null: no destination visible.' })
   async externalDestinationsProfile(@Root() user: UserLogin, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationsProfile | null> {
-    return user.externalDestinationsProfileId ? ctx.loaders.profileById.load(user.externalDestinationsProfileId) : null;
+    return user.externalDestinationsProfileId ? ((await companyModel(ctx)).profiles.get(user.externalDestinationsProfileId)?.row ?? null) : null;
   }
 
   @FieldResolver(() => Company, { description: 'The company of the login.' })
@@ -203,6 +203,6 @@ export class ProfileFieldsResolver {
     description: 'SELECTED: the destinations shown (as the caller may see them); empty for ALL.',
   })
   async destinations(@Root() profile: ExternalDestinationsProfile, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationRef[]> {
-    return destinationRefs(ctx, await ctx.loaders.destinationsOfProfile.load(profile.id));
+    return destinationRefs(ctx, (await companyModel(ctx)).destinationsOfProfile(profile.id));
   }
 }

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Field, ID, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
 import type { DestinationLive } from '../services/external-destination.service';
 import type { AgentLiveUpdate, QueueLive } from '../services/live-updates.service';
-import { actor, type GatewayContext } from './context';
+import { currentUser, type GatewayContext } from './context';
 import { AgentLiveView } from './types/agent.types';
 import { ExternalDestinationLiveView } from './types/external-destination.types';
 
@@ -30,14 +30,15 @@ const ids = { nullable: true, description: 'Only these, each listed once (each m
 
 /**
  * Live updates for dashboards (users only). Each event is routed by topic and authorised for the
- * subscriber at delivery; a privilege or profile change applies within seconds.
+ * subscriber at delivery, against its socket's current principal: a privilege or profile change applies to
+ * the next event, and a stream of what is no longer visible ends with an error (see ws-server).
  */
 @Resolver()
 export class LiveResolver {
   @Authorized('externalDestinations:VIEW')
   @Subscription(() => ExternalDestinationLiveView, {
     description: 'Live state of the external destinations you may see, on every change (slots, back-off, suspension, configuration). Agent state never appears here.',
-    subscribe: ({ args, context }) => (context as GatewayContext).services.liveUpdates.destinationUpdates(actor(context as GatewayContext), (args as { ids?: string[] | null }).ids ?? null),
+    subscribe: ({ args, context }) => (context as GatewayContext).services.liveUpdates.destinationUpdates(() => currentUser(context as GatewayContext), (args as { ids?: string[] | null }).ids ?? null),
   })
   externalDestinationUpdates(@Root() update: DestinationLive, @Arg('ids', () => [ID], ids) _ids?: string[] | null): ExternalDestinationLiveView {
     return update;
@@ -46,7 +47,7 @@ export class LiveResolver {
   @Authorized('queues:VIEW')
   @Subscription(() => QueueLiveView, {
     description: 'Live state of queues: waiting calls, oldest wait, available agents.',
-    subscribe: ({ args, context }) => (context as GatewayContext).services.liveUpdates.queueUpdates(actor(context as GatewayContext), (args as { ids?: string[] | null }).ids ?? null),
+    subscribe: ({ args, context }) => (context as GatewayContext).services.liveUpdates.queueUpdates(() => currentUser(context as GatewayContext), (args as { ids?: string[] | null }).ids ?? null),
   })
   queueUpdates(@Root() update: QueueLive, @Arg('ids', () => [ID], ids) _ids?: string[] | null): QueueLiveView {
     return update;
@@ -55,7 +56,7 @@ export class LiveResolver {
   @Authorized('agents:VIEW')
   @Subscription(() => AgentLiveView, {
     description: 'Live status and activity of regular agents. Destinations never appear here.',
-    subscribe: ({ args, context }) => (context as GatewayContext).services.liveUpdates.agentUpdates(actor(context as GatewayContext), (args as { ids?: string[] | null }).ids ?? null),
+    subscribe: ({ args, context }) => (context as GatewayContext).services.liveUpdates.agentUpdates(() => currentUser(context as GatewayContext), (args as { ids?: string[] | null }).ids ?? null),
   })
   agentUpdates(@Root() update: AgentLiveUpdate, @Arg('ids', () => [ID], ids) _ids?: string[] | null): AgentLiveView {
     return update;

@@ -1,7 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Queue } from '../entities/queue.entity';
 import { QueueLiveView } from './live.resolver';
-import { actor, type GatewayContext } from './context';
+import { actor, companyModel, type GatewayContext } from './context';
 import { QueueStats, queueStats } from './types/statistics.types';
 import { DEFAULT_SERVICE_LEVEL_SEC } from '../services/statistics.service';
 import { PageArgsInput } from './types/connection';
@@ -46,11 +46,10 @@ export class QueueResolver {
 
   @FieldResolver(() => [QueueGroupEntry], { description: 'The queue\'s groups in priority order, with their overflow conditions.' })
   async groups(@Root() queue: Queue, @Ctx() ctx: GatewayContext): Promise<QueueGroupEntry[]> {
-    const entries = await ctx.loaders.groupsOfQueue.load(queue.id);
-    const groups = await ctx.loaders.agentGroupById.loadMany(entries.map((e) => e.groupId));
-    return entries.map((e, i) => ({
+    const model = await companyModel(ctx);
+    return model.groupsOfQueue(queue.id).map((e) => ({
       priority: e.priority,
-      group: groups[i] as QueueGroupEntry['group'],
+      group: model.groups.get(e.groupId)!.row,
       overflow: e.priority === 1 ? null : { queueLengthAbove: e.queueLengthAbove, oldestWaitAboveSec: e.oldestWaitAboveSec, noAgentsLoggedIn: e.noAgentsLoggedIn },
     }));
   }

@@ -78,10 +78,10 @@ export class CallResolver {
 
   @Authorized('CONNECTOR')
   @Subscription(() => TelephonyInstruction, {
-    description: 'Connector only: what to do for the company\'s calls (ring an agent, dial a destination, cancel an attempt, play a message, disconnect). Each instruction goes to one of the company\'s subscribed connector sessions, on whichever instance it is connected.',
+    description: 'Connector only: what to do for the company\'s calls (ring an agent, dial a destination, cancel an attempt, play a message, disconnect). Each instruction goes to one of the company\'s subscribed connector sessions in turn (round robin over every instance), so every session of the company must be able to act on any of its calls. A revoked key\'s sessions get nothing more and are closed (4403).',
     subscribe: ({ context }) => {
       const ctx = context as GatewayContext;
-      return ctx.services.instructionsForSession(connector(ctx).companyId);
+      return ctx.services.instructions.session(connector(ctx));
     },
   })
   telephonyInstructions(@Root() instruction: TelephonyInstructionEvent): TelephonyInstruction {

@@ -6,8 +6,10 @@ import { AgentGroup } from '../entities/agent-group.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { QueueGroup } from '../entities/queue.entity';
 import { errors } from '../errors';
+import type { LiveModels } from '../live/live-models';
+import type { ModelChanges } from '../live/model-changes';
 import {
-  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -19,23 +21,34 @@ export interface AgentGroupFields {
 }
 
 export class AgentGroupService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly models: LiveModels,
+    private readonly changes: ModelChanges,
+  ) {}
 
-  list(actor: UserPrincipal, page: PageArgs): Promise<Page<AgentGroup>> {
-    return listOwned(this.dataSource, AgentGroup, actor.companyId, 'name', page);
+  /** One page of the company's groups, by name (from memory). */
+  async list(actor: UserPrincipal, page: PageArgs): Promise<Page<AgentGroup>> {
+    return pageOfRows((await this.models.get(actor.companyId)).groupsByName(), page);
   }
 
-  get(actor: UserPrincipal, id: string): Promise<AgentGroup> {
-    return findOwned(this.dataSource.manager, AgentGroup, actor.companyId, id, { what: 'Agent group' });
+  /** One group, or NOT_FOUND (from memory). */
+  async get(actor: UserPrincipal, id: string): Promise<AgentGroup> {
+    const group = (await this.models.get(actor.companyId)).groups.get(id);
+    if (group === undefined) throw errors.notFound('Agent group');
+    return group.row;
   }
 
   async create(actor: UserPrincipal, input: AgentGroupFields): Promise<AgentGroup> {
     const name = checkName(input);
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       await assertNameFree(m, AgentGroup, actor.companyId, 'name', name, null, 'input.name');
       const { agents, destinations } = await this.members(m, actor, input);
       const group = m.create(AgentGroup, { companyId: actor.companyId, name, agents, externalDestinations: destinations });
-      return m.getRepository(AgentGroup).save(group);
+      const saved = await m.getRepository(AgentGroup).save(group);
+      changed.add('group', saved.id);
+      return saved;
     });
   }
 
@@ -45,8 +58,10 @@ export class AgentGroupService {
    */
   async update(actor: UserPrincipal, id: string, input: AgentGroupFields, expectedVersion?: number | null): Promise<AgentGroup> {
     const name = checkName(input);
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, AgentGroup, actor.companyId, id, { what: 'Agent group', relations: { externalDestinations: true, agents: true }, lock: 'write' });
+      changed.add('group', current.id);
       checkExpectedVersion(current.version, expectedVersion);
       await assertNameFree(m, AgentGroup, actor.companyId, 'name', name, current.id, 'input.name');
       const { agents, destinations } = await this.members(m, actor, input);
@@ -69,8 +84,10 @@ export class AgentGroupService {
    * cannot remove destinations the caller cannot see: a group holding any is FORBIDDEN to it.
    */
   async delete(actor: UserPrincipal, id: string): Promise<string> {
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, AgentGroup, actor.companyId, id, { what: 'Agent group', lock: 'write', relations: { externalDestinations: true } });
+      changed.add('group', current.id);
       const scope = DestinationScope.of(actor);
       if (current.externalDestinations.some((d) => !scope.canSee(d))) {
         throw errors.forbidden('The group has external destinations you cannot see; someone who can see them must delete it');

@@ -8,7 +8,9 @@ import type { RoutingHooks } from './routing-hooks';
 import { Agent } from '../entities/agent.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
-import { checkExpectedVersion, findOwned, inTransaction, isId, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import type { LiveModels } from '../live/live-models';
+import type { ModelChanges } from '../live/model-changes';
+import { checkExpectedVersion, findOwned, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
 export interface AgentFields {
@@ -22,6 +24,8 @@ export class AgentService {
     private readonly dataSource: DataSource,
     private readonly live: LiveState,
     private readonly routing: RoutingHooks,
+    private readonly models: LiveModels,
+    private readonly changes: ModelChanges,
   ) {}
 
   /**
@@ -29,9 +33,7 @@ export class AgentService {
    * starts its idle time (for longest-idle-first). A status change never interrupts a call in progress.
    */
   async setStatus(actor: UserPrincipal, agentId: string, status: AgentStatus, now = Date.now()): Promise<{ agent: Agent; live: AgentLive }> {
-    const agent = atLeast(actor.privileges.agents, PrivilegeLevel.MODIFY)
-      ? await findOwned(this.dataSource.manager, Agent, actor.companyId, agentId, { what: 'Agent' })
-      : await this.ownAgent(actor, agentId);
+    const agent = atLeast(actor.privileges.agents, PrivilegeLevel.MODIFY) ? await this.get(actor, agentId) : await this.ownAgent(actor, agentId);
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const current = await this.live.agents.get(actor.companyId, agent.id);
       if (current.status === status) return { agent, live: current };
@@ -47,26 +49,33 @@ export class AgentService {
 
   /** Without Modify on agents a user may act only on its own agent; any other id is refused alike. */
   private async ownAgent(actor: UserPrincipal, agentId: string): Promise<Agent> {
-    const own = isId(agentId) ? await this.dataSource.getRepository(Agent).findOneBy({ id: agentId, companyId: actor.companyId, userLoginId: actor.userId }) : null;
-    if (own === null) throw errors.forbidden('Only your own agent, or Modify on agents');
+    const own = (await this.models.get(actor.companyId)).agents.get(agentId);
+    if (own === undefined || own.userLoginId !== actor.userId) throw errors.forbidden('Only your own agent, or Modify on agents');
     return own;
   }
 
-  list(actor: UserPrincipal, page: PageArgs): Promise<Page<Agent>> {
-    return listOwned(this.dataSource, Agent, actor.companyId, 'name', page);
+  /** One page of the company's agents, by name (from memory). */
+  async list(actor: UserPrincipal, page: PageArgs): Promise<Page<Agent>> {
+    return pageOfRows((await this.models.get(actor.companyId)).agentsByName(), page);
   }
 
-  get(actor: UserPrincipal, id: string): Promise<Agent> {
-    return findOwned(this.dataSource.manager, Agent, actor.companyId, id, { what: 'Agent' });
+  /** One agent, or NOT_FOUND (from memory). */
+  async get(actor: UserPrincipal, id: string): Promise<Agent> {
+    const agent = (await this.models.get(actor.companyId)).agents.get(id);
+    if (agent === undefined) throw errors.notFound('Agent');
+    return agent;
   }
 
   async create(actor: UserPrincipal, input: AgentFields): Promise<Agent> {
     const c = new InputChecker();
     const name = c.name('name', input.name);
     c.done();
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const userLoginId = await this.checkLogin(m, actor, input.userLoginId ?? null, null);
-      return m.getRepository(Agent).save(m.create(Agent, { companyId: actor.companyId, name, userLoginId }));
+      const saved = await m.getRepository(Agent).save(m.create(Agent, { companyId: actor.companyId, name, userLoginId }));
+      changed.add('agent', saved.id);
+      return saved;
     });
   }
 
@@ -74,8 +83,10 @@ export class AgentService {
     const c = new InputChecker();
     const name = c.name('name', input.name);
     c.done();
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, Agent, actor.companyId, id, { what: 'Agent', lock: 'write' });
+      changed.add('agent', current.id);
       checkExpectedVersion(current.version, expectedVersion);
       const userLoginId = input.userLoginId === undefined ? current.userLoginId : await this.checkLogin(m, actor, input.userLoginId, current.id);
       await updateVersioned(m, Agent, current.id, current.version, { name, userLoginId });
@@ -84,8 +95,10 @@ export class AgentService {
   }
 
   async delete(actor: UserPrincipal, id: string): Promise<string> {
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, Agent, actor.companyId, id, { what: 'Agent', lock: 'write' });
+      changed.add('agent', current.id);
       await m.getRepository(Agent).delete({ id: current.id });
       return current.id;
     });

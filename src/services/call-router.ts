@@ -9,7 +9,9 @@ import { evaluateHolidays, evaluateTimeRange } from '../routing/schedule';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue, QueueGroup } from '../entities/queue.entity';
 import { errors } from '../errors';
-import type { EventBus, TelephonyInstructionEvent } from '../realtime/event-bus';
+import type { TelephonyInstructionEvent } from '../realtime/event-bus';
+import type { ModelChanges } from '../live/model-changes';
+import type { InstructionDelivery } from './instruction-delivery';
 import { applyOutcome, reachesSuspension } from '../routing/destination-state';
 import { resolveDialledNumber, type DestinationNumber } from '../routing/phone-number';
 import { admitToQueue, waitDeadline } from '../routing/queue-caps';
@@ -131,7 +133,8 @@ export class CallRouter {
   constructor(
     private readonly dataSource: DataSource,
     private readonly live: LiveState,
-    private readonly bus: EventBus,
+    private readonly instructions: Pick<InstructionDelivery, 'send'>,
+    private readonly changes: ModelChanges,
     private readonly flows: PublishedFlows,
     private readonly updates: LivePublisher,
     private readonly options: CallRouterOptions,
@@ -816,9 +819,13 @@ export class CallRouter {
     const effect = applyOutcome({ backedOffUntil: null, consecutiveFailures: 0, suspended: false }, destination, outcome, now);
     const health = await this.live.health.recordFailure(companyId, destinationId, effect.backedOffUntil);
     if (reachesSuspension(health.consecutiveFailures, destination.maxConsecutiveFailures) && destination.suspendedAt === null) {
-      await this.dataSource.createQueryBuilder().update(ExternalDestination)
-        .set({ suspendedAt: new Date(now), version: () => '"version"', updatedAt: () => '"updatedAt"' } as never)
-        .where('id = :id AND "suspendedAt" IS NULL', { id: destinationId }).execute();
+      await inTransaction(this.dataSource, async (m, tx) => {
+        // The change begins first: every change of a company's configuration locks the company before its rows.
+        (await this.changes.begin(m, tx, companyId)).add('destination', destinationId);
+        await m.createQueryBuilder().update(ExternalDestination)
+          .set({ suspendedAt: new Date(now), version: () => '"version"', updatedAt: () => '"updatedAt"' } as never)
+          .where('id = :id AND "suspendedAt" IS NULL', { id: destinationId }).execute();
+      });
     }
     const queueIds = await this.queuesUsing(destinationId);
     const wakeAt = [health.backedOffUntil, now + destination.retryIntervalSec * 1000].filter((t): t is number => t !== null && t > now);
@@ -1016,7 +1023,7 @@ export class CallRouter {
   }
 
   private instruct(companyId: string, fields: Partial<TelephonyInstructionEvent> & Pick<TelephonyInstructionEvent, 'kind' | 'callId'>): void {
-    this.bus.publishInstruction(companyId, {
+    void this.instructions.send(companyId, {
       instructionId: randomUUID(), attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null,
       issuedAt: this.clock(), ...fields,
     });

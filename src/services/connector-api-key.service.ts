@@ -3,11 +3,15 @@ import type { DataSource } from 'typeorm';
 import type { UserPrincipal } from '../auth/principal';
 import { mintConnectorKey } from '../auth/secrets';
 import { ConnectorApiKey } from '../entities/connector-api-key.entity';
+import type { ModelChanges } from '../live/model-changes';
 import { findOwned, inTransaction, listOwned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
 export class ConnectorApiKeyService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly changes: ModelChanges,
+  ) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<ConnectorApiKey>> {
     return listOwned(this.dataSource, ConnectorApiKey, actor.companyId, 'name', page);
@@ -20,15 +24,25 @@ export class ConnectorApiKeyService {
     c.done();
     const id = randomUUID();
     const { apiKey, secretHash } = mintConnectorKey(id);
-    const repo = this.dataSource.getRepository(ConnectorApiKey);
-    const key = await repo.save(repo.create({ id, companyId: actor.companyId, name: checked, secretHash, revokedAt: null }));
+    const key = await inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
+      const repo = m.getRepository(ConnectorApiKey);
+      const saved = await repo.save(repo.create({ id, companyId: actor.companyId, name: checked, secretHash, revokedAt: null }));
+      changed.add('connectorKey', saved.id);
+      return saved;
+    });
     return { apiKey, key };
   }
 
-  /** Revokes a key at once; revoking twice changes nothing. */
+  /**
+   * Revokes a key at once: once this answers, no request with it is accepted, and every instance closes its
+   * sockets within the authority bound (docs/decisions/011). Revoking twice changes nothing.
+   */
   async revoke(actor: UserPrincipal, id: string): Promise<ConnectorApiKey> {
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const key = await findOwned(m, ConnectorApiKey, actor.companyId, id, { what: 'Connector API key', lock: 'write' });
+      changed.add('connectorKey', key.id);
       if (key.revokedAt === null) {
         key.revokedAt = new Date();
         await m.getRepository(ConnectorApiKey).save(key);

@@ -7,11 +7,13 @@ import { NumberMode } from '../entities/enums';
 import { errors } from '../errors';
 import { destinationState, type DestinationState } from '../routing/destination-state';
 import { isInternationalPrefix, isMatchPrefix } from '../routing/phone-number';
+import type { LiveModels } from '../live/live-models';
+import type { ModelChanges } from '../live/model-changes';
 import type { LiveState } from '../store/live-state';
 import { destinationSnapshot } from './destination-snapshot';
 import type { RoutingHooks } from './routing-hooks';
 import {
-  assertNameFree, checkExpectedVersion, findOwned, inTransaction, type LockMode, paginate, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findOwned, inTransaction, type LockMode, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -119,17 +121,23 @@ export class ExternalDestinationService {
     private readonly dataSource: DataSource,
     private readonly live: LiveState,
     private readonly routing: RoutingHooks,
+    private readonly models: LiveModels,
+    private readonly changes: ModelChanges,
     /** The routing clock: when a resume ends a back-off early, the attempt that started it records that instant. */
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** The live state of destinations the caller already may see (capacity across instances, health, suspension). */
+  /**
+   * The live state of destinations the caller already may see (capacity across instances, health,
+   * suspension): one batched read of each live-state store for all of them.
+   */
   async liveStates(companyId: string, destinations: readonly ExternalDestination[], now = Date.now()): Promise<DestinationLive[]> {
     const ids = destinations.map((d) => d.id);
-    const [health, seqs] = await Promise.all([this.live.health.getMany(companyId, ids), this.live.sequences.current(companyId, 'destination', ids)]);
-    return Promise.all(
-      destinations.map(async (d) => {
-        const counts = await this.live.capacity.counts({ companyId, destinationId: d.id });
+    const [slots, health, seqs] = await Promise.all([
+      this.live.capacity.countsMany(companyId, ids), this.live.health.getMany(companyId, ids), this.live.sequences.current(companyId, 'destination', ids),
+    ]);
+    return destinations.map((d) => {
+        const counts = slots.get(d.id)!;
         const h = health.get(d.id)!;
         const snapshot = destinationSnapshot(d, counts, h);
         return {
@@ -143,8 +151,7 @@ export class ExternalDestinationService {
           consecutiveFailures: h.consecutiveFailures,
           at: new Date(now),
         };
-      }),
-    );
+      });
   }
 
   /**
@@ -152,8 +159,10 @@ export class ExternalDestinationService {
    * the right to change it. Suspension is live state, so the configuration's version does not change.
    */
   async resume(actor: UserPrincipal, id: string): Promise<ExternalDestination> {
-    const destination = await inTransaction(this.dataSource, async (m) => {
+    const destination = await inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await this.getChangeable(actor, id, m);
+      changed.add('destination', current.id);
       // Live state, not configuration: keep version and updatedAt as they are (the builder would bump them).
       const keep = (column: string) => () => m.connection.driver.escape(column);
       await m.createQueryBuilder().update(ExternalDestination)
@@ -174,18 +183,30 @@ export class ExternalDestinationService {
     return destination;
   }
 
+  /** One page of the destinations the caller may see, by name (from memory). */
   async list(actor: UserPrincipal, filter: ExternalDestinationFilter | null | undefined, page: PageArgs): Promise<Page<ExternalDestination>> {
-    const qb = this.dataSource.getRepository(ExternalDestination).createQueryBuilder('d').where('d.companyId = :cid', { cid: actor.companyId });
-    DestinationScope.of(actor).restrict(qb, 'd');
-    if (filter?.nameContains) qb.andWhere(`LOWER(d.name) LIKE :q ESCAPE '\\'`, { q: `%${escapeLike(filter.nameContains.toLowerCase())}%` });
-    if (filter?.enabled !== null && filter?.enabled !== undefined) qb.andWhere('d.enabled = :enabled', { enabled: filter.enabled });
-    return paginate(qb, 'name', page);
+    const model = this.models.peek(actor.companyId) ?? (await this.models.get(actor.companyId));
+    let rows = DestinationScope.of(actor).visibleIn(model);
+    if (filter?.nameContains) {
+      const needle = foldAscii(filter.nameContains);
+      rows = rows.filter((d) => foldAscii(d.name).includes(needle));
+    }
+    if (filter?.enabled !== null && filter?.enabled !== undefined) {
+      const enabled = filter.enabled;
+      rows = rows.filter((d) => d.enabled === enabled);
+    }
+    return pageOfRows(rows, page);
   }
 
-  /** A destination the caller may see, or NOT_FOUND (also for another company's id and hidden ones). */
-  async get(actor: UserPrincipal, id: string, manager: EntityManager = this.dataSource.manager, lock?: LockMode): Promise<ExternalDestination> {
-    const destination = await findOwned(manager, ExternalDestination, actor.companyId, id, { what: 'External destination', lock });
-    if (!DestinationScope.of(actor).canSee(destination)) throw errors.notFound('External destination');
+  /**
+   * A destination the caller may see, or NOT_FOUND (also for another company's id and hidden ones): from
+   * memory, or from the database when a change reads it in its transaction (with a lock).
+   */
+  async get(actor: UserPrincipal, id: string, manager?: EntityManager, lock?: LockMode): Promise<ExternalDestination> {
+    const destination = manager === undefined
+      ? ((this.models.peek(actor.companyId) ?? (await this.models.get(actor.companyId))).destinations.get(id) ?? null)
+      : await findOwned(manager, ExternalDestination, actor.companyId, id, { what: 'External destination', lock });
+    if (destination === null || !DestinationScope.of(actor).canSee(destination)) throw errors.notFound('External destination');
     return destination;
   }
 
@@ -193,12 +214,15 @@ export class ExternalDestinationService {
     const scope = DestinationScope.of(actor);
     if (!scope.canModify) throw errors.forbidden('Defining external destinations needs the External destinations Modify privilege and a profile');
     const config = checkConfig(input, null);
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       await assertNameFree(m, ExternalDestination, actor.companyId, 'name', config.name, null, 'input.name');
       const saved = await m.getRepository(ExternalDestination).save(m.create(ExternalDestination, { ...config, companyId: actor.companyId }));
+      changed.add('destination', saved.id);
       // A user limited to SELECTED destinations keeps seeing what it creates: the destination joins its profile.
       if (scope.joinsProfileId !== null) {
         await m.createQueryBuilder().insert().into('profile_destination').values({ profileId: scope.joinsProfileId, destinationId: saved.id }).execute();
+        changed.add('profile', scope.joinsProfileId);
       }
       return saved;
     });
@@ -211,8 +235,10 @@ export class ExternalDestinationService {
   }
 
   private updateConfig(actor: UserPrincipal, id: string, input: ExternalDestinationFields, expectedVersion?: number | null): Promise<ExternalDestination> {
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await this.getChangeable(actor, id, m);
+      changed.add('destination', current.id);
       checkExpectedVersion(current.version, expectedVersion);
       const config = checkConfig(input, current);
       await assertNameFree(m, ExternalDestination, actor.companyId, 'name', config.name, current.id, 'input.name');
@@ -223,8 +249,10 @@ export class ExternalDestinationService {
 
   /** Deletes a destination that no group uses; CONFLICT names the groups that still do. */
   async delete(actor: UserPrincipal, id: string): Promise<string> {
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await this.getChangeable(actor, id, m);
+      changed.add('destination', current.id);
       const groups: Array<{ id: string; name: string }> = await m
         .createQueryBuilder()
         .select(['g.id AS id', 'g.name AS name'])
@@ -253,7 +281,7 @@ export class ExternalDestinationService {
   }
 }
 
-/** Escapes LIKE wildcards so a search for "50%" matches the text "50%". */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+/** Lower-cases ASCII letters only: name filters are case-insensitive for ASCII letters (as the schema says). */
+function foldAscii(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }

@@ -5,6 +5,7 @@ import { ExternalDestination } from '../entities/external-destination.entity';
 import { ExternalDestinationsProfile } from '../entities/external-destinations-profile.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
+import type { ModelChanges } from '../live/model-changes';
 import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
@@ -28,7 +29,10 @@ function checkProfile(input: ProfileFields): { name: string; destinationIds: str
 
 /** External Destinations profiles: created and assigned by company administrators only. */
 export class ExternalDestinationsProfileService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly changes: ModelChanges,
+  ) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<ExternalDestinationsProfile>> {
     return listOwned(this.dataSource, ExternalDestinationsProfile, actor.companyId, 'name', page);
@@ -40,18 +44,23 @@ export class ExternalDestinationsProfileService {
 
   async create(actor: UserPrincipal, input: ProfileFields): Promise<ExternalDestinationsProfile> {
     const { name, destinationIds } = checkProfile(input);
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       await assertNameFree(m, ExternalDestinationsProfile, actor.companyId, 'name', name, null, 'input.name');
       const destinations = await findAllOwned(m, ExternalDestination, actor.companyId, destinationIds, 'External destination', 'input.destinationIds');
       const profile = m.create(ExternalDestinationsProfile, { companyId: actor.companyId, name, scope: input.scope, destinations });
-      return m.getRepository(ExternalDestinationsProfile).save(profile);
+      const saved = await m.getRepository(ExternalDestinationsProfile).save(profile);
+      changed.add('profile', saved.id);
+      return saved;
     });
   }
 
   async update(actor: UserPrincipal, id: string, input: ProfileFields, expectedVersion?: number | null): Promise<ExternalDestinationsProfile> {
     const { name, destinationIds } = checkProfile(input);
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, ExternalDestinationsProfile, actor.companyId, id, { what: 'External destinations profile', relations: { destinations: true }, lock: 'write' });
+      changed.add('profile', current.id);
       checkExpectedVersion(current.version, expectedVersion);
       await assertNameFree(m, ExternalDestinationsProfile, actor.companyId, 'name', name, current.id, 'input.name');
       const destinations = await findAllOwned(m, ExternalDestination, actor.companyId, destinationIds, 'External destination', 'input.destinationIds');
@@ -64,8 +73,10 @@ export class ExternalDestinationsProfileService {
 
   /** Deletes a profile no login holds; CONFLICT names the logins that still do. */
   async delete(actor: UserPrincipal, id: string): Promise<string> {
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, ExternalDestinationsProfile, actor.companyId, id, { what: 'External destinations profile', lock: 'write' });
+      changed.add('profile', current.id);
       const users = await m.getRepository(UserLogin).find({ where: { externalDestinationsProfileId: current.id }, order: { username: 'ASC' } });
       if (users.length > 0) {
         throw errors.conflict(`The profile is assigned to user logins: ${users.map((u) => u.username).join(', ')}`, {

@@ -17,7 +17,11 @@ import { ExternalDestinationsProfileService } from './external-destinations-prof
 import { QueueService } from './queue.service';
 import { RoleService } from './role.service';
 import type { RoutingHooks } from './routing-hooks';
-import { instructionsForSession } from './instruction-delivery';
+import { InstructionDelivery } from './instruction-delivery';
+import { LiveModels } from '../live/live-models';
+import { ModelChanges } from '../live/model-changes';
+import { ModelLoader } from '../live/model-loader';
+import { systemScheduler, type Scheduler } from '../platform/scheduler';
 import { LiveUpdatesService } from './live-updates.service';
 import { SessionService } from './session.service';
 import { UserLoginService } from './user-login.service';
@@ -29,11 +33,22 @@ export interface ServiceOptions {
   logger: Logger;
   /** Timing of the router's loops (tests shorten them). */
   routing?: Omit<CallRouterOptions, 'logger'>;
+  /** Time for the logic that waits outside the router (version checks, session renewals); tests move it. */
+  scheduler?: Scheduler;
 }
 
 /** Every service of the gateway, built once over one data source, one live state and one event bus. */
 export function createServices(dataSource: DataSource, live: LiveState, bus: EventBus, options: ServiceOptions) {
-  const authenticator = new Authenticator(dataSource, options.jwtSecret, options.platformApiKey);
+  const scheduler = options.scheduler ?? systemScheduler;
+  // The companies held in memory (authority and configuration), fed by committed changes.
+  const models = new LiveModels(new ModelLoader(dataSource), live.versions, { scheduler, logger: options.logger });
+  bus.listenModelChanges((event) => models.receive(event));
+  bus.onReconnect(() => void models.check());
+  const changes = new ModelChanges(dataSource, bus, live.versions, options.logger);
+  const authenticator = new Authenticator(dataSource, models, options.jwtSecret, options.platformApiKey);
+  const instructions = new InstructionDelivery(bus, live.sessions, models, scheduler, options.logger);
+  // After Redis was away (it may have restarted empty), sessions are registered again at once.
+  bus.onReconnect(() => void instructions.registerAgain());
   const callFlows = new CallFlowService(dataSource);
   const quietly = (what: string) => (err: unknown) => options.logger.error({ err }, what);
   // The hooks reach the router and the live updates built below (configuration services are built first).
@@ -42,27 +57,29 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id).catch(quietly('publishing a destination update failed')),
     agentChanged: (companyId, id, state) => liveUpdates.agentChanged(companyId, id, state),
   };
-  const destinations = new ExternalDestinationService(dataSource, live, hooks, options.routing?.clock);
-  const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, authenticator);
-  const router = new CallRouter(dataSource, live, bus, callFlows, liveUpdates, { ...options.routing, logger: options.logger });
+  const destinations = new ExternalDestinationService(dataSource, live, hooks, models, changes, options.routing?.clock);
+  const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, models);
+  const router = new CallRouter(dataSource, live, instructions, changes, callFlows, liveUpdates, { ...options.routing, logger: options.logger });
   return {
     authenticator,
     bus,
+    models,
+    changes,
     router,
     calls: new CallService(dataSource),
     companies: new CompanyService(dataSource),
     sessions: new SessionService(dataSource, authenticator, options.jwtSecret, options.jwtTtlSec),
-    roles: new RoleService(dataSource),
-    userLogins: new UserLoginService(dataSource),
-    profiles: new ExternalDestinationsProfileService(dataSource),
-    connectorKeys: new ConnectorApiKeyService(dataSource),
+    roles: new RoleService(dataSource, changes),
+    userLogins: new UserLoginService(dataSource, changes),
+    profiles: new ExternalDestinationsProfileService(dataSource, changes),
+    connectorKeys: new ConnectorApiKeyService(dataSource, changes),
     destinations,
     liveUpdates,
-    /** The company's telephony instructions for one connector session (each instruction to one session). */
-    instructionsForSession: (companyId: string) => instructionsForSession(bus, live.claims, companyId),
-    agents: new AgentService(dataSource, live, hooks),
-    agentGroups: new AgentGroupService(dataSource),
-    queues: new QueueService(dataSource),
+    /** Telephony instructions, each to one live connector session of the company in turn. */
+    instructions,
+    agents: new AgentService(dataSource, live, hooks, models, changes),
+    agentGroups: new AgentGroupService(dataSource, models, changes),
+    queues: new QueueService(dataSource, models, changes),
     schedules: new ScheduleService(dataSource),
     statistics: new StatisticsService(dataSource, options.routing?.clock),
     callFlows,

@@ -1,13 +1,11 @@
 import { In, type DataSource } from 'typeorm';
-import type { Authenticator } from '../auth/authenticate';
 import { DestinationScope } from '../auth/destination-scope';
 import { atLeast, type UserPrincipal } from '../auth/principal';
 import { PrivilegeLevel } from '../entities/enums';
-import { ExternalDestination } from '../entities/external-destination.entity';
-import { Agent } from '../entities/agent.entity';
 import { Call } from '../entities/call.entity';
-import { Queue } from '../entities/queue.entity';
-import { findAllOwned } from '../store/persistence';
+import { errors } from '../errors';
+import type { CompanyModel } from '../live/company-model';
+import type { LiveModels } from '../live/live-models';
 import type { EventBus } from '../realtime/event-bus';
 import { LiveFeed } from '../realtime/live-feed';
 import type { AgentLive } from '../store/agent-state-store';
@@ -34,8 +32,8 @@ export interface AgentLiveUpdate {
   at: Date;
 }
 
-/** How often a live subscription re-reads its user (reads are shared per user): privilege and profile changes apply within twice this time. */
-export const PRINCIPAL_REFRESH_MS = 2_000;
+/** Who a live subscription delivers to now: the socket's current principal (null once it has none). */
+export type PrincipalSource = () => UserPrincipal | null;
 
 type Kind = 'destination' | 'queue' | 'agent';
 
@@ -50,48 +48,11 @@ export class LiveUpdatesService {
     private readonly live: LiveState,
     private readonly bus: EventBus,
     private readonly destinations: ExternalDestinationService,
-    private readonly authenticator: Authenticator,
+    private readonly models: LiveModels,
   ) {}
 
   /** Publications of one resource run one after another (so this instance publishes them in `seq` order), coalesced under load. */
   private readonly lines = new SerialLines(() => undefined);
-
-  /** Users as re-read for live subscriptions, shared by all of a user's subscriptions for a few seconds. */
-  private readonly reads = new Map<string, UserRead>();
-
-  private static readKey(user: UserPrincipal): string {
-    return `${user.userId}/${user.tokenVersion}/${user.tokenExp}`;
-  }
-
-  /** The user as last read, when that read is less than PRINCIPAL_REFRESH_MS old (undefined: read again). */
-  private freshUser(user: UserPrincipal, now = Date.now()): UserPrincipal | null | undefined {
-    const read = this.reads.get(LiveUpdatesService.readKey(user));
-    return read !== undefined && read.value !== undefined && now - read.at < PRINCIPAL_REFRESH_MS ? read.value : undefined;
-  }
-
-  /** A user that subscribes was just authenticated: that view serves their subscriptions until it is stale. */
-  private seedUser(user: UserPrincipal): void {
-    if (this.freshUser(user) === undefined) this.reads.set(LiveUpdatesService.readKey(user), { at: Date.now(), value: user, read: Promise.resolve(user) });
-  }
-
-  /** The user now (roles, profile, still active, token not revoked): one database read per user per refresh period. */
-  private reread(user: UserPrincipal): Promise<UserPrincipal | null> {
-    const key = LiveUpdatesService.readKey(user);
-    const now = Date.now();
-    const cached = this.reads.get(key);
-    if (cached && now - cached.at < PRINCIPAL_REFRESH_MS) return cached.read;
-    if (this.reads.size > 10_000) for (const [k, r] of this.reads) if (now - r.at >= PRINCIPAL_REFRESH_MS) this.reads.delete(k);
-    const entry: UserRead = { at: now, value: undefined, read: this.authenticator.loadUser(user.userId, user.companyId, user.tokenVersion, user.tokenExp) };
-    entry.read.then(
-      (value) => (entry.value = value),
-      () => {
-        // A failed read is not kept: the next event reads again.
-        if (this.reads.get(key) === entry) this.reads.delete(key);
-      },
-    );
-    this.reads.set(key, entry);
-    return entry.read;
-  }
 
   /** A destination's live state changed (a slot, its health, a suspension, its configuration). */
   destinationChanged(companyId: string, destinationId: string): Promise<void> {
@@ -99,8 +60,8 @@ export class LiveUpdatesService {
   }
 
   private async publishDestination(companyId: string, destinationId: string): Promise<void> {
-    const row = await this.dataSource.getRepository(ExternalDestination).findOneBy({ id: destinationId, companyId });
-    if (row === null) return;
+    const row = (await this.models.get(companyId)).destinations.get(destinationId);
+    if (row === undefined) return;
     const seq = await this.live.sequences.next(companyId, 'destination', destinationId);
     const [state] = await this.destinations.liveStates(companyId, [row]);
     this.bus.publishUpdate(companyId, 'destination', destinationId, { ...state!, seq, at: state!.at.getTime(), backedOffUntil: state!.backedOffUntil?.getTime() ?? null });
@@ -125,15 +86,13 @@ export class LiveUpdatesService {
   /** The live state of queues now (for the subscription's payloads and for reads). */
   async queueStates(companyId: string, queueIds: string[], seqs?: Map<string, number>, now = Date.now()): Promise<QueueLive[]> {
     const sequences = seqs ?? (await this.live.sequences.current(companyId, 'queue', queueIds));
+    const model = await this.models.get(companyId);
     const out: QueueLive[] = [];
     for (const queueId of queueIds) {
       const where = { companyId, queueId, state: In(['QUEUED', 'OFFERING']) };
       const calls = this.dataSource.getRepository(Call);
       const [waitingCalls, oldestCall] = await Promise.all([calls.countBy(where), calls.findOne({ where, order: { enqueuedAt: 'ASC' }, select: { id: true, enqueuedAt: true } })]);
-      const agentIds: Array<{ agentId: string }> = await this.dataSource.createQueryBuilder()
-        .select('ga."agentId"', 'agentId').distinct(true).from('agent_group_agent', 'ga').innerJoin('queue_group', 'qg', 'qg."groupId" = ga."groupId"')
-        .where('qg."queueId" = :queueId', { queueId }).getRawMany();
-      const agents = await this.live.agents.getMany(companyId, agentIds.map((a) => a.agentId));
+      const agents = await this.live.agents.getMany(companyId, agentsOfQueue(model, queueId));
       out.push({
         queueId,
         seq: sequences.get(queueId) ?? 0,
@@ -148,62 +107,64 @@ export class LiveUpdatesService {
 
   // ---------------------------------------------------------------- subscriptions
 
-  /** Destination updates the user may see: `ids` are checked now (unknown, hidden and other companies' alike are NOT_FOUND). */
-  async destinationUpdates(user: UserPrincipal, ids: string[] | null): Promise<LiveFeed<DestinationLive>> {
+  /**
+   * Destination updates the user may see: `ids` are checked now, from memory (unknown, hidden and other
+   * companies' alike are NOT_FOUND); each event is checked against the subscriber's principal at delivery.
+   */
+  async destinationUpdates(principal: PrincipalSource, ids: string[] | null): Promise<LiveFeed<DestinationLive>> {
+    const user = subscriber(principal);
     if (ids !== null) {
       const scope = DestinationScope.of(user);
-      await findAllOwned(this.dataSource.manager, ExternalDestination, user.companyId, ids, 'External destination', 'ids', (d) => scope.canSee(d));
+      const model = await this.models.get(user.companyId);
+      checkIds(ids, 'External destination', (id) => {
+        const d = model.destinations.get(id);
+        return d !== undefined && scope.canSee(d);
+      });
     }
-    return this.stream<DestinationLive>(user, 'destination', ids, (u, event) => DestinationScope.of(u).canSee({ id: event.destinationId, companyId: u.companyId }), (e) => ({
+    return this.stream<DestinationLive>(principal, 'destination', ids, (u, event) => DestinationScope.of(u).canSee({ id: event.destinationId, companyId: u.companyId }), (e) => ({
       ...e, at: new Date(e.at as unknown as number), backedOffUntil: e.backedOffUntil === null ? null : new Date(e.backedOffUntil as unknown as number),
     }));
   }
 
-  async agentUpdates(user: UserPrincipal, ids: string[] | null): Promise<LiveFeed<AgentLiveUpdate>> {
-    if (ids !== null) await findAllOwned(this.dataSource.manager, Agent, user.companyId, ids, 'Agent', 'ids');
-    return this.stream<AgentLiveUpdate>(user, 'agent', ids, (u) => atLeast(u.privileges.agents, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
+  async agentUpdates(principal: PrincipalSource, ids: string[] | null): Promise<LiveFeed<AgentLiveUpdate>> {
+    const user = subscriber(principal);
+    if (ids !== null) {
+      const model = await this.models.get(user.companyId);
+      checkIds(ids, 'Agent', (id) => model.agents.has(id));
+    }
+    return this.stream<AgentLiveUpdate>(principal, 'agent', ids, (u) => atLeast(u.privileges.agents, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
   }
 
-  async queueUpdates(user: UserPrincipal, ids: string[] | null): Promise<LiveFeed<QueueLive>> {
-    if (ids !== null) await findAllOwned(this.dataSource.manager, Queue, user.companyId, ids, 'Queue', 'ids');
-    return this.stream<QueueLive>(user, 'queue', ids, (u) => atLeast(u.privileges.queues, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
+  async queueUpdates(principal: PrincipalSource, ids: string[] | null): Promise<LiveFeed<QueueLive>> {
+    const user = subscriber(principal);
+    if (ids !== null) {
+      const model = await this.models.get(user.companyId);
+      checkIds(ids, 'Queue', (id) => model.queues.has(id));
+    }
+    return this.stream<QueueLive>(principal, 'queue', ids, (u) => atLeast(u.privileges.queues, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
   }
 
   /**
-   * The company's events of one kind (or of the given ids), each delivered only if the subscriber, as
-   * re-read at most PRINCIPAL_REFRESH_MS ago, may see it. A user that is gone, inactive or whose token was
-   * revoked ends the feed. Events reach the subscriber in the order they were published.
+   * The company's events of one kind (or of the given ids), each delivered only if the subscriber, as its
+   * socket holds it now (kept current by the socket server from the authority in memory), may see it. A
+   * subscriber that no longer has a principal ends the feed. Deciding costs no I/O, whoever subscribes.
    */
-  private stream<T extends object>(user: UserPrincipal, kind: Kind, ids: string[] | null, allowed: (u: UserPrincipal, event: T) => boolean, revive: (raw: T) => T): LiveFeed<T> {
-    this.seedUser(user);
+  private stream<T extends object>(principal: PrincipalSource, kind: Kind, ids: string[] | null, allowed: (u: UserPrincipal, event: T) => boolean, revive: (raw: T) => T): LiveFeed<T> {
+    const companyId = subscriber(principal).companyId;
     return new LiveFeed<T>((listener) => {
       let ended = false;
-      /** Events waiting behind a re-read of the user, so that they keep their order. */
-      let waiting: Promise<void> | null = null;
-      const decide = (current: UserPrincipal | null, raw: T) => {
+      const onEvent = (raw: unknown) => {
         if (ended) return;
+        const current = principal();
         if (current === null) {
           stop();
           listener.end();
           return;
         }
-        const event = this.revived(raw, revive);
+        const event = this.revived(raw as T, revive);
         if (allowed(current, event)) listener.next(event);
       };
-      const onEvent = (raw: unknown) => {
-        if (ended) return;
-        const fresh = waiting === null ? this.freshUser(user) : undefined;
-        if (fresh !== undefined) return decide(fresh, raw as T);
-        // Skipped when the read fails: the subscriber sees a gap in `seq` and re-reads.
-        const next: Promise<void> = (waiting ?? Promise.resolve())
-          .then(() => this.reread(user))
-          .then((current) => decide(current, raw as T), () => undefined)
-          .finally(() => {
-            if (waiting === next) waiting = null;
-          });
-        waiting = next;
-      };
-      const off = this.bus.listenUpdates(user.companyId, kind, ids, onEvent);
+      const off = this.bus.listenUpdates(companyId, kind, ids, onEvent);
       const stop = () => {
         ended = true;
         off();
@@ -225,9 +186,24 @@ export class LiveUpdatesService {
   }
 }
 
-/** One read of a user for live subscriptions: `value` once it arrived. */
-interface UserRead {
-  at: number;
-  value: UserPrincipal | null | undefined;
-  read: Promise<UserPrincipal | null>;
+/** The subscribing user (operations that required one). */
+function subscriber(principal: PrincipalSource): UserPrincipal {
+  const user = principal();
+  if (user === null) throw errors.forbidden();
+  return user;
+}
+
+/** Refuses a list of ids with a repeated id (BAD_USER_INPUT) or one that is not there for the caller (NOT_FOUND `ids[i]`). */
+function checkIds(ids: readonly string[], what: string, exists: (id: string) => boolean): void {
+  const dup = ids.findIndex((id, i) => ids.indexOf(id) !== i);
+  if (dup >= 0) throw errors.badInput([{ field: `ids[${dup}]`, message: 'is listed twice' }]);
+  const missing = ids.findIndex((id) => !exists(id));
+  if (missing >= 0) throw errors.notFound(what, `ids[${missing}]`);
+}
+
+/** The distinct agents of a queue's groups. */
+function agentsOfQueue(model: CompanyModel, queueId: string): string[] {
+  const ids = new Set<string>();
+  for (const entry of model.groupsOfQueue(queueId)) for (const agentId of model.groups.get(entry.groupId)?.agentIds ?? []) ids.add(agentId);
+  return [...ids];
 }

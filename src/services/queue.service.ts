@@ -2,8 +2,11 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { UserPrincipal } from '../auth/principal';
 import { AgentGroup } from '../entities/agent-group.entity';
 import { Queue, QUEUE_LIMITS, QueueGroup } from '../entities/queue.entity';
+import { errors } from '../errors';
+import type { LiveModels } from '../live/live-models';
+import type { ModelChanges } from '../live/model-changes';
 import {
-  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -58,28 +61,41 @@ function checkQueue(input: QueueFields, current: Queue | null): { name: string; 
 }
 
 export class QueueService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly models: LiveModels,
+    private readonly changes: ModelChanges,
+  ) {}
 
-  list(actor: UserPrincipal, page: PageArgs): Promise<Page<Queue>> {
-    return listOwned(this.dataSource, Queue, actor.companyId, 'name', page);
+  /** One page of the company's queues, by name (from memory). */
+  async list(actor: UserPrincipal, page: PageArgs): Promise<Page<Queue>> {
+    return pageOfRows((await this.models.get(actor.companyId)).queuesByName(), page);
   }
 
-  get(actor: UserPrincipal, id: string): Promise<Queue> {
-    return findOwned(this.dataSource.manager, Queue, actor.companyId, id, { what: 'Queue' });
+  /** One queue, or NOT_FOUND (from memory). */
+  async get(actor: UserPrincipal, id: string): Promise<Queue> {
+    const queue = (await this.models.get(actor.companyId)).queues.get(id);
+    if (queue === undefined) throw errors.notFound('Queue');
+    return queue.row;
   }
 
   async create(actor: UserPrincipal, input: QueueFields): Promise<Queue> {
     const { name, settings, overflows } = checkQueue(input, null);
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       await assertNameFree(m, Queue, actor.companyId, 'name', name, null, 'input.name');
       const groups = await this.groupsOf(m, actor, input, overflows);
-      return m.getRepository(Queue).save(m.create(Queue, { companyId: actor.companyId, name, ...settings, groups }));
+      const saved = await m.getRepository(Queue).save(m.create(Queue, { companyId: actor.companyId, name, ...settings, groups }));
+      changed.add('queue', saved.id);
+      return saved;
     });
   }
 
   async update(actor: UserPrincipal, id: string, input: QueueFields, expectedVersion?: number | null): Promise<Queue> {
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, Queue, actor.companyId, id, { what: 'Queue', lock: 'write' });
+      changed.add('queue', current.id);
       checkExpectedVersion(current.version, expectedVersion);
       const { name, settings, overflows } = checkQueue(input, current);
       await assertNameFree(m, Queue, actor.companyId, 'name', name, current.id, 'input.name');
@@ -92,8 +108,10 @@ export class QueueService {
   }
 
   async delete(actor: UserPrincipal, id: string): Promise<string> {
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, Queue, actor.companyId, id, { what: 'Queue', lock: 'write' });
+      changed.add('queue', current.id);
       await m.getRepository(Queue).delete({ id: current.id });
       return current.id;
     });

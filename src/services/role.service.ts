@@ -3,6 +3,7 @@ import type { UserPrincipal } from '../auth/principal';
 import { PRIVILEGE_AREAS, PrivilegeLevel, type PrivilegeArea } from '../entities/enums';
 import { Role } from '../entities/role.entity';
 import { errors } from '../errors';
+import type { ModelChanges } from '../live/model-changes';
 import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -22,7 +23,10 @@ function checkRole(input: RoleFields) {
 }
 
 export class RoleService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly changes: ModelChanges,
+  ) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<Role>> {
     return listOwned(this.dataSource, Role, actor.companyId, 'name', page);
@@ -34,16 +38,21 @@ export class RoleService {
 
   async create(actor: UserPrincipal, input: RoleFields): Promise<Role> {
     const fields = checkRole(input);
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       await assertNameFree(m, Role, actor.companyId, 'name', fields.name, null, 'input.name');
-      return m.getRepository(Role).save(m.create(Role, { companyId: actor.companyId, ...fields }));
+      const saved = await m.getRepository(Role).save(m.create(Role, { companyId: actor.companyId, ...fields }));
+      changed.add('role', saved.id);
+      return saved;
     });
   }
 
   async update(actor: UserPrincipal, id: string, input: RoleFields, expectedVersion?: number | null): Promise<Role> {
     const fields = checkRole(input);
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, Role, actor.companyId, id, { what: 'Role', lock: 'write' });
+      changed.add('role', current.id);
       checkExpectedVersion(current.version, expectedVersion);
       await assertNameFree(m, Role, actor.companyId, 'name', fields.name, current.id, 'input.name');
       await updateVersioned(m, Role, current.id, current.version, { name: fields.name, privileges: fields.privileges });
@@ -53,8 +62,10 @@ export class RoleService {
 
   /** Deletes a role no user login holds; CONFLICT names the logins that still do. */
   async delete(actor: UserPrincipal, id: string): Promise<string> {
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, Role, actor.companyId, id, { what: 'Role', lock: 'write' });
+      changed.add('role', current.id);
       const users: Array<{ id: string; username: string }> = await m.createQueryBuilder()
         .select(['u.id AS id', 'u.username AS username'])
         .from('user_login', 'u')

@@ -37,7 +37,7 @@ export class SessionService {
     const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
     if (!user || !ok || !user.active) throw refused;
     const { token, expiresAt } = signUserToken(this.jwtSecret, { sub: user.id, cid: user.companyId, tv: user.tokenVersion }, this.ttlSec);
-    const principal = await this.authenticator.loadUser(user.id, user.companyId, user.tokenVersion, Math.floor(expiresAt.getTime() / 1000));
+    const principal = await this.authenticator.userPrincipal(user.id, user.companyId, user.tokenVersion, Math.floor(expiresAt.getTime() / 1000));
     if (principal === null) throw refused;
     return { token, expiresAt, user, principal };
   }

@@ -6,8 +6,10 @@ import { ExternalDestinationsProfile } from '../entities/external-destinations-p
 import { Role } from '../entities/role.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
+import { Agent } from '../entities/agent.entity';
+import type { ModelChanges } from '../live/model-changes';
 import {
-  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, lockCompany, listOwned, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -39,7 +41,10 @@ export function checkPassword(c: InputChecker, field: string, password: string):
 }
 
 export class UserLoginService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly changes: ModelChanges,
+  ) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<UserLogin>> {
     return listOwned(this.dataSource, UserLogin, actor.companyId, 'username', page);
@@ -55,14 +60,17 @@ export class UserLoginService {
     checkPassword(c, 'password', input.password);
     c.done();
     const passwordHash = await hashPassword(input.password);
-    return inTransaction(this.dataSource, async (m) => {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       await assertNameFree(m, UserLogin, actor.companyId, 'username', username, null, 'input.username');
       const roles = await findAllOwned(m, Role, actor.companyId, input.roleIds ?? [], 'Role', 'input.roleIds');
       const profileId = await this.checkProfile(m, actor, input.externalDestinationsProfileId ?? null);
       const user = m.create(UserLogin, {
         companyId: actor.companyId, username, passwordHash, kind: input.kind, roles, externalDestinationsProfileId: profileId,
       });
-      return m.getRepository(UserLogin).save(user);
+      const saved = await m.getRepository(UserLogin).save(user);
+      changed.add('user', saved.id);
+      return saved;
     });
   }
 
@@ -71,10 +79,12 @@ export class UserLoginService {
     if (input.password !== null && input.password !== undefined) checkPassword(c, 'password', input.password);
     c.done();
     const passwordHash = input.password ? await hashPassword(input.password) : undefined;
-    return inTransaction(this.dataSource, async (m) => {
-      // Changes of logins are serialised per company, so two of them cannot remove the last two administrators.
-      await lockCompany(m, actor.companyId);
+    return inTransaction(this.dataSource, async (m, tx) => {
+      // Changes of logins are serialised per company (beginning a change locks it), so two of them cannot
+      // remove the last two administrators.
+      const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, UserLogin, actor.companyId, id, { what: 'User login', relations: { roles: true }, lock: 'write' });
+      changed.add('user', current.id);
       checkExpectedVersion(current.version, expectedVersion);
       const patch: Partial<UserLogin> = {};
       if (input.kind) patch.kind = input.kind;
@@ -95,6 +105,24 @@ export class UserLoginService {
       }
       await this.keepAnAdministrator(m, actor.companyId);
       return m.getRepository(UserLogin).findOneByOrFail({ id: current.id });
+    });
+  }
+
+  /**
+   * Deletes a login: its tokens and sockets stop working at once, and an agent it signed in as keeps working
+   * without a login. The company keeps one active administrator (else CONFLICT).
+   */
+  async delete(actor: UserPrincipal, id: string): Promise<string> {
+    return inTransaction(this.dataSource, async (m, tx) => {
+      const changed = await this.changes.begin(m, tx, actor.companyId);
+      const current = await findOwned(m, UserLogin, actor.companyId, id, { what: 'User login', lock: 'write' });
+      changed.add('user', current.id);
+      const agents = await m.getRepository(Agent).find({ where: { companyId: actor.companyId, userLoginId: current.id }, select: { id: true } });
+      changed.add('agent', ...agents.map((a) => a.id));
+      await m.getRepository(Agent).update({ userLoginId: current.id }, { userLoginId: null });
+      await m.getRepository(UserLogin).delete({ id: current.id });
+      await this.keepAnAdministrator(m, actor.companyId);
+      return current.id;
     });
   }
 

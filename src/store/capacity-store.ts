@@ -28,7 +28,15 @@ export interface CapacityStore {
   /** Frees the attempt's slot, however the attempt ended; true when it held one. */
   release(ref: DestinationRef, attemptId: string): Promise<boolean>;
   counts(ref: DestinationRef): Promise<SlotCounts>;
+  /** The slots of many destinations of a company in one batch. */
+  countsMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, SlotCounts>>;
   close(): Promise<void>;
+}
+
+/** Counts of many destinations, asked together (for Redis: written together on the connection, answered in one round trip). */
+async function countsOf(store: CapacityStore, companyId: string, destinationIds: readonly string[]): Promise<Map<string, SlotCounts>> {
+  const counts = await Promise.all(destinationIds.map((destinationId) => store.counts({ companyId, destinationId })));
+  return new Map(destinationIds.map((id, i) => [id, counts[i]!]));
 }
 
 /** In-process leases for the embedded default (one instance). `now` is injectable for tests. */
@@ -87,6 +95,10 @@ export class MemoryCapacityStore implements CapacityStore {
     return { connecting: map.size - active, active };
   }
 
+  countsMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, SlotCounts>> {
+    return countsOf(this, companyId, destinationIds);
+  }
+
   async close(): Promise<void> {
     this.leases.clear();
   }
@@ -137,6 +149,10 @@ export class RedisCapacityStore implements CapacityStore {
   async counts(ref: DestinationRef): Promise<SlotCounts> {
     const [connecting, active] = (await this.commands.leaseCount(...this.pair(ref))) as [number, number];
     return { connecting, active };
+  }
+
+  countsMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, SlotCounts>> {
+    return countsOf(this, companyId, destinationIds);
   }
 
   async close(): Promise<void> {

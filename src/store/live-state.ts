@@ -2,7 +2,8 @@ import Redis from 'ioredis';
 import { MemoryAgentStateStore, RedisAgentStateStore, type AgentStateStore } from './agent-state-store';
 import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from './capacity-store';
 import { MemoryDestinationHealthStore, RedisDestinationHealthStore, type DestinationHealthStore } from './destination-health-store';
-import { MemoryClaimStore, RedisClaimStore, type ClaimStore } from './claim-store';
+import { MemoryAuthorityVersionStore, RedisAuthorityVersionStore, type AuthorityVersionStore } from './authority-version-store';
+import { MemoryConnectorSessionStore, RedisConnectorSessionStore, type ConnectorSessionStore } from './connector-session-store';
 import { MemorySequenceStore, RedisSequenceStore, type SequenceStore } from './sequence-store';
 import { MemoryTimerStore, RedisTimerStore, type TimerStore } from './timer-store';
 
@@ -20,7 +21,10 @@ export interface LiveState {
   readonly health: DestinationHealthStore;
   readonly timers: TimerStore;
   readonly sequences: SequenceStore;
-  readonly claims: ClaimStore;
+  /** The live connector sessions each instruction is addressed to one of. */
+  readonly sessions: ConnectorSessionStore;
+  /** Copies of each company's authority version, checked every second. */
+  readonly versions: AuthorityVersionStore;
   /** Whether its Redis connections are up (always, in memory): the readiness probe asks. */
   connected(): boolean;
   close(): Promise<void>;
@@ -38,12 +42,13 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw', onE
     const health = new MemoryDestinationHealthStore();
     const timers = new MemoryTimerStore(TIMER_CLAIM_MS);
     const sequences = new MemorySequenceStore();
-    const claims = new MemoryClaimStore();
-    return { mode: 'memory', capacity, agents, health, timers, sequences, claims, connected: () => true, close: () => closeAll(capacity, agents, health, timers, sequences, claims) };
+    const sessions = new MemoryConnectorSessionStore();
+    const versions = new MemoryAuthorityVersionStore();
+    return { mode: 'memory', capacity, agents, health, timers, sequences, sessions, versions, connected: () => true, close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions) };
   }
   const connect = () =>
     new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true });
-  const clients = [connect(), connect(), connect(), connect(), connect(), connect()];
+  const clients = [connect(), connect(), connect(), connect(), connect(), connect(), connect()];
   // Reconnects are reported through the gateway's log, not as ioredis's unhandled-error lines.
   for (const c of clients) c.on('error', onError);
   await Promise.all(clients.map((c) => c.connect()));
@@ -52,8 +57,13 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw', onE
   const health = new RedisDestinationHealthStore(clients[2]!, prefix);
   const timers = new RedisTimerStore(clients[3]!, prefix, TIMER_CLAIM_MS);
   const sequences = new RedisSequenceStore(clients[4]!, prefix);
-  const claims = new RedisClaimStore(clients[5]!, prefix);
-  return { mode: 'redis', capacity, agents, health, timers, sequences, claims, connected: () => clients.every((c) => c.status === 'ready'), close: () => closeAll(capacity, agents, health, timers, sequences, claims) };
+  const sessions = new RedisConnectorSessionStore(clients[5]!, prefix);
+  const versions = new RedisAuthorityVersionStore(clients[6]!, prefix);
+  return {
+    mode: 'redis', capacity, agents, health, timers, sequences, sessions, versions,
+    connected: () => clients.every((c) => c.status === 'ready'),
+    close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions),
+  };
 }
 
 async function closeAll(...stores: Array<{ close(): Promise<void> }>): Promise<void> {

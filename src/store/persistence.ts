@@ -1,5 +1,6 @@
 import { QueryFailedError, type DataSource, type FindOptionsRelations, type EntityManager, type EntityTarget, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { errors } from '../errors';
+import { compareCodePoints } from '../platform/code-point-order';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -34,14 +35,30 @@ export function isConcurrentChange(error: unknown): boolean {
 /** SQLite has one connection: transactions must not interleave on it, so they run one after another. */
 const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 
+/** What a transaction's work may ask of the transaction besides its queries. */
+export interface TransactionEffects {
+  /**
+   * Runs `effect` once the transaction has committed, after the work, in the order registered (never when it
+   * rolled back). inTransaction resolves once every effect has finished. An effect must not throw.
+   */
+  afterCommit(effect: () => Promise<void> | void): void;
+  /** Per-transaction notes of helpers (e.g. one authority-version move per company). */
+  readonly memo: Map<string, unknown>;
+}
+
 /**
  * Runs `work` in one transaction: everything or nothing is written. A constraint violation that slipped past
- * the service's own checks (two requests racing) becomes CONFLICT.
+ * the service's own checks (two requests racing) becomes CONFLICT. Effects registered with `afterCommit` run
+ * once it committed (events are published after commit, never for a change that did not happen).
  */
-export async function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager, tx: TransactionEffects) => Promise<T>): Promise<T> {
+  const effects: Array<() => Promise<void> | void> = [];
+  const tx: TransactionEffects = { afterCommit: (effect) => void effects.push(effect), memo: new Map() };
   const run = async () => {
+    effects.length = 0;
+    tx.memo.clear();
     try {
-      return await dataSource.transaction(work);
+      return await dataSource.transaction((manager) => work(manager, tx));
     } catch (error) {
       if (isUniqueViolation(error) || isForeignKeyViolation(error)) {
         throw errors.conflict('A conflicting change was made at the same time; re-read and retry', { reason: CONCURRENT_CHANGE });
@@ -49,11 +66,17 @@ export async function inTransaction<T>(dataSource: DataSource, work: (manager: E
       throw error;
     }
   };
-  if (dataSource.options.type === 'postgres') return run();
-  const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
-  const next = previous.then(run, run);
-  sqliteQueues.set(dataSource, next.catch(() => undefined));
-  return next;
+  let result: T;
+  if (dataSource.options.type === 'postgres') {
+    result = await run();
+  } else {
+    const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    sqliteQueues.set(dataSource, next.catch(() => undefined));
+    result = await next;
+  }
+  for (const effect of effects) await effect();
+  return result;
 }
 
 /**
@@ -127,12 +150,6 @@ export async function findAllOwned<T extends ObjectLiteral & { id: string; compa
     if (row === undefined) throw errors.notFound(what, at(i));
     return row;
   });
-}
-
-/** Locks the company row (PostgreSQL) so that company-wide rules (one active administrator) see no race. */
-export async function lockCompany(manager: EntityManager, companyId: string): Promise<void> {
-  if (manager.connection.options.type !== 'postgres') return;
-  await manager.query('SELECT id FROM company WHERE id = $1 FOR UPDATE', [companyId]);
 }
 
 /**
@@ -217,10 +234,7 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   sortColumn: string,
   args: PageArgs,
 ): Promise<Page<T>> {
-  const first = args.first ?? PAGE_DEFAULT;
-  if (!Number.isInteger(first) || first < 1 || first > PAGE_MAX) {
-    throw errors.badInput([{ field: 'first', message: `must be from 1 to ${PAGE_MAX}` }]);
-  }
+  const first = pageSize(args);
   const alias = qb.alias;
   const totalCount = await qb.clone().getCount();
   if (args.after) {
@@ -238,6 +252,43 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
     pageInfo: { hasNextPage: rows.length > first, endCursor: last ? encodeCursor(String(last[sortColumn]), last.id) : null },
     totalCount,
   };
+}
+
+/**
+ * One page of rows held in memory, already ordered by name then id in code-point order (the order
+ * `paginate` reads them in from SQLite and from PostgreSQL's C collation), with the same cursors.
+ */
+export function pageOfRows<T extends { id: string; name: string }>(rows: readonly T[], args: PageArgs): Page<T> {
+  const first = pageSize(args);
+  let start = 0;
+  if (args.after) {
+    const [key, id] = decodeCursor(args.after);
+    // The first row after the cursor: binary search over (name, id).
+    let lo = 0;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const row = rows[mid]!;
+      if ((compareCodePoints(row.name, key) || compareCodePoints(row.id, id)) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    start = lo;
+  }
+  const nodes = rows.slice(start, start + first);
+  const last = nodes[nodes.length - 1];
+  return {
+    nodes,
+    pageInfo: { hasNextPage: start + first < rows.length, endCursor: last ? encodeCursor(last.name, last.id) : null },
+    totalCount: rows.length,
+  };
+}
+
+function pageSize(args: PageArgs): number {
+  const first = args.first ?? PAGE_DEFAULT;
+  if (!Number.isInteger(first) || first < 1 || first > PAGE_MAX) {
+    throw errors.badInput([{ field: 'first', message: `must be from 1 to ${PAGE_MAX}` }]);
+  }
+  return first;
 }
 
 function encodeCursor(key: string, id: string): string {

@@ -19,10 +19,18 @@ export function redisKeys(prefix: string) {
     sequence: (companyId: string, kind: string, id: string) => `${company(companyId)}:seq:${kind}:${id}`,
     /** Pub/sub channel of the live updates of one resource of a company (`*` for all of that kind). */
     updatesChannel: (companyId: string, kind: string, id: string) => `${company(companyId)}:updates:${kind}:${id}`,
-    /** A one-time claim (e.g. of an instruction by one connector session). */
-    claim: (companyId: string, name: string) => `${company(companyId)}:claim:${name}`,
     /** Pub/sub channel of the telephony instructions of one company. */
     instructionChannel: (companyId: string) => `${company(companyId)}:instructions`,
+    /** Copy of a company's authority version (the system of record's company.authorityVersion), only ever raised. */
+    authorityVersion: (companyId: string) => `${company(companyId)}:authority-version`,
+    /** Pub/sub channel of committed changes of authority and configuration, of every company. */
+    modelChangesChannel: () => `${prefix}:model-changes`,
+    /** Sorted set of a company's live connector sessions: session id -> lease expiry (ms, Redis time). */
+    connectorSessions: (companyId: string) => `${company(companyId)}:connector-sessions`,
+    /** Hash of a company's live connector sessions: session id -> the connector key it authenticated with. */
+    connectorSessionKeys: (companyId: string) => `${company(companyId)}:connector-session-keys`,
+    /** Round-robin turn counter of a company's instruction deliveries. */
+    connectorTurn: (companyId: string) => `${company(companyId)}:connector-turn`,
     /** Hash of one regular agent's live state (status, activity, call, times, seq). */
     agent: (companyId: string, agentId: string) => `${company(companyId)}:agent:${agentId}`,
   };

@@ -52,8 +52,10 @@ describe.each(modes)('destination live state on $name', (mode) => {
 
   it('resumes a suspended, backed-off destination for a user who may change it, and only for such a user', async () => {
     const d = await createDestination(t, company.adminToken);
-    // As routing will when failures reach the limit (a plain SQL write, not a configuration change).
+    // As routing does when failures reach the limit: a plain SQL write (not a configuration change, so the
+    // version stays), announced as a change so every instance's memory has it.
     await t.gateway.dataSource.getRepository(ExternalDestination).createQueryBuilder().update().set({ suspendedAt: new Date(), version: () => 'version' } as never).where('id = :id', { id: d.id }).execute();
+    await t.gateway.services.changes.committed(company.id, 'destination', d.id);
     for (let i = 0; i < 3; i += 1) await t.gateway.live.health.recordFailure(company.id, d.id, Date.now() + 60_000);
     expect((await live(d.id)).state).toBe('SUSPENDED');
 

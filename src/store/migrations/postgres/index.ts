@@ -3,6 +3,7 @@ import { DestinationSuspension1795473660338 } from './1795473660338-destination-
 import { Calls1795475242639 } from './1795475242639-calls';
 import { CallFlows1795477577441 } from './1795477577441-call-flows';
 import { Statistics1795485938357 } from './1795485938357-statistics';
+import { AuthorityVersion1796187706579 } from './1796187706579-authority-version';
 
 /** Every postgres migration, oldest first. */
-export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338, Calls1795475242639, CallFlows1795477577441, Statistics1795485938357];
+export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338, Calls1795475242639, CallFlows1795477577441, Statistics1795485938357, AuthorityVersion1796187706579];

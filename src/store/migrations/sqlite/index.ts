@@ -3,6 +3,7 @@ import { DestinationSuspension1795473659663 } from './1795473659663-destination-
 import { Calls1795475241934 } from './1795475241934-calls';
 import { CallFlows1795477576302 } from './1795477576302-call-flows';
 import { Statistics1795485937755 } from './1795485937755-statistics';
+import { AuthorityVersion1796187704821 } from './1796187704821-authority-version';
 
 /** Every sqlite migration, oldest first. */
-export const SQLITE_MIGRATIONS: Function[] = [Initial1795471580312, DestinationSuspension1795473659663, Calls1795475241934, CallFlows1795477576302, Statistics1795485937755];
+export const SQLITE_MIGRATIONS: Function[] = [Initial1795471580312, DestinationSuspension1795473659663, Calls1795475241934, CallFlows1795477576302, Statistics1795485937755, AuthorityVersion1796187704821];

@@ -1,0 +1,90 @@
+import type Redis from 'ioredis';
+import { redisKeys, type RedisKeys } from './redis-keys';
+import { defineScripts, type ScriptCall } from './redis-scripts';
+
+/** A live connector session: a `telephonyInstructions` subscription, and the key it authenticated with. */
+export interface ConnectorSession {
+  sessionId: string;
+  keyId: string;
+}
+
+/**
+ * The live connector sessions of each company, shared by every instance, so that each instruction is
+ * addressed to one of them in turn. A session holds a lease its instance renews; a session whose instance
+ * died drops out when the lease runs out.
+ */
+export interface ConnectorSessionStore {
+  /** Registers a session, or renews its lease. */
+  register(companyId: string, session: ConnectorSession, leaseMs: number): Promise<void>;
+  remove(companyId: string, sessionId: string): Promise<void>;
+  /** The company's live sessions ordered by id, and the next turn of its round robin (1, 2, ...). */
+  candidates(companyId: string): Promise<{ turn: number; sessions: ConnectorSession[] }>;
+  close(): Promise<void>;
+}
+
+export class MemoryConnectorSessionStore implements ConnectorSessionStore {
+  private readonly companies = new Map<string, { turn: number; sessions: Map<string, { keyId: string; until: number }> }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  private of(companyId: string) {
+    let company = this.companies.get(companyId);
+    if (company === undefined) this.companies.set(companyId, (company = { turn: 0, sessions: new Map() }));
+    return company;
+  }
+
+  async register(companyId: string, session: ConnectorSession, leaseMs: number): Promise<void> {
+    this.of(companyId).sessions.set(session.sessionId, { keyId: session.keyId, until: this.now() + leaseMs });
+  }
+
+  async remove(companyId: string, sessionId: string): Promise<void> {
+    this.companies.get(companyId)?.sessions.delete(sessionId);
+  }
+
+  async candidates(companyId: string): Promise<{ turn: number; sessions: ConnectorSession[] }> {
+    const company = this.of(companyId);
+    const now = this.now();
+    const sessions: ConnectorSession[] = [];
+    for (const [sessionId, s] of company.sessions) {
+      if (s.until <= now) company.sessions.delete(sessionId);
+      else sessions.push({ sessionId, keyId: s.keyId });
+    }
+    company.turn += 1;
+    return { turn: company.turn, sessions: sessions.sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1)) };
+  }
+
+  async close(): Promise<void> {
+    this.companies.clear();
+  }
+}
+
+export class RedisConnectorSessionStore implements ConnectorSessionStore {
+  private readonly keys: RedisKeys;
+  private readonly scripts: Record<'register' | 'candidates', ScriptCall>;
+
+  constructor(private readonly redis: Redis, prefix: string) {
+    this.keys = redisKeys(prefix);
+    this.scripts = defineScripts(redis, { register: 'session-register-2.lua', candidates: 'session-candidates-3.lua' });
+  }
+
+  async register(companyId: string, session: ConnectorSession, leaseMs: number): Promise<void> {
+    await this.scripts.register(this.keys.connectorSessions(companyId), this.keys.connectorSessionKeys(companyId), session.sessionId, session.keyId, leaseMs);
+  }
+
+  async remove(companyId: string, sessionId: string): Promise<void> {
+    await this.redis.multi().zrem(this.keys.connectorSessions(companyId), sessionId).hdel(this.keys.connectorSessionKeys(companyId), sessionId).exec();
+  }
+
+  async candidates(companyId: string): Promise<{ turn: number; sessions: ConnectorSession[] }> {
+    const flat = (await this.scripts.candidates(
+      this.keys.connectorSessions(companyId), this.keys.connectorSessionKeys(companyId), this.keys.connectorTurn(companyId),
+    )) as Array<string | number>;
+    const sessions: ConnectorSession[] = [];
+    for (let i = 1; i < flat.length; i += 2) sessions.push({ sessionId: String(flat[i]), keyId: String(flat[i + 1]) });
+    return { turn: Number(flat[0]), sessions: sessions.sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1)) };
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit();
+  }
+}

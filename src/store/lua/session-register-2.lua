@@ -1,0 +1,16 @@
+--[[
+  Registers (or renews) a live connector session for its lease time, on Redis's clock. Registering again
+  is the renewal, so a session whose entry was lost (Redis restarted empty) comes back at its next renewal.
+
+  KEYS[1]  sessions: sorted set (see session-candidates-3)
+  KEYS[2]  session keys: hash (see session-candidates-3)
+  ARGV[1]  session id
+  ARGV[2]  connector key id
+  ARGV[3]  lease time in ms
+  Returns  1
+]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
