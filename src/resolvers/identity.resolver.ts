@@ -65,7 +65,7 @@ export class IdentityResolver {
   }
 
   @Authorized('ADMIN')
-  @Mutation(() => Role, { description: 'Changes a role; takes effect on the holders\' next request.' })
+  @Mutation(() => Role, { description: 'Changes a role; takes effect on the holders\' next request and on their running subscriptions (a stream they may no longer read ends with an error).' })
   updateRole(
     @Ctx() ctx: GatewayContext,
     @Arg('id', () => ID) id: string,
@@ -100,7 +100,7 @@ export class IdentityResolver {
   }
 
   @Authorized('ADMIN')
-  @Mutation(() => UserLogin, { description: 'Changes a user login; the company always keeps one active administrator (else CONFLICT).' })
+  @Mutation(() => UserLogin, { description: 'Changes a user login; the company always keeps one active administrator (else CONFLICT). A new password or a deactivation ends its tokens and closes its open sockets (4403) on every instance; other changes apply to its next request and to its running subscriptions.' })
   updateUserLogin(
     @Ctx() ctx: GatewayContext,
     @Arg('id', () => ID) id: string,
@@ -108,6 +108,14 @@ export class IdentityResolver {
     @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion?: number,
   ): Promise<UserLogin> {
     return ctx.services.userLogins.update(actor(ctx), id, input, expectedVersion);
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => ID, {
+    description: 'Deletes a user login and returns its id: its tokens stop working at once and its open sockets are closed (4403); an agent it signed in as stays, without a login. CONFLICT when it is the company\'s last active administrator.',
+  })
+  deleteUserLogin(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
+    return ctx.services.userLogins.delete(actor(ctx), id);
   }
 
   @Authorized('ADMIN')
@@ -139,7 +147,7 @@ export class IdentityResolver {
   }
 
   @Authorized('ADMIN')
-  @Mutation(() => ExternalDestinationsProfile, { description: 'Changes a profile; takes effect on its users\' next request.' })
+  @Mutation(() => ExternalDestinationsProfile, { description: 'Changes a profile; takes effect on its users\' next request and on their running subscriptions (a stream of a destination no longer visible ends with NOT_FOUND).' })
   updateExternalDestinationsProfile(
     @Ctx() ctx: GatewayContext,
     @Arg('id', () => ID) id: string,
