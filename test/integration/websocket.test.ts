@@ -4,134 +4,15 @@ import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { signUserToken } from '../../src/auth/tokens';
 import { subscribe } from '../support/live';
+import { RawSocket } from '../support/raw-socket';
 import { RoutingWorld } from '../support/telephony';
 import { JWT_SECRET, PLATFORM_KEY, startTestGateway, type TestGateway } from '../support/test-gateway';
 
 jest.setTimeout(30_000);
 
-const PROTOCOL = 'graphql-transport-ws';
 const INSTRUCTIONS = 'subscription { telephonyInstructions { instructionId kind callId message } }';
 /** Every change of every agent of the company, to each subscriber. */
 const AGENTS = 'subscription { agentUpdates { agentId seq status } }';
-
-interface Closed {
-  code: number;
-  reason: string;
-}
-
-/** Every socket a test opened, closed after it. */
-const opened: RawSocket[] = [];
-
-/** A graphql-ws client written by hand over `ws`: every message it received, and how it was closed. */
-class RawSocket {
-  readonly messages: any[] = [];
-  readonly closed: Promise<Closed>;
-  private wakers: Array<() => void> = [];
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('error', () => undefined);
-    ws.on('message', (data) => {
-      this.messages.push(JSON.parse(String(data)));
-      this.wake();
-    });
-    this.closed = new Promise((resolve) => {
-      ws.once('close', (code, reason) => {
-        resolve({ code, reason: reason.toString() });
-        this.wake();
-      });
-    });
-  }
-
-  /** Opens the WebSocket (no connection_init yet). */
-  static async open(t: TestGateway): Promise<RawSocket> {
-    const socket = new RawSocket(new WebSocket(t.url.replace(/^http/, 'ws'), PROTOCOL));
-    opened.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.ws.once('open', () => resolve());
-      socket.ws.once('error', reject);
-    });
-    return socket;
-  }
-
-  /** Opens a socket and sends connection_init with `token` (none: no authorization). */
-  static async connect(t: TestGateway, token?: string): Promise<RawSocket> {
-    const socket = await RawSocket.open(t);
-    socket.send({ type: 'connection_init', payload: token === undefined ? {} : { authorization: `Bearer ${token}` } });
-    return socket;
-  }
-
-  /** Opens, initialises, and fails unless the server acknowledged. */
-  static async accepted(t: TestGateway, token: string): Promise<RawSocket> {
-    const socket = await RawSocket.connect(t, token);
-    const outcome = await socket.outcome();
-    if (outcome !== 'acknowledged') throw new Error(`socket refused: ${JSON.stringify(outcome)}`);
-    return socket;
-  }
-
-  send(message: unknown): void {
-    this.ws.send(JSON.stringify(message));
-  }
-
-  subscribe(id: string, query: string, variables?: Record<string, unknown>): void {
-    this.send({ id, type: 'subscribe', payload: { query, variables } });
-  }
-
-  /** The connection_ack, or the close that came instead. */
-  async outcome(timeoutMs = 5_000): Promise<'acknowledged' | Closed> {
-    const ack = this.waitFor((m) => m.type === 'connection_ack', timeoutMs).then(() => 'acknowledged' as const);
-    return Promise.race([ack, this.closed]);
-  }
-
-  get isOpen(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
-  }
-
-  /** Waits for a message that matches; fails after `timeoutMs` or when the socket closes first. */
-  async waitFor(match: (m: any) => boolean, timeoutMs = 5_000): Promise<any> {
-    await this.until(() => this.messages.some(match), timeoutMs);
-    return this.messages.find(match);
-  }
-
-  /** Waits until `count` `next` messages arrived for a subscription id; returns their payloads. */
-  async waitForNexts(id: string, count: number, timeoutMs = 5_000): Promise<any[]> {
-    await this.until(() => this.nexts(id).length >= count, timeoutMs);
-    return this.nexts(id);
-  }
-
-  private async until(condition: () => boolean, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (condition()) return;
-      const summary = () => JSON.stringify(this.messages.slice(-5));
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`socket closed first; its last messages: ${summary()}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`not in time; the last messages: ${summary()}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wakers.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** The `next` payloads received for a subscription id. */
-  nexts(id: string): any[] {
-    return this.messages.filter((m) => m.type === 'next' && m.id === id).map((m) => m.payload);
-  }
-
-  async close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
-    const timer = setTimeout(() => this.ws.terminate(), 2_000);
-    await this.closed;
-    clearTimeout(timer);
-  }
-
-  private wake(): void {
-    for (const w of this.wakers.splice(0)) w();
-  }
-}
 
 /** The message and code of each error, as the client sees them. */
 const shape = (errors: Array<{ message: string; extensions?: Record<string, any> }> | undefined) =>
@@ -145,7 +26,7 @@ const withAliases = (n: number) =>
 const settle = () => new Promise((r) => setTimeout(r, 100));
 
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
+  await RawSocket.closeAll();
 });
 
 describe('the graphql-ws socket', () => {

@@ -31,7 +31,7 @@ export function routingModes(): RoutingMode[] {
 }
 
 /** Short loops so tests need not wait for the production timings. */
-function fast(overrides: GatewayOverrides = {}): GatewayOverrides {
+export function fast(overrides: GatewayOverrides = {}): GatewayOverrides {
   return { ...overrides, routing: { tickMs: 20, sweepMs: 200, ...overrides.routing } };
 }
 
@@ -238,7 +238,10 @@ export function clusterAvailable(): boolean {
  * Several gateway instances over one PostgreSQL database and one Redis key prefix: a cluster. Instances
  * start one after another (the first migrates the database) and can be stopped one by one.
  */
-export async function startCluster(instances: number, overrides: GatewayOverrides = {}): Promise<{ nodes: TestGateway[]; close(): Promise<void> }> {
+export async function startCluster(
+  instances: number,
+  overrides: GatewayOverrides | ((index: number) => GatewayOverrides) = {},
+): Promise<{ nodes: TestGateway[]; close(): Promise<void> }> {
   const db = await createScratchDatabase();
   const prefix = uniquePrefix();
   const nodes: TestGateway[] = [];
@@ -247,7 +250,7 @@ export async function startCluster(instances: number, overrides: GatewayOverride
       NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix,
       PLATFORM_API_KEY: PLATFORM_KEY, JWT_SECRET, LOG_LEVEL: 'silent', SEED_DEMO: 'false',
     });
-    const gateway = await createGateway(config, fast(overrides));
+    const gateway = await createGateway(config, fast(typeof overrides === 'function' ? overrides(i) : overrides));
     nodes.push(clientFor(gateway, db.url, () => gateway.close()));
   }
   return {
