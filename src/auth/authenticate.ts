@@ -60,7 +60,7 @@ export class Authenticator {
   }
 
   private async companyOfKey(keyId: string): Promise<string | null> {
-    const known = this.keyCompanies.get(keyId);
+    const known = this.models.companyOfKey(keyId) ?? this.keyCompanies.get(keyId);
     if (known !== undefined) return known;
     const key = await this.dataSource.getRepository(ConnectorApiKey).findOne({ where: { id: keyId }, select: { id: true, companyId: true } });
     if (key === null) return null;

@@ -48,6 +48,8 @@ interface Entry {
 export class LiveModels {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<(companyId: string) => void>();
+  /** The company of every connector key of the companies held (a key never changes company). */
+  private readonly keyCompanies = new Map<string, string>();
   private readonly checkMs: number;
   private readonly recordCheckEvery: number;
   private stopTimer: (() => void) | null = null;
@@ -55,7 +57,7 @@ export class LiveModels {
   private checks = 0;
 
   constructor(
-    private readonly loader: ModelLoader,
+    private readonly loader: Pick<ModelLoader, 'all' | 'changed' | 'versions'>,
     private readonly versions: AuthorityVersionStore,
     private readonly options: LiveModelsOptions,
   ) {
@@ -98,6 +100,11 @@ export class LiveModels {
       }
       await entry.chain;
     }
+  }
+
+  /** The company of a connector key of a company held here (undefined: not known here). */
+  companyOfKey(keyId: string): string | undefined {
+    return this.keyCompanies.get(keyId);
   }
 
   /** Whether this instance holds the company (changes of companies it does not hold are not needed). */
@@ -209,6 +216,8 @@ export class LiveModels {
   }
 
   private notify(companyId: string): void {
+    const model = this.entries.get(companyId)?.model;
+    if (model) for (const keyId of model.keys.keys()) this.keyCompanies.set(keyId, companyId);
     for (const listener of this.listeners) {
       try {
         listener(companyId);

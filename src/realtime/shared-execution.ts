@@ -43,6 +43,11 @@ class Subscriber {
     this.prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
   }
 
+  /** Sends one `next` with this payload (JSON) at once, after nothing else (the subscription ends with it). */
+  send(payload: string): void {
+    this.target.send(`${this.prefix}${payload}}`);
+  }
+
   receive(result: SharedResult): void {
     if (this.ended) return;
     if (result.json !== undefined && this.owed.length === 0) return this.target.send(`${this.prefix}${result.json}}`);
@@ -103,10 +108,8 @@ export class SubscriptionRunner {
     this.assertPlain(args);
     const subscriber = new Subscriber(target);
     let finish!: () => void;
-    let fail!: (error: unknown) => void;
-    const finished = new Promise<IteratorResult<ExecutionResult, void>>((resolve, reject) => {
+    const finished = new Promise<IteratorResult<ExecutionResult, void>>((resolve) => {
       finish = () => resolve({ done: true, value: undefined });
-      fail = reject;
     });
     const off = feed.listen({
       next: (event) => subscriber.receive(this.shared(event, args, target.operationKey)),
@@ -136,10 +139,13 @@ export class SubscriptionRunner {
         )
         .then((refused) => {
           if (refused === null || subscriber.ended) return;
-          // graphql-ws answers a failed stream with an error message for its id, and the subscription ends.
+          // The stream ends as a subscription refused when it is made would: a last result carrying the
+          // error (FORBIDDEN, NOT_FOUND...), then complete.
+          const error = refused instanceof GraphQLError ? refused : new GraphQLError('Internal server error', { originalError: refused instanceof Error ? refused : undefined });
+          subscriber.send(JSON.stringify(this.format({ errors: [error] })));
           subscriber.ended = true;
           off();
-          fail(refused);
+          finish();
         });
     };
     const results: Results = {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { GatewayOverrides } from '../../src/gateway';
 import { ManualScheduler } from '../../src/platform/scheduler';
 import type { EventBus } from '../../src/realtime/event-bus';
-import { createUser, USER_PASSWORD } from '../support/fixtures';
+import { dialects } from '../support/dialects';
+import { createDestination, createUser, provisionCompany, USER_PASSWORD } from '../support/fixtures';
 import { RawSocket } from '../support/raw-socket';
 import { clusterAvailable, eventually, fast, RoutingWorld, startCluster } from '../support/telephony';
 import { startTestGateway, type TestGateway } from '../support/test-gateway';
@@ -334,5 +335,60 @@ describe.each(topologies.map((t) => [t.name, t] as const))('a missed change of a
     await clock.advance(1_000);
     expect((await closedAfter(socket, Date.now())).code).toBe(4403);
     expect((await reader.gql('{ me { id } }', {}, user.token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+/**
+ * Principals and configuration come from memory: once a company is held, an authenticated request runs no
+ * SQL statement at all. (What runs in the background is held still here: the version check on its own
+ * clock, and the router's sweep of waiting calls.)
+ */
+describe.each(dialects())('requests answered from memory (%s)', (dialect) => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway(dialect, {}, { scheduler: new ManualScheduler(Date.now()), routing: { sweepMs: 3_600_000 } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Runs `work` and counts the SQL statements the gateway's database ran meanwhile. */
+  async function statementsDuring(work: () => Promise<void>): Promise<number> {
+    const ds = t.gateway.dataSource;
+    const logger = ds.logger;
+    let count = 0;
+    const counting = Object.create(logger) as typeof logger;
+    counting.logQuery = (...args: Parameters<typeof logger.logQuery>) => {
+      count += 1;
+      return logger.logQuery(...args);
+    };
+    Object.defineProperty(ds, 'logger', { value: counting, configurable: true, writable: true });
+    try {
+      await work();
+    } finally {
+      Object.defineProperty(ds, 'logger', { value: logger, configurable: true, writable: true });
+    }
+    return count;
+  }
+
+  it('runs no SQL statement for an authenticated { __typename } (user token or connector key) nor for a SELECTED user\'s destination list with live state', async () => {
+    const company = await provisionCompany(t, `mem-${randomUUID().slice(0, 6)}`);
+    const d = await createDestination(t, company.adminToken);
+    await createDestination(t, company.adminToken);
+    const user = await createUser(t, company, { username: 'wallboard', kind: 'SUPERVISOR', privileges: { externalDestinations: 'VIEW' }, profile: { scope: 'SELECTED', destinationIds: [d.id] } });
+    const key = (await t.ok('mutation { createConnectorApiKey(name: "k") { apiKey } }', {}, company.adminToken)).createConnectorApiKey.apiKey as string;
+    const list = '{ externalDestinations(first: 50) { totalCount nodes { id name live { state connectingCalls } } } }';
+    // Counting works: a change runs statements.
+    expect(await statementsDuring(async () => void (await createDestination(t, company.adminToken)))).toBeGreaterThan(0);
+
+    const statements = await statementsDuring(async () => {
+      for (let i = 0; i < 20; i += 1) {
+        expect((await t.gql('{ __typename }', {}, user.token)).errors).toBeUndefined();
+        expect((await t.gql('{ __typename }', {}, key)).errors).toBeUndefined();
+        const page = await t.ok(list, {}, user.token);
+        expect(page.externalDestinations.nodes.map((n: { id: string }) => n.id)).toEqual([d.id]);
+      }
+    });
+    expect(statements).toBe(0);
   });
 });
