@@ -8,6 +8,9 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { loadConfig } from '../src/config';
 import { createGateway, type Gateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
+import { signUserToken } from '../src/auth/tokens';
+import { UserKind } from '../src/entities/enums';
+import { UserLogin } from '../src/entities/user-login.entity';
 
 /**
  * Live updates fan-out: one destination update delivered to 1 000 and 10 000 `externalDestinationUpdates`
@@ -23,6 +26,9 @@ import { createLogger } from '../src/logger';
  * gateway's speaking graphql-transport-ws (connection_init with the user token, then one subscribe).
  */
 const PLATFORM_KEY = 'bench-platform-key-0123456789abcdef';
+const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
+/** Subscribers of the distinct-users case: the same number over USERS users, then each its own user. */
+const DISTINCT = Number.parseInt(process.env.REALTIME_BENCH_DISTINCT ?? '1000', 10);
 /** Subscriber counts to measure; REALTIME_BENCH_SIZES=1000 measures one (when profiling, say). */
 const SIZES = (process.env.REALTIME_BENCH_SIZES ?? '1000,10000').split(',').map((s) => Number.parseInt(s, 10));
 const WARMUP = 3;
@@ -284,6 +290,8 @@ interface Phase {
   /** Growth per connected, idle subscriber (or socket), after a full gc. */
   heapPerSocket: number;
   rssPerSocket: number;
+  /** CPU time of this process (the server side) per measured update, in ms. */
+  cpuPerUpdateMs: number;
 }
 
 /**
@@ -311,6 +319,7 @@ async function phase(clients: Clients, open: Extract<ToClients, { cmd: 'open' }>
   const latencies = new Float64Array(open.n * UPDATES);
   let spanSum = 0;
   let slowestMs = 0;
+  const cpuBefore = process.cpuUsage();
   for (let u = 0; u < UPDATES; u += 1) {
     await clients.ask({ cmd: 'arm', seq: await nextSeq() }, 'armed', 10_000);
     const t0 = await trigger();
@@ -326,6 +335,7 @@ async function phase(clients: Clients, open: Extract<ToClients, { cmd: 'open' }>
     slowestMs = Math.max(slowestMs, last);
     await new Promise((r) => setTimeout(r, GAP_MS));
   }
+  const cpu = process.cpuUsage(cpuBefore);
   await clients.ask({ cmd: 'close' }, 'closed', 60_000);
   latencies.sort();
   return {
@@ -334,6 +344,7 @@ async function phase(clients: Clients, open: Extract<ToClients, { cmd: 'open' }>
     slowestMs,
     heapPerSocket: (after.heap - before.heap) / open.n,
     rssPerSocket: (after.rss - before.rss) / open.n,
+    cpuPerUpdateMs: (cpu.user + cpu.system) / 1000 / UPDATES,
   };
 }
 
@@ -374,11 +385,11 @@ interface World {
   tokens: string[];
 }
 
-async function gatewayPhase(clients: Clients, n: number, world: World): Promise<Phase> {
+async function gatewayPhase(clients: Clients, n: number, world: World, tokens = world.tokens): Promise<Phase> {
   const { gateway, companyId, destinationId } = world;
   return phase(
     clients,
-    { cmd: 'open', mode: 'graphql', url: gateway.url.replace(/^http/, 'ws'), n, tokens: world.tokens, variables: { ids: [destinationId] } },
+    { cmd: 'open', mode: 'graphql', url: gateway.url.replace(/^http/, 'ws'), n, tokens, variables: { ids: [destinationId] } },
     async () => {
       const t0 = nowMs();
       await gateway.services.liveUpdates.destinationChanged(companyId, destinationId);
@@ -386,6 +397,27 @@ async function gatewayPhase(clients: Clients, n: number, world: World): Promise<
     },
     async () => ((await gateway.live.sequences.current(companyId, 'destination', [destinationId])).get(destinationId) ?? 0) + 1,
   );
+}
+
+/**
+ * `count` more supervisors of the bench company, each its own user with the same role and profile, and a
+ * token for each. They are written straight to the database with one password hash (hashing 1 000
+ * passwords through the API takes minutes) and announced as a committed change, as the API would, so every
+ * part of the gateway knows them; their tokens are signed with the gateway's secret, as `login` would.
+ */
+async function distinctUsers(world: World, count: number): Promise<string[]> {
+  const { gateway, companyId } = world;
+  const ds = gateway.dataSource;
+  const wallboard = await ds.getRepository(UserLogin).findOneOrFail({ where: { companyId, username: 'wallboard0' }, relations: { roles: true } });
+  const users = await ds.getRepository(UserLogin).save(
+    Array.from({ length: count }, (_, i) => ds.getRepository(UserLogin).create({
+      companyId, username: `distinct${i}`, passwordHash: wallboard.passwordHash, kind: UserKind.SUPERVISOR, roles: wallboard.roles,
+      externalDestinationsProfileId: wallboard.externalDestinationsProfileId,
+    })),
+    { chunk: 200 },
+  );
+  await gateway.services.changes.committed(companyId, 'user', ...users.map((u) => u.id));
+  return users.map((u) => signUserToken(JWT_SECRET, { sub: u.id, cid: companyId, tv: u.tokenVersion }, 86_400).token);
 }
 
 /** A company with one destination and USERS supervisors allowed to see it (VIEW, a profile selecting it). */
@@ -427,7 +459,7 @@ export async function runRealtimeBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   const config = loadConfig({
     NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}`,
-    PLATFORM_API_KEY: PLATFORM_KEY, JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789', LOG_LEVEL: 'silent', SEED_DEMO: 'false',
+    PLATFORM_API_KEY: PLATFORM_KEY, JWT_SECRET, LOG_LEVEL: 'silent', SEED_DEMO: 'false',
     JWT_TTL_SEC: '86400', WS_MAX_SOCKETS_PER_PRINCIPAL: '10000',
   });
   const gateway = await createGateway(config, { logger: createLogger('silent') });
@@ -475,6 +507,20 @@ export async function runRealtimeBench(): Promise<void> {
           `deliveries/s ${(gw.perSecond / bare.perSecond).toFixed(2)}x; memory the gateway adds per idle subscriber over a bare socket: ` +
           `heap ${kb(gw.heapPerSocket - bare.heapPerSocket)}, RSS ${kb(gw.rssPerSocket - bare.rssPerSocket)}`,
       );
+    }
+    // The cost of authorising each event per subscriber must not grow with the number of distinct users.
+    if (DISTINCT > 0 && (limit === null || limit >= DISTINCT + SPARE_FDS)) {
+      const few = await gatewayPhase(clients, DISTINCT, world);
+      const many = await gatewayPhase(clients, DISTINCT, world, await distinctUsers(world, DISTINCT));
+      const cpuRow = (name: string, p: Phase) =>
+        `  ${name.padEnd(34)} ${`${p.cpuPerUpdateMs.toFixed(2)} ms`.padStart(12)} ${ms(percentile(p.latencies, 50)).padStart(11)} ${ms(percentile(p.latencies, 99)).padStart(11)}`;
+      const ratio = many.cpuPerUpdateMs / few.cpuPerUpdateMs;
+      out();
+      out(`One update to ${thousands(DISTINCT)} subscribers: spread over ${USERS} users, then each subscriber its own user (server CPU per update)`);
+      out(`  ${''.padEnd(34)} ${'CPU/update'.padStart(12)} ${'p50'.padStart(11)} ${'p99'.padStart(11)}`);
+      out(cpuRow(`${USERS} distinct users`, few));
+      out(cpuRow(`${thousands(DISTINCT)} distinct users`, many));
+      out(`  ${thousands(DISTINCT)} users / ${USERS} users: CPU per update ${ratio.toFixed(2)}x (aim <= 2x: ${ratio <= 2 ? 'met' : 'MISSED'})`);
     }
     out();
     out(`  (slowest: one update's trigger to its last delivery; memory: growth of this process after a full gc with N idle subscribers connected, per subscriber;`);
