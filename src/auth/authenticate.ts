@@ -4,10 +4,12 @@ import { errors } from '../errors';
 import type { LiveModels } from '../live/live-models';
 import type { Principal, UserPrincipal } from './principal';
 import { parseConnectorKey, secretsEqual, sha256Hex } from './secrets';
-import { verifyUserToken } from './tokens';
+import { verifyUserToken, type UserTokenClaims } from './tokens';
 
 /** Connector key ids whose company is remembered (a key never changes company). */
 const KEY_COMPANIES_MAX = 100_000;
+/** User tokens whose signature was verified, remembered with their claims until they expire. */
+const VERIFIED_TOKENS_MAX = 10_000;
 
 /**
  * Turns an `Authorization` value into a principal, from the companies held in memory (no SQL once the
@@ -17,6 +19,11 @@ const KEY_COMPANIES_MAX = 100_000;
 export class Authenticator {
   /** Which company each connector key id seen belongs to (the key's company is not in the key). */
   private readonly keyCompanies = new Map<string, string>();
+  /**
+   * Claims of user tokens already verified, by the exact token text: verifying a signature again gives the
+   * same answer, so a token in use is verified once (its expiry is still checked on every use).
+   */
+  private readonly verified = new Map<string, UserTokenClaims & { exp: number }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -48,7 +55,7 @@ export class Authenticator {
       const model = this.models.peek(companyId) ?? (await this.models.get(companyId));
       return model.connectorPrincipal(connector.keyId, sha256Hex(connector.secret));
     }
-    const claims = verifyUserToken(this.jwtSecret, token);
+    const claims = this.claimsOf(token);
     if (claims === null) return null;
     return this.userPrincipal(claims.sub, claims.cid, claims.tv, claims.exp);
   }
@@ -57,6 +64,21 @@ export class Authenticator {
   async userPrincipal(userId: string, companyId: string, tokenVersion: number, tokenExp: number): Promise<UserPrincipal | null> {
     const model = this.models.peek(companyId) ?? (await this.models.get(companyId));
     return model.userPrincipal(userId, tokenVersion, tokenExp);
+  }
+
+  /** A user token's claims when it is valid now (signature, issuer, audience, expiry); null otherwise. */
+  private claimsOf(token: string): (UserTokenClaims & { exp: number }) | null {
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      if (known.exp * 1000 > Date.now()) return known;
+      this.verified.delete(token);
+      return null;
+    }
+    const claims = verifyUserToken(this.jwtSecret, token);
+    if (claims === null) return null;
+    if (this.verified.size >= VERIFIED_TOKENS_MAX) this.verified.clear();
+    this.verified.set(token, claims);
+    return claims;
   }
 
   private async companyOfKey(keyId: string): Promise<string | null> {
