@@ -53,9 +53,9 @@ export class DestinationScope {
    * The visible destinations among a company's, in the order lists page them: every one (ALL), those the
    * profile selects, or none.
    */
-  visibleIn<T>(company: { destinationsByName(): readonly T[]; destinationsOf(key: string, ids: ReadonlySet<string>): readonly T[] }): readonly T[] {
+  visibleIn<T>(company: { destinationsByName(): readonly T[]; destinationsOf(ids: ReadonlySet<string>): readonly T[] }): readonly T[] {
     if (this.mode === 'all') return company.destinationsByName();
     if (this.mode === 'none' || this.ids.size === 0) return [];
-    return company.destinationsOf(`profile:${this.joinsProfileId}`, this.ids);
+    return company.destinationsOf(this.ids);
   }
 }

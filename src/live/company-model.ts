@@ -225,12 +225,16 @@ export class CompanyModel {
     return (this.derived.destinationsByName ??= [...this.destinations.values()].sort(byNameThenId));
   }
 
-  /** The destinations of a set of ids (a SELECTED profile's), by name then id; shared per profile. */
-  destinationsOf(key: string, ids: ReadonlySet<string>): readonly ExternalDestination[] {
-    let list = this.derived.destinationsOfSet.get(key);
+  /**
+   * The destinations of a set of ids (a SELECTED profile's, as a principal carries it), by name then id;
+   * kept per set object, so every principal of a profile shares one list and a principal that still carries
+   * an older set gets the list of that set.
+   */
+  destinationsOf(ids: ReadonlySet<string>): readonly ExternalDestination[] {
+    let list = this.derived.destinationsOfSet.get(ids);
     if (list === undefined) {
       list = [...ids].map((id) => this.destinations.get(id)).filter((d): d is ExternalDestination => d !== undefined).sort(byNameThenId);
-      this.derived.destinationsOfSet.set(key, list);
+      this.derived.destinationsOfSet.set(ids, list);
     }
     return list;
   }
@@ -301,7 +305,7 @@ class Derived {
   readonly principals = new Map<string, UserPrincipal | null>();
   readonly tokens = new Map<string, UserPrincipal>();
   readonly connectors = new Map<string, ConnectorPrincipal>();
-  readonly destinationsOfSet = new Map<string, readonly ExternalDestination[]>();
+  readonly destinationsOfSet = new WeakMap<ReadonlySet<string>, readonly ExternalDestination[]>();
   destinationsByName: readonly ExternalDestination[] | undefined;
   groupsByName: readonly AgentGroup[] | undefined;
   queuesByName: readonly Queue[] | undefined;

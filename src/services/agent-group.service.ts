@@ -9,7 +9,7 @@ import { errors } from '../errors';
 import type { LiveModels } from '../live/live-models';
 import type { ModelChanges } from '../live/model-changes';
 import {
-  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, canonicalId, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -34,7 +34,7 @@ export class AgentGroupService {
 
   /** One group, or NOT_FOUND (from memory). */
   async get(actor: UserPrincipal, id: string): Promise<AgentGroup> {
-    const group = (await this.models.get(actor.companyId)).groups.get(id);
+    const group = (await this.models.get(actor.companyId)).groups.get(canonicalId(id));
     if (group === undefined) throw errors.notFound('Agent group');
     return group.row;
   }

@@ -10,7 +10,7 @@ import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
 import type { LiveModels } from '../live/live-models';
 import type { ModelChanges } from '../live/model-changes';
-import { checkExpectedVersion, findOwned, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import { canonicalId, checkExpectedVersion, findOwned, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
 export interface AgentFields {
@@ -49,7 +49,7 @@ export class AgentService {
 
   /** Without Modify on agents a user may act only on its own agent; any other id is refused alike. */
   private async ownAgent(actor: UserPrincipal, agentId: string): Promise<Agent> {
-    const own = (await this.models.get(actor.companyId)).agents.get(agentId);
+    const own = (await this.models.get(actor.companyId)).agents.get(canonicalId(agentId));
     if (own === undefined || own.userLoginId !== actor.userId) throw errors.forbidden('Only your own agent, or Modify on agents');
     return own;
   }
@@ -61,7 +61,7 @@ export class AgentService {
 
   /** One agent, or NOT_FOUND (from memory). */
   async get(actor: UserPrincipal, id: string): Promise<Agent> {
-    const agent = (await this.models.get(actor.companyId)).agents.get(id);
+    const agent = (await this.models.get(actor.companyId)).agents.get(canonicalId(id));
     if (agent === undefined) throw errors.notFound('Agent');
     return agent;
   }

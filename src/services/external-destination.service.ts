@@ -13,7 +13,7 @@ import type { LiveState } from '../store/live-state';
 import { destinationSnapshot } from './destination-snapshot';
 import type { RoutingHooks } from './routing-hooks';
 import {
-  assertNameFree, checkExpectedVersion, findOwned, inTransaction, type LockMode, pageOfRows, updateVersioned, type Page, type PageArgs,
+  assertNameFree, canonicalId, checkExpectedVersion, findOwned, inTransaction, type LockMode, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -204,7 +204,7 @@ export class ExternalDestinationService {
    */
   async get(actor: UserPrincipal, id: string, manager?: EntityManager, lock?: LockMode): Promise<ExternalDestination> {
     const destination = manager === undefined
-      ? ((this.models.peek(actor.companyId) ?? (await this.models.get(actor.companyId))).destinations.get(id) ?? null)
+      ? ((this.models.peek(actor.companyId) ?? (await this.models.get(actor.companyId))).destinations.get(canonicalId(id)) ?? null)
       : await findOwned(manager, ExternalDestination, actor.companyId, id, { what: 'External destination', lock });
     if (destination === null || !DestinationScope.of(actor).canSee(destination)) throw errors.notFound('External destination');
     return destination;

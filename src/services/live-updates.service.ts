@@ -11,6 +11,7 @@ import { LiveFeed } from '../realtime/live-feed';
 import type { AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
 import type { DestinationLive, ExternalDestinationService } from './external-destination.service';
+import { canonicalId } from '../store/persistence';
 import { SerialLines } from './serial-lines';
 
 /** A queue's live state as dashboards see it. */
@@ -111,12 +112,13 @@ export class LiveUpdatesService {
    * Destination updates the user may see: `ids` are checked now, from memory (unknown, hidden and other
    * companies' alike are NOT_FOUND); each event is checked against the subscriber's principal at delivery.
    */
-  async destinationUpdates(principal: PrincipalSource, ids: string[] | null): Promise<LiveFeed<DestinationLive>> {
+  async destinationUpdates(principal: PrincipalSource, given: string[] | null): Promise<LiveFeed<DestinationLive>> {
     const user = subscriber(principal);
-    if (ids !== null) {
+    let ids = given;
+    if (given !== null) {
       const scope = DestinationScope.of(user);
       const model = await this.models.get(user.companyId);
-      checkIds(ids, 'External destination', (id) => {
+      ids = checkIds(given, 'External destination', (id) => {
         const d = model.destinations.get(id);
         return d !== undefined && scope.canSee(d);
       });
@@ -126,20 +128,22 @@ export class LiveUpdatesService {
     }));
   }
 
-  async agentUpdates(principal: PrincipalSource, ids: string[] | null): Promise<LiveFeed<AgentLiveUpdate>> {
+  async agentUpdates(principal: PrincipalSource, given: string[] | null): Promise<LiveFeed<AgentLiveUpdate>> {
     const user = subscriber(principal);
-    if (ids !== null) {
+    let ids = given;
+    if (given !== null) {
       const model = await this.models.get(user.companyId);
-      checkIds(ids, 'Agent', (id) => model.agents.has(id));
+      ids = checkIds(given, 'Agent', (id) => model.agents.has(id));
     }
     return this.stream<AgentLiveUpdate>(principal, 'agent', ids, (u) => atLeast(u.privileges.agents, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
   }
 
-  async queueUpdates(principal: PrincipalSource, ids: string[] | null): Promise<LiveFeed<QueueLive>> {
+  async queueUpdates(principal: PrincipalSource, given: string[] | null): Promise<LiveFeed<QueueLive>> {
     const user = subscriber(principal);
-    if (ids !== null) {
+    let ids = given;
+    if (given !== null) {
       const model = await this.models.get(user.companyId);
-      checkIds(ids, 'Queue', (id) => model.queues.has(id));
+      ids = checkIds(given, 'Queue', (id) => model.queues.has(id));
     }
     return this.stream<QueueLive>(principal, 'queue', ids, (u) => atLeast(u.privileges.queues, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
   }
@@ -193,12 +197,17 @@ function subscriber(principal: PrincipalSource): UserPrincipal {
   return user;
 }
 
-/** Refuses a list of ids with a repeated id (BAD_USER_INPUT) or one that is not there for the caller (NOT_FOUND `ids[i]`). */
-function checkIds(ids: readonly string[], what: string, exists: (id: string) => boolean): void {
+/**
+ * Refuses a list of ids with a repeated id (BAD_USER_INPUT) or one that is not there for the caller
+ * (NOT_FOUND `ids[i]`); returns them in their one spelling, as updates are published under.
+ */
+function checkIds(given: readonly string[], what: string, exists: (id: string) => boolean): string[] {
+  const ids = given.map(canonicalId);
   const dup = ids.findIndex((id, i) => ids.indexOf(id) !== i);
   if (dup >= 0) throw errors.badInput([{ field: `ids[${dup}]`, message: 'is listed twice' }]);
   const missing = ids.findIndex((id) => !exists(id));
   if (missing >= 0) throw errors.notFound(what, `ids[${missing}]`);
+  return ids;
 }
 
 /** The distinct agents of a queue's groups. */

@@ -6,7 +6,7 @@ import { errors } from '../errors';
 import type { LiveModels } from '../live/live-models';
 import type { ModelChanges } from '../live/model-changes';
 import {
-  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
+  assertNameFree, checkExpectedVersion, findAllOwned, findOwned, canonicalId, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from './input-checker';
 
@@ -74,7 +74,7 @@ export class QueueService {
 
   /** One queue, or NOT_FOUND (from memory). */
   async get(actor: UserPrincipal, id: string): Promise<Queue> {
-    const queue = (await this.models.get(actor.companyId)).queues.get(id);
+    const queue = (await this.models.get(actor.companyId)).queues.get(canonicalId(id));
     if (queue === undefined) throw errors.notFound('Queue');
     return queue.row;
   }

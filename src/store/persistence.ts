@@ -9,6 +9,14 @@ export function isId(value: string): boolean {
   return UUID.test(value);
 }
 
+/**
+ * The one spelling of an id: ids are UUIDs, which name the same row in any letter case (PostgreSQL's uuid
+ * type ignores case, SQLite's text does not), so every lookup, in the database or in memory, uses lower case.
+ */
+export function canonicalId(id: string): string {
+  return id.toLowerCase();
+}
+
 /** Whether a driver error is a unique-constraint violation (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
 export function isUniqueViolation(error: unknown): boolean {
   const code = driverCode(error);
@@ -112,6 +120,7 @@ export async function findOwned<T extends ObjectLiteral & { companyId: string }>
   options: FindOptions<T>,
 ): Promise<T> {
   if (!isId(id)) throw errors.notFound(options.what, options.field);
+  id = canonicalId(id);
   if (options.lock !== undefined) {
     // Lock the row alone first (PostgreSQL refuses FOR UPDATE beside outer joins), then load its relations.
     const locked = await withLock(manager, manager.getRepository(entity).createQueryBuilder('r').where('r.id = :id AND r.companyId = :companyId', { id, companyId }), options.lock).getOne();
@@ -138,6 +147,7 @@ export async function findAllOwned<T extends ObjectLiteral & { id: string; compa
   isVisible: (row: T) => boolean = () => true,
 ): Promise<T[]> {
   const at = typeof field === 'string' ? (i: number) => `${field}[${i}]` : field;
+  ids = ids.map(canonicalId);
   const dup = ids.findIndex((id, i) => ids.indexOf(id) !== i);
   if (dup >= 0) throw errors.badInput([{ field: at(dup), message: 'is listed twice' }]);
   const valid = ids.filter(isId);
