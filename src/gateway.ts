@@ -1,20 +1,19 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type ErrorRequestHandler } from 'express';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { DataSource } from 'typeorm';
 import { resolveJwtSecret, type Config } from './config';
 import { dashboardRouter, dashboardUrlOf } from './dashboard';
+import { graphqlEndpoint, httpErrorAnswer } from './http/graphql-endpoint';
 import { errors, formatClientError, loggableError } from './errors';
-import { checkCost, findNulCharacter, limitRules } from './limits';
+import { limitRules, operationProblems } from './limits';
 import { createLogger } from './logger';
 import type { GatewayContext } from './resolvers/context';
 import { buildGatewaySchema } from './schema';
@@ -54,8 +53,6 @@ export interface GatewayOverrides {
   /** Wraps the event bus (fault tests: an instance that misses committed changes). */
   bus?: (bus: EventBus) => EventBus;
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Starts the whole gateway (HTTP GraphQL on one server) from a loaded configuration. */
 export async function createGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
@@ -97,8 +94,16 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
 
   const app = express();
   app.disable('x-powered-by');
+  // GraphQL answers are not revalidated by ETag (each POST is answered anew); hashing every body costs CPU.
+  app.set('etag', false);
   app.set('trust proxy', false);
-  const httpServer: Server = createServer(app);
+  // GraphQL over HTTP takes its own lean path; everything else (health, the dashboard) goes through Express.
+  let graphqlHttp: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+  const httpServer: Server = createServer((req, res) => {
+    const path = req.url === undefined ? '' : req.url.split('?', 1)[0];
+    if (graphqlHttp !== null && path === '/graphql') graphqlHttp(req, res);
+    else app(req, res);
+  });
   /** The context of an HTTP request (`principal` fixed for it) or of a subscription (`principal` read from its socket, current). */
   const contextFor = (principal: GatewayContext['principal'] | (() => GatewayContext['principal']), requestId: string): GatewayContext => {
     const initial = typeof principal === 'function' ? principal() : principal;
@@ -143,19 +148,21 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
       formatClientError(formatted, error, (internal) => logger.error({ err: loggableError(internal) }, 'internal error in a GraphQL operation')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // No field carries cache hints and no response is cached by hints: the per-field bookkeeping is skipped.
+      ApolloServerPluginCacheControlDisabled(),
       {
         // The cost limit needs the variables' values, so it runs once the operation is resolved; so does
         // the refusal of NUL characters, which no field accepts and PostgreSQL cannot store.
         async requestDidStart() {
           return {
             async didResolveOperation({ document, request }) {
-              const nul = findNulCharacter(document, request.variables);
-              if (nul !== null) {
-                const error = errors.badInput([{ field: nul, message: 'must not contain a NUL character' }]);
+              const problems = operationProblems(schema, document, request.variables, config.limits);
+              if (problems.nul !== null) {
+                const error = errors.badInput([{ field: problems.nul, message: 'must not contain a NUL character' }]);
                 error.extensions.http = { status: 400 };
                 throw error;
               }
-              const [error] = checkCost(schema, document, request.variables, config.limits);
+              const [error] = problems.cost;
               if (error) throw new GraphQLError(error.message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
             },
           };
@@ -165,6 +172,11 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     ],
   });
   await apollo.start();
+  graphqlHttp = graphqlEndpoint(apollo, {
+    maxBodyBytes: config.limits.maxBodyBytes,
+    logger,
+    context: async (req, requestId) => contextFor(await services.authenticator.authenticate(req.headers.authorization), requestId),
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -184,42 +196,14 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     res.json({ status: 'ready' });
   });
 
-  app.use(
-    '/graphql',
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-      // Only what identifies a request: never headers (Authorization carries tokens and keys) or bodies.
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-          id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-    express.json({ limit: config.limits.maxBodyBytes, type: ['application/json', 'application/graphql-response+json'] }),
-    expressMiddleware(apollo, {
-      context: async ({ req }): Promise<GatewayContext> =>
-        contextFor(await services.authenticator.authenticate(req.headers.authorization), String(req.id)),
-    }),
-  );
-
   // The supervisor dashboard: static files that use the public API above.
   app.use(dashboardRouter());
 
-  // Errors outside GraphQL (a body too large, malformed JSON): a coded JSON answer, never a stack trace.
-  const onError: ErrorRequestHandler = (err, req, res, _next) => {
-    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) (req.log ?? logger).error({ err: loggableError(err) }, 'request failed');
-    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
-    const message = status === 413 ? 'Request body too large' : status === 500 ? 'Internal server error' : 'Malformed request';
-    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  // Errors outside GraphQL: a coded JSON answer, never a stack trace.
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    const answer = httpErrorAnswer(err);
+    if (answer.status === 500) logger.error({ err: loggableError(err) }, 'request failed');
+    res.status(answer.status).json(answer.body);
   };
   app.use(onError);
   app.use((_req, res) => {

@@ -51,6 +51,31 @@ function toValueNode(value: unknown): ValueNode {
   return { kind: Kind.STRING, value: String(value) };
 }
 
+/** What is wrong with an operation before it runs: a NUL character (its input path), or its cost. */
+export interface OperationProblems {
+  nul: string | null;
+  cost: readonly GraphQLError[];
+}
+
+/** The answers for documents sent without variables, which depend on the document alone. */
+const fixedProblems = new WeakMap<DocumentNode, OperationProblems>();
+
+/**
+ * The checks every transport runs once an operation is parsed and validated: a NUL character anywhere in
+ * its inputs, and its cost with its variables' values. Documents are cached by the server, so for one sent
+ * without variables the answer is worked out once.
+ */
+export function operationProblems(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, limits: Limits): OperationProblems {
+  const fixed = variables === null || variables === undefined || Object.keys(variables).length === 0;
+  if (fixed) {
+    const known = fixedProblems.get(document);
+    if (known !== undefined) return known;
+  }
+  const problems = { nul: findNulCharacter(document, variables ?? undefined), cost: checkCost(schema, document, variables ?? undefined, limits) };
+  if (fixed) fixedProblems.set(document, problems);
+  return problems;
+}
+
 /**
  * Finds a NUL character in any string a request carries (literal arguments and variables), which no
  * field accepts and PostgreSQL cannot store. Returns the input path of the first one (the argument name

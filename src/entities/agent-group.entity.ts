@@ -4,7 +4,7 @@ import { Agent } from './agent.entity';
 import { CompanyOwned } from './base';
 import { ExternalDestination } from './external-destination.entity';
 
-@ObjectType({ description: 'A set of regular agents and external destinations that queues send calls to.' })
+@ObjectType({ simpleResolvers: true, description: 'A set of regular agents and external destinations that queues send calls to.' })
 @Entity('agent_group')
 @Unique('uq_agent_group_company_name', ['companyId', 'name'])
 export class AgentGroup extends CompanyOwned {

@@ -3,7 +3,7 @@ import { Column, Entity, JoinColumn, OneToOne } from 'typeorm';
 import { CompanyOwned } from './base';
 import { UserLogin } from './user-login.entity';
 
-@ObjectType({ description: 'A regular (human) agent: takes one call at a time. Counted apart from external destinations.' })
+@ObjectType({ simpleResolvers: true, description: 'A regular (human) agent: takes one call at a time. Counted apart from external destinations.' })
 @Entity('agent')
 export class Agent extends CompanyOwned {
   @Field({ description: 'Display name, 1-100 characters.' })

@@ -19,7 +19,7 @@ export interface StoredFlowNode {
  * A call flow: a draft edited freely (`version` counts edits) and, once published, immutable published
  * versions; calls keep the version they started on.
  */
-@ObjectType({ description: 'A graph of nodes entered by the service numbers callers dial. Edits change the draft; publishCallFlow validates it and makes it the version new calls run.' })
+@ObjectType({ simpleResolvers: true, description: 'A graph of nodes entered by the service numbers callers dial. Edits change the draft; publishCallFlow validates it and makes it the version new calls run.' })
 @Entity('call_flow')
 @Unique('uq_call_flow_company_name', ['companyId', 'name'])
 export class CallFlow extends CompanyOwned {

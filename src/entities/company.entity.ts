@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-@ObjectType({ description: 'A tenant. Every other object belongs to exactly one company.' })
+@ObjectType({ simpleResolvers: true, description: 'A tenant. Every other object belongs to exactly one company.' })
 @Entity('company')
 export class Company {
   @Field(() => ID, { description: 'Opaque identifier.' })

@@ -3,6 +3,7 @@ import { Column, CreateDateColumn, Entity } from 'typeorm';
 import { CompanyScoped } from './base';
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     'A key a telephony connector of the company authenticates with. The secret is shown once, at creation, and stored only as a hash.',
 })

@@ -16,6 +16,7 @@ export const DESTINATION_LIMITS = {
 } as const;
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     'A destination outside the contact centre (an external contact centre, an AI virtual agent): fundamentally a telephone number. It may take several calls at once and is tried only when no regular agent is available.',
 })

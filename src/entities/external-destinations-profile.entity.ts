@@ -5,6 +5,7 @@ import { ProfileScope } from './enums';
 import { ExternalDestination } from './external-destination.entity';
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     'Which of the company\'s external destinations a user login may see: all of them, or only the selected ones. Assigned by company administrators.',
 })

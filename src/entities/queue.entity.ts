@@ -15,7 +15,7 @@ export const QUEUE_LIMITS = {
   oldestWaitAboveSec: { min: 0, max: 86_400 },
 } as const;
 
-@ObjectType({ description: 'Where calls wait: 1-5 agent groups in priority order, with overflow conditions for groups 2-5.' })
+@ObjectType({ simpleResolvers: true, description: 'Where calls wait: 1-5 agent groups in priority order, with overflow conditions for groups 2-5.' })
 @Entity('queue')
 @Unique('uq_queue_company_name', ['companyId', 'name'])
 export class Queue extends CompanyOwned {

@@ -6,7 +6,7 @@ import { PrivilegeLevel } from './enums';
 const level = () => PrivilegeLevel;
 const col = { type: 'varchar', length: 8, default: PrivilegeLevel.NONE } as const;
 
-@ObjectType({ description: 'Privilege level per area. A user\'s effective level is the highest among its roles.' })
+@ObjectType({ simpleResolvers: true, description: 'Privilege level per area. A user\'s effective level is the highest among its roles.' })
 export class Privileges {
   @Field(level, { description: 'External destinations: see (with a profile) or define them.' })
   @Column(col)
@@ -41,7 +41,7 @@ export class Privileges {
   users: PrivilegeLevel;
 }
 
-@ObjectType({ description: 'A named set of privileges within a company, assigned to user logins.' })
+@ObjectType({ simpleResolvers: true, description: 'A named set of privileges within a company, assigned to user logins.' })
 @Entity('role')
 @Unique('uq_role_company_name', ['companyId', 'name'])
 export class Role extends CompanyOwned {

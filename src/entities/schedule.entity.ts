@@ -7,7 +7,7 @@ import { CompanyOwned } from './base';
 /** A calendar date `YYYY-MM-DD` (no time, no zone): graphql-scalars' LocalDate checks, under API.md's name. */
 export const DateScalar = new GraphQLScalarType({ ...LocalDateResolver.toConfig(), name: 'Date', description: 'A calendar date, YYYY-MM-DD.' });
 
-@ObjectType({ description: 'When a rule of a time range applies.' })
+@ObjectType({ simpleResolvers: true, description: 'When a rule of a time range applies.' })
 export class TimeRangeRuleView {
   @Field(() => [Int], { nullable: true, description: 'ISO days of the week, 1 = Monday .. 7 = Sunday; null with no dates means every day.' })
   daysOfWeek: number[] | null;
@@ -22,7 +22,7 @@ export class TimeRangeRuleView {
   endTime: string;
 }
 
-@ObjectType({ description: 'Opening hours: rules of days and local times, in an IANA time zone (correct across daylight-saving changes).' })
+@ObjectType({ simpleResolvers: true, description: 'Opening hours: rules of days and local times, in an IANA time zone (correct across daylight-saving changes).' })
 @Entity('time_range')
 @Unique('uq_time_range_company_name', ['companyId', 'name'])
 export class TimeRange extends CompanyOwned {
@@ -39,7 +39,7 @@ export class TimeRange extends CompanyOwned {
   rules: TimeRangeRuleView[];
 }
 
-@ObjectType({ description: 'One holiday: a whole day, or hours of it.' })
+@ObjectType({ simpleResolvers: true, description: 'One holiday: a whole day, or hours of it.' })
 export class HolidayView {
   @Field(() => DateScalar, { description: 'The date, YYYY-MM-DD, in the list\'s time zone.' })
   date: string;
@@ -54,7 +54,7 @@ export class HolidayView {
   endTime: string | null;
 }
 
-@ObjectType({ description: 'A list of holidays, in an IANA time zone.' })
+@ObjectType({ simpleResolvers: true, description: 'A list of holidays, in an IANA time zone.' })
 @Entity('holiday_list')
 @Unique('uq_holiday_list_company_name', ['companyId', 'name'])
 export class HolidayList extends CompanyOwned {

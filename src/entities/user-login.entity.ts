@@ -5,7 +5,7 @@ import { UserKind } from './enums';
 import { ExternalDestinationsProfile } from './external-destinations-profile.entity';
 import { Role } from './role.entity';
 
-@ObjectType({ description: 'A person who signs in to the company: administrator, supervisor or agent.' })
+@ObjectType({ simpleResolvers: true, description: 'A person who signs in to the company: administrator, supervisor or agent.' })
 @Entity('user_login')
 @Unique('uq_user_login_company_username', ['companyId', 'username'])
 export class UserLogin extends CompanyOwned {

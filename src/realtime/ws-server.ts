@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Principal } from '../auth/principal';
 import type { Limits } from '../config';
 import { formatClientError, loggableError } from '../errors';
-import { checkCost, findNulCharacter, limitRules } from '../limits';
+import { limitRules, operationProblems } from '../limits';
 import { SubscriptionRunner, type SubscriptionTarget } from './shared-execution';
 import type { GatewayContext } from '../resolvers/context';
 
@@ -284,9 +284,9 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
       }
       const { document } = known;
       const variables = payload.variables ?? undefined;
-      if (findNulCharacter(document, variables) !== null) return refuse('Must not contain a NUL character', 'BAD_USER_INPUT');
-      const tooCostly = checkCost(options.schema, document, variables, limits);
-      if (tooCostly.length > 0) return refuse(tooCostly[0]!.message, 'QUERY_TOO_COMPLEX');
+      const problems = operationProblems(options.schema, document, variables, limits);
+      if (problems.nul !== null) return refuse('Must not contain a NUL character', 'BAD_USER_INPUT');
+      if (problems.cost.length > 0) return refuse(problems.cost[0]!.message, 'QUERY_TOO_COMPLEX');
       const connection = ctx.extra;
       const contextValue = options.context(() => connection.principal ?? null);
       const target: SubscriptionTarget = {

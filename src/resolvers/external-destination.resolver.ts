@@ -1,7 +1,9 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AgentGroup } from '../entities/agent-group.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { actor, companyModel, type GatewayContext } from './context';
+import { selects } from './selection';
 import { ExternalDestinationStats, destinationStats } from './types/statistics.types';
 import { PageArgsInput } from './types/connection';
 import {
@@ -14,12 +16,16 @@ export class ExternalDestinationResolver {
   @Query(() => ExternalDestinationConnection, {
     description: 'The external destinations the caller may see (its profile: all, or the selected ones), by name.',
   })
-  externalDestinations(
+  async externalDestinations(
     @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
     @Args() page: PageArgsInput,
     @Arg('filter', () => ExternalDestinationFilter, { nullable: true }) filter?: ExternalDestinationFilter,
   ): Promise<ExternalDestinationConnection> {
-    return ctx.services.destinations.list(actor(ctx), filter, page);
+    const list = await ctx.services.destinations.list(actor(ctx), filter, page);
+    // The page's live states in one batch now, so each node's `live` is answered at once (no promise per node).
+    if (list.nodes.length > 0 && selects(info, ['nodes', 'live'])) await ctx.loaders.destinationLive.loadMany(list.nodes);
+    return list;
   }
 
   @Authorized('externalDestinations:VIEW')
@@ -60,8 +66,8 @@ export class ExternalDestinationResolver {
   }
 
   @FieldResolver(() => ExternalDestinationLiveView, { description: 'Live state (not configuration): calls connecting and active, back-off, failures.' })
-  async live(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationLiveView> {
-    return ctx.loaders.destinationLive.load(destination);
+  live(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): ExternalDestinationLiveView | Promise<ExternalDestinationLiveView> {
+    return ctx.loaders.destinationLiveRead.get(destination.id) ?? ctx.loaders.destinationLive.load(destination);
   }
 
   @Authorized('agentGroups:VIEW', 'queues:VIEW')

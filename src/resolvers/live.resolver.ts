@@ -5,7 +5,7 @@ import { currentUser, type GatewayContext } from './context';
 import { AgentLiveView } from './types/agent.types';
 import { ExternalDestinationLiveView } from './types/external-destination.types';
 
-@ObjectType('QueueLive', { description: 'A queue\'s live state, as the queueUpdates subscription streams it.' })
+@ObjectType('QueueLive', { simpleResolvers: true, description: 'A queue\'s live state, as the queueUpdates subscription streams it.' })
 export class QueueLiveView {
   @Field(() => ID, { description: 'The queue.' })
   queueId: string;

@@ -18,19 +18,45 @@ export function createLoaders(live: LiveState, companyId: string | null, destina
       const range = await statistics.today(companyId);
       return (await figures(companyId, rows, range)).map((named) => ({ named, range }));
     }, { cacheKeyFn: (r) => r.id });
-  return {
-    todayDestinationStats: today((c, rows, range) => statistics.destinationFigures(c, rows, range)),
-    todayAgentStats: today((c, rows, range) => statistics.agentFigures(c, rows, range)),
-    todayQueueStats: today((c, rows, range) => statistics.queueFigures(c, rows, range)),
-    destinationLive: new DataLoader<ExternalDestination, DestinationLive, string>(
-      (rows) => (companyId === null ? Promise.resolve(rows.map(() => new Error('no company'))) : destinations.liveStates(companyId, rows)),
+  /** Live states this request has read already, by destination: a field asking for one again gets it at once. */
+  const destinationLiveRead = new Map<string, DestinationLive>();
+  // Each loader is made when a request first uses it: most requests use one or none.
+  return lazily({
+    destinationLiveRead: () => destinationLiveRead as ReadonlyMap<string, DestinationLive>,
+    todayDestinationStats: () => today((c, rows, range) => statistics.destinationFigures(c, rows, range)),
+    todayAgentStats: () => today((c, rows, range) => statistics.agentFigures(c, rows, range)),
+    todayQueueStats: () => today((c, rows, range) => statistics.queueFigures(c, rows, range)),
+    destinationLive: () => new DataLoader<ExternalDestination, DestinationLive, string>(
+      async (rows) => {
+        if (companyId === null) return rows.map(() => new Error('no company'));
+        const states = await destinations.liveStates(companyId, rows);
+        for (const state of states) destinationLiveRead.set(state.destinationId, state);
+        return states;
+      },
       { cacheKeyFn: (d) => d.id },
     ),
-    agentLive: new DataLoader<string, AgentLive>(async (agentIds) => {
+    agentLive: () => new DataLoader<string, AgentLive>(async (agentIds) => {
       const map = companyId === null ? new Map<string, AgentLive>() : await live.agents.getMany(companyId, agentIds);
       return agentIds.map((id) => map.get(id)!);
     }),
-  };
+  });
+}
+
+/** An object whose properties are made by their factories on first read, then kept. */
+function lazily<T extends Record<string, unknown>>(factories: { [K in keyof T]: () => T[K] }): T {
+  const made = {} as T;
+  for (const key of Object.keys(factories) as Array<keyof T>) {
+    Object.defineProperty(made, key, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        const value = factories[key]();
+        Object.defineProperty(made, key, { value, enumerable: true });
+        return value;
+      },
+    });
+  }
+  return made;
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

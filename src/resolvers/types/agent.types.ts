@@ -6,13 +6,13 @@ import { AgentGroup } from '../../entities/agent-group.entity';
 import { Queue } from '../../entities/queue.entity';
 import { Connection } from './connection';
 
-@ObjectType({ description: 'A page of agents.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of agents.' })
 export class AgentConnection extends Connection(Agent) {}
 
-@ObjectType({ description: 'A page of agent groups.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of agent groups.' })
 export class AgentGroupConnection extends Connection(AgentGroup) {}
 
-@ObjectType({ description: 'A page of queues.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of queues.' })
 export class QueueConnection extends Connection(Queue) {}
 
 @InputType({ description: 'An agent.' })
@@ -51,7 +51,7 @@ export class OverflowInput {
   noAgentsLoggedIn?: boolean | null;
 }
 
-@ObjectType({ description: 'When a group of priority 2-5 becomes eligible (any one condition suffices).' })
+@ObjectType({ simpleResolvers: true, description: 'When a group of priority 2-5 becomes eligible (any one condition suffices).' })
 export class Overflow {
   @Field(() => Int, { nullable: true, description: 'More than this many calls are waiting in the queue.' })
   queueLengthAbove: number | null;
@@ -72,7 +72,7 @@ export class QueueGroupInput {
   overflow?: OverflowInput | null;
 }
 
-@ObjectType({ description: 'One group of a queue at one priority.' })
+@ObjectType({ simpleResolvers: true, description: 'One group of a queue at one priority.' })
 export class QueueGroupEntry {
   @Field(() => Int, { description: '1 (always receives calls) to 5.' })
   priority: number;
@@ -108,7 +108,7 @@ export class QueueInput {
   maxWaitSec?: number | null;
 }
 
-@ObjectType('AgentLive', { description: 'A regular agent\'s live state, as the agentUpdates subscription streams it. Never mixed with destinations.' })
+@ObjectType('AgentLive', { simpleResolvers: true, description: 'A regular agent\'s live state, as the agentUpdates subscription streams it. Never mixed with destinations.' })
 export class AgentLiveView {
   @Field(() => ID, { description: 'The agent.' })
   agentId: string;

@@ -76,7 +76,7 @@ export class EndCallInput {
   reason: CallEndReason;
 }
 
-@ObjectType({ description: 'What the connector must do now. Fields that do not apply to the kind are null.' })
+@ObjectType({ simpleResolvers: true, description: 'What the connector must do now. Fields that do not apply to the kind are null.' })
 export class TelephonyInstruction {
   @Field(() => ID, { description: 'Unique per instruction.' })
   instructionId: string;
@@ -109,7 +109,7 @@ export class TelephonyInstruction {
   issuedAt: Date;
 }
 
-@ObjectType({ description: 'An external destination the caller may not see: that one was used is shown, never which or its number.' })
+@ObjectType({ simpleResolvers: true, description: 'An external destination the caller may not see: that one was used is shown, never which or its number.' })
 export class HiddenExternalDestination {
   @Field({ description: 'Always true.' })
   hidden: boolean;
@@ -122,7 +122,7 @@ export const AttemptTarget = createUnionType({
   resolveType: (value) => ('hidden' in value ? HiddenExternalDestination : 'numberMode' in value ? ExternalDestination : Agent),
 });
 
-@ObjectType('CallAttempt', { description: 'One offer of a call to a regular agent or an external destination.' })
+@ObjectType('CallAttempt', { simpleResolvers: true, description: 'One offer of a call to a regular agent or an external destination.' })
 export class CallAttemptView {
   @Field(() => ID, { description: 'Opaque identifier: the attemptId of instructions and outcomes.' })
   id: string;
@@ -155,7 +155,7 @@ export class CallAttemptView {
   endedAt: Date | null;
 }
 
-@ObjectType({ description: 'A resource a routing decision looked at.' })
+@ObjectType({ simpleResolvers: true, description: 'A resource a routing decision looked at.' })
 export class RoutingResource {
   @Field(() => RESOURCE_KINDS, { description: 'What it is.' })
   kind: ResourceKind;
@@ -164,7 +164,7 @@ export class RoutingResource {
   id: string | null;
 }
 
-@ObjectType({ description: 'A resource passed over, and why.' })
+@ObjectType({ simpleResolvers: true, description: 'A resource passed over, and why.' })
 export class RoutingSkip {
   @Field(() => RESOURCE_KINDS, { description: 'What it is.' })
   kind: ResourceKind;
@@ -179,7 +179,7 @@ export class RoutingSkip {
   detail: string;
 }
 
-@ObjectType({ description: 'What a decision chose.' })
+@ObjectType({ simpleResolvers: true, description: 'What a decision chose.' })
 export class RoutingChoice {
   @Field(() => RESOURCE_KINDS, { description: 'AGENT or DESTINATION.' })
   kind: ResourceKind;
@@ -194,7 +194,7 @@ export class RoutingChoice {
   detail: string;
 }
 
-@ObjectType('RoutingDecision', { description: 'One step of a call\'s routing: a decision or an event, with its reasons in words a supervisor understands.' })
+@ObjectType('RoutingDecision', { simpleResolvers: true, description: 'One step of a call\'s routing: a decision or an event, with its reasons in words a supervisor understands.' })
 export class RoutingDecisionView {
   @Field({ description: 'When (UTC).' })
   at: Date;
@@ -215,7 +215,7 @@ export class RoutingDecisionView {
   chosen: RoutingChoice | null;
 }
 
-@ObjectType('Call', { description: 'A call the gateway routes, with its attempts and the routing trace.' })
+@ObjectType('Call', { simpleResolvers: true, description: 'A call the gateway routes, with its attempts and the routing trace.' })
 export class CallView {
   @Field(() => ID, { description: 'Opaque identifier.' })
   id: string;

@@ -1,7 +1,7 @@
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { PAGE_DEFAULT, PAGE_MAX } from '../../store/persistence';
 
-@ObjectType({ description: 'Where a page ends and whether more follow.' })
+@ObjectType({ simpleResolvers: true, description: 'Where a page ends and whether more follow.' })
 export class PageInfo {
   @Field({ description: 'Whether another page follows this one.' })
   hasNextPage: boolean;

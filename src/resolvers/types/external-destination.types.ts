@@ -5,7 +5,7 @@ import { DESTINATION_STATES, type DestinationState } from '../../routing/destina
 import { Connection } from './connection';
 
 
-@ObjectType({ description: 'A page of external destinations.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of external destinations.' })
 export class ExternalDestinationConnection extends Connection(ExternalDestination) {}
 
 @InputType({
@@ -69,6 +69,7 @@ export class ExternalDestinationFilter {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     'A reference from a visible object (a group, a profile) to an external destination. When the caller may not see the destination, `hidden` is true and `destination` is null: its existence shows, never its name, number or settings.',
 })
@@ -82,6 +83,7 @@ export class ExternalDestinationRef {
 
 
 @ObjectType('ExternalDestinationLive', {
+  simpleResolvers: true,
   description: 'A destination\'s live state (not configuration), kept apart from agent state; the externalDestinationUpdates subscription streams this shape.',
 })
 export class ExternalDestinationLiveView {

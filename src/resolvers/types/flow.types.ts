@@ -111,7 +111,7 @@ export class CallFlowInput {
   nodes: CallFlowNodeInput[];
 }
 
-@ObjectType({ description: 'A wire of a node.' })
+@ObjectType({ simpleResolvers: true, description: 'A wire of a node.' })
 export class CallFlowBranch {
   @Field({ description: 'The branch name.' })
   name: string;
@@ -120,7 +120,7 @@ export class CallFlowBranch {
   to: string;
 }
 
-@ObjectType({ description: 'One node of a call flow.' })
+@ObjectType({ simpleResolvers: true, description: 'One node of a call flow.' })
 export class CallFlowNode {
   @Field({ description: 'Unique within the flow.' })
   id: string;
@@ -147,11 +147,11 @@ export class CallFlowNode {
   branches: CallFlowBranch[];
 }
 
-@ObjectType({ description: 'A page of time ranges.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of time ranges.' })
 export class TimeRangeConnection extends Connection(TimeRange) {}
 
-@ObjectType({ description: 'A page of holiday lists.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of holiday lists.' })
 export class HolidayListConnection extends Connection(HolidayList) {}
 
-@ObjectType({ description: 'A page of call flows.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of call flows.' })
 export class CallFlowConnection extends Connection(CallFlow) {}

@@ -6,16 +6,16 @@ import { Role } from '../../entities/role.entity';
 import { UserLogin } from '../../entities/user-login.entity';
 import { Connection } from './connection';
 
-@ObjectType({ description: 'A page of roles.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of roles.' })
 export class RoleConnection extends Connection(Role) {}
 
-@ObjectType({ description: 'A page of user logins.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of user logins.' })
 export class UserLoginConnection extends Connection(UserLogin) {}
 
-@ObjectType({ description: 'A page of External Destinations profiles.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of External Destinations profiles.' })
 export class ExternalDestinationsProfileConnection extends Connection(ExternalDestinationsProfile) {}
 
-@ObjectType({ description: 'A page of connector API keys.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of connector API keys.' })
 export class ConnectorApiKeyConnection extends Connection(ConnectorApiKey) {}
 
 @InputType({ description: 'A new company and its first administrator (platform operator only).' })
@@ -36,7 +36,7 @@ export class CreateCompanyInput {
   adminPassword: string;
 }
 
-@ObjectType({ description: 'A signed-in session.' })
+@ObjectType({ simpleResolvers: true, description: 'A signed-in session.' })
 export class AuthPayload {
   @Field({ description: 'Send as `Authorization: Bearer <token>`.' })
   token: string;
@@ -117,7 +117,7 @@ export class ExternalDestinationsProfileInput {
   destinationIds?: string[] | null;
 }
 
-@ObjectType({ description: 'A new connector API key. `apiKey` is shown only here, once.' })
+@ObjectType({ simpleResolvers: true, description: 'A new connector API key. `apiKey` is shown only here, once.' })
 export class ConnectorApiKeyCreated {
   @Field({ description: 'The full key: send as `Authorization: Bearer <apiKey>`. Not retrievable later.' })
   apiKey: string;

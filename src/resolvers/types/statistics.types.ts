@@ -49,7 +49,7 @@ abstract class DestinationCounters implements DestinationFigures {
   peakSimultaneousCalls: number;
 }
 
-@ObjectType('ExternalDestinationStatsInterval', { implements: DestinationCounters, description: 'One 15-minute interval of a destination\'s figures.' })
+@ObjectType('ExternalDestinationStatsInterval', { simpleResolvers: true, implements: DestinationCounters, description: 'One 15-minute interval of a destination\'s figures.' })
 export class ExternalDestinationStatsInterval extends DestinationCounters {
   @Field({ description: 'Start of the interval (UTC; a quarter hour of the company\'s local time too).' })
   start: Date;
@@ -58,7 +58,7 @@ export class ExternalDestinationStatsInterval extends DestinationCounters {
   end: Date;
 }
 
-@ObjectType('ExternalDestinationStats', { implements: DestinationCounters, description: 'One external destination\'s figures over [from, to), never mixed with agents\' figures.' })
+@ObjectType('ExternalDestinationStats', { simpleResolvers: true, implements: DestinationCounters, description: 'One external destination\'s figures over [from, to), never mixed with agents\' figures.' })
 export class ExternalDestinationStats extends DestinationCounters {
   @Field(() => ID, { description: 'The external destination.' })
   destinationId: string;
@@ -94,7 +94,7 @@ abstract class AgentCounters implements AgentFigures {
   wrapUpSec: number;
 }
 
-@ObjectType('AgentStatsInterval', { implements: AgentCounters, description: 'One 15-minute interval of an agent\'s figures.' })
+@ObjectType('AgentStatsInterval', { simpleResolvers: true, implements: AgentCounters, description: 'One 15-minute interval of an agent\'s figures.' })
 export class AgentStatsInterval extends AgentCounters {
   @Field({ description: 'Start of the interval (UTC; a quarter hour of the company\'s local time too).' })
   start: Date;
@@ -103,7 +103,7 @@ export class AgentStatsInterval extends AgentCounters {
   end: Date;
 }
 
-@ObjectType('AgentStats', { implements: AgentCounters, description: 'One regular agent\'s figures over [from, to), from its own attempts only.' })
+@ObjectType('AgentStats', { simpleResolvers: true, implements: AgentCounters, description: 'One regular agent\'s figures over [from, to), from its own attempts only.' })
 export class AgentStats extends AgentCounters {
   @Field(() => ID, { description: 'The agent.' })
   agentId: string;
@@ -153,7 +153,7 @@ abstract class QueueCounters implements QueueFigures {
   serviceLevelWithExternal: number | null;
 }
 
-@ObjectType('QueueStatsInterval', { implements: QueueCounters, description: 'One 15-minute interval of a queue\'s figures.' })
+@ObjectType('QueueStatsInterval', { simpleResolvers: true, implements: QueueCounters, description: 'One 15-minute interval of a queue\'s figures.' })
 export class QueueStatsInterval extends QueueCounters {
   @Field({ description: 'Start of the interval (UTC; a quarter hour of the company\'s local time too).' })
   start: Date;
@@ -162,7 +162,7 @@ export class QueueStatsInterval extends QueueCounters {
   end: Date;
 }
 
-@ObjectType('QueueStats', { implements: QueueCounters, description: 'One queue\'s figures over [from, to).' })
+@ObjectType('QueueStats', { simpleResolvers: true, implements: QueueCounters, description: 'One queue\'s figures over [from, to).' })
 export class QueueStats extends QueueCounters {
   @Field(() => ID, { description: 'The queue.' })
   queueId: string;
