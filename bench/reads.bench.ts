@@ -25,10 +25,11 @@ import type { Scheduler } from '../src/platform/scheduler';
  * company has 5 000 destinations (still 50 visible), and the SQL statements an authenticated `{ __typename }`
  * costs (with a user token and with a connector API key).
  *
- * Every server (gateway or bare) runs in this process and the load generator (autocannon, keep-alive
- * connections, fixed concurrency) in one child process, so this process's `process.cpuUsage()` over a
- * measured run is the server's (PostgreSQL's own processes are not counted). The four servers stay up
- * together and take turns, so a busy spell of a shared machine weighs on all of them alike; only the one
+ * The gateways run in this process, each bare server in a child process of its own (so it shares no
+ * optimised code with the gateways), and the load generator (autocannon, keep-alive connections, fixed
+ * concurrency) in another child process; a target's CPU time is that of the process serving it, read over
+ * its measured run (PostgreSQL's own processes are not counted). The four servers stay up together and take
+ * turns, so a busy spell of a shared machine weighs on all of them alike; only the one
  * under load has work (an idle gateway's timers run a few statements a second). Every response is checked
  * (HTTP 200, no errors, the expected total and the expected 50 ids); one that fails stops the bench. The
  * aims are printed beside the figures, not asserted.
@@ -47,7 +48,9 @@ const VISIBLE = 50;
 /** Destinations created at once through the API while provisioning. */
 const CREATE_IN_FLIGHT = 8;
 /** Turns of each target of section 1 (a b c d, then d c b a, ...). */
-const MAIN_ROUNDS = 2;
+const MAIN_ROUNDS = 3;
+/** A first, unmeasured run of every target, so none is measured while the code it shares is still cold. */
+const FIRST_WARMUP_SEC = 5;
 /** The scale case alternates the two companies (60, 5 000, 5 000, 60, ...) this many times each. */
 const SCALE_ROUNDS = 4;
 /** Authenticated `{ __typename }` requests counted per credential, after SQL_WARMUP uncounted ones. */
@@ -231,6 +234,8 @@ interface Target {
   url: string;
   headers: Record<string, string>;
   expect: Expect;
+  /** The CPU time used so far by the process that serves this target. */
+  cpu(): Promise<NodeJS.CpuUsage>;
 }
 
 interface Measured {
@@ -238,20 +243,20 @@ interface Measured {
   perSecond: number;
   p50: number;
   p99: number;
-  /** This process's CPU time (user + system) per response, in ms. */
+  /** The serving process's CPU time (user + system) per response, in ms. */
   cpuPerRequestMs: number;
-  /** This process's CPU time over the run's wall time (1 = one core busy). */
+  /** The serving process's CPU time over the run's wall time (1 = one core busy). */
   serverCpu: number;
   loadCpu: number;
   bytes: number;
 }
 
 /**
- * Warms the target up, then measures it: this process's CPU time is read right before the measured run is
- * sent to the load generator and right after its answer arrives (this process does nothing else meanwhile).
+ * Warms the target up, then measures it: the serving process's CPU time is read right before the measured
+ * run is sent to the load generator and right after its answer arrives (it does nothing else meanwhile).
  */
 async function measure(load: LoadGenerator, target: Target, label: string): Promise<Measured> {
-  const run = { url: target.url, headers: { 'content-type': 'application/json', ...target.headers }, body: JSON.stringify({ query: READ }), expect: target.expect };
+  const run = loadOf(target);
   const checked = (r: Extract<FromLoad, { kind: 'ran' }>, phase: string) => {
     const failures = r.non2xx + r.errors + r.timeouts + r.mismatches;
     if (failures > 0 || r.responses === 0) {
@@ -263,16 +268,21 @@ async function measure(load: LoadGenerator, target: Target, label: string): Prom
     return r;
   };
   checked(await load.run({ ...run, seconds: WARMUP_SEC }), 'warm-up');
-  const cpu0 = process.cpuUsage();
+  const cpu0 = await target.cpu();
   const t0 = performance.now();
   const r = checked(await load.run({ ...run, seconds: MEASURE_SEC }), 'measured run');
   const wall = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const cpu1 = await target.cpu();
+  const cpuMs = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000;
   return {
     responses: r.responses, perSecond: r.responses / r.seconds, p50: r.p50, p99: r.p99,
     cpuPerRequestMs: cpuMs / r.responses, serverCpu: cpuMs / 1000 / wall, loadCpu: r.cpuMs / 1000 / r.seconds, bytes: r.bytes,
   };
+}
+
+/** The load generator's run of READ against a target, without its duration. */
+function loadOf(target: Target): Omit<Load, 'cmd' | 'seconds'> {
+  return { url: target.url, headers: { 'content-type': 'application/json', ...target.headers }, body: JSON.stringify({ query: READ }), expect: target.expect };
 }
 
 /** Adds the turns of one target together: CPU per request over all of them, the rest averaged. */
@@ -362,10 +372,12 @@ async function provisionCompany(url: string, slug: string, destinations: number)
   return { companyId, admin, supervisor: await login('wallboard', 'bench-user-password'), visibleIds, createSeconds };
 }
 
+/** The read as the supervisor, against a gateway running in this process. */
 const supervisorTarget = (gateway: Gateway, tenant: Tenant): Target => ({
   url: gateway.url,
   headers: { authorization: `Bearer ${tenant.supervisor}` },
   expect: { ids: tenant.visibleIds, totalCount: VISIBLE },
+  cpu: async () => process.cpuUsage(),
 });
 
 // ------------------------------------------------------------------ SQL statements per request
@@ -463,7 +475,70 @@ async function backgroundRate(gateway: Gateway, seconds: number): Promise<number
   return counter.count / seconds;
 }
 
-// ------------------------------------------------------------------ the bare servers
+// ------------------------------------------------------------------ the bare servers (each in a process of its own)
+
+type Bare = 'apollo' | 'graphql-js';
+type ToBare = { cmd: 'start'; nodes: unknown[] } | { cmd: 'cpu' } | { cmd: 'stop' };
+type FromBare = { kind: 'started'; url: string } | { kind: 'cpu'; usage: NodeJS.CpuUsage } | { kind: 'stopped' } | { kind: 'failed'; message: string };
+
+/**
+ * A bare server in a child process: it has the machine's V8 to itself (no code shared with the gateways,
+ * whose optimised and deoptimised graphql-js paths would otherwise weigh on it) and its CPU time is its own.
+ */
+function runBareServer(kind: Bare): void {
+  let server: { close: () => Promise<void> } | null = null;
+  const send = (m: FromBare) => process.send!(m);
+  process.on('message', (raw) => {
+    const m = raw as ToBare;
+    void (async () => {
+      try {
+        if (m.cmd === 'start') {
+          const started = await (kind === 'apollo' ? startBareApollo : startBareGraphqlJs)(bareSchema(m.nodes));
+          server = started;
+          send({ kind: 'started', url: started.url });
+        } else if (m.cmd === 'cpu') {
+          send({ kind: 'cpu', usage: process.cpuUsage() });
+        } else {
+          await server?.close();
+          send({ kind: 'stopped' });
+        }
+      } catch (error) {
+        send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
+      }
+    })();
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** Starts a bare server in a child process serving `nodes`; asks it for its CPU time; stops it. */
+async function startBareChild(kind: Bare, nodes: unknown[]): Promise<{ url: string; cpu: () => Promise<NodeJS.CpuUsage>; close: () => Promise<void> }> {
+  const child = fork(__filename, ['--bare', kind], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = <K extends FromBare['kind']>(m: ToBare, kind: K): Promise<Extract<FromBare, { kind: K }>> =>
+    new Promise((resolve, reject) => {
+      const onExit = () => reject(new Error(`the bare ${kind} server exited`));
+      child.once('exit', onExit);
+      child.once('message', (raw) => {
+        child.off('exit', onExit);
+        const answer = raw as FromBare;
+        if (answer.kind === 'failed') reject(new Error(`bare server: ${answer.message}`));
+        else if (answer.kind !== kind) reject(new Error(`bare server: expected ${kind}, got ${answer.kind}`));
+        else resolve(answer as Extract<FromBare, { kind: K }>);
+      });
+      child.send(m);
+    });
+  const { url } = await ask({ cmd: 'start', nodes }, 'started');
+  return {
+    url,
+    cpu: async () => (await ask({ cmd: 'cpu' }, 'cpu')).usage,
+    close: async () => {
+      if (child.exitCode !== null) return;
+      await ask({ cmd: 'stop' }, 'stopped').catch(() => undefined);
+      const exited = new Promise((r) => child.once('exit', r));
+      child.disconnect();
+      await exited;
+    },
+  };
+}
 
 /** The bare servers' schema: BARE_SDL with one plain resolver over the given destinations. */
 function bareSchema(nodes: readonly unknown[]): GraphQLSchema {
@@ -639,26 +714,27 @@ export async function runReadsBench(): Promise<void> {
 
     // c, d. The bare servers, serving the nodes the embedded gateway answered (the same bytes on the wire).
     const nodes = (JSON.parse(embedded.body) as { data: { externalDestinations: { nodes: Array<{ id: string }> } } }).data.externalDestinations.nodes;
-    const schema = bareSchema(nodes);
-    const bare = async (label: string, start: (s: GraphQLSchema) => Promise<{ url: string; close: () => Promise<void> }>): Promise<Contender> => {
-      const server = await start(schema);
+    const bare = async (label: string, kind: Bare): Promise<Contender> => {
+      const server = await startBareChild(kind, nodes);
       const close = undo(server.close);
       const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: READ }) });
       const text = await res.text();
       // Apollo ends its bodies with a newline, plain graphql-js does not: the rest must be the same bytes.
       if (text.trimEnd() !== embedded.body.trimEnd()) throw new Error(`${label} does not answer the gateway's bytes:\n  ${text.slice(0, 300)}\n  ${embedded.body.slice(0, 300)}`);
-      return { label, target: { url: server.url, headers: {}, expect: { ids: nodes.map((n) => n.id), totalCount: VISIBLE } }, close, runs: [] };
+      return { label, target: { url: server.url, headers: {}, expect: { ids: nodes.map((n) => n.id), totalCount: VISIBLE }, cpu: server.cpu }, close, runs: [] };
     };
     const gatewayContender = (label: string, p: Provisioned, close: () => Promise<void>): Contender => ({ label, target: supervisorTarget(p.gateway, p.tenant), close, runs: [] });
     const contenders = {
       embedded: gatewayContender('gateway, embedded', embedded, closeEmbedded),
       postgres: postgres ? gatewayContender('gateway, PostgreSQL', postgres, closePostgres) : null,
-      apollo: await bare('bare Apollo Server 5', startBareApollo),
-      graphqlJs: await bare('bare graphql-js', startBareGraphqlJs),
+      apollo: await bare('bare Apollo Server 5', 'apollo'),
+      graphqlJs: await bare('bare graphql-js', 'graphql-js'),
     };
     // Every target stays up and they take turns (a b c d, then d c b a, ...), so a busy spell of the machine
     // weighs on all of them alike; an idle gateway's timers cost this process a few statements a second.
     const order = [contenders.embedded, contenders.postgres, contenders.apollo, contenders.graphqlJs].filter((c): c is Contender => c !== null);
+    // The first target measured would otherwise run while V8 still optimises what every gateway shares.
+    for (const c of order) await load.run({ ...loadOf(c.target), seconds: FIRST_WARMUP_SEC });
     for (let round = 0; round < MAIN_ROUNDS; round += 1) {
       for (const c of round % 2 === 0 ? order : [...order].reverse()) c.runs.push(await measure(load, c.target, c.label));
     }
@@ -697,8 +773,9 @@ export async function runReadsBench(): Promise<void> {
 
     out(`Reads: ${READ}`);
     out(`  by a SUPERVISOR (externalDestinations VIEW, a SELECTED profile of ${VISIBLE} of the company's ${DESTINATIONS} destinations); ${cpus().length} cores;`);
-    out(`  the servers in this process, the load generator (autocannon, ${CONNECTIONS} keep-alive connections, one request each in flight) in a child process;`);
-    out(`  per target ${MAIN_ROUNDS} turns of ${WARMUP_SEC} s warm-up + ${MEASURE_SEC} s measured (a b c d, d c b a); CPU/req = this process's user+system CPU time over`);
+    out(`  the gateways in this process, each bare server in a process of its own, the load generator (autocannon, ${CONNECTIONS} keep-alive connections,`);
+    out(`  one request each in flight) in another; CPU = the serving process's;`);
+    out(`  after ${FIRST_WARMUP_SEC} s of load on each, per target ${MAIN_ROUNDS} turns of ${WARMUP_SEC} s warm-up + ${MEASURE_SEC} s measured (a b c d, d c b a, ...); CPU/req = the serving process's user+system CPU time over`);
     out(`  the measured runs / responses; p50, p99: mean of the turns; server, load CPU = share of one core; bytes = per response with headers;`);
     out(`  every response checked: HTTP 200, no errors, totalCount ${VISIBLE} and the ${VISIBLE} expected ids (the bare servers answer the embedded gateway's bytes);`);
     out(`  NODE_ENV of this process: ${process.env.NODE_ENV ?? '(unset)'} (graphql-js runs its development-mode type checks unless it is production; the same for all four)`);
@@ -766,6 +843,8 @@ export async function runReadsBench(): Promise<void> {
 if (require.main === module) {
   if (process.argv.includes('--load')) {
     runLoadGenerator();
+  } else if (process.argv.includes('--bare')) {
+    runBareServer(process.argv[process.argv.indexOf('--bare') + 1] as Bare);
   } else {
     runReadsBench().catch((error: unknown) => {
       process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

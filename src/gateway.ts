@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { resolveJwtSecret, type Config } from './config';
 import { dashboardRouter, dashboardUrlOf } from './dashboard';
+import { compiledExecution } from './http/compiled-execution';
 import { graphqlEndpoint, httpErrorAnswer } from './http/graphql-endpoint';
 import { errors, formatClientError, loggableError } from './errors';
 import { limitRules, operationProblems } from './limits';
@@ -136,7 +137,8 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   });
 
   const apollo = new ApolloServer<GatewayContext>({
-    schema,
+    // The schema and an executor that runs each operation compiled once per document.
+    gateway: compiledExecution(schema),
     introspection: config.introspection,
     hideSchemaDetailsFromClientErrors: !config.introspection,
     includeStacktraceInErrorResponses: false,

@@ -1,5 +1,5 @@
 import { DateTimeResolver } from 'graphql-scalars';
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema, type GraphQLUnionType } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { AgentGroupResolver } from './resolvers/agent-group.resolver';
@@ -13,6 +13,7 @@ import { CallFlowResolver } from './resolvers/call-flow.resolver';
 import { ScheduleResolver } from './resolvers/schedule.resolver';
 import { LiveResolver } from './resolvers/live.resolver';
 import { StatisticsResolver } from './resolvers/statistics.resolver';
+import { attemptTargetTypeName } from './resolvers/types/call.types';
 
 export const RESOLVERS = [
   IdentityResolver,
@@ -34,8 +35,8 @@ export const RESOLVERS = [
  * Builds the executable schema from the resolvers (type-graphql), with `DateTime` as ISO 8601 UTC. `pubSub`
  * is the running gateway's event bus (subscriptions subscribe through it); printing the schema needs none.
  */
-export function buildGatewaySchema(pubSub: PubSub = createPubSub()): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildGatewaySchema(pubSub: PubSub = createPubSub()): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     pubSub,
     resolvers: RESOLVERS as unknown as [Function, ...Function[]],
     authChecker,
@@ -43,6 +44,10 @@ export function buildGatewaySchema(pubSub: PubSub = createPubSub()): Promise<Gra
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   });
+  // type-graphql wraps every resolveType in an async function; compiled execution resolves abstract types
+  // without awaiting, so the union fields return gets its own synchronous function back.
+  (schema.getType('AttemptTarget') as GraphQLUnionType).resolveType = attemptTargetTypeName;
+  return schema;
 }
 
 const HEADER = `# The public GraphQL contract of the routing gateway.

@@ -3,7 +3,8 @@ import { ConnectorApiKey } from '../entities/connector-api-key.entity';
 import { errors } from '../errors';
 import type { LiveModels } from '../live/live-models';
 import type { Principal, UserPrincipal } from './principal';
-import { parseConnectorKey, secretsEqual, sha256Hex } from './secrets';
+import { timingSafeEqual } from 'node:crypto';
+import { digestOf, parseConnectorKey, sha256Hex } from './secrets';
 import { verifyUserToken, type UserTokenClaims } from './tokens';
 
 /** Connector key ids whose company is remembered (a key never changes company). */
@@ -25,12 +26,17 @@ export class Authenticator {
    */
   private readonly verified = new Map<string, UserTokenClaims & { exp: number }>();
 
+  /** The platform operator key's digest, made once: each request hashes only its own token to compare. */
+  private readonly platformKeyDigest: Buffer | null;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly models: LiveModels,
     private readonly jwtSecret: string,
-    private readonly platformApiKey: string | null,
-  ) {}
+    platformApiKey: string | null,
+  ) {
+    this.platformKeyDigest = platformApiKey === null ? null : digestOf(platformApiKey);
+  }
 
   async authenticate(authorization: string | undefined | null): Promise<Principal | null> {
     if (authorization === undefined || authorization === null || authorization === '') return null;
@@ -47,7 +53,7 @@ export class Authenticator {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) return null;
     const token = match[1]!;
-    if (this.platformApiKey !== null && secretsEqual(token, this.platformApiKey)) return { kind: 'platform' };
+    if (this.platformKeyDigest !== null && timingSafeEqual(digestOf(token), this.platformKeyDigest)) return { kind: 'platform' };
     const connector = parseConnectorKey(token);
     if (connector !== null) {
       const companyId = await this.companyOfKey(connector.keyId);

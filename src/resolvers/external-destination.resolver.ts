@@ -24,7 +24,7 @@ export class ExternalDestinationResolver {
   ): Promise<ExternalDestinationConnection> {
     const list = await ctx.services.destinations.list(actor(ctx), filter, page);
     // The page's live states in one batch now, so each node's `live` is answered at once (no promise per node).
-    if (list.nodes.length > 0 && selects(info, ['nodes', 'live'])) await ctx.loaders.destinationLive.loadMany(list.nodes);
+    if (list.nodes.length > 0 && selects(info, ['nodes', 'live'])) await ctx.loaders.prefetchDestinationLive(list.nodes);
     return list;
   }
 

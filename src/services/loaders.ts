@@ -6,57 +6,83 @@ import type { LiveState } from '../store/live-state';
 import type { Range } from '../statistics/figures';
 import type { Named as NamedFigures, StatisticsService } from './statistics.service';
 
+type Figures<F> = (companyId: string, rows: ReadonlyArray<{ id: string; name: string }>, range: Range) => Promise<Array<NamedFigures<F>>>;
+type TodayLoader<F> = DataLoader<{ id: string; name: string }, { named: NamedFigures<F>; range: Range }, string>;
+
 /**
  * Loaders of one request (never shared between requests or users: they cache what one caller read): live
  * state and today's figures, batched per request. Configuration comes from the company held in memory.
+ * Each loader is made when the request first uses it: most requests use one or none.
  */
-export function createLoaders(live: LiveState, companyId: string | null, destinations: ExternalDestinationService, statistics: StatisticsService) {
-  /** Today's figures of many resources of one kind from one read of their records. */
-  const today = <F>(figures: (companyId: string, rows: ReadonlyArray<{ id: string; name: string }>, range: Range) => Promise<Array<NamedFigures<F>>>) =>
-    new DataLoader<{ id: string; name: string }, { named: NamedFigures<F>; range: Range }, string>(async (rows) => {
-      if (companyId === null) return rows.map(() => new Error('no company'));
-      const range = await statistics.today(companyId);
-      return (await figures(companyId, rows, range)).map((named) => ({ named, range }));
-    }, { cacheKeyFn: (r) => r.id });
+export class Loaders {
   /** Live states this request has read already, by destination: a field asking for one again gets it at once. */
-  const destinationLiveRead = new Map<string, DestinationLive>();
-  // Each loader is made when a request first uses it: most requests use one or none.
-  return lazily({
-    destinationLiveRead: () => destinationLiveRead as ReadonlyMap<string, DestinationLive>,
-    todayDestinationStats: () => today((c, rows, range) => statistics.destinationFigures(c, rows, range)),
-    todayAgentStats: () => today((c, rows, range) => statistics.agentFigures(c, rows, range)),
-    todayQueueStats: () => today((c, rows, range) => statistics.queueFigures(c, rows, range)),
-    destinationLive: () => new DataLoader<ExternalDestination, DestinationLive, string>(
+  readonly destinationLiveRead = new Map<string, DestinationLive>();
+  private made: {
+    destinationLive?: DataLoader<ExternalDestination, DestinationLive, string>;
+    agentLive?: DataLoader<string, AgentLive>;
+    todayDestinationStats?: TodayLoader<unknown>;
+    todayAgentStats?: TodayLoader<unknown>;
+    todayQueueStats?: TodayLoader<unknown>;
+  } = {};
+
+  constructor(
+    private readonly live: LiveState,
+    private readonly companyId: string | null,
+    private readonly destinations: ExternalDestinationService,
+    private readonly statistics: StatisticsService,
+  ) {}
+
+  /** Reads the live states of a page of destinations in one batch, for its nodes' `live` fields to find. */
+  async prefetchDestinationLive(rows: readonly ExternalDestination[]): Promise<void> {
+    if (this.companyId === null) return;
+    for (const state of await this.destinations.liveStates(this.companyId, rows)) this.destinationLiveRead.set(state.destinationId, state);
+  }
+
+  get destinationLive(): DataLoader<ExternalDestination, DestinationLive, string> {
+    return (this.made.destinationLive ??= new DataLoader<ExternalDestination, DestinationLive, string>(
       async (rows) => {
-        if (companyId === null) return rows.map(() => new Error('no company'));
-        const states = await destinations.liveStates(companyId, rows);
-        for (const state of states) destinationLiveRead.set(state.destinationId, state);
+        if (this.companyId === null) return rows.map(() => new Error('no company'));
+        const states = await this.destinations.liveStates(this.companyId, rows);
+        for (const state of states) this.destinationLiveRead.set(state.destinationId, state);
         return states;
       },
       { cacheKeyFn: (d) => d.id },
-    ),
-    agentLive: () => new DataLoader<string, AgentLive>(async (agentIds) => {
-      const map = companyId === null ? new Map<string, AgentLive>() : await live.agents.getMany(companyId, agentIds);
-      return agentIds.map((id) => map.get(id)!);
-    }),
-  });
-}
-
-/** An object whose properties are made by their factories on first read, then kept. */
-function lazily<T extends Record<string, unknown>>(factories: { [K in keyof T]: () => T[K] }): T {
-  const made = {} as T;
-  for (const key of Object.keys(factories) as Array<keyof T>) {
-    Object.defineProperty(made, key, {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        const value = factories[key]();
-        Object.defineProperty(made, key, { value, enumerable: true });
-        return value;
-      },
-    });
+    ));
   }
-  return made;
+
+  get agentLive(): DataLoader<string, AgentLive> {
+    return (this.made.agentLive ??= new DataLoader<string, AgentLive>(async (agentIds) => {
+      const map = this.companyId === null ? new Map<string, AgentLive>() : await this.live.agents.getMany(this.companyId, agentIds);
+      return agentIds.map((id) => map.get(id)!);
+    }));
+  }
+
+  get todayDestinationStats() {
+    return this.today('todayDestinationStats', (c, rows, range) => this.statistics.destinationFigures(c, rows, range));
+  }
+
+  get todayAgentStats() {
+    return this.today('todayAgentStats', (c, rows, range) => this.statistics.agentFigures(c, rows, range));
+  }
+
+  get todayQueueStats() {
+    return this.today('todayQueueStats', (c, rows, range) => this.statistics.queueFigures(c, rows, range));
+  }
+
+  /** Today's figures of many resources of one kind from one read of their records. */
+  private today<F>(name: 'todayDestinationStats' | 'todayAgentStats' | 'todayQueueStats', figures: Figures<F>): TodayLoader<F> {
+    const made = this.made[name] as TodayLoader<F> | undefined;
+    if (made !== undefined) return made;
+    const loader: TodayLoader<F> = new DataLoader(async (rows) => {
+      if (this.companyId === null) return rows.map(() => new Error('no company'));
+      const range = await this.statistics.today(this.companyId);
+      return (await figures(this.companyId, rows, range)).map((named) => ({ named, range }));
+    }, { cacheKeyFn: (r) => r.id });
+    this.made[name] = loader as TodayLoader<unknown>;
+    return loader;
+  }
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+export function createLoaders(live: LiveState, companyId: string | null, destinations: ExternalDestinationService, statistics: StatisticsService): Loaders {
+  return new Loaders(live, companyId, destinations, statistics);
+}

@@ -89,14 +89,24 @@ export class MemoryCapacityStore implements CapacityStore {
   }
 
   async counts(ref: DestinationRef): Promise<SlotCounts> {
-    let active = 0;
-    const map = this.live(ref);
-    for (const lease of map.values()) if (lease.answered) active += 1;
-    return { connecting: map.size - active, active };
+    return this.countNow(ref.companyId, ref.destinationId);
   }
 
-  countsMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, SlotCounts>> {
-    return countsOf(this, companyId, destinationIds);
+  async countsMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, SlotCounts>> {
+    return new Map(destinationIds.map((id) => [id, this.countNow(companyId, id)]));
+  }
+
+  /** A destination's slots now; a destination never leased costs nothing (and is not remembered). */
+  private countNow(companyId: string, destinationId: string): SlotCounts {
+    const map = this.leases.get(`${companyId}/${destinationId}`);
+    if (map === undefined) return { connecting: 0, active: 0 };
+    const now = this.now();
+    let active = 0;
+    for (const [id, lease] of map) {
+      if (lease.expiresAt <= now) map.delete(id);
+      else if (lease.answered) active += 1;
+    }
+    return { connecting: map.size - active, active };
   }
 
   async close(): Promise<void> {

@@ -115,11 +115,16 @@ export class HiddenExternalDestination {
   hidden: boolean;
 }
 
+/** Which type an attempt's target is, by name (synchronous: compiled execution calls it without awaiting). */
+export function attemptTargetTypeName(value: object): 'HiddenExternalDestination' | 'ExternalDestination' | 'Agent' {
+  return 'hidden' in value ? 'HiddenExternalDestination' : 'numberMode' in value ? 'ExternalDestination' : 'Agent';
+}
+
 export const AttemptTarget = createUnionType({
   name: 'AttemptTarget',
   description: 'Who an attempt offered the call to.',
   types: () => [Agent, ExternalDestination, HiddenExternalDestination] as const,
-  resolveType: (value) => ('hidden' in value ? HiddenExternalDestination : 'numberMode' in value ? ExternalDestination : Agent),
+  resolveType: attemptTargetTypeName,
 });
 
 @ObjectType('CallAttempt', { simpleResolvers: true, description: 'One offer of a call to a regular agent or an external destination.' })
