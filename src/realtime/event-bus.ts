@@ -91,8 +91,9 @@ export async function openEventBus(redisUrl: string | null, prefix: string, onEr
     // Separate publisher and subscriber connections; reconnects back off up to 5 s and resubscribe by themselves.
     const retryStrategy = (times: number) => Math.min(100 * 2 ** times, 5_000);
     clients = [
-      new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy }),
-      new Redis(redisUrl, { lazyConnect: true, retryStrategy, autoResubscribe: true }),
+      // Named, so an operator (and a fault test) can tell the connections apart in CLIENT LIST.
+      new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy, connectionName: `${prefix}-bus-publisher` }),
+      new Redis(redisUrl, { lazyConnect: true, retryStrategy, autoResubscribe: true, connectionName: `${prefix}-bus-subscriber` }),
     ];
     await Promise.all(clients.map((c) => c.connect()));
     for (const c of clients) c.on('error', onError);

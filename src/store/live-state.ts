@@ -46,9 +46,10 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw', onE
     const versions = new MemoryAuthorityVersionStore();
     return { mode: 'memory', capacity, agents, health, timers, sequences, sessions, versions, connected: () => true, close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions) };
   }
-  const connect = () =>
-    new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true });
-  const clients = [connect(), connect(), connect(), connect(), connect(), connect(), connect()];
+  // Named after the store each serves, so an operator can tell the connections apart in CLIENT LIST.
+  const connect = (store: string) =>
+    new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true, connectionName: `${prefix}-live-${store}` });
+  const clients = ['capacity', 'agents', 'health', 'timers', 'sequences', 'sessions', 'versions'].map(connect);
   // Reconnects are reported through the gateway's log, not as ioredis's unhandled-error lines.
   for (const c of clients) c.on('error', onError);
   await Promise.all(clients.map((c) => c.connect()));

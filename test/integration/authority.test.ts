@@ -6,6 +6,7 @@ import { dialects } from '../support/dialects';
 import { createDestination, createUser, provisionCompany, USER_PASSWORD } from '../support/fixtures';
 import { RawSocket } from '../support/raw-socket';
 import { clusterAvailable, eventually, fast, RoutingWorld, startCluster } from '../support/telephony';
+import { newRedis } from '../support/redis';
 import { startTestGateway, type TestGateway } from '../support/test-gateway';
 
 jest.setTimeout(60_000);
@@ -27,7 +28,7 @@ const CLOSE_BOUND_MS = 2_000;
 interface Topology {
   name: string;
   /** `writer` takes the changes; `reader` holds the sockets (the same instance on the embedded default). */
-  start(overrides?: (index: number) => GatewayOverrides): Promise<{ writer: TestGateway; reader: TestGateway; close(): Promise<void> }>;
+  start(overrides?: (index: number) => GatewayOverrides): Promise<{ writer: TestGateway; reader: TestGateway; close(): Promise<void>; redisPrefix?: string }>;
 }
 
 const topologies: Topology[] = [
@@ -43,8 +44,8 @@ if (clusterAvailable()) {
   topologies.push({
     name: 'two instances over PostgreSQL and Redis',
     start: async (overrides) => {
-      const { nodes, close } = await startCluster(2, overrides);
-      return { writer: nodes[0]!, reader: nodes[1]!, close };
+      const { nodes, close, prefix } = await startCluster(2, overrides);
+      return { writer: nodes[0]!, reader: nodes[1]!, close, redisPrefix: prefix };
     },
   });
 }
@@ -287,6 +288,7 @@ describe.each(topologies.map((t) => [t.name, t] as const))('a missed change of a
   let writer: TestGateway;
   let reader: TestGateway;
   let close: () => Promise<void>;
+  let redisPrefix: string | undefined;
   let w: RoutingWorld;
   const clock = new ManualScheduler(Date.now());
   const dropping = { on: false };
@@ -295,7 +297,7 @@ describe.each(topologies.map((t) => [t.name, t] as const))('a missed change of a
     // The reader (the only instance on the embedded default) checks versions only when the test says so,
     // and stops hearing committed changes while `dropping.on`.
     const readerIndex = topology.name === 'embedded default' ? 0 : 1;
-    ({ writer, reader, close } = await topology.start((i) => (i === readerIndex ? { bus: dropChanges(dropping), scheduler: clock } : {})));
+    ({ writer, reader, close, redisPrefix } = await topology.start((i) => (i === readerIndex ? { bus: dropChanges(dropping), scheduler: clock } : {})));
   });
   beforeEach(async () => {
     dropping.on = false;
@@ -321,6 +323,27 @@ describe.each(topologies.map((t) => [t.name, t] as const))('a missed change of a
     expect(socket.isOpen).toBe(true);
 
     await clock.advance(1_000);
+    expect((await closedAfter(socket, Date.now())).code).toBe(4403);
+    expect((await reader.gql('{ __typename }', {}, apiKey)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  // Only instances over Redis have a bus connection to lose.
+  if (topology.name !== 'embedded default') it('is healed at once when the event bus reconnects (what it missed while away is checked), without waiting for the clock', async () => {
+    const second = await writer.ok('mutation { createConnectorApiKey(name: "second") { apiKey key { id } } }', {}, w.admin);
+    const { apiKey, key } = second.createConnectorApiKey;
+    const socket = await RawSocket.accepted(reader, apiKey);
+    dropping.on = true;
+    await writer.ok('mutation($id: ID!) { revokeConnectorApiKey(id: $id) { revokedAt } }', { id: key.id }, w.admin);
+    expect((await reader.gql('{ __typename }', {}, apiKey)).errors).toBeUndefined();
+    // The reader's clock stands still and it hears no change: only its bus coming back can make it check.
+    const redis = newRedis();
+    try {
+      const clients = String(await redis.client('LIST')).split('\n').filter((line) => line.includes(` name=${redisPrefix}-bus-subscriber `));
+      expect(clients.length).toBe(2);
+      for (const line of clients) await redis.client('KILL', 'ID', /\bid=(\d+)/.exec(line)![1]!);
+    } finally {
+      redis.disconnect();
+    }
     expect((await closedAfter(socket, Date.now())).code).toBe(4403);
     expect((await reader.gql('{ __typename }', {}, apiKey)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });

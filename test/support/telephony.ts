@@ -241,7 +241,7 @@ export function clusterAvailable(): boolean {
 export async function startCluster(
   instances: number,
   overrides: GatewayOverrides | ((index: number) => GatewayOverrides) = {},
-): Promise<{ nodes: TestGateway[]; close(): Promise<void> }> {
+): Promise<{ nodes: TestGateway[]; prefix: string; close(): Promise<void> }> {
   const db = await createScratchDatabase();
   const prefix = uniquePrefix();
   const nodes: TestGateway[] = [];
@@ -255,6 +255,7 @@ export async function startCluster(
   }
   return {
     nodes,
+    prefix,
     close: async () => {
       for (const n of nodes) await n.gateway.close();
       await db.drop();
