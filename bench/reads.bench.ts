@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,10 +9,11 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import autocannon from 'autocannon';
 import { buildSchema, execute, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { Client } from 'pg';
 import { loadConfig, type Config } from '../src/config';
 import { createGateway, type Gateway, type GatewayOverrides } from '../src/gateway';
 import { createLogger } from '../src/logger';
+import { createScratchDatabase, postgresReachable, TEST_DATABASE_URL } from '../test/support/postgres';
+import { ChildChannel } from './support/child-channel';
 import type { Scheduler } from '../src/platform/scheduler';
 
 /**
@@ -36,7 +36,6 @@ import type { Scheduler } from '../src/platform/scheduler';
  */
 const PLATFORM_KEY = 'bench-platform-key-0123456789abcdef';
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
-const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Keep-alive connections of the load generator, each with one request in flight. */
 const CONNECTIONS = 16;
 const WARMUP_SEC = 2;
@@ -195,37 +194,19 @@ function runLoadGenerator(): void {
 
 /** The load generator child: one run at a time. */
 class LoadGenerator {
-  private waiter: ((m: FromLoad) => void) | null = null;
-  private exited: string | null = null;
+  private readonly channel: ChildChannel<Load, Extract<FromLoad, { kind: 'ran' }>>;
 
-  constructor(private readonly child: ChildProcess) {
-    child.on('message', (m) => this.deliver(m as FromLoad));
-    child.on('exit', (code, signal) => {
-      this.exited = `the load generator exited (${code ?? signal})`;
-      this.deliver({ kind: 'failed', message: this.exited });
-    });
+  constructor(child: ChildProcess) {
+    this.channel = new ChildChannel(child, 'the load generator');
   }
 
-  private deliver(m: FromLoad): void {
-    const waiter = this.waiter;
-    this.waiter = null;
-    waiter?.(m);
+  /** A run of `load.seconds` (no other timeout: a run that hangs stops the bench at the child's exit). */
+  run(load: Omit<Load, 'cmd'>): Promise<Extract<FromLoad, { kind: 'ran' }>> {
+    return this.channel.ask({ cmd: 'run', ...load }, 'ran', (load.seconds + 60) * 1000);
   }
 
-  async run(load: Omit<Load, 'cmd'>): Promise<Extract<FromLoad, { kind: 'ran' }>> {
-    if (this.exited) throw new Error(this.exited);
-    const answer = new Promise<FromLoad>((resolve) => (this.waiter = resolve));
-    this.child.send({ cmd: 'run', ...load } satisfies Load);
-    const m = await answer;
-    if (m.kind === 'failed') throw new Error(`load generator: ${m.message}`);
-    return m;
-  }
-
-  async close(): Promise<void> {
-    if (this.exited) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.disconnect();
-    await exited;
+  close(): Promise<void> {
+    return this.channel.close();
   }
 }
 
@@ -512,30 +493,16 @@ function runBareServer(kind: Bare): void {
 
 /** Starts a bare server in a child process serving `nodes`; asks it for its CPU time; stops it. */
 async function startBareChild(kind: Bare, nodes: unknown[]): Promise<{ url: string; cpu: () => Promise<NodeJS.CpuUsage>; close: () => Promise<void> }> {
-  const child = fork(__filename, ['--bare', kind], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ask = <K extends FromBare['kind']>(m: ToBare, kind: K): Promise<Extract<FromBare, { kind: K }>> =>
-    new Promise((resolve, reject) => {
-      const onExit = () => reject(new Error(`the bare ${kind} server exited`));
-      child.once('exit', onExit);
-      child.once('message', (raw) => {
-        child.off('exit', onExit);
-        const answer = raw as FromBare;
-        if (answer.kind === 'failed') reject(new Error(`bare server: ${answer.message}`));
-        else if (answer.kind !== kind) reject(new Error(`bare server: expected ${kind}, got ${answer.kind}`));
-        else resolve(answer as Extract<FromBare, { kind: K }>);
-      });
-      child.send(m);
-    });
-  const { url } = await ask({ cmd: 'start', nodes }, 'started');
+  const channel = new ChildChannel<ToBare, Exclude<FromBare, { kind: 'failed' }>>(
+    fork(__filename, ['--bare', kind], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), `the bare ${kind} server`,
+  );
+  const { url } = await channel.ask({ cmd: 'start', nodes }, 'started', 30_000);
   return {
     url,
-    cpu: async () => (await ask({ cmd: 'cpu' }, 'cpu')).usage,
+    cpu: async () => (await channel.ask({ cmd: 'cpu' }, 'cpu', 10_000)).usage,
     close: async () => {
-      if (child.exitCode !== null) return;
-      await ask({ cmd: 'stop' }, 'stopped').catch(() => undefined);
-      const exited = new Promise((r) => child.once('exit', r));
-      child.disconnect();
-      await exited;
+      await channel.ask({ cmd: 'stop' }, 'stopped', 10_000).catch(() => undefined);
+      await channel.close();
     },
   };
 }
@@ -596,39 +563,6 @@ async function startBareGraphqlJs(schema: GraphQLSchema): Promise<{ url: string;
 }
 
 // ------------------------------------------------------------------ PostgreSQL scratch database
-
-/** Whether PostgreSQL answers at POSTGRES_URL within 3 s. */
-async function postgresReachable(): Promise<boolean> {
-  const client = new Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function onPostgres(sql: string): Promise<void> {
-  const client = new Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3_000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** An empty database of the bench's own; returns its URL and a disposer that drops it. */
-async function createScratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `gw_bench_${randomBytes(6).toString('hex')}`;
-  await onPostgres(`CREATE DATABASE ${name}`);
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => onPostgres(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 // ------------------------------------------------------------------ the run
 
@@ -781,7 +715,7 @@ export async function runReadsBench(): Promise<void> {
     out(`  NODE_ENV of this process: ${process.env.NODE_ENV ?? '(unset)'} (graphql-js runs its development-mode type checks unless it is production; the same for all four)`);
     out(header);
     out(row('a. gateway, embedded (SQLite file)', a!));
-    out(b ? row('b. gateway, PostgreSQL', b) : `  ${'b. gateway, PostgreSQL'.padEnd(34)} skipped: no PostgreSQL answered at ${POSTGRES_URL}`);
+    out(b ? row('b. gateway, PostgreSQL', b) : `  ${'b. gateway, PostgreSQL'.padEnd(34)} skipped: no PostgreSQL answered at ${TEST_DATABASE_URL}`);
     out(row('c. bare Apollo Server 5 (SDL)', c!));
     out(row('d. bare graphql-js on node:http', d!));
     out(`  ${''.padEnd(34)} ${'vs bare Apollo: req/s'.padStart(22)} ${'CPU/req'.padStart(8)}   ${'vs bare graphql-js: req/s'.padStart(26)} ${'CPU/req'.padStart(8)}`);

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType } from 'graphql-ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { loadConfig } from '../src/config';
+import { ChildChannel } from './support/child-channel';
 import { createGateway, type Gateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
 import { signUserToken } from '../src/auth/tokens';
@@ -184,61 +185,8 @@ function runClients(): void {
 
 // ------------------------------------------------------------------ the bench (this process)
 
-/** The child's messages, one at a time; a wait that timed out leaves the next message to the next wait. */
-class Clients {
-  private readonly inbox: FromClients[] = [];
-  private waiter: ((m: FromClients) => void) | null = null;
-  private exited: string | null = null;
-
-  constructor(private readonly child: ChildProcess) {
-    child.on('message', (m) => this.deliver(m as FromClients));
-    child.on('exit', (code, signal) => {
-      this.exited = `the client process exited (${code ?? signal})`;
-      this.deliver({ kind: 'failed', message: this.exited });
-    });
-  }
-
-  private deliver(m: FromClients): void {
-    const waiter = this.waiter;
-    this.waiter = null;
-    if (waiter) waiter(m);
-    else this.inbox.push(m);
-  }
-
-  /** The next message, or null after `timeoutMs`; a `failed` message throws. */
-  async next(timeoutMs: number): Promise<FromClients | null> {
-    const m =
-      this.inbox.shift() ??
-      (await new Promise<FromClients | null>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waiter = null;
-          resolve(null);
-        }, timeoutMs);
-        this.waiter = (got) => {
-          clearTimeout(timer);
-          resolve(got);
-        };
-      }));
-    if (m?.kind === 'failed') throw new Error(`clients: ${m.message}`);
-    return m;
-  }
-
-  async ask<K extends FromClients['kind']>(message: ToClients, kind: K, timeoutMs: number): Promise<Extract<FromClients, { kind: K }>> {
-    if (this.exited) throw new Error(this.exited);
-    this.child.send(message);
-    const m = await this.next(timeoutMs);
-    if (m === null) throw new Error(`clients: no answer to ${message.cmd} within ${timeoutMs} ms`);
-    if (m.kind !== kind) throw new Error(`clients: expected ${kind}, got ${m.kind}`);
-    return m as Extract<FromClients, { kind: K }>;
-  }
-
-  async close(): Promise<void> {
-    if (this.exited) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.disconnect();
-    await exited;
-  }
-}
+/** The client process: its messages one at a time (a wait that timed out leaves the next one to the next wait). */
+type Clients = ChildChannel<ToClients, Exclude<FromClients, { kind: 'failed' }>>;
 
 async function gql(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -463,7 +411,7 @@ export async function runRealtimeBench(): Promise<void> {
     JWT_TTL_SEC: '86400', WS_MAX_SOCKETS_PER_PRINCIPAL: '10000',
   });
   const gateway = await createGateway(config, { logger: createLogger('silent') });
-  const clients = new Clients(fork(__filename, ['--clients'], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const clients: Clients = new ChildChannel(fork(__filename, ['--clients'], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), 'the client process');
   try {
     // The two processes' clocks: the child's reading must fall between the parent's readings around it.
     const sent = nowMs();
