@@ -12,7 +12,7 @@ import type { DataSource } from 'typeorm';
 import { resolveJwtSecret, type Config } from './config';
 import { dashboardRouter, dashboardUrlOf } from './dashboard';
 import { compiledExecution } from './http/compiled-execution';
-import { graphqlEndpoint, httpErrorAnswer } from './http/graphql-endpoint';
+import { graphqlEndpoint, httpErrorAnswer, isGraphqlPath } from './http/graphql-endpoint';
 import { errors, formatClientError, loggableError } from './errors';
 import { limitRules, operationProblems } from './limits';
 import { createLogger } from './logger';
@@ -101,8 +101,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   // GraphQL over HTTP takes its own lean path; everything else (health, the dashboard) goes through Express.
   let graphqlHttp: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
   const httpServer: Server = createServer((req, res) => {
-    const path = req.url === undefined ? '' : req.url.split('?', 1)[0];
-    if (graphqlHttp !== null && path === '/graphql') graphqlHttp(req, res);
+    if (graphqlHttp !== null && isGraphqlPath(req.url)) graphqlHttp(req, res);
     else app(req, res);
   });
   /** The context of an HTTP request (`principal` fixed for it) or of a subscription (`principal` read from its socket, current). */

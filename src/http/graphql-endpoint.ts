@@ -5,6 +5,22 @@ import bodyParser from 'body-parser';
 import type { Logger } from 'pino';
 import { loggableError } from '../errors';
 
+/** Whether a request is for the GraphQL endpoint: `/graphql` or `/graphql/`, in any letter case, with any query. */
+export function isGraphqlPath(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  const query = url.indexOf('?');
+  let path = query < 0 ? url : url.slice(0, query);
+  // An absolute-form target (`POST http://host/graphql`), as a proxy may send it.
+  if (!path.startsWith('/')) {
+    try {
+      path = new URL(path).pathname;
+    } catch {
+      return false;
+    }
+  }
+  return /^\/graphql\/?$/i.test(path);
+}
+
 /** A caller's `x-request-id` is echoed only when it is a safe token; otherwise one is made. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -52,19 +68,20 @@ export function graphqlEndpoint<C extends BaseContext>(apollo: ApolloServer<C>, 
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
-    if (logger.isLevelEnabled('info')) {
-      const started = performance.now();
-      res.once('finish', () => {
-        // Only what identifies a request: never headers (Authorization carries tokens and keys) or bodies.
-        const line = {
-          req: { id: requestId, method: req.method, url: req.url, remoteAddress: req.socket.remoteAddress },
-          res: { statusCode: res.statusCode },
-          responseTime: Math.round(performance.now() - started),
-        };
-        if (res.statusCode >= 500) logger.error(line, 'request errored');
-        else logger.info(line, 'request completed');
-      });
-    }
+    // One line per request at info, and every failed one at error whatever the level; a request the client
+    // gave up on before its answer is said too. Only what identifies a request: never headers
+    // (Authorization carries tokens and keys) or bodies.
+    const started = performance.now();
+    const line = () => ({
+      req: { id: requestId, method: req.method, url: req.url, remoteAddress: req.socket.remoteAddress },
+      res: { statusCode: res.statusCode },
+      responseTime: Math.round(performance.now() - started),
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) logger.info(line(), 'request aborted');
+      else if (res.statusCode >= 500) logger.error(line(), 'request errored');
+      else if (logger.isLevelEnabled('info')) logger.info(line(), 'request completed');
+    });
     json(req, res, (err?: unknown) => {
       if (err) return fail(req, res, requestId, err);
       const headers = new HeaderMap();

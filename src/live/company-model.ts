@@ -98,6 +98,9 @@ export function byNameThenId(a: { name: string; id: string }, b: { name: string;
   return compareCodePoints(a.name, b.name) || compareCodePoints(a.id, b.id);
 }
 
+/** Principals per token kept between two changes of a company. */
+const TOKENS_MAX = 10_000;
+
 /** Orders members of a group or profile as they were always shown: by name, in the runtime's collation. */
 const byLocaleName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
@@ -179,6 +182,8 @@ export class CompanyModel {
     let principal = this.derived.tokens.get(key);
     if (principal === undefined) {
       principal = { ...base, tokenExp };
+      // Tokens of a company seen since its last change; expired ones are not looked for, so a bound suffices.
+      if (this.derived.tokens.size >= TOKENS_MAX) this.derived.tokens.clear();
       this.derived.tokens.set(key, principal);
     }
     return principal;

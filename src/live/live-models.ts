@@ -9,6 +9,8 @@ import type { ModelLoader } from './model-loader';
 export const VERSION_CHECK_MS = 1_000;
 /** Every this many checks the system of record is read too, even for companies whose copy answered. */
 export const RECORD_CHECK_EVERY = 10;
+/** How long a check waits for the copies (Redis) before it reads the system of record instead. */
+export const COPIES_WAIT_MS = 250;
 
 export interface LiveModelsOptions {
   scheduler: Scheduler;
@@ -85,7 +87,8 @@ export class LiveModels {
 
   /** The company, current: read on first use, waiting for any change or load in progress. */
   async get(companyId: string): Promise<CompanyModel> {
-    for (let round = 0; ; round += 1) {
+    let loaded: Promise<void> | null = null;
+    for (;;) {
       let entry = this.entries.get(companyId);
       if (entry === undefined) {
         entry = { companyId, model: null, chain: Promise.resolve(), pending: 0, failure: undefined };
@@ -93,10 +96,10 @@ export class LiveModels {
       }
       if (entry.pending === 0 && entry.model !== null) return entry.model;
       if (entry.pending === 0) {
-        // Not held (first use, or the last load failed): read it, and give its failure to this read.
-        if (round > 0 && entry.failure !== undefined) throw entry.failure;
-        // Its failure reaches this read through `entry.failure` below.
-        this.enqueue(entry, () => this.reload(entry!)).catch(() => undefined);
+        // Not held (first use, or the last load failed): read it, and give that load's failure to this read.
+        if (loaded !== null) await loaded;
+        loaded = this.enqueue(entry, () => this.reload(entry!));
+        loaded.catch(() => undefined);
       }
       await entry.chain;
     }
@@ -147,6 +150,10 @@ export class LiveModels {
   }
 
   private async runCheck(): Promise<void> {
+    // A company whose change or load failed is read again at each check until it is held again.
+    for (const entry of this.entries.values()) {
+      if (entry.model === null && entry.pending === 0 && entry.failure !== undefined) this.enqueue(entry, () => this.reload(entry)).catch(() => undefined);
+    }
     const held = [...this.entries.values()].filter((e) => e.model !== null);
     if (held.length === 0) return;
     const ids = held.map((e) => e.companyId);
@@ -154,7 +161,8 @@ export class LiveModels {
     try {
       let observed = new Map<string, number>();
       try {
-        observed = await this.versions.get(ids);
+        // Redis unreachable makes a command wait for its reconnection: then the system of record answers.
+        observed = await within(this.versions.get(ids), COPIES_WAIT_MS);
       } catch (err) {
         this.options.logger.warn({ err: loggableError(err) }, 'authority versions: the copies could not be read; reading the system of record');
       }
@@ -208,13 +216,16 @@ export class LiveModels {
     });
     // The chain goes on after a failed step; the step's own promise carries its failure.
     entry.chain = run.catch((err: unknown) => {
-      // A change that could not be applied leaves the model unknown: drop it, the next read reloads.
+      // A change that could not be applied leaves the model unknown: drop it. Listeners hear of it (a socket
+      // asks again what it may do, and is closed if that cannot be read now); the next read or check reloads.
       entry.model = null;
-      if (entry.failure === undefined) entry.failure = err;
+      entry.failure = err;
+      this.notify(entry.companyId);
     });
     return run;
   }
 
+  /** Hears of the company's change (or loss of what was held). */
   private notify(companyId: string): void {
     const model = this.entries.get(companyId)?.model;
     if (model) for (const keyId of model.keys.keys()) this.keyCompanies.set(keyId, companyId);
@@ -226,4 +237,15 @@ export class LiveModels {
       }
     }
   }
+}
+
+/** A promise that fails when `promise` has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -6,6 +6,7 @@ import type { EventBus } from '../realtime/event-bus';
 import type { AuthorityVersionStore } from '../store/authority-version-store';
 import { inTransaction, type TransactionEffects } from '../store/persistence';
 import type { Change, ChangeKind, ModelChangeEvent } from './company-model';
+import { COPIES_WAIT_MS, within } from './live-models';
 
 /** The changes one transaction makes to a company's authority or configuration. */
 export interface ChangeList {
@@ -52,7 +53,9 @@ export class ModelChanges {
   private async publish(event: ModelChangeEvent): Promise<void> {
     const warn = (what: string) => (err: unknown) => this.logger.warn({ err: loggableError(err), companyId: event.companyId, version: event.version }, what);
     await Promise.all([
-      this.versions.raise(event.companyId, event.version).catch(warn('raising the copy of an authority version failed (instances notice within the record check)')),
+      // Redis away would hold the answer for its reconnection: the change is answered without waiting long.
+      within(this.versions.raise(event.companyId, event.version), COPIES_WAIT_MS)
+        .catch(warn('raising the copy of an authority version failed or was slow (instances notice within the record check)')),
       this.bus.publishModelChange(event).catch(warn('publishing a model change failed (instances notice within the version check)')),
     ]);
   }

@@ -8,9 +8,14 @@ import { ExternalDestinationsProfile } from '../entities/external-destinations-p
 import { Queue, QueueGroup } from '../entities/queue.entity';
 import { Role } from '../entities/role.entity';
 import { UserLogin } from '../entities/user-login.entity';
+import { committedRead } from '../store/persistence';
 import type { Change, ChangeKind, GroupRecord, KeyRecord, ModelRows, ProfileRecord, QueueRecord, Slice, UserRecord } from './company-model';
 
-/** Reads the rows of a company's model from the system of record: all of them, or those of some changes. */
+/**
+ * Reads the rows of a company's model from the system of record: all of them, or those of some changes.
+ * Every read sees committed rows only (`committedRead`): a model never holds half of a change, nor a change
+ * that was rolled back.
+ */
 export class ModelLoader {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -18,10 +23,15 @@ export class ModelLoader {
    * Every row of a company, with the authority version read first: the rows are at least that new, so a
    * model never claims a version newer than what it holds (a later check reloads it at worst).
    */
-  async all(companyId: string): Promise<{ version: number; rows: ModelRows }> {
+  all(companyId: string): Promise<{ version: number; rows: ModelRows }> {
+    return committedRead(this.dataSource, () => this.readAll(companyId));
+  }
+
+  private async readAll(companyId: string): Promise<{ version: number; rows: ModelRows }> {
     const m = this.dataSource.manager;
     const company = await m.getRepository(Company).findOneBy({ id: companyId });
-    const version = company?.authorityVersion ?? 0;
+    // A company that is gone stays gone: its (empty) model is never older than any version.
+    const version = company === null ? Number.MAX_SAFE_INTEGER : company.authorityVersion;
     const [users, roles, profiles, keys, destinations, groups, queues, agents] = await Promise.all([
       this.users(m, companyId, null), this.rows(m, Role, companyId, null), this.profiles(m, companyId, null), this.keys(m, companyId, null),
       this.rows(m, ExternalDestination, companyId, null), this.groups(m, companyId, null), this.queues(m, companyId, null), this.rows(m, Agent, companyId, null),
@@ -30,7 +40,11 @@ export class ModelLoader {
   }
 
   /** The authority versions the system of record holds for these companies (a company gone is left out). */
-  async versions(companyIds: readonly string[]): Promise<Map<string, number>> {
+  versions(companyIds: readonly string[]): Promise<Map<string, number>> {
+    return committedRead(this.dataSource, () => this.readVersions(companyIds));
+  }
+
+  private async readVersions(companyIds: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (let i = 0; i < companyIds.length; i += 500) {
       const rows = await this.dataSource.getRepository(Company).find({
@@ -43,7 +57,11 @@ export class ModelLoader {
   }
 
   /** The rows the changes name (an id whose row is gone reads as deleted). */
-  async changed(companyId: string, changes: readonly Change[]): Promise<ModelRows> {
+  changed(companyId: string, changes: readonly Change[]): Promise<ModelRows> {
+    return committedRead(this.dataSource, () => this.readChanged(companyId, changes));
+  }
+
+  private async readChanged(companyId: string, changes: readonly Change[]): Promise<ModelRows> {
     const m = this.dataSource.manager;
     const ids = (kind: ChangeKind) => [...new Set(changes.filter((c) => c.kind === kind).map((c) => c.id))];
     const of = async <T>(kind: ChangeKind, read: (ids: string[]) => Promise<Slice<T>>): Promise<Slice<T> | undefined> => {

@@ -146,6 +146,12 @@ export class SubscriptionRunner {
           subscriber.ended = true;
           off();
           finish();
+        })
+        // Nothing here may become an unhandled rejection (the process would stop): end the stream instead.
+        .catch(() => {
+          subscriber.ended = true;
+          off();
+          finish();
         });
     };
     const results: Results = {
@@ -172,8 +178,10 @@ export class SubscriptionRunner {
     entry.settled = Promise.resolve()
       .then(() => execute({ ...args, rootValue: event }))
       .catch((error: unknown) => ({ errors: [new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : undefined })] }))
-      .then((executed) => {
-        entry.json = JSON.stringify(this.format(executed));
+      .then((executed) => JSON.stringify(this.format(executed)))
+      .catch(() => JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }))
+      .then((json) => {
+        entry.json = json;
         const waiting = entry.waiting;
         entry.waiting = [];
         for (const subscriber of waiting) subscriber.flush();

@@ -5,7 +5,8 @@ import type { ConnectorPrincipal } from '../auth/principal';
 import { loggableError } from '../errors';
 import type { LiveModels } from '../live/live-models';
 import type { Scheduler } from '../platform/scheduler';
-import type { EventBus, TelephonyInstructionEvent } from '../realtime/event-bus';
+import type { AddressedInstruction, EventBus, TelephonyInstructionEvent } from '../realtime/event-bus';
+import type { CompanyModel } from '../live/company-model';
 import type { ConnectorSessionStore } from '../store/connector-session-store';
 
 /** How long a connector session stays registered without renewal (its instance died). */
@@ -102,14 +103,27 @@ export class InstructionDelivery {
       channel.sessions += 1;
       return;
     }
-    const off = this.bus.listenInstructions(companyId, (instruction) => {
+    // Deliveries wait, in order, while the company's authority is being read again (a change in progress).
+    let waiting: Promise<void> | null = null;
+    const deliver = (instruction: AddressedInstruction, model: CompanyModel) => {
       const session = this.local.get(instruction.sessionId);
-      if (session === undefined) return;
       // The key may have been revoked since the instruction was addressed: nothing more for its sessions.
-      const model = this.models.peek(session.companyId);
-      if (model !== undefined && !model.keyValid(session.keyId)) return;
+      if (session === undefined || !model.keyValid(session.keyId)) return;
       const { sessionId: _, ...plain } = instruction;
       session.deliver(plain);
+    };
+    const off = this.bus.listenInstructions(companyId, (instruction) => {
+      if (!this.local.has(instruction.sessionId)) return;
+      const model = waiting === null ? this.models.peek(companyId) : undefined;
+      if (model !== undefined) return deliver(instruction, model);
+      const next: Promise<void> = (waiting ?? Promise.resolve())
+        .then(() => this.models.get(companyId))
+        // Authority that cannot be read now is not extended: the instruction is dropped.
+        .then((current) => deliver(instruction, current), () => undefined)
+        .finally(() => {
+          if (waiting === next) waiting = null;
+        });
+      waiting = next;
     });
     this.channels.set(companyId, { off, sessions: 1 });
   }

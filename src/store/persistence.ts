@@ -74,18 +74,29 @@ export async function inTransaction<T>(dataSource: DataSource, work: (manager: E
       throw error;
     }
   };
-  let result: T;
-  if (dataSource.options.type === 'postgres') {
-    result = await run();
-  } else {
-    const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
-    const next = previous.then(run, run);
-    sqliteQueues.set(dataSource, next.catch(() => undefined));
-    result = await next;
-  }
+  const result = await onSqliteQueue(dataSource, run);
   for (const effect of effects) await effect();
   return result;
 }
+
+/**
+ * Runs `read` where it sees only committed rows. PostgreSQL: at once (each statement sees what was committed
+ * when it starts). SQLite: its one connection is shared with the transactions, which see their own
+ * uncommitted writes, so the read waits its turn behind the transactions queued before it. Reads that must
+ * never see half of a change (the companies held in memory) go through here.
+ */
+export function committedRead<T>(dataSource: DataSource, read: () => Promise<T>): Promise<T> {
+  return onSqliteQueue(dataSource, read);
+}
+
+function onSqliteQueue<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+  if (dataSource.options.type === 'postgres') return work();
+  const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  sqliteQueues.set(dataSource, next.catch(() => undefined));
+  return next;
+}
+
 
 /**
  * Row locks for a read inside a transaction (PostgreSQL; SQLite already runs transactions one at a time):

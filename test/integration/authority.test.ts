@@ -6,6 +6,7 @@ import { dialects } from '../support/dialects';
 import { createDestination, createUser, provisionCompany, USER_PASSWORD } from '../support/fixtures';
 import { RawSocket } from '../support/raw-socket';
 import { clusterAvailable, eventually, fast, RoutingWorld, startCluster } from '../support/telephony';
+import { inTransaction } from '../../src/store/persistence';
 import { newRedis } from '../support/redis';
 import { startTestGateway, type TestGateway } from '../support/test-gateway';
 
@@ -413,5 +414,50 @@ describe.each(dialects())('requests answered from memory (%s)', (dialect) => {
       }
     });
     expect(statements).toBe(0);
+  });
+});
+
+/**
+ * On the embedded default the one SQLite connection is shared by transactions and reads, and a transaction
+ * sees its own writes: the companies held in memory must only ever read what was committed.
+ */
+describe('the companies held in memory on the embedded default', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway('sqlite', {}, { scheduler: new ManualScheduler(Date.now()) });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('never take in a change still being written, nor one rolled back: a read of the company waits for the transaction', async () => {
+    const company = await provisionCompany(t, `tx-${randomUUID().slice(0, 6)}`);
+    const user = await createUser(t, company, { username: 'viewer', kind: 'SUPERVISOR', privileges: { queues: 'VIEW' } });
+    const queues = '{ queues { totalCount } }';
+    expect((await t.gql(queues, {}, user.token)).errors).toBeUndefined();
+    const models = t.gateway.services.models;
+    const held = (await models.get(company.id)).version;
+
+    // A change in progress: the user's roles go, the version moves; then it fails and is rolled back.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let inside!: () => void;
+    const started = new Promise<void>((resolve) => (inside = resolve));
+    const change = inTransaction(t.gateway.dataSource, async (m) => {
+      await m.query('DELETE FROM user_login_role WHERE "userLoginId" = ?', [user.id]);
+      await m.query('UPDATE company SET "authorityVersion" = "authorityVersion" + 1 WHERE id = ?', [company.id]);
+      inside();
+      await gate;
+      throw new Error('rolled back on purpose');
+    });
+    await started;
+    // Meanwhile the instance reads the company whole (as after a missed change).
+    const reread = models.receive({ companyId: company.id, version: held + 5, changes: [] });
+    release();
+    await expect(change).rejects.toThrow('rolled back on purpose');
+    await reread;
+    // What it holds is what was committed: the role is still there, and so is the right to see queues.
+    expect((await models.get(company.id)).version).toBe(held);
+    expect((await t.gql(queues, {}, user.token)).errors).toBeUndefined();
   });
 });

@@ -55,7 +55,8 @@ class FakeRecord {
   readonly loader = {
     all: async (companyId: string): Promise<{ version: number; rows: ModelRows }> => {
       this.reads.all += 1;
-      const version = this.version;
+      // As the loader: a company that is gone reads at the highest version (its empty model never ages).
+      const version = this.exists ? this.version : Number.MAX_SAFE_INTEGER;
       await this.gate();
       const company = this.exists ? Object.assign(new Company(), { id: companyId, authorityVersion: version }) : null;
       return { version, rows: { company: { row: company }, destinations: this.rows(null) } };
@@ -182,12 +183,16 @@ describe('LiveModels', () => {
     expect(await nameOf(models, 'd1')).toBe('Renamed');
   });
 
-  it('drops a company that is gone from the system of record at the next record check', async () => {
-    const { record, scheduler, models } = setup();
+  it('drops a company that is gone from the system of record at the next record check, and reads it no more after that', async () => {
+    const { record, scheduler, copies, models } = setup();
     await models.get(C);
+    await copies.raise(C, 5);
     record.exists = false;
     await scheduler.advance(10_000);
     expect((await models.get(C)).company).toBeNull();
+    const reads = record.reads.all;
+    await scheduler.advance(30_000);
+    expect(record.reads.all).toBe(reads);
   });
 
   it('fails the reads waiting for a load that failed, and reads again on the next use', async () => {
@@ -198,14 +203,37 @@ describe('LiveModels', () => {
     expect(record.reads.all).toBe(2);
   });
 
-  it('drops a model whose change could not be applied, and reads it whole on the next use', async () => {
-    const { record, models } = setup();
+  it('drops a model whose change could not be applied, tells listeners (what was held is no longer trusted), and reads it whole on the next use', async () => {
+    const { record, models, heard } = setup();
     await models.get(C);
+    heard.length = 0;
     record.failNext = new Error('database unreachable');
     await expect(models.receive(record.commit('d1', 'Renamed'))).rejects.toThrow('database unreachable');
     expect(models.peek(C)).toBeUndefined();
+    expect(heard).toEqual([C]);
     expect(await nameOf(models, 'd1')).toBe('Renamed');
     expect(record.reads.all).toBe(2);
+  });
+
+  it('reads again at the next check a company whose change could not be applied, with no request needed', async () => {
+    const { record, scheduler, models } = setup();
+    await models.get(C);
+    record.failNext = new Error('database unreachable');
+    await expect(models.receive(record.commit('d1', 'Renamed'))).rejects.toThrow('database unreachable');
+    await scheduler.advance(1_000);
+    expect(models.peek(C)?.destinations.get('d1')?.name).toBe('Renamed');
+  });
+
+  it('answers a read that waited for a failed change by reading the company again, not with that failure', async () => {
+    const { record, models } = setup();
+    await models.get(C);
+    record.hold();
+    record.failNext = new Error('database unreachable');
+    const applied = models.receive(record.commit('d1', 'Renamed'));
+    const read = nameOf(models, 'd1');
+    record.release();
+    await expect(applied).rejects.toThrow('database unreachable');
+    expect(await read).toBe('Renamed');
   });
 
   it('stops checking once stopped', async () => {
