@@ -36,6 +36,32 @@ export interface WebSocketLimits {
   readonly maxMessageBytes: number;
 }
 
+/**
+ * Throttling of failed sign-ins and connector keys (decision 016): a number of free failures, then blocks that
+ * double with each further failure, up to a longest block. Failures are counted apart per company+username
+ * (per key, for connector keys) and per client address.
+ */
+export interface AuthThrottleConfig {
+  /** Consecutive failures of one company+username (or one connector key) before it is blocked. */
+  readonly freeFailures: number;
+  /** Failures from one client address (sign-ins and connector keys counted apart) before it is blocked. */
+  readonly freeFailuresPerAddress: number;
+  /** The first block, in seconds; each further failure doubles it. */
+  readonly blockSec: number;
+  /** The longest block, in seconds. */
+  readonly maxBlockSec: number;
+  /** How long failures are remembered, in seconds from the first failure counted. */
+  readonly windowSec: number;
+}
+
+/** Bounds of one statistics request until the figures come from pre-aggregated buckets (decision 016). */
+export interface StatisticsLimits {
+  /** Most rows of one `statisticsCsv(perInterval: true)` (resources x 15-minute intervals). */
+  readonly maxCsvRows: number;
+  /** Most call, attempt and trace records one statistics request reads. */
+  readonly maxRecords: number;
+}
+
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly production: boolean;
@@ -54,6 +80,8 @@ export interface Config {
   /** Introspection and "did you mean" suggestions; on in development, off in production unless set. */
   readonly introspection: boolean;
   readonly limits: Limits;
+  readonly authThrottle: AuthThrottleConfig;
+  readonly statistics: StatisticsLimits;
 }
 
 export class ConfigError extends Error {
@@ -150,6 +178,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const seedDemo = bool('SEED_DEMO', !production);
   if (production && seedDemo) problems.push('SEED_DEMO cannot be true in production');
 
+  const authThrottle: AuthThrottleConfig = Object.freeze({
+    freeFailures: int('AUTH_THROTTLE_FREE_FAILURES', 5, 1, 1000),
+    freeFailuresPerAddress: int('AUTH_THROTTLE_FREE_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
+    blockSec: int('AUTH_THROTTLE_BLOCK_SEC', 1, 1, 3600),
+    maxBlockSec: int('AUTH_THROTTLE_MAX_BLOCK_SEC', 900, 1, 86_400),
+    windowSec: int('AUTH_THROTTLE_WINDOW_SEC', 86_400, 60, 30 * 86_400),
+  });
+  if (authThrottle.maxBlockSec < authThrottle.blockSec) problems.push('AUTH_THROTTLE_MAX_BLOCK_SEC must be at least AUTH_THROTTLE_BLOCK_SEC');
+
   const config: Config = {
     env: nodeEnv as Config['env'],
     production,
@@ -177,6 +214,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         maxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 1_048_576, 1024, 104_857_600),
         maxMessageBytes: int('WS_MAX_MESSAGE_BYTES', 65_536, 1024, 10_485_760),
       }),
+    }),
+    authThrottle,
+    statistics: Object.freeze({
+      maxCsvRows: int('STATISTICS_MAX_CSV_ROWS', 50_000, 100, 10_000_000),
+      maxRecords: int('STATISTICS_MAX_RECORDS', 200_000, 1000, 100_000_000),
     }),
   };
   if (problems.length > 0) throw new ConfigError(problems);

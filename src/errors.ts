@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
+  | 'TOO_MANY_REQUESTS'
+  | 'QUERY_TOO_COMPLEX'
   | 'INTERNAL_SERVER_ERROR';
 
 /** One problem with one input field; `field` is the input path, e.g. `input.groups[1].groupId`. */
@@ -37,6 +39,18 @@ export const errors = {
       field: problems[0]?.field,
       problems,
     }),
+  /**
+   * Refused for now: too many failed attempts of one sign-in or connector key, or from one address (decision 016).
+   * HTTP 429 with `Retry-After`; `extensions.retryAfterSec` says when to try again.
+   */
+  tooManyRequests: (message: string, retryAfterSec: number) =>
+    coded('TOO_MANY_REQUESTS', `${message}; try again in ${retryAfterSec} s`, {
+      retryAfterSec,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSec)]]) },
+    }),
+  /** Work over a stated limit (the cost rule, the statistics bounds): HTTP 400; the message says how to narrow it. */
+  tooComplex: (message: string, details: Record<string, unknown> = {}) =>
+    coded('QUERY_TOO_COMPLEX', message, { ...details, http: { status: 400 } }),
   /** A call flow that cannot be published: every problem, each with the node it concerns (null: the whole flow). */
   invalidFlow: (problems: Array<{ nodeId: string | null; message: string }>) =>
     coded('BAD_USER_INPUT', `The call flow cannot be published: ${problems.map((p) => (p.nodeId ? `${p.nodeId}: ${p.message}` : p.message)).join('; ')}`, {
@@ -51,6 +65,7 @@ const PASS_THROUGH = new Set([
   'NOT_FOUND',
   'BAD_USER_INPUT',
   'CONFLICT',
+  'TOO_MANY_REQUESTS',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
@@ -76,7 +91,8 @@ export function formatClientError(
     ? 'QUERY_TOO_COMPLEX'
     : String(formatted.extensions?.code ?? '');
   if (PASS_THROUGH.has(code)) {
-    const { stacktrace: _dropped, ...extensions } = formatted.extensions ?? {};
+    // `http` is Apollo's (status and headers of the answer); over WebSocket nothing takes it off before here.
+    const { stacktrace: _dropped, http: _http, ...extensions } = formatted.extensions ?? {};
     if (code === 'BAD_USER_INPUT' && extensions.field === undefined) {
       const field = variableField(formatted.message);
       if (field) extensions.field = field;

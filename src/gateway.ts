@@ -6,21 +6,22 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type ErrorRequestHandler } from 'express';
-import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { resolveJwtSecret, type Config } from './config';
 import { dashboardRouter, dashboardUrlOf } from './dashboard';
 import { compiledExecution } from './http/compiled-execution';
 import { graphqlEndpoint, httpErrorAnswer, isGraphqlPath } from './http/graphql-endpoint';
-import { errors, formatClientError, loggableError } from './errors';
-import { limitRules, operationProblems } from './limits';
+import { oneMutationPerRequest } from './http/one-mutation';
+import { formatClientError, loggableError } from './errors';
+import { limitRules, operationProblems, operationRefusal } from './limits';
 import { createLogger } from './logger';
 import type { GatewayContext } from './resolvers/context';
 import { buildGatewaySchema } from './schema';
 import { seedDemo, type DemoCredentials } from './seed/demo-seed';
 import { createServices, type Services } from './services';
 import { createLoaders } from './services/loaders';
+import { statisticsSizes } from './services/statistics.service';
 import { openDataSource } from './store/data-source';
 import { openLiveState, type LiveState } from './store/live-state';
 import { lockSqliteFile } from './store/sqlite-lock';
@@ -89,6 +90,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   const jwtSecret = resolveJwtSecret(config);
   const services = createServices(dataSource, live, bus, {
     jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey, logger, routing: overrides.routing, scheduler: overrides.scheduler,
+    authThrottle: config.authThrottle, statistics: config.statistics,
   });
   const demo = config.seedDemo ? await seedDemo(dataSource, services) : null;
   const schema = await buildGatewaySchema(bus.pubSub as never);
@@ -105,7 +107,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     else app(req, res);
   });
   /** The context of an HTTP request (`principal` fixed for it) or of a subscription (`principal` read from its socket, current). */
-  const contextFor = (principal: GatewayContext['principal'] | (() => GatewayContext['principal']), requestId: string): GatewayContext => {
+  const contextFor = (principal: GatewayContext['principal'] | (() => GatewayContext['principal']), requestId: string, clientAddress: string | null): GatewayContext => {
     const initial = typeof principal === 'function' ? principal() : principal;
     const companyId = initial !== null && initial.kind !== 'platform' ? initial.companyId : null;
     // Loaders are built on first use: a long-lived subscription that never reads through them holds none.
@@ -118,7 +120,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
       set principal(value) {
         fixed = value;
       },
-      services, requestId,
+      services, requestId, clientAddress,
       get loaders() {
         return (loaders ??= createLoaders(live, companyId, services.destinations, services.statistics));
       },
@@ -129,10 +131,10 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     schemaDetailsInErrors: config.introspection,
     limits: config.limits,
     logger,
-    authenticate: (authorization) => services.authenticator.authenticate(authorization),
+    authenticate: (authorization, address) => services.authenticator.authenticate(authorization, address),
     reauthenticate: (authorization) => services.authenticator.current(authorization),
     onAuthorityChanged: (listener) => services.models.onChanged(listener),
-    context: (principal) => contextFor(principal, randomUUID()),
+    context: (principal, address) => contextFor(principal, randomUUID(), address),
   });
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -143,7 +145,10 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
-    validationRules: limitRules(config.limits),
+    // Nothing uses automatic persisted queries: any persistedQuery extension is PERSISTED_QUERY_NOT_SUPPORTED (decision 016).
+    persistedQueries: false,
+    // One mutation per request: a second is refused before anything runs (decision 015).
+    validationRules: [...limitRules(config.limits), oneMutationPerRequest],
     parseOptions: { maxTokens: config.limits.maxTokens },
     formatError: (formatted, error) =>
       formatClientError(formatted, error, (internal) => logger.error({ err: loggableError(internal) }, 'internal error in a GraphQL operation')),
@@ -156,15 +161,11 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         // the refusal of NUL characters, which no field accepts and PostgreSQL cannot store.
         async requestDidStart() {
           return {
-            async didResolveOperation({ document, request }) {
-              const problems = operationProblems(schema, document, request.variables, config.limits);
-              if (problems.nul !== null) {
-                const error = errors.badInput([{ field: problems.nul, message: 'must not contain a NUL character' }]);
-                error.extensions.http = { status: 400 };
-                throw error;
-              }
-              const [error] = problems.cost;
-              if (error) throw new GraphQLError(error.message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
+            async didResolveOperation({ document, request, contextValue }) {
+              // Inputs out of bounds and the cost, statistics counted with what the caller may see (decision 016).
+              const sizes = await statisticsSizes(contextValue.principal, services.models, config.statistics);
+              const refusal = operationRefusal(operationProblems(schema, document, request.variables, config.limits, sizes));
+              if (refusal !== null) throw refusal;
             },
           };
         },
@@ -176,7 +177,10 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   graphqlHttp = graphqlEndpoint(apollo, {
     maxBodyBytes: config.limits.maxBodyBytes,
     logger,
-    context: async (req, requestId) => contextFor(await services.authenticator.authenticate(req.headers.authorization), requestId),
+    context: async (req, requestId) => {
+      const address = req.socket.remoteAddress ?? null;
+      return contextFor(await services.authenticator.authenticate(req.headers.authorization, address), requestId, address);
+    },
   });
 
   app.get('/healthz', (_req, res) => {

@@ -2,10 +2,12 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
-  GraphQLError, Kind, validate, visit, type ArgumentNode, type DocumentNode, type GraphQLSchema, type ValidationContext,
-  type ValidationRule, type ValueNode,
+  BREAK, GraphQLError, Kind, validate, valueFromASTUntyped, visit, type ArgumentNode, type DocumentNode, type FieldNode, type GraphQLSchema,
+  type ValidationContext, type ValidationRule, type ValueNode,
 } from 'graphql';
-import type { Limits } from './config';
+import type { Limits, StatisticsLimits } from './config';
+import { errors, type InputProblem } from './errors';
+import { boundsProblems } from './input-bounds';
 
 const report = (ctx: ValidationContext | null, error: GraphQLError) =>
   ctx?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'QUERY_TOO_COMPLEX' } }));
@@ -22,19 +24,134 @@ export function limitRules(limits: Limits): ValidationRule[] {
   ] as ValidationRule[];
 }
 
+/** Which resources a statistics question covers. */
+export type StatisticsResourceKind = 'DESTINATIONS' | 'AGENTS' | 'QUEUES';
+
+/** What the statistics part of the cost needs to know of the caller (decision 016). */
+export interface StatisticsSizes {
+  /** How many resources of a kind the caller may see: what a list form without `ids` and the CSV cover. */
+  resources(kind: StatisticsResourceKind): number;
+  /** Most rows of one `statisticsCsv(perInterval: true)`. */
+  limits: StatisticsLimits;
+}
+
+/** The statistics fields whose `intervals` are counted, by field name (`todayStats` is on destinations, agents and queues). */
+const STATISTICS_FIELDS: Readonly<Record<string, { kind: StatisticsResourceKind; list: boolean } | 'today'>> = {
+  externalDestinationStats: { kind: 'DESTINATIONS', list: false },
+  externalDestinationStatsList: { kind: 'DESTINATIONS', list: true },
+  agentStats: { kind: 'AGENTS', list: false },
+  agentStatsList: { kind: 'AGENTS', list: true },
+  queueStats: { kind: 'QUEUES', list: false },
+  queueStatsList: { kind: 'QUEUES', list: true },
+  todayStats: 'today',
+};
+const INTERVAL_MS = 15 * 60_000;
+/** The longest range a statistics question may cover (a longer one is refused by the question itself). */
+const MAX_RANGE_MS = 93 * 86_400_000;
+/** The most 15-minute intervals of one local day (the day the clocks go back). */
+const TODAY_INTERVALS = 100;
+const STATISTICS_HINT =
+  'Statistics: each 15-minute interval of each resource counts as an object of `intervals` (93 days hold 8 928 of them); narrow from/to, pass fewer ids, select fewer interval fields, or leave `intervals` out (totals cost the same for any range).';
+
+/** How many 15-minute intervals [from, to) overlaps; 1 when the range is not valid (the question refuses it with its own error). */
+function intervalsOf(from: unknown, to: unknown): number {
+  const a = typeof from === 'string' || typeof from === 'number' ? new Date(from).getTime() : NaN;
+  const b = typeof to === 'string' || typeof to === 'number' ? new Date(to).getTime() : NaN;
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b <= a || b - a > MAX_RANGE_MS) return 1;
+  return Math.ceil((b - Math.floor(a / INTERVAL_MS) * INTERVAL_MS) / INTERVAL_MS);
+}
+
+function argumentValue(node: FieldNode, name: string, variables: Record<string, unknown> | undefined): unknown {
+  const arg = node.arguments?.find((a) => a.name.value === name);
+  if (arg === undefined) return undefined;
+  return arg.value.kind === Kind.VARIABLE ? variables?.[arg.value.name.value] : valueFromASTUntyped(arg.value, variables);
+}
+
+const withFirst = (node: FieldNode, n: number): FieldNode =>
+  node.arguments?.some((a) => a.name.value === 'first' || a.name.value === 'last')
+    ? node
+    : { ...node, arguments: [...(node.arguments ?? []), { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'first' }, value: { kind: Kind.INT, value: String(Math.max(1, n)) } }] };
+
 /**
  * The cost limit, checked once the variables are known: list sizes such as `first: $n` count with their
- * real value (the cost rule alone would see no number and under-count). Returns the errors, empty if fine.
+ * real value (the cost rule alone would see no number and under-count). Statistics count their interval rows
+ * (decision 016): a field's `intervals` as a list of as many objects as [from, to) has 15-minute intervals
+ * (`todayStats`: 100), a list form as many resources as `ids` names or, without `ids`, as the caller may see
+ * (`sizes`; 1 when unknown); `statisticsCsv(perInterval: true)` may have at most `sizes.limits.maxCsvRows`
+ * rows (resources x intervals). Returns the errors, empty if fine.
  */
-export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, limits: Limits): readonly GraphQLError[] {
+export function checkCost(
+  schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, limits: Limits, sizes?: StatisticsSizes,
+): readonly GraphQLError[] {
+  const problems: GraphQLError[] = [];
+  /** Interval counts of the statistics fields being visited; `intervals` inside a named fragment counts the most of any. */
+  const open: number[] = [];
+  let most = 1;
+  let intervalsAsked = false;
+  visit(document, {
+    Field(node: FieldNode) {
+      const spec = STATISTICS_FIELDS[node.name.value];
+      if (spec !== undefined) most = Math.max(most, spec === 'today' ? TODAY_INTERVALS : intervalsOf(argumentValue(node, 'from', variables), argumentValue(node, 'to', variables)));
+      if (node.name.value === 'statisticsCsv' && argumentValue(node, 'perInterval', variables) === true) {
+        const kind = String(argumentValue(node, 'kind', variables)) as StatisticsResourceKind;
+        const intervals = intervalsOf(argumentValue(node, 'from', variables), argumentValue(node, 'to', variables));
+        const resources = sizes?.resources(kind) ?? 1;
+        const maxRows = sizes?.limits.maxCsvRows ?? Infinity;
+        if (resources * intervals > maxRows) problems.push(csvTooLarge(resources, intervals, maxRows));
+      }
+    },
+  });
   const inlined = visit(document, {
     Argument(node: ArgumentNode) {
       if (node.value.kind !== Kind.VARIABLE) return undefined;
       const value = variables?.[node.value.name.value];
       return value === undefined ? undefined : { ...node, value: toValueNode(value) };
     },
+    Field: {
+      enter(node: FieldNode) {
+        const spec = STATISTICS_FIELDS[node.name.value];
+        if (spec !== undefined) {
+          open.push(spec === 'today' ? TODAY_INTERVALS : intervalsOf(argumentValue(node, 'from', variables), argumentValue(node, 'to', variables)));
+          if (spec === 'today' || !spec.list) return undefined;
+          const ids = argumentValue(node, 'ids', variables);
+          return withFirst(node, Array.isArray(ids) ? ids.length : (sizes?.resources(spec.kind) ?? 1));
+        }
+        if (node.name.value !== 'intervals') return undefined;
+        intervalsAsked = true;
+        return withFirst(node, open.at(-1) ?? most);
+      },
+      leave(node: FieldNode) {
+        if (STATISTICS_FIELDS[node.name.value] !== undefined) open.pop();
+      },
+    },
   });
-  return validate(schema, inlined, [costLimitRule({ ...COMMON, maxCost: limits.maxCost }) as ValidationRule]);
+  const cost = validate(schema, inlined, [costLimitRule({ ...COMMON, maxCost: limits.maxCost }) as ValidationRule]);
+  for (const error of cost) problems.push(intervalsAsked ? new GraphQLError(`${error.message} ${STATISTICS_HINT}`, { extensions: error.extensions }) : error);
+  return problems;
+}
+
+/** The refusal of a CSV export with more rows than allowed, saying how to narrow it. */
+export function csvTooLarge(resources: number, intervals: number, maxRows: number): GraphQLError {
+  const rows = resources * intervals;
+  return errors.tooComplex(
+    `statisticsCsv(perInterval: true) would have ${rows} rows (${resources} resources x ${intervals} intervals of 15 minutes), over the limit of ${maxRows}: narrow from/to (at most ${Math.max(1, Math.floor(maxRows / Math.max(1, resources)))} intervals, ${Math.max(0, Math.floor((maxRows / Math.max(1, resources)) / 96))} days, for ${resources} resources) or export totals (perInterval: false)`,
+    { rows, maxRows },
+  );
+}
+
+/** Whether a document asks for statistics (its cost then depends on who asks, and is not kept per document). */
+function asksStatistics(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node: FieldNode) {
+      if (STATISTICS_FIELDS[node.name.value] !== undefined || node.name.value === 'statisticsCsv') {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function toValueNode(value: unknown): ValueNode {
@@ -51,9 +168,11 @@ function toValueNode(value: unknown): ValueNode {
   return { kind: Kind.STRING, value: String(value) };
 }
 
-/** What is wrong with an operation before it runs: a NUL character (its input path), or its cost. */
+/** What is wrong with an operation before it runs: a NUL character (its input path), inputs out of bounds, or its cost. */
 export interface OperationProblems {
   nul: string | null;
+  /** Strings over their length and numbers out of their range (input-bounds.ts), every one. */
+  bounds: readonly InputProblem[];
   cost: readonly GraphQLError[];
 }
 
@@ -62,18 +181,42 @@ const fixedProblems = new WeakMap<DocumentNode, OperationProblems>();
 
 /**
  * The checks every transport runs once an operation is parsed and validated: a NUL character anywhere in
- * its inputs, and its cost with its variables' values. Documents are cached by the server, so for one sent
- * without variables the answer is worked out once.
+ * its inputs, the bounds of its strings and numbers, and its cost with its variables' values (statistics with
+ * the caller's `sizes`). Documents are cached by the server, so for one sent without variables (and asking no
+ * statistics, whose cost depends on the caller) the answer is worked out once.
  */
-export function operationProblems(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, limits: Limits): OperationProblems {
+export function operationProblems(
+  schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, limits: Limits, sizes?: StatisticsSizes,
+): OperationProblems {
   const fixed = variables === null || variables === undefined || Object.keys(variables).length === 0;
   if (fixed) {
     const known = fixedProblems.get(document);
     if (known !== undefined) return known;
   }
-  const problems = { nul: findNulCharacter(document, variables ?? undefined), cost: checkCost(schema, document, variables ?? undefined, limits) };
-  if (fixed) fixedProblems.set(document, problems);
+  const problems = {
+    nul: findNulCharacter(document, variables ?? undefined),
+    bounds: boundsProblems(schema, document, variables ?? undefined),
+    cost: checkCost(schema, document, variables ?? undefined, limits, sizes),
+  };
+  if (fixed && !asksStatistics(document)) fixedProblems.set(document, problems);
   return problems;
+}
+
+/** The error an operation with problems is refused with (HTTP 400), or null: a NUL character, then bounds, then cost. */
+export function operationRefusal(problems: OperationProblems): GraphQLError | null {
+  if (problems.nul !== null) {
+    const error = errors.badInput([{ field: problems.nul, message: 'must not contain a NUL character' }]);
+    error.extensions.http = { status: 400 };
+    return error;
+  }
+  if (problems.bounds.length > 0) {
+    const error = errors.badInput([...problems.bounds]);
+    error.extensions.http = { status: 400 };
+    return error;
+  }
+  const [cost] = problems.cost;
+  if (cost === undefined) return null;
+  return new GraphQLError(cost.message, { extensions: { ...cost.extensions, code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
 }
 
 /**

@@ -5,6 +5,7 @@ import type { LiveModels } from '../live/live-models';
 import type { Principal, UserPrincipal } from './principal';
 import { timingSafeEqual } from 'node:crypto';
 import { digestOf, parseConnectorKey, sha256Hex } from './secrets';
+import type { AuthThrottle } from './throttle';
 import { verifyUserToken, type UserTokenClaims } from './tokens';
 
 /** Connector key ids whose company is remembered (a key never changes company). */
@@ -34,14 +35,27 @@ export class Authenticator {
     private readonly models: LiveModels,
     private readonly jwtSecret: string,
     platformApiKey: string | null,
+    private readonly throttle: AuthThrottle | null = null,
   ) {
     this.platformKeyDigest = platformApiKey === null ? null : digestOf(platformApiKey);
   }
 
-  async authenticate(authorization: string | undefined | null): Promise<Principal | null> {
+  /**
+   * A request's or a new socket's credential (`address`: the client's, for the throttling of refused connector
+   * keys: TOO_MANY_REQUESTS while a key id or an address is blocked, see AuthThrottle). Asking again for a
+   * credential already accepted goes through `current`, which is not throttled.
+   */
+  async authenticate(authorization: string | undefined | null, address: string | null = null): Promise<Principal | null> {
     if (authorization === undefined || authorization === null || authorization === '') return null;
+    const keyId = this.throttle === null ? null : connectorKeyIdOf(authorization);
+    // A key id not held in memory is read from the database: not while that id or the address is blocked.
+    if (keyId !== null && this.models.companyOfKey(keyId) === undefined && !this.keyCompanies.has(keyId)) await this.throttle!.checkKey(keyId, address);
     const principal = await this.current(authorization);
-    if (principal === null) throw errors.unauthenticated('Invalid credentials', true);
+    if (principal === null) {
+      if (keyId !== null) await this.throttle!.keyRefused(keyId, address);
+      throw errors.unauthenticated('Invalid credentials', true);
+    }
+    if (keyId !== null && principal.kind === 'connector') this.throttle!.keyAccepted(keyId);
     return principal;
   }
 
@@ -96,4 +110,10 @@ export class Authenticator {
     this.keyCompanies.set(keyId, key.companyId);
     return key.companyId;
   }
+}
+
+/** The key id of a bearer credential shaped like a connector key, else null. */
+function connectorKeyIdOf(authorization: string): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+  return match ? (parseConnectorKey(match[1]!)?.keyId ?? null) : null;
 }

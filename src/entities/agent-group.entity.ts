@@ -8,7 +8,7 @@ import { ExternalDestination } from './external-destination.entity';
 @Entity('agent_group')
 @Unique('uq_agent_group_company_name', ['companyId', 'name'])
 export class AgentGroup extends CompanyOwned {
-  @Field({ description: 'Unique within the company, 1-100 characters.' })
+  @Field({ description: 'Unique within the company ignoring letter case and Unicode variants, 1-100 readable characters.' })
   @Column({ type: 'varchar', length: 100 })
   name: string;
 

@@ -12,6 +12,8 @@ export interface StoredFlowNode {
   holidayListId: string | null;
   timeRangeIds: string[] | null;
   message: string | null;
+  /** WAIT: seconds to pause (absent in nodes stored before WAIT existed). */
+  waitSec?: number | null;
   branches: Array<{ name: string; to: string }>;
 }
 
@@ -23,7 +25,7 @@ export interface StoredFlowNode {
 @Entity('call_flow')
 @Unique('uq_call_flow_company_name', ['companyId', 'name'])
 export class CallFlow extends CompanyOwned {
-  @Field({ description: 'Unique within the company, 1-100 characters.' })
+  @Field({ description: 'Unique within the company ignoring letter case and Unicode variants, 1-100 readable characters.' })
   @Column({ type: 'varchar', length: 100 })
   name: string;
 

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import type { AttemptOutcome, AttemptState, CallState } from '../routing/state-machine';
+import type { TraceFacts } from '../routing/trace-words';
 import { CompanyScoped } from './base';
 import { Queue } from './queue.entity';
 
@@ -27,8 +28,16 @@ export class Call extends CompanyScoped {
   @JoinColumn({ name: 'queueId' })
   queue?: Queue;
 
+  /**
+   * The caller id as the network presented it (`anonymous`, a national number, a SIP URI...; 1-200 characters),
+   * null when none was given. The column keeps its first name, from when only E.164 numbers were accepted.
+   */
+  @Column({ name: 'callerNumber', type: 'varchar', length: 200, nullable: true })
+  callerId: string | null;
+
+  /** The caller id's E.164 form when it parses as a telephone number; null otherwise. */
   @Column({ type: 'varchar', length: 16, nullable: true })
-  callerNumber: string | null;
+  callerE164: string | null;
 
   @Column({ type: 'varchar', length: 16, nullable: true })
   serviceNumber: string | null;
@@ -163,6 +172,14 @@ export class CallTraceEntry extends CompanyScoped {
   /** What was chosen: {kind, id, priority, detail}, or null. */
   @Column({ type: 'simple-json', nullable: true })
   chosen: { kind: string; id: string; priority: number | null; detail: string } | null;
+
+  /**
+   * What the entry says as facts (the flow node, the words with the resources they name as references),
+   * rendered per reader when read; `summary` keeps the same sentence with ids. Null in entries written before
+   * facts were kept: those are read through a scrub (src/routing/trace-words.ts).
+   */
+  @Column({ type: 'simple-json', nullable: true })
+  facts: TraceFacts | null;
 }
 
 /**

@@ -23,7 +23,7 @@ export const DESTINATION_LIMITS = {
 @Entity('external_destination')
 @Unique('uq_external_destination_company_name', ['companyId', 'name'])
 export class ExternalDestination extends CompanyOwned {
-  @Field({ description: 'Unique within the company (after Unicode NFC normalisation), 1-100 characters.' })
+  @Field({ description: 'Unique within the company ignoring letter case and Unicode variants, 1-100 readable characters.' })
   @Column({ type: 'varchar', length: 100 })
   name: string;
 

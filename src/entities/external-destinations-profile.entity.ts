@@ -12,7 +12,7 @@ import { ExternalDestination } from './external-destination.entity';
 @Entity('external_destinations_profile')
 @Unique('uq_profile_company_name', ['companyId', 'name'])
 export class ExternalDestinationsProfile extends CompanyOwned {
-  @Field({ description: 'Unique within the company, 1-100 characters.' })
+  @Field({ description: 'Unique within the company ignoring letter case and Unicode variants, 1-100 readable characters.' })
   @Column({ type: 'varchar', length: 100 })
   name: string;
 

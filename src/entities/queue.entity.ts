@@ -19,7 +19,7 @@ export const QUEUE_LIMITS = {
 @Entity('queue')
 @Unique('uq_queue_company_name', ['companyId', 'name'])
 export class Queue extends CompanyOwned {
-  @Field({ description: 'Unique within the company, 1-100 characters.' })
+  @Field({ description: 'Unique within the company ignoring letter case and Unicode variants, 1-100 readable characters.' })
   @Column({ type: 'varchar', length: 100 })
   name: string;
 

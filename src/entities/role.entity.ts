@@ -45,7 +45,7 @@ export class Privileges {
 @Entity('role')
 @Unique('uq_role_company_name', ['companyId', 'name'])
 export class Role extends CompanyOwned {
-  @Field({ description: 'Unique within the company, 1-100 characters.' })
+  @Field({ description: 'Unique within the company ignoring letter case and Unicode variants, 1-100 readable characters.' })
   @Column({ type: 'varchar', length: 100 })
   name: string;
 

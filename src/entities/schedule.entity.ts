@@ -26,7 +26,7 @@ export class TimeRangeRuleView {
 @Entity('time_range')
 @Unique('uq_time_range_company_name', ['companyId', 'name'])
 export class TimeRange extends CompanyOwned {
-  @Field({ description: 'Unique within the company, 1-100 characters.' })
+  @Field({ description: 'Unique within the company ignoring letter case and Unicode variants, 1-100 readable characters.' })
   @Column({ type: 'varchar', length: 100 })
   name: string;
 
@@ -58,7 +58,7 @@ export class HolidayView {
 @Entity('holiday_list')
 @Unique('uq_holiday_list_company_name', ['companyId', 'name'])
 export class HolidayList extends CompanyOwned {
-  @Field({ description: 'Unique within the company, 1-100 characters.' })
+  @Field({ description: 'Unique within the company ignoring letter case and Unicode variants, 1-100 readable characters.' })
   @Column({ type: 'varchar', length: 100 })
   name: string;
 

@@ -9,7 +9,7 @@ import { Role } from './role.entity';
 @Entity('user_login')
 @Unique('uq_user_login_company_username', ['companyId', 'username'])
 export class UserLogin extends CompanyOwned {
-  @Field({ description: 'Unique within the company (after Unicode NFC normalisation), 1-100 characters.' })
+  @Field({ description: 'Unique within the company ignoring letter case and Unicode variants, 1-100 readable characters.' })
   @Column({ type: 'varchar', length: 100 })
   username: string;
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Principal } from '../auth/principal';
 import type { Limits } from '../config';
-import { formatClientError, loggableError } from '../errors';
+import { errors, formatClientError, loggableError } from '../errors';
 import { limitRules, operationProblems } from '../limits';
 import { SubscriptionRunner, type SubscriptionTarget } from './shared-execution';
 import type { GatewayContext } from '../resolvers/context';
@@ -16,14 +16,14 @@ export interface SubscriptionServerOptions {
   schemaDetailsInErrors?: boolean;
   limits: Limits;
   logger: Logger;
-  /** THE authentication of HTTP requests, applied to `connectionParams.authorization`. */
-  authenticate(authorization: string | undefined): Promise<Principal | null>;
+  /** THE authentication of HTTP requests, applied to `connectionParams.authorization` (`address`: the client's). */
+  authenticate(authorization: string | undefined, address: string | null): Promise<Principal | null>;
   /** What a socket's credential stands for now (null: nothing any more); asked again after every authority change. */
   reauthenticate(authorization: string): Promise<Principal | null>;
   /** Hears of every company whose authority (or configuration) changed on this instance's view. */
   onAuthorityChanged(listener: (companyId: string) => void): () => void;
   /** The per-operation context (built once per subscription) whose principal is the socket's current one. */
-  context(principal: () => Principal | null): GatewayContext;
+  context(principal: () => Principal | null, address: string | null): GatewayContext;
 }
 
 /**
@@ -45,7 +45,11 @@ export const SocketCloseCode = {
   Forbidden: CloseCode.Forbidden,
   /** No connection_init within WS_INIT_TIMEOUT_MS. */
   InitTimeout: CloseCode.ConnectionInitialisationTimeout,
-  /** The principal already has WS_MAX_SOCKETS_PER_PRINCIPAL sockets open on this instance. */
+  /**
+   * The principal already has WS_MAX_SOCKETS_PER_PRINCIPAL sockets open on this instance; or its credential is
+   * a refused connector key while that key id or the client address is blocked for refused keys (the reason
+   * says when to try again: "Too many requests; retry after N s").
+   */
   TooManyConnections: 4429,
   /** A failure inside the gateway (graphql-ws's code for it). */
   InternalError: CloseCode.InternalServerError,
@@ -54,6 +58,8 @@ export const SocketCloseCode = {
 /** What the gateway keeps of one socket (graphql-ws's `ctx.extra`). */
 interface Connection {
   readonly socket: WebSocket;
+  /** The client's address (the TCP peer). */
+  readonly address: string | null;
   /** graphql-ws's context of the socket, once connection_init arrived (its running subscriptions). */
   ctx?: Context<ConnectionParams, Connection>;
   principal?: Principal;
@@ -212,9 +218,13 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
       const authorization = ctx.connectionParams?.authorization;
       let principal: Principal | null;
       try {
-        principal = await options.authenticate(typeof authorization === 'string' ? authorization : undefined);
-      } catch {
-        return false;
+        principal = await options.authenticate(typeof authorization === 'string' ? authorization : undefined, connection.address);
+      } catch (error) {
+        const retryAfterSec = error instanceof GraphQLError && error.extensions.code === 'TOO_MANY_REQUESTS' ? error.extensions.retryAfterSec : undefined;
+        if (retryAfterSec !== undefined) {
+          connection.socket.close(SocketCloseCode.TooManyConnections, `Too many requests; retry after ${String(retryAfterSec)} s`);
+        }
+        return false; // otherwise graphql-ws closes with 4403; a socket already closing ignores that
       }
       // Refused, or the socket is already closing (the client left while its credentials were checked).
       if (principal === null || connection.socket.readyState !== connection.socket.OPEN) return false;
@@ -286,9 +296,10 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
       const variables = payload.variables ?? undefined;
       const problems = operationProblems(options.schema, document, variables, limits);
       if (problems.nul !== null) return refuse('Must not contain a NUL character', 'BAD_USER_INPUT');
+      if (problems.bounds.length > 0) return [errors.badInput([...problems.bounds])];
       if (problems.cost.length > 0) return refuse(problems.cost[0]!.message, 'QUERY_TOO_COMPLEX');
       const connection = ctx.extra;
-      const contextValue = options.context(() => connection.principal ?? null);
+      const contextValue = options.context(() => connection.principal ?? null, connection.address);
       const target: SubscriptionTarget = {
         id,
         operationKey: `${known.number}\u0000${payload.operationName ?? ''}\u0000${JSON.stringify(variables ?? null)}`,
@@ -352,8 +363,8 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
   keepAlive.unref();
 
   wss.on('error', (err) => logger.error({ err: loggableError(err) }, 'WebSocket server error'));
-  wss.on('connection', (socket) => {
-    const connection: Connection = { socket, targets: new Map() };
+  wss.on('connection', (socket, request) => {
+    const connection: Connection = { socket, address: request.socket.remoteAddress ?? null, targets: new Map() };
     socket.on('error', (err) => {
       logger.warn({ err: loggableError(err) }, 'WebSocket error');
       socket.close(SocketCloseCode.InternalError, 'Internal server error');

@@ -1,6 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { DestinationScope } from '../auth/destination-scope';
 import { CallFlow } from '../entities/call-flow.entity';
+import { routesToHidden } from '../services/flow-references';
 import { actor, type GatewayContext } from './context';
 import { PageArgsInput } from './types/connection';
 import { CallFlowConnection, CallFlowInput, CallFlowNode } from './types/flow.types';
@@ -26,19 +27,19 @@ export class CallFlowResolver {
   }
 
   @Authorized('callFlows:MODIFY')
-  @Mutation(() => CallFlow, { description: 'Replaces the draft (calls keep running the published version); CONFLICT when `expectedVersion` is stale.' })
+  @Mutation(() => CallFlow, { description: 'Replaces the draft (calls keep running the published version); CONFLICT when `expectedVersion` is stale. A node routing to a destination the caller cannot see keeps it (see CallFlowNode.externalDestinationHidden).' })
   updateCallFlow(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string, @Arg('input') input: CallFlowInput, @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion?: number): Promise<CallFlow> {
     return ctx.services.callFlows.update(actor(ctx), id, input, expectedVersion);
   }
 
   @Authorized('callFlows:MODIFY')
-  @Mutation(() => CallFlow, { description: 'Validates the draft and publishes it as the next version; BAD_USER_INPUT lists every problem as extensions.problems [{nodeId, message}]. Calls in progress keep their version.' })
+  @Mutation(() => CallFlow, { description: 'Validates the draft and publishes it as the next version; BAD_USER_INPUT lists every problem as extensions.problems [{nodeId, message}]. Calls in progress keep their version. FORBIDDEN when the current published version routes to a destination the caller cannot see.' })
   publishCallFlow(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<CallFlow> {
     return ctx.services.callFlows.publish(actor(ctx), id);
   }
 
   @Authorized('callFlows:MODIFY')
-  @Mutation(() => ID, { description: 'Deletes a call flow and its service numbers; calls in progress finish on their version.' })
+  @Mutation(() => ID, { description: 'Deletes a call flow and its service numbers; calls in progress finish on their version. FORBIDDEN when its draft or published version routes to a destination the caller cannot see.' })
   deleteCallFlow(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
     return ctx.services.callFlows.delete(actor(ctx), id);
   }
@@ -51,9 +52,10 @@ export class CallFlowResolver {
   @FieldResolver(() => [CallFlowNode], { description: 'The draft\'s nodes (what publishCallFlow would publish).' })
   nodes(@Root() flow: CallFlow, @Ctx() ctx: GatewayContext): CallFlowNode[] {
     const scope = DestinationScope.of(actor(ctx));
-    return flow.draftNodes.map((n) => ({
-      ...n,
-      externalDestinationId: n.externalDestinationId !== null && scope.canSee({ id: n.externalDestinationId, companyId: flow.companyId }) ? n.externalDestinationId : null,
-    }));
+    const canSee = (id: string) => scope.canSee({ id, companyId: flow.companyId });
+    return flow.draftNodes.map((n) => {
+      const hidden = routesToHidden(n, canSee);
+      return { ...n, externalDestinationId: hidden ? null : n.externalDestinationId, externalDestinationHidden: hidden };
+    });
   }
 }

@@ -12,6 +12,8 @@ export interface GatewayContext {
   services: Services;
   loaders: Loaders;
   requestId: string;
+  /** The client's address (the TCP peer; `trust proxy` is off), for throttling and logs; null when unknown. */
+  clientAddress: string | null;
 }
 
 /** type-graphql's hook into THE authorisation check (`@Authorized('queues:VIEW')` etc.). */

@@ -54,7 +54,7 @@ export class ExternalDestinationResolver {
   }
 
   @Authorized('externalDestinations:MODIFY')
-  @Mutation(() => ID, { description: 'Deletes a destination and returns its id; CONFLICT (naming them) while agent groups use it.' })
+  @Mutation(() => ID, { description: 'Deletes a destination and returns its id; CONFLICT while agent groups or call flows (a draft, the published version, or a version a call in progress runs) use it, naming them as extensions.groups and extensions.callFlows [{id, name}].' })
   deleteExternalDestination(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
     return ctx.services.destinations.delete(actor(ctx), id);
   }

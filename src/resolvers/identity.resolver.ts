@@ -25,7 +25,7 @@ export class IdentityResolver {
   }
 
   @Mutation(() => AuthPayload, {
-    description: 'Signs in; UNAUTHENTICATED with one message for every wrong company, user or password. The answer is resolved as the signed-in user.',
+    description: 'Signs in; UNAUTHENTICATED with one message for every wrong company, user or password. The answer is resolved as the signed-in user. Failed sign-ins are throttled per company+username and per client address: past a few, TOO_MANY_REQUESTS (HTTP 429) with `extensions.retryAfterSec`, even for the right password, until the block ends; blocks grow with each further failure and a success starts again from zero.',
   })
   async login(
     @Ctx() ctx: GatewayContext,
@@ -33,7 +33,7 @@ export class IdentityResolver {
     @Arg('username') username: string,
     @Arg('password') password: string,
   ): Promise<AuthPayload> {
-    const session = await ctx.services.sessions.login(companySlug, username, password);
+    const session = await ctx.services.sessions.login(companySlug, username, password, ctx.clientAddress);
     // Whatever the caller sent as a credential, the payload's nested fields are the new user's to see.
     ctx.principal = session.principal;
     return session;

@@ -39,7 +39,7 @@ export class QueueResolver {
   }
 
   @Authorized('queues:MODIFY')
-  @Mutation(() => ID, { description: 'Deletes a queue and returns its id.' })
+  @Mutation(() => ID, { description: 'Deletes a queue and returns its id; CONFLICT while call flows (a draft, the published version, or a version a call in progress runs) use it, naming them as extensions.callFlows [{id, name}].' })
   deleteQueue(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
     return ctx.services.queues.delete(actor(ctx), id);
   }

@@ -31,7 +31,7 @@ export class ScheduleResolver {
   }
 
   @Authorized('schedules:MODIFY')
-  @Mutation(() => ID, { description: 'Deletes a time range no call flow names (CONFLICT names the flows).' })
+  @Mutation(() => ID, { description: 'Deletes a time range; CONFLICT while call flows (a draft, the published version, or a version a call in progress runs) use it, naming them as extensions.callFlows [{id, name}].' })
   deleteTimeRange(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
     return ctx.services.schedules.timeRanges.delete(actor(ctx), id);
   }
@@ -61,7 +61,7 @@ export class ScheduleResolver {
   }
 
   @Authorized('schedules:MODIFY')
-  @Mutation(() => ID, { description: 'Deletes a holiday list no call flow names (CONFLICT names the flows).' })
+  @Mutation(() => ID, { description: 'Deletes a holiday list; CONFLICT while call flows (a draft, the published version, or a version a call in progress runs) use it, naming them as extensions.callFlows [{id, name}].' })
   deleteHolidayList(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<string> {
     return ctx.services.schedules.holidayLists.delete(actor(ctx), id);
   }

@@ -28,7 +28,7 @@ function reader(ctx: GatewayContext): CallReader {
 export function toCallView(call: Call): CallView {
   return Object.assign(new CallView(), {
     id: call.id, connectorCallId: call.connectorCallId, state: call.state, endReason: call.endReason,
-    queueId: call.queueId, serviceNumber: call.serviceNumber, callerNumber: call.callerNumber, priority: call.priority,
+    queueId: call.queueId, serviceNumber: call.serviceNumber, callerId: call.callerId, callerE164: call.callerE164, callerNumber: call.callerE164, priority: call.priority,
     enqueuedAt: call.enqueuedAt, answeredAt: call.answeredAt, endedAt: call.endedAt, companyId: call.companyId,
   });
 }

@@ -14,6 +14,7 @@ export const FLOW_NODE_TYPES = {
   QUEUE: 'QUEUE',
   ROUTE_TO_EXTERNAL_DESTINATION: 'ROUTE_TO_EXTERNAL_DESTINATION',
   PLAY_MESSAGE: 'PLAY_MESSAGE',
+  WAIT: 'WAIT',
   DISCONNECT: 'DISCONNECT',
 } as const;
 export type FlowNodeType = keyof typeof FLOW_NODE_TYPES;
@@ -34,6 +35,8 @@ export interface FlowNode {
   /** In the order of the branches Match1..MatchN. */
   readonly timeRangeIds?: readonly string[] | null;
   readonly message?: string | null;
+  /** WAIT: how long the call pauses, in seconds (1..MAX_WAIT_SEC). */
+  readonly waitSec?: number | null;
   readonly branches: readonly FlowBranch[];
 }
 
@@ -59,12 +62,19 @@ export const MAX_FLOW_NODES = 200;
 export const MAX_TIME_RANGES = 30;
 /** Most instant nodes (START, BRANCH_*) one step walks before it gives up on the flow as looping. */
 export const MAX_INSTANT_NODES = 200;
+/** The longest pause of a WAIT node, in seconds (an hour: longer holds are a queue's job). */
+export const MAX_WAIT_SEC = 3600;
+/**
+ * How often one call may arrive at one node (its visits are counted over the whole call): the next arrival
+ * ends the call, so even a loop that waits cannot hold a caller and a line for ever.
+ */
+export const MAX_NODE_VISITS = 20;
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MATCH = /^Match([1-9][0-9]*)$/;
 
-type FieldName = 'queueId' | 'externalDestinationId' | 'holidayListId' | 'timeRangeIds' | 'message';
-const FIELDS: readonly FieldName[] = ['queueId', 'externalDestinationId', 'holidayListId', 'timeRangeIds', 'message'];
+type FieldName = 'queueId' | 'externalDestinationId' | 'holidayListId' | 'timeRangeIds' | 'message' | 'waitSec';
+const FIELDS: readonly FieldName[] = ['queueId', 'externalDestinationId', 'holidayListId', 'timeRangeIds', 'message', 'waitSec'];
 
 interface NodeSpec {
   /** The one field the type needs, if any; every other field must be left out. */
@@ -84,21 +94,22 @@ const SPECS: Readonly<Record<FlowNodeType, NodeSpec>> = {
   // LimitReached happens at once and often (a busy partner), so a flow must say where such calls go.
   ROUTE_TO_EXTERNAL_DESTINATION: { field: 'externalDestinationId', branches: ['LimitReached', 'Busy', 'Timeout', 'Failure'], mandatory: ['LimitReached'] },
   PLAY_MESSAGE: { field: 'message', branches: ['next'], mandatory: ['next'] },
+  WAIT: { field: 'waitSec', branches: ['next'], mandatory: ['next'] },
   DISCONNECT: { field: null, branches: [], mandatory: [] },
 };
 
 /**
- * Nodes a call can stay at until someone answers it. PLAY_MESSAGE is deliberately not one: a recording
- * offers the call to nobody, so a loop of messages and branches would hold the caller (and a line) until
- * they give up, never reaching an agent. A loop must pass through a queue or an external destination.
+ * The nodes every loop must pass. Only WAIT: a queue answers Full or NoAgents at once and a destination
+ * that is backed off, suspended or full answers Busy or LimitReached at once, so a loop through them (and
+ * a message, which offers the call to nobody) would go round as fast as the gateway can send instructions.
  */
-const WAITING: ReadonlySet<string> = new Set<FlowNodeType>(['QUEUE', 'ROUTE_TO_EXTERNAL_DESTINATION']);
+const WAITING: ReadonlySet<string> = new Set<FlowNodeType>(['WAIT']);
 
 const isNodeType = (type: string): type is FlowNodeType => Object.hasOwn(FLOW_NODE_TYPES, type);
 
 /** Whether a field holds something: null, undefined, '' and [] all mean "left out". */
-function present<T extends string | readonly string[]>(value: T | null | undefined): value is T {
-  return value !== null && value !== undefined && value.length > 0;
+function present<T extends string | readonly string[] | number>(value: T | null | undefined): value is T {
+  return value !== null && value !== undefined && (typeof value === 'number' || value.length > 0);
 }
 
 const timeRangesOf = (node: FlowNode): readonly string[] => node.timeRangeIds ?? [];
@@ -177,7 +188,7 @@ export function validateFlow(flow: FlowGraph, refs: FlowReferences): FlowProblem
   const neverWaits = (i: number) => !WAITING.has(nodes[i]!.type);
   for (const loop of loopsOf(edges.map((next, i) => (neverWaits(i) ? next.filter(neverWaits) : [])))) {
     const ids = loop.map((i) => nodes[i]!.id);
-    report(loop[0]!, `loop through ${ids.join(', ')} with no QUEUE or ROUTE_TO_EXTERNAL_DESTINATION node: a call would go round it forever`);
+    report(loop[0]!, `loop through ${ids.join(', ')} with no WAIT node: a call would go round it without pausing`);
   }
 
   // sort is stable: within a node, problems keep the order they were found in.
@@ -219,10 +230,16 @@ function checkFields(node: FlowNode, refs: FlowReferences, report: (message: str
     case 'PLAY_MESSAGE':
       if (!present(node.message?.trim())) report('message is required');
       break;
+    case 'WAIT':
+      if (!present(node.waitSec)) report('waitSec is required');
+      else if (!isWaitSec(node.waitSec)) report(`waitSec must be a whole number of seconds from 1 to ${MAX_WAIT_SEC}`);
+      break;
     default:
       break;
   }
 }
+
+const isWaitSec = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_WAIT_SEC;
 
 /** Branch names valid for the type and used once, targets in the flow, mandatory branches wired. */
 function checkBranches(node: FlowNode, byId: ReadonlyMap<string, number>, report: (message: string) => void): void {
@@ -306,6 +323,7 @@ export type FlowAction =
   | { readonly kind: 'ENTER_QUEUE'; readonly queueId: string }
   | { readonly kind: 'ROUTE_EXTERNAL'; readonly destinationId: string }
   | { readonly kind: 'PLAY_MESSAGE'; readonly message: string }
+  | { readonly kind: 'WAIT'; readonly seconds: number }
   | { readonly kind: 'DISCONNECT'; readonly reason: string };
 
 export type QueueOutcome = 'Timeout' | 'Full' | 'NoAgents';
@@ -315,7 +333,8 @@ export type ExternalOutcome = 'LimitReached' | 'Busy' | 'Timeout' | 'Failure';
 export type FlowEvent =
   | { readonly kind: 'QUEUE_ENDED'; readonly branch: QueueOutcome }
   | { readonly kind: 'EXTERNAL_ENDED'; readonly branch: ExternalOutcome }
-  | { readonly kind: 'MESSAGE_PLAYED' };
+  | { readonly kind: 'MESSAGE_PLAYED' }
+  | { readonly kind: 'WAIT_ENDED' };
 
 /**
  * The world a step may ask about, so this module does not know how schedules are computed. `detail`
@@ -323,6 +342,10 @@ export type FlowEvent =
  */
 export interface FlowContext {
   readonly now: Millis;
+  /** How often the call arrived at each node before this step (none when left out). */
+  readonly visits?: ReadonlyMap<string, number>;
+  /** The most arrivals of the call at one node (MAX_NODE_VISITS when left out). */
+  readonly maxNodeVisits?: number;
   timeRange(id: string, at: Millis): { match: boolean; detail: string };
   holidays(id: string, at: Millis): { holiday: boolean; detail: string };
 }
@@ -360,6 +383,8 @@ class Walk {
   readonly trace: FlowTraceEntry[] = [];
   instantNodes = 0;
   private readonly byId = new Map<string, FlowNode>();
+  /** Arrivals at each node during this walk (added to the call's earlier ones from the context). */
+  private readonly arrived = new Map<string, number>();
 
   constructor(flow: FlowGraph, readonly ctx: FlowContext) {
     // The first node of an id is the one that runs, as validation assumes.
@@ -397,8 +422,20 @@ class Walk {
   /** Walks from `node` through instant nodes to the first that needs the outside world. */
   run(from: FlowNode | FlowStep): FlowStep {
     let node = from;
+    const cap = this.ctx.maxNodeVisits ?? MAX_NODE_VISITS;
     while (!('action' in node)) {
       const instant = node.type === 'START' || node.type === 'BRANCH_ON_HOLIDAY' || node.type === 'BRANCH_ON_TIME_RANGES';
+      // Visits are capped where the call does something: every loop passes such a node (a valid one a WAIT),
+      // so that bounds the instant nodes too; a loop of instant nodes alone is MAX_INSTANT_NODES' job.
+      const visits = (this.ctx.visits?.get(node.id) ?? 0) + (this.arrived.get(node.id) ?? 0);
+      this.arrived.set(node.id, (this.arrived.get(node.id) ?? 0) + 1);
+      if (!instant && visits >= cap) {
+        return this.end(
+          node,
+          `the call has already been at this node ${visits} times, the most a call may: the flow ends it here`,
+          `the call reached node ${node.id} of the call flow more than ${cap} times`,
+        );
+      }
       if (instant && this.instantNodes >= MAX_INSTANT_NODES) {
         return this.end(
           node,
@@ -444,6 +481,10 @@ class Walk {
         if (!node.message) return this.end(node, 'the node has no message', 'the call flow is incomplete');
         this.note(node, null, 'the caller hears a message');
         return this.stop(node, { kind: 'PLAY_MESSAGE', message: node.message });
+      case 'WAIT':
+        if (!isWaitSec(node.waitSec)) return this.end(node, 'the node has no valid number of seconds to wait', 'the call flow is incomplete');
+        this.note(node, null, `the call waits ${node.waitSec} s`);
+        return this.stop(node, { kind: 'WAIT', seconds: node.waitSec });
       case 'DISCONNECT':
         return this.end(node, 'the flow ends the call here', `the call flow ends the call (node ${node.id})`);
       default:
@@ -498,5 +539,19 @@ export function stepFlow(flow: FlowGraph, at: FlowPosition, event: FlowEvent, ct
     return walk.run(walk.follow(node, 'next', 'the message was played'));
   }
 
+  if (node.type === 'WAIT') {
+    if (event.kind !== 'WAIT_ENDED') return mismatch();
+    return walk.run(walk.follow(node, 'next', `the call waited ${node.waitSec ?? 0} s`));
+  }
+
   return mismatch();
+}
+
+/**
+ * The nodes a step arrived at, in order, from its trace: every node of a first step; after stepFlow, every
+ * node but the one the call left (the first entry is the node `from` the call was waiting at).
+ */
+export function arrivalsOf(step: FlowStep, from: FlowPosition | null): string[] {
+  const ids = step.trace.map((t) => t.nodeId);
+  return from !== null && ids[0] === from.nodeId ? ids.slice(1) : ids;
 }

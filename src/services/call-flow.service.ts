@@ -8,7 +8,8 @@ import { Queue } from '../entities/queue.entity';
 import { HolidayList, TimeRange } from '../entities/schedule.entity';
 import { errors } from '../errors';
 import { MAX_FLOW_NODES, validateFlow, type FlowNodeType } from '../routing/call-flow';
-import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, isId, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, isId, listOwned, lockCompanyNames, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import { keepHiddenDestinations, routesToHidden } from './flow-references';
 import { InputChecker } from './input-checker';
 
 export interface CallFlowNodeFields {
@@ -19,6 +20,7 @@ export interface CallFlowNodeFields {
   holidayListId?: string | null;
   timeRangeIds?: string[] | null;
   message?: string | null;
+  waitSec?: number | null;
   branches?: Array<{ name: string; to: string }> | null;
 }
 
@@ -50,6 +52,7 @@ function checkDraft(input: CallFlowFields): { name: string; numbers: string[]; n
     holidayListId: n.holidayListId ?? null,
     timeRangeIds: n.timeRangeIds ?? null,
     message: c.text(`nodes[${i}].message`, n.message, 500),
+    waitSec: n.waitSec ?? null,
     branches: (n.branches ?? []).map((b) => ({ name: b.name, to: b.to })),
   }));
   for (const [i, n] of input.nodes.entries()) if (n.id.length < 1 || n.id.length > 64) c.fail(`nodes[${i}].id`, 'must be 1-64 characters');
@@ -77,7 +80,8 @@ export class CallFlowService {
     const draft = checkDraft(input);
     return inTransaction(this.dataSource, async (m) => {
       await assertNameFree(m, CallFlow, actor.companyId, 'name', draft.name, null, 'input.name');
-      const flow = await m.getRepository(CallFlow).save(m.create(CallFlow, { companyId: actor.companyId, name: draft.name, draftNodes: draft.nodes, publishedVersion: null }));
+      const nodes = keepHiddenDestinations(null, draft.nodes, this.canSee(actor));
+      const flow = await m.getRepository(CallFlow).save(m.create(CallFlow, { companyId: actor.companyId, name: draft.name, draftNodes: nodes, publishedVersion: null }));
       await this.setNumbers(m, actor.companyId, flow.id, draft.numbers);
       return flow;
     });
@@ -86,10 +90,13 @@ export class CallFlowService {
   async update(actor: UserPrincipal, id: string, input: CallFlowFields, expectedVersion?: number | null): Promise<CallFlow> {
     const draft = checkDraft(input);
     return inTransaction(this.dataSource, async (m) => {
+      await lockCompanyNames(m, actor.companyId); // names are compared under the company lock, taken first
       const current = await findOwned(m, CallFlow, actor.companyId, id, { what: 'Call flow', lock: 'write' });
       checkExpectedVersion(current.version, expectedVersion);
       await assertNameFree(m, CallFlow, actor.companyId, 'name', draft.name, current.id, 'input.name');
-      await updateVersioned(m, CallFlow, current.id, current.version, { name: draft.name, draftNodes: draft.nodes });
+      // Nodes routing to destinations the editor cannot see keep them (decision 015).
+      const nodes = keepHiddenDestinations(current.draftNodes, draft.nodes, this.canSee(actor));
+      await updateVersioned(m, CallFlow, current.id, current.version, { name: draft.name, draftNodes: nodes });
       await this.setNumbers(m, actor.companyId, current.id, draft.numbers);
       return m.getRepository(CallFlow).findOneByOrFail({ id: current.id });
     });
@@ -97,11 +104,18 @@ export class CallFlowService {
 
   /**
    * Validates the draft and makes it the next published version. Every problem is listed with its node;
-   * references must be of the company and visible to the publisher (others read as not found).
+   * references must be of the company and visible to the publisher (others read as not found). A publisher who
+   * cannot see every destination the current published version routes to may not replace it (FORBIDDEN): that
+   * would take a destination it cannot see out of what calls run.
    */
   async publish(actor: UserPrincipal, id: string, now = new Date()): Promise<CallFlow> {
     return inTransaction(this.dataSource, async (m) => {
+      // The company first: a delete of something this version names (which takes it too) waits, or is seen.
+      await lockCompanyNames(m, actor.companyId);
       const flow = await findOwned(m, CallFlow, actor.companyId, id, { what: 'Call flow', lock: 'write' });
+      if ((await this.hiddenNodeOf(m, actor, flow, false)) !== null) {
+        throw errors.forbidden('The published version routes to external destinations you cannot see; someone who can see them must publish this flow');
+      }
       const graph = { nodes: flow.draftNodes };
       const problems = validateFlow(graph, await this.references(m, actor, flow.draftNodes));
       const numbers = await m.getRepository(CallFlowNumber).countBy({ callFlowId: flow.id });
@@ -114,9 +128,16 @@ export class CallFlowService {
     });
   }
 
+  /**
+   * Deletes a flow, its versions and its service numbers. Like an update, a delete cannot remove references to
+   * destinations the caller cannot see: a flow whose draft or published version routes to any is FORBIDDEN to it.
+   */
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m) => {
       const flow = await findOwned(m, CallFlow, actor.companyId, id, { what: 'Call flow', lock: 'write' });
+      if ((await this.hiddenNodeOf(m, actor, flow, true)) !== null) {
+        throw errors.forbidden('The call flow routes to external destinations you cannot see; someone who can see them must delete it');
+      }
       await m.getRepository(CallFlow).delete({ id: flow.id });
       return flow.id;
     });
@@ -129,6 +150,20 @@ export class CallFlowService {
     const flow = await this.dataSource.getRepository(CallFlow).findOneBy({ id: entry.callFlowId });
     if (flow?.publishedVersion == null) return null;
     return this.dataSource.getRepository(CallFlowVersion).findOneBy({ callFlowId: flow.id, version: flow.publishedVersion });
+  }
+
+  /** Whether the caller may see a destination id of its company (decision 001's scope). */
+  private canSee(actor: UserPrincipal): (destinationId: string) => boolean {
+    const scope = DestinationScope.of(actor);
+    return (destinationId) => scope.canSee({ id: destinationId, companyId: actor.companyId });
+  }
+
+  /** The id of a node of the current published version (and of the draft, when asked) routing to a destination hidden from the caller, or null. */
+  private async hiddenNodeOf(m: EntityManager, actor: UserPrincipal, flow: CallFlow, draftToo: boolean): Promise<string | null> {
+    const canSee = this.canSee(actor);
+    const published = flow.publishedVersion === null ? null : await m.getRepository(CallFlowVersion).findOneBy({ callFlowId: flow.id, version: flow.publishedVersion });
+    const nodes = [...(draftToo ? flow.draftNodes : []), ...(published?.nodes ?? [])];
+    return nodes.find((n) => routesToHidden(n, canSee))?.id ?? null;
   }
 
   /** Which referenced ids exist in the company and are visible to the publisher. */

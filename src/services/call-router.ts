@@ -4,7 +4,8 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { CallFlowVersion } from '../entities/call-flow.entity';
 import { Call, CallAttempt, CallTraceEntry, TelephonyEvent, type CallEndReason } from '../entities/call.entity';
 import { HolidayList, TimeRange } from '../entities/schedule.entity';
-import { startFlow, stepFlow, type ExternalOutcome, type FlowContext, type FlowEvent, type FlowGraph, type FlowStep, type QueueOutcome } from '../routing/call-flow';
+import { arrivalsOf, startFlow, stepFlow, type ExternalOutcome, type FlowContext, type FlowEvent, type FlowGraph, type FlowPosition, type FlowStep, type QueueOutcome } from '../routing/call-flow';
+import { plainTrace, wordsNaming, type TraceFacts, type TracePart, type TraceRef } from '../routing/trace-words';
 import { evaluateHolidays, evaluateTimeRange } from '../routing/schedule';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue, QueueGroup } from '../entities/queue.entity';
@@ -13,7 +14,7 @@ import type { TelephonyInstructionEvent } from '../realtime/event-bus';
 import type { ModelChanges } from '../live/model-changes';
 import type { InstructionDelivery } from './instruction-delivery';
 import { applyOutcome, reachesSuspension } from '../routing/destination-state';
-import { resolveDialledNumber, type DestinationNumber } from '../routing/phone-number';
+import { callerIdentity, resolveDialledNumber, type CallerIdentity, type DestinationNumber } from '../routing/phone-number';
 import { admitToQueue, waitDeadline } from '../routing/queue-caps';
 import { FreeAgentIndex } from '../routing/agent-index';
 import { destinationAvailability, routeCall } from '../routing/route-call';
@@ -74,12 +75,16 @@ export interface CallRouterOptions {
   sweepMs?: number;
   /** How often slot leases of attempts still in progress are renewed (ms); well under the lease time. */
   renewMs?: number;
+  /** The most times one call may arrive at one flow node (MAX_NODE_VISITS when left out). */
+  maxNodeVisits?: number;
 }
 
 type TimerPayload =
   | { t: 'ring'; companyId: string; attemptId: string }
   | { t: 'wait'; companyId: string; callId: string }
-  | { t: 'pump'; companyId: string; queueId: string };
+  | { t: 'pump'; companyId: string; queueId: string }
+  /** A WAIT node's pause is over: the call goes on if it is still where it was (same node, same revision). */
+  | { t: 'flow'; companyId: string; callId: string; nodeId: string; revision: number };
 
 /** Everything one pass over a queue needs, loaded once per pass and kept current as the pass claims resources. */
 interface QueueView {
@@ -175,10 +180,10 @@ export class CallRouter {
   async enqueue(companyId: string, input: EnqueueCallFields): Promise<Call> {
     const c = new InputChecker();
     const connectorCallId = c.name('connectorCallId', input.connectorCallId, 200);
-    const callerNumber = c.optionalPhoneNumber('callerNumber', input.callerNumber);
     const serviceNumber = c.optionalPhoneNumber('serviceNumber', input.serviceNumber);
     const priority = c.int('priority', input.priority, { min: 0, max: 1000, default: 0 });
     c.done();
+    const { callerId, callerE164 } = this.callerOf(connectorCallId, input.callerNumber, serviceNumber);
     const now = this.clock();
     const attempt = () =>
       inTransaction(this.dataSource, async (m) => {
@@ -192,7 +197,7 @@ export class CallRouter {
         const admission = admitToQueue({ waitingCalls: waiting, maxQueueLength: queue.maxQueueLength });
         const call = await m.getRepository(Call).save(
           m.create(Call, {
-            companyId, connectorCallId, queueId: queue.id, callerNumber, serviceNumber, priority,
+            companyId, connectorCallId, queueId: queue.id, callerId, callerE164, serviceNumber, priority,
             state: admission.admitted ? 'QUEUED' : 'FAILED',
             endReason: admission.admitted ? null : 'QUEUE_FULL',
             enqueuedAt: new Date(now),
@@ -514,9 +519,11 @@ export class CallRouter {
           state: 'FAILED', outcome: 'FAILED', ringTimeoutSec: destination.outdialTimeoutSec, startedAt: new Date(now), answeredAt: null, endedAt: new Date(now),
         });
         for (const entry of entries) await this.trace(m, call, entry);
+        // The reason may quote the destination's own prefix: only readers who may see the destination read it.
+        const of: TraceRef = { kind: 'DESTINATION', id: destination.id };
         await this.trace(m, call, {
           at: now, step: 'NUMBER_FAILED',
-          summary: `the number to dial for this call could not be built (${reason}): the attempt failed without dialling; the destination is not backed off`,
+          facts: { words: ['the number to dial for this call could not be built', { private: ` (${reason})`, of, otherwise: '' }, ': the attempt failed without dialling; the destination is not backed off'] },
           chosen: { kind: 'DESTINATION', id: destination.id, priority: null, detail: 'failed' },
         });
       });
@@ -544,6 +551,16 @@ export class CallRouter {
     }
   }
 
+  /**
+   * The caller id of a new call as presented, with its E.164 form (national numbers read in the dialled number's
+   * country): never a reason to refuse the call (docs/decisions/013-caller-ids-and-names.md).
+   */
+  private callerOf(connectorCallId: string, presented: string | null | undefined, serviceNumber: string | null): CallerIdentity {
+    const caller = callerIdentity(presented, serviceNumber);
+    if (caller.altered) this.logger.warn({ connectorCallId, callerId: caller.callerId }, 'caller id kept with unreadable characters replaced or shortened to 200 characters');
+    return caller;
+  }
+
   // ---------------------------------------------------------------- call flows
 
   /**
@@ -555,8 +572,8 @@ export class CallRouter {
     const c = new InputChecker();
     const connectorCallId = c.name('connectorCallId', input.connectorCallId, 200);
     const serviceNumber = c.phoneNumber('serviceNumber', input.serviceNumber) ?? '';
-    const callerNumber = c.optionalPhoneNumber('callerNumber', input.callerNumber);
     c.done();
+    const { callerId, callerE164 } = this.callerOf(connectorCallId, input.callerNumber, serviceNumber);
     const existing = await this.dataSource.getRepository(Call).findOneBy({ companyId, connectorCallId });
     if (existing !== null) return existing;
     const version = await this.flows.publishedFor(companyId, serviceNumber);
@@ -566,7 +583,7 @@ export class CallRouter {
     try {
       call = await inTransaction(this.dataSource, async (m) => {
         const created = await m.getRepository(Call).save(m.create(Call, {
-          companyId, connectorCallId, queueId: null, callerNumber, serviceNumber, priority: 0, state: 'QUEUED', endReason: null,
+          companyId, connectorCallId, queueId: null, callerId, callerE164, serviceNumber, priority: 0, state: 'QUEUED', endReason: null,
           enqueuedAt: new Date(now), endedAt: null, eligiblePriorities: [], lastOfferEndedAt: {}, revision: 0, flowVersionId: version.id, flowNodeId: null,
         }));
         await this.trace(m, created, { at: now, step: 'STARTED', summary: `dialled ${serviceNumber}: call flow version ${version.version}` });
@@ -576,14 +593,22 @@ export class CallRouter {
       if (!isConcurrentChange(error)) throw error;
       return this.dataSource.getRepository(Call).findOneByOrFail({ companyId, connectorCallId });
     }
-    const flow = await this.loadFlow(call);
-    await this.follow(call, flow, startFlow(flow.graph, flow.context(now)));
+    const flow = await this.loadFlow(call, false);
+    await this.follow(call, flow, startFlow(flow.graph, flow.context(now)), null);
     return this.dataSource.getRepository(Call).findOneByOrFail({ id: call.id });
   }
 
-  /** The call's flow version as a graph, with schedules evaluated through the routing core. */
-  private async loadFlow(call: Call): Promise<{ graph: FlowGraph; context(now: number): FlowContext }> {
+  /**
+   * The call's flow version as a graph, with schedules evaluated through the routing core, and the call's
+   * arrivals at each node so far (read from its FLOW trace entries when `withVisits`; a new call has none).
+   */
+  private async loadFlow(call: Call, withVisits: boolean): Promise<LoadedFlow> {
     const version = await this.dataSource.getRepository(CallFlowVersion).findOneByOrFail({ id: call.flowVersionId! });
+    const visits = new Map<string, number>();
+    if (withVisits) {
+      const walked = await this.dataSource.getRepository(CallTraceEntry).find({ where: { callId: call.id, step: 'FLOW' }, select: { id: true, facts: true } });
+      for (const { facts } of walked) if (facts?.node?.arrived) visits.set(facts.node.id, (visits.get(facts.node.id) ?? 0) + 1);
+    }
     const graph: FlowGraph = { nodes: version.nodes };
     const rangeIds = version.nodes.flatMap((n) => n.timeRangeIds ?? []);
     const listIds = version.nodes.map((n) => n.holidayListId).filter((id): id is string => id !== null);
@@ -595,8 +620,11 @@ export class CallRouter {
     const listById = new Map(lists.map((l) => [l.id, l]));
     return {
       graph,
+      visits,
       context: (now) => ({
         now,
+        visits,
+        maxNodeVisits: this.options.maxNodeVisits,
         timeRange: (id, at) => {
           const range = rangeById.get(id);
           return range ? evaluateTimeRange(range, at) : { match: false, detail: 'the time range no longer exists' };
@@ -609,14 +637,30 @@ export class CallRouter {
     };
   }
 
-  /** Carries out flow steps until the call waits (in a queue, or ringing a destination) or ends. */
-  private async follow(call: Call, flow: { graph: FlowGraph; context(now: number): FlowContext }, first: FlowStep): Promise<void> {
+  /**
+   * Carries out flow steps until the call waits (in a queue, ringing a destination, at a WAIT node) or ends.
+   * `from` is the node the first step left (null for the first step of a call). `strict`: the first step is
+   * written only if the call is still at the revision it was read at, else nothing happens (a WAIT timer
+   * that fired twice moves the call on once).
+   */
+  private async follow(call: Call, flow: LoadedFlow, first: FlowStep, from: FlowPosition | null, strict = false): Promise<void> {
     let step = first;
+    let left = from;
+    // The nodes the call acted at since it last waited. A valid flow cannot come back to one without passing a
+    // WAIT node (which ends this loop); a version published before that rule can: the call ends there instead
+    // of going round again at once (a message and a refusal per round, as fast as instructions go out).
+    const acted = new Set<string>();
     for (let hops = 0; hops < MAX_FLOW_HOPS; hops += 1) {
       const now = this.clock();
       const at = step.position;
-      await this.recordFlowSteps(call, step, now);
+      if (!(await this.recordFlowSteps(call, flow.graph, step, left, now, strict && hops === 0))) return;
+      for (const id of arrivalsOf(step, left)) flow.visits.set(id, (flow.visits.get(id) ?? 0) + 1);
       const action = step.action;
+      if (at !== null && action.kind !== 'DISCONNECT' && acted.has(at.nodeId)) {
+        await this.disconnect(call, `the call came back to node ${at.nodeId} without passing a WAIT node`, now);
+        return;
+      }
+      if (at !== null) acted.add(at.nodeId);
       let event: FlowEvent | null = null;
       if (action.kind === 'ENTER_QUEUE') {
         const outcome = await this.enterQueue(call, action.queueId, now);
@@ -628,23 +672,51 @@ export class CallRouter {
         // The connector plays the message before any later instruction for the call, so the flow goes on at once.
         this.instruct(call.companyId, { kind: 'PLAY_MESSAGE', callId: call.id, message: action.message });
         event = { kind: 'MESSAGE_PLAYED' };
+      } else if (action.kind === 'WAIT') {
+        // Goes on when the timer fires, if the call is still here at this revision (a hang-up moves it on).
+        const timer: TimerPayload = { t: 'flow', companyId: call.companyId, callId: call.id, nodeId: at!.nodeId, revision: call.revision };
+        await this.schedule(`flow:${call.id}:${call.revision}`, action.seconds * 1000, timer);
       } else {
         await this.disconnect(call, action.reason, now);
       }
       if (event === null || at === null) return;
+      left = at;
       step = stepFlow(flow.graph, at, event, flow.context(this.clock()));
     }
     await this.disconnect(call, `the flow moved ${MAX_FLOW_HOPS} times without the call waiting anywhere`, this.clock());
   }
 
-  private async recordFlowSteps(call: Call, step: FlowStep, now: number): Promise<void> {
-    await this.withCall(call, async (m) => {
-      await this.updateCall(m, call, { flowNodeId: step.position?.nodeId ?? call.flowNodeId });
-      for (const t of step.trace) {
-        const lead = t.branch === null ? 'stopped here' : `took ${t.branch}`;
-        await this.trace(m, call, { at: now, step: 'FLOW', summary: `${words(t.nodeType)} node "${t.nodeId}" ${lead}: ${t.detail}` });
-      }
+  /**
+   * Writes the call's new node and one FLOW entry per node walked, as facts: the node, whether the call
+   * arrived at it (visits are counted from these), and the words with the node's queue or destination as a
+   * reference, so each reader reads them in words it may see. False when `strict` and the call moved on.
+   */
+  private async recordFlowSteps(call: Call, graph: FlowGraph, step: FlowStep, left: FlowPosition | null, now: number, strict: boolean): Promise<boolean> {
+    const byId = new Map<string, FlowGraph['nodes'][number]>();
+    for (const node of graph.nodes) if (!byId.has(node.id)) byId.set(node.id, node);
+    const entries = step.trace.map((t, i): TraceFacts => {
+      const node = byId.get(t.nodeId);
+      const refs: TraceRef[] = [];
+      if (node?.externalDestinationId) refs.push({ kind: 'DESTINATION', id: node.externalDestinationId });
+      if (node?.queueId) refs.push({ kind: 'QUEUE', id: node.queueId });
+      const arrived = !(i === 0 && left !== null && t.nodeId === left.nodeId);
+      return { node: { type: t.nodeType, id: t.nodeId, branch: t.branch, arrived }, words: wordsNaming(t.detail, refs) };
     });
+    const work = async (m: EntityManager) => {
+      await this.updateCall(m, call, { flowNodeId: step.position?.nodeId ?? call.flowNodeId });
+      for (const facts of entries) await this.trace(m, call, { at: now, step: 'FLOW', facts });
+    };
+    if (!strict) {
+      await this.withCall(call, work);
+      return true;
+    }
+    try {
+      await inTransaction(this.dataSource, work);
+      return true;
+    } catch (error) {
+      if (error instanceof StaleCall) return false;
+      throw error;
+    }
   }
 
   /** Queue node: Full or NoAgents at once, or the call waits in the queue (its maximum wait leads to Timeout). */
@@ -677,9 +749,10 @@ export class CallRouter {
    */
   private async routeExternal(call: Call, destinationId: string, now: number): Promise<ExternalOutcome | null> {
     const d = await this.dataSource.getRepository(ExternalDestination).findOneBy({ id: destinationId, companyId: call.companyId });
-    const note = (summary: string, skipped?: TraceInput['skipped']) => this.withCall(call, (m) => this.trace(m, call, { at: now, step: 'EXTERNAL', summary, skipped }));
+    const note = (words: TracePart[], skipped?: TraceInput['skipped']) => this.withCall(call, (m) => this.trace(m, call, { at: now, step: 'EXTERNAL', facts: { words }, skipped }));
+    const named: TracePart = { ref: { kind: 'DESTINATION', id: destinationId } };
     if (d === null) {
-      await note('the external destination no longer exists');
+      await note(['the external destination no longer exists']);
       return 'Failure';
     }
     const ref = { companyId: call.companyId, destinationId };
@@ -687,7 +760,7 @@ export class CallRouter {
     const snapshot = destinationSnapshot(d, counts, health.get(destinationId)!);
     const availability = destinationAvailability(snapshot, { id: call.id, enqueuedAt: now, eligiblePriorities: [], lastOfferEndedAt: {} }, now);
     if (!availability.ok && availability.reason !== 'DESTINATION_AT_CAPACITY') {
-      await note(`the external destination is taken out of the pool (${availability.detail}): Busy without dialling`);
+      await note([named, ` is taken out of the pool (${availability.detail}): Busy without dialling`]);
       return 'Busy';
     }
     const number = resolveDialledNumber(d as unknown as DestinationNumber, call.serviceNumber ?? '');
@@ -699,11 +772,11 @@ export class CallRouter {
     if (!availability.ok || !(await this.live.capacity.acquire(ref, attemptId, d.maxSimultaneousCalls))) {
       const detail = `at capacity ${counts.connecting + counts.active}/${d.maxSimultaneousCalls}`;
       // Recorded as a skip for capacity, as queue routing records one: statistics count the refusal from it.
-      await note(`the external destination is ${detail}: LimitReached`, [{ kind: 'DESTINATION', resourceId: d.id, reason: 'DESTINATION_AT_CAPACITY', detail }]);
+      await note([named, ` is ${detail}: LimitReached`], [{ kind: 'DESTINATION', resourceId: d.id, reason: 'DESTINATION_AT_CAPACITY', detail }]);
       return 'LimitReached';
     }
     const entry: TraceInput = {
-      at: now, step: 'ROUTED', summary: `dialled an external destination directly (no queue, no agents), ringing up to ${d.outdialTimeoutSec} s`,
+      at: now, step: 'ROUTED', facts: { words: ['dialled ', named, ` directly (no queue, no agents), ringing up to ${d.outdialTimeoutSec} s`] },
       considered: [{ kind: 'DESTINATION', id: d.id }], chosen: { kind: 'DESTINATION', id: d.id, priority: null, detail: 'named by the call flow' },
     };
     if (!(await this.commitOffer(call, entry, { id: attemptId, targetKind: 'DESTINATION', destinationId: d.id, number: number.e164, ringTimeoutSec: d.outdialTimeoutSec }, now))) {
@@ -725,11 +798,22 @@ export class CallRouter {
     this.instruct(call.companyId, { kind: 'DISCONNECT', callId: call.id, message: reason });
   }
 
-  /** Where a flow call goes after its destination attempt ended unanswered, or its queue's maximum wait passed. */
-  private async continueFlow(call: Call, event: FlowEvent): Promise<void> {
+  /**
+   * Where a flow call goes after its destination attempt ended unanswered, its queue's maximum wait passed or
+   * its WAIT node's pause ended (`strict`: only if the call is still at the revision it was read at).
+   */
+  private async continueFlow(call: Call, event: FlowEvent, strict = false): Promise<void> {
     if (call.flowVersionId === null || call.flowNodeId === null) return;
-    const flow = await this.loadFlow(call);
-    await this.follow(call, flow, stepFlow(flow.graph, { nodeId: call.flowNodeId }, event, flow.context(this.clock())));
+    const flow = await this.loadFlow(call, true);
+    const from = { nodeId: call.flowNodeId };
+    await this.follow(call, flow, stepFlow(flow.graph, from, event, flow.context(this.clock())), from, strict);
+  }
+
+  /** A WAIT node's pause is over: the call goes on by its next branch, once, if it is still where it paused. */
+  private async endFlowWait(timer: Extract<TimerPayload, { t: 'flow' }>): Promise<void> {
+    const call = await this.dataSource.getRepository(Call).findOneBy({ id: timer.callId, companyId: timer.companyId });
+    if (call === null || call.revision !== timer.revision || call.flowNodeId !== timer.nodeId || call.state !== 'QUEUED' || call.queueId !== null) return;
+    await this.continueFlow(call, { kind: 'WAIT_ENDED' }, true);
   }
 
   /** Runs `work` in a transaction on a fresh copy of the call's row state (re-read when another change won). */
@@ -896,6 +980,7 @@ export class CallRouter {
       }
       return;
     }
+    if (payload.t === 'flow') return this.endFlowWait(payload);
     await this.timeOutCall(payload.companyId, payload.callId);
   }
 
@@ -1016,9 +1101,10 @@ export class CallRouter {
 
   private async trace(m: EntityManager, call: Call, entry: TraceInput): Promise<void> {
     const last = await m.getRepository(CallTraceEntry).createQueryBuilder('t').select('MAX(t.seq)', 'seq').where('t.callId = :id', { id: call.id }).getRawOne<{ seq: number | null }>();
+    const facts: TraceFacts = entry.facts ?? { words: [entry.summary ?? ''] };
     await m.getRepository(CallTraceEntry).insert({
-      companyId: call.companyId, callId: call.id, seq: Number(last?.seq ?? 0) + 1, at: new Date(entry.at), step: entry.step, summary: entry.summary,
-      considered: entry.considered ?? [], skipped: entry.skipped ?? [], chosen: entry.chosen ?? null,
+      companyId: call.companyId, callId: call.id, seq: Number(last?.seq ?? 0) + 1, at: new Date(entry.at), step: entry.step, summary: entry.summary ?? plainTrace(facts),
+      considered: entry.considered ?? [], skipped: entry.skipped ?? [], chosen: entry.chosen ?? null, facts,
     });
   }
 
@@ -1030,7 +1116,15 @@ export class CallRouter {
   }
 }
 
-type TraceInput = Pick<CallTraceEntry, 'step' | 'summary'> & { at: number } & Partial<Pick<CallTraceEntry, 'considered' | 'skipped' | 'chosen'>>;
+/** An entry to write: its words as `facts` (references rendered per reader), or as a `summary` that names no resource. */
+type TraceInput = Pick<CallTraceEntry, 'step'> & { at: number; summary?: string; facts?: TraceFacts } & Partial<Pick<CallTraceEntry, 'considered' | 'skipped' | 'chosen'>>;
+
+/** A call's flow version loaded for walking: the graph, its schedules, and the call's arrivals per node (kept current while walking). */
+interface LoadedFlow {
+  graph: FlowGraph;
+  visits: Map<string, number>;
+  context(now: number): FlowContext;
+}
 
 /** Another change of the call committed first: re-read and decide again. */
 class StaleCall extends Error {}

@@ -11,6 +11,7 @@ import type { LiveModels } from '../live/live-models';
 import type { ModelChanges } from '../live/model-changes';
 import type { LiveState } from '../store/live-state';
 import { destinationSnapshot } from './destination-snapshot';
+import { flowsUsing } from './flow-references';
 import type { RoutingHooks } from './routing-hooks';
 import {
   assertNameFree, canonicalId, checkExpectedVersion, findOwned, inTransaction, type LockMode, pageOfRows, updateVersioned, type Page, type PageArgs,
@@ -247,7 +248,11 @@ export class ExternalDestinationService {
     });
   }
 
-  /** Deletes a destination that no group uses; CONFLICT names the groups that still do. */
+  /**
+   * Deletes a destination that no group and no call flow uses; CONFLICT names the groups (`extensions.groups`)
+   * and the flows (`extensions.callFlows`: a draft, a published version or a version a call in progress runs,
+   * see flowsUsing) that still do, each as [{id, name}].
+   */
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m, tx) => {
       const changed = await this.changes.begin(m, tx, actor.companyId);
@@ -261,9 +266,15 @@ export class ExternalDestinationService {
         .where('gd.destinationId = :id', { id: current.id })
         .orderBy('g.name')
         .getRawMany();
-      if (groups.length > 0) {
-        throw errors.conflict(`The destination is used by agent groups: ${groups.map((g) => g.name).join(', ')}`, {
-          groups: groups.map((g) => ({ id: g.id, name: g.name })),
+      const flows = await flowsUsing(m, actor.companyId, 'destination', current.id);
+      if (groups.length > 0 || flows.length > 0) {
+        const users = [
+          ...(groups.length > 0 ? [`agent groups: ${groups.map((g) => g.name).join(', ')}`] : []),
+          ...(flows.length > 0 ? [`call flows: ${flows.map((f) => f.name).join(', ')}`] : []),
+        ];
+        throw errors.conflict(`The destination is used by ${users.join('; ')}`, {
+          ...(groups.length > 0 ? { groups: groups.map((g) => ({ id: g.id, name: g.name })) } : {}),
+          ...(flows.length > 0 ? { callFlows: flows } : {}),
         });
       }
       await m.getRepository(ExternalDestination).delete({ id: current.id });

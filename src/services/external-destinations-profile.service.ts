@@ -1,4 +1,5 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DestinationScope } from '../auth/destination-scope';
 import type { UserPrincipal } from '../auth/principal';
 import { ProfileScope } from '../entities/enums';
 import { ExternalDestination } from '../entities/external-destination.entity';
@@ -47,7 +48,7 @@ export class ExternalDestinationsProfileService {
     return inTransaction(this.dataSource, async (m, tx) => {
       const changed = await this.changes.begin(m, tx, actor.companyId);
       await assertNameFree(m, ExternalDestinationsProfile, actor.companyId, 'name', name, null, 'input.name');
-      const destinations = await findAllOwned(m, ExternalDestination, actor.companyId, destinationIds, 'External destination', 'input.destinationIds');
+      const destinations = await this.visibleDestinations(m, actor, destinationIds);
       const profile = m.create(ExternalDestinationsProfile, { companyId: actor.companyId, name, scope: input.scope, destinations });
       const saved = await m.getRepository(ExternalDestinationsProfile).save(profile);
       changed.add('profile', saved.id);
@@ -55,6 +56,11 @@ export class ExternalDestinationsProfileService {
     });
   }
 
+  /**
+   * Replaces the name, the scope and the members the administrator can see. Members it cannot see stay (an
+   * administrator cannot remove what it cannot see, as in groups), unless the profile becomes ALL, which shows
+   * every destination, so clearing its list takes nothing from its users.
+   */
   async update(actor: UserPrincipal, id: string, input: ProfileFields, expectedVersion?: number | null): Promise<ExternalDestinationsProfile> {
     const { name, destinationIds } = checkProfile(input);
     return inTransaction(this.dataSource, async (m, tx) => {
@@ -63,12 +69,20 @@ export class ExternalDestinationsProfileService {
       changed.add('profile', current.id);
       checkExpectedVersion(current.version, expectedVersion);
       await assertNameFree(m, ExternalDestinationsProfile, actor.companyId, 'name', name, current.id, 'input.name');
-      const destinations = await findAllOwned(m, ExternalDestination, actor.companyId, destinationIds, 'External destination', 'input.destinationIds');
+      const destinations = await this.visibleDestinations(m, actor, destinationIds);
+      const scope = DestinationScope.of(actor);
+      const hidden = input.scope === ProfileScope.ALL ? [] : current.destinations.filter((d) => !scope.canSee(d));
       await updateVersioned(m, ExternalDestinationsProfile, current.id, current.version, { name, scope: input.scope });
       await m.createQueryBuilder().relation(ExternalDestinationsProfile, 'destinations').of(current.id)
-        .addAndRemove(destinations.map((d) => d.id), current.destinations.map((d) => d.id));
+        .addAndRemove([...destinations, ...hidden].map((d) => d.id), current.destinations.map((d) => d.id));
       return m.getRepository(ExternalDestinationsProfile).findOneByOrFail({ id: current.id });
     });
+  }
+
+  /** Destinations by id that the administrator can see: NOT_FOUND for another's, a missing one and a hidden one alike. */
+  private visibleDestinations(m: EntityManager, actor: UserPrincipal, ids: string[]): Promise<ExternalDestination[]> {
+    const scope = DestinationScope.of(actor);
+    return findAllOwned(m, ExternalDestination, actor.companyId, ids, 'External destination', 'input.destinationIds', (d) => scope.canSee(d));
   }
 
   /** Deletes a profile no login holds; CONFLICT names the logins that still do. */

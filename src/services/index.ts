@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from '../auth/authenticate';
+import { AuthThrottle } from '../auth/throttle';
+import type { AuthThrottleConfig, StatisticsLimits } from '../config';
 import type { EventBus } from '../realtime/event-bus';
 import type { LiveState } from '../store/live-state';
 import { AgentGroupService } from './agent-group.service';
@@ -30,6 +32,10 @@ export interface ServiceOptions {
   jwtSecret: string;
   jwtTtlSec: number;
   platformApiKey: string | null;
+  /** Throttling of failed sign-ins and connector keys (decision 016). */
+  authThrottle: AuthThrottleConfig;
+  /** Bounds of one statistics question (decision 016). */
+  statistics: StatisticsLimits;
   logger: Logger;
   /** Timing of the router's loops (tests shorten them). */
   routing?: Omit<CallRouterOptions, 'logger'>;
@@ -45,7 +51,8 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   bus.listenModelChanges((event) => models.receive(event));
   bus.onReconnect(() => void models.check());
   const changes = new ModelChanges(dataSource, bus, live.versions, options.logger);
-  const authenticator = new Authenticator(dataSource, models, options.jwtSecret, options.platformApiKey);
+  const throttle = new AuthThrottle(live.throttle, options.authThrottle, options.logger);
+  const authenticator = new Authenticator(dataSource, models, options.jwtSecret, options.platformApiKey, throttle);
   const instructions = new InstructionDelivery(bus, live.sessions, models, scheduler, options.logger);
   // After Redis was away (it may have restarted empty), sessions are registered again at once.
   bus.onReconnect(() => void instructions.registerAgain());
@@ -68,7 +75,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     router,
     calls: new CallService(dataSource),
     companies: new CompanyService(dataSource),
-    sessions: new SessionService(dataSource, authenticator, options.jwtSecret, options.jwtTtlSec),
+    sessions: new SessionService(dataSource, authenticator, options.jwtSecret, options.jwtTtlSec, throttle),
     roles: new RoleService(dataSource, changes),
     userLogins: new UserLoginService(dataSource, changes),
     profiles: new ExternalDestinationsProfileService(dataSource, changes),
@@ -81,7 +88,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     agentGroups: new AgentGroupService(dataSource, models, changes),
     queues: new QueueService(dataSource, models, changes),
     schedules: new ScheduleService(dataSource),
-    statistics: new StatisticsService(dataSource, options.routing?.clock),
+    statistics: new StatisticsService(dataSource, options.routing?.clock, options.statistics),
     callFlows,
   };
 }

@@ -1,4 +1,5 @@
 import { errors, type InputProblem } from '../errors';
+import { unreadableInName, unreadableInText } from '../routing/names';
 import { parseE164 } from '../routing/phone-number';
 
 export interface IntRange {
@@ -24,13 +25,18 @@ export class InputChecker {
     this.problems.push({ field: this.path(field), message });
   }
 
-  /** A display name: trimmed, NFC-normalised, 1..max characters (counted as code points). */
+  /**
+   * A name (of any object, a username, an id a connector chose): trimmed, NFC-normalised, 1..max characters
+   * (counted as code points), text a person can read: no control, format, surrogate or unassigned characters
+   * and no line separators (see unreadableInName).
+   */
   name(field: string, value: string, max = 100): string {
     const normalized = value.normalize('NFC').trim();
     const length = [...normalized].length;
+    const unreadable = unreadableInName(normalized);
     if (length < 1) this.fail(field, 'must not be empty');
     else if (length > max) this.fail(field, `must be at most ${max} characters (got ${length})`);
-    else if (/[\u0000-\u001f\u007f]/.test(normalized)) this.fail(field, 'must not contain control characters');
+    else if (unreadable !== null) this.fail(field, `must hold only readable characters: no control, format (zero-width, bidirectional), surrogate or unassigned characters (${unreadable})`);
     return normalized;
   }
 
@@ -40,7 +46,7 @@ export class InputChecker {
     const normalized = value.normalize('NFC').trim();
     const length = [...normalized].length;
     if (length > max) this.fail(field, `must be at most ${max} characters (got ${length})`);
-    else if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(normalized)) this.fail(field, 'must not contain control characters other than line breaks and tabs');
+    else if (unreadableInText(normalized) !== null) this.fail(field, `must not contain control characters other than line breaks and tabs, nor lone surrogates (${unreadableInText(normalized)})`);
     return normalized === '' ? null : normalized;
   }
 

@@ -8,6 +8,7 @@ import type { ModelChanges } from '../live/model-changes';
 import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, canonicalId, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
+import { flowsUsing, usedByFlows } from './flow-references';
 import { InputChecker } from './input-checker';
 
 export interface OverflowFields {
@@ -107,11 +108,17 @@ export class QueueService {
     });
   }
 
+  /**
+   * Deletes a queue that no call flow uses; CONFLICT names the flows that still do (a draft, a published version
+   * or a version a call in progress runs, see flowsUsing) as [{id, name}] in `extensions.callFlows`.
+   */
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m, tx) => {
       const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await findOwned(m, Queue, actor.companyId, id, { what: 'Queue', lock: 'write' });
       changed.add('queue', current.id);
+      const flows = await flowsUsing(m, actor.companyId, 'queue', current.id);
+      if (flows.length > 0) throw usedByFlows('The queue', flows);
       await m.getRepository(Queue).delete({ id: current.id });
       return current.id;
     });

@@ -1,10 +1,9 @@
 import type { DataSource, EntityTarget } from 'typeorm';
 import type { UserPrincipal } from '../auth/principal';
-import { CallFlow, CallFlowVersion } from '../entities/call-flow.entity';
 import { HolidayList, TimeRange } from '../entities/schedule.entity';
-import { errors } from '../errors';
 import { checkHolidayList, checkTimeRange, normaliseHolidayList, normaliseTimeRange } from '../routing/schedule';
-import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, listOwned, lockCompanyNames, updateVersioned, type Page, type PageArgs } from '../store/persistence';
+import { flowsUsing, usedByFlows, type FlowReferenceKind } from './flow-references';
 import { InputChecker } from './input-checker';
 
 export interface TimeRangeFields {
@@ -22,6 +21,8 @@ export interface HolidayListFields {
 interface Kind<E, F> {
   entity: EntityTarget<E>;
   what: string;
+  /** How call flow nodes refer to it (where-used before delete). */
+  reference: FlowReferenceKind;
   /** The checked, normalised columns of an input (BAD_USER_INPUT lists every problem). */
   columns(input: F): Partial<E>;
 }
@@ -34,6 +35,7 @@ function reportProblems(c: InputChecker, problems: Array<{ field: string; messag
 const TIME_RANGES: Kind<TimeRange, TimeRangeFields> = {
   entity: TimeRange,
   what: 'Time range',
+  reference: 'timeRange',
   columns(input) {
     const c = new InputChecker();
     const name = c.name('name', input.name);
@@ -48,6 +50,7 @@ const TIME_RANGES: Kind<TimeRange, TimeRangeFields> = {
 const HOLIDAY_LISTS: Kind<HolidayList, HolidayListFields> = {
   entity: HolidayList,
   what: 'Holiday list',
+  reference: 'holidayList',
   columns(input) {
     const c = new InputChecker();
     const name = c.name('name', input.name);
@@ -55,7 +58,7 @@ const HOLIDAY_LISTS: Kind<HolidayList, HolidayListFields> = {
       name, timeZone: input.timeZone,
       holidays: input.holidays.map((h) => ({ date: h.date, name: h.name?.trim() || null, startTime: h.startTime ?? null, endTime: h.endTime ?? null })),
     };
-    for (const [i, h] of spec.holidays.entries()) if (h.name !== null && [...h.name].length > 100) c.fail(`holidays[${i}].name`, 'must be at most 100 characters');
+    for (const [i, h] of spec.holidays.entries()) if (h.name !== null) c.name(`holidays[${i}].name`, h.name);
     reportProblems(c, checkHolidayList(spec));
     c.done();
     const normal = normaliseHolidayList(spec);
@@ -85,6 +88,7 @@ export class ScheduleService {
       update: (actor: UserPrincipal, id: string, input: F, expectedVersion?: number | null): Promise<E> => {
         const columns = k.columns(input);
         return inTransaction(ds(), async (m) => {
+          await lockCompanyNames(m, actor.companyId); // names are compared under the company lock, taken first
           const current = await findOwned(m, k.entity, actor.companyId, id, { what: k.what, lock: 'write' });
           checkExpectedVersion(current.version, expectedVersion);
           await assertNameFree(m, k.entity, actor.companyId, 'name', columns.name as string, current.id, 'input.name');
@@ -92,25 +96,19 @@ export class ScheduleService {
           return m.getRepository(k.entity).findOneByOrFail({ id: current.id } as never);
         });
       },
-      /** Deletes one that no call flow (draft or published) names; CONFLICT names the flows that do. */
+      /**
+       * Deletes one that no call flow uses (its draft, its published version or a version a call in progress
+       * runs: flowsUsing); CONFLICT names the flows that do, as [{id, name}] in `extensions.callFlows`.
+       */
       delete: (actor: UserPrincipal, id: string): Promise<string> =>
         inTransaction(ds(), async (m) => {
+          await lockCompanyNames(m, actor.companyId); // the company first, as publishing takes it: a publish naming it waits or is seen
           const current = await findOwned(m, k.entity, actor.companyId, id, { what: k.what, lock: 'write' });
-          const flows = await flowsNaming(m, actor.companyId, current.id);
-          if (flows.length > 0) throw errors.conflict(`Used by call flows: ${flows.join(', ')}`, { callFlows: flows });
+          const flows = await flowsUsing(m, actor.companyId, k.reference, current.id);
+          if (flows.length > 0) throw usedByFlows(`The ${k.what.toLowerCase()}`, flows);
           await m.getRepository(k.entity).delete({ id: current.id } as never);
           return current.id;
         }),
     };
   }
-}
-
-/** Names of the company's call flows whose draft or a published version names `id` (a queue, destination or schedule). */
-export async function flowsNaming(m: import('typeorm').EntityManager, companyId: string, id: string): Promise<string[]> {
-  const like = `%"${id}"%`;
-  const drafts = await m.getRepository(CallFlow).createQueryBuilder('f').select('f.name', 'name')
-    .where('f.companyId = :companyId AND f.draftNodes LIKE :like', { companyId, like }).getRawMany<{ name: string }>();
-  const published = await m.getRepository(CallFlowVersion).createQueryBuilder('v').innerJoin(CallFlow, 'f', 'f.id = v.callFlowId').select('f.name', 'name')
-    .where('v.companyId = :companyId AND v.nodes LIKE :like', { companyId, like }).getRawMany<{ name: string }>();
-  return [...new Set([...drafts, ...published].map((r) => r.name))].sort();
 }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Authenticator } from '../auth/authenticate';
+import type { AuthThrottle } from '../auth/throttle';
 import type { UserPrincipal } from '../auth/principal';
 import { verifyAgainstDummy, verifyPassword } from '../auth/password';
 import { signUserToken } from '../auth/tokens';
@@ -18,27 +19,45 @@ export interface Session {
 /** Longest password a sign-in hashes (longer ones cannot exist); bounds the work an anonymous caller causes. */
 const MAX_PASSWORD_LENGTH = 200;
 
-/** Signing in: one answer for every failure, so nobody learns whether a company or user exists. */
+/**
+ * Signing in: one answer for every failure, so nobody learns whether a company or user exists; failures are
+ * logged and throttled per company+username and per client address (decision 016), the same whether or not
+ * the company or the user exists.
+ */
 export class SessionService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly authenticator: Authenticator,
     private readonly jwtSecret: string,
     private readonly ttlSec: number,
+    private readonly throttle: AuthThrottle,
   ) {}
 
-  async login(companySlug: string, username: string, password: string): Promise<Session> {
-    const refused = errors.unauthenticated('Invalid company, username or password');
-    if (password.length > MAX_PASSWORD_LENGTH * 2) throw refused; // UTF-16 units: at most two per character
+  /** `address` is the client's (the TCP peer), for the throttling and the log. */
+  async login(companySlug: string, username: string, password: string, address: string | null = null): Promise<Session> {
+    const attempt = { companySlug, username, address };
+    // Refused (TOO_MANY_REQUESTS) while blocked: no password is hashed, so a flood costs no CPU.
+    await this.throttle.beginSignIn(attempt);
+    const session = await this.check(companySlug, username, password);
+    if (session === null) {
+      await this.throttle.signInFailed(attempt);
+      throw errors.unauthenticated('Invalid company, username or password');
+    }
+    await this.throttle.signInSucceeded(attempt);
+    return session;
+  }
+
+  private async check(companySlug: string, username: string, password: string): Promise<Session | null> {
+    if (password.length > MAX_PASSWORD_LENGTH * 2) return null; // UTF-16 units: at most two per character
     const company = await this.dataSource.getRepository(Company).findOneBy({ slug: companySlug.trim().toLowerCase() });
     const user = company
       ? await this.dataSource.getRepository(UserLogin).findOneBy({ companyId: company.id, username: username.normalize('NFC').trim() })
       : null;
     const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
-    if (!user || !ok || !user.active) throw refused;
+    if (!user || !ok || !user.active) return null;
     const { token, expiresAt } = signUserToken(this.jwtSecret, { sub: user.id, cid: user.companyId, tv: user.tokenVersion }, this.ttlSec);
     const principal = await this.authenticator.userPrincipal(user.id, user.companyId, user.tokenVersion, Math.floor(expiresAt.getTime() / 1000));
-    if (principal === null) throw refused;
+    if (principal === null) return null;
     return { token, expiresAt, user, principal };
   }
 }

@@ -1,16 +1,21 @@
 import { stringify } from 'csv-stringify/sync';
 import { DateTime } from 'luxon';
-import { Between, In, type DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import { DestinationScope } from '../auth/destination-scope';
-import type { UserPrincipal } from '../auth/principal';
+import type { Principal, UserPrincipal } from '../auth/principal';
+import type { StatisticsLimits } from '../config';
+import { errors } from '../errors';
+import { csvTooLarge, type StatisticsResourceKind, type StatisticsSizes } from '../limits';
+import type { LiveModels } from '../live/live-models';
+import { TimeSlicer } from '../platform/time-slice';
 import { Agent } from '../entities/agent.entity';
 import { Call, CallAttempt, CallTraceEntry } from '../entities/call.entity';
 import { Company } from '../entities/company.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue } from '../entities/queue.entity';
 import {
-  agentFigures, destinationFigures, INTERVAL_MS, queueFigures,
-  type AgentFigures, type AttemptRecord, type Breakdown, type DestinationFigures, type QueueFigures, type Range, type RefusalRecord,
+  agentFigures, destinationFigures, INTERVAL_MS, intervalStarts, queueFigures,
+  type AgentFigures, type AttemptRecord, type Breakdown, type DestinationFigures, type QueueCallRecord, type QueueFigures, type Range, type RefusalRecord,
 } from '../statistics/figures';
 import { findAllOwned } from '../store/persistence';
 import { InputChecker } from './input-checker';
@@ -28,7 +33,77 @@ export interface Named<F> {
   figures: Breakdown<F>;
 }
 
-export type StatisticsKind = 'DESTINATIONS' | 'AGENTS' | 'QUEUES';
+export type StatisticsKind = StatisticsResourceKind;
+
+/** How much of the figures a question wants. */
+export interface FigureOptions {
+  /** The 15-minute intervals too (false: totals only, and no interval is made). */
+  intervals?: boolean;
+}
+
+/** Records read per query: one page stays far under a slice of the event loop (SQLite's reads block it). */
+const PAGE = 250;
+/**
+ * Resources whose records are read at once on PostgreSQL (round trips overlap); SQLite's reads are
+ * synchronous, so there one at a time (several would only run back to back between two turns of the loop).
+ */
+const READS_IN_FLIGHT = 4;
+/** The event loop is given a turn once work has held it this long (decision 016: never more than 50 ms). */
+const SLICE_MS = 10;
+/** Trace entries are scanned one day of the range at a time, so one query never scans more than a day's entries. */
+const TRACE_WINDOW_MS = 86_400_000;
+/** CSV rows stringified at once. */
+const CSV_CHUNK = 250;
+
+/**
+ * The work of one statistics question: its slices of the event loop and the records it may still read
+ * (`maxRecords`; null: unbounded, for the operator's rebuild command).
+ */
+class Work {
+  readonly slicer = new TimeSlicer(SLICE_MS);
+  private read = 0;
+
+  constructor(private readonly maxRecords: number | null) {}
+
+  /** Counts records read; QUERY_TOO_COMPLEX, saying how to narrow the question, past the limit. */
+  take(n: number): void {
+    this.read += n;
+    if (this.maxRecords !== null && this.read > this.maxRecords) {
+      throw errors.tooComplex(
+        `This statistics question reads more than ${this.maxRecords} call records: narrow from/to, or ask for fewer resources (ids)`,
+        { maxRecords: this.maxRecords },
+      );
+    }
+  }
+}
+
+/** Runs `task` for every item with at most `limit` at once, in order of the items; answers the results in that order. */
+async function eachLimited<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await task(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
+/**
+ * How many statistics resources of each kind a caller may see, from the company held in memory: what the
+ * cost of a statistics list without `ids` and of a CSV export counts (decision 016).
+ */
+export async function statisticsSizes(principal: Principal | null, models: LiveModels, limits: StatisticsLimits): Promise<StatisticsSizes> {
+  if (principal === null || principal.kind !== 'user') return { resources: () => 0, limits };
+  const model = models.peek(principal.companyId) ?? (await models.get(principal.companyId));
+  return {
+    limits,
+    resources: (kind) =>
+      kind === 'DESTINATIONS' ? DestinationScope.of(principal).visibleIn(model).length : kind === 'AGENTS' ? model.agents.size : model.queues.size,
+  };
+}
 
 /** How a NOT_FOUND names the bad id: `ids[i]` for a list, or the one argument's name. */
 type IdField = string | ((index: number) => string);
@@ -57,8 +132,11 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string | null): Map<stri
 /**
  * Statistics of external destinations, agents and queues, derived from the durable call, attempt and trace
  * records every time they are asked for (see statistics/figures.ts). A destination's figures come from its
- * own attempts only and an agent's from its own only: the two never mix. Each question reads its records in
- * a few queries, however many resources it covers.
+ * own attempts only and an agent's from its own only: the two never mix.
+ *
+ * Bounded (decision 016): records are read resource by resource in pages of PAGE rows along their indexes,
+ * at most `maxRecords` per question (QUERY_TOO_COMPLEX past it), and the work gives the event loop a turn
+ * every SLICE_MS, so one large question never stalls the other requests of the instance.
  */
 /** Up to this many destinations, the refusals read matches their ids. */
 const REFUSAL_ID_FILTER_MAX = 20;
@@ -67,6 +145,7 @@ export class StatisticsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: () => number = Date.now,
+    private readonly limits: StatisticsLimits | null = null,
   ) {}
 
   /** A checked range; BAD_USER_INPUT names `from` or `to`. */
@@ -88,110 +167,194 @@ export class StatisticsService {
     return { from: midnight, to: now + 1, now };
   }
 
+  private get readsInFlight(): number {
+    return this.dataSource.options.type === 'postgres' ? READS_IN_FLIGHT : 1;
+  }
+
+  private work(): Work {
+    return new Work(this.limits?.maxRecords ?? null);
+  }
+
   /**
    * External destinations the user may see (`ids` null: all of them, by name); another company's or a hidden
    * id is NOT_FOUND naming it by `field` (the `ids` argument, or `id` for one).
    */
-  async destinations(user: UserPrincipal, ids: readonly string[] | null, range: Range, field: IdField = 'ids'): Promise<Array<Named<DestinationFigures>>> {
+  async destinations(
+    user: UserPrincipal, ids: readonly string[] | null, range: Range, field: IdField = 'ids', options: FigureOptions = {},
+  ): Promise<Array<Named<DestinationFigures>>> {
     const scope = DestinationScope.of(user);
     const rows = ids === null
       ? (await this.allOf(ExternalDestination, user.companyId)).filter((d) => scope.canSee(d))
       : await findAllOwned(this.dataSource.manager, ExternalDestination, user.companyId, ids, 'External destination', field, (d) => scope.canSee(d));
-    return this.destinationFigures(user.companyId, rows, range);
+    return this.destinationFigures(user.companyId, rows, range, options);
   }
 
   /** Figures of destinations already known to be visible (also the loaders' batch). */
-  async destinationFigures(companyId: string, rows: ReadonlyArray<Pick<ExternalDestination, 'id' | 'name'>>, range: Range): Promise<Array<Named<DestinationFigures>>> {
+  destinationFigures(
+    companyId: string, rows: ReadonlyArray<Pick<ExternalDestination, 'id' | 'name'>>, range: Range, options: FigureOptions = {},
+  ): Promise<Array<Named<DestinationFigures>>> {
+    return this.destinationFiguresOf(this.work(), companyId, rows, range, options);
+  }
+
+  private async destinationFiguresOf(
+    work: Work, companyId: string, rows: ReadonlyArray<Pick<ExternalDestination, 'id' | 'name'>>, range: Range, options: FigureOptions,
+  ): Promise<Array<Named<DestinationFigures>>> {
     if (rows.length === 0) return [];
-    const ids = rows.map((r) => r.id);
-    const [attempts, refusals] = await Promise.all([
-      this.dataSource.getRepository(CallAttempt).find({
-        where: { companyId, targetKind: 'DESTINATION', destinationId: In(ids), startedAt: Between(new Date(range.from - LOOKBACK_MS), new Date(range.to - 1)) },
-      }),
-      this.refusals(companyId, range, ids),
-    ]);
-    const byDestination = groupBy(attempts, (a) => a.destinationId);
-    return rows.map((d) => ({
-      id: d.id, name: d.name,
-      figures: destinationFigures((byDestination.get(d.id) ?? []).map(attemptRecord), refusals.get(d.id) ?? [], range),
-    }));
+    const refusals = await this.refusals(work, companyId, range, rows.map((r) => r.id));
+    return eachLimited(rows, this.readsInFlight, async (d) => {
+      const attempts = await this.attemptsOf(work, companyId, 'DESTINATION', d.id, range.from - LOOKBACK_MS, range.to);
+      await work.slicer.pause();
+      const figures = destinationFigures(attempts, refusals.get(d.id) ?? [], range, options.intervals !== false);
+      await work.slicer.pause();
+      return { id: d.id, name: d.name, figures };
+    });
+  }
+
+  /**
+   * One resource's attempts that started in [from, to), page by page along the index of its kind (company,
+   * resource, start), each page counted against the question's records.
+   */
+  private async attemptsOf(work: Work, companyId: string, kind: 'DESTINATION' | 'AGENT', resourceId: string, from: number, to: number): Promise<AttemptRecord[]> {
+    const column = kind === 'DESTINATION' ? 'destinationId' : 'agentId';
+    const out: AttemptRecord[] = [];
+    let after: { at: Date; id: string } | null = null;
+    for (;;) {
+      const query = this.dataSource.getRepository(CallAttempt).createQueryBuilder('a')
+        .select(['a.id', 'a.callId', 'a.startedAt', 'a.answeredAt', 'a.endedAt', 'a.outcome', 'a.backoffUntil', 'a.wrapUpSec'])
+        .where(`a.companyId = :companyId AND a.${column} = :resourceId AND a.targetKind = :kind`, { companyId, resourceId, kind })
+        .andWhere('a.startedAt >= :from AND a.startedAt < :to', { from: new Date(from), to: new Date(to) });
+      if (after !== null) query.andWhere('a.startedAt >= :at AND (a.startedAt > :at OR a.id > :afterId)', { at: after.at, afterId: after.id });
+      const page = await query.orderBy('a.startedAt', 'ASC').addOrderBy('a.id', 'ASC').limit(PAGE).getMany();
+      work.take(page.length);
+      for (const a of page) out.push(attemptRecord(a));
+      if (page.length < PAGE) return out;
+      const last = page[page.length - 1]!;
+      after = { at: last.startedAt, id: last.id };
+      await work.slicer.pause();
+    }
   }
 
   /**
    * Refusals for capacity per destination: the skips that queue routing and flow nodes record in call traces.
    * For a few destinations the read also matches their ids in the skips; for many, the company's refusals
-   * of the range are read once and sorted out here.
+   * of the range are read once and sorted out here. Read a day of the range at a time, page by page.
    */
-  private async refusals(companyId: string, range: Range, ids: readonly string[]): Promise<Map<string, RefusalRecord[]>> {
-    const query = this.dataSource.getRepository(CallTraceEntry).createQueryBuilder('t')
-      .where('t.companyId = :companyId', { companyId })
-      .andWhere('t.at >= :from AND t.at < :to', { from: new Date(range.from), to: new Date(range.to) })
-      .andWhere('t.skipped LIKE :reason', { reason: '%DESTINATION_AT_CAPACITY%' });
-    if (ids.length <= REFUSAL_ID_FILTER_MAX) {
-      const params = Object.fromEntries(ids.map((id, i) => [`id${i}`, `%${id}%`]));
-      query.andWhere(`(${ids.map((_, i) => `t.skipped LIKE :id${i}`).join(' OR ')})`, params);
-    }
-    const entries = await query.getMany();
+  private async refusals(work: Work, companyId: string, range: Range, ids: readonly string[]): Promise<Map<string, RefusalRecord[]>> {
     const out = new Map<string, RefusalRecord[]>();
-    for (const entry of entries) {
-      for (const skip of entry.skipped) {
-        if (skip.kind !== 'DESTINATION' || skip.reason !== 'DESTINATION_AT_CAPACITY') continue;
-        const list = out.get(skip.resourceId) ?? [];
-        list.push({ callId: entry.callId, at: entry.at.getTime() });
-        out.set(skip.resourceId, list);
+    for (let windowStart = range.from; windowStart < range.to; windowStart += TRACE_WINDOW_MS) {
+      const windowEnd = Math.min(windowStart + TRACE_WINDOW_MS, range.to);
+      let after: { at: Date; id: string } | null = null;
+      for (;;) {
+        const query = this.dataSource.getRepository(CallTraceEntry).createQueryBuilder('t')
+          .select(['t.id', 't.callId', 't.at', 't.skipped'])
+          .where('t.companyId = :companyId', { companyId })
+          .andWhere('t.at >= :from AND t.at < :to', { from: new Date(windowStart), to: new Date(windowEnd) })
+          .andWhere('t.skipped LIKE :reason', { reason: '%DESTINATION_AT_CAPACITY%' });
+        if (ids.length <= REFUSAL_ID_FILTER_MAX) {
+          const params = Object.fromEntries(ids.map((id, i) => [`id${i}`, `%${id}%`]));
+          query.andWhere(`(${ids.map((_, i) => `t.skipped LIKE :id${i}`).join(' OR ')})`, params);
+        }
+        if (after !== null) query.andWhere('t.at >= :at AND (t.at > :at OR t.id > :afterId)', { at: after.at, afterId: after.id });
+        const page = await query.orderBy('t.at', 'ASC').addOrderBy('t.id', 'ASC').limit(PAGE).getMany();
+        work.take(page.length);
+        for (const entry of page) {
+          for (const skip of entry.skipped) {
+            if (skip.kind !== 'DESTINATION' || skip.reason !== 'DESTINATION_AT_CAPACITY') continue;
+            const list = out.get(skip.resourceId) ?? [];
+            list.push({ callId: entry.callId, at: entry.at.getTime() });
+            out.set(skip.resourceId, list);
+          }
+        }
+        await work.slicer.pause();
+        if (page.length < PAGE) break;
+        const last = page[page.length - 1]!;
+        after = { at: last.at, id: last.id };
       }
     }
     return out;
   }
 
   /** Regular agents of the user's company (`ids` null: all); from their own attempts only. */
-  async agents(user: UserPrincipal, ids: readonly string[] | null, range: Range, field: IdField = 'ids'): Promise<Array<Named<AgentFigures>>> {
+  async agents(user: UserPrincipal, ids: readonly string[] | null, range: Range, field: IdField = 'ids', options: FigureOptions = {}): Promise<Array<Named<AgentFigures>>> {
     const rows = ids === null
       ? await this.allOf(Agent, user.companyId)
       : await findAllOwned(this.dataSource.manager, Agent, user.companyId, ids, 'Agent', field);
-    return this.agentFigures(user.companyId, rows, range);
+    return this.agentFigures(user.companyId, rows, range, options);
   }
 
-  async agentFigures(companyId: string, rows: ReadonlyArray<Pick<Agent, 'id' | 'name'>>, range: Range): Promise<Array<Named<AgentFigures>>> {
-    if (rows.length === 0) return [];
-    const attempts = await this.dataSource.getRepository(CallAttempt).find({
-      where: { companyId, targetKind: 'AGENT', agentId: In(rows.map((r) => r.id)), startedAt: Between(new Date(range.from), new Date(range.to - 1)) },
+  agentFigures(companyId: string, rows: ReadonlyArray<Pick<Agent, 'id' | 'name'>>, range: Range, options: FigureOptions = {}): Promise<Array<Named<AgentFigures>>> {
+    return this.agentFiguresOf(this.work(), companyId, rows, range, options);
+  }
+
+  private agentFiguresOf(work: Work, companyId: string, rows: ReadonlyArray<Pick<Agent, 'id' | 'name'>>, range: Range, options: FigureOptions): Promise<Array<Named<AgentFigures>>> {
+    return eachLimited(rows, this.readsInFlight, async (a) => {
+      const attempts = await this.attemptsOf(work, companyId, 'AGENT', a.id, range.from, range.to);
+      await work.slicer.pause();
+      const figures = agentFigures(attempts, range, options.intervals !== false);
+      await work.slicer.pause();
+      return { id: a.id, name: a.name, figures };
     });
-    const byAgent = groupBy(attempts, (a) => a.agentId);
-    return rows.map((a) => ({ id: a.id, name: a.name, figures: agentFigures((byAgent.get(a.id) ?? []).map(attemptRecord), range) }));
   }
 
   /** Queues of the user's company (`ids` null: all). */
-  async queues(user: UserPrincipal, ids: readonly string[] | null, range: Range, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC, field: IdField = 'ids'): Promise<Array<Named<QueueFigures>>> {
+  async queues(
+    user: UserPrincipal, ids: readonly string[] | null, range: Range, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC, field: IdField = 'ids', options: FigureOptions = {},
+  ): Promise<Array<Named<QueueFigures>>> {
     const rows = ids === null
       ? await this.allOf(Queue, user.companyId)
       : await findAllOwned(this.dataSource.manager, Queue, user.companyId, ids, 'Queue', field);
-    return this.queueFigures(user.companyId, rows, range, serviceLevelSec);
+    return this.queueFigures(user.companyId, rows, range, serviceLevelSec, options);
   }
 
-  async queueFigures(companyId: string, rows: ReadonlyArray<Pick<Queue, 'id' | 'name'>>, range: Range, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC): Promise<Array<Named<QueueFigures>>> {
-    if (rows.length === 0) return [];
-    const calls = await this.dataSource.getRepository(Call).find({
-      where: { companyId, queueId: In(rows.map((r) => r.id)), enqueuedAt: Between(new Date(range.from), new Date(range.to - 1)) },
-      select: { id: true, queueId: true, enqueuedAt: true, answeredAt: true, endedAt: true, state: true },
+  queueFigures(
+    companyId: string, rows: ReadonlyArray<Pick<Queue, 'id' | 'name'>>, range: Range, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC, options: FigureOptions = {},
+  ): Promise<Array<Named<QueueFigures>>> {
+    return this.queueFiguresOf(this.work(), companyId, rows, range, serviceLevelSec, options);
+  }
+
+  private queueFiguresOf(
+    work: Work, companyId: string, rows: ReadonlyArray<Pick<Queue, 'id' | 'name'>>, range: Range, serviceLevelSec: number, options: FigureOptions,
+  ): Promise<Array<Named<QueueFigures>>> {
+    return eachLimited(rows, this.readsInFlight, async (q) => {
+      const calls = await this.queueCallsOf(work, companyId, q.id, range);
+      await work.slicer.pause();
+      const figures = queueFigures(calls, range, serviceLevelSec, options.intervals !== false);
+      await work.slicer.pause();
+      return { id: q.id, name: q.name, figures };
     });
-    const attempts = calls.length === 0 ? [] : await this.dataSource.getRepository(CallAttempt).find({
-      where: { companyId, callId: In(calls.map((c) => c.id)) },
-      select: { id: true, callId: true, targetKind: true, answeredAt: true },
-    });
-    const byCall = groupBy(attempts, (a) => a.callId);
-    const byQueue = groupBy(calls, (c) => c.queueId);
-    return rows.map((q) => ({
-      id: q.id, name: q.name,
-      figures: queueFigures((byQueue.get(q.id) ?? []).map((c) => {
+  }
+
+  /** A queue's calls that entered it in the range, with who answered them: page by page, with each page's attempts. */
+  private async queueCallsOf(work: Work, companyId: string, queueId: string, range: Range): Promise<QueueCallRecord[]> {
+    const out: QueueCallRecord[] = [];
+    let after: { at: Date; id: string } | null = null;
+    for (;;) {
+      const query = this.dataSource.getRepository(Call).createQueryBuilder('c')
+        .select(['c.id', 'c.enqueuedAt', 'c.answeredAt', 'c.endedAt', 'c.state'])
+        .where('c.companyId = :companyId AND c.queueId = :queueId', { companyId, queueId })
+        .andWhere('c.enqueuedAt >= :from AND c.enqueuedAt < :to', { from: new Date(range.from), to: new Date(range.to) });
+      if (after !== null) query.andWhere('c.enqueuedAt >= :at AND (c.enqueuedAt > :at OR c.id > :afterId)', { at: after.at, afterId: after.id });
+      const calls = await query.orderBy('c.enqueuedAt', 'ASC').addOrderBy('c.id', 'ASC').limit(PAGE).getMany();
+      work.take(calls.length);
+      const attempts = calls.length === 0 ? [] : await this.dataSource.getRepository(CallAttempt).find({
+        where: { companyId, callId: In(calls.map((c) => c.id)) },
+        select: { id: true, callId: true, targetKind: true, answeredAt: true },
+      });
+      work.take(attempts.length);
+      const byCall = groupBy(attempts, (a) => a.callId);
+      for (const c of calls) {
         const own = byCall.get(c.id) ?? [];
         const answered = own.find((a) => a.answeredAt !== null);
-        return {
+        out.push({
           callId: c.id, enqueuedAt: c.enqueuedAt.getTime(), answeredAt: toMs(c.answeredAt), endedAt: toMs(c.endedAt), state: c.state,
           answeredBy: answered?.targetKind ?? null, offeredExternal: own.some((a) => a.targetKind === 'DESTINATION'),
-        };
-      }), range, serviceLevelSec),
-    }));
+        });
+      }
+      if (calls.length < PAGE) return out;
+      const last = calls[calls.length - 1]!;
+      after = { at: last.enqueuedAt, id: last.id };
+      await work.slicer.pause();
+    }
   }
 
   /** Every row of a company's resources of one kind, by name. */
@@ -199,40 +362,84 @@ export class StatisticsService {
     return this.dataSource.getRepository<InstanceType<T>>(entity).find({ where: { companyId } as never, order: { name: 'ASC' } as never });
   }
 
-  /** The figures as CSV for a user: what `kind` the user may see, one row per resource (or per resource and interval). */
+  /**
+   * The figures as CSV for a user: what `kind` the user may see, one row per resource (or per resource and
+   * interval, at most `maxCsvRows` rows: QUERY_TOO_COMPLEX otherwise, saying how to narrow it).
+   */
   async csv(user: UserPrincipal, kind: StatisticsKind, range: Range, perInterval: boolean, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC): Promise<string> {
+    const options = { intervals: perInterval };
+    const scope = DestinationScope.of(user);
+    const resources = kind === 'DESTINATIONS' ? (await this.allOf(ExternalDestination, user.companyId)).filter((d) => scope.canSee(d))
+      : kind === 'AGENTS' ? await this.allOf(Agent, user.companyId)
+        : await this.allOf(Queue, user.companyId);
+    const intervals = intervalStarts(range).length;
+    const maxRows = this.limits?.maxCsvRows ?? Infinity;
+    if (perInterval && resources.length * intervals > maxRows) throw csvTooLarge(resources.length, intervals, maxRows);
+    const work = this.work();
     const rows: Array<Named<object>> =
-      kind === 'DESTINATIONS' ? await this.destinations(user, null, range)
-        : kind === 'AGENTS' ? await this.agents(user, null, range)
-          : await this.queues(user, null, range, serviceLevelSec);
-    return this.asCsv(user.companyId, rows, range, perInterval);
+      kind === 'DESTINATIONS' ? await this.destinationFiguresOf(work, user.companyId, resources, range, options)
+        : kind === 'AGENTS' ? await this.agentFiguresOf(work, user.companyId, resources, range, options)
+          : await this.queueFiguresOf(work, user.companyId, resources, range, serviceLevelSec, options);
+    return this.asCsv(user.companyId, rows, range, perInterval, work.slicer);
   }
 
-  /** The same CSV of every resource of a company, for the operator (the rebuild command): no reader's visibility applies. */
+  /** The same CSV of every resource of a company, for the operator (the rebuild command): no reader's visibility applies, no bound. */
   async companyCsv(companyId: string, kind: StatisticsKind, range: Range, perInterval: boolean, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC): Promise<string> {
+    const work = new Work(null);
+    const options = { intervals: perInterval };
     const rows: Array<Named<object>> =
-      kind === 'DESTINATIONS' ? await this.destinationFigures(companyId, await this.allOf(ExternalDestination, companyId), range)
-        : kind === 'AGENTS' ? await this.agentFigures(companyId, await this.allOf(Agent, companyId), range)
-          : await this.queueFigures(companyId, await this.allOf(Queue, companyId), range, serviceLevelSec);
-    return this.asCsv(companyId, rows, range, perInterval);
+      kind === 'DESTINATIONS' ? await this.destinationFiguresOf(work, companyId, await this.allOf(ExternalDestination, companyId), range, options)
+        : kind === 'AGENTS' ? await this.agentFiguresOf(work, companyId, await this.allOf(Agent, companyId), range, options)
+          : await this.queueFiguresOf(work, companyId, await this.allOf(Queue, companyId), range, serviceLevelSec, options);
+    return this.asCsv(companyId, rows, range, perInterval, work.slicer);
   }
 
-  private async asCsv(companyId: string, rows: Array<Named<object>>, range: Range, perInterval: boolean): Promise<string> {
+  private async asCsv(companyId: string, rows: Array<Named<object>>, range: Range, perInterval: boolean, slicer: TimeSlicer): Promise<string> {
     const company = await this.dataSource.getRepository(Company).findOneByOrFail({ id: companyId });
-    return toCsv(rows as Array<Named<Record<string, number | null>>>, range, company.timeZone, perInterval);
+    return toCsv(rows as Array<Named<Record<string, number | null>>>, range, company.timeZone, perInterval, slicer);
   }
 }
 
-/** CSV (RFC 4180) with a header; interval bounds in the company's local time with their UTC offset. */
-export function toCsv(rows: Array<Named<Record<string, number | null>>>, range: Range, timeZone: string, perInterval: boolean): string {
-  const local = (ms: number) => DateTime.fromMillis(ms, { zone: timeZone }).toISO({ suppressMilliseconds: true })!;
+/**
+ * CSV (RFC 4180) with a header; interval bounds in the company's local time with their UTC offset. A cell that
+ * a spreadsheet would take for a formula (starting with =, +, -, @, a tab or a carriage return, or their
+ * full-width forms) is written as text, behind a `'` (csv-stringify's `escape_formulas`): names are typed by
+ * users. Built CSV_CHUNK rows at a time, giving the event loop a turn between chunks when `slicer` says so.
+ */
+export async function toCsv(
+  rows: Array<Named<Record<string, number | null>>>, range: Range, timeZone: string, perInterval: boolean, slicer = new TimeSlicer(SLICE_MS),
+): Promise<string> {
+  // Each bound is formatted once: every resource has the same intervals.
+  const formatted = new Map<number, string>();
+  const local = (ms: number) => {
+    let text = formatted.get(ms);
+    if (text === undefined) formatted.set(ms, (text = DateTime.fromMillis(ms, { zone: timeZone }).toISO({ suppressMilliseconds: true })!));
+    return text;
+  };
+  // Formatting a time in a zone is the slow part of a row: every bound the rows use is formatted first, in slices.
+  const bounds = [range.from, Math.min(range.to, range.now), range.to, ...(perInterval ? (rows[0]?.figures.intervals ?? []).flatMap((i) => [i.start, i.start + INTERVAL_MS]) : [])];
+  for (let i = 0; i < bounds.length; i += 1) {
+    local(bounds[i]!);
+    if (i % 50 === 49) await slicer.pause();
+  }
   const fields = Object.keys(rows[0]?.figures.total ?? {});
-  const records: Array<Array<string | number | null>> = [];
+  const columns = ['id', 'name', 'from', 'to', ...fields];
+  const chunks: string[] = [];
+  let records: Array<Array<string | number | null>> = [];
+  const flush = async () => {
+    chunks.push(stringify(records, { header: chunks.length === 0, columns, record_delimiter: 'windows', escape_formulas: true }));
+    records = [];
+    await slicer.pause();
+  };
   for (const row of rows) {
     const parts = perInterval
       ? row.figures.intervals.map((i) => ({ from: Math.max(i.start, range.from), to: Math.min(i.start + INTERVAL_MS, range.to), values: i as Record<string, number | null> }))
       : [{ from: range.from, to: Math.min(range.to, range.now), values: row.figures.total }];
-    for (const p of parts) records.push([row.id, row.name, local(p.from), local(p.to), ...fields.map((f) => p.values[f] ?? null)]);
+    for (const p of parts) {
+      records.push([row.id, row.name, local(p.from), local(p.to), ...fields.map((f) => p.values[f] ?? null)]);
+      if (records.length >= CSV_CHUNK) await flush();
+    }
   }
-  return stringify(records, { header: true, columns: ['id', 'name', 'from', 'to', ...fields], record_delimiter: 'windows' });
+  if (records.length > 0 || chunks.length === 0) await flush();
+  return chunks.join('');
 }

@@ -3,6 +3,7 @@ import { MemoryAgentStateStore, RedisAgentStateStore, type AgentStateStore } fro
 import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from './capacity-store';
 import { MemoryDestinationHealthStore, RedisDestinationHealthStore, type DestinationHealthStore } from './destination-health-store';
 import { MemoryAuthorityVersionStore, RedisAuthorityVersionStore, type AuthorityVersionStore } from './authority-version-store';
+import { MemoryAuthThrottleStore, RedisAuthThrottleStore, type AuthThrottleStore } from './auth-throttle-store';
 import { MemoryConnectorSessionStore, RedisConnectorSessionStore, type ConnectorSessionStore } from './connector-session-store';
 import { MemorySequenceStore, RedisSequenceStore, type SequenceStore } from './sequence-store';
 import { MemoryTimerStore, RedisTimerStore, type TimerStore } from './timer-store';
@@ -25,6 +26,8 @@ export interface LiveState {
   readonly sessions: ConnectorSessionStore;
   /** Copies of each company's authority version, checked every second. */
   readonly versions: AuthorityVersionStore;
+  /** Failed sign-ins and connector keys: counters and blocks (decision 016). */
+  readonly throttle: AuthThrottleStore;
   /** Whether its Redis connections are up (always, in memory): the readiness probe asks. */
   connected(): boolean;
   close(): Promise<void>;
@@ -44,12 +47,16 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw', onE
     const sequences = new MemorySequenceStore();
     const sessions = new MemoryConnectorSessionStore();
     const versions = new MemoryAuthorityVersionStore();
-    return { mode: 'memory', capacity, agents, health, timers, sequences, sessions, versions, connected: () => true, close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions) };
+    const throttle = new MemoryAuthThrottleStore();
+    return {
+      mode: 'memory', capacity, agents, health, timers, sequences, sessions, versions, throttle, connected: () => true,
+      close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions, throttle),
+    };
   }
   // Named after the store each serves, so an operator can tell the connections apart in CLIENT LIST.
   const connect = (store: string) =>
     new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true, connectionName: `${prefix}-live-${store}` });
-  const clients = ['capacity', 'agents', 'health', 'timers', 'sequences', 'sessions', 'versions'].map(connect);
+  const clients = ['capacity', 'agents', 'health', 'timers', 'sequences', 'sessions', 'versions', 'throttle'].map(connect);
   // Reconnects are reported through the gateway's log, not as ioredis's unhandled-error lines.
   for (const c of clients) c.on('error', onError);
   await Promise.all(clients.map((c) => c.connect()));
@@ -60,10 +67,11 @@ export async function openLiveState(redisUrl: string | null, prefix = 'rgw', onE
   const sequences = new RedisSequenceStore(clients[4]!, prefix);
   const sessions = new RedisConnectorSessionStore(clients[5]!, prefix);
   const versions = new RedisAuthorityVersionStore(clients[6]!, prefix);
+  const throttle = new RedisAuthThrottleStore(clients[7]!, prefix);
   return {
-    mode: 'redis', capacity, agents, health, timers, sequences, sessions, versions,
+    mode: 'redis', capacity, agents, health, timers, sequences, sessions, versions, throttle,
     connected: () => clients.every((c) => c.status === 'ready'),
-    close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions),
+    close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions, throttle),
   };
 }
 

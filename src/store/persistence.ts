@@ -1,6 +1,8 @@
 import { QueryFailedError, type DataSource, type FindOptionsRelations, type EntityManager, type EntityTarget, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { errors } from '../errors';
+import { Company } from '../entities/company.entity';
 import { compareCodePoints } from '../platform/code-point-order';
+import { nameKey } from '../routing/names';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -96,7 +98,6 @@ function onSqliteQueue<T>(dataSource: DataSource, work: () => Promise<T>): Promi
   sqliteQueues.set(dataSource, next.catch(() => undefined));
   return next;
 }
-
 
 /**
  * Row locks for a read inside a transaction (PostgreSQL; SQLite already runs transactions one at a time):
@@ -205,7 +206,26 @@ export function checkExpectedVersion(current: number, expected: number | null | 
   }
 }
 
-/** Refuses a name already used by another row of the company with CONFLICT. */
+/**
+ * Serialises changes of a company's names: locks the company row (PostgreSQL; SQLite runs transactions one at a
+ * time), as `ModelChanges.begin` already does for the changes it records. Call it first in a transaction that
+ * changes a name of kinds whose changes are not recorded there (schedules, call flows), so the company is, as
+ * everywhere, the first lock taken. Locking it again in the same transaction is free.
+ */
+export async function lockCompanyNames(manager: EntityManager, companyId: string): Promise<void> {
+  if (manager.connection.options.type !== 'postgres' || !manager.queryRunner?.isTransactionActive) return;
+  // FOR NO KEY UPDATE, the lock ModelChanges.begin's UPDATE takes: it does not block inserts referring to the company.
+  await manager.getRepository(Company).createQueryBuilder('c').select('c.id').where('c.id = :companyId', { companyId })
+    .setLock('for_no_key_update').getOne();
+}
+
+/**
+ * Refuses a name already used by another row of the same kind in the company with CONFLICT. Names are the same
+ * when their keys are (`nameKey`: NFKC, case-folded, white space collapsed), which no collation answers alike
+ * on SQLite and PostgreSQL: so the company's names of that kind are compared here, under the company lock
+ * (`lockCompanyNames`) that serialises every change of them. A row keeping its own name (in key terms) is never
+ * refused, so rows named alike before this rule can still be changed.
+ */
 export async function assertNameFree<T extends ObjectLiteral>(
   manager: EntityManager,
   entity: EntityTarget<T>,
@@ -215,10 +235,17 @@ export async function assertNameFree<T extends ObjectLiteral>(
   exceptId: string | null,
   field: string,
 ): Promise<void> {
-  const qb = manager.getRepository(entity).createQueryBuilder('r')
-    .where(`r.companyId = :companyId AND r.${column} = :value`, { companyId, value });
-  if (exceptId !== null) qb.andWhere('r.id <> :exceptId', { exceptId });
-  if ((await qb.getCount()) > 0) throw errors.conflict(`"${value}" is already used in this company`, { field });
+  await lockCompanyNames(manager, companyId);
+  const key = nameKey(value);
+  const rows = await manager.getRepository(entity).createQueryBuilder('r')
+    .select('r.id', 'id').addSelect(`r.${column}`, 'name')
+    .where('r.companyId = :companyId', { companyId })
+    .getRawMany<{ id: string; name: string }>();
+  if (exceptId !== null && rows.some((r) => r.id === exceptId && nameKey(r.name) === key)) return;
+  // The other row's own spelling is not shown: it may be a destination the caller may not see.
+  if (rows.some((r) => r.id !== exceptId && nameKey(r.name) === key)) {
+    throw errors.conflict(`"${value}" is already used in this company (names are compared ignoring letter case and Unicode variants)`, { field });
+  }
 }
 
 export interface PageArgs {

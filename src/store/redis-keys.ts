@@ -31,6 +31,13 @@ export function redisKeys(prefix: string) {
     connectorSessionKeys: (companyId: string) => `${company(companyId)}:connector-session-keys`,
     /** Round-robin turn counter of a company's instruction deliveries. */
     connectorTurn: (companyId: string) => `${company(companyId)}:connector-turn`,
+    /**
+     * Key prefixes of the throttling of failed sign-ins and connector keys (rate-limiter-flexible appends
+     * `:<key>`, the key being a kind and a digest or an address, e.g. `login:3f2a…`): failures counted in their
+     * window, and the blocks running.
+     */
+    authFailures: () => `${prefix}:auth-throttle:failures`,
+    authBlocks: () => `${prefix}:auth-throttle:blocks`,
     /** Hash of one regular agent's live state (status, activity, call, times, seq). */
     agent: (companyId: string, agentId: string) => `${company(companyId)}:agent:${agentId}`,
   };

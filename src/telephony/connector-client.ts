@@ -42,6 +42,7 @@ export interface CallAttempt {
 export interface EnqueueCallInput {
   connectorCallId: string;
   queueId: string;
+  /** The caller id as the network presented it (any form: `anonymous`, national, SIP URI...); never refused. */
   callerNumber?: string;
   serviceNumber?: string;
   priority?: number;
@@ -51,6 +52,7 @@ export interface EnqueueCallInput {
 export interface StartCallInput {
   connectorCallId: string;
   serviceNumber: string;
+  /** The caller id as the network presented it (any form: `anonymous`, national, SIP URI...); never refused. */
   callerNumber?: string;
 }
 

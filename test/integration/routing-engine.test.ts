@@ -205,9 +205,10 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const queue = await w.queue([{ groupId: await w.group([await w.agent('Lin')]) }]);
     const res = await t.gql('mutation($i: EnqueueCallInput!) { enqueueCall(input: $i) { id } }', { i: { connectorCallId: 'x', queueId: queue } }, w.admin);
     expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const bad = await t.gql('mutation($i: EnqueueCallInput!) { enqueueCall(input: $i) { id } }', { i: { connectorCallId: '', queueId: queue, callerNumber: 'call me' } }, w.connector.key);
+    // A caller id is never refused (docs/decisions/013); the service number is.
+    const bad = await t.gql('mutation($i: EnqueueCallInput!) { enqueueCall(input: $i) { id } }', { i: { connectorCallId: '', queueId: queue, callerNumber: 'call me', serviceNumber: 'call me' } }, w.connector.key);
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(bad.errors?.[0]?.extensions?.problems.map((p: any) => p.field).sort()).toEqual(['input.callerNumber', 'input.connectorCallId']);
+    expect(bad.errors?.[0]?.extensions?.problems.map((p: any) => p.field).sort()).toEqual(['input.connectorCallId', 'input.serviceNumber']);
   });
 
   it('delivers each instruction to exactly one of the company\'s connector sessions', async () => {

@@ -59,10 +59,10 @@ describe.each(dialects())('schedules through the API (%s)', (dialect) => {
 
   it('refuses to delete a time range a call flow names, naming the flow', async () => {
     const range = (await t.ok(CREATE_RANGE, { i: { name: `Used ${randomUUID().slice(0, 4)}`, timeZone: 'UTC', rules: [{ startTime: '00:00', endTime: '24:00' }] } }, company.adminToken)).createTimeRange.id;
-    await t.ok('mutation($i: CallFlowInput!) { createCallFlow(input: $i) { id } }', {
+    const flow = await t.ok('mutation($i: CallFlowInput!) { createCallFlow(input: $i) { id } }', {
       i: { name: 'Uses the range', serviceNumbers: [], nodes: [{ id: 'start', type: 'START', branches: [{ name: 'next', to: 'h' }] }, { id: 'h', type: 'BRANCH_ON_TIME_RANGES', timeRangeIds: [range], branches: [] }] },
     }, company.adminToken);
     const res = await t.gql('mutation($id: ID!) { deleteTimeRange(id: $id) }', { id: range }, company.adminToken);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', callFlows: ['Uses the range'] });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', callFlows: [{ id: flow.createCallFlow.id, name: 'Uses the range' }] });
   });
 });

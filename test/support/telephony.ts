@@ -241,6 +241,7 @@ export function clusterAvailable(): boolean {
 export async function startCluster(
   instances: number,
   overrides: GatewayOverrides | ((index: number) => GatewayOverrides) = {},
+  env: Record<string, string> = {},
 ): Promise<{ nodes: TestGateway[]; prefix: string; close(): Promise<void> }> {
   const db = await createScratchDatabase();
   const prefix = uniquePrefix();
@@ -248,7 +249,7 @@ export async function startCluster(
   for (let i = 0; i < instances; i += 1) {
     const config = loadConfig({
       NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix,
-      PLATFORM_API_KEY: PLATFORM_KEY, JWT_SECRET, LOG_LEVEL: 'silent', SEED_DEMO: 'false',
+      PLATFORM_API_KEY: PLATFORM_KEY, JWT_SECRET, LOG_LEVEL: 'silent', SEED_DEMO: 'false', ...env,
     });
     const gateway = await createGateway(config, fast(typeof overrides === 'function' ? overrides(i) : overrides));
     nodes.push(clientFor(gateway, db.url, () => gateway.close()));

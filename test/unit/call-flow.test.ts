@@ -47,10 +47,12 @@ describe('validateFlow', () => {
   it.each([
     ['an out-of-hours flow (holiday, then office hours, to a queue or a night service)', outOfHours()],
     ['an overflow flow (queue full, timed out or unstaffed to a partner, then an apology)', overflow()],
-    ['a loop that passes through a QUEUE (timed out, a message, back to the queue)',
-      edit(overflow(), 'sales', withBranches({ Timeout: 'hold', Full: 'partner' })).concat(node('hold', 'PLAY_MESSAGE', { message: 'Please keep holding.' }, { next: 'sales' }))],
-    ['a loop that passes through a ROUTE_TO_EXTERNAL_DESTINATION (busy, an apology, try again)',
-      edit(overflow(), 'partner', withBranches({ LimitReached: 'sorry', Busy: 'hold' })).concat(node('hold', 'PLAY_MESSAGE', { message: 'Please hold.' }, { next: 'partner' }))],
+    ['a loop through a QUEUE that passes a WAIT (timed out, a message, a pause, back to the queue)',
+      edit(overflow(), 'sales', withBranches({ Timeout: 'hold', Full: 'partner' })).concat(
+        node('hold', 'PLAY_MESSAGE', { message: 'Please keep holding.' }, { next: 'pause' }), node('pause', 'WAIT', { waitSec: 30 }, { next: 'sales' }))],
+    ['a loop through a ROUTE_TO_EXTERNAL_DESTINATION that passes a WAIT (busy, an apology, a pause, try again)',
+      edit(overflow(), 'partner', withBranches({ LimitReached: 'sorry', Busy: 'hold' })).concat(
+        node('hold', 'PLAY_MESSAGE', { message: 'Please hold.' }, { next: 'pause' }), node('pause', 'WAIT', { waitSec: 10 }, { next: 'partner' }))],
   ])('publishes %s with no problem', (_, nodes) => {
     expect(validate(nodes)).toEqual([]);
   });
@@ -169,19 +171,19 @@ describe('validateFlow', () => {
       problem('spare', 'unreachable from START'),
     ]],
     ['a branch node wired to itself', edit(outOfHours(), 'holiday', withBranches({ Holiday: 'night', NotHoliday: 'holiday' })), [
-      problem('holiday', 'loop through holiday with no QUEUE or ROUTE_TO_EXTERNAL_DESTINATION node: a call would go round it forever'),
+      problem('holiday', 'loop through holiday with no WAIT node: a call would go round it without pausing'),
       problem('hours', 'unreachable from START'),
       problem('sales', 'unreachable from START'),
     ]],
     ['two branch nodes wired to each other', edit(outOfHours(), 'hours', withBranches({ Match1: 'sales', Match2: 'sales', NotMatched: 'holiday' })), [
-      problem('holiday', 'loop through holiday, hours with no QUEUE or ROUTE_TO_EXTERNAL_DESTINATION node: a call would go round it forever'),
+      problem('holiday', 'loop through holiday, hours with no WAIT node: a call would go round it without pausing'),
     ]],
     ['a loop of messages (a message waits for nobody)', [...edit(overflow(), 'sorry', withBranches({ next: 'again' })), node('again', 'PLAY_MESSAGE', { message: 'Still busy.' }, { next: 'sorry' })], [
-      problem('sorry', 'loop through sorry, again with no QUEUE or ROUTE_TO_EXTERNAL_DESTINATION node: a call would go round it forever'),
+      problem('sorry', 'loop through sorry, again with no WAIT node: a call would go round it without pausing'),
       problem('bye', 'unreachable from START'),
     ]],
     ['a message leading back to START', [node('start', 'START', {}, { next: 'welcome' }), node('welcome', 'PLAY_MESSAGE', { message: 'Welcome.' }, { next: 'start' })], [
-      problem('start', 'loop through start, welcome with no QUEUE or ROUTE_TO_EXTERNAL_DESTINATION node: a call would go round it forever'),
+      problem('start', 'loop through start, welcome with no WAIT node: a call would go round it without pausing'),
     ]],
   ])('refuses %s', (_, nodes, expected) => {
     expect(validate(nodes)).toEqual(expected);

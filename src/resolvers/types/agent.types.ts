@@ -26,7 +26,7 @@ export class AgentInput {
 
 @InputType({ description: 'An agent group: its agents and external destinations.' })
 export class AgentGroupInput {
-  @Field({ description: '1-100 characters, unique within the company.' })
+  @Field({ description: '1-100 readable characters (no control, format or surrogate characters), unique within the company ignoring letter case and Unicode variants.' })
   name: string;
 
   @Field(() => [ID], { description: 'The regular agents of the group.' })
@@ -86,7 +86,7 @@ export class QueueGroupEntry {
 
 @InputType({ description: 'A queue. Settings left out keep their current value on update, or take their default on create.' })
 export class QueueInput {
-  @Field({ description: '1-100 characters, unique within the company.' })
+  @Field({ description: '1-100 readable characters (no control, format or surrogate characters), unique within the company ignoring letter case and Unicode variants.' })
   name: string;
 
   @Field(() => [QueueGroupInput], { description: '1-5 groups in priority order.' })

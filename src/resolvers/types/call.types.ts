@@ -22,6 +22,8 @@ registerEnumType(CALL_END_REASONS, {
 registerEnumType(INSTRUCTION_KINDS, { name: 'TelephonyInstructionKind', description: 'What the connector is told to do.' });
 registerEnumType(RESOURCE_KINDS, { name: 'RoutingResourceKind', description: 'What a routing decision looked at: a queue group, a regular agent or an external destination.' });
 
+const CALLER_INPUT = 'The caller id as the network presented it (optional): a number in any form (`+447911123456`, national `07911123456`), `anonymous`, `Unavailable`, a SIP or tel URI... A call is never refused for its caller id: it is kept as presented (up to 200 characters; characters nobody can read are shown as U+FFFD, a longer one is cut), with its E.164 form when it is a telephone number (see Call.callerId and Call.callerE164).';
+
 @InputType({ description: 'A call handed straight to a queue by the telephony platform.' })
 export class EnqueueCallInput {
   @Field({ description: 'The platform\'s own call id (1-200 characters): sending it again returns the same call.' })
@@ -30,7 +32,7 @@ export class EnqueueCallInput {
   @Field(() => ID, { description: 'The queue the call waits in.' })
   queueId: string;
 
-  @Field(() => String, { nullable: true, description: 'The caller\'s number, E.164 (optional).' })
+  @Field(() => String, { nullable: true, description: CALLER_INPUT })
   callerNumber?: string | null;
 
   @Field(() => String, { nullable: true, description: 'The service number the caller dialled, E.164; the PREFIX_* number modes of destinations build the dialled number from it.' })
@@ -48,7 +50,7 @@ export class StartCallInput {
   @Field({ description: 'The number the caller dialled (E.164): it selects the call flow.' })
   serviceNumber: string;
 
-  @Field(() => String, { nullable: true, description: 'The caller\'s number, E.164 (optional).' })
+  @Field(() => String, { nullable: true, description: CALLER_INPUT })
   callerNumber?: string | null;
 }
 
@@ -241,7 +243,13 @@ export class CallView {
   @Field(() => String, { nullable: true, description: 'The number the caller dialled (E.164), when the platform gave it.' })
   serviceNumber: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The caller\'s number (E.164), when the platform gave it.' })
+  @Field(() => String, { nullable: true, description: 'The caller id as the network presented it (`anonymous`, `07911123456`, `sip:alice@example.com`, `+447911123456`...), up to 200 characters; null when the platform gave none. Characters nobody can read are shown as U+FFFD and a longer one ends with an ellipsis.' })
+  callerId: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The caller id in E.164 when it is a telephone number: international, or national read in the country of the dialled service number, also inside a sip:/tel: URI; null otherwise (`anonymous`, a SIP name, a national number without a service number).' })
+  callerE164: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The caller\'s number in E.164: the same as callerE164, kept for clients written before caller ids were kept as presented.', deprecationReason: 'Use callerE164 (or callerId for the caller id as presented).' })
   callerNumber: string | null;
 
   @Field(() => Int, { description: '0-1000: higher is served first.' })

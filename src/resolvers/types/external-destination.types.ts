@@ -13,7 +13,7 @@ export class ExternalDestinationConnection extends Connection(ExternalDestinatio
     'Configuration of an external destination. On update, a field left out keeps its current value; on create it takes its default.',
 })
 export class ExternalDestinationInput {
-  @Field({ description: '1-100 characters, unique within the company after NFC normalisation.' })
+  @Field({ description: '1-100 readable characters (no control, format or surrogate characters), unique within the company ignoring letter case and Unicode variants.' })
   name: string;
 
   @Field(() => String, { nullable: true, description: 'Up to 250 characters; null or empty clears it.' })

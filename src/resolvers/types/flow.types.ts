@@ -6,7 +6,7 @@ import { Connection } from './connection';
 
 registerEnumType(FLOW_NODE_TYPES, {
   name: 'CallFlowNodeType',
-  description: 'START (branch next); BRANCH_ON_TIME_RANGES (Match1..MatchN in timeRangeIds order, NotMatched); BRANCH_ON_HOLIDAY (Holiday, NotHoliday); QUEUE (Timeout, Full, NoAgents); ROUTE_TO_EXTERNAL_DESTINATION (LimitReached mandatory, Busy, Timeout, Failure); PLAY_MESSAGE (next); DISCONNECT.',
+  description: 'START (branch next); BRANCH_ON_TIME_RANGES (Match1..MatchN in timeRangeIds order, NotMatched); BRANCH_ON_HOLIDAY (Holiday, NotHoliday); QUEUE (Timeout, Full, NoAgents); ROUTE_TO_EXTERNAL_DESTINATION (LimitReached mandatory, Busy, Timeout, Failure); PLAY_MESSAGE (next); WAIT (next: after waitSec seconds); DISCONNECT. Every loop must pass a WAIT node (publishing refuses one that does not), and a call arrives at one node at most 20 times: the next arrival ends it.',
 });
 
 @InputType({ description: 'A rule of a time range. With neither daysOfWeek nor dates it applies every day.' })
@@ -26,7 +26,7 @@ export class TimeRangeRuleInput {
 
 @InputType({ description: 'Opening hours in an IANA time zone.' })
 export class TimeRangeInput {
-  @Field({ description: '1-100 characters, unique within the company.' })
+  @Field({ description: '1-100 readable characters (no control, format or surrogate characters), unique within the company ignoring letter case and Unicode variants.' })
   name: string;
 
   @Field({ description: 'IANA time zone, e.g. Europe/London.' })
@@ -53,7 +53,7 @@ export class HolidayInput {
 
 @InputType({ description: 'Holidays in an IANA time zone.' })
 export class HolidayListInput {
-  @Field({ description: '1-100 characters, unique within the company.' })
+  @Field({ description: '1-100 readable characters (no control, format or surrogate characters), unique within the company ignoring letter case and Unicode variants.' })
   name: string;
 
   @Field({ description: 'IANA time zone, e.g. Europe/London.' })
@@ -95,13 +95,16 @@ export class CallFlowNodeInput {
   @Field(() => String, { nullable: true, description: 'PLAY_MESSAGE: what to play (up to 500 characters).' })
   message?: string | null;
 
+  @Field(() => Int, { nullable: true, description: 'WAIT: how long the call pauses before it goes on by next, in whole seconds from 1 to 3600.' })
+  waitSec?: number | null;
+
   @Field(() => [CallFlowBranchInput], { nullable: true, description: 'Where each branch leads.' })
   branches?: CallFlowBranchInput[] | null;
 }
 
 @InputType({ description: 'A call flow draft.' })
 export class CallFlowInput {
-  @Field({ description: '1-100 characters, unique within the company.' })
+  @Field({ description: '1-100 readable characters (no control, format or surrogate characters), unique within the company ignoring letter case and Unicode variants.' })
   name: string;
 
   @Field(() => [String], { description: 'Service numbers (E.164) that enter this flow; each unique within the company.' })
@@ -131,8 +134,14 @@ export class CallFlowNode {
   @Field(() => ID, { nullable: true, description: 'QUEUE: the queue.' })
   queueId: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'ROUTE_TO_EXTERNAL_DESTINATION: the destination (null when the reader may not see it).' })
+  @Field(() => ID, { nullable: true, description: 'ROUTE_TO_EXTERNAL_DESTINATION: the destination (null when the reader may not see it: see externalDestinationHidden).' })
   externalDestinationId: string | null;
+
+  @Field({
+    description: 'ROUTE_TO_EXTERNAL_DESTINATION: true when the node routes to a destination the reader may not see (externalDestinationId is then null). '
+      + 'Send the node back with the same id and type and externalDestinationId null to keep that destination; re-pointing the node, changing its type or leaving it out is FORBIDDEN to such a reader, and so are deleting the flow and publishing over a version that routes to it.',
+  })
+  externalDestinationHidden: boolean;
 
   @Field(() => ID, { nullable: true, description: 'BRANCH_ON_HOLIDAY: the holiday list.' })
   holidayListId: string | null;
@@ -142,6 +151,9 @@ export class CallFlowNode {
 
   @Field(() => String, { nullable: true, description: 'PLAY_MESSAGE: what is played.' })
   message: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'WAIT: seconds the call pauses.' })
+  waitSec?: number | null;
 
   @Field(() => [CallFlowBranch], { description: 'Where each branch leads.' })
   branches: CallFlowBranch[];

@@ -62,7 +62,7 @@ export class PrivilegesInput {
 
 @InputType({ description: 'A role.' })
 export class RoleInput {
-  @Field({ description: '1-100 characters, unique within the company.' })
+  @Field({ description: '1-100 readable characters (no control, format or surrogate characters), unique within the company ignoring letter case and Unicode variants.' })
   name: string;
 
   @Field(() => PrivilegesInput, { nullable: true, description: 'Levels per area; left out: NONE everywhere.' })
@@ -71,7 +71,7 @@ export class RoleInput {
 
 @InputType({ description: 'A new user login.' })
 export class CreateUserLoginInput {
-  @Field({ description: '1-100 characters, unique within the company.' })
+  @Field({ description: '1-100 readable characters (no control, format or surrogate characters), unique within the company ignoring letter case and Unicode variants.' })
   username: string;
 
   @Field({ description: '8-200 characters; stored only as a slow salted hash.' })
@@ -107,7 +107,7 @@ export class UpdateUserLoginInput {
 
 @InputType({ description: 'An External Destinations profile.' })
 export class ExternalDestinationsProfileInput {
-  @Field({ description: '1-100 characters, unique within the company.' })
+  @Field({ description: '1-100 readable characters (no control, format or surrogate characters), unique within the company ignoring letter case and Unicode variants.' })
   name: string;
 
   @Field(() => ProfileScope, { description: 'ALL or SELECTED destinations.' })
