@@ -9,7 +9,7 @@ import { createLogger } from '../src/logger';
 import { evaluateTimeRange } from '../src/routing/schedule';
 import { LIVE_DEMO_NIGHT_HOURS, LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC, seedLiveDemoExtras, type DemoCredentials, type LiveDemoSetup } from '../src/seed/demo-seed';
 import { lockSqliteFile } from '../src/store/sqlite-lock';
-import { Simulator, type SimulatorOptions, type SimulatorSummary } from '../src/telephony/simulator';
+import { Simulator, type SimulatorOptions, type SimulatorSummary } from '../simulator/simulator';
 
 /*
  * `npm run demo`: the gateway on the embedded default (a SQLite file recreated on every start, seeded with the

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { Simulator } from '../../src/telephony/simulator';
+import { Simulator } from '../../simulator/simulator';
 import { ADMIN_PASSWORD } from '../support/fixtures';
 import { subscribe } from '../support/live';
 import { routingModes, RoutingWorld } from '../support/telephony';

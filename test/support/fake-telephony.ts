@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { buildSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { TelephonyInstruction } from '../../src/telephony/connector-client';
+import type { TelephonyInstruction } from '../../simulator/connector-client';
 
 /*
  * The telephony side of a gateway, faked for the simulator's unit tests: instructions go out over a real

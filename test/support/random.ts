@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../src/telephony/random';
+import { mulberry32 } from '../../simulator/random';
 
 /** A seeded generator as a function, so a failing random case can be replayed from its seed. */
 export function seededRandom(seed: number): () => number {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
-import type { TelephonyInstruction } from '../../src/telephony/connector-client';
+import type { TelephonyInstruction } from '../../simulator/connector-client';
 import WebSocket from 'ws';
 import { provisionCompany, type Company } from './fixtures';
 import { dropPrefix, redisSuitesOn, TEST_REDIS_URL, uniquePrefix } from './redis';

@@ -1,6 +1,6 @@
-import { DEMO_LOGIN, formatSummary, helpText, OPTIONS, parseSimulateArgs, UsageError, type ParsedCommand } from '../../src/telephony/simulate-cli';
-import { Simulator } from '../../src/telephony/simulator';
-import { resolveSimulatorConfig, SIMULATOR_DEFAULTS, SimulatorConfigError } from '../../src/telephony/simulator-config';
+import { DEMO_LOGIN, formatSummary, helpText, OPTIONS, parseSimulateArgs, UsageError, type ParsedCommand } from '../../simulator/simulate-cli';
+import { Simulator } from '../../simulator/simulator';
+import { resolveSimulatorConfig, SIMULATOR_DEFAULTS, SimulatorConfigError } from '../../simulator/simulator-config';
 
 function run(argv: string[]): Extract<ParsedCommand, { kind: 'run' }> {
   const parsed = parseSimulateArgs(argv);

@@ -1,7 +1,7 @@
 import {
   checkWeights, patienceSec, pickOutcome, planAttempt, scaleSeconds, talkTimeSec, type RingTiming,
-} from '../../src/telephony/decisions';
-import { around, deriveSeed, exponential, mulberry32, pickIndex, type Rng } from '../../src/telephony/random';
+} from '../../simulator/decisions';
+import { around, deriveSeed, exponential, mulberry32, pickIndex, type Rng } from '../../simulator/random';
 
 function draws(rng: Rng, n: number): number[] {
   return Array.from({ length: n }, () => rng.next());

@@ -1,6 +1,6 @@
-import type { TelephonyInstruction } from '../../src/telephony/connector-client';
+import type { TelephonyInstruction } from '../../simulator/connector-client';
 import { InstructionStream, instructionServer, jsonResponse, operationOf } from '../support/fake-telephony';
-import { Simulator } from '../../src/telephony/simulator';
+import { Simulator } from '../../simulator/simulator';
 
 /*
  * A flows run against a fake telephony side of the gateway: HTTP operations answered in process, instructions

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchema, coerceInputValue, isInputObjectType, parse, validate } from 'graphql';
-import { OPERATIONS, type EnqueueCallInput, type StartCallInput } from '../../src/telephony/connector-client';
+import { OPERATIONS, type EnqueueCallInput, type StartCallInput } from '../../simulator/connector-client';
 
 describe("the simulator's GraphQL operations", () => {
   const schema = buildSchema(readFileSync(join(__dirname, '..', '..', 'schema.graphql'), 'utf8'));

@@ -1,8 +1,8 @@
-import type { AttemptOutcome } from '../../src/telephony/connector-client';
-import { destinationBehaviourFor, planAttempt, type RingTiming } from '../../src/telephony/decisions';
-import { mulberry32 } from '../../src/telephony/random';
-import { Simulator } from '../../src/telephony/simulator';
-import { resolveSimulatorConfig, SimulatorConfigError, SIMULATOR_DEFAULTS } from '../../src/telephony/simulator-config';
+import type { AttemptOutcome } from '../../simulator/connector-client';
+import { destinationBehaviourFor, planAttempt, type RingTiming } from '../../simulator/decisions';
+import { mulberry32 } from '../../simulator/random';
+import { Simulator } from '../../simulator/simulator';
+import { resolveSimulatorConfig, SimulatorConfigError, SIMULATOR_DEFAULTS } from '../../simulator/simulator-config';
 import { InstructionStream, instructionServer, jsonResponse, operationOf } from '../support/fake-telephony';
 
 const base = { url: 'http://127.0.0.1:4000/graphql', connectorKey: 'ck', useFlows: true, setAgentsAvailable: false };

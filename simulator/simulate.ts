@@ -1,4 +1,4 @@
-import { createLogger } from '../logger';
+import { createLogger } from './logger';
 import { GatewayError, messageOf } from './connector-client';
 import { scaleSeconds } from './decisions';
 import { formatSummary, parseSimulateArgs, UsageError } from './simulate-cli';

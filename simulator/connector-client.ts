@@ -1,84 +1,49 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { INSTRUCTION_KINDS as INSTRUCTION_KIND_NAMES } from '../realtime/event-bus';
-import { ATTEMPT_OUTCOMES as ATTEMPT_OUTCOME_NAMES, type AttemptOutcome, type CallState } from '../routing/state-machine';
-import type { AgentStatus } from '../routing/types';
+import type {
+  AgentsQuery, AgentsQueryVariables, AgentStatus, AttemptOutcome, AttemptOutcomeInput, CallEndReason as SchemaCallEndReason, CallState,
+  CreateConnectorApiKeyMutation, CreateConnectorApiKeyMutationVariables, EndCallInput as SchemaEndCallInput, EndCallMutation,
+  EndCallMutationVariables, EnqueueCallInput, EnqueueCallMutation, EnqueueCallMutationVariables, LoginMutation, LoginMutationVariables,
+  QueuesQuery, QueuesQueryVariables, ReportAttemptOutcomeMutation, ReportAttemptOutcomeMutationVariables, SetAgentStatusMutation,
+  SetAgentStatusMutationVariables, StartCallInput, StartCallMutation, StartCallMutationVariables, TelephonyInstructionKind,
+  TelephonyInstructionsSubscription,
+} from './generated/graphql';
+import {
+  AGENTS, CREATE_CONNECTOR_API_KEY, END_CALL, ENQUEUE_CALL, LOGIN, QUEUES, REPORT_ATTEMPT_OUTCOME, SET_AGENT_STATUS, START_CALL,
+  TELEPHONY_INSTRUCTIONS,
+} from './operations';
 
 /*
  * A thin client of the gateway's public GraphQL API, as a telephony platform (the connector) and its
- * administrator see it: queries and mutations over HTTP, telephony instructions over graphql-ws.
+ * administrator see it: queries and mutations over HTTP, telephony instructions over graphql-ws. Every type of
+ * the API here is generated from schema.graphql and the operations the client sends (`npm run codegen`).
  */
 
-// The API's enums are built from these lists, so the client's values are the API's.
-export type { AgentStatus, AttemptOutcome, CallState };
-export type CallEndReason = 'COMPLETED' | 'CALLER_HUNG_UP';
-export type InstructionKind = keyof typeof INSTRUCTION_KIND_NAMES;
+export type { AgentStatus, AttemptOutcome, AttemptOutcomeInput, CallState, EnqueueCallInput, StartCallInput };
+export { OPERATIONS } from './operations';
 
-export const INSTRUCTION_KINDS = Object.keys(INSTRUCTION_KIND_NAMES) as InstructionKind[];
-export const ATTEMPT_OUTCOMES = Object.keys(ATTEMPT_OUTCOME_NAMES) as AttemptOutcome[];
+/** What a connector may report when a call ends (the gateway sets the other reasons itself). */
+export type CallEndReason = Extract<SchemaCallEndReason, 'COMPLETED' | 'CALLER_HUNG_UP'>;
+export type EndCallInput = Omit<SchemaEndCallInput, 'reason'> & { reason: CallEndReason };
+export type InstructionKind = TelephonyInstructionKind;
 
-export interface AuthPayload {
-  token: string;
-  expiresAt: string;
-}
+/** Every instruction kind, in the order summaries list them (the compiler checks the list against the schema's enum). */
+export const INSTRUCTION_KINDS = Object.keys({
+  RING_AGENT: true, DIAL_EXTERNAL: true, CANCEL_ATTEMPT: true, PLAY_MESSAGE: true, DISCONNECT: true,
+} satisfies Record<InstructionKind, true>) as InstructionKind[];
 
-export interface NamedNode {
-  id: string;
-  name: string;
-}
+/** Every attempt outcome, in the order summaries list them (checked against the schema's enum likewise). */
+export const ATTEMPT_OUTCOMES = Object.keys({
+  ANSWERED: true, BUSY: true, NO_ANSWER: true, REJECTED: true, FAILED: true,
+} satisfies Record<AttemptOutcome, true>) as AttemptOutcome[];
 
-export interface Call {
-  id: string;
-  connectorCallId: string;
-  state: CallState;
-}
-
-export interface CallAttempt {
-  id: string;
-  state: string;
-  outcome: AttemptOutcome | null;
-}
-
-export interface EnqueueCallInput {
-  connectorCallId: string;
-  queueId: string;
-  /** The caller id as the network presented it (any form: `anonymous`, national, SIP URI...); never refused. */
-  callerNumber?: string;
-  serviceNumber?: string;
-  priority?: number;
-}
-
-/** A new call to a service number: the gateway runs the published call flow of that number. */
-export interface StartCallInput {
-  connectorCallId: string;
-  serviceNumber: string;
-  /** The caller id as the network presented it (any form: `anonymous`, national, SIP URI...); never refused. */
-  callerNumber?: string;
-}
-
-export interface AttemptOutcomeInput {
-  eventId: string;
-  attemptId: string;
-  outcome: AttemptOutcome;
-}
-
-export interface EndCallInput {
-  eventId: string;
-  callId: string;
-  reason: CallEndReason;
-}
-
-export interface TelephonyInstruction {
-  instructionId: string;
-  kind: InstructionKind;
-  callId: string;
-  attemptId: string | null;
-  agentId: string | null;
-  destinationId: string | null;
-  number: string | null;
-  ringTimeoutSec: number | null;
-  message: string | null;
-}
+export type AuthPayload = LoginMutation['login'];
+export type NamedNode = QueuesQuery['queues']['nodes'][number];
+/** A call as enqueueCall, startCall and endCall answer it. */
+export type Call = EnqueueCallMutation['enqueueCall'];
+export type CallAttempt = ReportAttemptOutcomeMutation['reportAttemptOutcome'];
+/** One instruction of the telephonyInstructions subscription, with the fields the client selects. */
+export type TelephonyInstruction = TelephonyInstructionsSubscription['telephonyInstructions'];
 
 export interface GraphQLErrorShape {
   message: string;
@@ -163,49 +128,10 @@ export function toWebSocketUrl(httpUrl: string): string {
   return url.toString();
 }
 
-const LOGIN = `mutation Login($companySlug: String!, $username: String!, $password: String!) {
-  login(companySlug: $companySlug, username: $username, password: $password) { token expiresAt }
-}`;
-const CREATE_CONNECTOR_API_KEY = `mutation CreateConnectorApiKey($name: String!) {
-  createConnectorApiKey(name: $name) { apiKey }
-}`;
-const QUEUES = `query Queues($first: Int, $after: String) {
-  queues(first: $first, after: $after) { nodes { id name } pageInfo { hasNextPage endCursor } }
-}`;
-const AGENTS = `query Agents($first: Int, $after: String) {
-  agents(first: $first, after: $after) { nodes { id name } pageInfo { hasNextPage endCursor } }
-}`;
-const SET_AGENT_STATUS = `mutation SetAgentStatus($agentId: ID!, $status: AgentStatus!) {
-  setAgentStatus(agentId: $agentId, status: $status) { id }
-}`;
-const ENQUEUE_CALL = `mutation EnqueueCall($input: EnqueueCallInput!) {
-  enqueueCall(input: $input) { id connectorCallId state }
-}`;
-const START_CALL = `mutation StartCall($input: StartCallInput!) {
-  startCall(input: $input) { id connectorCallId state }
-}`;
-const REPORT_ATTEMPT_OUTCOME = `mutation ReportAttemptOutcome($input: AttemptOutcomeInput!) {
-  reportAttemptOutcome(input: $input) { id state outcome }
-}`;
-const END_CALL = `mutation EndCall($input: EndCallInput!) {
-  endCall(input: $input) { id connectorCallId state }
-}`;
-const TELEPHONY_INSTRUCTIONS = `subscription TelephonyInstructions {
-  telephonyInstructions { instructionId kind callId attemptId agentId destinationId number ringTimeoutSec message }
-}`;
-
-/** Every operation this client sends (checked against the published schema by a test). */
-export const OPERATIONS = {
-  LOGIN, CREATE_CONNECTOR_API_KEY, QUEUES, AGENTS, SET_AGENT_STATUS, ENQUEUE_CALL, START_CALL, REPORT_ATTEMPT_OUTCOME, END_CALL, TELEPHONY_INSTRUCTIONS,
-} as const;
-
 /** Largest page the list queries allow. */
 const PAGE_SIZE = 500;
 
-interface Page {
-  nodes: NamedNode[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
+type Page = QueuesQuery['queues'] | AgentsQuery['agents'];
 
 export class ConnectorClient {
   readonly url: string;
@@ -232,14 +158,17 @@ export class ConnectorClient {
     });
   }
 
-  /** One GraphQL operation over HTTP; its `data`, or a GatewayError. */
-  async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  /**
+   * One GraphQL operation over HTTP; its `data`, or a GatewayError. `Result` and `Variables` are the operation's
+   * generated types.
+   */
+  async request<Result, Variables extends Record<string, unknown> = Record<string, never>>(query: string, variables?: Variables): Promise<Result> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let response: Response;
     try {
       response = await this.fetchImpl(this.url, {
-        method: 'POST', headers, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(this.requestTimeoutMs),
+        method: 'POST', headers, body: JSON.stringify({ query, variables: variables ?? {} }), signal: AbortSignal.timeout(this.requestTimeoutMs),
       });
     } catch (error) {
       const { name } = (error ?? {}) as { name?: unknown };
@@ -247,7 +176,7 @@ export class ConnectorClient {
       const reason = messageOf(error);
       throw new GatewayError(timedOut ? `no answer within ${this.requestTimeoutMs} ms` : `gateway unreachable: ${reason}`, timedOut ? 'TIMEOUT' : 'NETWORK');
     }
-    let body: { data?: T | null; errors?: GraphQLErrorShape[] };
+    let body: { data?: Result | null; errors?: GraphQLErrorShape[] };
     try {
       body = (await response.json()) as typeof body;
     } catch {
@@ -261,12 +190,13 @@ export class ConnectorClient {
   // Administration (user token)
 
   async login(companySlug: string, username: string, password: string): Promise<AuthPayload> {
-    return (await this.request<{ login: AuthPayload }>(LOGIN, { companySlug, username, password })).login;
+    return (await this.request<LoginMutation, LoginMutationVariables>(LOGIN, { companySlug, username, password })).login;
   }
 
   /** Creates a connector API key and returns its secret. */
   async createConnectorApiKey(name: string): Promise<string> {
-    return (await this.request<{ createConnectorApiKey: { apiKey: string } }>(CREATE_CONNECTOR_API_KEY, { name })).createConnectorApiKey.apiKey;
+    return (await this.request<CreateConnectorApiKeyMutation, CreateConnectorApiKeyMutationVariables>(CREATE_CONNECTOR_API_KEY, { name }))
+      .createConnectorApiKey.apiKey;
   }
 
   /** Every queue the token may see (all pages). */
@@ -279,27 +209,27 @@ export class ConnectorClient {
     return this.allPages(AGENTS, 'agents');
   }
 
-  async setAgentStatus(agentId: string, status: AgentStatus): Promise<{ id: string }> {
-    return (await this.request<{ setAgentStatus: { id: string } }>(SET_AGENT_STATUS, { agentId, status })).setAgentStatus;
+  async setAgentStatus(agentId: string, status: AgentStatus): Promise<SetAgentStatusMutation['setAgentStatus']> {
+    return (await this.request<SetAgentStatusMutation, SetAgentStatusMutationVariables>(SET_AGENT_STATUS, { agentId, status })).setAgentStatus;
   }
 
   // Telephony (connector API key)
 
   async enqueueCall(input: EnqueueCallInput): Promise<Call> {
-    return (await this.request<{ enqueueCall: Call }>(ENQUEUE_CALL, { input })).enqueueCall;
+    return (await this.request<EnqueueCallMutation, EnqueueCallMutationVariables>(ENQUEUE_CALL, { input })).enqueueCall;
   }
 
   /** A call to a service number, running its published call flow (NOT_FOUND when no published flow has the number). */
   async startCall(input: StartCallInput): Promise<Call> {
-    return (await this.request<{ startCall: Call }>(START_CALL, { input })).startCall;
+    return (await this.request<StartCallMutation, StartCallMutationVariables>(START_CALL, { input })).startCall;
   }
 
   async reportAttemptOutcome(input: AttemptOutcomeInput): Promise<CallAttempt> {
-    return (await this.request<{ reportAttemptOutcome: CallAttempt }>(REPORT_ATTEMPT_OUTCOME, { input })).reportAttemptOutcome;
+    return (await this.request<ReportAttemptOutcomeMutation, ReportAttemptOutcomeMutationVariables>(REPORT_ATTEMPT_OUTCOME, { input })).reportAttemptOutcome;
   }
 
   async endCall(input: EndCallInput): Promise<Call> {
-    return (await this.request<{ endCall: Call }>(END_CALL, { input })).endCall;
+    return (await this.request<EndCallMutation, EndCallMutationVariables>(END_CALL, { input })).endCall;
   }
 
   /**
@@ -349,7 +279,7 @@ export class ConnectorClient {
         },
       },
     });
-    const unsubscribe = client.subscribe<{ telephonyInstructions: TelephonyInstruction }>(
+    const unsubscribe = client.subscribe<TelephonyInstructionsSubscription>(
       { query: TELEPHONY_INSTRUCTIONS },
       {
         next: (result) => {
@@ -380,11 +310,13 @@ export class ConnectorClient {
     };
   }
 
-  private async allPages(query: string, field: 'queues' | 'agents'): Promise<NamedNode[]> {
+  /** Every node of a list query (QUEUES or AGENTS: the same variables, the same page). */
+  private async allPages<K extends 'queues' | 'agents'>(query: string, field: K): Promise<NamedNode[]> {
     const nodes: NamedNode[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: Page = (await this.request<Record<typeof field, Page>>(query, { first: PAGE_SIZE, after }))[field];
+      const variables: QueuesQueryVariables & AgentsQueryVariables = { first: PAGE_SIZE, after };
+      const page: Page = (await this.request<Record<K, Page>, typeof variables>(query, variables))[field];
       nodes.push(...page.nodes);
       if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return nodes;
       after = page.pageInfo.endCursor;

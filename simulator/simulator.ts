@@ -7,6 +7,7 @@ import {
   type AttemptOutcome, type Call, type CallAttempt, type CallEndReason, type CallState, type InstructionKind, type InstructionSubscription,
   type TelephonyInstruction,
 } from './connector-client';
+import { callerStep, type CallEnd, type CallerAction, type CallerEventActions, type CallerEventType, type CallerState } from './caller';
 import { destinationBehaviourFor, patienceSec, planAttempt, scaleSeconds, talkTimeSec } from './decisions';
 import { deriveSeed, exponential, mulberry32, pickIndex, randomSeed, type Rng } from './random';
 import { resolveSimulatorConfig, type SimulatorConfig, type SimulatorOptions } from './simulator-config';
@@ -14,9 +15,10 @@ import { resolveSimulatorConfig, type SimulatorConfig, type SimulatorOptions } f
 /*
  * The telephony platform, simulated against the gateway's public API only: it offers calls to queues (enqueueCall)
  * or to the call flows of service numbers (startCall, with `useFlows`), rings agents and dials destinations when
- * told to, reports what happened, and hangs up (callers out of patience, finished conversations). Every decision
- * comes from a seeded PRNG, one stream per call, so a seed decides the same way whatever order events arrive in;
- * every wait is a real timer scaled by `timeScale`.
+ * told to, reports what happened, and hangs up (callers out of patience, finished conversations). What a call does
+ * on each event is the table of caller.ts; this class turns instructions, answers and timers into its events and
+ * carries out its actions. Every decision comes from a seeded PRNG, one stream per call, so a seed decides the same
+ * way whatever order events arrive in; every wait is a real timer scaled by `timeScale`.
  */
 
 export type { SimulatorOptions } from './simulator-config';
@@ -24,12 +26,7 @@ export type { SimulatorOptions } from './simulator-config';
 /** Who answered a call. */
 export type AnsweredBy = 'agent' | 'destination';
 
-/**
- * How a call left the simulator: an accepted endCall (COMPLETED, CALLER_HUNG_UP), the gateway ending it first
- * (DISCONNECTED: a DISCONNECT instruction or a refused endCall), or LOST (endCall failed; its state on the gateway
- * is unknown).
- */
-export type CallEnd = CallEndReason | 'DISCONNECTED' | 'LOST';
+export type { CallEnd } from './caller';
 
 /**
  * Counters of a run. Every call the gateway accepted (enqueueCall, or startCall with `useFlows`) ends up in exactly
@@ -128,17 +125,29 @@ interface SimCall {
   callId: string;
   connectorCallId: string;
   rng: Rng;
-  answered: AnsweredBy | null;
-  /** endCall sent (hang-up or end of conversation): no more outcomes, no new timers. */
-  ending: boolean;
+  /** Where the call is in the caller table. */
+  state: CallerState;
+  /** Who answered first, once the gateway accepted an answer. */
+  answeredBy: AnsweredBy | null;
+  /** The caller's patience (simulated seconds from dialling); null: never hangs up. */
+  patienceSec: number | null;
+  /** When enqueueCall or startCall was sent (performance.now()). */
+  offeredAt: number;
   /** ANSWERED reports awaiting their reply. */
   answersInFlight: number;
-  /** A hang-up was refused as a race; settled once no answer is in flight. */
-  hangUpRaced: boolean;
   patienceTimer: Timer | null;
   talkTimer: Timer | null;
   attempts: Map<string, SimAttempt>;
 }
+
+/** An event of the caller table with what its actions read. */
+type CallEvent =
+  | { type: 'RING'; instruction: TelephonyInstruction & { attemptId: string } }
+  | { type: 'CANCEL_ATTEMPT'; attemptId: string | null }
+  | { type: 'PLAY_MESSAGE'; message: string | null }
+  | { type: 'OUTCOME_DUE'; attempt: SimAttempt; outcome: AttemptOutcome }
+  | { type: 'ANSWERED'; by: AnsweredBy }
+  | { type: Exclude<CallerEventType, keyof CallerEventActions> };
 
 type Timer = ReturnType<typeof setTimeout>;
 type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -435,12 +444,11 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
         if (this.phase === 'stopped') return;
         this.counters.callsEnqueued++;
         const sim: SimCall = {
-          index, callId: call.id, connectorCallId, rng, answered: null, ending: false, answersInFlight: 0, hangUpRaced: false, patienceTimer: null, talkTimer: null, attempts: new Map(),
+          index, callId: call.id, connectorCallId, rng, state: 'DIALLING', answeredBy: null, patienceSec: patience, offeredAt, answersInFlight: 0,
+          patienceTimer: null, talkTimer: null, attempts: new Map(),
         };
         this.calls.set(call.id, sim);
-        // The caller has been waiting since dialling, however long the gateway took to answer.
-        const waitedSec = (performance.now() - offeredAt) / (1000 * this.config.timeScale);
-        if (patience !== null) sim.patienceTimer = this.after(Math.max(0, patience - waitedSec), () => this.hangUp(sim));
+        this.dispatch(sim, { type: 'ACCEPTED' });
         this.emitSafely('callEnqueued', call, target);
         const held = this.early.get(call.id);
         if (held) {
@@ -450,7 +458,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
         }
         // Ended before the answer (a flow that disconnects at once): the gateway disconnected it, whether or not
         // its DISCONNECT instruction came first.
-        if (ENDED_STATES.has(call.state)) this.finish(sim, 'DISCONNECTED');
+        if (ENDED_STATES.has(call.state)) this.dispatch(sim, { type: 'GATEWAY_ENDED' });
         this.checkIdle();
       },
       (error: unknown) => {
@@ -509,38 +517,96 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     if (!call) return;
     switch (instruction.kind) {
       case 'RING_AGENT':
-      case 'DIAL_EXTERNAL':
-        return this.ring(call, instruction);
-      case 'CANCEL_ATTEMPT': {
-        const attempt = instruction.attemptId ? call.attempts.get(instruction.attemptId) : undefined;
-        if (!attempt) return;
-        if (attempt.timer) {
-          this.clear(attempt.timer);
-          this.counters.attemptsCancelled++;
-        }
-        call.attempts.delete(attempt.attemptId);
-        return;
-      }
-      case 'PLAY_MESSAGE':
-        this.log.debug({ callId: call.callId, message: instruction.message }, 'playing a message');
-        return;
-      case 'DISCONNECT':
-        // While our endCall is in flight, its answer decides how the call is counted (this may be its echo).
-        if (call.ending) {
-          this.stopTimers(call);
+      case 'DIAL_EXTERNAL': {
+        const attemptId = instruction.attemptId;
+        if (!attemptId) {
+          this.fail(instruction.kind, new GatewayError(`${instruction.kind} without an attemptId`, 'BAD_RESPONSE'), { callId: call.callId });
           return;
         }
-        return this.finish(call, 'DISCONNECTED');
+        return this.dispatch(call, { type: 'RING', instruction: { ...instruction, attemptId } });
+      }
+      case 'CANCEL_ATTEMPT':
+        return this.dispatch(call, { type: 'CANCEL_ATTEMPT', attemptId: instruction.attemptId });
+      case 'PLAY_MESSAGE':
+        return this.dispatch(call, { type: 'PLAY_MESSAGE', message: instruction.message });
+      case 'DISCONNECT':
+        return this.dispatch(call, { type: 'GATEWAY_ENDED' });
     }
   }
 
-  private ring(call: SimCall, instruction: TelephonyInstruction): void {
-    const attemptId = instruction.attemptId;
-    if (!attemptId) {
-      this.fail(instruction.kind, new GatewayError(`${instruction.kind} without an attemptId`, 'BAD_RESPONSE'), { callId: call.callId });
-      return;
+  // The caller table
+
+  /** Moves a call along the caller table and carries out the transition's actions (nothing when it ignores the event). */
+  private dispatch(call: SimCall, event: CallEvent): void {
+    const step = callerStep(call.state, event.type);
+    if (!step) return;
+    call.state = step.to;
+    for (const action of step.do) this.perform(call, action, event);
+  }
+
+  private perform(call: SimCall, action: CallerAction | CallerEventActions[keyof CallerEventActions], event: CallEvent): void {
+    switch (action) {
+      case 'startPatience': {
+        if (call.patienceSec === null) return;
+        // The caller has been waiting since dialling, however long the gateway took to answer.
+        const waitedSec = (performance.now() - call.offeredAt) / (1000 * this.config.timeScale);
+        call.patienceTimer = this.after(Math.max(0, call.patienceSec - waitedSec), () => {
+          call.patienceTimer = null;
+          this.dispatch(call, { type: 'PATIENCE_OUT' });
+        });
+        return;
+      }
+      case 'startTalk':
+        call.talkTimer = this.after(talkTimeSec(this.config.talkTimeSec, this.config.timing.jitter, call.rng), () => {
+          call.talkTimer = null;
+          this.dispatch(call, { type: 'TALK_OVER' });
+        });
+        return;
+      case 'stopTimers':
+        return this.stopTimers(call);
+      case 'sendHangUp':
+        return this.endCall(call, 'CALLER_HUNG_UP');
+      case 'sendCompleted':
+        return this.endCall(call, 'COMPLETED');
+      case 'finish:COMPLETED':
+        return this.finish(call, 'COMPLETED');
+      case 'finish:CALLER_HUNG_UP':
+        return this.finish(call, 'CALLER_HUNG_UP');
+      case 'finish:DISCONNECTED':
+        return this.finish(call, 'DISCONNECTED');
+      case 'finish:LOST':
+        return this.finish(call, 'LOST');
+      case 'ring':
+        return this.ring(call, eventOf(event, 'RING').instruction);
+      case 'cancelAttempt':
+        return this.cancelAttempt(call, eventOf(event, 'CANCEL_ATTEMPT').attemptId);
+      case 'playMessage':
+        this.log.debug({ callId: call.callId, message: eventOf(event, 'PLAY_MESSAGE').message }, 'playing a message');
+        return;
+      case 'report': {
+        const { attempt, outcome } = eventOf(event, 'OUTCOME_DUE');
+        return this.report(call, attempt, outcome);
+      }
+      case 'countAnswer': {
+        if (call.answeredBy) return;
+        call.answeredBy = eventOf(event, 'ANSWERED').by;
+        if (call.answeredBy === 'agent') this.counters.answeredByAgents++;
+        else this.counters.answeredByDestinations++;
+        if (call.patienceTimer) this.clear(call.patienceTimer);
+        call.patienceTimer = null;
+        return;
+      }
+      default: {
+        const unknown: never = action;
+        throw new Error(`no such action: ${String(unknown)}`);
+      }
     }
-    if (call.attempts.has(attemptId) || call.ending) return;
+  }
+
+  private ring(call: SimCall, instruction: TelephonyInstruction & { attemptId: string }): void {
+    const attemptId = instruction.attemptId;
+    // The same instruction again (a redelivery) plans nothing new.
+    if (call.attempts.has(attemptId)) return;
     const kind: AnsweredBy = instruction.kind === 'RING_AGENT' ? 'agent' : 'destination';
     const c = this.config;
     const behaviour = kind === 'agent'
@@ -555,12 +621,21 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     }
     attempt.timer = this.after(plan.afterSec, () => {
       attempt.timer = null;
-      this.report(call, attempt, plan.outcome);
+      this.dispatch(call, { type: 'OUTCOME_DUE', attempt, outcome: plan.outcome });
     });
   }
 
+  private cancelAttempt(call: SimCall, attemptId: string | null): void {
+    const attempt = attemptId ? call.attempts.get(attemptId) : undefined;
+    if (!attempt) return;
+    if (attempt.timer) {
+      this.clear(attempt.timer);
+      this.counters.attemptsCancelled++;
+    }
+    call.attempts.delete(attempt.attemptId);
+  }
+
   private report(call: SimCall, attempt: SimAttempt, outcome: AttemptOutcome): void {
-    if (call.ending) return;
     if (outcome === 'ANSWERED') call.answersInFlight++;
     this.request(() =>
       this.connector!.reportAttemptOutcome({ eventId: randomUUID(), attemptId: attempt.attemptId, outcome }),
@@ -571,20 +646,10 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
         call.attempts.delete(attempt.attemptId);
         this.counters.outcomesReported[outcome]++;
         this.emitSafely('outcomeReported', result, call.callId, outcome);
-        if (outcome === 'ANSWERED' && !call.answered) {
-          call.answered = attempt.kind;
-          if (attempt.kind === 'agent') this.counters.answeredByAgents++;
-          else this.counters.answeredByDestinations++;
-          if (call.patienceTimer) this.clear(call.patienceTimer);
-          call.patienceTimer = null;
-          if (!call.ending && this.calls.has(call.callId)) {
-            call.talkTimer = this.after(talkTimeSec(this.config.talkTimeSec, this.config.timing.jitter, call.rng), () => {
-              call.talkTimer = null;
-              this.endCall(call, 'COMPLETED');
-            });
-          }
+        if (outcome === 'ANSWERED') {
+          this.dispatch(call, { type: 'ANSWERED', by: attempt.kind });
+          this.answerSettled(call);
         }
-        if (outcome === 'ANSWERED') this.settleHangUpRace(call);
       },
       (error: unknown) => {
         if (outcome === 'ANSWERED') call.answersInFlight--;
@@ -596,53 +661,37 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
         } else {
           this.fail('reportAttemptOutcome', error, { attemptId: attempt.attemptId, outcome });
         }
-        if (outcome === 'ANSWERED') this.settleHangUpRace(call);
+        if (outcome === 'ANSWERED') this.answerSettled(call);
       },
     );
   }
 
-  /** The caller ran out of patience before being answered. */
-  private hangUp(call: SimCall): void {
-    call.patienceTimer = null;
-    if (call.answered || call.ending) return;
-    this.endCall(call, 'CALLER_HUNG_UP');
+  /** Tells the call that no ANSWERED report is in flight any more, when that is so (a refused hang-up waits for it). */
+  private answerSettled(call: SimCall): void {
+    if (call.answersInFlight > 0) return;
+    this.dispatch(call, { type: this.phase === 'running' ? 'SETTLED' : 'SETTLED_STOPPING' });
   }
 
+  /** Sends endCall; its answer is the call's next event. */
   private endCall(call: SimCall, reason: CallEndReason): void {
-    if (this.phase !== 'running' || !this.calls.has(call.callId)) return;
-    call.ending = true;
     this.stopTimers(call);
     this.request(() => this.connector!.endCall({ eventId: randomUUID(), callId: call.callId, reason })).then(
       () => {
-        if (this.phase !== 'stopped') this.finish(call, reason);
+        if (this.phase !== 'stopped') this.dispatch(call, { type: 'END_ACCEPTED' });
       },
       (error: unknown) => {
         if (this.phase === 'stopped') return;
         if (!isRace(error)) {
           this.fail('endCall', error, { callId: call.callId, reason });
-          return this.finish(call, 'LOST');
+          return this.dispatch(call, { type: 'END_FAILED' });
         }
         this.counters.endCallRaces++;
         this.emitSafely('race', 'endCall', errorCode(error), call.callId);
-        if (reason === 'CALLER_HUNG_UP') {
-          // The hang-up may have lost to an answer: settled once every answer in flight has its reply.
-          call.hangUpRaced = true;
-          return this.settleHangUpRace(call);
-        }
-        this.finish(call, 'DISCONNECTED');
+        this.dispatch(call, { type: 'END_RACED' });
+        // A refused hang-up may have lost to an answer: settled once every answer in flight has its reply.
+        this.answerSettled(call);
       },
     );
-  }
-
-  /**
-   * After a hang-up refused as a race: when an answer won, the caller hangs up on the connected call
-   * (COMPLETED); otherwise the gateway had ended the call.
-   */
-  private settleHangUpRace(call: SimCall): void {
-    if (!call.hangUpRaced || call.answersInFlight > 0) return;
-    call.hangUpRaced = false;
-    if (call.answered && this.phase === 'running') this.endCall(call, 'COMPLETED');
-    else this.finish(call, 'DISCONNECTED');
   }
 
   private stopTimers(call: SimCall): void {
@@ -654,7 +703,6 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
   /** Forgets a call, counting how it ended (once); later instructions for it count as late. */
   private finish(call: SimCall, end: CallEnd): void {
     if (this.calls.get(call.callId) !== call) return;
-    call.ending = true;
     this.stopTimers(call);
     call.attempts.clear();
     this.calls.delete(call.callId);
@@ -774,4 +822,10 @@ function isRace(error: unknown): boolean {
 
 function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
+
+/** The event an action reads, checked: the caller table gives each such action only its own event. */
+function eventOf<T extends keyof CallerEventActions>(event: CallEvent, type: T): Extract<CallEvent, { type: T }> {
+  if (event.type !== type) throw new Error(`a ${type} action on a ${event.type} event`);
+  return event as Extract<CallEvent, { type: T }>;
 }
