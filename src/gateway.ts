@@ -6,15 +6,17 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type ErrorRequestHandler } from 'express';
+import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { resolveJwtSecret, type Config } from './config';
 import { dashboardRouter, dashboardUrlOf } from './dashboard';
+import { companyOfPrincipal, expiryOfPrincipal, principalKey, samePrincipal, type Principal } from './auth/principal';
+import { RequestAdmission, SUBSCRIPTIONS_ONLY } from './http/admission';
 import { compiledExecution } from './http/compiled-execution';
+import { domainErrorStatus, formatClientError } from './http/error-mapping';
 import { graphqlEndpoint, httpErrorAnswer, isGraphqlPath } from './http/graphql-endpoint';
-import { oneMutationPerRequest } from './http/one-mutation';
-import { formatClientError, loggableError } from './errors';
-import { limitRules, operationProblems, operationRefusal } from './limits';
+import { loggableError, retryAfterSecOf } from './errors';
 import { createLogger } from './logger';
 import type { GatewayContext } from './resolvers/context';
 import { buildGatewaySchema } from './schema';
@@ -26,8 +28,9 @@ import { openDataSource } from './store/data-source';
 import { openLiveState, type LiveState } from './store/live-state';
 import { lockSqliteFile } from './store/sqlite-lock';
 import { openEventBus, type EventBus } from './realtime/event-bus';
-import { attachSubscriptions } from './realtime/ws-server';
-import type { CallRouterOptions } from './services/call-router';
+import { SubscriptionRunner } from './realtime/shared-execution';
+import { attachSubscriptions, resultFormatter, type SocketAuthentication } from './realtime/ws-server';
+import type { CallRouterOptions } from './engine/types';
 import type { Scheduler } from './platform/scheduler';
 
 export interface Gateway {
@@ -126,15 +129,33 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
       },
     };
   };
-  const subscriptions = attachSubscriptions(httpServer, {
+  // THE request admission (decision 019): Apollo Server runs it over HTTP, the socket layer over WebSocket.
+  const admission = new RequestAdmission(schema, { limits: config.limits, hideSuggestions: !config.introspection });
+  const formatSocketError = (error: GraphQLError) =>
+    formatClientError(error.toJSON(), error, (internal) => logger.error({ err: loggableError(internal) }, 'internal error in a subscription'));
+  const runner = new SubscriptionRunner(schema, resultFormatter(formatSocketError));
+  const subscriptions = attachSubscriptions<Principal, GatewayContext>(httpServer, {
     schema,
-    schemaDetailsInErrors: config.introspection,
-    limits: config.limits,
+    limits: config.limits.websocket,
     logger,
-    authenticate: (authorization, address) => services.authenticator.authenticate(authorization, address),
+    authenticate: async (authorization, address): Promise<SocketAuthentication<Principal>> => {
+      try {
+        const principal = await services.authenticator.authenticate(authorization, address);
+        return principal === null ? { refused: 'forbidden' } : { accepted: principal };
+      } catch (error) {
+        // A refused connector key while its id or the address is blocked: closed with 4429, saying when to retry.
+        const retryAfterSec = retryAfterSecOf(error);
+        return retryAfterSec === undefined ? { refused: 'forbidden' } : { refused: 'throttled', retryAfterSec };
+      }
+    },
     reauthenticate: (authorization) => services.authenticator.current(authorization),
+    identify: (principal) => ({ key: principalKey(principal), group: companyOfPrincipal(principal), expiresAtMs: expiryOfPrincipal(principal) }),
+    samePrincipal,
     onAuthorityChanged: (listener) => services.models.onChanged(listener),
     context: (principal, address) => contextFor(principal, randomUUID(), address),
+    admit: (request) => admission.admit(request, SUBSCRIPTIONS_ONLY),
+    subscribe: (args, target) => runner.subscribe(args, target),
+    formatError: formatSocketError,
   });
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -147,29 +168,20 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     csrfPrevention: true,
     // Nothing uses automatic persisted queries: any persistedQuery extension is PERSISTED_QUERY_NOT_SUPPORTED (decision 016).
     persistedQueries: false,
-    // One mutation per request: a second is refused before anything runs (decision 015).
-    validationRules: [...limitRules(config.limits), oneMutationPerRequest],
-    parseOptions: { maxTokens: config.limits.maxTokens },
+    // The request admission's parse limits and validation rules (depth, aliases, one mutation per request).
+    validationRules: [...admission.validationRules],
+    parseOptions: admission.parseOptions,
     formatError: (formatted, error) =>
       formatClientError(formatted, error, (internal) => logger.error({ err: loggableError(internal) }, 'internal error in a GraphQL operation')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // No field carries cache hints and no response is cached by hints: the per-field bookkeeping is skipped.
       ApolloServerPluginCacheControlDisabled(),
-      {
-        // The cost limit needs the variables' values, so it runs once the operation is resolved; so does
-        // the refusal of NUL characters, which no field accepts and PostgreSQL cannot store.
-        async requestDidStart() {
-          return {
-            async didResolveOperation({ document, request, contextValue }) {
-              // Inputs out of bounds and the cost, statistics counted with what the caller may see (decision 016).
-              const sizes = await statisticsSizes(contextValue.principal, services.models, config.statistics);
-              const refusal = operationRefusal(operationProblems(schema, document, request.variables, config.limits, sizes));
-              if (refusal !== null) throw refusal;
-            },
-          };
-        },
-      },
+      // The rest of the admission once the operation is resolved: NUL characters, input bounds and the cost,
+      // statistics counted with what the caller may see (decision 016).
+      admission.plugin<GatewayContext>((context) => statisticsSizes(context.principal, services.models, config.statistics)),
+      // The HTTP status (and Retry-After) of answers carrying domain errors (decision 019).
+      domainErrorStatus<GatewayContext>(),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });

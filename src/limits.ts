@@ -6,16 +6,15 @@ import {
   type ValidationContext, type ValidationRule, type ValueNode,
 } from 'graphql';
 import type { Limits, StatisticsLimits } from './config';
-import { errors, type InputProblem } from './errors';
-import { boundsProblems } from './input-bounds';
+import { errors, type DomainError } from './errors';
 
 const report = (ctx: ValidationContext | null, error: GraphQLError) =>
   ctx?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'QUERY_TOO_COMPLEX' } }));
 const COMMON = { exposeLimits: true, propagateOnRejection: false, onReject: [report] };
 
 /**
- * The depth and alias limits as graphql-js validation rules, for every transport that executes operations
- * (HTTP now, WebSocket later). A rejection is a validation error coded QUERY_TOO_COMPLEX (HTTP 400).
+ * The depth and alias limits as graphql-js validation rules (the request admission, http/admission.ts, runs
+ * them on every transport). A rejection is a validation error coded QUERY_TOO_COMPLEX (HTTP 400).
  */
 export function limitRules(limits: Limits): ValidationRule[] {
   return [
@@ -78,12 +77,12 @@ const withFirst = (node: FieldNode, n: number): FieldNode =>
  * (decision 016): a field's `intervals` as a list of as many objects as [from, to) has 15-minute intervals
  * (`todayStats`: 100), a list form as many resources as `ids` names or, without `ids`, as the caller may see
  * (`sizes`; 1 when unknown); `statisticsCsv(perInterval: true)` may have at most `sizes.limits.maxCsvRows`
- * rows (resources x intervals). Returns the errors, empty if fine.
+ * rows (resources x intervals). Returns the refusals (QUERY_TOO_COMPLEX), empty if fine.
  */
 export function checkCost(
   schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, limits: Limits, sizes?: StatisticsSizes,
-): readonly GraphQLError[] {
-  const problems: GraphQLError[] = [];
+): readonly DomainError[] {
+  const problems: DomainError[] = [];
   /** Interval counts of the statistics fields being visited; `intervals` inside a named fragment counts the most of any. */
   const open: number[] = [];
   let most = 1;
@@ -126,12 +125,12 @@ export function checkCost(
     },
   });
   const cost = validate(schema, inlined, [costLimitRule({ ...COMMON, maxCost: limits.maxCost }) as ValidationRule]);
-  for (const error of cost) problems.push(intervalsAsked ? new GraphQLError(`${error.message} ${STATISTICS_HINT}`, { extensions: error.extensions }) : error);
+  for (const error of cost) problems.push(errors.tooComplex(intervalsAsked ? `${error.message} ${STATISTICS_HINT}` : error.message));
   return problems;
 }
 
 /** The refusal of a CSV export with more rows than allowed, saying how to narrow it. */
-export function csvTooLarge(resources: number, intervals: number, maxRows: number): GraphQLError {
+export function csvTooLarge(resources: number, intervals: number, maxRows: number): DomainError {
   const rows = resources * intervals;
   return errors.tooComplex(
     `statisticsCsv(perInterval: true) would have ${rows} rows (${resources} resources x ${intervals} intervals of 15 minutes), over the limit of ${maxRows}: narrow from/to (at most ${Math.max(1, Math.floor(maxRows / Math.max(1, resources)))} intervals, ${Math.max(0, Math.floor((maxRows / Math.max(1, resources)) / 96))} days, for ${resources} resources) or export totals (perInterval: false)`,
@@ -140,7 +139,7 @@ export function csvTooLarge(resources: number, intervals: number, maxRows: numbe
 }
 
 /** Whether a document asks for statistics (its cost then depends on who asks, and is not kept per document). */
-function asksStatistics(document: DocumentNode): boolean {
+export function asksStatistics(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     Field(node: FieldNode) {
@@ -166,104 +165,4 @@ function toValueNode(value: unknown): ValueNode {
     };
   }
   return { kind: Kind.STRING, value: String(value) };
-}
-
-/** What is wrong with an operation before it runs: a NUL character (its input path), inputs out of bounds, or its cost. */
-export interface OperationProblems {
-  nul: string | null;
-  /** Strings over their length and numbers out of their range (input-bounds.ts), every one. */
-  bounds: readonly InputProblem[];
-  cost: readonly GraphQLError[];
-}
-
-/** The answers for documents sent without variables, which depend on the document alone. */
-const fixedProblems = new WeakMap<DocumentNode, OperationProblems>();
-
-/**
- * The checks every transport runs once an operation is parsed and validated: a NUL character anywhere in
- * its inputs, the bounds of its strings and numbers, and its cost with its variables' values (statistics with
- * the caller's `sizes`). Documents are cached by the server, so for one sent without variables (and asking no
- * statistics, whose cost depends on the caller) the answer is worked out once.
- */
-export function operationProblems(
-  schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, limits: Limits, sizes?: StatisticsSizes,
-): OperationProblems {
-  const fixed = variables === null || variables === undefined || Object.keys(variables).length === 0;
-  if (fixed) {
-    const known = fixedProblems.get(document);
-    if (known !== undefined) return known;
-  }
-  const problems = {
-    nul: findNulCharacter(document, variables ?? undefined),
-    bounds: boundsProblems(schema, document, variables ?? undefined),
-    cost: checkCost(schema, document, variables ?? undefined, limits, sizes),
-  };
-  if (fixed && !asksStatistics(document)) fixedProblems.set(document, problems);
-  return problems;
-}
-
-/** The error an operation with problems is refused with (HTTP 400), or null: a NUL character, then bounds, then cost. */
-export function operationRefusal(problems: OperationProblems): GraphQLError | null {
-  if (problems.nul !== null) {
-    const error = errors.badInput([{ field: problems.nul, message: 'must not contain a NUL character' }]);
-    error.extensions.http = { status: 400 };
-    return error;
-  }
-  if (problems.bounds.length > 0) {
-    const error = errors.badInput([...problems.bounds]);
-    error.extensions.http = { status: 400 };
-    return error;
-  }
-  const [cost] = problems.cost;
-  if (cost === undefined) return null;
-  return new GraphQLError(cost.message, { extensions: { ...cost.extensions, code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
-}
-
-/**
- * Finds a NUL character in any string a request carries (literal arguments and variables), which no
- * field accepts and PostgreSQL cannot store. Returns the input path of the first one (the argument name
- * for a variable passed as an argument), or null.
- */
-export function findNulCharacter(document: DocumentNode, variables: Record<string, unknown> | undefined): string | null {
-  const argumentOf = new Map<string, string>();
-  let found: string | null = null;
-  visit(document, {
-    Argument(node: ArgumentNode) {
-      if (node.value.kind === Kind.VARIABLE) argumentOf.set(node.value.name.value, node.name.value);
-      else if (found === null) found = pathOfNul(literalValue(node.value), node.name.value);
-    },
-  });
-  for (const [name, value] of Object.entries(variables ?? {})) {
-    found ??= pathOfNul(value, argumentOf.get(name) ?? name);
-  }
-  return found;
-}
-
-function literalValue(node: ValueNode): unknown {
-  switch (node.kind) {
-    case Kind.STRING:
-      return node.value;
-    case Kind.LIST:
-      return node.values.map(literalValue);
-    case Kind.OBJECT:
-      return Object.fromEntries(node.fields.map((f) => [f.name.value, literalValue(f.value)]));
-    default:
-      return null;
-  }
-}
-
-function pathOfNul(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) {
-      const p = pathOfNul(value[i], `${path}[${i}]`);
-      if (p) return p;
-    }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const p = pathOfNul(v, `${path}.${k}`);
-      if (p) return p;
-    }
-  }
-  return null;
 }

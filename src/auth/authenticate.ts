@@ -1,8 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ConnectorApiKey } from '../entities/connector-api-key.entity';
 import { errors } from '../errors';
-import type { LiveModels } from '../live/live-models';
-import type { Principal, UserPrincipal } from './principal';
+import type { ConnectorPrincipal, Principal, UserPrincipal } from './principal';
 import { timingSafeEqual } from 'node:crypto';
 import { digestOf, parseConnectorKey, sha256Hex } from './secrets';
 import type { AuthThrottle } from './throttle';
@@ -12,6 +11,27 @@ import { verifyUserToken, type UserTokenClaims } from './tokens';
 const KEY_COMPANIES_MAX = 100_000;
 /** User tokens whose signature was verified, remembered with their claims until they expire. */
 const VERIFIED_TOKENS_MAX = 10_000;
+
+/** What authentication asks of one company held in memory (the live company model answers it). */
+export interface CompanyAuthority {
+  /** The connector key's principal when `secretHash` is its secret's and it is not revoked; null otherwise. */
+  connectorPrincipal(keyId: string, secretHash: string): ConnectorPrincipal | null;
+  /** The user's principal when its login is active and `tokenVersion` still its own; null otherwise. */
+  userPrincipal(userId: string, tokenVersion: number, tokenExp: number): UserPrincipal | null;
+}
+
+/**
+ * The companies held in memory, as authentication reads them (the live models answer it; declared here so
+ * that authentication depends on no module that depends on it).
+ */
+export interface AuthorityModels {
+  /** The company held in memory now, if it is. */
+  peek(companyId: string): CompanyAuthority | undefined;
+  /** The company, read first when it is not held. */
+  get(companyId: string): Promise<CompanyAuthority>;
+  /** The company of a connector key id, when one held in memory has it. */
+  companyOfKey(keyId: string): string | undefined;
+}
 
 /**
  * Turns an `Authorization` value into a principal, from the companies held in memory (no SQL once the
@@ -32,7 +52,7 @@ export class Authenticator {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly models: LiveModels,
+    private readonly models: AuthorityModels,
     private readonly jwtSecret: string,
     platformApiKey: string | null,
     private readonly throttle: AuthThrottle | null = null,

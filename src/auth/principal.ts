@@ -52,3 +52,41 @@ export function effectivePrivileges(
   }
   return result;
 }
+
+/** One key per principal (a user, a connector key, the platform operator): what per-principal caps count under. */
+export function principalKey(principal: Principal): string {
+  switch (principal.kind) {
+    case 'user':
+      return `user:${principal.userId}`;
+    case 'connector':
+      return `connector:${principal.keyId}`;
+    case 'platform':
+      return 'platform';
+  }
+}
+
+/** The company a principal acts in; null for the platform operator. */
+export function companyOfPrincipal(principal: Principal): string | null {
+  return principal.kind === 'platform' ? null : principal.companyId;
+}
+
+/** When a principal's credential expires (milliseconds since the epoch): a user token's expiry; null for keys. */
+export function expiryOfPrincipal(principal: Principal): number | null {
+  return principal.kind === 'user' ? principal.tokenExp * 1000 : null;
+}
+
+/** Whether two principals grant exactly the same (then what was allowed to one needs no new check for the other). */
+export function samePrincipal(a: Principal, b: Principal): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'connector' && b.kind === 'connector') return a.keyId === b.keyId && a.companyId === b.companyId;
+  if (a.kind !== 'user' || b.kind !== 'user') return a.kind === b.kind;
+  if (a.userId !== b.userId || a.userKind !== b.userKind || a.tokenVersion !== b.tokenVersion || a.tokenExp !== b.tokenExp) return false;
+  for (const area of Object.keys(a.privileges) as Array<keyof typeof a.privileges>) if (a.privileges[area] !== b.privileges[area]) return false;
+  const p = a.profile;
+  const q = b.profile;
+  if (p === null || q === null) return p === q;
+  if (p.id !== q.id || p.scope !== q.scope || p.destinationIds.size !== q.destinationIds.size) return false;
+  for (const id of p.destinationIds) if (!q.destinationIds.has(id)) return false;
+  return true;
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { AuthThrottleConfig } from '../config';
-import { errors } from '../errors';
+import { errors, retryAfterSecOf } from '../errors';
 import type { AuthThrottleStore } from '../store/auth-throttle-store';
 
 /** Who tries to sign in, as given (the answer never says whether the company or the user exists). */
@@ -82,7 +82,7 @@ export class AuthThrottle {
         throw errors.tooManyRequests('Too many failed sign-in attempts', 1);
       }
     } catch (error) {
-      const retryAfterSec = (error as { extensions?: { retryAfterSec?: number } }).extensions?.retryAfterSec;
+      const retryAfterSec = retryAfterSecOf(error);
       if (retryAfterSec !== undefined) {
         this.logger.info({ company: short(attempt.companySlug), username: short(attempt.username), address: attempt.address, retryAfterSec }, 'sign-in refused while throttled');
       }

@@ -4,6 +4,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import bodyParser from 'body-parser';
 import type { Logger } from 'pino';
 import { loggableError } from '../errors';
+import { asGraphQLError } from './error-mapping';
 
 /** Whether a request is for the GraphQL endpoint: `/graphql` or `/graphql/`, in any letter case, with any query. */
 export function isGraphqlPath(url: string | undefined): boolean {
@@ -28,7 +29,10 @@ export interface GraphqlEndpointOptions<C> {
   /** Largest request body; a larger one is answered 413. */
   maxBodyBytes: number;
   logger: Logger;
-  /** The operation's context, built once Apollo needs it. */
+  /**
+   * The operation's context, built once Apollo needs it. A domain error it throws (a credential refused:
+   * UNAUTHENTICATED 401, TOO_MANY_REQUESTS 429) is answered as the error mapping says.
+   */
   context(req: IncomingMessage, requestId: string): Promise<C>;
 }
 
@@ -97,7 +101,10 @@ export function graphqlEndpoint<C extends BaseContext>(apollo: ApolloServer<C>, 
             search: query < 0 ? '' : req.url!.slice(query),
             body: (req as { body?: unknown }).body,
           },
-          context: () => options.context(req, requestId),
+          context: () =>
+            options.context(req, requestId).catch((error: unknown) => {
+              throw asGraphQLError(error);
+            }),
         })
         .then(async (answer) => {
           for (const [key, value] of answer.headers) res.setHeader(key, value);

@@ -141,7 +141,11 @@ export class SubscriptionRunner {
           if (refused === null || subscriber.ended) return;
           // The stream ends as a subscription refused when it is made would: a last result carrying the
           // error (FORBIDDEN, NOT_FOUND...), then complete.
-          const error = refused instanceof GraphQLError ? refused : new GraphQLError('Internal server error', { originalError: refused instanceof Error ? refused : undefined });
+          // Anything but a GraphQL error goes to `format` as the original error of one, which answers it (a
+          // domain error by its kind, anything else as an internal error).
+          const error = refused instanceof GraphQLError
+            ? refused
+            : refused instanceof Error ? new GraphQLError(refused.message, { originalError: refused }) : new GraphQLError('Internal server error');
           subscriber.send(JSON.stringify(this.format({ errors: [error] })));
           subscriber.ended = true;
           off();

@@ -1,29 +1,70 @@
 import type { Server } from 'node:http';
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Principal } from '../auth/principal';
-import type { Limits } from '../config';
-import { errors, formatClientError, loggableError } from '../errors';
-import { limitRules, operationProblems } from '../limits';
-import { SubscriptionRunner, type SubscriptionTarget } from './shared-execution';
-import type { GatewayContext } from '../resolvers/context';
+import type { WebSocketLimits } from '../config';
+import { loggableError } from '../errors';
+import type { SubscriptionTarget } from './shared-execution';
 
-export interface SubscriptionServerOptions {
+/** How a connection_init went: the principal its credential stands for, or a refusal. */
+export type SocketAuthentication<P> =
+  | { accepted: P }
+  /** Closed with 4403. */
+  | { refused: 'forbidden' }
+  /** Closed with 4429, the reason saying when to try again ("Too many requests; retry after N s"). */
+  | { refused: 'throttled'; retryAfterSec: number };
+
+/** What the socket layer needs to know of a principal. */
+export interface SocketIdentity {
+  /** The key it counts under in the per-principal socket cap. */
+  key: string;
+  /** The authority group (the company) whose changes make its sockets ask again; null: none. */
+  group: string | null;
+  /** When its credential expires (milliseconds since the epoch), closing its sockets; null: never. */
+  expiresAtMs: number | null;
+}
+
+/** One operation as a subscribe message carries it. */
+export interface SubscribeRequest {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/**
+ * The socket layer knows nothing of the schema's resolvers, of principals or of contexts: it is generic over
+ * the principal `P` and the operation context `C`, as graphql-ws's own server is, and receives what it needs
+ * as functions (the gateway wires them).
+ */
+export interface SubscriptionServerOptions<P, C extends object> {
+  /** The schema operations run against. */
   schema: GraphQLSchema;
-  /** When false (production), validation messages lose their "Did you mean ...?" hints, as over HTTP. */
-  schemaDetailsInErrors?: boolean;
-  limits: Limits;
+  limits: WebSocketLimits;
   logger: Logger;
-  /** THE authentication of HTTP requests, applied to `connectionParams.authorization` (`address`: the client's). */
-  authenticate(authorization: string | undefined, address: string | null): Promise<Principal | null>;
-  /** What a socket's credential stands for now (null: nothing any more); asked again after every authority change. */
-  reauthenticate(authorization: string): Promise<Principal | null>;
-  /** Hears of every company whose authority (or configuration) changed on this instance's view. */
-  onAuthorityChanged(listener: (companyId: string) => void): () => void;
+  /** What `connectionParams.authorization` stands for at connection_init (`address`: the client's). A throw refuses (4403). */
+  authenticate(authorization: string | undefined, address: string | null): Promise<SocketAuthentication<P>>;
+  /** What a socket's credential stands for now (null: nothing any more); asked again after every change of its group's authority. */
+  reauthenticate(authorization: string): Promise<P | null>;
+  /** The cap key, authority group and expiry of a principal. */
+  identify(principal: P): SocketIdentity;
+  /** Whether two principals grant exactly the same (then a socket's subscriptions need no new check). */
+  samePrincipal(a: P, b: P): boolean;
+  /** Hears of every group whose authority (or configuration) changed on this instance's view. */
+  onAuthorityChanged(listener: (group: string) => void): () => void;
   /** The per-operation context (built once per subscription) whose principal is the socket's current one. */
-  context(principal: () => Principal | null, address: string | null): GatewayContext;
+  context(principal: () => P | null, address: string | null): C;
+  /** THE request admission: the document to run, or the errors to refuse the operation with. */
+  admit(request: SubscribeRequest): { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
+  /** Runs one subscription; its events may be sent straight to `target` (see SubscriptionRunner). */
+  subscribe(args: ExecutionArgs, target: SubscriptionTarget): Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
+  /** Shapes an error before it leaves the process (codes, no internals). */
+  formatError(error: GraphQLError): GraphQLFormattedError;
+}
+
+/** Formats the errors of an execution result with `formatError` (the result as it is when it has none). */
+export function resultFormatter(formatError: (error: GraphQLError) => GraphQLFormattedError): (result: ExecutionResult) => ExecutionResult {
+  return (result) => (result.errors ? ({ ...result, errors: result.errors.map(formatError) } as unknown as ExecutionResult) : result);
 }
 
 /**
@@ -56,22 +97,22 @@ export const SocketCloseCode = {
 } as const;
 
 /** What the gateway keeps of one socket (graphql-ws's `ctx.extra`). */
-interface Connection {
+interface Connection<P> {
   readonly socket: WebSocket;
   /** The client's address (the TCP peer). */
   readonly address: string | null;
   /** graphql-ws's context of the socket, once connection_init arrived (its running subscriptions). */
-  ctx?: Context<ConnectionParams, Connection>;
-  principal?: Principal;
-  /** The credential it was accepted with, asked again whenever its company's authority changed. */
+  ctx?: Context<ConnectionParams, Connection<P>>;
+  principal?: P;
+  /** Its principal's cap key, authority group and expiry, as it was accepted. */
+  identity?: SocketIdentity;
+  /** The credential it was accepted with, asked again whenever its group's authority changed. */
   authorization?: string;
-  /** The company of its principal (null for the platform operator). */
-  companyId?: string | null;
   /** Its running subscriptions, by operation id. */
   readonly targets: Map<string, SubscriptionTarget>;
   /** The key the socket counts under in the per-principal cap, once it was accepted. */
   countedAs?: string;
-  /** Closes the socket when a user token expires. */
+  /** Closes the socket when its credential expires. */
   expiry?: NodeJS.Timeout;
 }
 
@@ -79,8 +120,6 @@ type ConnectionParams = Record<string, unknown> | undefined;
 
 /** Interval of the protocol-level ping; a socket that has not answered the previous ping is dropped. */
 const KEEP_ALIVE_MS = 12_000;
-/** Parsed and validated documents kept for reuse, by query text (dashboards send the same few). */
-const DOCUMENT_CACHE_SIZE = 500;
 /** How long shutdown waits for clients to answer the 1001 close before dropping their connections. */
 const CLOSE_GRACE_MS = 5_000;
 /** The longest delay a Node timer takes (about 24.8 days); longer waits are re-armed. */
@@ -88,72 +127,40 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const refuse = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
 
-/** Whether two principals grant exactly the same (then a socket's subscriptions need no new check). */
-function samePrincipal(a: Principal, b: Principal): boolean {
-  if (a === b) return true;
-  if (a.kind !== b.kind) return false;
-  if (a.kind === 'connector' && b.kind === 'connector') return a.keyId === b.keyId && a.companyId === b.companyId;
-  if (a.kind !== 'user' || b.kind !== 'user') return a.kind === b.kind;
-  if (a.userId !== b.userId || a.userKind !== b.userKind || a.tokenVersion !== b.tokenVersion || a.tokenExp !== b.tokenExp) return false;
-  for (const area of Object.keys(a.privileges) as Array<keyof typeof a.privileges>) if (a.privileges[area] !== b.privileges[area]) return false;
-  const p = a.profile;
-  const q = b.profile;
-  if (p === null || q === null) return p === q;
-  if (p.id !== q.id || p.scope !== q.scope || p.destinationIds.size !== q.destinationIds.size) return false;
-  for (const id of p.destinationIds) if (!q.destinationIds.has(id)) return false;
-  return true;
-}
-
-/** One key per principal for the socket cap: a user, a connector key, or the platform operator. */
-function principalKey(principal: Principal): string {
-  switch (principal.kind) {
-    case 'user':
-      return `user:${principal.userId}`;
-    case 'connector':
-      return `connector:${principal.keyId}`;
-    case 'platform':
-      return 'platform';
-  }
-}
-
 /**
  * graphql-ws on the HTTP server's `/graphql` path: subscriptions only, authenticated at connection time
- * (close 4403 without valid credentials), held to the same parse, depth, alias and cost limits as HTTP,
- * and to the socket limits of `limits.websocket` (see SocketCloseCode). Returns the disposer, which closes
- * every socket with 1001 and waits for them before it resolves (so the HTTP server can close after it).
+ * (close 4403 without valid credentials), each operation admitted by the request admission HTTP uses (the
+ * same parse, depth, alias, bounds and cost limits, the same errors), and held to the socket limits of
+ * `limits` (see SocketCloseCode). Returns the disposer, which closes every socket with 1001 and waits for
+ * them before it resolves (so the HTTP server can close after it).
  *
  * The adapter between ws and graphql-ws is our own (graphql-ws's `useServer` is a starter meant to be
  * copied): its `send` hands a message to the socket without waiting for it to be flushed, so a consumer
  * that reads slower than events arrive makes the socket's buffer grow, where it is measured and bounded,
  * instead of a queue in front of the subscription that nothing bounds.
  */
-export function attachSubscriptions(httpServer: Server, options: SubscriptionServerOptions): { dispose(): Promise<void> } {
-  const { limits, logger } = options;
-  const socketLimits = limits.websocket;
+export function attachSubscriptions<P, C extends object>(httpServer: Server, options: SubscriptionServerOptions<P, C>): { dispose(): Promise<void> } {
+  const { limits: socketLimits, logger } = options;
   const wss = new WebSocketServer({
     server: httpServer,
     path: '/graphql',
     maxPayload: socketLimits.maxMessageBytes,
     handleProtocols: (protocols) => handleProtocols(protocols),
   });
-  const rules = [...specifiedRules, ...limitRules(limits)];
-  const logInternal = (err: unknown) => logger.error({ err: loggableError(err) }, 'internal error in a subscription');
   /** Open, accepted sockets per principal key. */
   const socketsOf = new Map<string, number>();
   /** The graphql-ws clean-up of sockets that closed (ends their subscriptions); shutdown waits for it. */
   const cleanups = new Set<Promise<void>>();
 
-  const formatResult = (result: ExecutionResult): ExecutionResult =>
-    result.errors ? { ...result, errors: result.errors.map((e) => formatClientError(e.toJSON(), e, logInternal)) as never } : result;
-  const runner = new SubscriptionRunner(options.schema, formatResult);
-  /** Each subscription's target, by the context object made for it (graphql-ws hands the runner only the execution arguments). */
+  const formatResult = resultFormatter(options.formatError);
+  /** Each subscription's target, by the context object made for it (graphql-ws hands `subscribe` only the execution arguments). */
   const targets = new WeakMap<object, SubscriptionTarget>();
-  /** Documents that parsed and validated, by query text, with a number that names them in operation keys. */
-  const documents = new Map<string, { document: DocumentNode; number: number }>();
+  /** A number per admitted document, which names it in operation keys (the admission hands back one document per query text). */
+  const documentNumbers = new WeakMap<DocumentNode, number>();
   let documentNumber = 0;
 
   /** Ends the subscriptions of a socket that is being closed, so no further event is even produced for it. */
-  const endSubscriptions = (connection: Connection) => {
+  const endSubscriptions = (connection: Connection<P>) => {
     for (const running of Object.values(connection.ctx?.subscriptions ?? {})) {
       if (running !== null && 'return' in running && typeof running.return === 'function') {
         void (running as AsyncGenerator).return(undefined).catch(() => undefined);
@@ -161,7 +168,7 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
     }
   };
 
-  const closeAtExpiry = (connection: Connection, expiresAtMs: number) => {
+  const closeAtExpiry = (connection: Connection<P>, expiresAtMs: number) => {
     const left = expiresAtMs - Date.now();
     if (left > 0) {
       connection.expiry = setTimeout(() => closeAtExpiry(connection, expiresAtMs), Math.min(left, MAX_TIMER_MS));
@@ -172,17 +179,17 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
     endSubscriptions(connection);
   };
 
-  /** Accepted sockets per company, so an authority change reaches each of its sockets. */
-  const socketsOfCompany = new Map<string, Set<Connection>>();
+  /** Accepted sockets per authority group, so an authority change reaches each of its sockets. */
+  const socketsOfGroup = new Map<string, Set<Connection<P>>>();
 
-  const release = (connection: Connection) => {
+  const release = (connection: Connection<P>) => {
     if (connection.expiry !== undefined) clearTimeout(connection.expiry);
     connection.expiry = undefined;
-    const companyId = connection.companyId;
-    if (companyId !== undefined && companyId !== null) {
-      const sockets = socketsOfCompany.get(companyId);
+    const group = connection.identity?.group;
+    if (group !== undefined && group !== null) {
+      const sockets = socketsOfGroup.get(group);
       sockets?.delete(connection);
-      if (sockets?.size === 0) socketsOfCompany.delete(companyId);
+      if (sockets?.size === 0) socketsOfGroup.delete(group);
     }
     const key = connection.countedAs;
     if (key === undefined) return;
@@ -193,14 +200,11 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
   };
 
   /** Sends unless the socket is closing or its consumer has fallen behind by more than the bound. */
-  const send = (connection: Connection, data: string) => {
+  const send = (connection: Connection<P>, data: string) => {
     const { socket } = connection;
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > socketLimits.maxBufferedBytes) {
-      logger.warn(
-        { principal: connection.principal ? principalKey(connection.principal) : null, bufferedBytes: socket.bufferedAmount },
-        'closing a WebSocket whose consumer fell behind',
-      );
+      logger.warn({ principal: connection.identity?.key ?? null, bufferedBytes: socket.bufferedAmount }, 'closing a WebSocket whose consumer fell behind');
       socket.close(SocketCloseCode.TryAgainLater, 'Try again later');
       endSubscriptions(connection);
       return;
@@ -210,120 +214,87 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
     });
   };
 
-  const server = makeServer<ConnectionParams, Connection>({
+  const server = makeServer<ConnectionParams, Connection<P>>({
     schema: options.schema,
     connectionInitWaitTimeout: socketLimits.initTimeoutMs,
     onConnect: async (ctx) => {
       const connection = ctx.extra;
-      const authorization = ctx.connectionParams?.authorization;
-      let principal: Principal | null;
+      const given = ctx.connectionParams?.authorization;
+      const authorization = typeof given === 'string' ? given : undefined;
+      let outcome: SocketAuthentication<P>;
       try {
-        principal = await options.authenticate(typeof authorization === 'string' ? authorization : undefined, connection.address);
-      } catch (error) {
-        const retryAfterSec = error instanceof GraphQLError && error.extensions.code === 'TOO_MANY_REQUESTS' ? error.extensions.retryAfterSec : undefined;
-        if (retryAfterSec !== undefined) {
-          connection.socket.close(SocketCloseCode.TooManyConnections, `Too many requests; retry after ${String(retryAfterSec)} s`);
+        outcome = await options.authenticate(authorization, connection.address);
+      } catch {
+        outcome = { refused: 'forbidden' };
+      }
+      if ('refused' in outcome) {
+        if (outcome.refused === 'throttled') {
+          connection.socket.close(SocketCloseCode.TooManyConnections, `Too many requests; retry after ${String(outcome.retryAfterSec)} s`);
         }
         return false; // otherwise graphql-ws closes with 4403; a socket already closing ignores that
       }
-      // Refused, or the socket is already closing (the client left while its credentials were checked).
-      if (principal === null || connection.socket.readyState !== connection.socket.OPEN) return false;
-      if (principal.kind === 'user' && principal.tokenExp * 1000 <= Date.now()) return false;
-      const key = principalKey(principal);
-      const open = socketsOf.get(key) ?? 0;
+      const principal = outcome.accepted;
+      // No credential to ask again later, or the socket is already closing (the client left while its credentials were checked).
+      if (authorization === undefined || connection.socket.readyState !== connection.socket.OPEN) return false;
+      const identity = options.identify(principal);
+      if (identity.expiresAtMs !== null && identity.expiresAtMs <= Date.now()) return false;
+      const open = socketsOf.get(identity.key) ?? 0;
       if (open >= socketLimits.maxSocketsPerPrincipal) {
         connection.socket.close(SocketCloseCode.TooManyConnections, 'Too many connections');
         return false; // graphql-ws's own close (4403) is ignored: the socket is already closing
       }
-      socketsOf.set(key, open + 1);
-      connection.countedAs = key;
+      socketsOf.set(identity.key, open + 1);
+      connection.countedAs = identity.key;
       connection.principal = principal;
-      connection.authorization = authorization as string;
+      connection.identity = identity;
+      connection.authorization = authorization;
       connection.ctx = ctx;
-      connection.companyId = principal.kind === 'platform' ? null : principal.companyId;
-      if (connection.companyId !== null) {
-        let sockets = socketsOfCompany.get(connection.companyId);
-        if (sockets === undefined) socketsOfCompany.set(connection.companyId, (sockets = new Set()));
+      if (identity.group !== null) {
+        let sockets = socketsOfGroup.get(identity.group);
+        if (sockets === undefined) socketsOfGroup.set(identity.group, (sockets = new Set()));
         sockets.add(connection);
       }
-      if (principal.kind === 'user') closeAtExpiry(connection, principal.tokenExp * 1000);
+      if (identity.expiresAtMs !== null) closeAtExpiry(connection, identity.expiresAtMs);
       return true;
     },
     onSubscribe: (ctx, id, payload) => {
-      const principal = ctx.extra.principal;
-      if (principal === undefined) return refuse('Not authenticated', 'UNAUTHENTICATED');
+      if (ctx.extra.principal === undefined) return refuse('Not authenticated', 'UNAUTHENTICATED');
       // graphql-ws reserved this operation's id before asking, so it is counted among the subscriptions.
       if (Object.keys(ctx.subscriptions).length > socketLimits.maxSubscriptionsPerSocket) {
         return refuse(`Too many subscriptions on one connection (at most ${socketLimits.maxSubscriptionsPerSocket})`, 'BAD_REQUEST');
       }
-      let known = documents.get(payload.query);
-      if (known === undefined) {
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: limits.maxTokens });
-        } catch (error) {
-          // Coded as HTTP codes them (GRAPHQL_PARSE_FAILED), with the same message and location.
-          const e = error instanceof GraphQLError ? error : new GraphQLError('Syntax error');
-          return [new GraphQLError(e.message, { source: e.source, positions: e.positions, originalError: e, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-        }
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation || operation.operation !== 'subscription') {
-          return refuse('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', 'BAD_REQUEST');
-        }
-        const invalid = validate(options.schema, document, rules);
-        if (invalid.length > 0) {
-          // The limit rules code their errors QUERY_TOO_COMPLEX; every other one is coded as HTTP codes it.
-          const hide = options.schemaDetailsInErrors === false;
-          return invalid.map((e) =>
-            e.extensions.code !== undefined
-              ? e
-              : new GraphQLError(hide ? e.message.replace(/ ?Did you mean(.+?)\?$/, '') : e.message, {
-                  nodes: e.nodes, originalError: e, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
-                }),
-          );
-        }
-        known = { document, number: (documentNumber += 1) };
-        if (documents.size >= DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value!);
-        documents.set(payload.query, known);
-      } else {
-        // The operation name picks the operation: what the cached document passed for one name says nothing of another.
-        const operation = getOperationAST(known.document, payload.operationName);
-        if (!operation || operation.operation !== 'subscription') {
-          return refuse('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', 'BAD_REQUEST');
-        }
-      }
-      const { document } = known;
+      const admitted = options.admit(payload);
+      if (admitted.errors !== undefined) return [...admitted.errors];
+      const { document } = admitted;
+      let number = documentNumbers.get(document);
+      if (number === undefined) documentNumbers.set(document, (number = documentNumber += 1));
       const variables = payload.variables ?? undefined;
-      const problems = operationProblems(options.schema, document, variables, limits);
-      if (problems.nul !== null) return refuse('Must not contain a NUL character', 'BAD_USER_INPUT');
-      if (problems.bounds.length > 0) return [errors.badInput([...problems.bounds])];
-      if (problems.cost.length > 0) return refuse(problems.cost[0]!.message, 'QUERY_TOO_COMPLEX');
       const connection = ctx.extra;
       const contextValue = options.context(() => connection.principal ?? null, connection.address);
       const target: SubscriptionTarget = {
         id,
-        operationKey: `${known.number}\u0000${payload.operationName ?? ''}\u0000${JSON.stringify(variables ?? null)}`,
+        operationKey: `${number}\u0000${payload.operationName ?? ''}\u0000${JSON.stringify(variables ?? null)}`,
         send: (data) => send(connection, data),
       };
       targets.set(contextValue, target);
       connection.targets.set(id, target);
       return { schema: options.schema, document, variableValues: variables, operationName: payload.operationName, contextValue };
     },
-    subscribe: (args) => runner.subscribe(args, targets.get(args.contextValue as object)!),
+    subscribe: (args: ExecutionArgs) => options.subscribe(args, targets.get(args.contextValue as object)!),
     onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
     onComplete: (ctx, id) => void ctx.extra.targets.delete(id),
-    onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatClientError(e.toJSON(), e, logInternal)) as never,
+    onError: (_ctx, _id, _payload, errors) => errors.map(options.formatError) as never,
   });
 
   /**
-   * A company's authority changed: every socket of it asks again what its credential stands for. One that
-   * stands for nothing any more is closed with 4403; one whose principal changed keeps its socket, and each
+   * A group's (company's) authority changed: every socket of it asks again what its credential stands for. One
+   * that stands for nothing any more is closed with 4403; one whose principal changed keeps its socket, and each
    * of its subscriptions is authorised again (a stream of what it may no longer see ends with an error).
    */
-  const recheck = async (connection: Connection) => {
+  const recheck = async (connection: Connection<P>) => {
     const { authorization } = connection;
     if (authorization === undefined || connection.socket.readyState !== connection.socket.OPEN) return;
-    let next: Principal | null;
+    let next: P | null;
     try {
       next = await options.reauthenticate(authorization);
     } catch (err) {
@@ -338,12 +309,12 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
       return;
     }
     const before = connection.principal;
-    if (before !== undefined && samePrincipal(before, next)) return;
+    if (before !== undefined && options.samePrincipal(before, next)) return;
     connection.principal = next;
     for (const target of [...connection.targets.values()]) target.reauthorise?.();
   };
-  const offAuthority = options.onAuthorityChanged((companyId) => {
-    for (const connection of [...(socketsOfCompany.get(companyId) ?? [])]) {
+  const offAuthority = options.onAuthorityChanged((group) => {
+    for (const connection of [...(socketsOfGroup.get(group) ?? [])]) {
       void recheck(connection).catch((err: unknown) => logger.error({ err: loggableError(err) }, 'checking a socket after an authority change failed'));
     }
   });
@@ -364,7 +335,7 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionSer
 
   wss.on('error', (err) => logger.error({ err: loggableError(err) }, 'WebSocket server error'));
   wss.on('connection', (socket, request) => {
-    const connection: Connection = { socket, address: request.socket.remoteAddress ?? null, targets: new Map() };
+    const connection: Connection<P> = { socket, address: request.socket.remoteAddress ?? null, targets: new Map() };
     socket.on('error', (err) => {
       logger.warn({ err: loggableError(err) }, 'WebSocket error');
       socket.close(SocketCloseCode.InternalError, 'Internal server error');

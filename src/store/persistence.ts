@@ -1,5 +1,5 @@
 import { QueryFailedError, type DataSource, type FindOptionsRelations, type EntityManager, type EntityTarget, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
-import { errors } from '../errors';
+import { errors, isDomainError } from '../errors';
 import { Company } from '../entities/company.entity';
 import { compareCodePoints } from '../platform/code-point-order';
 import { nameKey } from '../routing/names';
@@ -39,7 +39,7 @@ const CONCURRENT_CHANGE = 'CONCURRENT_CHANGE';
 
 /** Whether an error is inTransaction's CONFLICT for two requests that changed the same thing at once (a retry reads the winner's). */
 export function isConcurrentChange(error: unknown): boolean {
-  return (error as { extensions?: { reason?: unknown } } | null)?.extensions?.reason === CONCURRENT_CHANGE;
+  return isDomainError(error, 'CONFLICT') && error.details.reason === CONCURRENT_CHANGE;
 }
 
 /** SQLite has one connection: transactions must not interleave on it, so they run one after another. */
