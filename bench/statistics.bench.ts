@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../src/config';
 import { Call, CallAttempt, CallTraceEntry } from '../src/entities/call.entity';
+import { CapacityRefusal } from '../src/entities/capacity-refusal.entity';
 import { createGateway, type Gateway } from '../src/gateway';
 
 /**
@@ -63,6 +64,7 @@ async function fill(gateway: Gateway, companyId: string, destinationIds: string[
     const calls: Array<Partial<Call>> = [];
     const rows: Array<Partial<CallAttempt>> = [];
     const traces: Array<Partial<CallTraceEntry>> = [];
+    const refusals: Array<Partial<CapacityRefusal>> = [];
     for (let day = 0; day < DAYS; day += 1) {
       for (let k = 0; k < PER_DAY; k += 1) {
         const started = FROM + day * 86_400_000 + Math.floor(((k + 0.5) * 86_400_000) / PER_DAY) + ((day * 7919 + k * 104_729) % 600_000);
@@ -86,6 +88,7 @@ async function fill(gateway: Gateway, companyId: string, destinationIds: string[
             id: randomUUID(), companyId, callId, seq: 1, at: new Date(started - 1_000), step: 'ROUTE', summary: 'at capacity',
             considered: [], skipped: [{ kind: 'DESTINATION', resourceId: destinationId, reason: 'DESTINATION_AT_CAPACITY', detail: 'at capacity 5/5' }], chosen: null,
           });
+          refusals.push({ id: randomUUID(), companyId, callId, destinationId, at: new Date(started - 1_000) });
         }
       }
     }
@@ -96,6 +99,7 @@ async function fill(gateway: Gateway, companyId: string, destinationIds: string[
       });
     }
     for (let i = 0; i < traces.length; i += 400) await m.createQueryBuilder().insert().into(CallTraceEntry).values(traces.slice(i, i + 400) as never).execute();
+    for (let i = 0; i < refusals.length; i += 400) await m.createQueryBuilder().insert().into(CapacityRefusal).values(refusals.slice(i, i + 400) as never).execute();
     attempts += rows.length;
   }
   return attempts;

@@ -5,7 +5,7 @@ import { Company } from '../src/entities/company.entity';
 import { StatisticsService, type StatisticsKind } from '../src/services/statistics.service';
 import { openDataSource } from '../src/store/data-source';
 
-const USAGE = `Recomputes statistics from the call and attempt records and prints them as CSV.
+const USAGE = `Recomputes statistics from the call, attempt and capacity refusal records and prints them as CSV.
 
 usage: npm run stats:rebuild -- --from <ISO date-time> --to <ISO date-time> [--company <slug>] [--kind DESTINATIONS|AGENTS|QUEUES] [--per-interval]
 

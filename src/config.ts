@@ -58,7 +58,7 @@ export interface AuthThrottleConfig {
 export interface StatisticsLimits {
   /** Most rows of one `statisticsCsv(perInterval: true)` (resources x 15-minute intervals). */
   readonly maxCsvRows: number;
-  /** Most call, attempt and trace records one statistics request reads. */
+  /** Most call, attempt and capacity-refusal records one statistics request reads. */
   readonly maxRecords: number;
 }
 

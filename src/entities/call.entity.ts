@@ -1,12 +1,12 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import type { AttemptOutcome, AttemptState, CallState } from '../routing/state-machine';
 import type { TraceFacts } from '../routing/trace-words';
+import type { CallEndReason } from '../routing/vocabulary';
 import { CompanyScoped } from './base';
 import { Queue } from './queue.entity';
 
-/** Why a call ended (or was refused), kept beside its state; the API's CallEndReason enum is built from this list. */
-export const CALL_END_REASONS = { COMPLETED: 'COMPLETED', CALLER_HUNG_UP: 'CALLER_HUNG_UP', QUEUE_FULL: 'QUEUE_FULL', MAX_WAIT: 'MAX_WAIT', DISCONNECTED: 'DISCONNECTED' } as const;
-export type CallEndReason = keyof typeof CALL_END_REASONS;
+/** Why a call ends is the core's vocabulary (src/routing/vocabulary.ts); re-exported for the modules that take it from here. */
+export { CALL_END_REASONS, type CallEndReason } from '../routing/vocabulary';
 
 /**
  * A call the telephony platform handed to the gateway: the durable record of where it is. `revision` is a

@@ -52,21 +52,6 @@ export interface QueueRecord {
   readonly groups: readonly QueueGroup[];
 }
 
-/** The kinds of thing a change names; the first five are authority, the rest configuration. */
-export const CHANGE_KINDS = ['company', 'user', 'role', 'profile', 'connectorKey', 'destination', 'group', 'queue', 'agent'] as const;
-export type ChangeKind = (typeof CHANGE_KINDS)[number];
-
-export interface Change {
-  readonly kind: ChangeKind;
-  readonly id: string;
-}
-
-/** A committed change of a company's authority or configuration, at the authority version it moved to. */
-export interface ModelChangeEvent {
-  readonly companyId: string;
-  readonly version: number;
-  readonly changes: readonly Change[];
-}
 
 /**
  * Rows read for a model: per kind, either every row of the company (`ids` null) or the rows of the listed

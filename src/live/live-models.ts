@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { loggableError } from '../errors';
 import type { Scheduler } from '../platform/scheduler';
 import type { AuthorityVersionStore } from '../store/authority-version-store';
-import { CompanyModel, type ModelChangeEvent } from './company-model';
+import { CompanyModel } from './company-model';
+import type { ModelChangeEvent } from '../routing/vocabulary';
 import type { ModelLoader } from './model-loader';
 
 /** How often an instance compares the versions of what it holds with the companies' authority versions. */

@@ -5,7 +5,7 @@ import { loggableError } from '../errors';
 import type { EventBus } from '../realtime/event-bus';
 import type { AuthorityVersionStore } from '../store/authority-version-store';
 import { inTransaction, type TransactionEffects } from '../store/persistence';
-import type { Change, ChangeKind, ModelChangeEvent } from './company-model';
+import type { Change, ChangeKind, ModelChangeEvent } from '../routing/vocabulary';
 import { COPIES_WAIT_MS, within } from './live-models';
 
 /** The changes one transaction makes to a company's authority or configuration. */

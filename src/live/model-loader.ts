@@ -9,7 +9,8 @@ import { Queue, QueueGroup } from '../entities/queue.entity';
 import { Role } from '../entities/role.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { committedRead } from '../store/persistence';
-import type { Change, ChangeKind, GroupRecord, KeyRecord, ModelRows, ProfileRecord, QueueRecord, Slice, UserRecord } from './company-model';
+import type { Change, ChangeKind } from '../routing/vocabulary';
+import type { GroupRecord, KeyRecord, ModelRows, ProfileRecord, QueueRecord, Slice, UserRecord } from './company-model';
 
 /**
  * Reads the rows of a company's model from the system of record: all of them, or those of some changes.

@@ -3,26 +3,15 @@ import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import type { ModelChangeEvent } from '../live/company-model';
+import type { ModelChangeEvent, TelephonyInstructionEvent } from '../routing/vocabulary';
 import { redisKeys } from '../store/redis-keys';
 
-/** The kinds of instruction; the API's TelephonyInstructionKind enum is built from this list. */
-export const INSTRUCTION_KINDS = { RING_AGENT: 'RING_AGENT', DIAL_EXTERNAL: 'DIAL_EXTERNAL', CANCEL_ATTEMPT: 'CANCEL_ATTEMPT', PLAY_MESSAGE: 'PLAY_MESSAGE', DISCONNECT: 'DISCONNECT' } as const;
-
-/** What a telephony connector is told to do; plain data, so it crosses Redis unchanged. */
-export interface TelephonyInstructionEvent {
-  instructionId: string;
-  kind: keyof typeof INSTRUCTION_KINDS;
-  callId: string;
-  attemptId: string | null;
-  agentId: string | null;
-  destinationId: string | null;
-  number: string | null;
-  ringTimeoutSec: number | null;
-  message: string | null;
-  /** When the gateway issued it (ms since the epoch). */
-  issuedAt: number;
-}
+/**
+ * The instruction kinds and the instruction as it travels are the core's vocabulary (src/routing/vocabulary.ts);
+ * re-exported here for the modules that still take them from the bus. The bus carries the plain record, so
+ * it crosses Redis unchanged.
+ */
+export { INSTRUCTION_KINDS, type TelephonyInstructionEvent } from '../routing/vocabulary';
 
 type Channels = Record<string, [unknown]>;
 

@@ -11,7 +11,7 @@ import type { ModelChanges } from '../live/model-changes';
 import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, canonicalId, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
-import { InputChecker } from './input-checker';
+import { InputChecker } from '../input-checker';
 
 export interface AgentGroupFields {
   name: string;

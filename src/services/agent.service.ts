@@ -9,9 +9,10 @@ import { Agent } from '../entities/agent.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
 import type { LiveModels } from '../live/live-models';
+import { systemScheduler, type Scheduler } from '../platform/scheduler';
 import type { ModelChanges } from '../live/model-changes';
 import { canonicalId, checkExpectedVersion, findOwned, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs } from '../store/persistence';
-import { InputChecker } from './input-checker';
+import { InputChecker } from '../input-checker';
 
 export interface AgentFields {
   name: string;
@@ -26,13 +27,15 @@ export class AgentService {
     private readonly routing: RoutingHooks,
     private readonly models: LiveModels,
     private readonly changes: ModelChanges,
+    /** The routing clock: an agent's idle time starts at its instants. */
+    private readonly time: Scheduler = systemScheduler,
   ) {}
 
   /**
    * Sets an agent's status: anyone with Modify on agents, or the agent's own login. Becoming available
    * starts its idle time (for longest-idle-first). A status change never interrupts a call in progress.
    */
-  async setStatus(actor: UserPrincipal, agentId: string, status: AgentStatus, now = Date.now()): Promise<{ agent: Agent; live: AgentLive }> {
+  async setStatus(actor: UserPrincipal, agentId: string, status: AgentStatus, now = this.time.now()): Promise<{ agent: Agent; live: AgentLive }> {
     const agent = atLeast(actor.privileges.agents, PrivilegeLevel.MODIFY) ? await this.get(actor, agentId) : await this.ownAgent(actor, agentId);
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const current = await this.live.agents.get(actor.companyId, agent.id);

@@ -10,7 +10,7 @@ import { errors } from '../errors';
 import { MAX_FLOW_NODES, validateFlow, type FlowNodeType } from '../routing/call-flow';
 import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, isId, listOwned, lockCompanyNames, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { keepHiddenDestinations, routesToHidden } from './flow-references';
-import { InputChecker } from './input-checker';
+import { InputChecker } from '../input-checker';
 
 export interface CallFlowNodeFields {
   id: string;

@@ -7,7 +7,7 @@ import { Role } from '../entities/role.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
 import { inTransaction } from '../store/persistence';
-import { InputChecker } from './input-checker';
+import { InputChecker } from '../input-checker';
 import { checkPassword } from './user-login.service';
 
 export interface CreateCompanyFields {

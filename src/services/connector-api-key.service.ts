@@ -5,7 +5,7 @@ import { mintConnectorKey } from '../auth/secrets';
 import { ConnectorApiKey } from '../entities/connector-api-key.entity';
 import type { ModelChanges } from '../live/model-changes';
 import { findOwned, inTransaction, listOwned, type Page, type PageArgs } from '../store/persistence';
-import { InputChecker } from './input-checker';
+import { InputChecker } from '../input-checker';
 
 export class ConnectorApiKeyService {
   constructor(

@@ -10,13 +10,14 @@ import { isInternationalPrefix, isMatchPrefix } from '../routing/phone-number';
 import type { LiveModels } from '../live/live-models';
 import type { ModelChanges } from '../live/model-changes';
 import type { LiveState } from '../store/live-state';
-import { destinationSnapshot } from './destination-snapshot';
+import { destinationSnapshot } from '../engine/destination-snapshot';
+import { systemScheduler, type Scheduler } from '../platform/scheduler';
 import { flowsUsing } from './flow-references';
 import type { RoutingHooks } from './routing-hooks';
 import {
   assertNameFree, canonicalId, checkExpectedVersion, findOwned, inTransaction, type LockMode, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
-import { InputChecker } from './input-checker';
+import { InputChecker } from '../input-checker';
 
 /** Configuration of a destination as a client sends it. Absent (undefined) keeps the current value on update. */
 export interface ExternalDestinationFields {
@@ -124,15 +125,15 @@ export class ExternalDestinationService {
     private readonly routing: RoutingHooks,
     private readonly models: LiveModels,
     private readonly changes: ModelChanges,
-    /** The routing clock: when a resume ends a back-off early, the attempt that started it records that instant. */
-    private readonly clock: () => number = Date.now,
+    /** The routing clock: live states are read at its instants, and a resume that ends a back-off early records its instant. */
+    private readonly time: Scheduler = systemScheduler,
   ) {}
 
   /**
    * The live state of destinations the caller already may see (capacity across instances, health,
    * suspension): one batched read of each live-state store for all of them.
    */
-  async liveStates(companyId: string, destinations: readonly ExternalDestination[], now = Date.now()): Promise<DestinationLive[]> {
+  async liveStates(companyId: string, destinations: readonly ExternalDestination[], now = this.time.now()): Promise<DestinationLive[]> {
     const ids = destinations.map((d) => d.id);
     const [slots, health, seqs] = await Promise.all([
       this.live.capacity.countsMany(companyId, ids), this.live.health.getMany(companyId, ids), this.live.sequences.current(companyId, 'destination', ids),
@@ -171,7 +172,7 @@ export class ExternalDestinationService {
         .where('id = :id', { id: current.id })
         .execute();
       // Resuming clears the back-off too: the back-off still running ends now, so statistics count it up to here.
-      const now = new Date(this.clock());
+      const now = new Date(this.time.now());
       await m.createQueryBuilder().update(CallAttempt)
         .set({ backoffUntil: now })
         .where('"destinationId" = :id AND "backoffUntil" > :now AND "endedAt" <= :now', { id: current.id, now })

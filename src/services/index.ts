@@ -7,7 +7,9 @@ import type { EventBus } from '../realtime/event-bus';
 import type { LiveState } from '../store/live-state';
 import { AgentGroupService } from './agent-group.service';
 import { AgentService } from './agent.service';
-import { CallRouter, type CallRouterOptions } from './call-router';
+import { CallRouter } from '../engine/front';
+import { clocked } from '../engine/timers';
+import type { CallRouterOptions } from '../engine/types';
 import { CallService } from './call.service';
 import { CallFlowService } from './call-flow.service';
 import { StatisticsService } from './statistics.service';
@@ -64,9 +66,11 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id).catch(quietly('publishing a destination update failed')),
     agentChanged: (companyId, id, state) => liveUpdates.agentChanged(companyId, id, state),
   };
-  const destinations = new ExternalDestinationService(dataSource, live, hooks, models, changes, options.routing?.clock);
-  const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, models);
-  const router = new CallRouter(dataSource, live, instructions, changes, callFlows, liveUpdates, { ...options.routing, logger: options.logger });
+  // Routing's one clock: the scheduler's, or a clock a test sets (its loops and timers still on the scheduler).
+  const time = options.routing?.clock ? clocked(scheduler, options.routing.clock) : scheduler;
+  const destinations = new ExternalDestinationService(dataSource, live, hooks, models, changes, time);
+  const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, models, time);
+  const router = new CallRouter(dataSource, live, instructions, changes, callFlows, liveUpdates, { ...options.routing, scheduler, logger: options.logger });
   return {
     authenticator,
     bus,
@@ -84,7 +88,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     liveUpdates,
     /** Telephony instructions, each to one live connector session of the company in turn. */
     instructions,
-    agents: new AgentService(dataSource, live, hooks, models, changes),
+    agents: new AgentService(dataSource, live, hooks, models, changes, time),
     agentGroups: new AgentGroupService(dataSource, models, changes),
     queues: new QueueService(dataSource, models, changes),
     schedules: new ScheduleService(dataSource),

@@ -12,7 +12,8 @@ import type { AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
 import type { DestinationLive, ExternalDestinationService } from './external-destination.service';
 import { canonicalId } from '../store/persistence';
-import { SerialLines } from './serial-lines';
+import { SerialLines } from '../engine/serial-lines';
+import { systemScheduler, type Scheduler } from '../platform/scheduler';
 
 /** A queue's live state as dashboards see it. */
 export interface QueueLive {
@@ -50,6 +51,8 @@ export class LiveUpdatesService {
     private readonly bus: EventBus,
     private readonly destinations: ExternalDestinationService,
     private readonly models: LiveModels,
+    /** The routing clock: a queue's oldest wait is measured against the instants calls were enqueued at. */
+    private readonly time: Scheduler = systemScheduler,
   ) {}
 
   /** Publications of one resource run one after another (so this instance publishes them in `seq` order), coalesced under load. */
@@ -70,7 +73,7 @@ export class LiveUpdatesService {
 
   /** An agent's live state changed; its own state carries the sequence number. */
   agentChanged(companyId: string, agentId: string, live: AgentLive): void {
-    this.bus.publishUpdate(companyId, 'agent', agentId, { agentId, seq: live.seq, status: live.status, activity: live.activity, at: Date.now() });
+    this.bus.publishUpdate(companyId, 'agent', agentId, { agentId, seq: live.seq, status: live.status, activity: live.activity, at: this.time.now() });
   }
 
   /** A queue's waiting calls or available agents changed. */
@@ -85,7 +88,7 @@ export class LiveUpdatesService {
   }
 
   /** The live state of queues now (for the subscription's payloads and for reads). */
-  async queueStates(companyId: string, queueIds: string[], seqs?: Map<string, number>, now = Date.now()): Promise<QueueLive[]> {
+  async queueStates(companyId: string, queueIds: string[], seqs?: Map<string, number>, now = this.time.now()): Promise<QueueLive[]> {
     const sequences = seqs ?? (await this.live.sequences.current(companyId, 'queue', queueIds));
     const model = await this.models.get(companyId);
     const out: QueueLive[] = [];

@@ -9,7 +9,7 @@ import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, canonicalId, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { flowsUsing, usedByFlows } from './flow-references';
-import { InputChecker } from './input-checker';
+import { InputChecker } from '../input-checker';
 
 export interface OverflowFields {
   queueLengthAbove?: number | null;

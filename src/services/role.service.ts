@@ -5,7 +5,7 @@ import { Role } from '../entities/role.entity';
 import { errors } from '../errors';
 import type { ModelChanges } from '../live/model-changes';
 import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
-import { InputChecker } from './input-checker';
+import { InputChecker } from '../input-checker';
 
 export interface RoleFields {
   name: string;

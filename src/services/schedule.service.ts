@@ -4,7 +4,7 @@ import { HolidayList, TimeRange } from '../entities/schedule.entity';
 import { checkHolidayList, checkTimeRange, normaliseHolidayList, normaliseTimeRange } from '../routing/schedule';
 import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, listOwned, lockCompanyNames, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { flowsUsing, usedByFlows, type FlowReferenceKind } from './flow-references';
-import { InputChecker } from './input-checker';
+import { InputChecker } from '../input-checker';
 
 export interface TimeRangeFields {
   name: string;

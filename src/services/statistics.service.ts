@@ -9,7 +9,8 @@ import { csvTooLarge, type StatisticsResourceKind, type StatisticsSizes } from '
 import type { LiveModels } from '../live/live-models';
 import { TimeSlicer } from '../platform/time-slice';
 import { Agent } from '../entities/agent.entity';
-import { Call, CallAttempt, CallTraceEntry } from '../entities/call.entity';
+import { Call, CallAttempt } from '../entities/call.entity';
+import { CapacityRefusal } from '../entities/capacity-refusal.entity';
 import { Company } from '../entities/company.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue } from '../entities/queue.entity';
@@ -18,7 +19,7 @@ import {
   type AgentFigures, type AttemptRecord, type Breakdown, type DestinationFigures, type QueueCallRecord, type QueueFigures, type Range, type RefusalRecord,
 } from '../statistics/figures';
 import { findAllOwned } from '../store/persistence';
-import { InputChecker } from './input-checker';
+import { InputChecker } from '../input-checker';
 
 /** The longest range one question may cover. */
 export const MAX_RANGE_DAYS = 93;
@@ -50,10 +51,10 @@ const PAGE = 250;
 const READS_IN_FLIGHT = 4;
 /** The event loop is given a turn once work has held it this long (decision 016: never more than 50 ms). */
 const SLICE_MS = 10;
-/** Trace entries are scanned one day of the range at a time, so one query never scans more than a day's entries. */
-const TRACE_WINDOW_MS = 86_400_000;
 /** CSV rows stringified at once. */
 const CSV_CHUNK = 250;
+/** Destinations whose refusals for capacity one query reads. */
+const REFUSAL_IDS_PER_READ = 100;
 
 /**
  * The work of one statistics question: its slices of the event loop and the records it may still read
@@ -130,17 +131,15 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string | null): Map<stri
 }
 
 /**
- * Statistics of external destinations, agents and queues, derived from the durable call, attempt and trace
- * records every time they are asked for (see statistics/figures.ts). A destination's figures come from its
- * own attempts only and an agent's from its own only: the two never mix.
+ * Statistics of external destinations, agents and queues, derived from the durable call, attempt and
+ * capacity refusal records every time they are asked for (see statistics/figures.ts). A destination's
+ * figures come from its own attempts and refusals only and an agent's from its own attempts only: the two
+ * never mix.
  *
  * Bounded (decision 016): records are read resource by resource in pages of PAGE rows along their indexes,
  * at most `maxRecords` per question (QUERY_TOO_COMPLEX past it), and the work gives the event loop a turn
  * every SLICE_MS, so one large question never stalls the other requests of the instance.
  */
-/** Up to this many destinations, the refusals read matches their ids. */
-const REFUSAL_ID_FILTER_MAX = 20;
-
 export class StatisticsService {
   constructor(
     private readonly dataSource: DataSource,
@@ -235,35 +234,28 @@ export class StatisticsService {
   }
 
   /**
-   * Refusals for capacity per destination: the skips that queue routing and flow nodes record in call traces.
-   * For a few destinations the read also matches their ids in the skips; for many, the company's refusals
-   * of the range are read once and sorted out here. Read a day of the range at a time, page by page.
+   * Refusals for capacity per destination, from their own records (written with the trace entry that skips a
+   * full destination): read for up to REFUSAL_IDS_PER_READ destinations at once along the index (company,
+   * destination, time), page by page, each page counted against the question's records.
    */
   private async refusals(work: Work, companyId: string, range: Range, ids: readonly string[]): Promise<Map<string, RefusalRecord[]>> {
     const out = new Map<string, RefusalRecord[]>();
-    for (let windowStart = range.from; windowStart < range.to; windowStart += TRACE_WINDOW_MS) {
-      const windowEnd = Math.min(windowStart + TRACE_WINDOW_MS, range.to);
+    for (let i = 0; i < ids.length; i += REFUSAL_IDS_PER_READ) {
+      const batch = ids.slice(i, i + REFUSAL_IDS_PER_READ);
       let after: { at: Date; id: string } | null = null;
       for (;;) {
-        const query = this.dataSource.getRepository(CallTraceEntry).createQueryBuilder('t')
-          .select(['t.id', 't.callId', 't.at', 't.skipped'])
-          .where('t.companyId = :companyId', { companyId })
-          .andWhere('t.at >= :from AND t.at < :to', { from: new Date(windowStart), to: new Date(windowEnd) })
-          .andWhere('t.skipped LIKE :reason', { reason: '%DESTINATION_AT_CAPACITY%' });
-        if (ids.length <= REFUSAL_ID_FILTER_MAX) {
-          const params = Object.fromEntries(ids.map((id, i) => [`id${i}`, `%${id}%`]));
-          query.andWhere(`(${ids.map((_, i) => `t.skipped LIKE :id${i}`).join(' OR ')})`, params);
-        }
-        if (after !== null) query.andWhere('t.at >= :at AND (t.at > :at OR t.id > :afterId)', { at: after.at, afterId: after.id });
-        const page = await query.orderBy('t.at', 'ASC').addOrderBy('t.id', 'ASC').limit(PAGE).getMany();
+        const query = this.dataSource.getRepository(CapacityRefusal).createQueryBuilder('r')
+          .select(['r.id', 'r.callId', 'r.destinationId', 'r.at'])
+          .where('r.companyId = :companyId AND r.destinationId IN (:...ids)', { companyId, ids: batch })
+          .andWhere('r.at >= :from AND r.at < :to', { from: new Date(range.from), to: new Date(range.to) });
+        if (after !== null) query.andWhere('r.at >= :at AND (r.at > :at OR r.id > :afterId)', { at: after.at, afterId: after.id });
+        const page = await query.orderBy('r.at', 'ASC').addOrderBy('r.id', 'ASC').limit(PAGE).getMany();
         work.take(page.length);
-        for (const entry of page) {
-          for (const skip of entry.skipped) {
-            if (skip.kind !== 'DESTINATION' || skip.reason !== 'DESTINATION_AT_CAPACITY') continue;
-            const list = out.get(skip.resourceId) ?? [];
-            list.push({ callId: entry.callId, at: entry.at.getTime() });
-            out.set(skip.resourceId, list);
-          }
+        for (const r of page) {
+          const list = out.get(r.destinationId);
+          const record = { callId: r.callId, at: r.at.getTime() };
+          if (list) list.push(record);
+          else out.set(r.destinationId, [record]);
         }
         await work.slicer.pause();
         if (page.length < PAGE) break;

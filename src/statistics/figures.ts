@@ -1,7 +1,7 @@
 /**
- * Statistics figures, derived from durable call and attempt records only (pure: no I/O, no clock). Every
- * figure is computed afresh from the records of a range, so a repeated or lost event cannot make a count
- * drift: a record exists once, whatever happened to the events that wrote it.
+ * Statistics figures, derived from durable call, attempt and capacity refusal records only (pure: no I/O, no
+ * clock). Every figure is computed afresh from the records of a range, so a repeated or lost event cannot
+ * make a count drift: a record exists once, whatever happened to the events that wrote it.
  *
  * Intervals are 15 minutes, aligned on the quarter hours of the company's wall clock. Every time zone in use
  * today is a whole number of quarter hours from UTC, so those are also the quarter hours of UTC: a local day
@@ -33,7 +33,10 @@ export interface AttemptRecord {
   wrapUpSec: number | null;
 }
 
-/** A call a destination refused for capacity (queue routing passed it over, or a flow node found it full). */
+/**
+ * A call a destination refused for capacity (queue routing passed it over, or a flow node found it full), as
+ * its `capacity_refusal` record keeps it: one per trace entry and destination, counted once per call.
+ */
 export interface RefusalRecord {
   callId: string;
   at: number;

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { systemScheduler } from '../platform/scheduler';
 import { redisKeys, type RedisKeys } from './redis-keys';
 import { defineScripts, type ScriptCall } from './redis-scripts';
 
@@ -45,7 +46,7 @@ export class MemoryCapacityStore implements CapacityStore {
 
   constructor(
     private readonly leaseMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = systemScheduler.now,
   ) {}
 
   private live(ref: DestinationRef): Map<string, { expiresAt: number; answered: boolean }> {

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { systemScheduler } from '../platform/scheduler';
 import { redisKeys, type RedisKeys } from './redis-keys';
 import { defineScripts, type ScriptCall } from './redis-scripts';
 
@@ -28,7 +29,7 @@ export class MemoryTimerStore implements TimerStore {
 
   constructor(
     private readonly leaseMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = systemScheduler.now,
   ) {}
 
   async schedule(id: string, delayMs: number, payload: string): Promise<void> {

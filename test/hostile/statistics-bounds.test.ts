@@ -45,6 +45,7 @@ async function fill(t: TestGateway, dialect: Dialect, companyId: string, destina
   const calls: unknown[][] = [];
   const attempts: unknown[][] = [];
   const traces: unknown[][] = [];
+  const refusals: unknown[][] = [];
   for (const destinationId of destinationIds) {
     for (let day = 0; day < DAYS; day += 1) {
       const callId = randomUUID();
@@ -52,6 +53,7 @@ async function fill(t: TestGateway, dialect: Dialect, companyId: string, destina
       calls.push([callId, companyId, `fill-${callId}`, 'ENDED', at(dayStart), '[]', '{}']);
       traces.push([randomUUID(), companyId, callId, 1, at(dayStart + 30 * 60_000), 'ROUTE', 'at capacity', '[]',
         JSON.stringify([{ kind: 'DESTINATION', resourceId: destinationId, reason: 'DESTINATION_AT_CAPACITY', detail: 'at capacity 5/5' }])]);
+      refusals.push([randomUUID(), companyId, callId, destinationId, at(dayStart + 30 * 60_000)]);
       for (let hour = 0; hour < 24; hour += 1) {
         const started = dayStart + hour * 3_600_000 + 10 * 60_000;
         // Each hour in turn: answered (10 s to answer, 120 s of talk), busy (60 s back-off), no answer, failed (5 s back-off).
@@ -68,6 +70,7 @@ async function fill(t: TestGateway, dialect: Dialect, companyId: string, destina
   await insertRows(t, dialect, 'call', ['id', 'companyId', 'connectorCallId', 'state', 'enqueuedAt', 'eligiblePriorities', 'lastOfferEndedAt'], calls);
   await insertRows(t, dialect, 'call_attempt', ['id', 'companyId', 'callId', 'targetKind', 'destinationId', 'state', 'outcome', 'ringTimeoutSec', 'startedAt', 'answeredAt', 'endedAt', 'backoffUntil'], attempts);
   await insertRows(t, dialect, 'call_trace_entry', ['id', 'companyId', 'callId', 'seq', 'at', 'step', 'summary', 'considered', 'skipped'], traces);
+  await insertRows(t, dialect, 'capacity_refusal', ['id', 'companyId', 'callId', 'destinationId', 'at'], refusals);
 }
 
 describe.each(dialects())('statistics that cannot stall the gateway (%s)', (dialect) => {

@@ -1,6 +1,7 @@
 import { Company } from '../../src/entities/company.entity';
 import { ExternalDestination } from '../../src/entities/external-destination.entity';
-import type { Change, ModelRows } from '../../src/live/company-model';
+import type { ModelRows } from '../../src/live/company-model';
+import type { Change } from '../../src/routing/vocabulary';
 import { LiveModels } from '../../src/live/live-models';
 import { createLogger } from '../../src/logger';
 import { ManualScheduler } from '../../src/platform/scheduler';

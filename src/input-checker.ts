@@ -1,6 +1,6 @@
-import { errors, type InputProblem } from '../errors';
-import { unreadableInName, unreadableInText } from '../routing/names';
-import { parseE164 } from '../routing/phone-number';
+import { errors, type InputProblem } from './errors';
+import { unreadableInName, unreadableInText } from './routing/names';
+import { parseE164 } from './routing/phone-number';
 
 export interface IntRange {
   readonly min: number;

@@ -1,0 +1,250 @@
+import type { DataSource } from 'typeorm';
+import { Call, CallAttempt } from '../entities/call.entity';
+import type { ModelChanges } from '../live/model-changes';
+import { systemScheduler } from '../platform/scheduler';
+import { callerIdentity, type CallerIdentity } from '../routing/phone-number';
+import type { LiveState } from '../store/live-state';
+import { InputChecker } from '../input-checker';
+import { isCoded, once, WaitingNotes } from './call-records';
+import { Closing } from './closing';
+import { Effects, type InstructionSender } from './effects';
+import type { EngineEvents } from './events';
+import { FlowRunner } from './flow-runner';
+import { queuesUsing, queuesWithWaitingCalls } from './lookups';
+import { Offers } from './offer';
+import { QueuePass, type QueueLoader } from './queue-pass';
+import { clocked, overdueAttempts, renewLeases, timerId, Timers } from './timers';
+import type { AttemptOutcomeFields, CallRouterOptions, EndCallFields, EngineContext, EnqueueCallFields, LivePublisher, PublishedFlows, StartCallFields, TimerPayload } from './types';
+
+/**
+ * The engine's front: the connector API (enqueue, reportOutcome, endCall, startCall), routing on request
+ * (pump, pumpCompany), the loops (due timers, the sweep, overdue attempts, lease renewal) and the dispatch of
+ * timers. It builds the parts and wires what closing emits to what is routed next: the queues that can use
+ * what was freed (now, or by a timer when it becomes usable later), the queue a call went back to, and the
+ * flow node a call goes on from.
+ */
+export class CallRouter {
+  private readonly ctx: EngineContext;
+  private readonly timers: Timers;
+  private readonly queues: QueuePass;
+  private readonly closing: Closing;
+  private readonly flowRunner: FlowRunner;
+  private readonly loops: Array<() => void> = [];
+  /** Per company: the queues and freed resources that changes being settled give to route. */
+  private readonly routeNext = new Map<string, { queueIds: Set<string>; agentIds: Set<string>; destinationIds: Set<string> }>();
+  private stopped = false;
+
+  constructor(
+    dataSource: DataSource,
+    live: LiveState,
+    instructions: InstructionSender,
+    changes: ModelChanges,
+    flows: PublishedFlows,
+    updates: LivePublisher,
+    /** `loadQueue`: how a pass loads its queue's view (from the database and live state when left out). */
+    private readonly options: CallRouterOptions & { loadQueue?: QueueLoader },
+  ) {
+    const scheduler = options.scheduler ?? systemScheduler;
+    this.ctx = { dataSource, live, time: options.clock ? clocked(scheduler, options.clock) : scheduler, logger: options.logger };
+    const notes = new WaitingNotes();
+    const effects = new Effects(this.ctx, instructions, updates);
+    this.timers = new Timers(this.ctx);
+    const offers = new Offers(this.ctx, effects, this.timers, notes);
+    this.queues = new QueuePass(this.ctx, offers, effects, this.timers, notes, options.loadQueue);
+    this.closing = new Closing(this.ctx, effects, this.timers, notes, changes);
+    this.flowRunner = new FlowRunner(this.ctx, this.queues, offers, this.closing, effects, this.timers, flows, options.maxNodeVisits);
+    this.closing.events.on('attemptEnded', (event) => this.onAttemptEnded(event));
+    this.closing.events.on('resourcesFreed', (event) => this.onResourcesFreed(event));
+    this.closing.events.on('settled', (event) => this.onSettled(event));
+    this.closing.events.on('flowBranch', ({ call, event }) => this.flowRunner.continueFlow(call, event));
+  }
+
+  /** Starts the timer loop, the sweep, the check of overdue attempts and lease renewal, on the engine's scheduler. */
+  start(): void {
+    const every = (ms: number, work: () => Promise<void>) => {
+      this.loops.push(this.ctx.time.every(ms, () => {
+        if (!this.stopped) work().catch((err) => this.ctx.logger.error({ err }, 'routing loop failed'));
+      }));
+    };
+    every(this.options.tickMs ?? 50, () => this.fireDueTimers());
+    every(this.options.sweepMs ?? 1_000, () => this.sweep());
+    every((this.options.sweepMs ?? 1_000) * 5, () => this.expireOverdueAttempts());
+    every(this.options.renewMs ?? 20_000, () => this.renewLeases());
+  }
+
+  /** Stops the loops and waits for passes in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const cancel of this.loops.splice(0)) cancel();
+    await this.queues.stop();
+  }
+
+  // ---------------------------------------------------------------- connector API
+
+  /**
+   * Puts a call straight into a queue (idempotent by the connector's call id) and routes it at once. A full
+   * queue refuses it: the call is recorded as FAILED with the reason and the connector is told to disconnect.
+   */
+  async enqueue(companyId: string, input: EnqueueCallFields): Promise<Call> {
+    const c = new InputChecker();
+    const connectorCallId = c.name('connectorCallId', input.connectorCallId, 200);
+    const serviceNumber = c.optionalPhoneNumber('serviceNumber', input.serviceNumber);
+    const priority = c.int('priority', input.priority, { min: 0, max: 1000, default: 0 });
+    c.done();
+    const { callerId, callerE164 } = this.callerOf(connectorCallId, input.callerNumber, serviceNumber);
+    const call = await this.queues.enqueue(companyId, { connectorCallId, queueId: input.queueId, callerId, callerE164, serviceNumber, priority }, this.ctx.time.now());
+    return this.ctx.dataSource.getRepository(Call).findOneByOrFail({ id: call.id });
+  }
+
+  /**
+   * Applies an attempt's outcome once per event id: a repeated event changes nothing and returns the same
+   * attempt; an attempt that already ended answers CONFLICT. The gateway's own ring timeout reports through
+   * here too, with an event id of its own.
+   */
+  async reportOutcome(companyId: string, input: AttemptOutcomeFields): Promise<CallAttempt> {
+    const c = new InputChecker();
+    const eventId = c.name('eventId', input.eventId, 200);
+    c.done();
+    const now = this.ctx.time.now();
+    const ringTimedOut = eventId.startsWith('ring-timeout:');
+    const applied = await once(this.ctx.dataSource, companyId, eventId, `OUTCOME:${input.attemptId}:${input.outcome}`, now, (m) =>
+      this.closing.recordOutcome(m, companyId, input, ringTimedOut, now));
+    if (applied.effects) await this.closing.settle(companyId, applied.effects, now);
+    return this.ctx.dataSource.getRepository(CallAttempt).findOneByOrFail({ id: input.attemptId });
+  }
+
+  /** Ends a call (completed, or the caller hung up), once per event id; attempts still ringing are cancelled. */
+  async endCall(companyId: string, input: EndCallFields): Promise<Call> {
+    const c = new InputChecker();
+    const eventId = c.name('eventId', input.eventId, 200);
+    c.done();
+    const now = this.ctx.time.now();
+    const applied = await once(this.ctx.dataSource, companyId, eventId, `END:${input.callId}:${input.reason}`, now, (m) => this.closing.endCall(m, companyId, input, now));
+    if (applied.effects) await this.closing.settle(companyId, applied.effects, now);
+    return this.ctx.dataSource.getRepository(Call).findOneByOrFail({ id: input.callId });
+  }
+
+  /**
+   * A call to a service number runs the published flow of that number (NOT_FOUND when none). The same
+   * connectorCallId again returns the same call.
+   */
+  async startCall(companyId: string, input: StartCallFields): Promise<Call> {
+    const c = new InputChecker();
+    const connectorCallId = c.name('connectorCallId', input.connectorCallId, 200);
+    const serviceNumber = c.phoneNumber('serviceNumber', input.serviceNumber) ?? '';
+    c.done();
+    const { callerId, callerE164 } = this.callerOf(connectorCallId, input.callerNumber, serviceNumber);
+    const call = await this.flowRunner.start(companyId, { connectorCallId, serviceNumber, callerId, callerE164 });
+    return this.ctx.dataSource.getRepository(Call).findOneByOrFail({ id: call.id });
+  }
+
+  // ---------------------------------------------------------------- routing on request
+
+  /** Routes every queue of the company that has calls waiting (an agent became available, a destination resumed). */
+  async pumpCompany(companyId: string): Promise<void> {
+    await this.pumpWaiting(companyId);
+  }
+
+  /** Routes the waiting calls of one queue, in order (priority, then arrival); see QueuePass.pump. */
+  pump(companyId: string, queueId: string): Promise<void> {
+    return this.queues.pump(companyId, queueId);
+  }
+
+  /** Routes every queue (of one company, or of all) that has calls waiting. */
+  private async pumpWaiting(companyId: string | null): Promise<void> {
+    const rows = await queuesWithWaitingCalls(this.ctx.dataSource, companyId);
+    await Promise.all(rows.map((r) => this.pump(r.companyId, r.queueId)));
+  }
+
+  // ---------------------------------------------------------------- what closing tells
+
+  /** A call that went back to its queue (its offer ended unanswered) is routed again once the change is settled. */
+  private onAttemptEnded({ companyId, call }: EngineEvents['attemptEnded']): void {
+    if (call.state === 'QUEUED' && call.queueId !== null) this.toRoute(companyId).queueIds.add(call.queueId);
+  }
+
+  /**
+   * Only the queues that can use what was freed are routed: once the change is settled when it is usable now,
+   * by a timer per queue when it becomes usable later (scheduled before the event's answer).
+   */
+  private async onResourcesFreed({ companyId, agentIds, destinationIds, at }: EngineEvents['resourcesFreed']): Promise<void> {
+    const now = this.ctx.time.now();
+    if (at <= now) {
+      const next = this.toRoute(companyId);
+      for (const id of agentIds) next.agentIds.add(id);
+      for (const id of destinationIds) next.destinationIds.add(id);
+      return;
+    }
+    for (const queueId of await queuesUsing(this.ctx.dataSource, { agentIds, destinationIds })) {
+      await this.timers.schedule(timerId.pump(queueId, at), at - now, { t: 'pump', companyId, queueId });
+    }
+  }
+
+  /** Routes, each once, the queues a settled change gave work: the event's answer does not wait for that routing. */
+  private onSettled({ companyId }: EngineEvents['settled']): void {
+    const next = this.routeNext.get(companyId);
+    if (next === undefined) return;
+    this.routeNext.delete(companyId);
+    void (async () => {
+      const using = next.agentIds.size + next.destinationIds.size === 0 ? [] : await queuesUsing(this.ctx.dataSource, { agentIds: [...next.agentIds], destinationIds: [...next.destinationIds] });
+      await Promise.all([...new Set([...next.queueIds, ...using])].map((queueId) => this.pump(companyId, queueId)));
+    })().catch((err) => this.ctx.logger.error({ err }, 'routing after an attempt ended failed'));
+  }
+
+  /** What the changes being settled for a company give to route (several settle at once: their work is merged). */
+  private toRoute(companyId: string): { queueIds: Set<string>; agentIds: Set<string>; destinationIds: Set<string> } {
+    let next = this.routeNext.get(companyId);
+    if (next === undefined) this.routeNext.set(companyId, (next = { queueIds: new Set(), agentIds: new Set(), destinationIds: new Set() }));
+    return next;
+  }
+
+  // ---------------------------------------------------------------- timers and sweeps
+
+  /** Fires due timers; each is removed once handled, so one whose instance died is fired by another. */
+  fireDueTimers(): Promise<void> {
+    return this.timers.fireDue((payload) => this.onTimer(payload));
+  }
+
+  private async onTimer(payload: TimerPayload): Promise<void> {
+    if (payload.t === 'pump') return this.pump(payload.companyId, payload.queueId);
+    if (payload.t === 'ring') {
+      try {
+        await this.reportOutcome(payload.companyId, { eventId: `ring-timeout:${payload.attemptId}`, attemptId: payload.attemptId, outcome: 'NO_ANSWER' });
+      } catch (error) {
+        // The attempt moved on (answered, ended, cancelled) before its ring time: nothing to do.
+        if (!isCoded(error, 'CONFLICT') && !isCoded(error, 'NOT_FOUND')) throw error;
+      }
+      return;
+    }
+    if (payload.t === 'flow') return this.flowRunner.endFlowWait(payload);
+    await this.closing.timeOut(payload.companyId, payload.callId);
+  }
+
+  /** Routes every queue with waiting calls again: overflow by waiting time, wrap-up ends, missed timers. */
+  sweep(): Promise<void> {
+    return this.pumpWaiting(null);
+  }
+
+  /**
+   * The safety net of ring timeouts, from the system of record: an attempt still ringing well past its ring
+   * time is timed out now, exactly as its timer would have (the same event id, so once).
+   */
+  async expireOverdueAttempts(): Promise<void> {
+    for (const a of await overdueAttempts(this.ctx)) await this.onTimer({ t: 'ring', companyId: a.companyId, attemptId: a.id });
+  }
+
+  /** Keeps the slots of attempts still ringing or connected; a slot whose holder vanished expires with its lease. */
+  renewLeases(): Promise<void> {
+    return renewLeases(this.ctx);
+  }
+
+  /**
+   * The caller id of a new call as presented, with its E.164 form (national numbers read in the dialled number's
+   * country): never a reason to refuse the call (docs/decisions/013-caller-ids-and-names.md).
+   */
+  private callerOf(connectorCallId: string, presented: string | null | undefined, serviceNumber: string | null): CallerIdentity {
+    const caller = callerIdentity(presented, serviceNumber);
+    if (caller.altered) this.ctx.logger.warn({ connectorCallId, callerId: caller.callerId }, 'caller id kept with unreadable characters replaced or shortened to 200 characters');
+    return caller;
+  }
+}

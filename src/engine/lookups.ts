@@ -1,0 +1,41 @@
+import type { DataSource } from 'typeorm';
+import { Call } from '../entities/call.entity';
+
+/*
+ * Reads of configuration and waiting calls the engine decides what to route from. Each is one query; a
+ * per-queue view maintained from committed changes can answer them later without one.
+ */
+
+/** The queues whose groups include any of these agents or destinations: the queues that can use them. */
+export async function queuesUsing(dataSource: DataSource, resources: { agentIds?: readonly string[]; destinationIds?: readonly string[] }): Promise<string[]> {
+  const agentIds = [...new Set(resources.agentIds ?? [])];
+  const destinationIds = [...new Set(resources.destinationIds ?? [])];
+  const [byAgent, byDestination]: Array<Array<{ queueId: string }>> = await Promise.all([
+    agentIds.length === 0 ? [] : dataSource.createQueryBuilder()
+      .select('qg."queueId"', 'queueId').distinct(true).from('queue_group', 'qg')
+      .innerJoin('agent_group_agent', 'ga', 'ga."groupId" = qg."groupId"')
+      .where('ga."agentId" IN (:...agentIds)', { agentIds }).getRawMany(),
+    destinationIds.length === 0 ? [] : dataSource.createQueryBuilder()
+      .select('qg."queueId"', 'queueId').distinct(true).from('queue_group', 'qg')
+      .innerJoin('agent_group_destination', 'gd', 'gd."groupId" = qg."groupId"')
+      .where('gd."destinationId" IN (:...destinationIds)', { destinationIds }).getRawMany(),
+  ]);
+  return [...new Set([...byAgent, ...byDestination].map((r) => r.queueId))].sort();
+}
+
+/** The agents of a queue's groups (an agent in two of its groups once). */
+export async function agentsOfQueue(dataSource: DataSource, queueId: string): Promise<string[]> {
+  const rows: Array<{ agentId: string }> = await dataSource.createQueryBuilder()
+    .select('ga."agentId"', 'agentId').from('agent_group_agent', 'ga').innerJoin('queue_group', 'qg', 'qg."groupId" = ga."groupId"')
+    .where('qg."queueId" = :queueId', { queueId }).getRawMany();
+  return [...new Set(rows.map((r) => r.agentId))];
+}
+
+/** The queues (of one company, or of all) with calls waiting to be offered. */
+export async function queuesWithWaitingCalls(dataSource: DataSource, companyId: string | null): Promise<Array<{ companyId: string; queueId: string }>> {
+  const qb = dataSource.getRepository(Call).createQueryBuilder('c')
+    .select(['c.companyId AS "companyId"', 'c.queueId AS "queueId"']).distinct(true)
+    .where('c.state = :state AND c.queueId IS NOT NULL', { state: 'QUEUED' });
+  if (companyId !== null) qb.andWhere('c.companyId = :companyId', { companyId });
+  return qb.getRawMany();
+}

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { CallAttempt, type Call } from '../entities/call.entity';
+import type { ExternalDestination } from '../entities/external-destination.entity';
+import { resolveDialledNumber, type DestinationNumber } from '../routing/phone-number';
+import { CALL_STATE, transition, type AgentActivity } from '../routing/state-machine';
+import type { TraceRef } from '../routing/trace-words';
+import type { AgentLive } from '../store/agent-state-store';
+import { ifUnchanged, trace, updateCall, type WaitingNotes } from './call-records';
+import type { Effects } from './effects';
+import { timerId, type Timers } from './timers';
+import type { EngineContext, TraceInput } from './types';
+
+/** What a call is offered to: a regular agent (rung for the queue's ring time) or an external destination. */
+export type OfferTarget =
+  | { kind: 'AGENT'; agentId: string; ringTimeoutSec: number; /** The agent's activity before it was reserved, put back if the call moved on. */ restore: AgentActivity }
+  | { kind: 'DESTINATION'; destination: ExternalDestination };
+
+/** How the call's record explains the offer. */
+export interface OfferRecord {
+  /** The entry written with the attempt: the routing decision, or the flow node's words. */
+  entry: TraceInput;
+  /** Written before the NUMBER_FAILED entry when the destination's number cannot be built for the call. */
+  beforeNumberFailure: TraceInput[];
+  /** Other changes of the call written with the attempt (eligibility, which is sticky). */
+  change?: Partial<Call>;
+}
+
+export type OfferResult =
+  /** The attempt is committed, its ring timer set and the connector told; `agent` is the agent's state now. */
+  | { kind: 'OFFERED'; attemptId: string; agent: AgentLive | null }
+  /** The agent was no longer free or the destination had no slot left: nothing was written. */
+  | { kind: 'CLAIM_LOST' }
+  /** The destination's number cannot be built for this call: a FAILED attempt is written, without dialling, a slot or a back-off. */
+  | { kind: 'NUMBER_FAILED' }
+  /** Another change of the call committed first: the resource was given back and nothing was written. */
+  | { kind: 'CALL_MOVED' };
+
+/**
+ * The one way a call is offered, from a queue or from a flow node alike: claim the resource atomically (an
+ * agent's reservation by compare-and-set, a destination's slot by a lease), commit the attempt with its
+ * trace entry as a compare-and-set on the call (the claim is undone when that loses), set the ring timer,
+ * instruct the connector, announce.
+ */
+export class Offers {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly effects: Effects,
+    private readonly timers: Timers,
+    private readonly notes: WaitingNotes,
+  ) {}
+
+  async offer(call: Call, target: OfferTarget, record: OfferRecord, now: number): Promise<OfferResult> {
+    return target.kind === 'AGENT' ? this.offerToAgent(call, target, record, now) : this.offerToDestination(call, target.destination, record, now);
+  }
+
+  private async offerToAgent(call: Call, target: Extract<OfferTarget, { kind: 'AGENT' }>, record: OfferRecord, now: number): Promise<OfferResult> {
+    const { companyId } = call;
+    const { agentId, ringTimeoutSec } = target;
+    const reserved = await this.effects.agent(companyId, agentId, { status: 'AVAILABLE', activity: ['IDLE', 'WRAP_UP'], callId: null }, { activity: 'RESERVED', callId: call.id });
+    if (reserved === null) return { kind: 'CLAIM_LOST' };
+    const attemptId = randomUUID();
+    if (!(await this.commit(call, record, { id: attemptId, targetKind: 'AGENT', agentId, ringTimeoutSec }, now))) {
+      await this.effects.agent(companyId, agentId, { activity: ['RESERVED'], callId: call.id }, { activity: target.restore, callId: null });
+      return { kind: 'CALL_MOVED' };
+    }
+    const ringing = await this.effects.agent(companyId, agentId, { activity: ['RESERVED'], callId: call.id }, { activity: 'RINGING' });
+    await this.timers.schedule(timerId.ring(attemptId), ringTimeoutSec * 1000, { t: 'ring', companyId, attemptId });
+    this.effects.instruct(companyId, { kind: 'RING_AGENT', callId: call.id, attemptId, agentId, ringTimeoutSec });
+    this.effects.announce(companyId, { queues: [call.queueId] });
+    return { kind: 'OFFERED', attemptId, agent: ringing ?? reserved };
+  }
+
+  private async offerToDestination(call: Call, destination: ExternalDestination, record: OfferRecord, now: number): Promise<OfferResult> {
+    const { companyId } = call;
+    const number = resolveDialledNumber(destination as unknown as DestinationNumber, call.serviceNumber ?? '');
+    if (!number.ok) {
+      // The destination is not at fault for one call's number: the attempt fails without dialling or taking a
+      // slot, and without a back-off; the call waits the destination's retry interval for it.
+      return (await this.commitFailedNumber(call, record, destination, number.reason, now)) ? { kind: 'NUMBER_FAILED' } : { kind: 'CALL_MOVED' };
+    }
+    const attemptId = randomUUID();
+    const ref = { companyId, destinationId: destination.id };
+    if (!(await this.ctx.live.capacity.acquire(ref, attemptId, destination.maxSimultaneousCalls))) return { kind: 'CLAIM_LOST' };
+    const ringTimeoutSec = destination.outdialTimeoutSec;
+    if (!(await this.commit(call, record, { id: attemptId, targetKind: 'DESTINATION', destinationId: destination.id, number: number.e164, ringTimeoutSec }, now))) {
+      await this.ctx.live.capacity.release(ref, attemptId);
+      return { kind: 'CALL_MOVED' };
+    }
+    await this.timers.schedule(timerId.ring(attemptId), ringTimeoutSec * 1000, { t: 'ring', companyId, attemptId });
+    this.effects.instruct(companyId, { kind: 'DIAL_EXTERNAL', callId: call.id, attemptId, destinationId: destination.id, number: number.e164, ringTimeoutSec });
+    this.effects.announce(companyId, { destinations: [destination.id], queues: [call.queueId] });
+    return { kind: 'OFFERED', attemptId, agent: null };
+  }
+
+  /** The call moves to OFFERING with its new attempt and the entry in its trace, or nothing happens (it changed meanwhile). */
+  private async commit(call: Call, record: OfferRecord, attempt: Partial<CallAttempt> & { id: string; ringTimeoutSec: number }, now: number): Promise<boolean> {
+    const offered = transition(CALL_STATE, call.state, 'offer');
+    if (!offered.ok) return false;
+    const committed = await ifUnchanged(this.ctx.dataSource, async (m) => {
+      await updateCall(m, call, { ...record.change, state: offered.to });
+      await m.getRepository(CallAttempt).insert({
+        agentId: null, destinationId: null, number: null, ...attempt,
+        companyId: call.companyId, callId: call.id, state: 'RINGING', outcome: null, startedAt: new Date(now), answeredAt: null, endedAt: null,
+      });
+      await trace(m, call, record.entry);
+    });
+    if (committed) this.notes.forget(call.id);
+    return committed;
+  }
+
+  /** A destination number that could not be built for this call: a FAILED attempt without dialling, a slot or a back-off. */
+  private commitFailedNumber(call: Call, record: OfferRecord, destination: ExternalDestination, reason: string, now: number): Promise<boolean> {
+    return ifUnchanged(this.ctx.dataSource, async (m) => {
+      const lastOfferEndedAt = { ...call.lastOfferEndedAt, [destination.id]: now };
+      await updateCall(m, call, { ...record.change, lastOfferEndedAt });
+      await m.getRepository(CallAttempt).insert({
+        companyId: call.companyId, callId: call.id, targetKind: 'DESTINATION', agentId: null, destinationId: destination.id, number: null,
+        state: 'FAILED', outcome: 'FAILED', ringTimeoutSec: destination.outdialTimeoutSec, startedAt: new Date(now), answeredAt: null, endedAt: new Date(now),
+      });
+      for (const entry of record.beforeNumberFailure) await trace(m, call, entry);
+      // The reason may quote the destination's own prefix: only readers who may see the destination read it.
+      const of: TraceRef = { kind: 'DESTINATION', id: destination.id };
+      await trace(m, call, {
+        at: now, step: 'NUMBER_FAILED',
+        facts: { words: ['the number to dial for this call could not be built', { private: ` (${reason})`, of, otherwise: '' }, ': the attempt failed without dialling; the destination is not backed off'] },
+        chosen: { kind: 'DESTINATION', id: destination.id, priority: null, detail: 'failed' },
+      });
+    });
+  }
+}
