@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { createScratchDatabase } from '../support/postgres';
+import { pokeUntil } from '../support/conditions';
 import { ensureBuilt, GatewayProcess, PrivateRedis, redisServerInstalled, WatchedSubscription } from '../support/processes';
 import { uniquePrefix } from '../support/redis';
 import { Connector, RoutingWorld, type Instruction } from '../support/telephony';
@@ -23,6 +24,7 @@ function expectOk<T extends { errors?: unknown }>(res: T): T {
   return res;
 }
 
+/** A pause in what a connector or a caller does (its retry interval, a call's length, arrivals spread out). */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends a mutation until it is acknowledged (attempt `k` = 0, 1, ...), within `timeoutMs`; returns the answer. */
@@ -272,13 +274,11 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     try {
       const calls = await Promise.all(Array.from({ length: total }, (_, k) => clients[k % 2]!.enqueueOk(queue)));
       expect(new Set(calls.map((c) => c.id)).size).toBe(total);
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const { rows } = await sql.query(`SELECT COUNT(*)::int AS n FROM call WHERE "queueId" = $1 AND state = 'ENDED'`, [queue]);
-        if (rows[0].n === total) break;
-        if (Date.now() > deadline) throw new Error(`only ${rows[0].n} of ${total} calls ended; ${failures.length} failed mutations: ${failures.slice(0, 3).join('; ')}`);
-        await sleep(50);
-      }
+      let ended = 0;
+      await eventuallyTrue(async () => {
+        ended = (await sql.query(`SELECT COUNT(*)::int AS n FROM call WHERE "queueId" = $1 AND state = 'ENDED'`, [queue])).rows[0].n;
+        return ended === total;
+      }, 30_000, async () => `only ${ended} of ${total} calls ended; ${failures.length} failed mutations: ${failures.slice(0, 3).join('; ')}`);
       await Promise.all(work);
     } finally {
       clearInterval(react);
@@ -378,40 +378,94 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     const { w, key, instructions } = await world();
     const destination = await w.destination({ maxSimultaneousCalls: 3 });
     const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
+    // A queue that refuses every call but its first: each refusal is a DISCONNECT from the instance that took it.
+    const refusing = await w.queue([{ groupId: await w.group([], []) }], { maxQueueLength: 1 });
     const updates = await destinationUpdates('A', w.admin, destination);
     const clients = [via('A', key), via('B', key)];
+    expectOk(await clients[0]!.enqueue(refusing));
     const connector = answeringConnector(instructions, clients, 300);
     const hungUp = new Set<string>();
     let enqueued = 0;
+    /** How many times each call was sent, and which were acknowledged. */
+    const sends = new Map<number, number>();
+    const acknowledged = new Set<number>();
     const enqueue = (n: number) => {
       enqueued += 1;
-      return retrying(`enqueue ${n}`, (k) => clients[(n + k) % 2]!.enqueue(queue, { connectorCallId: `restart-${n}` }));
+      return retrying(`enqueue ${n}`, (k) => {
+        sends.set(n, k + 1);
+        return clients[(n + k) % 2]!.enqueue(queue, { connectorCallId: `restart-${n}` });
+      }).then((res) => {
+        acknowledged.add(n);
+        return res;
+      });
     };
-    const notEnded = async (): Promise<string[]> =>
-      (await sql.query(`SELECT id FROM call WHERE "queueId" = $1 AND state NOT IN ('ENDED', 'ABANDONED')`, [queue])).rows.map((r) => r.id);
+
+    /**
+     * Every instruction A and B issued before this has reached the connector's stream by the time it returns:
+     * a call sent to each instance is refused by the full queue and disconnected by an instruction that
+     * instance issues, and an instance publishes a company's instructions in the order it issued them.
+     */
+    async function issuedSoFarDelivered(): Promise<void> {
+      for (const k of [0, 1]) {
+        const sent = new Set<string>();
+        await pokeUntil(async () => {
+          const res = await clients[k]!.enqueue(refusing);
+          if (res.data) sent.add(res.data.enqueueCall.id);
+        }, () => instructions.events.some((i) => i.kind === 'DISCONNECT' && sent.has(i.callId)), { timeoutMs: 20_000, everyMs: 1_000, what: `a DISCONNECT issued by ${k === 0 ? 'A' : 'B'}` });
+      }
+    }
+
+    /**
+     * The calls still open when nothing but the connector could move them, or null while something else could:
+     * each is waiting in the queue or has an attempt ringing whose dial never reached the connector, which
+     * has nothing left to do.
+     */
+    async function openAndStill(): Promise<string[] | null> {
+      if (!connector.idle()) return null;
+      const { rows } = await sql.query(
+        `SELECT c.id, c.state, a.id AS "attemptId", a.state AS attempt FROM call c
+           LEFT JOIN call_attempt a ON a."callId" = c.id AND a.state IN ('RINGING', 'CONNECTED')
+          WHERE c."queueId" = $1 AND c.state NOT IN ('ENDED', 'ABANDONED')`,
+        [queue],
+      );
+      const dialled = new Set(instructions.events.filter((i) => i.kind === 'DIAL_EXTERNAL').map((i) => i.attemptId));
+      const still = rows.every((r) => (r.attempt === 'RINGING' && !dialled.has(r.attemptId)) || (r.attempt === null && r.state === 'QUEUED'));
+      return still ? rows.map((r) => r.id as string).sort() : null;
+    }
+
     try {
       // Traffic: more calls than slots, so some wait in the queue; Redis stops once calls are connected.
       const before = Array.from({ length: 8 }, (_, n) => sleep(n * 80).then(() => enqueue(n)));
       await eventuallyTrue(async () => (await sql.query(`SELECT COUNT(*)::int AS n FROM call_attempt WHERE "destinationId" = $1 AND state = 'CONNECTED'`, [destination])).rows[0].n >= 1);
       expect(await redis.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-      // Calls keep arriving while Redis is away; the connector keeps re-sending what is refused.
+      // Calls keep arriving while Redis is away; the connector keeps re-sending what is refused: Redis comes
+      // back once each of them was refused at least once.
       const during = [8, 9].map((n) => enqueue(n));
-      await sleep(1_500);
+      await eventuallyTrue(async () => [8, 9].every((n) => acknowledged.has(n) || (sends.get(n) ?? 0) >= 2), 30_000, async () => `sends during the outage: ${JSON.stringify([...sends])}`);
       await redis.start();
       const restartedAt = { instructions: instructions.events.length, updates: updates.events.length };
       const after = Array.from({ length: 6 }, (_, n) => sleep(n * 80).then(() => enqueue(10 + n)));
       await Promise.all([...before, ...during, ...after]);
 
-      // The calls end as the connector completes them. Those still open once nothing has moved for 3 s
-      // were left ringing by the outage without a dial ever delivered: their callers hang up.
-      let open = await notEnded();
-      let movedAt = Date.now();
-      while (open.length > 0 && (Date.now() - movedAt < 3_000 || !connector.idle())) {
-        await sleep(100);
-        const now = await notEnded();
-        if (now.length !== open.length) movedAt = Date.now();
-        open = now;
-      }
+      // The calls end as the connector completes them. Those still open once nothing but the connector could
+      // move them (both instances routed the queue again, and all they issued since then was delivered,
+      // without a change) were left ringing by the outage without a dial ever delivered, or wait behind
+      // those: their callers hang up.
+      await eventuallyTrue(async () => (await node('A').readyz()) === 200 && (await node('B').readyz()) === 200, 15_000, async () => 'instances not ready after the restart');
+      let open: string[] = [];
+      await eventuallyTrue(async () => {
+        const seen = await openAndStill();
+        if (seen === null) return false;
+        for (const name of ['A', 'B'] as const) {
+          // A resume routes the company's waiting calls before it answers (the destination has no failure to clear).
+          await node(name).client.ok('mutation($id: ID!) { resumeExternalDestination(id: $id) { id } }', { id: destination }, w.admin);
+        }
+        await issuedSoFarDelivered();
+        const again = await openAndStill();
+        if (again === null || again.join() !== seen.join()) return false;
+        open = again;
+        return true;
+      }, 90_000, async () => `calls still moving: ${JSON.stringify((await sql.query(`SELECT id, state FROM call WHERE "queueId" = $1 AND state NOT IN ('ENDED', 'ABANDONED')`, [queue])).rows)}`);
       for (const id of open) {
         expect(instructions.events.filter(dialOf(id)).length).toBe(connector.answered.get(id) ?? 0);
         const eventId = randomUUID();
@@ -459,7 +513,7 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     const { rows: [attempts] } = await sql.query(`SELECT COUNT(*)::int AS offered, COUNT(DISTINCT "callId")::int AS calls FROM call_attempt WHERE "destinationId" = $1`, [destination]);
     expect(await destinationFigures(w.admin, destination)).toMatchObject({ offered: attempts.offered, callsHandled: attempts.calls, answered: answeredByConnector });
     expect(await queueFigures(w.admin, queue)).toEqual({ offered: enqueued + live.length, answeredByExternal: answeredByConnector, abandoned: hungUp.size });
-  });
+  }, 180_000);
 
   /*
    * Publications are fire-and-forget (the Redis event target does not await them). While Redis is
@@ -471,17 +525,33 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     const { w, key } = await world();
     const queue = await w.queue([{ groupId: await w.group([], []) }], { maxQueueLength: 1 });
     expect((await via('A', key).enqueueOk(queue)).state).toBe('QUEUED');
+    /** The messages A logged since `since` (ms since the epoch). */
+    const loggedSince = (since: number): string[] =>
+      node('A').output().split('\n').flatMap((line) => {
+        try {
+          const entry = JSON.parse(line) as { time?: number; msg?: string };
+          return entry.time !== undefined && entry.time >= since && entry.msg !== undefined ? [entry.msg] : [];
+        } catch {
+          return [];
+        }
+      });
     try {
       await redis.stop('SIGTERM');
+      const refusedAt = Date.now();
       expect(await via('A', key).enqueueOk(queue)).toMatchObject({ state: 'FAILED', endReason: 'QUEUE_FULL' });
-      const until = Date.now() + 3_500;
-      while (node('A').alive && Date.now() < until) await sleep(50);
+      // What the refusal started in the background (the DISCONNECT for the connector, the queue's live update)
+      // fails for want of Redis while it is away: each failure is reported as handled, and A runs on.
+      const handled = ['addressing a telephony instruction failed', 'publishing a live update failed'];
+      await eventuallyTrue(async () => !node('A').alive || handled.every((m) => loggedSince(refusedAt).includes(m)), 15_000,
+        async () => `A logged since the refusal: ${JSON.stringify(loggedSince(refusedAt).filter((m) => !/connection error|command failed/.test(m)))}`);
       expect(node('A').exit).toBeNull();
     } finally {
       await redis.start();
     }
-    // Ready again once its Redis connections are back (reconnects back off up to 5 s).
-    await eventuallyTrue(async () => (await node('A').readyz()) === 200, 15_000, async () => 'A did not become ready again');
+    // Ready again once its Redis connections are back (reconnects back off up to 5 s): the same process, which
+    // ran all through the outage.
+    await eventuallyTrue(async () => (await node('A').readyz()) === 200, 15_000, async () => `A did not become ready again (exit ${JSON.stringify(node('A').exit)})`);
+    expect(node('A').exit).toBeNull();
   });
 
   /*

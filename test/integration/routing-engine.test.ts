@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { HeldClock } from '../support/conditions';
 import { createUser } from '../support/fixtures';
-import { Connector, routingModes, RoutingWorld, useRoutingWorld } from '../support/telephony';
+import { Connector, eventually, routingModes, RoutingWorld, useRoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
 
 jest.setTimeout(30_000);
@@ -8,12 +9,26 @@ jest.setTimeout(30_000);
 describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine through the public API (%s)', (_name, mode) => {
   let t: TestGateway;
   let w: RoutingWorld;
+  /** The router's clock: real time, held and moved by the tests of back-offs and retry intervals. */
+  const clock = new HeldClock();
   useRoutingWorld(mode, (gateway, world) => {
     t = gateway;
     w = world;
-  });
+  }, { routing: { clock: clock.now } });
+  afterEach(() => clock.release());
 
   const dials = (destinationId: string) => w.connector.instructions.filter((i) => i.kind === 'DIAL_EXTERNAL' && i.destinationId === destinationId);
+
+  /**
+   * An instruction issued after everything routed so far (a call rung on an agent of its own queue): the
+   * connector session receives instructions in the order they were issued, so once this one is there, any
+   * instruction issued before it is too.
+   */
+  async function instructionAfterAllSoFar(): Promise<void> {
+    const queue = await w.queue([{ groupId: await w.group([await w.agent(`Marker ${randomUUID().slice(0, 4)}`)]) }]);
+    const marker = await w.connector.enqueueOk(queue);
+    await w.connector.waitFor((i) => i.kind === 'RING_AGENT' && i.callId === marker.id);
+  }
 
   it('gives the call to a free agent of any eligible group and dials no destination', async () => {
     const destination = await w.destination({ maxSimultaneousCalls: 5 });
@@ -63,9 +78,10 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const a = await w.connector.enqueueOk(queue);
     const b = await w.connector.enqueueOk(queue);
     const c = await w.connector.enqueueOk(queue);
-    expect(dials(destination).map((d) => d.callId).sort()).toEqual([a.id, b.id].sort());
+    // The ring of the third call was issued after both dials: once it is there, every dial is.
     const [ring] = await w.connector.waitFor((i) => i.kind === 'RING_AGENT' && i.callId === c.id);
     expect(ring!.agentId).toBe(agent);
+    expect(dials(destination).map((d) => d.callId).sort()).toEqual([a.id, b.id].sort());
     const routed = (await w.call(c.id)).trace.find((e: any) => e.step === 'ROUTED');
     expect(routed.summary).toMatch(/group 2: every destination of group 1 is full or backed off/);
   });
@@ -98,6 +114,8 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
     const a = await w.connector.enqueueOk(queue);
     const [dial] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === a.id);
+    // The router's time stands still from the busy outcome on: the back-off ends when the test says.
+    clock.hold();
     const busy = await w.connector.outcome(dial!.attemptId!, 'BUSY');
     expect(busy.data?.reportAttemptOutcome).toMatchObject({ state: 'BUSY', outcome: 'BUSY' });
     const live = await w.destinationLive(destination);
@@ -110,8 +128,10 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const waiting = (await w.call(b.id)).trace.find((e: any) => e.step === 'WAITING');
     expect(waiting.skipped).toContainEqual(expect.objectContaining({ reason: 'DESTINATION_BACKED_OFF', detail: expect.stringMatching(/^backed off until \d\d:\d\d:\d\d UTC$/) }));
     // Once the back-off has passed, the destination is used again (by the new call; the first waits its retry interval).
-    const [again] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === b.id, 1, 5_000);
+    clock.advance(1_000);
+    const [again] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === b.id, 1, 15_000);
     expect(again!.destinationId).toBe(destination);
+    // The first call, ahead of it in the queue, would have been dialled first.
     expect(dials(destination).filter((d) => d.callId === a.id)).toHaveLength(1);
   });
 
@@ -120,15 +140,25 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
     const a = await w.connector.enqueueOk(queue);
     const [first] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === a.id);
-    const noAnswerAt = Date.now();
+    // The router's time stands still from the unanswered offer on: the retry interval ends when the test says.
+    clock.hold();
     await w.connector.outcome(first!.attemptId!, 'NO_ANSWER');
     const b = await w.connector.enqueueOk(queue);
     expect(b.state).toBe('OFFERING');
+    // The first call, ahead in the queue, would have been dialled before the second.
+    await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === b.id);
     expect(dials(destination).filter((d) => d.callId === a.id)).toHaveLength(1);
     const waiting = (await w.call(a.id)).trace.find((e: any) => e.step === 'WAITING');
     expect(waiting.skipped).toContainEqual(expect.objectContaining({ reason: 'DESTINATION_RETRY_WAIT', detail: expect.stringMatching(/^this call may be offered again in \d s$/) }));
-    await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === a.id, 2, 5_000);
-    expect(Date.now() - noAnswerAt).toBeGreaterThanOrEqual(900);
+    // A moment before the interval ends, a third call routed through the queue goes ahead of it.
+    clock.advance(999);
+    const c = await w.connector.enqueueOk(queue);
+    expect(c.state).toBe('OFFERING');
+    await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === c.id);
+    expect(dials(destination).filter((d) => d.callId === a.id)).toHaveLength(1);
+    // Once it has ended, the first call is offered the destination again.
+    clock.advance(1);
+    await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === a.id, 2, 15_000);
     expect(await w.destinationLive(destination)).toMatchObject({ backedOffUntil: null });
   });
 
@@ -137,17 +167,27 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
     const a = await w.connector.enqueueOk(queue);
     const [first] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === a.id);
+    // The router's time stands still from the first failure on: back-off and retry interval end when the test says.
+    clock.hold();
     await w.connector.outcome(first!.attemptId!, 'FAILED');
-    const [, second] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === a.id, 2, 6_000);
+    clock.advance(1_000);
+    const [, second] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === a.id, 2, 15_000);
     await w.connector.outcome(second!.attemptId!, 'REJECTED');
     expect(await w.destinationLive(destination)).toMatchObject({ state: 'SUSPENDED', consecutiveFailures: 2 });
-    await new Promise((r) => setTimeout(r, 2_200));
+    // Well past its back-off and retry interval it is still not used: a call routed through the queue then
+    // waits, and nothing was dialled before an instruction issued after that.
+    clock.advance(5_000);
+    const b = await w.connector.enqueueOk(queue);
+    expect(b.state).toBe('QUEUED');
+    const waiting = (await w.call(b.id)).trace.find((e: any) => e.step === 'WAITING');
+    expect(waiting.skipped).toContainEqual(expect.objectContaining({ resourceId: destination, reason: 'DESTINATION_SUSPENDED' }));
+    await instructionAfterAllSoFar();
     expect(dials(destination)).toHaveLength(2);
     const view = await w.call(a.id);
     expect(view.trace.map((e: any) => e.summary).join('\n')).toMatch(/suspended after 2 consecutive failures/);
 
     await t.ok('mutation($id: ID!) { resumeExternalDestination(id: $id) { id } }', { id: destination }, w.admin);
-    await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === a.id, 3, 5_000);
+    await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === a.id, 3, 15_000);
     expect(await w.destinationLive(destination)).toMatchObject({ consecutiveFailures: 0 });
   });
 
@@ -215,14 +255,23 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const second = new Connector(t, w.connector.key);
     await second.connect();
     try {
-      const destination = await w.destination({ maxSimultaneousCalls: 20 });
+      const destination = await w.destination({ maxSimultaneousCalls: 50 });
       const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
-      for (let i = 0; i < 10; i += 1) await w.connector.enqueueOk(queue);
-      const received = async () => [...w.connector.of('DIAL_EXTERNAL'), ...second.of('DIAL_EXTERNAL')];
-      const deadline = Date.now() + 5_000;
-      while ((await received()).length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await new Promise((r) => setTimeout(r, 300));
-      const all = await received();
+      const calls = new Set<string>();
+      for (let i = 0; i < 10; i += 1) calls.add((await w.connector.enqueueOk(queue)).id);
+      const sessions = [w.connector, second];
+      const received = () => sessions.flatMap((s) => s.of('DIAL_EXTERNAL')).filter((i) => calls.has(i.callId));
+      await eventually(async () => received().length >= 10, 10_000, { what: () => `${received().length} of 10 dials received` });
+      // Each session receives instructions in the order they were issued: more calls, until each session
+      // has a dial issued after the ten, and any copy of those ten sent to it has arrived before.
+      const later = new Set<string>();
+      await eventually(async () => {
+        const call = await w.connector.enqueueOk(queue);
+        later.add(call.id);
+        await eventually(async () => sessions.some((s) => s.of('DIAL_EXTERNAL', call.id).length > 0), 10_000, { what: 'the dial of a later call' });
+        return sessions.every((s) => s.of('DIAL_EXTERNAL').some((i) => later.has(i.callId)));
+      }, 20_000, { what: 'a later dial on each session' });
+      const all = received();
       expect(all).toHaveLength(10);
       expect(new Set(all.map((i) => i.instructionId)).size).toBe(10);
     } finally {
@@ -238,8 +287,8 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const ids = new Set(answers.map((a) => a.data?.enqueueCall.id));
     expect(ids.size).toBe(1);
     await w.connector.waitFor((i) => i.kind === 'RING_AGENT');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(w.connector.of('RING_AGENT')).toHaveLength(1);
+    await instructionAfterAllSoFar();
+    expect(w.connector.of('RING_AGENT').filter((i) => ids.has(i.callId))).toHaveLength(1);
   });
 
   it('rings an agent, requeues the call when it is not answered, and connects it on an answer', async () => {
@@ -270,7 +319,7 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const refused = await w.connector.enqueueOk(queue);
     expect(refused).toMatchObject({ state: 'FAILED', endReason: 'QUEUE_FULL' });
     await w.connector.waitFor((i) => i.kind === 'DISCONNECT' && i.callId === refused.id);
-    await w.connector.waitFor((i) => i.kind === 'DISCONNECT' && i.callId === first.id, 1, 5_000);
+    await w.connector.waitFor((i) => i.kind === 'DISCONNECT' && i.callId === first.id, 1, 15_000);
     const view = await w.call(first.id);
     expect(view).toMatchObject({ state: 'FAILED', endReason: 'MAX_WAIT' });
     expect(view.trace.at(-1).summary).toBe("waited the queue's maximum of 1 s: the call left the queue");
@@ -306,7 +355,7 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('ring timeout (%s
       const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
       const call = await w.connector.enqueueOk(queue);
       const [dial] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === call.id);
-      const [cancel] = await w.connector.waitFor((i) => i.kind === 'CANCEL_ATTEMPT' && i.callId === call.id, 1, 8_000);
+      const [cancel] = await w.connector.waitFor((i) => i.kind === 'CANCEL_ATTEMPT' && i.callId === call.id, 1, 30_000);
       expect(cancel!.attemptId).toBe(dial!.attemptId);
       const view = await w.call(call.id);
       expect(view.attempts[0]).toMatchObject({ state: 'NO_ANSWER', outcome: 'NO_ANSWER' });
@@ -318,7 +367,7 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('ring timeout (%s
       await w.close();
       await t.close();
     }
-  }, 20_000);
+  }, 60_000);
 });
 
 

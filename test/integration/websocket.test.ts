@@ -3,6 +3,7 @@ import { createClient } from 'graphql-ws';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { signUserToken } from '../../src/auth/tokens';
+import { pokeUntil, until } from '../support/conditions';
 import { subscribe } from '../support/live';
 import { RawSocket } from '../support/raw-socket';
 import { RoutingWorld } from '../support/telephony';
@@ -22,8 +23,19 @@ const shape = (errors: Array<{ message: string; extensions?: Record<string, any>
 const withAliases = (n: number) =>
   `subscription { telephonyInstructions { ${Array.from({ length: n }, (_, i) => `a${i}: kind`).join(' ')} } }`;
 
-/** Waits until the server has registered subscriptions sent a moment ago (graphql-ws does not acknowledge them). */
-const settle = () => new Promise((r) => setTimeout(r, 100));
+/**
+ * An agent of its own whose status a test changes back and forth: graphql-ws does not acknowledge a
+ * subscribe, so a subscription to agent updates is known to be live once it delivered one of the probe's
+ * changes. The probe's events are told apart from the others by its id.
+ */
+async function agentProbe(w: RoutingWorld): Promise<{ id: string; poke(): Promise<void> }> {
+  const id = await w.agent(`Probe ${randomUUID().slice(0, 8)}`, 'LOGGED_OUT');
+  let round = 0;
+  return { id, poke: () => w.setStatus(id, (round += 1) % 2 === 1 ? 'AVAILABLE' : 'ON_BREAK') };
+}
+
+/** The `next` payloads of a subscription about one agent. */
+const about = (socket: RawSocket, id: string, agentId: string) => socket.nexts(id).filter((p) => p.data?.agentUpdates?.agentId === agentId);
 
 afterEach(async () => {
   await RawSocket.closeAll();
@@ -78,28 +90,35 @@ describe('the graphql-ws socket', () => {
     });
 
     it('closes a user\'s socket with 4403 when its token expires while it is open', async () => {
+      const agent = await w.agent('Expiring watcher', 'LOGGED_OUT');
       const { sub, cid, tv } = jwt.decode(w.admin) as { sub: string; cid: string; tv: number };
       const { token, expiresAt } = signUserToken(JWT_SECRET, { sub, cid, tv }, 3);
-      const agent = await w.agent('Expiring watcher', 'LOGGED_OUT');
       const socket = await RawSocket.accepted(t, token);
       socket.subscribe('agents', AGENTS);
-      await settle();
-      await w.setStatus(agent, 'AVAILABLE');
-      await socket.waitForNexts('agents', 1);
+      // The subscription delivers the agent's changes while the token is valid.
+      let round = 0;
+      await pokeUntil(() => w.setStatus(agent, (round += 1) % 2 === 1 ? 'AVAILABLE' : 'ON_BREAK'), () => socket.nexts('agents').length > 0, { what: 'a change of the agent' });
 
       const closed = await socket.closed;
       expect(closed).toEqual({ code: 4403, reason: 'Token expired' });
       expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.getTime() - 20);
       expect(Date.now()).toBeLessThan(expiresAt.getTime() + 1_500);
+      // Closed, it gets nothing more.
       const received = socket.messages.length;
-      await w.setStatus(agent, 'ON_BREAK');
-      await settle();
+      await w.setStatus(agent, 'LOGGED_OUT');
+      expect(socket.isOpen).toBe(false);
       expect(socket.messages).toHaveLength(received);
     });
 
     it('keeps a connector key\'s socket open: only user tokens expire', async () => {
       const socket = await RawSocket.accepted(t, w.connector.key);
-      await new Promise((r) => setTimeout(r, 500));
+      // A user's socket opened after it, whose token expires first: closed at the expiry.
+      const { sub, cid, tv } = jwt.decode(w.admin) as { sub: string; cid: string; tv: number };
+      const user = await RawSocket.accepted(t, signUserToken(JWT_SECRET, { sub, cid, tv }, 2).token);
+      expect(await user.closed).toEqual({ code: 4403, reason: 'Token expired' });
+      // The connector's socket still answers after that.
+      socket.subscribe('after', '{ __typename }');
+      expect((await socket.waitFor((m) => m.id === 'after')).type).toBe('error');
       expect(socket.isOpen).toBe(true);
     });
   });
@@ -160,6 +179,8 @@ describe('the graphql-ws socket', () => {
 
     it('runs the operation each name picks, refuses the mutation of a document already served for a subscription, and keeps their results apart', async () => {
       const agent = await w.agent('Named', 'LOGGED_OUT');
+      const probe = await agentProbe(w);
+      const queue = await w.queue([{ groupId: await w.group([]) }]);
       const socket = await RawSocket.accepted(t, w.admin);
       subscribeTo(socket, 'agents', 'Agents');
       subscribeTo(socket, 'queues', 'Queues');
@@ -168,13 +189,19 @@ describe('the graphql-ws socket', () => {
       const refused = await socket.waitFor((m) => m.id === 'make');
       expect(refused.type).toBe('error');
       expect(shape(refused.payload)).toEqual([{ message: expect.stringContaining('Only subscriptions'), code: 'BAD_REQUEST' }]);
-      await settle();
+      // Both subscriptions are live: each delivered a change (a call waiting in a queue changes the queue).
+      await pokeUntil(() => probe.poke(), () => about(socket, 'agents', probe.id).length > 0, { what: 'the probe on Agents' });
+      await pokeUntil(() => w.connector.enqueueOk(queue), () => socket.nexts('queues').length > 0, { what: 'a queue change on Queues' });
 
       await w.setStatus(agent, 'AVAILABLE');
-      await socket.waitForNexts('agents', 1);
-      expect(socket.nexts('agents')).toEqual([{ data: { agentUpdates: { agentId: agent, status: 'AVAILABLE' } } }]);
-      await settle();
-      expect(socket.nexts('queues')).toEqual([]);
+      await until(() => about(socket, 'agents', agent).length > 0, { what: 'the agent\'s change on Agents' });
+      expect(about(socket, 'agents', agent)).toEqual([{ data: { agentUpdates: { agentId: agent, status: 'AVAILABLE' } } }]);
+      // A queue change after it: whatever the agent's change sent on this socket came before it.
+      const queueResults = socket.nexts('queues').length;
+      await w.connector.enqueueOk(queue);
+      await until(() => socket.nexts('queues').length > queueResults, { what: 'the later queue change on Queues' });
+      expect(socket.nexts('agents').filter((p) => Object.keys(p.data ?? {}).join() !== 'agentUpdates')).toEqual([]);
+      expect(socket.nexts('queues').filter((p) => Object.keys(p.data ?? {}).join() !== 'queueUpdates' || p.data.queueUpdates.queueId !== queue)).toEqual([]);
       const agents = await t.ok('{ agents(first: 500) { nodes { name } } }', {}, w.admin);
       expect(agents.agents.nodes.map((a: { name: string }) => a.name)).not.toContain(name);
     });
@@ -183,17 +210,19 @@ describe('the graphql-ws socket', () => {
   describe('caps', () => {
     it('refuses the subscription past the per-socket cap with an error for its id, and the first ones keep working', async () => {
       const agent = await w.agent('Watched', 'LOGGED_OUT');
+      const probe = await agentProbe(w);
       const socket = await RawSocket.accepted(t, w.admin);
       for (const id of ['s1', 's2', 's3', 's4']) socket.subscribe(id, AGENTS);
       const refused = await socket.waitFor((m) => m.id === 's4');
       expect(refused.type).toBe('error');
       expect(shape(refused.payload)).toEqual([{ message: 'Too many subscriptions on one connection (at most 3)', code: 'BAD_REQUEST' }]);
-      await settle();
+      const live = (ids: string[]) => () => ids.every((id) => about(socket, id, probe.id).length > 0);
+      await pokeUntil(() => probe.poke(), live(['s1', 's2', 's3']), { what: 'the probe on s1, s2 and s3' });
 
       await w.setStatus(agent, 'AVAILABLE');
       for (const id of ['s1', 's2', 's3']) {
-        await socket.waitForNexts(id, 1);
-        expect(socket.nexts(id)).toEqual([{ data: { agentUpdates: expect.objectContaining({ agentId: agent, status: 'AVAILABLE' }) } }]);
+        await until(() => about(socket, id, agent).length > 0, { what: `the agent's change on ${id}` });
+        expect(about(socket, id, agent)).toEqual([{ data: { agentUpdates: expect.objectContaining({ agentId: agent, status: 'AVAILABLE' }) } }]);
       }
       expect(socket.nexts('s4')).toEqual([]);
       expect(socket.isOpen).toBe(true);
@@ -201,11 +230,15 @@ describe('the graphql-ws socket', () => {
       // Completing one frees its place.
       socket.send({ id: 's1', type: 'complete' });
       socket.subscribe('s5', AGENTS);
-      await settle();
+      await pokeUntil(() => probe.poke(), live(['s5']), { what: 'the probe on s5' });
       await w.setStatus(agent, 'ON_BREAK');
-      await socket.waitForNexts('s5', 1);
-      expect(socket.nexts('s5')).toEqual([{ data: { agentUpdates: expect.objectContaining({ agentId: agent, status: 'ON_BREAK' }) } }]);
-      expect(socket.nexts('s1')).toHaveLength(1);
+      await until(() => about(socket, 's5', agent).length > 0, { what: 'the agent\'s change on s5' });
+      expect(about(socket, 's5', agent)).toEqual([{ data: { agentUpdates: expect.objectContaining({ agentId: agent, status: 'ON_BREAK' }) } }]);
+      // A later change, on s5: whatever the agent's change sent on this socket came before it.
+      const heard = about(socket, 's5', probe.id).length;
+      await probe.poke();
+      await until(() => about(socket, 's5', probe.id).length > heard, { what: 'a later change on s5' });
+      expect(about(socket, 's1', agent)).toHaveLength(1);
       expect(socket.messages.filter((m) => m.type === 'error')).toHaveLength(1);
     });
 
@@ -218,16 +251,14 @@ describe('the graphql-ws socket', () => {
       await RawSocket.accepted(t, w.connector.key);
 
       await sockets[0]!.close();
-      const deadline = Date.now() + 2_000;
-      for (;;) {
-        // The server counts the socket out when its side of the close completes: a moment after the client's.
+      // The server counts the socket out when its side of the close completes: a moment after the client's.
+      await until(async () => {
         const again = await RawSocket.connect(t, w.admin);
         const outcome = await again.outcome();
-        if (outcome === 'acknowledged') break;
+        if (outcome === 'acknowledged') return true;
         expect(outcome).toEqual({ code: 4429, reason: 'Too many connections' });
-        if (Date.now() > deadline) throw new Error('no socket accepted after one closed');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+        return false;
+      }, { everyMs: 50, what: 'a socket accepted after one closed' });
       expect(sockets.slice(1).every((s) => s.isOpen)).toBe(true);
     });
 
@@ -240,7 +271,9 @@ describe('the graphql-ws socket', () => {
       };
       expect(Buffer.byteLength(padded(16384))).toBe(16384);
       socket.ws.send(padded(16384));
-      await settle();
+      // A message after it is answered: the one at the limit was taken in, and the socket stays open.
+      socket.subscribe('after', '{ __typename }');
+      expect((await socket.waitFor((m) => m.id === 'after')).type).toBe('error');
       expect(socket.isOpen).toBe(true);
 
       socket.ws.send(padded(16385));
@@ -260,6 +293,9 @@ describe('a slow consumer', () => {
     const w = await RoutingWorld.create(t);
     try {
       const agents = await Promise.all(Array.from({ length: 10 }, (_, i) => w.agent(`Busy bee ${i}`, 'LOGGED_OUT')));
+      const probe = await agentProbe(w);
+      /** The `next` payloads of a subscription about the ten agents (not the probe). */
+      const ofAgents = (socket: RawSocket, id: string) => socket.nexts(id).filter((p) => agents.includes(p.data?.agentUpdates?.agentId));
       const healthy = await RawSocket.accepted(t, w.admin);
       healthy.subscribe('all', AGENTS);
       // About 850 bytes an event (15 aliases, the limit) on each of 100 subscriptions: some 85 kB per change,
@@ -268,7 +304,10 @@ describe('a slow consumer', () => {
       const slow = await RawSocket.accepted(t, w.admin);
       const subscriptions = Array.from({ length: 100 }, (_, i) => `s${i}`);
       for (const id of subscriptions) slow.subscribe(id, big);
-      await settle();
+      // Every subscription is live once it delivered a change of the probe.
+      await pokeUntil(() => probe.poke(), () => about(healthy, 'all', probe.id).length > 0 && subscriptions.every((id) => about(slow, id, probe.id).length > 0), {
+        timeoutMs: 20_000, what: 'the probe on every subscription',
+      });
       // The client stops reading: the kernel's buffers fill, then the server's.
       const tcp = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
       tcp.pause();
@@ -278,11 +317,11 @@ describe('a slow consumer', () => {
         for (let i = 0; i < changes / agents.length; i += 1) await w.setStatus(agent, i % 2 === 0 ? 'AVAILABLE' : 'ON_BREAK');
       }));
       // The healthy socket got every change: the server has tried sending each of them to the slow one too.
-      await healthy.waitForNexts('all', changes, 20_000);
+      await until(() => ofAgents(healthy, 'all').length >= changes, { timeoutMs: 30_000, what: () => `${ofAgents(healthy, 'all').length} of ${changes} changes on the healthy socket` });
 
       tcp.resume();
       expect(await slow.closed).toEqual({ code: 1013, reason: 'Try again later' });
-      const received = slow.messages.filter((m) => m.type === 'next').length;
+      const received = subscriptions.reduce((sum, id) => sum + ofAgents(slow, id).length, 0);
       expect(received).toBeGreaterThan(0);
       expect(received).toBeLessThan(changes * subscriptions.length);
 
@@ -290,11 +329,13 @@ describe('a slow consumer', () => {
       expect(healthy.isOpen).toBe(true);
       const again = await RawSocket.accepted(t, w.admin);
       again.subscribe('after', AGENTS);
-      await settle();
+      await pokeUntil(() => probe.poke(), () => about(again, 'after', probe.id).length > 0, { what: 'the probe on the new socket' });
       await w.setStatus(agents[0]!, 'LOGGED_OUT');
       const last = { data: { agentUpdates: expect.objectContaining({ agentId: agents[0], status: 'LOGGED_OUT' }) } };
-      expect(await again.waitForNexts('after', 1)).toEqual([last]);
-      expect((await healthy.waitForNexts('all', changes + 1)).at(-1)).toEqual(last);
+      await until(() => ofAgents(again, 'after').length > 0 && ofAgents(healthy, 'all').length > changes, { what: 'the last change on both sockets' });
+      expect(ofAgents(again, 'after')).toEqual([last]);
+      expect(ofAgents(healthy, 'all')).toHaveLength(changes + 1);
+      expect(ofAgents(healthy, 'all').at(-1)).toEqual(last);
     } finally {
       await w.close();
     }
@@ -318,9 +359,12 @@ describe('shutdown', () => {
       });
       const clientClosed = new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
       await new Promise<void>((resolve) => client.on('connected', () => resolve()));
-      const ended = new Promise<unknown>((resolve) => client.subscribe({ query: INSTRUCTIONS }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }));
+      let heardByClient = 0;
+      const ended = new Promise<unknown>((resolve) => client.subscribe({ query: INSTRUCTIONS }, { next: () => void (heardByClient += 1), error: resolve, complete: () => resolve('completed') }));
       await w.close();
-      await settle();
+      // Both connector subscriptions are running: each has had an instruction (the sessions take turns).
+      const queue = await w.queue([{ groupId: await w.group([], [await w.destination()]) }]);
+      await pokeUntil(() => w.connector.enqueueOk(queue), () => subscribed.nexts('s').length > 0 && heardByClient > 0, { what: 'an instruction on each connector subscription' });
 
       await t.close();
       closedGateway = true;
@@ -344,8 +388,7 @@ describe('schema details in socket errors', () => {
       const query = 'subscription { telephonyInstruction { kind } }';
       const http = await t.gql(query, {}, w.connector.key);
       const sub = await subscribe(t.url, w.connector.key, query, 'telephonyInstruction');
-      const deadline = Date.now() + 3_000;
-      while (sub.errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await until(() => sub.errors.length > 0, { what: 'the subscription refused' });
       expect(sub.errors[0]?.message).toMatch(/Cannot query field "telephonyInstruction"/);
       expect(sub.errors[0]?.message).not.toMatch(/Did you mean/);
       expect(http.errors?.[0]?.message).not.toMatch(/Did you mean/);
