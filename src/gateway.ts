@@ -31,7 +31,7 @@ import { openEventBus, type EventBus } from './realtime/event-bus';
 import { SubscriptionRunner } from './realtime/shared-execution';
 import { attachSubscriptions, resultFormatter, type SocketAuthentication } from './realtime/ws-server';
 import type { CallRouterOptions } from './engine/types';
-import type { Scheduler } from './platform/scheduler';
+import { systemScheduler, type Scheduler } from './platform/scheduler';
 
 export interface Gateway {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
@@ -69,7 +69,10 @@ export async function createGateway(config: Config, overrides: GatewayOverrides 
   let bus: EventBus | null = null;
   try {
     dataSource = await openDataSource(database);
-    live = await openLiveState(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'live state: Redis connection error'));
+    const scheduler = overrides.scheduler ?? systemScheduler;
+    live = await openLiveState(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'live state: Redis connection error'), {
+      scheduler: () => scheduler.now(),
+    });
     bus = await openEventBus(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'event bus: Redis command failed'));
     if (overrides.bus) bus = overrides.bus(bus);
     const gateway = await start(config, logger, dataSource, live, bus, overrides);

@@ -145,6 +145,15 @@ export class CallRouter {
     await this.pumpWaiting(companyId);
   }
 
+  /**
+   * Routes the queues that can use these resources (an agent became available, a destination resumed): the
+   * queues whose groups hold one of them, not every queue of the company.
+   */
+  async pumpUsing(companyId: string, resources: { agentIds?: readonly string[]; destinationIds?: readonly string[] }): Promise<void> {
+    const queueIds = await queuesUsing(this.ctx.dataSource, resources);
+    await Promise.all(queueIds.map((queueId) => this.pump(companyId, queueId)));
+  }
+
   /** Routes the waiting calls of one queue, in order (priority, then arrival); see QueuePass.pump. */
   pump(companyId: string, queueId: string): Promise<void> {
     return this.queues.pump(companyId, queueId);

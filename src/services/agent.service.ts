@@ -44,7 +44,7 @@ export class AgentService {
       const next = await this.live.agents.compareAndSet(actor.companyId, agent.id, { status: current.status, activity: [current.activity] }, { status, ...idle });
       if (next === null) continue;
       this.routing.agentChanged(actor.companyId, agent.id, next);
-      if (status === 'AVAILABLE') await this.routing.resourcesFreed(actor.companyId);
+      if (status === 'AVAILABLE') await this.routing.resourcesFreed(actor.companyId, { agentIds: [agent.id] });
       return { agent, live: next };
     }
     throw errors.conflict('The agent changed state at the same moment; retry');

@@ -11,6 +11,7 @@ import { MAX_FLOW_NODES, validateFlow, type FlowNodeType } from '../routing/call
 import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, isId, listOwned, lockCompanyNames, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { keepHiddenDestinations, routesToHidden } from './flow-references';
 import { InputChecker } from '../input-checker';
+import { systemScheduler } from '../platform/scheduler';
 
 export interface CallFlowNodeFields {
   id: string;
@@ -61,7 +62,10 @@ function checkDraft(input: CallFlowFields): { name: string; numbers: string[]; n
 }
 
 export class CallFlowService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly now: () => number = systemScheduler.now,
+  ) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<CallFlow>> {
     return listOwned(this.dataSource, CallFlow, actor.companyId, 'name', page);
@@ -108,7 +112,7 @@ export class CallFlowService {
    * cannot see every destination the current published version routes to may not replace it (FORBIDDEN): that
    * would take a destination it cannot see out of what calls run.
    */
-  async publish(actor: UserPrincipal, id: string, now = new Date()): Promise<CallFlow> {
+  async publish(actor: UserPrincipal, id: string, now = new Date(this.now())): Promise<CallFlow> {
     return inTransaction(this.dataSource, async (m) => {
       // The company first: a delete of something this version names (which takes it too) waits, or is seen.
       await lockCompanyNames(m, actor.companyId);

@@ -6,11 +6,13 @@ import { ConnectorApiKey } from '../entities/connector-api-key.entity';
 import type { ModelChanges } from '../live/model-changes';
 import { findOwned, inTransaction, listOwned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from '../input-checker';
+import { systemScheduler } from '../platform/scheduler';
 
 export class ConnectorApiKeyService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly changes: ModelChanges,
+    private readonly now: () => number = systemScheduler.now,
   ) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<ConnectorApiKey>> {
@@ -44,7 +46,7 @@ export class ConnectorApiKeyService {
       const key = await findOwned(m, ConnectorApiKey, actor.companyId, id, { what: 'Connector API key', lock: 'write' });
       changed.add('connectorKey', key.id);
       if (key.revokedAt === null) {
-        key.revokedAt = new Date();
+        key.revokedAt = new Date(this.now());
         await m.getRepository(ConnectorApiKey).save(key);
       }
       return key;

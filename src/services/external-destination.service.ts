@@ -181,7 +181,7 @@ export class ExternalDestinationService {
     });
     await this.live.health.reset(actor.companyId, destination.id);
     await this.routing.destinationChanged(actor.companyId, destination.id);
-    await this.routing.resourcesFreed(actor.companyId);
+    await this.routing.resourcesFreed(actor.companyId, { destinationIds: [destination.id] });
     return destination;
   }
 

@@ -58,16 +58,16 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   const instructions = new InstructionDelivery(bus, live.sessions, models, scheduler, options.logger);
   // After Redis was away (it may have restarted empty), sessions are registered again at once.
   bus.onReconnect(() => void instructions.registerAgain());
-  const callFlows = new CallFlowService(dataSource);
+  // Routing's one clock: the scheduler's, or a clock a test sets (its loops and timers still on the scheduler).
+  const time = options.routing?.clock ? clocked(scheduler, options.routing.clock) : scheduler;
+  const callFlows = new CallFlowService(dataSource, () => time.now());
   const quietly = (what: string) => (err: unknown) => options.logger.error({ err }, what);
   // The hooks reach the router and the live updates built below (configuration services are built first).
   const hooks: RoutingHooks = {
-    resourcesFreed: (companyId) => router.pumpCompany(companyId).catch(quietly('routing after a freed resource failed')),
+    resourcesFreed: (companyId, resources) => router.pumpUsing(companyId, resources).catch(quietly('routing after a freed resource failed')),
     destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id).catch(quietly('publishing a destination update failed')),
     agentChanged: (companyId, id, state) => liveUpdates.agentChanged(companyId, id, state),
   };
-  // Routing's one clock: the scheduler's, or a clock a test sets (its loops and timers still on the scheduler).
-  const time = options.routing?.clock ? clocked(scheduler, options.routing.clock) : scheduler;
   const destinations = new ExternalDestinationService(dataSource, live, hooks, models, changes, time);
   const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, models, time);
   const router = new CallRouter(dataSource, live, instructions, changes, callFlows, liveUpdates, { ...options.routing, scheduler, logger: options.logger });
@@ -83,7 +83,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     roles: new RoleService(dataSource, changes),
     userLogins: new UserLoginService(dataSource, changes),
     profiles: new ExternalDestinationsProfileService(dataSource, changes),
-    connectorKeys: new ConnectorApiKeyService(dataSource, changes),
+    connectorKeys: new ConnectorApiKeyService(dataSource, changes, () => time.now()),
     destinations,
     liveUpdates,
     /** Telephony instructions, each to one live connector session of the company in turn. */
@@ -92,7 +92,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     agentGroups: new AgentGroupService(dataSource, models, changes),
     queues: new QueueService(dataSource, models, changes),
     schedules: new ScheduleService(dataSource),
-    statistics: new StatisticsService(dataSource, options.routing?.clock, options.statistics),
+    statistics: new StatisticsService(dataSource, () => time.now(), options.statistics),
     callFlows,
   };
 }

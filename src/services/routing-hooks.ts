@@ -7,7 +7,8 @@ import type { AgentLive } from '../store/agent-state-store';
  * the change that triggered it.
  */
 export interface RoutingHooks {
-  resourcesFreed(companyId: string): Promise<void>;
+  /** The queues that can use these resources are routed (not every queue of the company). */
+  resourcesFreed(companyId: string, resources: { agentIds?: readonly string[]; destinationIds?: readonly string[] }): Promise<void>;
   destinationChanged(companyId: string, destinationId: string): Promise<void>;
   agentChanged(companyId: string, agentId: string, live: AgentLive): void;
 }

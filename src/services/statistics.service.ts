@@ -20,6 +20,7 @@ import {
 } from '../statistics/figures';
 import { findAllOwned } from '../store/persistence';
 import { InputChecker } from '../input-checker';
+import { systemScheduler } from '../platform/scheduler';
 
 /** The longest range one question may cover. */
 export const MAX_RANGE_DAYS = 93;
@@ -143,7 +144,7 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string | null): Map<stri
 export class StatisticsService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: () => number = systemScheduler.now,
     private readonly limits: StatisticsLimits | null = null,
   ) {}
 

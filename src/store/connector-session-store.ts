@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { redisKeys, type RedisKeys } from './redis-keys';
 import { defineScripts, type ScriptCall } from './redis-scripts';
+import { systemScheduler } from '../platform/scheduler';
 
 /** A live connector session: a `telephonyInstructions` subscription, and the key it authenticated with. */
 export interface ConnectorSession {
@@ -25,7 +26,7 @@ export interface ConnectorSessionStore {
 export class MemoryConnectorSessionStore implements ConnectorSessionStore {
   private readonly companies = new Map<string, { turn: number; sessions: Map<string, { keyId: string; until: number }> }>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = systemScheduler.now) {}
 
   private of(companyId: string) {
     let company = this.companies.get(companyId);

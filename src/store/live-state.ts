@@ -34,18 +34,29 @@ export interface LiveState {
 }
 
 /**
+ * The time the in-memory stores read (Redis reads its own): the scheduler's, on which the loops that renew
+ * leases and fire due timers run (a test's manual scheduler moves them together).
+ */
+export interface LiveStateClocks {
+  scheduler?: () => number;
+}
+
+/**
  * Opens the live state for a configuration: Redis when `redisUrl` is set, else in-process. Redis commands
  * are bounded (one retry, no offline queue growth past reconnects) so a Redis outage surfaces as errors
  * instead of late, repeated writes.
  */
-export async function openLiveState(redisUrl: string | null, prefix = 'rgw', onError: (err: unknown) => void = () => undefined): Promise<LiveState> {
+export async function openLiveState(
+  redisUrl: string | null, prefix = 'rgw', onError: (err: unknown) => void = () => undefined, clocks: LiveStateClocks = {},
+): Promise<LiveState> {
   if (redisUrl === null) {
-    const capacity = new MemoryCapacityStore(DESTINATION_LEASE_MS);
+    // In memory, leases and due times are read on the clock of the loops that renew and fire them.
+    const capacity = new MemoryCapacityStore(DESTINATION_LEASE_MS, clocks.scheduler);
     const agents = new MemoryAgentStateStore();
     const health = new MemoryDestinationHealthStore();
-    const timers = new MemoryTimerStore(TIMER_CLAIM_MS);
+    const timers = new MemoryTimerStore(TIMER_CLAIM_MS, clocks.scheduler);
     const sequences = new MemorySequenceStore();
-    const sessions = new MemoryConnectorSessionStore();
+    const sessions = new MemoryConnectorSessionStore(clocks.scheduler);
     const versions = new MemoryAuthorityVersionStore();
     const throttle = new MemoryAuthThrottleStore();
     return {
