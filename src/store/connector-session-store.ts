@@ -20,6 +20,8 @@ export interface ConnectorSessionStore {
   remove(companyId: string, sessionId: string): Promise<void>;
   /** The company's live sessions ordered by id, and the next turn of its round robin (1, 2, ...). */
   candidates(companyId: string): Promise<{ turn: number; sessions: ConnectorSession[] }>;
+  /** The company's live sessions ordered by id, taking no turn (an operator's or a test's look). */
+  live(companyId: string): Promise<ConnectorSession[]>;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,14 @@ export class MemoryConnectorSessionStore implements ConnectorSessionStore {
     return { turn: company.turn, sessions: sessions.sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1)) };
   }
 
+  async live(companyId: string): Promise<ConnectorSession[]> {
+    const now = this.now();
+    return [...(this.companies.get(companyId)?.sessions ?? new Map<string, { keyId: string; until: number }>())]
+      .filter(([, s]) => s.until > now)
+      .map(([sessionId, s]) => ({ sessionId, keyId: s.keyId }))
+      .sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
+  }
+
   async close(): Promise<void> {
     this.companies.clear();
   }
@@ -83,6 +93,15 @@ export class RedisConnectorSessionStore implements ConnectorSessionStore {
     const sessions: ConnectorSession[] = [];
     for (let i = 1; i < flat.length; i += 2) sessions.push({ sessionId: String(flat[i]), keyId: String(flat[i + 1]) });
     return { turn: Number(flat[0]), sessions: sessions.sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1)) };
+  }
+
+  async live(companyId: string): Promise<ConnectorSession[]> {
+    const [seconds, micros] = await this.redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const ids = await this.redis.zrangebyscore(this.keys.connectorSessions(companyId), `(${now}`, '+inf');
+    if (ids.length === 0) return [];
+    const keyIds = await this.redis.hmget(this.keys.connectorSessionKeys(companyId), ...ids);
+    return ids.map((sessionId, i) => ({ sessionId, keyId: keyIds[i] ?? '' })).sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
   }
 
   async close(): Promise<void> {

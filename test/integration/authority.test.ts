@@ -165,10 +165,15 @@ describe.each(topologies.map((t) => [t.name, t] as const))('authority as live st
       const other = await RawSocket.accepted(reader, second.createConnectorApiKey.apiKey);
       other.subscribe('i', INSTRUCTIONS);
       // The second session is live once it received one instruction; from then on, 20 calls are shared.
+      const base = w.connector.of('DIAL_EXTERNAL').length;
+      let probes = 0;
       await until('the second session to receive a dial', async () => {
         await w.connector.enqueueOk(queue);
+        probes += 1;
         return other.nexts('i').length > 0;
       }, 200);
+      // Every probe's dial has arrived somewhere before the 20 are counted.
+      await until('every probe call\'s dial to arrive', async () => w.connector.of('DIAL_EXTERNAL').length - base + other.nexts('i').length >= probes);
       const [mine, theirs] = [w.connector.of('DIAL_EXTERNAL').length, other.nexts('i').length];
       for (let i = 0; i < 20; i += 1) await w.connector.enqueueOk(queue);
       await until('all 20 dials to arrive', async () => w.connector.of('DIAL_EXTERNAL').length - mine + other.nexts('i').length - theirs >= 20);

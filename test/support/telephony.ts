@@ -48,6 +48,17 @@ export class Connector {
 
   /** Subscribes and resolves once the server acknowledged the subscription is live. */
   async connect(): Promise<void> {
+    // In process, the gateway's session store tells when this subscription is registered (graphql-ws sends no
+    // acknowledgement of a subscribe): the sessions of this key before, then a new one.
+    const keyId = this.key.split('.')[1] ?? '';
+    const gateway = this.t.gateway as TestGateway['gateway'] | undefined;
+    const sessionsOfKey = async (): Promise<Set<string> | null> => {
+      if (gateway?.services === undefined) return null;
+      const companyId = gateway.services.models.companyOfKey(keyId);
+      if (companyId === undefined) return new Set();
+      return new Set((await gateway.live.sessions.live(companyId)).filter((s) => s.keyId === keyId).map((s) => s.sessionId));
+    };
+    const before = await sessionsOfKey();
     this.client = createClient({
       url: this.t.url.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
@@ -70,8 +81,12 @@ export class Connector {
         complete: () => undefined,
       },
     );
-    // The subscribe message is sent after connect; give the server a moment to register it.
-    await new Promise((r) => setTimeout(r, 50));
+    if (before === null) {
+      // Another process's gateway: nothing to ask; give the server a moment to register the subscription.
+      await new Promise((r) => setTimeout(r, 50));
+      return;
+    }
+    await eventually(async () => [...((await sessionsOfKey()) ?? [])].some((id) => !before.has(id)), 10_000, { what: 'the connector session registered', everyMs: 5 });
   }
 
   /** Waits until `count` instructions match (default 1); returns them. */
