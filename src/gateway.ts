@@ -236,6 +236,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   });
   const { port } = httpServer.address() as AddressInfo;
   services.router.start();
+  services.directory.start();
   services.models.start();
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
 
@@ -255,6 +256,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         await subscriptions.dispose();
         await apollo.stop();
         await services.router.stop();
+        await services.directory.stop();
         await services.models.stop();
         await bus.close();
         await live.close();

@@ -8,6 +8,8 @@ import type { LiveState } from '../store/live-state';
 import { AgentGroupService } from './agent-group.service';
 import { AgentService } from './agent.service';
 import { CallRouter } from '../engine/front';
+import { QueueDirectory } from '../engine/queue-directory';
+import type { LivePublisher } from '../engine/types';
 import { clocked } from '../engine/timers';
 import type { CallRouterOptions } from '../engine/types';
 import { CallService } from './call.service';
@@ -66,17 +68,29 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   const hooks: RoutingHooks = {
     resourcesFreed: (companyId, resources) => router.pumpUsing(companyId, resources).catch(quietly('routing after a freed resource failed')),
     destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id).catch(quietly('publishing a destination update failed')),
-    agentChanged: (companyId, id, state) => liveUpdates.agentChanged(companyId, id, state),
+    agentChanged: (companyId, id, state) => publisher.agentChanged(companyId, id, state),
   };
   const destinations = new ExternalDestinationService(dataSource, live, hooks, models, changes, time);
-  const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, models, time);
-  const router = new CallRouter(dataSource, live, instructions, changes, callFlows, liveUpdates, { ...options.routing, scheduler, logger: options.logger });
+  // What each queue pass needs, kept up to date by events instead of read per pass; it hears this
+  // instance's agent changes first (with their whole state), then the live updates publish them.
+  const directory = new QueueDirectory(models, live, bus, { logger: options.logger, scheduler });
+  const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, models, time, directory);
+  const publisher: LivePublisher = {
+    destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id),
+    queueChanged: (companyId, id) => liveUpdates.queueChanged(companyId, id),
+    agentChanged: (companyId, id, state) => {
+      directory.agentChanged(companyId, id, state);
+      liveUpdates.agentChanged(companyId, id, state);
+    },
+  };
+  const router = new CallRouter(dataSource, live, instructions, changes, callFlows, publisher, { ...options.routing, scheduler, logger: options.logger, loadQueue: directory.loader() });
   return {
     authenticator,
     bus,
     models,
     changes,
     router,
+    directory,
     calls: new CallService(dataSource),
     companies: new CompanyService(dataSource),
     sessions: new SessionService(dataSource, authenticator, options.jwtSecret, options.jwtTtlSec, throttle),

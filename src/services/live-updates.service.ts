@@ -13,6 +13,7 @@ import type { LiveState } from '../store/live-state';
 import type { DestinationLive, ExternalDestinationService } from './external-destination.service';
 import { canonicalId } from '../store/persistence';
 import { SerialLines } from '../engine/serial-lines';
+import type { QueueDirectory } from '../engine/queue-directory';
 import { systemScheduler, type Scheduler } from '../platform/scheduler';
 
 /** A queue's live state as dashboards see it. */
@@ -53,6 +54,8 @@ export class LiveUpdatesService {
     private readonly models: LiveModels,
     /** The routing clock: a queue's oldest wait is measured against the instants calls were enqueued at. */
     private readonly time: Scheduler = systemScheduler,
+    /** Counts a queue's available agents from what it holds, instead of reading every agent of the queue. */
+    private readonly directory: Pick<QueueDirectory, 'availableAgents'> | null = null,
   ) {}
 
   /** Publications of one resource run one after another (so this instance publishes them in `seq` order), coalesced under load. */
@@ -96,13 +99,14 @@ export class LiveUpdatesService {
       const where = { companyId, queueId, state: In(['QUEUED', 'OFFERING']) };
       const calls = this.dataSource.getRepository(Call);
       const [waitingCalls, oldestCall] = await Promise.all([calls.countBy(where), calls.findOne({ where, order: { enqueuedAt: 'ASC' }, select: { id: true, enqueuedAt: true } })]);
-      const agents = await this.live.agents.getMany(companyId, agentsOfQueue(model, queueId));
+      const held = (await this.directory?.availableAgents(companyId, queueId)) ?? null;
+      const agents = held !== null ? null : await this.live.agents.getMany(companyId, agentsOfQueue(model, queueId));
       out.push({
         queueId,
         seq: sequences.get(queueId) ?? 0,
         waitingCalls,
         oldestWaitSec: oldestCall === null ? 0 : Math.max(0, Math.floor((now - oldestCall.enqueuedAt.getTime()) / 1000)),
-        availableAgents: [...agents.values()].filter((a) => a.status === 'AVAILABLE' && a.activity === 'IDLE').length,
+        availableAgents: held ?? [...agents!.values()].filter((a) => a.status === 'AVAILABLE' && a.activity === 'IDLE').length,
         at: new Date(now),
       });
     }

@@ -38,6 +38,15 @@ export function fast(overrides: GatewayOverrides = {}): GatewayOverrides {
 /** An instruction as the connector receives it (the public API's shape, as the simulator's client types it). */
 export type Instruction = TelephonyInstruction;
 
+/** The gateway object of a test gateway running in this process; undefined for one in another process. */
+function inProcess(t: TestGateway): TestGateway['gateway'] | undefined {
+  try {
+    return t.gateway;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A telephony connector as a client: HTTP mutations and the instruction subscription over graphql-ws. */
 export class Connector {
   readonly instructions: Instruction[] = [];
@@ -51,7 +60,7 @@ export class Connector {
     // In process, the gateway's session store tells when this subscription is registered (graphql-ws sends no
     // acknowledgement of a subscribe): the sessions of this key before, then a new one.
     const keyId = this.key.split('.')[1] ?? '';
-    const gateway = this.t.gateway as TestGateway['gateway'] | undefined;
+    const gateway = inProcess(this.t);
     const sessionsOfKey = async (): Promise<Set<string> | null> => {
       if (gateway?.services === undefined) return null;
       const companyId = gateway.services.models.companyOfKey(keyId);
