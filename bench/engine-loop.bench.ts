@@ -250,7 +250,9 @@ export async function runEngineLoopBench(): Promise<void> {
     const ratio = cpuPerCall(largest.r) / cpuPerCall(base.r);
     const p99 = percentile(base.r.latencies, 99);
     out(`  aim: CPU per call at ${largest.agents} agents <= ${AIM_RATIO}x ${base.agents} agents: ${ratio.toFixed(2)}x (${ratio <= AIM_RATIO ? 'met' : 'NOT met'})`);
-    out(`  aim: enqueue->RING_AGENT p99 <= ${AIM_P99_MS} ms at ${base.agents} agents: ${ms(p99)} (${p99 <= AIM_P99_MS ? 'met' : 'NOT met'})`);
+    // The latency aim is the end-to-end bench's (one call at a time); here the gateway is saturated by design, so
+    // this p99 is mostly time spent queued behind the other callers' requests, printed for comparison.
+    out(`  saturated latency (${CALLERS} callers, gateway busy all the time): enqueue->RING_AGENT p99 ${ms(p99)} at ${base.agents} agents (the ${AIM_P99_MS} ms aim is measured one call at a time by bench/end-to-end.bench.ts)`);
     out(`  machine: ${cpus().length} cores, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${load1.map((l) => l.toFixed(2)).join(' ')} after the measured runs; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
   } finally {
     await callers.close().catch(() => undefined);
