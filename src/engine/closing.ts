@@ -240,13 +240,16 @@ export class Closing {
       await health.recordAnswer(companyId, destinationId);
       return;
     }
-    await capacity.release(ref, attempt.id);
     if (outcome === 'CANCELLED' || outcome === 'COMPLETED' || !closed.destination) {
+      await capacity.release(ref, attempt.id);
       free(now, 'destinationIds', destinationId);
       return;
     }
     const { row, effect } = closed.destination;
+    // Back-off first: it is recorded before the slot is released, and acquiring a slot refuses a destination
+    // backed off, so no dial can take the freed slot between the two.
     const after = await health.recordFailure(companyId, destinationId, effect.backedOffUntil);
+    await capacity.release(ref, attempt.id);
     if (reachesSuspension(after.consecutiveFailures, row.maxConsecutiveFailures) && row.suspendedAt === null) {
       await inTransaction(this.ctx.dataSource, async (m, tx) => {
         // The change begins first: every change of a company's configuration locks the company before its rows.

@@ -20,8 +20,13 @@ export interface DestinationRef {
  * unless renewed, so the slots of an instance that died come back within that time.
  */
 export interface CapacityStore {
-  /** Takes a slot for `attemptId` if fewer than `max` are held (null = unlimited); true when it holds one. */
-  acquire(ref: DestinationRef, attemptId: string, max: number | null): Promise<boolean>;
+  /**
+   * Takes a slot for `attemptId` if fewer than `max` are held (null = unlimited) and, with `notBackedOffAt`,
+   * if the destination's back-off (the health store's) does not run past that instant; true when it holds one.
+   * An attempt that already holds a slot keeps it. Checked in the same atomic step as the count, so a slot
+   * freed by an outcome that starts a back-off (recorded before the slot is released) never lets a dial in.
+   */
+  acquire(ref: DestinationRef, attemptId: string, max: number | null, options?: { notBackedOffAt?: number }): Promise<boolean>;
   /** The attempt's call was answered: its slot counts as active, and its lease is renewed. */
   markAnswered(ref: DestinationRef, attemptId: string): Promise<boolean>;
   /** Renews the lease of an attempt still in progress; false when it no longer holds a slot. */
@@ -47,6 +52,8 @@ export class MemoryCapacityStore implements CapacityStore {
   constructor(
     private readonly leaseMs: number,
     private readonly now: () => number = systemScheduler.now,
+    /** The destination's back-off end (the in-memory health store's), for acquisitions that look at it. */
+    private readonly backedOffUntil: (ref: DestinationRef) => number | null = () => null,
   ) {}
 
   private live(ref: DestinationRef): Map<string, { expiresAt: number; answered: boolean }> {
@@ -58,13 +65,14 @@ export class MemoryCapacityStore implements CapacityStore {
     return map;
   }
 
-  async acquire(ref: DestinationRef, attemptId: string, max: number | null): Promise<boolean> {
+  async acquire(ref: DestinationRef, attemptId: string, max: number | null, options: { notBackedOffAt?: number } = {}): Promise<boolean> {
     const map = this.live(ref);
     const held = map.get(attemptId);
     if (held) {
       held.expiresAt = this.now() + this.leaseMs;
       return true;
     }
+    if (options.notBackedOffAt !== undefined && (this.backedOffUntil(ref) ?? 0) > options.notBackedOffAt) return false;
     if (max !== null && map.size >= max) return false;
     map.set(attemptId, { expiresAt: this.now() + this.leaseMs, answered: false });
     return true;
@@ -127,7 +135,7 @@ export class RedisCapacityStore implements CapacityStore {
   ) {
     this.keys = redisKeys(prefix);
     this.commands = defineScripts(redis, {
-      leaseAcquire: 'lease-acquire-1.lua',
+      leaseAcquire: 'lease-acquire-2.lua',
       leaseAnswer: 'lease-answer-2.lua',
       leaseRelease: 'lease-release-2.lua',
       leaseCount: 'lease-count-2.lua',
@@ -138,8 +146,11 @@ export class RedisCapacityStore implements CapacityStore {
     return [this.keys.destinationLeases(ref.companyId, ref.destinationId), this.keys.destinationAnswered(ref.companyId, ref.destinationId)];
   }
 
-  async acquire(ref: DestinationRef, attemptId: string, max: number | null): Promise<boolean> {
-    const [granted] = (await this.commands.leaseAcquire(this.pair(ref)[0], attemptId, max ?? -1, this.leaseMs)) as [number, number];
+  async acquire(ref: DestinationRef, attemptId: string, max: number | null, options: { notBackedOffAt?: number } = {}): Promise<boolean> {
+    const [granted] = (await this.commands.leaseAcquire(
+      this.pair(ref)[0], this.keys.destinationHealth(ref.companyId, ref.destinationId), attemptId, max ?? -1, this.leaseMs,
+      options.notBackedOffAt === undefined ? '' : String(options.notBackedOffAt),
+    )) as [number, number];
     return granted === 1;
   }
 
@@ -149,7 +160,7 @@ export class RedisCapacityStore implements CapacityStore {
 
   async renew(ref: DestinationRef, attemptId: string): Promise<boolean> {
     // Renewing is acquiring again: idempotent for an attempt that holds a slot, refused for one that does not.
-    const [granted] = (await this.commands.leaseAcquire(this.pair(ref)[0], attemptId, 0, this.leaseMs)) as [number, number];
+    const [granted] = (await this.commands.leaseAcquire(this.pair(ref)[0], this.keys.destinationHealth(ref.companyId, ref.destinationId), attemptId, 0, this.leaseMs, '')) as [number, number];
     return granted === 1;
   }
 

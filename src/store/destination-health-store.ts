@@ -63,6 +63,11 @@ export class MemoryDestinationHealthStore implements DestinationHealthStore {
     return this.apply(companyId, destinationId, 'reset');
   }
 
+  /** The back-off end held now (null: none), read at once: the in-memory capacity store asks it when granting a slot. */
+  backedOffUntil(companyId: string, destinationId: string): number | null {
+    return this.health.get(`${companyId}/${destinationId}`)?.backedOffUntil ?? null;
+  }
+
   async close(): Promise<void> {
     this.health.clear();
   }

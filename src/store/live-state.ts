@@ -51,9 +51,9 @@ export async function openLiveState(
 ): Promise<LiveState> {
   if (redisUrl === null) {
     // In memory, leases and due times are read on the clock of the loops that renew and fire them.
-    const capacity = new MemoryCapacityStore(DESTINATION_LEASE_MS, clocks.scheduler);
-    const agents = new MemoryAgentStateStore();
     const health = new MemoryDestinationHealthStore();
+    const capacity = new MemoryCapacityStore(DESTINATION_LEASE_MS, clocks.scheduler, (ref) => health.backedOffUntil(ref.companyId, ref.destinationId));
+    const agents = new MemoryAgentStateStore();
     const timers = new MemoryTimerStore(TIMER_CLAIM_MS, clocks.scheduler);
     const sequences = new MemorySequenceStore();
     const sessions = new MemoryConnectorSessionStore(clocks.scheduler);

@@ -1,5 +1,6 @@
 import { ManualScheduler } from '../../src/platform/scheduler';
 import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from '../../src/store/capacity-store';
+import { MemoryDestinationHealthStore, RedisDestinationHealthStore, type DestinationHealthStore } from '../../src/store/destination-health-store';
 import { until } from '../support/conditions';
 import { storeAdapters } from '../support/redis';
 
@@ -92,5 +93,65 @@ describe.each(adapters)('destination capacity leases ($name)', (adapter) => {
     expect(await store.counts(ref)).toEqual({ connecting: max, active: 0 });
     await Promise.all(results.map((r) => (r.i % 3 === 0 ? store : other).release(ref, `race-${r.i}`)));
     expect(await other.counts(ref)).toEqual({ connecting: 0, active: 0 });
+  });
+});
+
+/** A destination's slots and its health, as one instance holds them (the in-memory slots read the in-memory health). */
+interface SlotsAndHealth {
+  capacity: CapacityStore;
+  health: DestinationHealthStore;
+  close(): Promise<void>;
+}
+
+const withHealth = storeAdapters<SlotsAndHealth>(
+  () => {
+    const health = new MemoryDestinationHealthStore();
+    const capacity = new MemoryCapacityStore(LEASE_MS, () => clock.now(), (r) => health.backedOffUntil(r.companyId, r.destinationId));
+    return { capacity, health, close: async () => { await capacity.close(); await health.close(); } };
+  },
+  (client, prefix) => {
+    const capacity = new RedisCapacityStore(client, prefix, LEASE_MS);
+    const health = new RedisDestinationHealthStore(client.duplicate(), prefix);
+    return { capacity, health, close: async () => { await capacity.close(); await health.close(); } };
+  },
+);
+
+describe.each(withHealth)('slots of a backed-off destination ($name)', (adapter) => {
+  let store: SlotsAndHealth;
+  let other: SlotsAndHealth;
+  let close: () => Promise<void>;
+  beforeEach(async () => {
+    clock = new ManualScheduler(Date.now());
+    ({ store, other, close } = await adapter.open());
+  });
+  afterEach(() => close());
+
+  it('refuses a new slot while the back-off runs past the decision\'s instant, whichever instance recorded it, and grants it from the back-off\'s end', async () => {
+    const decidedAt = 1_000_000;
+    await other.health.recordFailure(ref.companyId, ref.destinationId, decidedAt + 60_000);
+    expect(await store.capacity.acquire(ref, 'dial-1', 5, { notBackedOffAt: decidedAt })).toBe(false);
+    expect(await store.capacity.counts(ref)).toEqual({ connecting: 0, active: 0 });
+    expect(await store.capacity.acquire(ref, 'dial-1', 5, { notBackedOffAt: decidedAt + 60_000 })).toBe(true);
+  });
+
+  it('keeps the slot of an attempt that already holds one, and takes no account of back-off when not asked to', async () => {
+    expect(await store.capacity.acquire(ref, 'held', 5, { notBackedOffAt: 0 })).toBe(true);
+    await other.health.recordFailure(ref.companyId, ref.destinationId, 60_000);
+    expect(await store.capacity.acquire(ref, 'held', 5, { notBackedOffAt: 0 })).toBe(true);
+    expect(await store.capacity.renew(ref, 'held')).toBe(true);
+    expect(await store.capacity.acquire(ref, 'unchecked', 5)).toBe(true);
+    expect(await store.capacity.counts(ref)).toEqual({ connecting: 2, active: 0 });
+  });
+
+  it('never grants the slot freed by a failure that starts a back-off, to any number of dials racing it, when the back-off is recorded before the release', async () => {
+    expect(await store.capacity.acquire(ref, 'ringing', 1, { notBackedOffAt: 0 })).toBe(true);
+    const racers = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).capacity.acquire(ref, `racer-${i}`, 1, { notBackedOffAt: 0 }));
+    // The outcome: back-off recorded, then the slot released (the engine's order).
+    await other.health.recordFailure(ref.companyId, ref.destinationId, 60_000);
+    await other.capacity.release(ref, 'ringing');
+    const late = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).capacity.acquire(ref, `late-${i}`, 1, { notBackedOffAt: 0 })));
+    expect(await Promise.all(racers)).toEqual(Array(20).fill(false));
+    expect(late).toEqual(Array(20).fill(false));
+    expect(await store.capacity.counts(ref)).toEqual({ connecting: 0, active: 0 });
   });
 });

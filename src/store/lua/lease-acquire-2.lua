@@ -1,11 +1,15 @@
 --[[
-  Takes a capacity slot of a destination for one attempt, if one is free. Idempotent: the same attempt
-  asking again keeps (and renews) the slot it has. Expiry uses Redis's own clock.
+  Takes a capacity slot of a destination for one attempt, if one is free and the destination is not backed
+  off. Idempotent: the same attempt asking again keeps (and renews) the slot it has, back-off or not. Lease
+  expiry uses Redis's own clock; the back-off is compared with the caller's instant (the engine's clock,
+  which wrote it).
 
   KEYS[1]  leases: sorted set, member = attempt id, score = expiry (ms, Redis time)
+  KEYS[2]  health: hash {backedOffUntil, ...} (see health-record-1)
   ARGV[1]  attempt id
   ARGV[2]  maximum simultaneous calls (-1 = unlimited)
   ARGV[3]  lease time in ms
+  ARGV[4]  refuse a new slot while backedOffUntil is after this instant (ms); '' = do not look
   Returns  {granted (1|0), slots held after the call}
 ]]
 local t = redis.call('TIME')
@@ -17,6 +21,12 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   return {1, redis.call('ZCARD', KEYS[1])}
 end
 local held = redis.call('ZCARD', KEYS[1])
+if ARGV[4] ~= '' then
+  local backedOffUntil = tonumber(redis.call('HGET', KEYS[2], 'backedOffUntil') or '0')
+  if backedOffUntil > tonumber(ARGV[4]) then
+    return {0, held}
+  end
+end
 local max = tonumber(ARGV[2])
 if max >= 0 and held >= max then
   return {0, held}
