@@ -226,14 +226,22 @@ export class Closing {
     if (closure.flowEvent) await this.events.emit('flowBranch', { call, event: closure.flowEvent });
   }
 
+  /** Whether the attempt is still connected in the system of record (the fence of late effects). */
+  private async stillConnected(attemptId: string): Promise<boolean> {
+    const row = await this.ctx.dataSource.getRepository(CallAttempt).findOne({ where: { id: attemptId }, select: { id: true, state: true } });
+    return row?.state === 'CONNECTED';
+  }
+
   private async destinationEffects(companyId: string, closed: ClosedAttempt, now: number, free: (at: number, kind: 'destinationIds', id: string) => void): Promise<void> {
     const { attempt, outcome } = closed;
     const destinationId = attempt.destinationId!;
     const ref = { companyId, destinationId };
     const { capacity, health } = this.ctx.live;
     if (outcome === 'ANSWERED') {
-      // A connected call is counted even if its lease lapsed meanwhile: the slot is truly in use.
-      if (!(await capacity.markAnswered(ref, attempt.id))) {
+      // A connected call is counted even if its lease lapsed meanwhile: the slot is truly in use. Fenced by the
+      // system of record: a lease that is missing because the call already ended (its end, committed before its
+      // slot was released, came through another instance while this effect was late) is not taken again.
+      if (!(await capacity.markAnswered(ref, attempt.id)) && (await this.stillConnected(attempt.id))) {
         await capacity.acquire(ref, attempt.id, null);
         await capacity.markAnswered(ref, attempt.id);
       }
@@ -275,7 +283,9 @@ export class Closing {
     }
     if (outcome === 'COMPLETED') {
       const until = now + (attempt.wrapUpSec ?? 0) * 1000;
-      await this.effects.agent(companyId, agentId, { activity: ['ON_CALL'], callId: call.id }, { activity: 'WRAP_UP', callId: null, wrapUpUntil: until, idleSince: until });
+      // RINGING too: the answer's own effect (ON_CALL) may still be on its way from a slow instance; the end moves
+      // the agent on anyway, and that late effect then finds the agent no longer ringing for this call.
+      await this.effects.agent(companyId, agentId, { activity: ['ON_CALL', 'RINGING'], callId: call.id }, { activity: 'WRAP_UP', callId: null, wrapUpUntil: until, idleSince: until });
       free(until, 'agentIds', agentId);
       return;
     }

@@ -17,6 +17,7 @@ import type { CallFlowNodeFields } from '../../../src/services/call-flow.service
 import type { ExternalDestinationFields } from '../../../src/services/external-destination.service';
 import type { QueueFields, QueueGroupFields } from '../../../src/services/queue.service';
 import { MemoryCapacityStore } from '../../../src/store/capacity-store';
+import type { MemoryDestinationHealthStore } from '../../../src/store/destination-health-store';
 import { openDataSource } from '../../../src/store/data-source';
 import { DESTINATION_LEASE_MS, openLiveState, TIMER_CLAIM_MS, type LiveState } from '../../../src/store/live-state';
 import { MemoryTimerStore } from '../../../src/store/timer-store';
@@ -58,7 +59,8 @@ const OFF = 3_600_000_000;
 export class EngineWorld {
   readonly sent: Sent[] = [];
   private readonly instances: Instance[] = [];
-  private companyId = '';
+  /** The company the world configured (its connector reports for it). */
+  companyId = '';
   private actorPrincipal: UserPrincipal | null = null;
 
   private constructor(
@@ -78,7 +80,11 @@ export class EngineWorld {
     const now = () => clock.now();
     const base = await openLiveState(null);
     // The stores whose state runs out with time (slot leases, timers and their claims) read the virtual clock.
-    const live: LiveState = { ...base, capacity: new MemoryCapacityStore(DESTINATION_LEASE_MS, now), timers: new MemoryTimerStore(TIMER_CLAIM_MS, now) };
+    const live: LiveState = {
+      ...base,
+      capacity: new MemoryCapacityStore(DESTINATION_LEASE_MS, now, (r) => (base.health as MemoryDestinationHealthStore).backedOffUntil(r.companyId, r.destinationId)),
+      timers: new MemoryTimerStore(TIMER_CLAIM_MS, now),
+    };
     const bus = await openEventBus(null, 'engine-test');
     const world = new EngineWorld(clock, dataSource, live, bus, options, async () => {
       await bus.close();
@@ -110,11 +116,14 @@ export class EngineWorld {
     return this.actorPrincipal!;
   }
 
-  /** Another gateway instance over the same database and live state (not started). */
-  instance(): Instance {
+  /**
+   * Another gateway instance over the same database and live state (not started); `wrap` gives it its own view
+   * of the live state (e.g. one whose writes are slow, as over a slow link to Redis).
+   */
+  instance(wrap: (live: LiveState) => LiveState = (live) => live): Instance {
     const index = this.instances.length;
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', SEED_DEMO: 'false', JWT_SECRET: 'engine-test-jwt-secret-0123456789abcdef0123' });
-    const services = createServices(this.dataSource, this.live, this.bus, {
+    const services = createServices(this.dataSource, wrap(this.live), this.bus, {
       jwtSecret: config.jwtSecret!, jwtTtlSec: config.jwtTtlSec, platformApiKey: null, authThrottle: config.authThrottle, statistics: config.statistics,
       logger: createLogger('silent'), scheduler: this.clock,
       routing: { tickMs: 50, sweepMs: OFF, renewMs: OFF, ...this.options.routing },
