@@ -13,6 +13,7 @@ import { FlowRunner } from './flow-runner';
 import { queuesUsing, queuesWithWaitingCalls } from './lookups';
 import { Offers } from './offer';
 import { QueuePass, type QueueLoader } from './queue-pass';
+import { repairSweep, REPAIR_EVERY_MS } from './repair';
 import { clocked, overdueAttempts, renewLeases, timerId, Timers } from './timers';
 import type { AttemptOutcomeFields, CallRouterOptions, EndCallFields, EngineContext, EnqueueCallFields, LivePublisher, PublishedFlows, StartCallFields, TimerPayload } from './types';
 
@@ -29,6 +30,8 @@ export class CallRouter {
   private readonly queues: QueuePass;
   private readonly closing: Closing;
   private readonly flowRunner: FlowRunner;
+  /** What follows a commit (instructions, live announcements); the repair sweep announces through it too. */
+  private readonly effects: Effects;
   private readonly loops: Array<() => void> = [];
   /** Per company: the queues and freed resources that changes being settled give to route. */
   private readonly routeNext = new Map<string, { queueIds: Set<string>; agentIds: Set<string>; destinationIds: Set<string> }>();
@@ -47,7 +50,7 @@ export class CallRouter {
     const scheduler = options.scheduler ?? systemScheduler;
     this.ctx = { dataSource, live, time: options.clock ? clocked(scheduler, options.clock) : scheduler, logger: options.logger };
     const notes = new WaitingNotes();
-    const effects = new Effects(this.ctx, instructions, updates);
+    const effects = (this.effects = new Effects(this.ctx, instructions, updates));
     this.timers = new Timers(this.ctx);
     const offers = new Offers(this.ctx, effects, this.timers, notes);
     this.queues = new QueuePass(this.ctx, offers, effects, this.timers, notes, options.loadQueue);
@@ -70,6 +73,7 @@ export class CallRouter {
     every(this.options.sweepMs ?? 1_000, () => this.sweep());
     every((this.options.sweepMs ?? 1_000) * 5, () => this.expireOverdueAttempts());
     every(this.options.renewMs ?? 20_000, () => this.renewLeases());
+    every(this.options.repairMs ?? REPAIR_EVERY_MS, repairSweep(this.ctx, this.effects, (companyId, freed) => this.pumpUsing(companyId, freed), this.options.repairGraceMs));
   }
 
   /** Stops the loops and waits for passes in flight. */

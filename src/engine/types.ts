@@ -67,6 +67,10 @@ export interface CallRouterOptions {
   renewMs?: number;
   /** The most times one call may arrive at one flow node (MAX_NODE_VISITS when left out). */
   maxNodeVisits?: number;
+  /** How often agent reservations and slot leases that no open attempt explains are looked for (ms; REPAIR_EVERY_MS when left out). */
+  repairMs?: number;
+  /** How long one must stay unexplained before it is repaired (ms; REPAIR_GRACE_MS when left out): longer than any offer between claim and commit. */
+  repairGraceMs?: number;
 }
 
 /** What every part of the engine works over: the system of record, the live state, the one clock, the log. */

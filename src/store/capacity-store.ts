@@ -36,6 +36,8 @@ export interface CapacityStore {
   counts(ref: DestinationRef): Promise<SlotCounts>;
   /** The slots of many destinations of a company in one batch. */
   countsMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, SlotCounts>>;
+  /** The attempts holding a slot of the destination now (leases not expired), in no particular order. */
+  holders(ref: DestinationRef): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,13 @@ export class MemoryCapacityStore implements CapacityStore {
     return new Map(destinationIds.map((id) => [id, this.countNow(companyId, id)]));
   }
 
+  async holders(ref: DestinationRef): Promise<string[]> {
+    const map = this.leases.get(`${ref.companyId}/${ref.destinationId}`);
+    if (map === undefined) return [];
+    const now = this.now();
+    return [...map].filter(([, lease]) => lease.expiresAt > now).map(([id]) => id);
+  }
+
   /** A destination's slots now; a destination never leased costs nothing (and is not remembered). */
   private countNow(companyId: string, destinationId: string): SlotCounts {
     const map = this.leases.get(`${companyId}/${destinationId}`);
@@ -127,6 +136,7 @@ export class MemoryCapacityStore implements CapacityStore {
 export class RedisCapacityStore implements CapacityStore {
   private readonly keys: RedisKeys;
   private readonly commands: Record<'leaseAcquire' | 'leaseAnswer' | 'leaseRelease' | 'leaseCount', ScriptCall>;
+  private readonly listing: Record<'leaseHolders', ScriptCall>;
 
   constructor(
     private readonly redis: Redis,
@@ -140,6 +150,7 @@ export class RedisCapacityStore implements CapacityStore {
       leaseRelease: 'lease-release-2.lua',
       leaseCount: 'lease-count-2.lua',
     });
+    this.listing = defineScripts(redis, { leaseHolders: 'lease-holders-1.lua' });
   }
 
   private pair(ref: DestinationRef): [string, string] {
@@ -175,6 +186,10 @@ export class RedisCapacityStore implements CapacityStore {
 
   countsMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, SlotCounts>> {
     return countsOf(this, companyId, destinationIds);
+  }
+
+  async holders(ref: DestinationRef): Promise<string[]> {
+    return (await this.listing.leaseHolders(this.pair(ref)[0])) as string[];
   }
 
   async close(): Promise<void> {

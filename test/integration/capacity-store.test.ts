@@ -94,6 +94,19 @@ describe.each(adapters)('destination capacity leases ($name)', (adapter) => {
     await Promise.all(results.map((r) => (r.i % 3 === 0 ? store : other).release(ref, `race-${r.i}`)));
     expect(await other.counts(ref)).toEqual({ connecting: 0, active: 0 });
   });
+
+  it('lists the attempts holding a slot now, answered or not, and none released, expired or of another destination', async () => {
+    expect(await store.holders(ref)).toEqual([]);
+    await store.acquire(ref, 'h1', 5);
+    await other.acquire(ref, 'h2', 5);
+    await store.acquire({ ...ref, destinationId: 'destination-2' }, 'elsewhere', 5);
+    await other.markAnswered(ref, 'h2');
+    expect((await other.holders(ref)).sort()).toEqual(['h1', 'h2']);
+    await store.release(ref, 'h1');
+    expect(await store.holders(ref)).toEqual(['h2']);
+    await pass(LEASE_MS);
+    await until(async () => (await other.holders(ref)).length === 0, { what: 'the expired lease no longer listed' });
+  });
 });
 
 /** A destination's slots and its health, as one instance holds them (the in-memory slots read the in-memory health). */

@@ -126,7 +126,7 @@ export class EngineWorld {
     const services = createServices(this.dataSource, wrap(this.live), this.bus, {
       jwtSecret: config.jwtSecret!, jwtTtlSec: config.jwtTtlSec, platformApiKey: null, authThrottle: config.authThrottle, statistics: config.statistics,
       logger: createLogger('silent'), scheduler: this.clock,
-      routing: { tickMs: 50, sweepMs: OFF, renewMs: OFF, ...this.options.routing },
+      routing: { tickMs: 50, sweepMs: OFF, renewMs: OFF, repairMs: OFF, ...this.options.routing },
     });
     // The connector: every instruction is collected with the instance that sent it.
     services.instructions.send = async (_companyId, instruction) => void this.sent.push({ ...instruction, instance: index });
