@@ -12,7 +12,8 @@ export type DomainErrorKind =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'TOO_MANY_REQUESTS'
-  | 'QUERY_TOO_COMPLEX';
+  | 'QUERY_TOO_COMPLEX'
+  | 'SERVICE_UNAVAILABLE';
 
 /** Every code the gateway's own errors carry: the domain kinds, and what anything else becomes. */
 export type ErrorCode = DomainErrorKind | 'INTERNAL_SERVER_ERROR';
@@ -83,6 +84,13 @@ export const errors = {
    */
   tooManyRequests: (message: string, retryAfterSec: number) =>
     new DomainError('TOO_MANY_REQUESTS', `${message}; try again in ${retryAfterSec} s`, { retryAfterSec }),
+  /**
+   * The request could not be served because the database cannot be reached for now (restarting): not
+   * acknowledged, and retryable (`retryable: true`); `retryAfterSec` says when to try again (over HTTP: 503 with
+   * `Retry-After`). A change whose connection was lost during its commit may still have been written (decision 021).
+   */
+  unavailable: (message: string, retryAfterSec: number) =>
+    new DomainError('SERVICE_UNAVAILABLE', `${message}; try again in ${retryAfterSec} s`, { retryable: true, retryAfterSec }),
   /** Work over a stated limit (the cost rule, the statistics bounds); the message says how to narrow it. */
   tooComplex: (message: string, details: Record<string, unknown> = {}) => new DomainError('QUERY_TOO_COMPLEX', message, details),
   /** A call flow that cannot be published: every problem, each with the node it concerns (null: the whole flow). */

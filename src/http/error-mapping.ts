@@ -1,12 +1,14 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { DomainError, type DomainErrorKind } from '../errors';
+import { databaseUnavailableError } from '../store/persistence';
 
 /**
  * THE mapping of errors to answers, for every transport (HTTP through Apollo Server, WebSocket through
  * graphql-ws): a domain error (errors.ts) becomes the code of its kind, its details as extensions and, over
  * HTTP, the status (and headers) of the answer; the errors GraphQL itself reports (parse, validation, the
- * limits) keep their codes; anything else becomes INTERNAL_SERVER_ERROR, with no internals in it.
+ * limits) keep their codes; a database that cannot be reached (the store recognises it) becomes
+ * SERVICE_UNAVAILABLE, retryable; anything else becomes INTERNAL_SERVER_ERROR, with no internals in it.
  */
 
 /** The part of an HTTP answer an error decides (Apollo Server's `extensions.http`). */
@@ -27,6 +29,7 @@ const STATUS: Readonly<Record<DomainErrorKind, { always?: number; request?: numb
   CONFLICT: {},
   TOO_MANY_REQUESTS: { always: 429 },
   QUERY_TOO_COMPLEX: { always: 400 },
+  SERVICE_UNAVAILABLE: { always: 503 },
 };
 
 /** What an HTTP answer carrying this domain error says in its status and headers, if anything. */
@@ -35,7 +38,7 @@ export function httpOf(error: DomainError): ErrorHttp | undefined {
   const code = status.always ?? (error.refusesRequest ? status.request : undefined);
   if (code === undefined) return undefined;
   const retryAfterSec = error.details.retryAfterSec;
-  return error.kind === 'TOO_MANY_REQUESTS' && typeof retryAfterSec === 'number'
+  return (error.kind === 'TOO_MANY_REQUESTS' || error.kind === 'SERVICE_UNAVAILABLE') && typeof retryAfterSec === 'number'
     ? { status: code, headers: new Map([['retry-after', String(retryAfterSec)]]) }
     : { status: code };
 }
@@ -45,11 +48,19 @@ export function extensionsOf(error: DomainError): Record<string, unknown> {
   return { ...error.details, code: error.kind };
 }
 
-/** The domain error behind an error, through the wrappings of graphql-js, graphql-jit and Apollo Server; undefined if none. */
+/**
+ * The domain error behind an error, through the wrappings of graphql-js, graphql-jit and Apollo Server; undefined if none.
+ * A database failure that the store did not turn into a domain error itself (a read outside its helpers) but
+ * recognises as the database being unreachable is answered as the store would have: SERVICE_UNAVAILABLE.
+ */
 export function domainErrorOf(error: unknown): DomainError | undefined {
   let current = error;
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth += 1) {
     if (current instanceof DomainError) return current;
+    if (!(current instanceof GraphQLError)) {
+      const unavailable = databaseUnavailableError(current);
+      if (unavailable !== undefined) return unavailable;
+    }
     current = (current as { originalError?: unknown }).originalError;
   }
   return undefined;
@@ -67,7 +78,8 @@ export function toGraphQLError(error: DomainError): GraphQLError {
 
 /** An error as Apollo Server should see it outside a resolver: a domain error as its GraphQL error (see toGraphQLError), anything else as it is. */
 export function asGraphQLError(error: unknown): unknown {
-  return error instanceof DomainError ? toGraphQLError(error) : error;
+  const domain = error instanceof DomainError ? error : databaseUnavailableError(error);
+  return domain !== undefined ? toGraphQLError(domain) : error;
 }
 
 /** The codes an error GraphQL or Apollo Server itself made may keep (the rest are internal). */

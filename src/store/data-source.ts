@@ -6,6 +6,9 @@ import { ENTITIES } from '../entities';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
 
+/** How long a request waits at most for a PostgreSQL connection before it is answered SERVICE_UNAVAILABLE. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
 /**
  * Builds (does not open) the data source for a database: SQLite (better-sqlite3) for the embedded default,
  * PostgreSQL otherwise. Both run their own dialect's migrations; neither uses `synchronize`.
@@ -21,7 +24,11 @@ export function createDataSource(database: DatabaseConfig): DataSource {
       uuidExtension: 'pgcrypto',
       synchronize: false,
       logging: false,
-      extra: { max: 10, connectionTimeoutMillis: 5_000 },
+      // While the server is down or restarting, a request fails fast rather than hangs: a connection (new, or
+      // waiting for a free one of the pool) is given up after CONNECT_TIMEOUT_MS, and a refused or closed one at
+      // once; the pool drops broken connections and opens new ones once the server is back (decision 021).
+      // Keep-alive probes notice a connection whose server vanished without closing it.
+      extra: { max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 },
     });
   }
   if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });

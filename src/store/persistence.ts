@@ -1,5 +1,5 @@
 import { QueryFailedError, type DataSource, type FindOptionsRelations, type EntityManager, type EntityTarget, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
-import { errors, isDomainError } from '../errors';
+import { errors, isDomainError, type DomainError } from '../errors';
 import { Company } from '../entities/company.entity';
 import { compareCodePoints } from '../platform/code-point-order';
 import { nameKey } from '../routing/names';
@@ -33,6 +33,39 @@ export function isForeignKeyViolation(error: unknown): boolean {
 
 function driverCode(error: unknown): string | undefined {
   return error instanceof QueryFailedError ? (error.driverError as { code?: string } | undefined)?.code : undefined;
+}
+
+/** Socket errors of a connection to the database that could not be made or was lost. */
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** PostgreSQL codes of a server going away or not taking connections: admin, crash and immediate shutdown, cannot connect now. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+/** What the PostgreSQL driver says (without a code) of a connection that was lost or could not be made in time. */
+const LOST_CONNECTION = /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Client was closed and is not queryable/i;
+
+/** When a client should try again after the database could not be reached (a server restart takes seconds). */
+export const DATABASE_RETRY_AFTER_SEC = 5;
+
+/**
+ * Whether an error says the database cannot be reached for now (connection refused, reset or lost, the server
+ * shutting down or starting up, connection exceptions of SQLSTATE class 08), as opposed to a statement it
+ * refused. THE one place such failures are recognised: what is retryable once the server is back.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  // The error itself, then what it wraps (TypeORM's driverError, a cause), a few levels at most.
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth += 1) {
+    const { code, message, driverError, cause } = current as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+    if (typeof code === 'string' && (CONNECTION_ERRNOS.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+    if (typeof message === 'string' && LOST_CONNECTION.test(message)) return true;
+    current = driverError ?? cause;
+  }
+  return false;
+}
+
+/** The domain error a database failure is answered with when the database cannot be reached; undefined for any other error. */
+export function databaseUnavailableError(error: unknown): DomainError | undefined {
+  if (isDomainError(error)) return isDomainError(error, 'SERVICE_UNAVAILABLE') ? error : undefined;
+  return isDatabaseUnavailable(error) ? errors.unavailable('The service is unavailable for now; retry later', DATABASE_RETRY_AFTER_SEC) : undefined;
 }
 
 const CONCURRENT_CHANGE = 'CONCURRENT_CHANGE';
@@ -73,7 +106,7 @@ export async function inTransaction<T>(dataSource: DataSource, work: (manager: E
       if (isUniqueViolation(error) || isForeignKeyViolation(error)) {
         throw errors.conflict('A conflicting change was made at the same time; re-read and retry', { reason: CONCURRENT_CHANGE });
       }
-      throw error;
+      throw databaseUnavailableError(error) ?? error;
     }
   };
   const result = await onSqliteQueue(dataSource, run);
@@ -88,7 +121,9 @@ export async function inTransaction<T>(dataSource: DataSource, work: (manager: E
  * never see half of a change (the companies held in memory) go through here.
  */
 export function committedRead<T>(dataSource: DataSource, read: () => Promise<T>): Promise<T> {
-  return onSqliteQueue(dataSource, read);
+  return onSqliteQueue(dataSource, read).catch((error: unknown) => {
+    throw databaseUnavailableError(error) ?? error;
+  });
 }
 
 function onSqliteQueue<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
