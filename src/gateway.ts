@@ -72,6 +72,7 @@ export async function createGateway(config: Config, overrides: GatewayOverrides 
     const scheduler = overrides.scheduler ?? systemScheduler;
     live = await openLiveState(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'live state: Redis connection error'), {
       scheduler: () => scheduler.now(),
+      after: (ms, task) => scheduler.after(ms, task),
     });
     bus = await openEventBus(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'event bus: Redis command failed'));
     if (overrides.bus) bus = overrides.bus(bus);
@@ -98,6 +99,8 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey, logger, routing: overrides.routing, scheduler: overrides.scheduler,
     authThrottle: config.authThrottle, statistics: config.statistics,
   });
+  // Before anything routes: the live state's generation is checked (and the live state rebuilt) first.
+  services.liveRebuild.start();
   const demo = config.seedDemo ? await seedDemo(dataSource, services) : null;
   const schema = await buildGatewaySchema(bus.pubSub as never);
 
@@ -256,6 +259,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         await subscriptions.dispose();
         await apollo.stop();
         await services.router.stop();
+        services.liveRebuild.stop();
         await services.directory.stop();
         await services.models.stop();
         await bus.close();

@@ -50,6 +50,9 @@ export class Offers {
   ) {}
 
   async offer(call: Call, target: OfferTarget, record: OfferRecord, now: number): Promise<OfferResult> {
+    // Nothing is claimed on a live state that may have come back empty: its rebuild from the system of record
+    // comes first (bounded: refused SERVICE_UNAVAILABLE, retryable, past REBUILD_WAIT_MS; decision 022).
+    await this.ctx.live.ready();
     return target.kind === 'AGENT' ? this.offerToAgent(call, target, record, now) : this.offerToDestination(call, target.destination, record, now);
   }
 

@@ -8,6 +8,7 @@ import type { LiveState } from '../store/live-state';
 import { AgentGroupService } from './agent-group.service';
 import { AgentService } from './agent.service';
 import { CallRouter } from '../engine/front';
+import { LiveRebuild } from '../engine/live-rebuild';
 import { QueueDirectory } from '../engine/queue-directory';
 import type { LivePublisher } from '../engine/types';
 import { clocked } from '../engine/timers';
@@ -83,6 +84,8 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
       liveUpdates.agentChanged(companyId, id, state);
     },
   };
+  // Rebuilds the live state from the system of record when Redis was emptied or replaced (decision 022).
+  const liveRebuild = new LiveRebuild({ dataSource, live, time, logger: options.logger });
   const router = new CallRouter(dataSource, live, instructions, changes, callFlows, publisher, { ...options.routing, scheduler, logger: options.logger, loadQueue: directory.loader() });
   return {
     authenticator,
@@ -90,6 +93,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     models,
     changes,
     router,
+    liveRebuild,
     directory,
     calls: new CallService(dataSource),
     companies: new CompanyService(dataSource),

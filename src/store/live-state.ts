@@ -1,12 +1,14 @@
 import Redis from 'ioredis';
 import { MemoryAgentStateStore, RedisAgentStateStore, type AgentStateStore } from './agent-state-store';
 import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from './capacity-store';
+import { MemoryLiveGeneration, RedisLiveGeneration, type LiveGeneration } from './live-generation';
 import { MemoryDestinationHealthStore, RedisDestinationHealthStore, type DestinationHealthStore } from './destination-health-store';
 import { MemoryAuthorityVersionStore, RedisAuthorityVersionStore, type AuthorityVersionStore } from './authority-version-store';
 import { MemoryAuthThrottleStore, RedisAuthThrottleStore, type AuthThrottleStore } from './auth-throttle-store';
 import { MemoryConnectorSessionStore, RedisConnectorSessionStore, type ConnectorSessionStore } from './connector-session-store';
 import { MemorySequenceStore, RedisSequenceStore, type SequenceStore } from './sequence-store';
 import { MemoryTimerStore, RedisTimerStore, type TimerStore } from './timer-store';
+import type { Scheduler } from '../platform/scheduler';
 
 /** How long a destination slot survives without renewal (the holder died): DOMAIN.md §3.3's bounded lease. */
 export const DESTINATION_LEASE_MS = 60_000;
@@ -28,6 +30,17 @@ export interface LiveState {
   readonly versions: AuthorityVersionStore;
   /** Failed sign-ins and connector keys: counters and blocks (decision 016). */
   readonly throttle: AuthThrottleStore;
+  /**
+   * Which life of the live state this instance works in, and the gate new acquisitions wait at while it is
+   * rebuilt from the system of record after Redis was emptied or replaced (decision 022).
+   */
+  readonly generation: LiveGeneration;
+  /**
+   * Resolves once new acquisitions (slot leases, agents' reservations) may go on: at once in memory and while
+   * the live state is current; after the rebuild when one is pending or running; refused with a retryable
+   * SERVICE_UNAVAILABLE when that takes longer than REBUILD_WAIT_MS.
+   */
+  ready(): Promise<void>;
   /** Whether its Redis connections are up (always, in memory): the readiness probe asks. */
   connected(): boolean;
   close(): Promise<void>;
@@ -39,6 +52,8 @@ export interface LiveState {
  */
 export interface LiveStateClocks {
   scheduler?: () => number;
+  /** Where the bounded wait for a rebuild of the live state is timed (the system's when left out). */
+  after?: Scheduler['after'];
 }
 
 /**
@@ -59,15 +74,16 @@ export async function openLiveState(
     const sessions = new MemoryConnectorSessionStore(clocks.scheduler);
     const versions = new MemoryAuthorityVersionStore();
     const throttle = new MemoryAuthThrottleStore();
+    const generation = new MemoryLiveGeneration();
     return {
-      mode: 'memory', capacity, agents, health, timers, sequences, sessions, versions, throttle, connected: () => true,
-      close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions, throttle),
+      mode: 'memory', capacity, agents, health, timers, sequences, sessions, versions, throttle, generation, ready: () => generation.ready(), connected: () => true,
+      close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions, throttle, generation),
     };
   }
   // Named after the store each serves, so an operator can tell the connections apart in CLIENT LIST.
   const connect = (store: string) =>
     new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true, connectionName: `${prefix}-live-${store}` });
-  const clients = ['capacity', 'agents', 'health', 'timers', 'sequences', 'sessions', 'versions', 'throttle'].map(connect);
+  const clients = ['capacity', 'agents', 'health', 'timers', 'sequences', 'sessions', 'versions', 'throttle', 'generation'].map(connect);
   // Reconnects are reported through the gateway's log, not as ioredis's unhandled-error lines.
   for (const c of clients) c.on('error', onError);
   await Promise.all(clients.map((c) => c.connect()));
@@ -79,10 +95,15 @@ export async function openLiveState(
   const sessions = new RedisConnectorSessionStore(clients[5]!, prefix);
   const versions = new RedisAuthorityVersionStore(clients[6]!, prefix);
   const throttle = new RedisAuthThrottleStore(clients[7]!, prefix);
+  // Watches every connection from here on (after the first connect): one lost holds new acquisitions until
+  // the generation was checked again (decision 022).
+  const after = clocks.after;
+  const generation = new RedisLiveGeneration(clients[8]!, prefix, clients.slice(0, 8), after === undefined ? undefined : (ms, task) => after(ms, task));
   return {
-    mode: 'redis', capacity, agents, health, timers, sequences, sessions, versions, throttle,
+    mode: 'redis', capacity, agents, health, timers, sequences, sessions, versions, throttle, generation,
+    ready: () => generation.ready(),
     connected: () => clients.every((c) => c.status === 'ready'),
-    close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions, throttle),
+    close: () => closeAll(capacity, agents, health, timers, sequences, sessions, versions, throttle, generation),
   };
 }
 

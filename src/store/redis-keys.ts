@@ -38,6 +38,12 @@ export function redisKeys(prefix: string) {
      */
     authFailures: () => `${prefix}:auth-throttle:failures`,
     authBlocks: () => `${prefix}:auth-throttle:blocks`,
+    /**
+     * The live state's generation (decision 022): an id set once the live state was rebuilt from the system of
+     * record, so a missing or different id tells an instance that Redis was emptied or replaced; with `lock`, the
+     * short lock of the one instance rebuilding it.
+     */
+    liveGeneration: (part: 'id' | 'lock' = 'id') => (part === 'id' ? `${prefix}:generation` : `${prefix}:generation:rebuilding`),
     /** Hash of one regular agent's live state (status, activity, call, times, seq). */
     agent: (companyId: string, agentId: string) => `${company(companyId)}:agent:${agentId}`,
   };
