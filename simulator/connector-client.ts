@@ -1,7 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type {
-  AgentsQuery, AgentsQueryVariables, AgentStatus, AttemptOutcome, AttemptOutcomeInput, CallEndReason as SchemaCallEndReason, CallState,
+  AcknowledgeTelephonyInstructionsMutation, AcknowledgeTelephonyInstructionsMutationVariables, AgentsQuery, AgentsQueryVariables, AgentStatus, AttemptOutcome, AttemptOutcomeInput, CallEndReason as SchemaCallEndReason, CallState,
   CreateConnectorApiKeyMutation, CreateConnectorApiKeyMutationVariables, EndCallInput as SchemaEndCallInput, EndCallMutation,
   EndCallMutationVariables, EnqueueCallInput, EnqueueCallMutation, EnqueueCallMutationVariables, LoginMutation, LoginMutationVariables,
   QueuesQuery, QueuesQueryVariables, ReportAttemptOutcomeMutation, ReportAttemptOutcomeMutationVariables, SetAgentStatusMutation,
@@ -9,7 +9,7 @@ import type {
   TelephonyInstructionsSubscription,
 } from './generated/graphql';
 import {
-  AGENTS, CREATE_CONNECTOR_API_KEY, END_CALL, ENQUEUE_CALL, LOGIN, QUEUES, REPORT_ATTEMPT_OUTCOME, SET_AGENT_STATUS, START_CALL,
+  ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS, AGENTS, CREATE_CONNECTOR_API_KEY, END_CALL, ENQUEUE_CALL, LOGIN, QUEUES, REPORT_ATTEMPT_OUTCOME, SET_AGENT_STATUS, START_CALL,
   TELEPHONY_INSTRUCTIONS,
 } from './operations';
 
@@ -112,6 +112,14 @@ export interface InstructionHandlers {
   /** The server ended the stream. */
   onComplete?(): void;
 }
+
+export interface InstructionSubscriptionOptions {
+  /** Resume after this seq: only outstanding instructions logged after it come first (default: every outstanding one). */
+  afterSeq?: number | null;
+}
+
+/** How many instruction ids a subscription remembers to drop duplicates (a redelivery, a resumed one). */
+export const REMEMBERED_INSTRUCTIONS = 10_000;
 
 export interface InstructionSubscription {
   /** Resolves once the socket is acknowledged and the subscription sent; rejects if that never happens. */
@@ -233,10 +241,23 @@ export class ConnectorClient {
   }
 
   /**
-   * Subscribes to telephony instructions over graphql-ws (protocol graphql-transport-ws), authenticating with
-   * `connectionParams.authorization`. The WebSocket client reconnects and resubscribes on its own.
+   * Acknowledges instructions acted on, so they are not delivered again (idempotent); how many of the ids are
+   * the company's. RING_AGENT and DIAL_EXTERNAL are acknowledged by their outcome report as well.
    */
-  subscribeInstructions(handlers: InstructionHandlers): InstructionSubscription {
+  async acknowledgeInstructions(ids: readonly string[]): Promise<number> {
+    return (await this.request<AcknowledgeTelephonyInstructionsMutation, AcknowledgeTelephonyInstructionsMutationVariables>(
+      ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS, { ids: [...ids] },
+    )).acknowledgeTelephonyInstructions;
+  }
+
+  /**
+   * Subscribes to telephony instructions over graphql-ws (protocol graphql-transport-ws), authenticating with
+   * `connectionParams.authorization`. The WebSocket client reconnects and resubscribes on its own (and the
+   * gateway then sends the outstanding instructions again). Instructions come at least once: one whose
+   * instructionId was already passed on is dropped here, so `onInstruction` sees each once.
+   */
+  subscribeInstructions(handlers: InstructionHandlers, options: InstructionSubscriptionOptions = {}): InstructionSubscription {
+    const seen = new Set<string>();
     let settle: { resolve(): void; reject(error: unknown): void } | null = null;
     const ready = new Promise<void>((resolve, reject) => {
       settle = { resolve, reject };
@@ -280,7 +301,7 @@ export class ConnectorClient {
       },
     });
     const unsubscribe = client.subscribe<TelephonyInstructionsSubscription>(
-      { query: TELEPHONY_INSTRUCTIONS },
+      { query: TELEPHONY_INSTRUCTIONS, variables: { afterSeq: options.afterSeq ?? null } },
       {
         next: (result) => {
           if (result.errors?.length) {
@@ -288,7 +309,11 @@ export class ConnectorClient {
             return;
           }
           const instruction = result.data?.telephonyInstructions;
-          if (instruction) handlers.onInstruction(instruction);
+          if (!instruction || seen.has(instruction.instructionId)) return;
+          seen.add(instruction.instructionId);
+          // Forget the oldest id once enough are remembered (a Set iterates in insertion order).
+          if (seen.size > REMEMBERED_INSTRUCTIONS) seen.delete(seen.values().next().value as string);
+          handlers.onInstruction(instruction);
         },
         error: fail,
         complete: () => {

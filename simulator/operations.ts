@@ -40,11 +40,16 @@ export const END_CALL = /* GraphQL */ `mutation EndCall($input: EndCallInput!) {
   endCall(input: $input) { id connectorCallId state }
 }`;
 
-export const TELEPHONY_INSTRUCTIONS = /* GraphQL */ `subscription TelephonyInstructions {
-  telephonyInstructions { instructionId kind callId attemptId agentId destinationId number ringTimeoutSec message }
+export const TELEPHONY_INSTRUCTIONS = /* GraphQL */ `subscription TelephonyInstructions($afterSeq: Int) {
+  telephonyInstructions(afterSeq: $afterSeq) { instructionId seq kind callId attemptId agentId destinationId number ringTimeoutSec message }
+}`;
+
+export const ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS = /* GraphQL */ `mutation AcknowledgeTelephonyInstructions($ids: [ID!]!) {
+  acknowledgeTelephonyInstructions(ids: $ids)
 }`;
 
 /** Every operation the simulator sends. */
 export const OPERATIONS = {
   LOGIN, CREATE_CONNECTOR_API_KEY, QUEUES, AGENTS, SET_AGENT_STATUS, ENQUEUE_CALL, START_CALL, REPORT_ATTEMPT_OUTCOME, END_CALL, TELEPHONY_INSTRUCTIONS,
+  ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS,
 } as const;

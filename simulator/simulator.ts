@@ -12,6 +12,9 @@ import { destinationBehaviourFor, patienceSec, planAttempt, scaleSeconds, talkTi
 import { deriveSeed, exponential, mulberry32, pickIndex, randomSeed, type Rng } from './random';
 import { resolveSimulatorConfig, type SimulatorConfig, type SimulatorOptions } from './simulator-config';
 
+/** Instructions the simulator acknowledges explicitly: no outcome report answers them. */
+const ACKNOWLEDGED_KINDS: ReadonlySet<string> = new Set(['PLAY_MESSAGE', 'CANCEL_ATTEMPT', 'DISCONNECT']);
+
 /*
  * The telephony platform, simulated against the gateway's public API only: it offers calls to queues (enqueueCall)
  * or to the call flows of service numbers (startCall, with `useFlows`), rings agents and dials destinations when
@@ -475,6 +478,29 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
 
   private onInstruction(instruction: TelephonyInstruction): void {
     if (this.phase !== 'running') return;
+    this.receive(instruction);
+    // What no outcome report answers is acknowledged once taken in (or found to be about a call gone).
+    if (ACKNOWLEDGED_KINDS.has(instruction.kind)) this.acknowledge(instruction.instructionId);
+  }
+
+  /** Instruction ids to acknowledge, sent together once the current turn is over. */
+  private acknowledging: string[] = [];
+
+  private acknowledge(instructionId: string): void {
+    this.acknowledging.push(instructionId);
+    if (this.acknowledging.length > 1) return;
+    queueMicrotask(() => {
+      const ids = this.acknowledging;
+      this.acknowledging = [];
+      const connector = this.connector;
+      if (!connector || this.phase === 'stopped') return;
+      // A lost acknowledgement costs a duplicate, which the client drops: not an error of the run.
+      this.request(() => connector.acknowledgeInstructions(ids)).catch((error: unknown) =>
+        this.log.warn({ err: messageOf(error), instructions: ids.length }, 'acknowledging instructions failed (they may come again)'));
+    });
+  }
+
+  private receive(instruction: TelephonyInstruction): void {
     const kind = instruction.kind;
     const known = Object.hasOwn(this.counters.instructions, kind);
     if (known) this.counters.instructions[kind]++;

@@ -164,7 +164,16 @@ export type EndCallMutationVariables = Exact<{
 
 export type EndCallMutation = { endCall: { id: string, connectorCallId: string, state: CallState } };
 
-export type TelephonyInstructionsSubscriptionVariables = Exact<{ [key: string]: never; }>;
+export type TelephonyInstructionsSubscriptionVariables = Exact<{
+  afterSeq?: number | null | undefined;
+}>;
 
 
-export type TelephonyInstructionsSubscription = { telephonyInstructions: { instructionId: string, kind: TelephonyInstructionKind, callId: string, attemptId: string | null, agentId: string | null, destinationId: string | null, number: string | null, ringTimeoutSec: number | null, message: string | null } };
+export type TelephonyInstructionsSubscription = { telephonyInstructions: { instructionId: string, seq: number, kind: TelephonyInstructionKind, callId: string, attemptId: string | null, agentId: string | null, destinationId: string | null, number: string | null, ringTimeoutSec: number | null, message: string | null } };
+
+export type AcknowledgeTelephonyInstructionsMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+}>;
+
+
+export type AcknowledgeTelephonyInstructionsMutation = { acknowledgeTelephonyInstructions: number };

@@ -2,6 +2,7 @@ import { Agent } from './agent.entity';
 import { AgentGroup } from './agent-group.entity';
 import { Call, CallAttempt, CallTraceEntry, TelephonyEvent } from './call.entity';
 import { CapacityRefusal } from './capacity-refusal.entity';
+import { Instruction } from './instruction.entity';
 import { CallFlow, CallFlowNumber, CallFlowVersion } from './call-flow.entity';
 import { Company } from './company.entity';
 import { HolidayList, TimeRange } from './schedule.entity';
@@ -12,7 +13,7 @@ import { Queue, QueueGroup } from './queue.entity';
 import { Role } from './role.entity';
 import { UserLogin } from './user-login.entity';
 
-export { Agent, AgentGroup, Call, CapacityRefusal, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, TelephonyEvent, UserLogin };
+export { Agent, AgentGroup, Call, CapacityRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, TelephonyEvent, UserLogin };
 
 /** Every entity the data source maps. */
 export const ENTITIES = [
@@ -30,6 +31,7 @@ export const ENTITIES = [
   CallAttempt,
   CallTraceEntry,
   CapacityRefusal,
+  Instruction,
   TelephonyEvent,
   TimeRange,
   HolidayList,

@@ -21,7 +21,8 @@ export type AddressedInstruction = TelephonyInstructionEvent & { sessionId: stri
 /**
  * Carries events to subscribers: in-process on the embedded default, over Redis pub/sub (two connections)
  * in cluster mode, so a connector subscribed to any instance gets the instructions every instance issues.
- * Redis pub/sub is at-most-once; an instruction a connector misses is covered by the ring timeout.
+ * Redis pub/sub is at-most-once: what makes instructions at-least-once is the instruction log in the system
+ * of record, delivered again until acknowledged (decision 023), not the bus.
  */
 export interface EventBus {
   /** The pub/sub underneath, for the schema's subscriptions. */

@@ -1,9 +1,9 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { ConnectorPrincipal } from '../auth/principal';
 import type { Call, CallAttempt } from '../entities/call.entity';
 import { Queue } from '../entities/queue.entity';
 import { errors } from '../errors';
-import type { TelephonyInstructionEvent } from '../realtime/event-bus';
+import type { SequencedInstruction } from '../services/instruction-delivery';
 import type { CallReader } from '../services/call.service';
 import { atLeast } from '../auth/principal';
 import { PrivilegeLevel } from '../entities/enums';
@@ -41,6 +41,12 @@ export function toAttemptView(a: CallAttempt): CallAttemptView {
   });
 }
 
+@ArgsType()
+class TelephonyInstructionsArgs {
+  @Field(() => Int, { nullable: true, description: 'Resume: the highest seq already handled; only outstanding instructions logged after it are sent first (without it, every outstanding one).' })
+  afterSeq?: number | null;
+}
+
 @Resolver(() => CallView)
 export class CallResolver {
   @Authorized('queues:VIEW', 'CONNECTOR')
@@ -64,7 +70,11 @@ export class CallResolver {
   @Authorized('CONNECTOR')
   @Mutation(() => CallAttemptView, { description: 'Connector only: the outcome of an attempt. Once per eventId (a repeat returns the same attempt); NOT_FOUND for an unknown attempt; CONFLICT when the attempt already ended.' })
   async reportAttemptOutcome(@Ctx() ctx: GatewayContext, @Arg('input') input: AttemptOutcomeInput): Promise<CallAttemptView> {
-    return toAttemptView(await ctx.services.router.reportOutcome(connector(ctx).companyId, input));
+    const { companyId } = connector(ctx);
+    const attempt = await ctx.services.router.reportOutcome(companyId, input);
+    // The outcome acknowledges the RING_AGENT or DIAL_EXTERNAL that asked for it (and what else is now done).
+    await ctx.services.instructions.settle(companyId);
+    return toAttemptView(attempt);
   }
 
   @Authorized('CONNECTOR')
@@ -73,18 +83,28 @@ export class CallResolver {
     if (input.reason !== 'COMPLETED' && input.reason !== 'CALLER_HUNG_UP') {
       throw errors.badInput([{ field: 'input.reason', message: 'a connector reports COMPLETED or CALLER_HUNG_UP' }]);
     }
-    return toCallView(await ctx.services.router.endCall(connector(ctx).companyId, { ...input, reason: input.reason }));
+    const { companyId } = connector(ctx);
+    const call = await ctx.services.router.endCall(companyId, { ...input, reason: input.reason });
+    await ctx.services.instructions.settle(companyId);
+    return toCallView(call);
+  }
+
+  @Authorized('CONNECTOR')
+  @Mutation(() => Int, { description: 'Connector only: the instructions it has acted on (by instructionId), which are then never delivered again. Idempotent; ids of another company, or unknown, are ignored. Answers how many of the ids are the company\'s instructions. An instruction is also acknowledged by the outcome it asks for: RING_AGENT and DIAL_EXTERNAL by their attempt\'s outcome, CANCEL_ATTEMPT by the attempt ending, PLAY_MESSAGE and DISCONNECT by the call ending.' })
+  async acknowledgeTelephonyInstructions(@Ctx() ctx: GatewayContext, @Arg('ids', () => [ID]) ids: string[]): Promise<number> {
+    return ctx.services.instructions.acknowledge(connector(ctx).companyId, ids);
   }
 
   @Authorized('CONNECTOR')
   @Subscription(() => TelephonyInstruction, {
-    description: 'Connector only: what to do for the company\'s calls (ring an agent, dial a destination, cancel an attempt, play a message, disconnect). Each instruction goes to one of the company\'s subscribed connector sessions in turn (round robin over every instance), so every session of the company must be able to act on any of its calls. A revoked key\'s sessions get nothing more and are closed (4403).',
-    subscribe: ({ context }) => {
+    description: 'Connector only: what to do for the company\'s calls (ring an agent, dial a destination, cancel an attempt, play a message, disconnect). Each instruction goes to one of the company\'s subscribed connector sessions in turn (round robin over every instance), so every session of the company must be able to act on any of its calls. At least once: an instruction not acknowledged (acknowledgeTelephonyInstructions, or the outcome it asks for) within 5 s is delivered again with the same instructionId, to another session when there is one; a new subscription first receives the company\'s outstanding instructions in seq order (after afterSeq when given). Drop an instructionId already handled. A revoked key\'s sessions get nothing more and are closed (4403).',
+    subscribe: ({ args, context }) => {
       const ctx = context as GatewayContext;
-      return ctx.services.instructions.session(connector(ctx));
+      const afterSeq = (args as TelephonyInstructionsArgs).afterSeq;
+      return ctx.services.instructions.session(connector(ctx), afterSeq ?? null);
     },
   })
-  telephonyInstructions(@Root() instruction: TelephonyInstructionEvent): TelephonyInstruction {
+  telephonyInstructions(@Root() instruction: SequencedInstruction, @Args() _args: TelephonyInstructionsArgs): TelephonyInstruction {
     return { ...instruction, issuedAt: new Date(instruction.issuedAt) };
   }
 

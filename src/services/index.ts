@@ -24,7 +24,7 @@ import { ExternalDestinationsProfileService } from './external-destinations-prof
 import { QueueService } from './queue.service';
 import { RoleService } from './role.service';
 import type { RoutingHooks } from './routing-hooks';
-import { InstructionDelivery } from './instruction-delivery';
+import { DatabaseInstructionLog, InstructionDelivery, type RedeliveryOptions } from './instruction-delivery';
 import { LiveModels } from '../live/live-models';
 import { ModelChanges } from '../live/model-changes';
 import { ModelLoader } from '../live/model-loader';
@@ -46,6 +46,8 @@ export interface ServiceOptions {
   routing?: Omit<CallRouterOptions, 'logger'>;
   /** Time for the logic that waits outside the router (version checks, session renewals); tests move it. */
   scheduler?: Scheduler;
+  /** Redelivery of unacknowledged telephony instructions (decision 023). */
+  instructions?: Partial<RedeliveryOptions>;
 }
 
 /** Every service of the gateway, built once over one data source, one live state and one event bus. */
@@ -58,7 +60,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   const changes = new ModelChanges(dataSource, bus, live.versions, options.logger);
   const throttle = new AuthThrottle(live.throttle, options.authThrottle, options.logger);
   const authenticator = new Authenticator(dataSource, models, options.jwtSecret, options.platformApiKey, throttle);
-  const instructions = new InstructionDelivery(bus, live.sessions, models, scheduler, options.logger);
+  const instructions = new InstructionDelivery(bus, live.sessions, models, scheduler, options.logger, new DatabaseInstructionLog(dataSource), options.instructions);
   // After Redis was away (it may have restarted empty), sessions are registered again at once.
   bus.onReconnect(() => void instructions.registerAgain());
   // Routing's one clock: the scheduler's, or a clock a test sets (its loops and timers still on the scheduler).

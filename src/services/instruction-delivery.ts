@@ -1,32 +1,183 @@
 import { randomUUID } from 'node:crypto';
 import { Repeater } from '@graphql-yoga/subscription';
 import type { Logger } from 'pino';
+import { In, type DataSource } from 'typeorm';
 import type { ConnectorPrincipal } from '../auth/principal';
 import { loggableError } from '../errors';
 import type { LiveModels } from '../live/live-models';
 import type { Scheduler } from '../platform/scheduler';
 import type { AddressedInstruction, EventBus, TelephonyInstructionEvent } from '../realtime/event-bus';
 import type { CompanyModel } from '../live/company-model';
-import type { ConnectorSessionStore } from '../store/connector-session-store';
+import type { ConnectorSession, ConnectorSessionStore } from '../store/connector-session-store';
+import { Instruction } from '../entities/instruction.entity';
 
 /** How long a connector session stays registered without renewal (its instance died). */
 export const SESSION_LEASE_MS = 15_000;
 /** How often an instance renews the sessions it holds. */
 export const SESSION_RENEW_MS = 5_000;
 
+/** An instruction as a connector receives it: with its place in the company's log (0 when it could not be logged). */
+export type SequencedInstruction = TelephonyInstructionEvent & { seq: number };
+
+/** Redelivery of outstanding instructions (docs/decisions/023-instructions-at-least-once.md). */
+export interface RedeliveryOptions {
+  /** An instruction not acknowledged this long after it was delivered is delivered again. */
+  redeliverAfterMs: number;
+  /** How often a company's outstanding instructions are looked at (while this instance holds a session of it). */
+  sweepMs: number;
+  /** Deliveries of one instruction at most (the first included); it stays outstanding (resumed) after. */
+  maxDeliveries: number;
+}
+
+export const REDELIVERY_DEFAULTS: RedeliveryOptions = { redeliverAfterMs: 5_000, sweepMs: 1_000, maxDeliveries: 5 };
+
+/** One logged instruction and where it was delivered last. */
+export interface LoggedInstruction {
+  instruction: SequencedInstruction;
+  deliveredTo: string | null;
+  deliveredAt: number | null;
+  deliveries: number;
+}
+
+/**
+ * The durable per-company instruction log: written right before an instruction is handed to delivery, each
+ * outstanding until acknowledged (explicitly, or by the outcome it asks for, as the records show it).
+ */
+export interface InstructionLog {
+  /** Logs an instruction (delivered to `deliveredTo`, or to none yet); its seq. */
+  append(companyId: string, instruction: TelephonyInstructionEvent, deliveredTo: string | null, at: number): Promise<number>;
+  /** Acknowledges the company's instructions among `ids` (others are ignored); how many of `ids` are the company's. */
+  acknowledge(companyId: string, ids: readonly string[], at: number): Promise<number>;
+  /** Acknowledges what the records show done: the attempt of a RING_AGENT, DIAL_EXTERNAL or CANCEL_ATTEMPT no longer rings; the call of a PLAY_MESSAGE or DISCONNECT ended. */
+  settle(companyId: string, at: number): Promise<void>;
+  /** The company's outstanding instructions (after `afterSeq` when given), in seq order. */
+  outstanding(companyId: string, afterSeq: number | null): Promise<LoggedInstruction[]>;
+  /** Records a delivery, unless another one was recorded since `deliveries` was read; whether it was. */
+  delivered(companyId: string, id: string, deliveries: number, to: string, at: number): Promise<boolean>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CALL_ENDED = "'ENDED', 'ABANDONED', 'FAILED'";
+
+/** The log in the system of record (the `instruction` table). */
+export class DatabaseInstructionLog implements InstructionLog {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get repo() {
+    return this.dataSource.getRepository(Instruction);
+  }
+
+  async append(companyId: string, instruction: TelephonyInstructionEvent, deliveredTo: string | null, at: number): Promise<number> {
+    // seq is the company's highest plus one; two instances taking the same one meet the unique index, and the later tries again.
+    for (let attempt = 1; ; attempt += 1) {
+      const row = await this.repo.createQueryBuilder('i').select('MAX(i.seq)', 'max').where('i.companyId = :companyId', { companyId }).getRawOne<{ max: number | string | null }>();
+      const seq = Number(row?.max ?? 0) + 1;
+      try {
+        await this.repo.insert({
+          id: instruction.instructionId, companyId, seq, kind: instruction.kind, payload: JSON.stringify(instruction), callId: instruction.callId,
+          attemptId: instruction.attemptId, createdAt: new Date(at), acknowledgedAt: null, deliveredTo, deliveredAt: deliveredTo === null ? null : new Date(at),
+          deliveries: deliveredTo === null ? 0 : 1,
+        });
+        return seq;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+      }
+    }
+  }
+
+  async acknowledge(companyId: string, ids: readonly string[], at: number): Promise<number> {
+    const known = [...new Set(ids)].filter((id) => UUID.test(id));
+    if (known.length === 0) return 0;
+    await this.repo.createQueryBuilder().update(Instruction).set({ acknowledgedAt: new Date(at) })
+      .where({ companyId, id: In(known) }).andWhere('"acknowledgedAt" IS NULL').execute();
+    return this.repo.count({ where: { companyId, id: In(known) } });
+  }
+
+  async settle(companyId: string, at: number): Promise<void> {
+    await this.repo.createQueryBuilder().update(Instruction).set({ acknowledgedAt: new Date(at) })
+      .where('"companyId" = :companyId AND "acknowledgedAt" IS NULL', { companyId })
+      .andWhere(`(("kind" IN ('RING_AGENT', 'DIAL_EXTERNAL', 'CANCEL_ATTEMPT') AND "attemptId" IN (SELECT a."id" FROM "call_attempt" a WHERE a."companyId" = :companyId AND a."state" <> 'RINGING'))
+        OR ("kind" IN ('PLAY_MESSAGE', 'DISCONNECT') AND "callId" IN (SELECT c."id" FROM "call" c WHERE c."companyId" = :companyId AND c."state" IN (${CALL_ENDED}))))`)
+      .execute();
+  }
+
+  async outstanding(companyId: string, afterSeq: number | null): Promise<LoggedInstruction[]> {
+    const q = this.repo.createQueryBuilder('i').where('i.companyId = :companyId AND i.acknowledgedAt IS NULL', { companyId });
+    if (afterSeq !== null) q.andWhere('i.seq > :afterSeq', { afterSeq });
+    const rows = await q.orderBy('i.seq', 'ASC').getMany();
+    return rows.map((r) => ({
+      instruction: { ...(JSON.parse(r.payload) as TelephonyInstructionEvent), seq: r.seq },
+      deliveredTo: r.deliveredTo, deliveredAt: r.deliveredAt === null ? null : r.deliveredAt.getTime(), deliveries: r.deliveries,
+    }));
+  }
+
+  async delivered(companyId: string, id: string, deliveries: number, to: string, at: number): Promise<boolean> {
+    const result = await this.repo.createQueryBuilder().update(Instruction)
+      .set({ deliveredTo: to, deliveredAt: new Date(at), deliveries: deliveries + 1 })
+      .where({ companyId, id, deliveries }).execute();
+    return (result.affected ?? 0) > 0;
+  }
+}
+
+/** The log in memory (tests of the delivery alone): nothing is done by the records here, only acknowledgements. */
+export class MemoryInstructionLog implements InstructionLog {
+  private readonly companies = new Map<string, Array<LoggedInstruction & { acknowledged: boolean }>>();
+
+  private of(companyId: string) {
+    let rows = this.companies.get(companyId);
+    if (rows === undefined) this.companies.set(companyId, (rows = []));
+    return rows;
+  }
+
+  async append(companyId: string, instruction: TelephonyInstructionEvent, deliveredTo: string | null, at: number): Promise<number> {
+    const rows = this.of(companyId);
+    const seq = rows.length + 1;
+    rows.push({ instruction: { ...instruction, seq }, deliveredTo, deliveredAt: deliveredTo === null ? null : at, deliveries: deliveredTo === null ? 0 : 1, acknowledged: false });
+    return seq;
+  }
+
+  async acknowledge(companyId: string, ids: readonly string[], _at: number): Promise<number> {
+    const wanted = new Set(ids);
+    const rows = this.of(companyId).filter((r) => wanted.has(r.instruction.instructionId));
+    for (const r of rows) r.acknowledged = true;
+    return rows.length;
+  }
+
+  async settle(): Promise<void> {}
+
+  async outstanding(companyId: string, afterSeq: number | null): Promise<LoggedInstruction[]> {
+    return this.of(companyId)
+      .filter((r) => !r.acknowledged && (afterSeq === null || r.instruction.seq > afterSeq))
+      .map(({ acknowledged: _, ...r }) => ({ ...r }));
+  }
+
+  async delivered(companyId: string, id: string, deliveries: number, to: string, at: number): Promise<boolean> {
+    const row = this.of(companyId).find((r) => r.instruction.instructionId === id);
+    if (row === undefined || row.deliveries !== deliveries) return false;
+    Object.assign(row, { deliveredTo: to, deliveredAt: at, deliveries: deliveries + 1 });
+    return true;
+  }
+}
+
 /**
  * Telephony instructions, each addressed to one live connector session of the company, in turn (round
  * robin over the sessions registered by every instance), so one slow or early session cannot take them
  * all. A session counts only while its key is valid: a revoked key's sessions get nothing more, here and on
  * every instance (the instance delivering checks too), and their sockets are closed by the socket server.
- * An instruction addressed to a session that is gone by the time it arrives is lost (the ring timeout
- * covers the attempt; at-least-once delivery is a separate step).
+ *
+ * At least once (docs/decisions/023-instructions-at-least-once.md): each instruction is logged (with its
+ * company's next seq) right before it is addressed, and stays outstanding until acknowledged, by the
+ * outcome it asks for or by the connector. One not acknowledged `redeliverAfterMs` after its delivery is
+ * delivered again, with the same id, to another live session when there is one, by a sweep each instance
+ * runs for the companies it holds sessions of; a new session receives the company's outstanding ones
+ * first, in seq order.
  */
 export class InstructionDelivery {
   /** This instance's sessions: session id -> how to hand it an instruction. */
-  private readonly local = new Map<string, { keyId: string; companyId: string; deliver: (instruction: TelephonyInstructionEvent) => void }>();
-  /** One listener per company channel with local sessions, with how many sessions use it. */
-  private readonly channels = new Map<string, { off: () => void; sessions: number }>();
+  private readonly local = new Map<string, { keyId: string; companyId: string; deliver: (instruction: SequencedInstruction) => void }>();
+  /** One listener (and one redelivery sweep) per company with local sessions, with how many sessions use it. */
+  private readonly channels = new Map<string, { off: () => void; stopSweep: () => void; sessions: number }>();
+  private readonly redelivery: RedeliveryOptions;
 
   constructor(
     private readonly bus: EventBus,
@@ -34,7 +185,11 @@ export class InstructionDelivery {
     private readonly models: LiveModels,
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
-  ) {}
+    private readonly log: InstructionLog = new MemoryInstructionLog(),
+    redelivery: Partial<RedeliveryOptions> = {},
+  ) {
+    this.redelivery = { ...REDELIVERY_DEFAULTS, ...redelivery };
+  }
 
   /**
    * Registers every session this instance holds again now (their entries may be gone: Redis restarted
@@ -65,29 +220,104 @@ export class InstructionDelivery {
     return next;
   }
 
-  private async address(companyId: string, instruction: TelephonyInstructionEvent): Promise<void> {
+  /** The company's live sessions whose key is valid, and the next turn of its round robin. */
+  private async valid(companyId: string): Promise<{ turn: number; valid: ConnectorSession[] }> {
     const [{ turn, sessions }, model] = await Promise.all([this.sessions.candidates(companyId), this.models.get(companyId)]);
-    const valid = sessions.filter((s) => model.keyValid(s.keyId));
-    if (valid.length === 0) {
-      this.logger.debug({ companyId, kind: instruction.kind, callId: instruction.callId }, 'no live connector session: instruction not delivered');
-      return;
-    }
-    const target = valid[turn % valid.length]!;
-    this.bus.publishInstruction(companyId, { ...instruction, sessionId: target.sessionId });
+    return { turn, valid: sessions.filter((s) => model.keyValid(s.keyId)) };
   }
 
-  /** The instructions of one new connector session, until it ends (its subscription or socket closes). */
-  session(principal: ConnectorPrincipal): AsyncIterable<TelephonyInstructionEvent> {
+  private async address(companyId: string, instruction: TelephonyInstructionEvent): Promise<void> {
+    const { turn, valid } = await this.valid(companyId);
+    const target = valid.length === 0 ? null : valid[turn % valid.length]!;
+    let seq = 0;
+    try {
+      seq = await this.log.append(companyId, instruction, target?.sessionId ?? null, this.scheduler.now());
+    } catch (err) {
+      // Not logged: delivered once (at most once, as before the log).
+      this.logger.error({ err: loggableError(err), companyId, kind: instruction.kind }, 'logging a telephony instruction failed (delivered once, not again)');
+    }
+    if (target === null) {
+      this.logger.debug({ companyId, kind: instruction.kind, callId: instruction.callId }, 'no live connector session: instruction kept for the next one');
+      return;
+    }
+    this.bus.publishInstruction(companyId, { ...instruction, seq, sessionId: target.sessionId } as AddressedInstruction);
+  }
+
+  /**
+   * Acknowledges the company's instructions among `ids` (another company's, or unknown ones, are ignored);
+   * how many of them are the company's. Repeating it changes nothing.
+   */
+  acknowledge(companyId: string, ids: readonly string[]): Promise<number> {
+    return this.log.acknowledge(companyId, ids, this.scheduler.now());
+  }
+
+  /** Acknowledges what the records show done (an outcome reported, a call ended); failures are logged. */
+  async settle(companyId: string): Promise<void> {
+    await this.log.settle(companyId, this.scheduler.now()).catch((err: unknown) =>
+      this.logger.warn({ err: loggableError(err), companyId }, 'acknowledging instructions by the records failed (retried at the next sweep)'));
+  }
+
+  /** Delivers again, in seq order, the company's instructions not acknowledged in time. */
+  async sweep(companyId: string): Promise<void> {
+    await this.settle(companyId);
+    const now = this.scheduler.now();
+    const due = (await this.log.outstanding(companyId, null)).filter((r) =>
+      r.deliveries < this.redelivery.maxDeliveries && (r.deliveredAt === null || r.deliveredAt + this.redelivery.redeliverAfterMs <= now));
+    if (due.length === 0) return;
+    const { turn, valid } = await this.valid(companyId);
+    if (valid.length === 0) return;
+    for (const [i, r] of due.entries()) {
+      // Another session than the one that let it lapse, when there is one.
+      const others = valid.filter((s) => s.sessionId !== r.deliveredTo);
+      const pool = others.length > 0 ? others : valid;
+      const target = pool[(turn + i) % pool.length]!;
+      // Another instance sweeping the same company may have taken it: then it is theirs.
+      if (!(await this.log.delivered(companyId, r.instruction.instructionId, r.deliveries, target.sessionId, now))) continue;
+      this.logger.debug({ companyId, instructionId: r.instruction.instructionId, deliveries: r.deliveries + 1 }, 'telephony instruction delivered again');
+      this.bus.publishInstruction(companyId, { ...r.instruction, sessionId: target.sessionId } as AddressedInstruction);
+    }
+  }
+
+  /**
+   * The instructions of one new connector session, until it ends (its subscription or socket closes): first
+   * the company's outstanding ones (after `afterSeq` when given), in seq order, then the live ones.
+   */
+  session(principal: ConnectorPrincipal, afterSeq: number | null = null): AsyncIterable<SequencedInstruction> {
     const { companyId, keyId } = principal;
     const sessionId = randomUUID();
     const register = () =>
       this.sessions.register(companyId, { sessionId, keyId }, SESSION_LEASE_MS).catch((err: unknown) =>
         this.logger.warn({ err: loggableError(err), companyId }, 'registering a connector session failed (retried at the next renewal)'));
-    return new Repeater<TelephonyInstructionEvent>(async (push, stop) => {
-      this.local.set(sessionId, { keyId, companyId, deliver: (instruction) => void push(instruction) });
+    return new Repeater<SequencedInstruction>(async (push, stop) => {
+      // Live instructions wait until the outstanding ones went out; the ids sent then are not sent twice.
+      let held: SequencedInstruction[] | null = [];
+      const resumed = new Set<string>();
+      this.local.set(sessionId, {
+        keyId, companyId,
+        deliver: (instruction) => {
+          if (held !== null) held.push(instruction);
+          else void push(instruction);
+        },
+      });
       this.listen(companyId);
       await register();
       const stopRenewing = this.scheduler.every(SESSION_RENEW_MS, () => void register());
+      try {
+        await this.settle(companyId);
+        const backlog = await this.log.outstanding(companyId, afterSeq);
+        const now = this.scheduler.now();
+        for (const r of backlog) {
+          resumed.add(r.instruction.instructionId);
+          void push(r.instruction);
+          // Its redelivery time starts again from now, for this session.
+          await this.log.delivered(companyId, r.instruction.instructionId, r.deliveries, sessionId, now).catch(() => false);
+        }
+      } catch (err) {
+        this.logger.warn({ err: loggableError(err), companyId }, 'reading the outstanding telephony instructions failed (they come with the redelivery)');
+      }
+      const live = held;
+      held = null;
+      for (const instruction of live) if (!resumed.has(instruction.instructionId)) void push(instruction);
       await stop;
       stopRenewing();
       this.local.delete(sessionId);
@@ -109,8 +339,8 @@ export class InstructionDelivery {
       const session = this.local.get(instruction.sessionId);
       // The key may have been revoked since the instruction was addressed: nothing more for its sessions.
       if (session === undefined || !model.keyValid(session.keyId)) return;
-      const { sessionId: _, ...plain } = instruction;
-      session.deliver(plain);
+      const { sessionId: _, ...plain } = instruction as AddressedInstruction & { seq?: number };
+      session.deliver({ ...plain, seq: plain.seq ?? 0 });
     };
     const off = this.bus.listenInstructions(companyId, (instruction) => {
       if (!this.local.has(instruction.sessionId)) return;
@@ -125,7 +355,8 @@ export class InstructionDelivery {
         });
       waiting = next;
     });
-    this.channels.set(companyId, { off, sessions: 1 });
+    const stopSweep = this.scheduler.every(this.redelivery.sweepMs, () => void this.sweepOnce(companyId));
+    this.channels.set(companyId, { off, stopSweep, sessions: 1 });
   }
 
   private unlisten(companyId: string): void {
@@ -134,6 +365,22 @@ export class InstructionDelivery {
     channel.sessions -= 1;
     if (channel.sessions > 0) return;
     channel.off();
+    channel.stopSweep();
     this.channels.delete(companyId);
+  }
+
+  /** Sweeps running, per company: a sweep does not start while the last one runs. */
+  private readonly sweeping = new Set<string>();
+
+  private async sweepOnce(companyId: string): Promise<void> {
+    if (this.sweeping.has(companyId)) return;
+    this.sweeping.add(companyId);
+    try {
+      await this.sweep(companyId);
+    } catch (err) {
+      this.logger.warn({ err: loggableError(err), companyId }, 'delivering telephony instructions again failed (retried at the next sweep)');
+    } finally {
+      this.sweeping.delete(companyId);
+    }
   }
 }

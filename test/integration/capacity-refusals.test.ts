@@ -72,9 +72,10 @@ describe.each(dialects())('capacity refusals (%s)', (dialect) => {
   it('are filled from the trace entries written before the migration, and the figures over those entries stay exactly the same', async () => {
     const db = await scratchDatabase(dialect);
     const migrations = dialect === 'postgres' ? POSTGRES_MIGRATIONS : SQLITE_MIGRATIONS;
-    expect(migrations.at(-1)!.name).toBe('CapacityRefusals1796200000000');
+    const refusals = migrations.findIndex((m) => m.name === 'CapacityRefusals1796200000000');
+    expect(refusals).toBeGreaterThan(0);
     // The database as it was before the refusal records: every earlier migration.
-    const before = new DataSource({ ...createDataSource(db.database).options, migrations: migrations.slice(0, -1) } as DataSourceOptions);
+    const before = new DataSource({ ...createDataSource(db.database).options, migrations: migrations.slice(0, refusals) } as DataSourceOptions);
     let ds: DataSource | null = null;
     try {
       await before.initialize();
@@ -133,7 +134,8 @@ describe.each(dialects())('capacity refusals (%s)', (dialect) => {
       }
 
       // Undone, the table goes; done again, it is filled again from the same entries.
-      await ds.undoLastMigration({ transaction: 'each' });
+      // (the migrations after it are undone first, then it)
+      for (let i = refusals; i < migrations.length; i += 1) await ds.undoLastMigration({ transaction: 'each' });
       expect(await ds.createQueryRunner().hasTable('capacity_refusal')).toBe(false);
       await ds.runMigrations({ transaction: 'each' });
       expect(await ds.getRepository(CapacityRefusal).countBy({ companyId: own })).toBe(records.length);

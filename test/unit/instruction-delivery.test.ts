@@ -4,7 +4,7 @@ import type { LiveModels } from '../../src/live/live-models';
 import { createLogger } from '../../src/logger';
 import { ManualScheduler } from '../../src/platform/scheduler';
 import { openEventBus, type EventBus, type TelephonyInstructionEvent } from '../../src/realtime/event-bus';
-import { InstructionDelivery } from '../../src/services/instruction-delivery';
+import { InstructionDelivery, MemoryInstructionLog } from '../../src/services/instruction-delivery';
 import { MemoryConnectorSessionStore } from '../../src/store/connector-session-store';
 
 const C = 'company-1';
@@ -149,3 +149,59 @@ describe('InstructionDelivery', () => {
     await a.close();
   });
 });
+
+describe('InstructionDelivery at least once (an instruction log in memory)', () => {
+  let bus: EventBus;
+  let scheduler: ManualScheduler;
+  let log: MemoryInstructionLog;
+  let delivery: InstructionDelivery;
+
+  beforeEach(async () => {
+    bus = await openEventBus(null, 'test');
+    scheduler = new ManualScheduler();
+    log = new MemoryInstructionLog();
+    delivery = new InstructionDelivery(bus, new MemoryConnectorSessionStore(() => scheduler.now()), new FakeAuthority().models, scheduler, createLogger('silent'), log, {
+      redeliverAfterMs: 5_000, sweepMs: 1_000, maxDeliveries: 3,
+    });
+  });
+  afterEach(async () => {
+    await bus.close();
+  });
+
+  it('delivers again, in seq order and with the same ids, what is not acknowledged in time, to another session, a bounded number of times', async () => {
+    const [a, b] = [await open(delivery, 'k1'), await open(delivery, 'k2')];
+    for (let n = 1; n <= 4; n += 1) await delivery.send(C, instruction(n));
+    await until(() => a.received.length + b.received.length === 4);
+    await delivery.acknowledge(C, ['i1', 'i2']);
+    await scheduler.advance(4_000);
+    expect(a.received.length + b.received.length).toBe(4);
+    const firstOf = (id: string) => (a.received.includes(id) ? a : b);
+    const [had3, had4] = [firstOf('i3'), firstOf('i4')];
+    await scheduler.advance(1_000);
+    await until(() => a.received.length + b.received.length === 6);
+    // Each went to the session that had not had it.
+    expect(had3 === a ? b.received : a.received).toContain('i3');
+    expect(had4 === a ? b.received : a.received).toContain('i4');
+    // Bounded: three deliveries each, then no more.
+    await scheduler.advance(60_000);
+    await until(() => a.received.length + b.received.length === 8);
+    await scheduler.advance(60_000);
+    expect(a.received.length + b.received.length).toBe(8);
+    expect([...a.received, ...b.received].filter((id) => id === 'i1' || id === 'i2')).toHaveLength(2);
+    await a.close();
+    await b.close();
+  });
+
+  it('sends a new session the outstanding instructions first, in seq order, after a seq when asked', async () => {
+    for (let n = 1; n <= 3; n += 1) await delivery.send(C, instruction(n));
+    await delivery.acknowledge(C, ['i2']);
+    const s = await open(delivery, 'k1');
+    await until(() => s.received.length === 2);
+    expect(s.received).toEqual(['i1', 'i3']);
+    const seqs = (await log.outstanding(C, null)).map((r) => r.instruction.seq);
+    expect(seqs).toEqual([1, 3]);
+    expect((await log.outstanding(C, 1)).map((r) => r.instruction.instructionId)).toEqual(['i3']);
+    await s.close();
+  });
+});
+

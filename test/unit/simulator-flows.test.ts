@@ -17,6 +17,10 @@ class FakePlatform {
   readonly stream = new InstructionStream();
   /** Whether a flow that disconnects within startCall also sends its DISCONNECT instruction. */
   sendDisconnect = true;
+  /** Whether every instruction is sent twice (a redelivery), with its id. */
+  duplicate = false;
+  /** The instruction ids acknowledged explicitly. */
+  readonly acknowledged: string[] = [];
   private calls = 0;
   private instructions = 0;
 
@@ -38,12 +42,19 @@ class FakePlatform {
       return jsonResponse({ data: { startCall: { id: callId, connectorCallId: input.connectorCallId, state: 'OFFERING' } } });
     }
     if (operation === 'ReportAttemptOutcome') return jsonResponse({ data: { reportAttemptOutcome: { id: input.attemptId, state: 'CONNECTED', outcome: input.outcome } } });
+    if (operation === 'AcknowledgeTelephonyInstructions') {
+      const { ids } = (JSON.parse(init.body) as { variables: { ids: string[] } }).variables;
+      this.acknowledged.push(...ids);
+      return jsonResponse({ data: { acknowledgeTelephonyInstructions: ids.length } });
+    }
     if (operation === 'EndCall') return jsonResponse({ data: { endCall: { id: input.callId, connectorCallId: 'x', state: 'ENDED' } } });
     return jsonResponse({ data: null, errors: [{ message: `unexpected ${operation}`, extensions: { code: 'BAD_REQUEST' } }] });
   }) as unknown as typeof fetch;
 
   private instruct(callId: string, kind: TelephonyInstruction['kind'], fields: Partial<TelephonyInstruction>): void {
-    this.stream.send({ instructionId: `i-${++this.instructions}`, kind, callId, ...fields });
+    const instructionId = `i-${++this.instructions}`;
+    this.stream.send({ instructionId, kind, callId, ...fields });
+    if (this.duplicate) this.stream.send({ instructionId, kind, callId, ...fields });
   }
 }
 
@@ -70,8 +81,9 @@ describe('the simulator driving call flows (--flows)', () => {
     const simulator = new Simulator({ ...options, url, flowNumbers: [RINGS, DISCONNECTS, NO_FLOW] }, { fetchImpl: platform.fetch });
     const summary = await simulator.run(5_000);
 
-    // No login, no queues, no enqueueCall: only the telephony operations of flows.
-    expect(new Set(platform.operations)).toEqual(new Set(['StartCall', 'ReportAttemptOutcome', 'EndCall']));
+    // No login, no queues, no enqueueCall: only the telephony operations of flows (and the acknowledgement of
+    // the instructions no outcome answers).
+    expect(new Set(platform.operations)).toEqual(new Set(['StartCall', 'ReportAttemptOutcome', 'EndCall', 'AcknowledgeTelephonyInstructions']));
     expect(platform.started).toHaveLength(30);
     const to = (number: string): number => platform.started.filter((s) => s.serviceNumber === number).length;
     for (const number of [RINGS, DISCONNECTS, NO_FLOW]) expect(to(number)).toBeGreaterThan(0);
@@ -115,5 +127,18 @@ describe('the simulator driving call flows (--flows)', () => {
     const summary = await simulator.run(5_000);
     expect(summary).toMatchObject({ callsEnqueued: 4, disconnected: 4, ended: 4, activeCalls: 0, errors: 0, endCallRaces: 0 });
     expect(summary.instructions.DISCONNECT).toBe(0);
+  });
+
+  it('drops an instruction id it already had (a redelivery) and acknowledges the messages it played', async () => {
+    platform.duplicate = true;
+    const simulator = new Simulator({ ...options, url, calls: 10, flowNumbers: [RINGS] }, { fetchImpl: platform.fetch });
+    const summary = await simulator.run(5_000);
+    expect(summary).toMatchObject({ callsEnqueued: 10, completed: 10, errors: 0, unknownInstructions: 0, lateInstructions: 0 });
+    expect(summary.instructions.RING_AGENT).toBe(10);
+    expect(summary.instructions.PLAY_MESSAGE).toBe(10);
+    expect(summary.outcomesReported.ANSWERED).toBe(10);
+    // Each PLAY_MESSAGE acknowledged once (RING_AGENT is acknowledged by its outcome).
+    expect(platform.acknowledged).toHaveLength(10);
+    expect(new Set(platform.acknowledged).size).toBe(10);
   });
 });

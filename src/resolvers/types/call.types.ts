@@ -109,6 +109,9 @@ export class TelephonyInstruction {
 
   @Field({ description: 'When the gateway issued it (UTC).' })
   issuedAt: Date;
+
+  @Field(() => Int, { description: 'Its place in the company\'s instruction log: increasing in the order the gateway issued them (0 when it could not be logged). Pass the last one seen as telephonyInstructions(afterSeq) to resume.' })
+  seq: number;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'An external destination the caller may not see: that one was used is shown, never which or its number.' })
