@@ -78,7 +78,7 @@ suite(`the fault-injection run at a small size${skipReason ? ` (skipped: ${skipR
   }, 300_000);
 
   it('injects every fault and counts 0 violations in every checker but the open ones', async () => {
-    const { code, output } = await runFaults(['--calls', '40', '--seconds', '20'], 180_000);
+    const { code, output } = await runFaults(['--calls', '30', '--seconds', '14'], 180_000);
     const counts = new Map([...output.matchAll(/^violations (.+): (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
     for (const checker of CHECKERS) {
       if (counts.get(checker) !== 0) throw new Error(`checker "${checker}" printed ${counts.get(checker) ?? 'nothing'}:\n${output}`);
