@@ -74,6 +74,13 @@ export class Closing {
           const outcomeEffect = applyOutcome({ backedOffUntil: null, consecutiveFailures: health!.consecutiveFailures, suspended: row.suspendedAt !== null }, row, input.outcome, now);
           effect = `; ${outcomeEffect.detail}`;
           attempt.backoffUntil = outcomeEffect.backedOffUntil === null ? null : new Date(outcomeEffect.backedOffUntil);
+          if (outcomeEffect.backedOffUntil !== null) {
+            // Back-off first, before this commits: slot acquisitions refuse the destination from now on. The
+            // attempt ends when that is in force (later than `now` only by the write, on a slow link to Redis),
+            // so no dial decided after the attempt's end can take a slot before its back-off.
+            await this.ctx.live.health.extendBackoff(companyId, row.id, outcomeEffect.backedOffUntil);
+            attempt.endedAt = new Date(Math.max(now, this.ctx.time.now()));
+          }
           closed = { ...closed, destination: { row, effect: outcomeEffect } };
         }
       } else {

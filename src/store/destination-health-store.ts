@@ -24,6 +24,12 @@ export interface DestinationHealthStore {
   recordAnswer(companyId: string, destinationId: string): Promise<DestinationHealth>;
   /** A resume: no failures, no back-off. */
   reset(companyId: string, destinationId: string): Promise<DestinationHealth>;
+  /**
+   * The back-off runs until at least `backedOffUntil`, nothing else changes (no failure counted, no `seq`):
+   * written before the outcome that starts it commits, so that no slot is taken in between (the failure
+   * itself is recorded after the commit).
+   */
+  extendBackoff(companyId: string, destinationId: string, backedOffUntil: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,6 +63,12 @@ export class MemoryDestinationHealthStore implements DestinationHealthStore {
 
   async recordAnswer(companyId: string, destinationId: string): Promise<DestinationHealth> {
     return this.apply(companyId, destinationId, 'answer');
+  }
+
+  async extendBackoff(companyId: string, destinationId: string, backedOffUntil: number): Promise<void> {
+    const key = `${companyId}/${destinationId}`;
+    const h = this.health.get(key) ?? { ...INITIAL_HEALTH };
+    if (backedOffUntil > (h.backedOffUntil ?? 0)) this.health.set(key, { ...h, backedOffUntil });
   }
 
   async reset(companyId: string, destinationId: string): Promise<DestinationHealth> {
@@ -106,6 +118,10 @@ export class RedisDestinationHealthStore implements DestinationHealthStore {
 
   recordAnswer(companyId: string, destinationId: string): Promise<DestinationHealth> {
     return this.apply(companyId, destinationId, 'answer');
+  }
+
+  async extendBackoff(companyId: string, destinationId: string, backedOffUntil: number): Promise<void> {
+    await this.commands.healthRecord(this.keys.destinationHealth(companyId, destinationId), 'extend', String(backedOffUntil));
   }
 
   reset(companyId: string, destinationId: string): Promise<DestinationHealth> {

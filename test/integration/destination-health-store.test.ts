@@ -32,4 +32,12 @@ describe.each(adapters)('destination health ($name)', (adapter) => {
     await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? store : other).recordFailure(C, 'd1', 1000 + i)));
     expect(await get(store)).toEqual({ backedOffUntil: 1199, consecutiveFailures: 200, seq: 200 });
   });
+
+  it('extends a back-off before its failure is counted, never shortening it and leaving failures and seq alone, seen by the other instance', async () => {
+    await store.extendBackoff(C, 'd1', 5_000);
+    expect(await get(other)).toEqual({ backedOffUntil: 5_000, consecutiveFailures: 0, seq: 0 });
+    await other.extendBackoff(C, 'd1', 3_000);
+    await store.recordFailure(C, 'd1', 5_000);
+    expect(await get(other)).toEqual({ backedOffUntil: 5_000, consecutiveFailures: 1, seq: 1 });
+  });
 });
