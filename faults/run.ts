@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import { childrenRunning, GatewayInstance, killAllChildren, RedisServer, sleep } from './processes';
-import { DelayProxy } from './tcp-proxy';
+import { TcpProxy } from '../test/support/tcp-proxy';
 
 /**
  * The fault-injection run (decision 024): three gateway instances over one scratch PostgreSQL database and a
@@ -166,7 +166,7 @@ async function main(): Promise<number> {
 
     const redis = await RedisServer.start();
     cleanups.push(() => redis.dispose());
-    const proxy = await DelayProxy.start('127.0.0.1', redis.port);
+    const proxy = await TcpProxy.start('127.0.0.1', redis.port);
     cleanups.push(() => proxy.close());
 
     const prefix = `faults${randomBytes(3).toString('hex')}`;

@@ -1,4 +1,4 @@
-import { agentBlocker } from './route-call';
+import { agentBlocker } from './agent-blocker';
 import type { AgentBlockReason, AgentSnapshot, Millis } from './types';
 
 /** How many agents of some groups are free, and how many are blocked for each reason, at one instant. */

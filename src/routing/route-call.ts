@@ -1,3 +1,4 @@
+import { agentBlocker } from './agent-blocker';
 import type { FreeAgentIndex } from './agent-index';
 import { spareCapacity } from './destination-state';
 import type {
@@ -24,16 +25,6 @@ export interface RoutingInput {
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 const clock = (t: Millis) => new Date(t).toISOString().slice(11, 19);
-
-/** Why an agent cannot be offered a call now, or null when it can (cheap: no text is built). */
-export function agentBlocker(agent: AgentSnapshot, now: Millis): AgentBlockReason | null {
-  if (agent.status === 'LOGGED_OUT') return 'AGENT_LOGGED_OUT';
-  if (agent.status === 'ON_BREAK') return 'AGENT_ON_BREAK';
-  if (agent.activity === 'WRAP_UP' && (agent.wrapUpUntil === null || agent.wrapUpUntil > now)) return 'AGENT_WRAP_UP';
-  if (agent.activity !== 'IDLE' && agent.activity !== 'WRAP_UP') return 'AGENT_BUSY';
-  if (agent.notBefore !== null && agent.notBefore > now) return 'AGENT_RETRY_WAIT';
-  return null;
-}
 
 /** The words a supervisor reads for an agent passed over for `reason`. */
 export function describeAgentBlock(agent: AgentSnapshot, reason: SkipReason, now: Millis): string {

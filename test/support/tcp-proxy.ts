@@ -2,13 +2,16 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A TCP proxy in front of a server (a database), for outage tests that must not stop the shared server:
+ * A TCP proxy in front of a server (a database, a Redis), for outage and fault tests that must not stop the
+ * shared server; `delayMs` slows the link (the fault-injection suite uses it too):
  * `cut()` destroys every connection through it and refuses new ones (each is closed as soon as it is
  * accepted, as a server going down does), `restore()` lets connections through again.
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
+  /** Milliseconds added to every chunk in each direction, order kept (0: none): a slow link. */
+  delayMs = 0;
 
   private constructor(
     private readonly server: Server,
@@ -71,10 +74,28 @@ export class TcpProxy {
       this.sockets.add(from);
       from.on('close', () => {
         this.sockets.delete(from);
-        to.destroy();
+        // Whatever is still delayed is delivered before the other side is closed.
+        setTimeout(() => to.destroy(), this.delayMs);
+      });
+      // Each chunk leaves no earlier than `delayMs` after it came, in the order it came.
+      const queue: Array<{ due: number; chunk: Buffer }> = [];
+      let timer: NodeJS.Timeout | null = null;
+      const pump = (): void => {
+        timer = null;
+        while (queue.length > 0 && queue[0]!.due <= Date.now()) {
+          const { chunk } = queue.shift()!;
+          if (!to.destroyed) to.write(chunk);
+        }
+        if (queue.length > 0) timer = setTimeout(pump, queue[0]!.due - Date.now());
+      };
+      from.on('data', (chunk: Buffer) => {
+        if (this.delayMs <= 0 && queue.length === 0) {
+          if (!to.destroyed) to.write(chunk);
+          return;
+        }
+        queue.push({ due: Date.now() + this.delayMs, chunk });
+        if (timer === null) timer = setTimeout(pump, Math.max(0, queue[0]!.due - Date.now()));
       });
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
   }
 }

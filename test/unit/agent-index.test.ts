@@ -1,5 +1,5 @@
 import { FreeAgentIndex, type AgentCounts } from '../../src/routing/agent-index';
-import { agentBlocker } from '../../src/routing/route-call';
+import { agentBlocker } from '../../src/routing/agent-blocker';
 import type { AgentSnapshot } from '../../src/routing/types';
 import { seededRandom as mulberry32 } from '../support/random';
 
