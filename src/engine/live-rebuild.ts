@@ -51,7 +51,7 @@ export class LiveRebuild {
     const generation = this.ctx.live.generation;
     if (!generation.tracked) return;
     this.stopped = false;
-    this.cancels.push(generation.onReconnect(() => void this.check()));
+    this.cancels.push(generation.onCheckNeeded(() => void this.check()));
     this.cancels.push(this.ctx.time.every(this.options.checkEveryMs ?? GENERATION_CHECK_MS, () => void this.check()));
     void this.check();
   }
@@ -100,6 +100,7 @@ export class LiveRebuild {
     if (stored !== null) {
       if (stored !== this.known && this.known !== null) this.ctx.logger.warn({ was: this.known, now: stored }, 'live state: another generation (rebuilt elsewhere), adopted');
       this.known = stored;
+      generation.adopt(stored);
       generation.release();
       return;
     }
@@ -126,6 +127,7 @@ export class LiveRebuild {
       const now = await generation.read();
       if (now !== null) {
         this.known = now;
+        generation.adopt(now);
         generation.release();
         return;
       }

@@ -85,7 +85,7 @@ export class Offers {
     const ref = { companyId, destinationId: destination.id };
     // Refused while the destination is backed off past the decision's instant, atomically with the count: a back-off
     // recorded since the decision read the destination (an outcome elsewhere) is never dialled through.
-    if (!(await this.ctx.live.capacity.acquire(ref, attemptId, destination.maxSimultaneousCalls, { notBackedOffAt: now }))) return { kind: 'CLAIM_LOST' };
+    if (!(await this.ctx.live.capacity.acquire(ref, attemptId, destination.maxSimultaneousCalls, { notBackedOffAt: now, fenced: true }))) return { kind: 'CLAIM_LOST' };
     const ringTimeoutSec = destination.outdialTimeoutSec;
     if (!(await this.commit(call, record, { id: attemptId, targetKind: 'DESTINATION', destinationId: destination.id, number: number.e164, ringTimeoutSec }, now))) {
       await this.ctx.live.capacity.release(ref, attemptId);

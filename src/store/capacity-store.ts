@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { errors } from '../errors';
 import { systemScheduler } from '../platform/scheduler';
 import { redisKeys, type RedisKeys } from './redis-keys';
 import { defineScripts, type ScriptCall } from './redis-scripts';
@@ -14,6 +15,25 @@ export interface DestinationRef {
   destinationId: string;
 }
 
+/** Options of taking a slot. */
+export interface AcquireOptions {
+  /** Refused while the destination is backed off past this instant (ms). */
+  notBackedOffAt?: number;
+  /**
+   * Taken only in the generation of the live state this instance works in (decision 022): a Redis that came back
+   * empty after the gate was passed refuses it, the acquisition waits for the rebuild, then tries once more.
+   */
+  fenced?: boolean;
+}
+
+/** The live state's generation as a fenced acquisition needs it (implemented by the Redis generation). */
+export interface GenerationFence {
+  /** The generation this instance works in; null while none is known. */
+  known(): string | null;
+  /** The company's stamp did not hold it: waits until the live state is current (rebuilt if needed), then stamps the company. */
+  confirm(companyId: string): Promise<void>;
+}
+
 /**
  * Capacity of external destinations as per-attempt leases, atomic across every gateway instance
  * (DOMAIN.md §3.3). Every operation is idempotent for the same attempt. A lease expires after `leaseMs`
@@ -26,7 +46,7 @@ export interface CapacityStore {
    * An attempt that already holds a slot keeps it. Checked in the same atomic step as the count, so a slot
    * freed by an outcome that starts a back-off (recorded before the slot is released) never lets a dial in.
    */
-  acquire(ref: DestinationRef, attemptId: string, max: number | null, options?: { notBackedOffAt?: number }): Promise<boolean>;
+  acquire(ref: DestinationRef, attemptId: string, max: number | null, options?: AcquireOptions): Promise<boolean>;
   /** The attempt's call was answered: its slot counts as active, and its lease is renewed. */
   markAnswered(ref: DestinationRef, attemptId: string): Promise<boolean>;
   /** Renews the lease of an attempt still in progress; false when it no longer holds a slot. */
@@ -67,7 +87,7 @@ export class MemoryCapacityStore implements CapacityStore {
     return map;
   }
 
-  async acquire(ref: DestinationRef, attemptId: string, max: number | null, options: { notBackedOffAt?: number } = {}): Promise<boolean> {
+  async acquire(ref: DestinationRef, attemptId: string, max: number | null, options: AcquireOptions = {}): Promise<boolean> {
     const map = this.live(ref);
     const held = map.get(attemptId);
     if (held) {
@@ -142,10 +162,12 @@ export class RedisCapacityStore implements CapacityStore {
     private readonly redis: Redis,
     prefix: string,
     private readonly leaseMs: number,
+    /** Fenced acquisitions check the generation against this; without it they are not fenced. */
+    private readonly fence?: GenerationFence,
   ) {
     this.keys = redisKeys(prefix);
     this.commands = defineScripts(redis, {
-      leaseAcquire: 'lease-acquire-2.lua',
+      leaseAcquire: 'lease-acquire-3.lua',
       leaseAnswer: 'lease-answer-2.lua',
       leaseRelease: 'lease-release-2.lua',
       leaseCount: 'lease-count-2.lua',
@@ -157,11 +179,22 @@ export class RedisCapacityStore implements CapacityStore {
     return [this.keys.destinationLeases(ref.companyId, ref.destinationId), this.keys.destinationAnswered(ref.companyId, ref.destinationId)];
   }
 
-  async acquire(ref: DestinationRef, attemptId: string, max: number | null, options: { notBackedOffAt?: number } = {}): Promise<boolean> {
-    const [granted] = (await this.commands.leaseAcquire(
-      this.pair(ref)[0], this.keys.destinationHealth(ref.companyId, ref.destinationId), attemptId, max ?? -1, this.leaseMs,
-      options.notBackedOffAt === undefined ? '' : String(options.notBackedOffAt),
-    )) as [number, number];
+  async acquire(ref: DestinationRef, attemptId: string, max: number | null, options: AcquireOptions = {}): Promise<boolean> {
+    const fence = options.fenced === true ? this.fence : undefined;
+    const take = async () => {
+      const [granted] = (await this.commands.leaseAcquire(
+        this.pair(ref)[0], this.keys.destinationHealth(ref.companyId, ref.destinationId), this.keys.generationStamp(ref.companyId),
+        attemptId, max ?? -1, this.leaseMs, options.notBackedOffAt === undefined ? '' : String(options.notBackedOffAt), fence?.known() ?? '',
+      )) as [number, number];
+      return granted;
+    };
+    let granted = await take();
+    if (granted === -1 && fence !== undefined) {
+      // Not stamped with this generation: a new company here, or a Redis that came back empty (rebuilt first).
+      await fence.confirm(ref.companyId);
+      granted = await take();
+      if (granted === -1) throw errors.unavailable('The live routing state is being rebuilt after a loss of Redis', 1);
+    }
     return granted === 1;
   }
 
@@ -171,7 +204,9 @@ export class RedisCapacityStore implements CapacityStore {
 
   async renew(ref: DestinationRef, attemptId: string): Promise<boolean> {
     // Renewing is acquiring again: idempotent for an attempt that holds a slot, refused for one that does not.
-    const [granted] = (await this.commands.leaseAcquire(this.pair(ref)[0], this.keys.destinationHealth(ref.companyId, ref.destinationId), attemptId, 0, this.leaseMs, '')) as [number, number];
+    const [granted] = (await this.commands.leaseAcquire(
+      this.pair(ref)[0], this.keys.destinationHealth(ref.companyId, ref.destinationId), this.keys.generationStamp(ref.companyId), attemptId, 0, this.leaseMs, '', '',
+    )) as [number, number];
     return granted === 1;
   }
 

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { errors } from '../errors';
 import { systemScheduler, type Scheduler } from '../platform/scheduler';
+import type { GenerationFence } from './capacity-store';
 import { redisKeys, type RedisKeys } from './redis-keys';
 
 /** How long an acquisition waits at most for the live state to be rebuilt before it is refused, retryably (ms). */
@@ -35,8 +36,14 @@ export interface LiveGeneration {
   hold(): void;
   /** Acquisitions go on again (the live state is current). */
   release(): void;
-  /** `handler` runs whenever every live-state connection is ready again after one was lost. */
-  onReconnect(handler: () => void): () => void;
+  /**
+   * `handler` runs whenever the generation should be checked: every live-state connection is ready again after
+   * one was lost, or a fenced acquisition found its company not stamped with the known generation.
+   */
+  onCheckNeeded(handler: () => void): () => void;
+  /** The generation this instance works in now (adopted after a check or set by its own rebuild). */
+  known(): string | null;
+  adopt(id: string): void;
   close(): Promise<void>;
 }
 
@@ -107,9 +114,15 @@ export class MemoryLiveGeneration implements LiveGeneration {
 
   release(): void {}
 
-  onReconnect(): () => void {
+  onCheckNeeded(): () => void {
     return () => undefined;
   }
+
+  known(): string | null {
+    return 'memory';
+  }
+
+  adopt(): void {}
 
   async close(): Promise<void> {}
 }
@@ -119,11 +132,12 @@ export class MemoryLiveGeneration implements LiveGeneration {
  * closes as soon as one live-state connection is lost, so acquisitions made while Redis may be coming back
  * empty wait for the check that follows its return.
  */
-export class RedisLiveGeneration implements LiveGeneration {
+export class RedisLiveGeneration implements LiveGeneration, GenerationFence {
   readonly tracked = true;
+  private current: string | null = null;
   private readonly keys: RedisKeys;
   private readonly gate: Gate;
-  private readonly reconnectHandlers = new Set<() => void>();
+  private readonly checkHandlers = new Set<() => void>();
 
   constructor(
     private readonly redis: Redis,
@@ -139,7 +153,7 @@ export class RedisLiveGeneration implements LiveGeneration {
       client.on('close', () => this.gate.close());
       client.on('ready', () => {
         if (!all.every((c) => c.status === 'ready')) return;
-        for (const handler of this.reconnectHandlers) handler();
+        for (const handler of this.checkHandlers) handler();
       });
     }
   }
@@ -161,6 +175,33 @@ export class RedisLiveGeneration implements LiveGeneration {
 
   async publish(id: string): Promise<void> {
     await this.redis.set(this.keys.liveGeneration(), id);
+    this.current = id;
+  }
+
+  known(): string | null {
+    return this.current;
+  }
+
+  adopt(id: string): void {
+    this.current = id;
+  }
+
+  /**
+   * A fenced acquisition found the company's stamp missing or another one: a company not stamped yet in this
+   * generation, or a Redis that came back empty before any connection noticed. Unless the stored generation is
+   * the known one, the gate closes and a check (a rebuild when it is missing) runs first; then the company is
+   * stamped with the generation now known. Bounded like every wait at the gate (SERVICE_UNAVAILABLE).
+   */
+  async confirm(companyId: string, boundMs = REBUILD_WAIT_MS): Promise<void> {
+    const stored = await this.read();
+    if (stored === null || stored !== this.current) {
+      this.gate.close();
+      for (const handler of this.checkHandlers) handler();
+      await this.gate.wait(boundMs);
+    }
+    const id = this.current;
+    if (id === null) throw errors.unavailable('The live routing state is being rebuilt after a loss of Redis', 1);
+    await this.redis.set(this.keys.generationStamp(companyId), id);
   }
 
   ready(boundMs = REBUILD_WAIT_MS): Promise<void> {
@@ -179,13 +220,13 @@ export class RedisLiveGeneration implements LiveGeneration {
     this.gate.release();
   }
 
-  onReconnect(handler: () => void): () => void {
-    this.reconnectHandlers.add(handler);
-    return () => void this.reconnectHandlers.delete(handler);
+  onCheckNeeded(handler: () => void): () => void {
+    this.checkHandlers.add(handler);
+    return () => void this.checkHandlers.delete(handler);
   }
 
   async close(): Promise<void> {
-    this.reconnectHandlers.clear();
+    this.checkHandlers.clear();
     await this.redis.quit();
   }
 }

@@ -87,7 +87,6 @@ export async function openLiveState(
   // Reconnects are reported through the gateway's log, not as ioredis's unhandled-error lines.
   for (const c of clients) c.on('error', onError);
   await Promise.all(clients.map((c) => c.connect()));
-  const capacity = new RedisCapacityStore(clients[0]!, prefix, DESTINATION_LEASE_MS);
   const agents = new RedisAgentStateStore(clients[1]!, prefix);
   const health = new RedisDestinationHealthStore(clients[2]!, prefix);
   const timers = new RedisTimerStore(clients[3]!, prefix, TIMER_CLAIM_MS);
@@ -99,6 +98,8 @@ export async function openLiveState(
   // the generation was checked again (decision 022).
   const after = clocks.after;
   const generation = new RedisLiveGeneration(clients[8]!, prefix, clients.slice(0, 8), after === undefined ? undefined : (ms, task) => after(ms, task));
+  // New slots are taken in the known generation only (the acquisition script checks the company's stamp).
+  const capacity = new RedisCapacityStore(clients[0]!, prefix, DESTINATION_LEASE_MS, generation);
   return {
     mode: 'redis', capacity, agents, health, timers, sequences, sessions, versions, throttle, generation,
     ready: () => generation.ready(),

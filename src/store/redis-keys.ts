@@ -44,6 +44,8 @@ export function redisKeys(prefix: string) {
      * short lock of the one instance rebuilding it.
      */
     liveGeneration: (part: 'id' | 'lock' = 'id') => (part === 'id' ? `${prefix}:generation` : `${prefix}:generation:rebuilding`),
+    /** A company's copy of the generation, beside its leases: a new slot is taken only while it holds the generation the taker works in. */
+    generationStamp: (companyId: string) => `${company(companyId)}:generation`,
     /** Hash of one regular agent's live state (status, activity, call, times, seq). */
     agent: (companyId: string, agentId: string) => `${company(companyId)}:agent:${agentId}`,
   };

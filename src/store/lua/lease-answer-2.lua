@@ -1,7 +1,7 @@
 --[[
   Marks an attempt's slot as answered (connecting -> active) and renews its lease. Idempotent.
 
-  KEYS[1]  leases: sorted set (see lease-acquire-2)
+  KEYS[1]  leases: sorted set (see lease-acquire-3)
   KEYS[2]  answered: set of attempt ids whose call was answered
   ARGV[1]  attempt id
   ARGV[2]  lease time in ms

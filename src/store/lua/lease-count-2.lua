@@ -1,7 +1,7 @@
 --[[
   Counts a destination's slots now, dropping expired leases first.
 
-  KEYS[1]  leases: sorted set (see lease-acquire-2)
+  KEYS[1]  leases: sorted set (see lease-acquire-3)
   KEYS[2]  answered: set (see lease-answer-2)
   Returns  {connecting, active}
 ]]

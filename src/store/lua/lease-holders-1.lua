@@ -1,7 +1,7 @@
 --[[
   Lists the attempts holding a slot of a destination now (leases not yet expired on Redis's clock). Reads only.
 
-  KEYS[1]  leases: sorted set (see lease-acquire-2)
+  KEYS[1]  leases: sorted set (see lease-acquire-3)
   Returns  the attempt ids whose lease runs past now
 ]]
 local t = redis.call('TIME')

@@ -1,7 +1,7 @@
 --[[
   Frees an attempt's slot, whatever ended it. Idempotent.
 
-  KEYS[1]  leases: sorted set (see lease-acquire-2)
+  KEYS[1]  leases: sorted set (see lease-acquire-3)
   KEYS[2]  answered: set (see lease-answer-2)
   ARGV[1]  attempt id
   Returns  1 when a slot was freed, 0 when the attempt held none
