@@ -3,7 +3,8 @@ import { createClient, type Client } from 'graphql-ws';
 import Redis from 'ioredis';
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
-import { childrenRunning, GatewayInstance, killAllChildren, RedisServer, sleep } from './processes';
+import { GatewayInstance } from './processes';
+import { childrenRunning, killAllChildren, PrivateRedis, sleep } from '../test/support/child-processes';
 import { TcpProxy } from '../test/support/tcp-proxy';
 
 /**
@@ -164,7 +165,7 @@ async function main(): Promise<number> {
     await sql.connect();
     cleanups.push(() => sql.end());
 
-    const redis = await RedisServer.start();
+    const redis = await PrivateRedis.start('faults-redis-');
     cleanups.push(() => redis.dispose());
     const proxy = await TcpProxy.start('127.0.0.1', redis.port);
     cleanups.push(() => proxy.close());
