@@ -116,6 +116,12 @@ export interface InstructionHandlers {
 export interface InstructionSubscriptionOptions {
   /** Resume after this seq: only outstanding instructions logged after it come first (default: every outstanding one). */
   afterSeq?: number | null;
+  /**
+   * Declares that the caller acknowledges (acknowledgeInstructions) the CANCEL_ATTEMPT, DISCONNECT and
+   * PLAY_MESSAGE it takes in: the gateway then delivers those again until it does (default false: the records
+   * acknowledge them).
+   */
+  acknowledges?: boolean;
 }
 
 /** How many instruction ids a subscription remembers to drop duplicates (a redelivery, a resumed one). */
@@ -301,7 +307,7 @@ export class ConnectorClient {
       },
     });
     const unsubscribe = client.subscribe<TelephonyInstructionsSubscription>(
-      { query: TELEPHONY_INSTRUCTIONS, variables: { afterSeq: options.afterSeq ?? null } },
+      { query: TELEPHONY_INSTRUCTIONS, variables: { afterSeq: options.afterSeq ?? null, acknowledges: options.acknowledges ?? false } },
       {
         next: (result) => {
           if (result.errors?.length) {

@@ -40,8 +40,8 @@ export const END_CALL = /* GraphQL */ `mutation EndCall($input: EndCallInput!) {
   endCall(input: $input) { id connectorCallId state }
 }`;
 
-export const TELEPHONY_INSTRUCTIONS = /* GraphQL */ `subscription TelephonyInstructions($afterSeq: Int) {
-  telephonyInstructions(afterSeq: $afterSeq) { instructionId seq kind callId attemptId agentId destinationId number ringTimeoutSec message }
+export const TELEPHONY_INSTRUCTIONS = /* GraphQL */ `subscription TelephonyInstructions($afterSeq: Int, $acknowledges: Boolean) {
+  telephonyInstructions(afterSeq: $afterSeq, acknowledges: $acknowledges) { instructionId seq kind callId attemptId agentId destinationId number ringTimeoutSec message }
 }`;
 
 export const ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS = /* GraphQL */ `mutation AcknowledgeTelephonyInstructions($ids: [ID!]!) {

@@ -340,7 +340,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
       },
       onError: (error) => this.onSubscriptionLost(error),
       onComplete: () => this.onSubscriptionLost(new GatewayError('the gateway ended the instruction subscription', 'BAD_RESPONSE')),
-    });
+    }, { acknowledges: true });
     await this.subscription.ready;
     if (c.subscribeSettleMs > 0) await new Promise((resolve) => setTimeout(resolve, c.subscribeSettleMs));
     this.assertStarting();

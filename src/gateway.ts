@@ -22,6 +22,7 @@ import type { GatewayContext } from './resolvers/context';
 import { buildGatewaySchema } from './schema';
 import { seedDemo, type DemoCredentials } from './seed/demo-seed';
 import { createServices, type Services } from './services';
+import type { InstructionOptions } from './services/instruction-delivery';
 import { createLoaders } from './services/loaders';
 import { statisticsSizes } from './services/statistics.service';
 import { openDataSource } from './store/data-source';
@@ -55,6 +56,8 @@ export interface GatewayOverrides {
   routing?: Omit<CallRouterOptions, 'logger'>;
   /** Time for authority version checks and connector session renewals (tests move it). */
   scheduler?: Scheduler;
+  /** Redelivery and pruning of telephony instructions (tests shorten them; decision 023). */
+  instructions?: Partial<InstructionOptions>;
   /** Wraps the event bus (fault tests: an instance that misses committed changes). */
   bus?: (bus: EventBus) => EventBus;
 }
@@ -97,6 +100,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   const jwtSecret = resolveJwtSecret(config);
   const services = createServices(dataSource, live, bus, {
     jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey, logger, routing: overrides.routing, scheduler: overrides.scheduler,
+    instructions: overrides.instructions,
     authThrottle: config.authThrottle, statistics: config.statistics,
   });
   // Before anything routes: the live state's generation is checked (and the live state rebuilt) first.
@@ -241,6 +245,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   services.router.start();
   services.directory.start();
   services.models.start();
+  services.instructions.start();
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
 
   let closing: Promise<void> | null = null;
@@ -259,6 +264,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         await subscriptions.dispose();
         await apollo.stop();
         await services.router.stop();
+        await services.instructions.stop();
         services.liveRebuild.stop();
         await services.directory.stop();
         await services.models.stop();

@@ -166,6 +166,7 @@ export type EndCallMutation = { endCall: { id: string, connectorCallId: string, 
 
 export type TelephonyInstructionsSubscriptionVariables = Exact<{
   afterSeq?: number | null | undefined;
+  acknowledges?: boolean | null | undefined;
 }>;
 
 

@@ -4,11 +4,13 @@ import { CompanyScoped } from './base';
 /**
  * One telephony instruction as the gateway issued it (docs/decisions/023-instructions-at-least-once.md): its
  * id is the instruction id the connector sees, `seq` orders a company's instructions, and the row is
- * outstanding until `acknowledgedAt` is set (by the outcome it asks for or by the connector).
+ * outstanding until `acknowledgedAt` is set (by the outcome it asks for or by the connector; only by the
+ * connector when `explicitAck`). Pruned after a retention (acknowledged) or a longer one (outstanding).
  */
 @Entity('instruction')
 @Index('idx_instruction_company_seq', ['companyId', 'seq'], { unique: true })
 @Index('idx_instruction_outstanding', ['companyId', 'acknowledgedAt'])
+@Index('idx_instruction_prune', ['acknowledgedAt', 'createdAt'])
 export class Instruction extends CompanyScoped {
   /** Per company, increasing in the order the instructions were issued. */
   @Column({ type: 'integer' })
@@ -45,4 +47,11 @@ export class Instruction extends CompanyScoped {
   /** How many times it was delivered. */
   @Column({ type: 'integer', default: 0 })
   deliveries: number;
+
+  /**
+   * Acknowledged only explicitly (acknowledgeTelephonyInstructions), not by the records: a CANCEL_ATTEMPT,
+   * DISCONNECT or PLAY_MESSAGE last delivered to a session that declared it acknowledges. Set at each delivery.
+   */
+  @Column({ type: 'boolean', default: false })
+  explicitAck: boolean;
 }

@@ -45,6 +45,13 @@ export function toAttemptView(a: CallAttempt): CallAttemptView {
 class TelephonyInstructionsArgs {
   @Field(() => Int, { nullable: true, description: 'Resume: the highest seq already handled; only outstanding instructions logged after it are sent first (without it, every outstanding one).' })
   afterSeq?: number | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: false,
+    description: 'Declares that this connector acknowledges (acknowledgeTelephonyInstructions) the CANCEL_ATTEMPT, DISCONNECT and PLAY_MESSAGE it acts on: those delivered to this session are then delivered again until acknowledged, even when the attempt or the call already ended. Without it (false) the records acknowledge them: the end of the attempt (CANCEL_ATTEMPT) or of the call (DISCONNECT, PLAY_MESSAGE).',
+  })
+  acknowledges?: boolean | null;
 }
 
 @Resolver(() => CallView)
@@ -90,18 +97,18 @@ export class CallResolver {
   }
 
   @Authorized('CONNECTOR')
-  @Mutation(() => Int, { description: 'Connector only: the instructions it has acted on (by instructionId), which are then never delivered again. Idempotent; ids of another company, or unknown, are ignored. Answers how many of the ids are the company\'s instructions. An instruction is also acknowledged by the outcome it asks for: RING_AGENT and DIAL_EXTERNAL by their attempt\'s outcome, CANCEL_ATTEMPT by the attempt ending, PLAY_MESSAGE and DISCONNECT by the call ending.' })
+  @Mutation(() => Int, { description: 'Connector only: the instructions it has acted on (by instructionId), which are then never delivered again. Idempotent; ids of another company, or unknown, are ignored. Answers how many of the ids are the company\'s instructions. An instruction is also acknowledged by the outcome it asks for: RING_AGENT and DIAL_EXTERNAL by their attempt\'s outcome; CANCEL_ATTEMPT by the attempt ending, PLAY_MESSAGE and DISCONNECT by the call ending, unless delivered to a subscription that declared telephonyInstructions(acknowledges: true), which acknowledges them here only.' })
   async acknowledgeTelephonyInstructions(@Ctx() ctx: GatewayContext, @Arg('ids', () => [ID]) ids: string[]): Promise<number> {
     return ctx.services.instructions.acknowledge(connector(ctx).companyId, ids);
   }
 
   @Authorized('CONNECTOR')
   @Subscription(() => TelephonyInstruction, {
-    description: 'Connector only: what to do for the company\'s calls (ring an agent, dial a destination, cancel an attempt, play a message, disconnect). Each instruction goes to one of the company\'s subscribed connector sessions in turn (round robin over every instance), so every session of the company must be able to act on any of its calls. At least once: an instruction not acknowledged (acknowledgeTelephonyInstructions, or the outcome it asks for) within 5 s is delivered again with the same instructionId, to another session when there is one; a new subscription first receives the company\'s outstanding instructions in seq order (after afterSeq when given). Drop an instructionId already handled. A revoked key\'s sessions get nothing more and are closed (4403).',
+    description: 'Connector only: what to do for the company\'s calls (ring an agent, dial a destination, cancel an attempt, play a message, disconnect). Each instruction goes to one of the company\'s subscribed connector sessions in turn (round robin over every instance), so every session of the company must be able to act on any of its calls. At least once: an instruction not acknowledged (acknowledgeTelephonyInstructions, or the outcome it asks for; only the former for CANCEL_ATTEMPT, DISCONNECT and PLAY_MESSAGE on a subscription with acknowledges: true) within 5 s is delivered again with the same instructionId, to another session when there is one; a new subscription first receives the company\'s outstanding instructions in seq order (after afterSeq when given). Drop an instructionId already handled. A revoked key\'s sessions get nothing more and are closed (4403).',
     subscribe: ({ args, context }) => {
       const ctx = context as GatewayContext;
-      const afterSeq = (args as TelephonyInstructionsArgs).afterSeq;
-      return ctx.services.instructions.session(connector(ctx), afterSeq ?? null);
+      const { afterSeq, acknowledges } = args as TelephonyInstructionsArgs;
+      return ctx.services.instructions.session(connector(ctx), afterSeq ?? null, acknowledges === true);
     },
   })
   telephonyInstructions(@Root() instruction: SequencedInstruction, @Args() _args: TelephonyInstructionsArgs): TelephonyInstruction {

@@ -24,7 +24,7 @@ import { ExternalDestinationsProfileService } from './external-destinations-prof
 import { QueueService } from './queue.service';
 import { RoleService } from './role.service';
 import type { RoutingHooks } from './routing-hooks';
-import { DatabaseInstructionLog, InstructionDelivery, type RedeliveryOptions } from './instruction-delivery';
+import { DatabaseInstructionLog, InstructionDelivery, type InstructionOptions } from './instruction-delivery';
 import { LiveModels } from '../live/live-models';
 import { ModelChanges } from '../live/model-changes';
 import { ModelLoader } from '../live/model-loader';
@@ -46,8 +46,8 @@ export interface ServiceOptions {
   routing?: Omit<CallRouterOptions, 'logger'>;
   /** Time for the logic that waits outside the router (version checks, session renewals); tests move it. */
   scheduler?: Scheduler;
-  /** Redelivery of unacknowledged telephony instructions (decision 023). */
-  instructions?: Partial<RedeliveryOptions>;
+  /** Redelivery of unacknowledged telephony instructions and pruning of their log (decision 023). */
+  instructions?: Partial<InstructionOptions>;
 }
 
 /** Every service of the gateway, built once over one data source, one live state and one event bus. */
@@ -106,7 +106,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     connectorKeys: new ConnectorApiKeyService(dataSource, changes, () => time.now()),
     destinations,
     liveUpdates,
-    /** Telephony instructions, each to one live connector session of the company in turn. */
+    /** Telephony instructions, each to one live connector session of the company in turn; `start` and `stop` its log's pruning. */
     instructions,
     agents: new AgentService(dataSource, live, hooks, models, changes, time),
     agentGroups: new AgentGroupService(dataSource, models, changes),

@@ -31,12 +31,43 @@ export interface RedeliveryOptions {
 
 export const REDELIVERY_DEFAULTS: RedeliveryOptions = { redeliverAfterMs: 5_000, sweepMs: 1_000, maxDeliveries: 5 };
 
+/** Pruning of the instruction log (docs/decisions/023-instructions-at-least-once.md). */
+export interface PruningOptions {
+  /** An acknowledged instruction is deleted this long after its acknowledgement. */
+  acknowledgedRetentionMs: number;
+  /** An instruction never acknowledged is deleted this long after it was logged. */
+  outstandingRetentionMs: number;
+  /** How often each instance prunes (every instance may: deleting is idempotent and skips rows another is deleting). */
+  pruneEveryMs: number;
+  /** Rows deleted by one statement at most. */
+  pruneBatch: number;
+  /** Statements of one pruning at most (the rest waits for the next one). */
+  pruneMaxBatches: number;
+}
+
+export const PRUNING_DEFAULTS: PruningOptions = {
+  acknowledgedRetentionMs: 24 * 3_600_000, outstandingRetentionMs: 7 * 24 * 3_600_000, pruneEveryMs: 10 * 60_000, pruneBatch: 1_000, pruneMaxBatches: 50,
+};
+
+/** The options of the delivery service: redelivery and pruning. */
+export type InstructionOptions = RedeliveryOptions & PruningOptions;
+
+/** The kinds no outcome report answers: acknowledged only explicitly when delivered to a session that declared it acknowledges. */
+const EXPLICITLY_ACKNOWLEDGED: ReadonlySet<string> = new Set(['CANCEL_ATTEMPT', 'DISCONNECT', 'PLAY_MESSAGE']);
+
+/** Whether an instruction of `kind` delivered to `session` waits for the connector's acknowledgement (not the records'). */
+export function explicitAckFor(kind: string, session: Pick<ConnectorSession, 'acknowledges'> | null): boolean {
+  return session?.acknowledges === true && EXPLICITLY_ACKNOWLEDGED.has(kind);
+}
+
 /** One logged instruction and where it was delivered last. */
 export interface LoggedInstruction {
   instruction: SequencedInstruction;
   deliveredTo: string | null;
   deliveredAt: number | null;
   deliveries: number;
+  /** Acknowledged only by the connector (delivered last to a session that acknowledges), not by the records. */
+  explicitAck: boolean;
 }
 
 /**
@@ -44,16 +75,25 @@ export interface LoggedInstruction {
  * outstanding until acknowledged (explicitly, or by the outcome it asks for, as the records show it).
  */
 export interface InstructionLog {
-  /** Logs an instruction (delivered to `deliveredTo`, or to none yet); its seq. */
-  append(companyId: string, instruction: TelephonyInstructionEvent, deliveredTo: string | null, at: number): Promise<number>;
+  /** Logs an instruction (delivered to `deliveredTo`, or to none yet; `explicitAck` when that session acknowledges it); its seq. */
+  append(companyId: string, instruction: TelephonyInstructionEvent, deliveredTo: string | null, at: number, explicitAck?: boolean): Promise<number>;
   /** Acknowledges the company's instructions among `ids` (others are ignored); how many of `ids` are the company's. */
   acknowledge(companyId: string, ids: readonly string[], at: number): Promise<number>;
-  /** Acknowledges what the records show done: the attempt of a RING_AGENT, DIAL_EXTERNAL or CANCEL_ATTEMPT no longer rings; the call of a PLAY_MESSAGE or DISCONNECT ended. */
+  /**
+   * Acknowledges what the records show done: the attempt of a RING_AGENT, DIAL_EXTERNAL or CANCEL_ATTEMPT no
+   * longer rings; the call of a PLAY_MESSAGE or DISCONNECT ended. Never an `explicitAck` one.
+   */
   settle(companyId: string, at: number): Promise<void>;
   /** The company's outstanding instructions (after `afterSeq` when given), in seq order. */
   outstanding(companyId: string, afterSeq: number | null): Promise<LoggedInstruction[]>;
-  /** Records a delivery, unless another one was recorded since `deliveries` was read; whether it was. */
-  delivered(companyId: string, id: string, deliveries: number, to: string, at: number): Promise<boolean>;
+  /** Records a delivery (with `explicitAck` for that session), unless another one was recorded since `deliveries` was read; whether it was. */
+  delivered(companyId: string, id: string, deliveries: number, to: string, at: number, explicitAck?: boolean): Promise<boolean>;
+  /**
+   * Deletes, of every company, at most `batch` instructions acknowledged before `acknowledgedBefore` or logged
+   * before `createdBefore` and never acknowledged, but never a company's last one (its seq goes on from it); how
+   * many. Safe to run on several instances at once.
+   */
+  prune(acknowledgedBefore: number, createdBefore: number, batch: number): Promise<number>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -67,18 +107,23 @@ export class DatabaseInstructionLog implements InstructionLog {
     return this.dataSource.getRepository(Instruction);
   }
 
-  async append(companyId: string, instruction: TelephonyInstructionEvent, deliveredTo: string | null, at: number): Promise<number> {
-    // seq is the company's highest plus one; two instances taking the same one meet the unique index, and the later tries again.
+  async append(companyId: string, instruction: TelephonyInstructionEvent, deliveredTo: string | null, at: number, explicitAck = false): Promise<number> {
+    // One statement: seq is the company's highest plus one, read by the INSERT itself; two instances taking the
+    // same one meet the unique index, and the later tries again. (A scalar subquery in VALUES rather than
+    // INSERT ... SELECT, so that PostgreSQL types each parameter from its column.)
+    const [sql, parameters] = this.dataSource.driver.escapeQueryWithParameters(
+      `INSERT INTO "instruction" ("id", "companyId", "seq", "kind", "payload", "callId", "attemptId", "createdAt", "acknowledgedAt", "deliveredTo", "deliveredAt", "deliveries", "explicitAck")
+       VALUES (:id, :companyId, (SELECT COALESCE(MAX(p."seq"), 0) + 1 FROM "instruction" p WHERE p."companyId" = :companyId), :kind, :payload, :callId, :attemptId, :createdAt, NULL, :deliveredTo, :deliveredAt, :deliveries, :explicitAck)
+       RETURNING "seq"`,
+      {
+        id: instruction.instructionId, companyId, kind: instruction.kind, payload: JSON.stringify(instruction), callId: instruction.callId, attemptId: instruction.attemptId,
+        createdAt: new Date(at), deliveredTo, deliveredAt: deliveredTo === null ? null : new Date(at), deliveries: deliveredTo === null ? 0 : 1, explicitAck,
+      },
+    );
     for (let attempt = 1; ; attempt += 1) {
-      const row = await this.repo.createQueryBuilder('i').select('MAX(i.seq)', 'max').where('i.companyId = :companyId', { companyId }).getRawOne<{ max: number | string | null }>();
-      const seq = Number(row?.max ?? 0) + 1;
       try {
-        await this.repo.insert({
-          id: instruction.instructionId, companyId, seq, kind: instruction.kind, payload: JSON.stringify(instruction), callId: instruction.callId,
-          attemptId: instruction.attemptId, createdAt: new Date(at), acknowledgedAt: null, deliveredTo, deliveredAt: deliveredTo === null ? null : new Date(at),
-          deliveries: deliveredTo === null ? 0 : 1,
-        });
-        return seq;
+        const rows = (await this.dataSource.query(sql, parameters)) as Array<{ seq: number | string }>;
+        return Number(rows[0]!.seq);
       } catch (err) {
         if (attempt >= 5) throw err;
       }
@@ -95,7 +140,7 @@ export class DatabaseInstructionLog implements InstructionLog {
 
   async settle(companyId: string, at: number): Promise<void> {
     await this.repo.createQueryBuilder().update(Instruction).set({ acknowledgedAt: new Date(at) })
-      .where('"companyId" = :companyId AND "acknowledgedAt" IS NULL', { companyId })
+      .where('"companyId" = :companyId AND "acknowledgedAt" IS NULL AND "explicitAck" = false', { companyId })
       .andWhere(`(("kind" IN ('RING_AGENT', 'DIAL_EXTERNAL', 'CANCEL_ATTEMPT') AND "attemptId" IN (SELECT a."id" FROM "call_attempt" a WHERE a."companyId" = :companyId AND a."state" <> 'RINGING'))
         OR ("kind" IN ('PLAY_MESSAGE', 'DISCONNECT') AND "callId" IN (SELECT c."id" FROM "call" c WHERE c."companyId" = :companyId AND c."state" IN (${CALL_ENDED}))))`)
       .execute();
@@ -107,21 +152,35 @@ export class DatabaseInstructionLog implements InstructionLog {
     const rows = await q.orderBy('i.seq', 'ASC').getMany();
     return rows.map((r) => ({
       instruction: { ...(JSON.parse(r.payload) as TelephonyInstructionEvent), seq: r.seq },
-      deliveredTo: r.deliveredTo, deliveredAt: r.deliveredAt === null ? null : r.deliveredAt.getTime(), deliveries: r.deliveries,
+      deliveredTo: r.deliveredTo, deliveredAt: r.deliveredAt === null ? null : r.deliveredAt.getTime(), deliveries: r.deliveries, explicitAck: r.explicitAck,
     }));
   }
 
-  async delivered(companyId: string, id: string, deliveries: number, to: string, at: number): Promise<boolean> {
+  async delivered(companyId: string, id: string, deliveries: number, to: string, at: number, explicitAck = false): Promise<boolean> {
     const result = await this.repo.createQueryBuilder().update(Instruction)
-      .set({ deliveredTo: to, deliveredAt: new Date(at), deliveries: deliveries + 1 })
+      .set({ deliveredTo: to, deliveredAt: new Date(at), deliveries: deliveries + 1, explicitAck })
       .where({ companyId, id, deliveries }).execute();
     return (result.affected ?? 0) > 0;
+  }
+
+  async prune(acknowledgedBefore: number, createdBefore: number, batch: number): Promise<number> {
+    // Rows another instance is deleting right now are left to it (PostgreSQL); SQLite has one writer anyway.
+    // Each company's last row stays, so its next seq never goes back (a connector resumes with afterSeq).
+    const skipLocked = this.dataSource.driver.options.type === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    const result = await this.repo.createQueryBuilder().delete().from(Instruction)
+      .where(`"id" IN (SELECT p."id" FROM "instruction" p
+        WHERE (p."acknowledgedAt" < :acknowledgedBefore OR (p."acknowledgedAt" IS NULL AND p."createdAt" < :createdBefore))
+          AND p."seq" < (SELECT MAX(q."seq") FROM "instruction" q WHERE q."companyId" = p."companyId")
+        LIMIT :batch${skipLocked})`,
+      { acknowledgedBefore: new Date(acknowledgedBefore), createdBefore: new Date(createdBefore), batch: Math.max(1, Math.floor(batch)) })
+      .execute();
+    return result.affected ?? 0;
   }
 }
 
 /** The log in memory (tests of the delivery alone): nothing is done by the records here, only acknowledgements. */
 export class MemoryInstructionLog implements InstructionLog {
-  private readonly companies = new Map<string, Array<LoggedInstruction & { acknowledged: boolean }>>();
+  private readonly companies = new Map<string, Array<LoggedInstruction & { createdAt: number; acknowledgedAt: number | null }>>();
 
   private of(companyId: string) {
     let rows = this.companies.get(companyId);
@@ -129,17 +188,24 @@ export class MemoryInstructionLog implements InstructionLog {
     return rows;
   }
 
-  async append(companyId: string, instruction: TelephonyInstructionEvent, deliveredTo: string | null, at: number): Promise<number> {
+  /** The highest seq each company had (kept when its rows are pruned). */
+  private readonly seqs = new Map<string, number>();
+
+  async append(companyId: string, instruction: TelephonyInstructionEvent, deliveredTo: string | null, at: number, explicitAck = false): Promise<number> {
     const rows = this.of(companyId);
-    const seq = rows.length + 1;
-    rows.push({ instruction: { ...instruction, seq }, deliveredTo, deliveredAt: deliveredTo === null ? null : at, deliveries: deliveredTo === null ? 0 : 1, acknowledged: false });
+    const seq = (this.seqs.get(companyId) ?? 0) + 1;
+    this.seqs.set(companyId, seq);
+    rows.push({
+      instruction: { ...instruction, seq }, deliveredTo, deliveredAt: deliveredTo === null ? null : at, deliveries: deliveredTo === null ? 0 : 1, explicitAck,
+      createdAt: at, acknowledgedAt: null,
+    });
     return seq;
   }
 
-  async acknowledge(companyId: string, ids: readonly string[], _at: number): Promise<number> {
+  async acknowledge(companyId: string, ids: readonly string[], at: number): Promise<number> {
     const wanted = new Set(ids);
     const rows = this.of(companyId).filter((r) => wanted.has(r.instruction.instructionId));
-    for (const r of rows) r.acknowledged = true;
+    for (const r of rows) r.acknowledgedAt ??= at;
     return rows.length;
   }
 
@@ -147,15 +213,29 @@ export class MemoryInstructionLog implements InstructionLog {
 
   async outstanding(companyId: string, afterSeq: number | null): Promise<LoggedInstruction[]> {
     return this.of(companyId)
-      .filter((r) => !r.acknowledged && (afterSeq === null || r.instruction.seq > afterSeq))
-      .map(({ acknowledged: _, ...r }) => ({ ...r }));
+      .filter((r) => r.acknowledgedAt === null && (afterSeq === null || r.instruction.seq > afterSeq))
+      .map(({ createdAt: _c, acknowledgedAt: _a, ...r }) => ({ ...r }));
   }
 
-  async delivered(companyId: string, id: string, deliveries: number, to: string, at: number): Promise<boolean> {
+  async delivered(companyId: string, id: string, deliveries: number, to: string, at: number, explicitAck = false): Promise<boolean> {
     const row = this.of(companyId).find((r) => r.instruction.instructionId === id);
     if (row === undefined || row.deliveries !== deliveries) return false;
-    Object.assign(row, { deliveredTo: to, deliveredAt: at, deliveries: deliveries + 1 });
+    Object.assign(row, { deliveredTo: to, deliveredAt: at, deliveries: deliveries + 1, explicitAck });
     return true;
+  }
+
+  async prune(acknowledgedBefore: number, createdBefore: number, batch: number): Promise<number> {
+    let deleted = 0;
+    for (const [companyId, rows] of this.companies) {
+      const kept = rows.filter((r) => {
+        const old = r.acknowledgedAt === null ? r.createdAt < createdBefore : r.acknowledgedAt < acknowledgedBefore;
+        if (!old || deleted >= batch) return true;
+        deleted += 1;
+        return false;
+      });
+      this.companies.set(companyId, kept);
+    }
+    return deleted;
   }
 }
 
@@ -174,10 +254,10 @@ export class MemoryInstructionLog implements InstructionLog {
  */
 export class InstructionDelivery {
   /** This instance's sessions: session id -> how to hand it an instruction. */
-  private readonly local = new Map<string, { keyId: string; companyId: string; deliver: (instruction: SequencedInstruction) => void }>();
+  private readonly local = new Map<string, { keyId: string; companyId: string; acknowledges: boolean; deliver: (instruction: SequencedInstruction) => void }>();
   /** One listener (and one redelivery sweep) per company with local sessions, with how many sessions use it. */
   private readonly channels = new Map<string, { off: () => void; stopSweep: () => void; sessions: number }>();
-  private readonly redelivery: RedeliveryOptions;
+  private readonly redelivery: InstructionOptions;
 
   constructor(
     private readonly bus: EventBus,
@@ -186,9 +266,57 @@ export class InstructionDelivery {
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
     private readonly log: InstructionLog = new MemoryInstructionLog(),
-    redelivery: Partial<RedeliveryOptions> = {},
+    options: Partial<InstructionOptions> = {},
   ) {
-    this.redelivery = { ...REDELIVERY_DEFAULTS, ...redelivery };
+    this.redelivery = { ...REDELIVERY_DEFAULTS, ...PRUNING_DEFAULTS, ...options };
+  }
+
+  /** Cancels the pruning job (null while stopped), and the pruning running. */
+  private stopPruning: (() => void) | null = null;
+  private pruning: Promise<number> | null = null;
+
+  /** Starts pruning the log every `pruneEveryMs` (each instance may: see `prune`). */
+  start(): void {
+    if (this.stopPruning !== null) return;
+    this.stopPruning = this.scheduler.every(this.redelivery.pruneEveryMs, () => void this.pruneOnce());
+  }
+
+  /** Stops pruning; waits for a pruning in progress. */
+  async stop(): Promise<void> {
+    this.stopPruning?.();
+    this.stopPruning = null;
+    await this.pruning;
+  }
+
+  /** One pruning at a time on this instance; a failure is logged (and retried at the next one). */
+  pruneOnce(): Promise<number> {
+    this.pruning ??= this.prune()
+      .catch((err: unknown) => {
+        this.logger.warn({ err: loggableError(err) }, 'pruning the telephony instruction log failed (retried at the next pruning)');
+        return 0;
+      })
+      .finally(() => {
+        this.pruning = null;
+      });
+    return this.pruning;
+  }
+
+  /**
+   * Deletes, in batches of `pruneBatch` (at most `pruneMaxBatches`), the instructions acknowledged more than
+   * `acknowledgedRetentionMs` ago and those never acknowledged logged more than `outstandingRetentionMs` ago;
+   * how many. Instances pruning at once delete each row once (a delete of a row gone is nothing).
+   */
+  async prune(): Promise<number> {
+    const now = this.scheduler.now();
+    const { acknowledgedRetentionMs, outstandingRetentionMs, pruneBatch, pruneMaxBatches } = this.redelivery;
+    let deleted = 0;
+    for (let i = 0; i < pruneMaxBatches; i += 1) {
+      const n = await this.log.prune(now - acknowledgedRetentionMs, now - outstandingRetentionMs, pruneBatch);
+      deleted += n;
+      if (n < pruneBatch) break;
+    }
+    if (deleted > 0) this.logger.info({ deleted }, 'old telephony instructions pruned');
+    return deleted;
   }
 
   /**
@@ -197,7 +325,7 @@ export class InstructionDelivery {
    */
   async registerAgain(): Promise<void> {
     await Promise.all([...this.local.entries()].map(([sessionId, s]) =>
-      this.sessions.register(s.companyId, { sessionId, keyId: s.keyId }, SESSION_LEASE_MS).catch((err: unknown) =>
+      this.sessions.register(s.companyId, { sessionId, keyId: s.keyId, acknowledges: s.acknowledges }, SESSION_LEASE_MS).catch((err: unknown) =>
         this.logger.warn({ err: loggableError(err), companyId: s.companyId }, 'registering a connector session again failed (retried at the next renewal)'))));
   }
 
@@ -231,7 +359,7 @@ export class InstructionDelivery {
     const target = valid.length === 0 ? null : valid[turn % valid.length]!;
     let seq = 0;
     try {
-      seq = await this.log.append(companyId, instruction, target?.sessionId ?? null, this.scheduler.now());
+      seq = await this.log.append(companyId, instruction, target?.sessionId ?? null, this.scheduler.now(), explicitAckFor(instruction.kind, target));
     } catch (err) {
       // Not logged: delivered once (at most once, as before the log).
       this.logger.error({ err: loggableError(err), companyId, kind: instruction.kind }, 'logging a telephony instruction failed (delivered once, not again)');
@@ -272,7 +400,7 @@ export class InstructionDelivery {
       const pool = others.length > 0 ? others : valid;
       const target = pool[(turn + i) % pool.length]!;
       // Another instance sweeping the same company may have taken it: then it is theirs.
-      if (!(await this.log.delivered(companyId, r.instruction.instructionId, r.deliveries, target.sessionId, now))) continue;
+      if (!(await this.log.delivered(companyId, r.instruction.instructionId, r.deliveries, target.sessionId, now, explicitAckFor(r.instruction.kind, target)))) continue;
       this.logger.debug({ companyId, instructionId: r.instruction.instructionId, deliveries: r.deliveries + 1 }, 'telephony instruction delivered again');
       this.bus.publishInstruction(companyId, { ...r.instruction, sessionId: target.sessionId } as AddressedInstruction);
     }
@@ -280,20 +408,22 @@ export class InstructionDelivery {
 
   /**
    * The instructions of one new connector session, until it ends (its subscription or socket closes): first
-   * the company's outstanding ones (after `afterSeq` when given), in seq order, then the live ones.
+   * the company's outstanding ones (after `afterSeq` when given), in seq order, then the live ones. A session
+   * that `acknowledges` (declared by the connector) gets its CANCEL_ATTEMPT, DISCONNECT and PLAY_MESSAGE again
+   * until it acknowledges them; for one that does not, the records acknowledge them, as before.
    */
-  session(principal: ConnectorPrincipal, afterSeq: number | null = null): AsyncIterable<SequencedInstruction> {
+  session(principal: ConnectorPrincipal, afterSeq: number | null = null, acknowledges = false): AsyncIterable<SequencedInstruction> {
     const { companyId, keyId } = principal;
     const sessionId = randomUUID();
     const register = () =>
-      this.sessions.register(companyId, { sessionId, keyId }, SESSION_LEASE_MS).catch((err: unknown) =>
+      this.sessions.register(companyId, { sessionId, keyId, acknowledges }, SESSION_LEASE_MS).catch((err: unknown) =>
         this.logger.warn({ err: loggableError(err), companyId }, 'registering a connector session failed (retried at the next renewal)'));
     return new Repeater<SequencedInstruction>(async (push, stop) => {
       // Live instructions wait until the outstanding ones went out; the ids sent then are not sent twice.
       let held: SequencedInstruction[] | null = [];
       const resumed = new Set<string>();
       this.local.set(sessionId, {
-        keyId, companyId,
+        keyId, companyId, acknowledges,
         deliver: (instruction) => {
           if (held !== null) held.push(instruction);
           else void push(instruction);
@@ -310,7 +440,7 @@ export class InstructionDelivery {
           resumed.add(r.instruction.instructionId);
           void push(r.instruction);
           // Its redelivery time starts again from now, for this session.
-          await this.log.delivered(companyId, r.instruction.instructionId, r.deliveries, sessionId, now).catch(() => false);
+          await this.log.delivered(companyId, r.instruction.instructionId, r.deliveries, sessionId, now, explicitAckFor(r.instruction.kind, { acknowledges })).catch(() => false);
         }
       } catch (err) {
         this.logger.warn({ err: loggableError(err), companyId }, 'reading the outstanding telephony instructions failed (they come with the redelivery)');

@@ -7,6 +7,12 @@ import { systemScheduler } from '../platform/scheduler';
 export interface ConnectorSession {
   sessionId: string;
   keyId: string;
+  /**
+   * Whether it declared that it acknowledges its instructions explicitly (`telephonyInstructions(acknowledges:
+   * true)`): then its CANCEL_ATTEMPT, DISCONNECT and PLAY_MESSAGE stay outstanding until it does (decision 023).
+   * Absent is false.
+   */
+  acknowledges?: boolean;
 }
 
 /**
@@ -25,8 +31,13 @@ export interface ConnectorSessionStore {
   close(): Promise<void>;
 }
 
+/** A session as the stores answer it: `acknowledges` only when it declared it (absent is false). */
+function sessionOf(sessionId: string, keyId: string, acknowledges: boolean): ConnectorSession {
+  return acknowledges ? { sessionId, keyId, acknowledges } : { sessionId, keyId };
+}
+
 export class MemoryConnectorSessionStore implements ConnectorSessionStore {
-  private readonly companies = new Map<string, { turn: number; sessions: Map<string, { keyId: string; until: number }> }>();
+  private readonly companies = new Map<string, { turn: number; sessions: Map<string, { keyId: string; acknowledges: boolean; until: number }> }>();
 
   constructor(private readonly now: () => number = systemScheduler.now) {}
 
@@ -37,7 +48,7 @@ export class MemoryConnectorSessionStore implements ConnectorSessionStore {
   }
 
   async register(companyId: string, session: ConnectorSession, leaseMs: number): Promise<void> {
-    this.of(companyId).sessions.set(session.sessionId, { keyId: session.keyId, until: this.now() + leaseMs });
+    this.of(companyId).sessions.set(session.sessionId, { keyId: session.keyId, acknowledges: session.acknowledges === true, until: this.now() + leaseMs });
   }
 
   async remove(companyId: string, sessionId: string): Promise<void> {
@@ -50,7 +61,7 @@ export class MemoryConnectorSessionStore implements ConnectorSessionStore {
     const sessions: ConnectorSession[] = [];
     for (const [sessionId, s] of company.sessions) {
       if (s.until <= now) company.sessions.delete(sessionId);
-      else sessions.push({ sessionId, keyId: s.keyId });
+      else sessions.push(sessionOf(sessionId, s.keyId, s.acknowledges));
     }
     company.turn += 1;
     return { turn: company.turn, sessions: sessions.sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1)) };
@@ -58,9 +69,9 @@ export class MemoryConnectorSessionStore implements ConnectorSessionStore {
 
   async live(companyId: string): Promise<ConnectorSession[]> {
     const now = this.now();
-    return [...(this.companies.get(companyId)?.sessions ?? new Map<string, { keyId: string; until: number }>())]
+    return [...(this.companies.get(companyId)?.sessions ?? new Map<string, { keyId: string; acknowledges: boolean; until: number }>())]
       .filter(([, s]) => s.until > now)
-      .map(([sessionId, s]) => ({ sessionId, keyId: s.keyId }))
+      .map(([sessionId, s]) => sessionOf(sessionId, s.keyId, s.acknowledges))
       .sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
   }
 
@@ -75,23 +86,31 @@ export class RedisConnectorSessionStore implements ConnectorSessionStore {
 
   constructor(private readonly redis: Redis, prefix: string) {
     this.keys = redisKeys(prefix);
-    this.scripts = defineScripts(redis, { register: 'session-register-2.lua', candidates: 'session-candidates-3.lua' });
+    this.scripts = defineScripts(redis, { register: 'session-register-3.lua', candidates: 'session-candidates-4.lua' });
   }
 
   async register(companyId: string, session: ConnectorSession, leaseMs: number): Promise<void> {
-    await this.scripts.register(this.keys.connectorSessions(companyId), this.keys.connectorSessionKeys(companyId), session.sessionId, session.keyId, leaseMs);
+    await this.scripts.register(
+      this.keys.connectorSessions(companyId), this.keys.connectorSessionKeys(companyId), this.keys.connectorSessionAcks(companyId),
+      session.sessionId, session.keyId, leaseMs, session.acknowledges === true ? '1' : '0',
+    );
   }
 
   async remove(companyId: string, sessionId: string): Promise<void> {
-    await this.redis.multi().zrem(this.keys.connectorSessions(companyId), sessionId).hdel(this.keys.connectorSessionKeys(companyId), sessionId).exec();
+    await this.redis.multi()
+      .zrem(this.keys.connectorSessions(companyId), sessionId)
+      .hdel(this.keys.connectorSessionKeys(companyId), sessionId)
+      .hdel(this.keys.connectorSessionAcks(companyId), sessionId)
+      .exec();
   }
 
   async candidates(companyId: string): Promise<{ turn: number; sessions: ConnectorSession[] }> {
     const flat = (await this.scripts.candidates(
       this.keys.connectorSessions(companyId), this.keys.connectorSessionKeys(companyId), this.keys.connectorTurn(companyId),
+      this.keys.connectorSessionAcks(companyId),
     )) as Array<string | number>;
     const sessions: ConnectorSession[] = [];
-    for (let i = 1; i < flat.length; i += 2) sessions.push({ sessionId: String(flat[i]), keyId: String(flat[i + 1]) });
+    for (let i = 1; i < flat.length; i += 3) sessions.push(sessionOf(String(flat[i]), String(flat[i + 1]), String(flat[i + 2]) === '1'));
     return { turn: Number(flat[0]), sessions: sessions.sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1)) };
   }
 
@@ -100,8 +119,11 @@ export class RedisConnectorSessionStore implements ConnectorSessionStore {
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     const ids = await this.redis.zrangebyscore(this.keys.connectorSessions(companyId), `(${now}`, '+inf');
     if (ids.length === 0) return [];
-    const keyIds = await this.redis.hmget(this.keys.connectorSessionKeys(companyId), ...ids);
-    return ids.map((sessionId, i) => ({ sessionId, keyId: keyIds[i] ?? '' })).sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
+    const [keyIds, acks] = await Promise.all([
+      this.redis.hmget(this.keys.connectorSessionKeys(companyId), ...ids),
+      this.redis.hmget(this.keys.connectorSessionAcks(companyId), ...ids),
+    ]);
+    return ids.map((sessionId, i) => sessionOf(sessionId, keyIds[i] ?? '', acks[i] === '1')).sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
   }
 
   async close(): Promise<void> {

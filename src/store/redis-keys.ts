@@ -29,6 +29,11 @@ export function redisKeys(prefix: string) {
     connectorSessions: (companyId: string) => `${company(companyId)}:connector-sessions`,
     /** Hash of a company's live connector sessions: session id -> the connector key it authenticated with. */
     connectorSessionKeys: (companyId: string) => `${company(companyId)}:connector-session-keys`,
+    /**
+     * Hash of a company's live connector sessions that acknowledge their instructions explicitly (declared on
+     * the subscription, decision 023): session id -> `1`; a session that did not declare it has no field.
+     */
+    connectorSessionAcks: (companyId: string) => `${company(companyId)}:connector-session-acks`,
     /** Round-robin turn counter of a company's instruction deliveries. */
     connectorTurn: (companyId: string) => `${company(companyId)}:connector-turn`,
     /**

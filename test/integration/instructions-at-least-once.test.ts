@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
+import { In } from 'typeorm';
 import WebSocket from 'ws';
 import { Instruction as InstructionRow } from '../../src/entities/instruction.entity';
 import { ManualScheduler } from '../../src/platform/scheduler';
-import { REDELIVERY_DEFAULTS } from '../../src/services/instruction-delivery';
+import { PRUNING_DEFAULTS, REDELIVERY_DEFAULTS } from '../../src/services/instruction-delivery';
 import { eventually, routingModes, RoutingWorld, useRoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
 
@@ -16,7 +18,10 @@ interface Received {
   attemptId: string | null;
 }
 
-/** One connector session over graphql-ws that selects `seq`, optionally resuming after a seq; it acknowledges nothing by itself. */
+/**
+ * One connector session over graphql-ws that selects `seq`, optionally resuming after a seq and declaring that it
+ * acknowledges; it acknowledges nothing by itself.
+ */
 class Session {
   readonly received: Received[] = [];
   private client: Client | null = null;
@@ -24,9 +29,9 @@ class Session {
   private constructor(private readonly t: TestGateway, private readonly companyId: string, private readonly key: string) {}
 
   /** Opens a session and resolves once the gateway registered it. */
-  static async open(t: TestGateway, companyId: string, key: string, afterSeq?: number): Promise<Session> {
+  static async open(t: TestGateway, companyId: string, key: string, afterSeq?: number, acknowledges?: boolean): Promise<Session> {
     const session = new Session(t, companyId, key);
-    await session.connect(afterSeq);
+    await session.connect(afterSeq, acknowledges);
     return session;
   }
 
@@ -34,13 +39,18 @@ class Session {
     return new Set((await this.t.gateway.live.sessions.live(this.companyId)).map((s) => s.sessionId));
   }
 
-  private async connect(afterSeq?: number): Promise<void> {
+  private async connect(afterSeq?: number, acknowledges?: boolean): Promise<void> {
     const before = await this.live();
     this.client = createClient({
       url: this.t.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${this.key}` }, retryAttempts: 0, lazy: false,
     });
     this.client.subscribe<{ telephonyInstructions: Received }>(
-      { query: 'subscription($a: Int) { telephonyInstructions(afterSeq: $a) { instructionId seq kind callId attemptId } }', variables: { a: afterSeq ?? null } },
+      {
+        query: acknowledges === undefined
+          ? 'subscription($a: Int) { telephonyInstructions(afterSeq: $a) { instructionId seq kind callId attemptId } }'
+          : 'subscription($a: Int, $k: Boolean) { telephonyInstructions(afterSeq: $a, acknowledges: $k) { instructionId seq kind callId attemptId } }',
+        variables: acknowledges === undefined ? { a: afterSeq ?? null } : { a: afterSeq ?? null, k: acknowledges },
+      },
       { next: (msg) => void (msg.data && this.received.push(msg.data.telephonyInstructions)), error: () => undefined, complete: () => undefined },
     );
     await eventually(async () => [...(await this.live())].some((id) => !before.has(id)), 10_000, { what: 'the session registered', everyMs: 5 });
@@ -65,10 +75,12 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('telephony instru
   /** Time for the gateway's waiting logic (redelivery sweeps, session renewals, the router's loops), moved by the tests. */
   const scheduler = new ManualScheduler(Date.now());
   const sessions: Session[] = [];
+  /** Pruning every 10 s of the scheduler's time, two rows a statement (the retentions are the defaults). */
+  const pruning = { pruneEveryMs: 10_000, pruneBatch: 2 };
   useRoutingWorld(mode, (gateway, world) => {
     t = gateway;
     w = world;
-  }, { scheduler });
+  }, { scheduler, instructions: pruning });
 
   beforeEach(async () => {
     // The world's own connector stays out: the sessions of each test are its own.
@@ -80,8 +92,8 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('telephony instru
     for (const s of sessions.splice(0)) await s.close().catch(() => undefined);
   });
 
-  const open = async (afterSeq?: number) => {
-    const s = await Session.open(t, w.company.id, key, afterSeq);
+  const open = async (afterSeq?: number, acknowledges?: boolean) => {
+    const s = await Session.open(t, w.company.id, key, afterSeq, acknowledges);
     sessions.push(s);
     return s;
   };
@@ -175,5 +187,130 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('telephony instru
     await pastRedelivery();
     await pastRedelivery();
     expect(s.of(callId)).toHaveLength(1);
+  });
+
+  /** A call whose attempt was cancelled (the caller hung up while its agent rang): its CANCEL_ATTEMPT. */
+  const cancelled = async (within: Session[]) => {
+    const callId = await enqueue(await queueOf(1));
+    await eventually(async () => within.some((s) => s.of(callId).some((i) => i.kind === 'RING_AGENT')), 10_000, { what: 'the RING_AGENT' });
+    expect((await w.connector.endCall(callId, 'CALLER_HUNG_UP')).errors).toBeUndefined();
+    return { callId, kind: 'CANCEL_ATTEMPT' };
+  };
+  /** A call refused by a full queue (it ended at once): its DISCONNECT. */
+  const refused = async () => {
+    const queue = await w.queue([{ groupId: await w.group([await w.agent('Off', 'LOGGED_OUT')]) }], { maxQueueLength: 1, maxWaitSec: 3600 });
+    await enqueue(queue);
+    const call = await w.connector.enqueueOk(queue);
+    expect(call.state).toBe('FAILED');
+    return { callId: call.id, kind: 'DISCONNECT' };
+  };
+  const instructionOf = (sessionsToSearch: Session[], callId: string, kind: string) =>
+    eventually(async () => sessionsToSearch.flatMap((s) => s.of(callId)).find((i) => i.kind === kind), 10_000, { what: `the ${kind}` });
+
+  it.each([['CANCEL_ATTEMPT'], ['DISCONNECT']])(
+    'delivers a %s again, with the same id, to another session when the acknowledging session it went to dropped without acknowledging it, until it is acknowledged',
+    async (kind) => {
+      const [a, b] = [await open(undefined, true), await open(undefined, true)];
+      const { callId } = kind === 'CANCEL_ATTEMPT' ? await cancelled([a, b]) : await refused();
+      const first = await instructionOf([a, b], callId, kind);
+      const [gone, other] = a.of(callId).some((i) => i.instructionId === first.instructionId) ? [a, b] : [b, a];
+      // The attempt or the call has ended, yet the records do not acknowledge it: the connector said it would.
+      await eventually(async () => (await row(first.instructionId)).explicitAck, 10_000, { what: 'the instruction logged as acknowledged explicitly' });
+      await gone.close();
+      sessions.splice(sessions.indexOf(gone), 1);
+      expect(other.of(callId).filter((i) => i.kind === kind)).toEqual([]);
+      await pastRedelivery();
+      const again = await eventually(async () => other.of(callId).find((i) => i.kind === kind), 10_000, { what: `the ${kind} delivered again` });
+      expect(again).toEqual(first);
+      const logged = await row(first.instructionId);
+      expect(logged).toMatchObject({ deliveries: 2, acknowledgedAt: null, explicitAck: true });
+
+      expect((await acknowledge([first.instructionId])).data?.acknowledgeTelephonyInstructions).toBe(1);
+      expect((await row(first.instructionId)).acknowledgedAt).not.toBeNull();
+      await pastRedelivery();
+      await pastRedelivery();
+      expect(other.of(callId).filter((i) => i.kind === kind)).toHaveLength(1);
+    },
+  );
+
+  it.each([['CANCEL_ATTEMPT'], ['DISCONNECT']])(
+    'takes the end of the attempt or the call as the acknowledgement of a %s delivered to a session that did not declare it acknowledges, as before',
+    async (kind) => {
+      const s = await open();
+      const { callId } = kind === 'CANCEL_ATTEMPT' ? await cancelled([s]) : await refused();
+      const delivered = await instructionOf([s], callId, kind);
+      await pastRedelivery();
+      await eventually(async () => (await row(delivered.instructionId)).acknowledgedAt !== null, 10_000, { what: 'acknowledged by the records' });
+      expect((await row(delivered.instructionId)).explicitAck).toBe(false);
+      await pastRedelivery();
+      expect(s.of(callId).filter((i) => i.kind === kind)).toHaveLength(1);
+    },
+  );
+
+  it('resumes to a new acknowledging session a DISCONNECT whose call ended, and lets the records acknowledge it once a session that does not acknowledge took it over', async () => {
+    const acknowledging = await open(undefined, true);
+    const { callId } = await refused();
+    const first = await instructionOf([acknowledging], callId, 'DISCONNECT');
+    await acknowledging.close();
+    sessions.splice(sessions.indexOf(acknowledging), 1);
+    const again = await open(undefined, true);
+    await eventually(async () => again.of(callId).length > 0, 10_000, { what: 'the DISCONNECT resumed' });
+    expect(again.of(callId)).toEqual([first]);
+    await again.close();
+    sessions.splice(sessions.indexOf(again), 1);
+    // An old connector: the records acknowledge what it is given.
+    const old = await open();
+    await eventually(async () => old.of(callId).length > 0, 10_000, { what: 'the DISCONNECT resumed to the old connector' });
+    await pastRedelivery();
+    await eventually(async () => (await row(first.instructionId)).acknowledgedAt !== null, 10_000, { what: 'acknowledged by the records' });
+    expect((await row(first.instructionId)).explicitAck).toBe(false);
+  });
+
+  describe('pruning', () => {
+    const HOUR = 3_600_000;
+    const repo = () => t.gateway.dataSource.getRepository(InstructionRow);
+    let seq = 1_000_000;
+    /** A row of the log logged `createdAgo` ms ago and acknowledged `acknowledgedAgo` ms ago (null: outstanding). */
+    const logged = async (createdAgo: number, acknowledgedAgo: number | null) => {
+      const id = randomUUID();
+      const now = scheduler.now();
+      await repo().insert({
+        id, companyId: w.company.id, seq: (seq += 1), kind: 'PLAY_MESSAGE', payload: '{}', callId: randomUUID(), attemptId: null,
+        createdAt: new Date(now - createdAgo), acknowledgedAt: acknowledgedAgo === null ? null : new Date(now - acknowledgedAgo),
+        deliveredTo: null, deliveredAt: null, deliveries: 1, explicitAck: false,
+      });
+      return id;
+    };
+    const left = async (ids: string[]) => new Set((await repo().findBy({ id: In(ids) })).map((r) => r.id));
+
+    it('deletes acknowledged rows older than the retention and outstanding ones older than a week, in batches, and keeps the recent ones', async () => {
+      const old = [
+        ...(await Promise.all([1, 2, 3, 4, 5].map(() => logged(PRUNING_DEFAULTS.acknowledgedRetentionMs + 2 * HOUR, PRUNING_DEFAULTS.acknowledgedRetentionMs + HOUR)))),
+        await logged(PRUNING_DEFAULTS.outstandingRetentionMs + HOUR, null),
+      ];
+      const kept = [
+        await logged(2 * HOUR, HOUR),
+        // Logged long ago, acknowledged recently: kept for the retention after its acknowledgement.
+        await logged(3 * 24 * HOUR, HOUR),
+        await logged(PRUNING_DEFAULTS.outstandingRetentionMs - HOUR, null),
+        await logged(0, null),
+      ];
+      expect((await left([...old, ...kept])).size).toBe(old.length + kept.length);
+      // The job on the scheduler: six rows in batches of two, all in one pruning.
+      await scheduler.advance(pruning.pruneEveryMs);
+      await eventually(async () => (await left(old)).size === 0, 10_000, { what: 'the old rows pruned' });
+      expect([...(await left(kept))].sort()).toEqual([...kept].sort());
+    });
+
+    it('prunes on several instances at once without failing, each old row deleted once', async () => {
+      const old = await Promise.all(Array.from({ length: 7 }, () => logged(PRUNING_DEFAULTS.acknowledgedRetentionMs + HOUR, PRUNING_DEFAULTS.acknowledgedRetentionMs + 1)));
+      const recent = await logged(HOUR, null);
+      const instructions = t.gateway.services.instructions;
+      // Three prunings at once, as three instances would run them (the one of this instance's job aside).
+      const deleted = await Promise.all([instructions.prune(), instructions.prune(), instructions.prune()]);
+      expect(deleted.reduce((x, y) => x + y, 0)).toBe(old.length);
+      expect((await left(old)).size).toBe(0);
+      expect([...(await left([recent]))]).toEqual([recent]);
+    });
   });
 });

@@ -43,10 +43,10 @@ const instruction = (n: number): TelephonyInstructionEvent => ({
 });
 
 /** A connector session: what it received, and how to end it. */
-async function open(delivery: InstructionDelivery, keyId: string) {
+async function open(delivery: InstructionDelivery, keyId: string, acknowledges = false) {
   const received: string[] = [];
   const principal: ConnectorPrincipal = { kind: 'connector', companyId: C, keyId };
-  const iterator = delivery.session(principal)[Symbol.asyncIterator]();
+  const iterator = delivery.session(principal, null, acknowledges)[Symbol.asyncIterator]();
   const pump = (async () => {
     for (;;) {
       const next = await iterator.next();
@@ -203,5 +203,42 @@ describe('InstructionDelivery at least once (an instruction log in memory)', () 
     expect((await log.outstanding(C, 1)).map((r) => r.instruction.instructionId)).toEqual(['i3']);
     await s.close();
   });
-});
 
+  it('marks a CANCEL_ATTEMPT, DISCONNECT or PLAY_MESSAGE delivered to a session that acknowledges as acknowledged only explicitly, a RING_AGENT never, and follows the session it goes to', async () => {
+    const acknowledging = await open(delivery, 'k1', true);
+    const kinds = ['PLAY_MESSAGE', 'CANCEL_ATTEMPT', 'DISCONNECT', 'RING_AGENT'] as const;
+    for (const [n, kind] of kinds.entries()) await delivery.send(C, { ...instruction(n + 1), kind });
+    await until(() => acknowledging.received.length === 4);
+    const marks = async () => Object.fromEntries((await log.outstanding(C, null)).map((r) => [r.instruction.kind, r.explicitAck]));
+    expect(await marks()).toEqual({ PLAY_MESSAGE: true, CANCEL_ATTEMPT: true, DISCONNECT: true, RING_AGENT: false });
+    // Gone without acknowledging: the next delivery, to a session that does not acknowledge, leaves them to the records.
+    await acknowledging.close();
+    const old = await open(delivery, 'k2');
+    await until(() => old.received.length === 4);
+    expect(await marks()).toEqual({ PLAY_MESSAGE: false, CANCEL_ATTEMPT: false, DISCONNECT: false, RING_AGENT: false });
+    await old.close();
+  });
+
+  it('prunes acknowledged instructions after the retention and outstanding ones after a week, in batches', async () => {
+    const hour = 3_600_000;
+    const pruned = new InstructionDelivery(bus, new MemoryConnectorSessionStore(() => scheduler.now()), new FakeAuthority().models, scheduler, createLogger('silent'), log, {
+      acknowledgedRetentionMs: 24 * hour, outstandingRetentionMs: 7 * 24 * hour, pruneBatch: 2,
+    });
+    for (let n = 1; n <= 4; n += 1) await pruned.send(C, instruction(n));
+    await pruned.acknowledge(C, ['i1', 'i2', 'i3']);
+    await scheduler.advance(23 * hour);
+    await pruned.send(C, instruction(5));
+    await pruned.acknowledge(C, ['i5']);
+    expect(await pruned.prune()).toBe(0);
+    await scheduler.advance(2 * hour);
+    // i1-i3 acknowledged 25 h ago (two statements of two); i5 an hour ago; i4 outstanding for 25 h.
+    expect(await pruned.prune()).toBe(3);
+    expect((await log.outstanding(C, null)).map((r) => r.instruction.instructionId)).toEqual(['i4']);
+    await scheduler.advance(6 * 24 * hour);
+    expect(await pruned.prune()).toBe(2);
+    expect(await log.outstanding(C, null)).toEqual([]);
+    // The seq goes on from where it was.
+    await pruned.send(C, instruction(6));
+    expect((await log.outstanding(C, null)).map((r) => r.instruction.seq)).toEqual([6]);
+  });
+});
