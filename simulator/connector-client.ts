@@ -103,6 +103,11 @@ export interface ConnectorClientOptions {
 
 export interface InstructionHandlers {
   onInstruction(instruction: TelephonyInstruction): void;
+  /**
+   * An instruction whose id was already passed on came again (redelivered: its acknowledgement may have been
+   * lost). Not passed to `onInstruction`; a caller that acknowledges explicitly acknowledges it again here.
+   */
+  onDuplicate?(instruction: TelephonyInstruction): void;
   /** A subscription error: the stream has ended (after the WebSocket client's own retries). */
   onError?(error: GatewayError): void;
   /** The socket was acknowledged (again, when `wasRetry`). */
@@ -315,7 +320,11 @@ export class ConnectorClient {
             return;
           }
           const instruction = result.data?.telephonyInstructions;
-          if (!instruction || seen.has(instruction.instructionId)) return;
+          if (!instruction) return;
+          if (seen.has(instruction.instructionId)) {
+            handlers.onDuplicate?.(instruction);
+            return;
+          }
           seen.add(instruction.instructionId);
           // Forget the oldest id once enough are remembered (a Set iterates in insertion order).
           if (seen.size > REMEMBERED_INSTRUCTIONS) seen.delete(seen.values().next().value as string);

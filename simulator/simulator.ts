@@ -334,6 +334,10 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
 
     this.subscription = this.connector.subscribeInstructions({
       onInstruction: (instruction) => this.onInstruction(instruction),
+      // Delivered again: the acknowledgement was lost (or is late); acknowledging is idempotent.
+      onDuplicate: (instruction) => {
+        if (this.phase === 'running' && ACKNOWLEDGED_KINDS.has(instruction.kind)) this.acknowledge(instruction.instructionId);
+      },
       onConnected: (wasRetry) => this.log.info({ wasRetry }, 'instruction subscription connected'),
       onClosed: (code, reason) => {
         if (this.phase === 'running') this.log.warn({ code, reason }, 'instruction socket closed; reconnecting');
@@ -494,7 +498,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
       this.acknowledging = [];
       const connector = this.connector;
       if (!connector || this.phase === 'stopped') return;
-      // A lost acknowledgement costs a duplicate, which the client drops: not an error of the run.
+      // A lost acknowledgement costs a redelivery, which is acknowledged again: not an error of the run.
       this.request(() => connector.acknowledgeInstructions(ids)).catch((error: unknown) =>
         this.log.warn({ err: messageOf(error), instructions: ids.length }, 'acknowledging instructions failed (they may come again)'));
     });
