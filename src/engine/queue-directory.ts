@@ -5,7 +5,7 @@ import type { CompanyModel, GroupRecord, QueueRecord } from '../live/company-mod
 import type { LiveModels } from '../live/live-models';
 import { systemScheduler, type Scheduler } from '../platform/scheduler';
 import type { EventBus } from '../realtime/event-bus';
-import { FreeAgentIndex } from '../routing/agent-index';
+import { FreeAgentIndex, type AgentCounts } from '../routing/agent-index';
 import type { AgentSnapshot, DestinationSnapshot, QueueGroupSnapshot } from '../routing/types';
 import { destinationSnapshot } from './destination-snapshot';
 import type { QueueLoader, QueueView } from './queue-pass';
@@ -18,7 +18,14 @@ export interface QueueDirectoryOptions {
   scheduler?: Scheduler;
   /** How often every agent held is read again from the live-state store (REFRESH_MS when left out). */
   refreshMs?: number;
+  /** The routing clock, against which wrap-ups and retry waits end (the scheduler's when left out). */
+  now?: () => number;
+  /** How often queues whose agents' counts were reported are looked at for holds that ended (HOLD_CHECK_MS when left out). */
+  holdCheckMs?: number;
 }
+
+/** How often the reported agent counts of queues are compared with now: the delay of an update when a hold ends. */
+export const HOLD_CHECK_MS = 1_000;
 
 /** How often every agent held is read again: the bound on a hint a lost bus message left out of date. */
 export const REFRESH_MS = 5_000;
@@ -61,6 +68,10 @@ export class QueueDirectory {
   private readonly refreshMs: number;
   private readonly offs: Array<() => void> = [];
   private stopTimer: (() => void) | null = null;
+  private stopHoldCheck: (() => void) | null = null;
+  private readonly now: () => number;
+  private readonly holdCheckMs: number;
+  private readonly holdListeners = new Set<(companyId: string, queueId: string) => void>();
   private refreshing: Promise<void> | null = null;
   private stopped = false;
 
@@ -73,13 +84,38 @@ export class QueueDirectory {
     this.logger = options.logger;
     this.scheduler = options.scheduler ?? systemScheduler;
     this.refreshMs = options.refreshMs ?? REFRESH_MS;
+    this.now = options.now ?? (() => this.scheduler.now());
+    this.holdCheckMs = options.holdCheckMs ?? HOLD_CHECK_MS;
     this.offs.push(models.onChanged((companyId) => this.modelChanged(companyId)));
     if (bus !== null) this.offs.push(bus.onReconnect(() => void this.refresh()));
   }
 
-  /** Starts the periodic re-read of the agents held. */
+  /** Starts the periodic re-read of the agents held, and the look at holds that ended. */
   start(): void {
     this.stopTimer ??= this.scheduler.every(this.refreshMs, () => void this.refresh());
+    this.stopHoldCheck ??= this.scheduler.every(this.holdCheckMs, () => this.checkHolds(this.now()));
+  }
+
+  /**
+   * `listener` hears of a queue whose agents' counts, as last reported by `agentCounts`, are no longer true
+   * with time alone: a wrap-up or a retry wait ended, and no change of an agent said so.
+   */
+  onHoldsEnded(listener: (companyId: string, queueId: string) => void): () => void {
+    this.holdListeners.add(listener);
+    return () => void this.holdListeners.delete(listener);
+  }
+
+  /** Tells the listeners of every reported queue whose counts at `now` differ from the ones reported. */
+  checkHolds(now: number): void {
+    if (this.holdListeners.size === 0) return;
+    for (const [companyId, company] of this.companies) {
+      for (const q of company.queues.values()) {
+        if (q.reported === null || countsKey(q.index.counts(q.groups.map((g) => g.groupId), now)) === q.reported) continue;
+        // Reported once: the next report (the update the listener publishes) sets it again.
+        q.reported = null;
+        for (const listener of this.holdListeners) listener(companyId, q.queueId);
+      }
+    }
   }
 
   /** Stops listening and re-reading, and waits for reads in flight. */
@@ -87,6 +123,8 @@ export class QueueDirectory {
     this.stopped = true;
     this.stopTimer?.();
     this.stopTimer = null;
+    this.stopHoldCheck?.();
+    this.stopHoldCheck = null;
     for (const off of this.offs.splice(0)) off();
     for (const company of this.companies.values()) company.off();
     await this.settled();
@@ -130,12 +168,18 @@ export class QueueDirectory {
   }
 
   /**
-   * How many distinct agents of the queue's groups are AVAILABLE and IDLE as the directory holds them (the
-   * dashboards' `availableAgents`), or null when there is no such queue: O(1) once the queue is held.
+   * How many distinct agents of the queue's groups can be offered a call at `now`, and why the others cannot,
+   * as the directory holds them (the dashboards' counts, by the rule routing follows: `agentBlocker`), or null
+   * when there is no such queue: O(groups) once the queue is held. What is reported is watched: when a hold
+   * ends with time alone, `onHoldsEnded` listeners hear of the queue.
    */
-  async availableAgents(companyId: string, queueId: string): Promise<number | null> {
+  async agentCounts(companyId: string, queueId: string, now: number): Promise<AgentCounts | null> {
     const held = await this.held(companyId, queueId);
-    return held === null ? null : held.queue.index.available;
+    if (held === null) return null;
+    const q = held.queue;
+    const counts = q.index.counts(q.groups.map((g) => g.groupId), now);
+    q.reported = countsKey(counts);
+    return counts;
   }
 
   /**
@@ -446,6 +490,8 @@ interface QueueEntry {
   agents: Map<string, AgentSnapshot>;
   index: DirectoryIndex;
   groupsOfAgent: Map<string, string[]>;
+  /** The agent counts last reported (`agentCounts`), as a key; null when none is being watched. */
+  reported: string | null;
   /** Writes one agent's snapshot into the agents map and the index. */
   set(agent: AgentSnapshot): void;
 }
@@ -460,6 +506,7 @@ function newQueue(queueId: string, record: QueueRecord, written: (agent: AgentSn
     agents: new Map(),
     index: new DirectoryIndex(written),
     groupsOfAgent: new Map(),
+    reported: null,
     set(agent) {
       q.agents.set(agent.id, agent);
       q.index.write(q.groupsOfAgent.get(agent.id) ?? [], agent);
@@ -468,13 +515,8 @@ function newQueue(queueId: string, record: QueueRecord, written: (agent: AgentSn
   return q;
 }
 
-/**
- * A FreeAgentIndex that counts its AVAILABLE and IDLE agents and tells the directory of writes it did not
- * make itself (a pass's claims), so that they are checked against the store.
- */
+/** A FreeAgentIndex that tells the directory of writes it did not make itself (a pass's claims), so that they are checked against the store. */
 class DirectoryIndex extends FreeAgentIndex {
-  /** Agents AVAILABLE and IDLE. */
-  available = 0;
   private own = false;
 
   constructor(private readonly written: (agent: AgentSnapshot) => void) {
@@ -482,17 +524,8 @@ class DirectoryIndex extends FreeAgentIndex {
   }
 
   override upsert(groupIds: readonly string[], agent: AgentSnapshot): void {
-    const before = this.get(agent.id);
     super.upsert(groupIds, agent);
-    this.available += Number(isAvailable(agent)) - Number(before !== undefined && isAvailable(before));
     if (!this.own) this.written(agent);
-  }
-
-  override remove(agentId: string): boolean {
-    const before = this.get(agentId);
-    if (!super.remove(agentId)) return false;
-    if (before !== undefined && isAvailable(before)) this.available -= 1;
-    return true;
   }
 
   /** The directory's own write. */
@@ -506,7 +539,7 @@ class DirectoryIndex extends FreeAgentIndex {
   }
 }
 
-const isAvailable = (a: AgentSnapshot) => a.status === 'AVAILABLE' && a.activity === 'IDLE';
+const countsKey = (c: AgentCounts) => `${c.FREE}/${c.AGENT_WRAP_UP}/${c.AGENT_RETRY_WAIT}/${c.AGENT_BUSY}/${c.AGENT_ON_BREAK}/${c.AGENT_LOGGED_OUT}`;
 
 function agentSnapshot(id: string, a: AgentLive): AgentSnapshot {
   return { id, status: a.status, activity: a.activity, idleSince: a.idleSince, wrapUpUntil: a.wrapUpUntil, notBefore: a.notBefore };

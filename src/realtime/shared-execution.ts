@@ -1,6 +1,6 @@
 import {
   createSourceEventStream, execute, getNamedType, getOperationAST, GraphQLError, isLeafType, isObjectType, Kind,
-  type DocumentNode, type ExecutionArgs, type ExecutionResult, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode,
+  type DocumentNode, type ExecutionArgs, type ExecutionResult, type FragmentDefinitionNode, type GraphQLNamedType, type GraphQLSchema, type SelectionSetNode,
 } from 'graphql';
 import { LiveFeed } from './live-feed';
 
@@ -195,7 +195,7 @@ export class SubscriptionRunner {
     return result;
   }
 
-  /** A fanned-out field's type must be plain data; a programming error otherwise, caught by any test using it. */
+  /** A fanned-out field's type must be plain data (leaves, or objects of leaves, without arguments); a programming error otherwise, caught by any test using it. */
   private assertPlain(args: ExecutionArgs): void {
     const operation = getOperationAST(args.document, args.operationName);
     const name = (operation == null ? null : rootFieldName(args.document, operation.selectionSet)) ?? '';
@@ -203,7 +203,7 @@ export class SubscriptionRunner {
     if (plain === undefined) {
       const type = this.schema.getSubscriptionType()?.getFields()[name]?.type;
       const named = type === undefined ? undefined : getNamedType(type);
-      plain = named !== undefined && isObjectType(named) && Object.values(named.getFields()).every((f) => isLeafType(getNamedType(f.type)) && f.args.length === 0);
+      plain = named !== undefined && isPlainObject(named);
       this.plain.set(name, plain);
     }
     if (!plain) throw new Error(`The subscription field ${name} streams a LiveFeed but its type is not plain data`);
@@ -231,4 +231,14 @@ export class SubscriptionRunner {
     };
     return results;
   }
+}
+
+/** An object type whose fields are leaves or, in turn, such objects, none taking arguments: the same data for every reader. */
+function isPlainObject(type: GraphQLNamedType, seen: ReadonlySet<GraphQLNamedType> = new Set()): boolean {
+  if (!isObjectType(type) || seen.has(type)) return false;
+  const within = new Set([...seen, type]);
+  return Object.values(type.getFields()).every((f) => {
+    const named = getNamedType(f.type);
+    return f.args.length === 0 && (isLeafType(named) || isPlainObject(named, within));
+  });
 }

@@ -6,6 +6,7 @@ import { PageArgsInput } from './types/connection';
 import { AgentConnection, AgentInput, AgentLiveView } from './types/agent.types';
 import { AGENT_STATUSES, type AgentStatus } from '../routing/types';
 import type { AgentLive } from '../store/agent-state-store';
+import { agentLiveUpdate } from '../services/live-updates.service';
 
 @Resolver(() => Agent)
 export class AgentResolver {
@@ -59,7 +60,7 @@ export class AgentResolver {
   @FieldResolver(() => AgentLiveView, { description: 'Live status and activity (not configuration), with its sequence number.' })
   async live(@Root() agent: Agent, @Ctx() ctx: GatewayContext): Promise<AgentLiveView> {
     const state: AgentLive = await ctx.loaders.agentLive.load(agent.id);
-    return { agentId: agent.id, seq: state.seq, status: state.status, activity: state.activity, at: new Date() };
+    return agentLiveUpdate(agent.id, state, ctx.services.clock.now());
   }
 
   @FieldResolver(() => ID, { nullable: true, description: 'The user login the agent signs in as, if any.' })

@@ -5,6 +5,27 @@ import { currentUser, type GatewayContext } from './context';
 import { AgentLiveView } from './types/agent.types';
 import { ExternalDestinationLiveView } from './types/external-destination.types';
 
+@ObjectType('QueueAgentCounts', { simpleResolvers: true, description: 'A queue\'s regular agents by what they can do now; an agent in several of its groups counts once.' })
+export class QueueAgentCountsView {
+  @Field(() => Int, { description: 'Can be offered a call now.' })
+  free: number;
+
+  @Field(() => Int, { description: 'Available, finishing their last call (wrap-up).' })
+  wrapUp: number;
+
+  @Field(() => Int, { description: 'Available and idle, held back after a missed call until their retry wait ends.' })
+  retryWait: number;
+
+  @Field(() => Int, { description: 'Reserved for a call, ringing, or on a call.' })
+  busy: number;
+
+  @Field(() => Int, { description: 'On break.' })
+  onBreak: number;
+
+  @Field(() => Int, { description: 'Logged out.' })
+  loggedOut: number;
+}
+
 @ObjectType('QueueLive', { simpleResolvers: true, description: 'A queue\'s live state, as the queueUpdates subscription streams it.' })
 export class QueueLiveView {
   @Field(() => ID, { description: 'The queue.' })
@@ -19,8 +40,11 @@ export class QueueLiveView {
   @Field(() => Int, { description: 'Seconds the oldest of them has waited; 0 when none waits.' })
   oldestWaitSec: number;
 
-  @Field(() => Int, { description: 'Regular agents of the queue\'s groups that are available and idle (never destinations).' })
+  @Field(() => Int, { description: 'Regular agents of the queue\'s groups that can be offered a call now: available, idle, and neither in wrap-up nor waiting after a missed call (agents.free; never destinations).' })
   availableAgents: number;
+
+  @Field(() => QueueAgentCountsView, { description: 'The queue\'s agents by what they can do now, each counted once, by the rule routing follows.' })
+  agents: QueueAgentCountsView;
 
   @Field({ description: 'When this state was read (UTC).' })
   at: Date;

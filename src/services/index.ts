@@ -76,8 +76,10 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   const destinations = new ExternalDestinationService(dataSource, live, hooks, models, changes, time);
   // What each queue pass needs, kept up to date by events instead of read per pass; it hears this
   // instance's agent changes first (with their whole state), then the live updates publish them.
-  const directory = new QueueDirectory(models, live, bus, { logger: options.logger, scheduler });
+  const directory = new QueueDirectory(models, live, bus, { logger: options.logger, scheduler, now: () => time.now() });
   const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, models, time, directory);
+  // A wrap-up or retry wait that ends changes a queue's free agents with no event: its update is published then.
+  directory.onHoldsEnded((companyId, queueId) => void liveUpdates.queueChanged(companyId, queueId).catch(quietly('publishing a queue update failed')));
   const publisher: LivePublisher = {
     destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id),
     queueChanged: (companyId, id) => liveUpdates.queueChanged(companyId, id),
@@ -90,6 +92,8 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   const liveRebuild = new LiveRebuild({ dataSource, live, time, logger: options.logger });
   const router = new CallRouter(dataSource, live, instructions, changes, callFlows, publisher, { ...options.routing, scheduler, logger: options.logger, loadQueue: directory.loader() });
   return {
+    /** Routing's one clock (the instants live states are read at). */
+    clock: time,
     authenticator,
     bus,
     models,

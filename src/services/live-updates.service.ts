@@ -15,14 +15,28 @@ import { canonicalId } from '../store/persistence';
 import { SerialLines } from '../engine/serial-lines';
 import type { QueueDirectory } from '../engine/queue-directory';
 import { systemScheduler, type Scheduler } from '../platform/scheduler';
+import { agentBlocker } from '../routing/agent-blocker';
+import type { AgentCounts } from '../routing/agent-index';
 
 /** A queue's live state as dashboards see it. */
+/** A queue's agents by what they can do now (agentBlocker's rule, the one routing follows). */
+export interface QueueAgentCounts {
+  free: number;
+  wrapUp: number;
+  retryWait: number;
+  busy: number;
+  onBreak: number;
+  loggedOut: number;
+}
+
 export interface QueueLive {
   queueId: string;
   seq: number;
   waitingCalls: number;
   oldestWaitSec: number;
+  /** The free ones (agents.free). */
   availableAgents: number;
+  agents: QueueAgentCounts;
   at: Date;
 }
 
@@ -32,7 +46,26 @@ export interface AgentLiveUpdate {
   seq: number;
   status: AgentLive['status'];
   activity: AgentLive['activity'];
+  /** When the agent's wrap-up ends, while it lasts. */
+  wrapUpUntil: Date | null;
+  /** When the agent's wait after a missed call ends, while it lasts. */
+  retryWaitUntil: Date | null;
   at: Date;
+}
+
+/** An agent's live state as dashboards see it at `now`: the holds that still last, with their ends. */
+export function agentLiveUpdate(agentId: string, live: AgentLive, now: number): AgentLiveUpdate {
+  const until = (ms: number | null) => (ms !== null && ms > now ? new Date(ms) : null);
+  return {
+    agentId, seq: live.seq, status: live.status, activity: live.activity, at: new Date(now),
+    wrapUpUntil: live.activity === 'WRAP_UP' ? until(live.wrapUpUntil) : null,
+    retryWaitUntil: live.activity === 'IDLE' ? until(live.notBefore) : null,
+  };
+}
+
+/** The counts of a queue's agents as the API names them. */
+export function queueAgentCounts(c: AgentCounts): QueueAgentCounts {
+  return { free: c.FREE, wrapUp: c.AGENT_WRAP_UP, retryWait: c.AGENT_RETRY_WAIT, busy: c.AGENT_BUSY, onBreak: c.AGENT_ON_BREAK, loggedOut: c.AGENT_LOGGED_OUT };
 }
 
 /** Who a live subscription delivers to now: the socket's current principal (null once it has none). */
@@ -55,7 +88,7 @@ export class LiveUpdatesService {
     /** The routing clock: a queue's oldest wait is measured against the instants calls were enqueued at. */
     private readonly time: Scheduler = systemScheduler,
     /** Counts a queue's available agents from what it holds, instead of reading every agent of the queue. */
-    private readonly directory: Pick<QueueDirectory, 'availableAgents'> | null = null,
+    private readonly directory: Pick<QueueDirectory, 'agentCounts'> | null = null,
   ) {}
 
   /** Publications of one resource run one after another (so this instance publishes them in `seq` order), coalesced under load. */
@@ -76,7 +109,8 @@ export class LiveUpdatesService {
 
   /** An agent's live state changed; its own state carries the sequence number. */
   agentChanged(companyId: string, agentId: string, live: AgentLive): void {
-    this.bus.publishUpdate(companyId, 'agent', agentId, { agentId, seq: live.seq, status: live.status, activity: live.activity, at: this.time.now() });
+    const update = agentLiveUpdate(agentId, live, this.time.now());
+    this.bus.publishUpdate(companyId, 'agent', agentId, { ...update, at: update.at.getTime(), wrapUpUntil: update.wrapUpUntil?.getTime() ?? null, retryWaitUntil: update.retryWaitUntil?.getTime() ?? null });
   }
 
   /** A queue's waiting calls or available agents changed. */
@@ -99,14 +133,15 @@ export class LiveUpdatesService {
       const where = { companyId, queueId, state: In(['QUEUED', 'OFFERING']) };
       const calls = this.dataSource.getRepository(Call);
       const [waitingCalls, oldestCall] = await Promise.all([calls.countBy(where), calls.findOne({ where, order: { enqueuedAt: 'ASC' }, select: { id: true, enqueuedAt: true } })]);
-      const held = (await this.directory?.availableAgents(companyId, queueId)) ?? null;
-      const agents = held !== null ? null : await this.live.agents.getMany(companyId, agentsOfQueue(model, queueId));
+      const held = (await this.directory?.agentCounts(companyId, queueId, now)) ?? null;
+      const agents = queueAgentCounts(held ?? countAgents(await this.live.agents.getMany(companyId, agentsOfQueue(model, queueId)), now));
       out.push({
         queueId,
         seq: sequences.get(queueId) ?? 0,
         waitingCalls,
         oldestWaitSec: oldestCall === null ? 0 : Math.max(0, Math.floor((now - oldestCall.enqueuedAt.getTime()) / 1000)),
-        availableAgents: held ?? [...agents!.values()].filter((a) => a.status === 'AVAILABLE' && a.activity === 'IDLE').length,
+        availableAgents: agents.free,
+        agents,
         at: new Date(now),
       });
     }
@@ -142,7 +177,10 @@ export class LiveUpdatesService {
       const model = await this.models.get(user.companyId);
       ids = checkIds(given, 'Agent', (id) => model.agents.has(id));
     }
-    return this.stream<AgentLiveUpdate>(principal, 'agent', ids, (u) => atLeast(u.privileges.agents, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
+    const date = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(ms as number));
+    return this.stream<AgentLiveUpdate>(principal, 'agent', ids, (u) => atLeast(u.privileges.agents, PrivilegeLevel.VIEW), (e) => ({
+      ...e, at: new Date(e.at as unknown as number), wrapUpUntil: date(e.wrapUpUntil), retryWaitUntil: date(e.retryWaitUntil),
+    }));
   }
 
   async queueUpdates(principal: PrincipalSource, given: string[] | null): Promise<LiveFeed<QueueLive>> {
@@ -218,6 +256,15 @@ function checkIds(given: readonly string[], what: string, exists: (id: string) =
 }
 
 /** The distinct agents of a queue's groups. */
+/** Agents read from the live-state store, counted by what they can do at `now` (a queue the directory does not hold). */
+function countAgents(agents: ReadonlyMap<string, AgentLive>, now: number): AgentCounts {
+  const counts = { FREE: 0, AGENT_LOGGED_OUT: 0, AGENT_ON_BREAK: 0, AGENT_BUSY: 0, AGENT_WRAP_UP: 0, AGENT_RETRY_WAIT: 0 };
+  for (const [id, a] of agents) {
+    counts[agentBlocker({ id, status: a.status, activity: a.activity, idleSince: a.idleSince, wrapUpUntil: a.wrapUpUntil, notBefore: a.notBefore }, now) ?? 'FREE'] += 1;
+  }
+  return counts;
+}
+
 function agentsOfQueue(model: CompanyModel, queueId: string): string[] {
   const ids = new Set<string>();
   for (const entry of model.groupsOfQueue(queueId)) for (const agentId of model.groups.get(entry.groupId)?.agentIds ?? []) ids.add(agentId);

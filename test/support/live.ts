@@ -23,7 +23,11 @@ export async function subscribe<T = any>(url: string, token: string, query: stri
       if (msg.data) events.push(msg.data[field] as T);
       if (msg.errors) errors.push(...(msg.errors as never[]));
     },
-    error: (e) => { errors.push(...(Array.isArray(e) ? e : [{ message: String((e as Error)?.message ?? e) }])); },
+    error: (e) => {
+      // graphql-ws reports GraphQL errors as an array, a closed socket as its close event (code and reason).
+      const closed = e as { code?: number; reason?: string; message?: string };
+      errors.push(...(Array.isArray(e) ? e : [{ message: closed.message ?? `socket closed ${closed.code ?? ''} ${closed.reason ?? ''}`.trim() }]));
+    },
     complete: () => undefined,
   });
   await new Promise((r) => setTimeout(r, 100));

@@ -34,7 +34,7 @@ export async function startTestGateway(dialect: Dialect, env: Record<string, str
     DATABASE_URL: db.url,
     PLATFORM_API_KEY: PLATFORM_KEY,
     JWT_SECRET,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SEED_DEMO: 'false',
     ...env,
   });

@@ -146,8 +146,9 @@ async function setup({ here, there }: Instances, slug: string) {
       }
     }
     expect(mine.agentIndex.size).toBe(read.agentIndex.size);
-    const available = [...read.agents.values()].filter((a) => a.status === 'AVAILABLE' && a.activity === 'IDLE').length;
-    expect({ why, available: await directory.availableAgents(company.id, queueId) }).toEqual({ why, available });
+    for (const now of [base, base + 120_000]) {
+      expect({ why, now, counted: await directory.agentCounts(company.id, queueId, now) }).toEqual({ why, now, counted: read.agentIndex.counts(groupIds, now) });
+    }
     return mine;
   };
 
@@ -321,7 +322,7 @@ describe.each(modes)('QueueDirectory on $name', (mode) => {
     // The queue deleted: no view; the other still served.
     await s.api.deleteQueue(queue);
     expect(await s.directory.view(s.company.id, queue, 0, null)).toBeNull();
-    expect(await s.directory.availableAgents(s.company.id, queue)).toBeNull();
+    expect(await s.directory.agentCounts(s.company.id, queue, Date.now())).toBeNull();
     await s.expectFresh(other, 'after a deletion');
     await s.directory.stop();
   });

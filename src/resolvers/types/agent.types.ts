@@ -122,6 +122,12 @@ export class AgentLiveView {
   @Field(() => AGENT_ACTIVITIES, { description: 'What the agent is doing with calls.' })
   activity: AgentActivity;
 
+  @Field(() => Date, { nullable: true, description: 'When the wrap-up ends (UTC), while the agent is in a wrap-up that has an end; null otherwise.' })
+  wrapUpUntil: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the agent, idle, may be offered a call again after a missed one (UTC), while that wait lasts; null otherwise.' })
+  retryWaitUntil: Date | null;
+
   @Field({ description: 'When this state was read (UTC).' })
   at: Date;
 }
