@@ -16,6 +16,7 @@ import { RequestAdmission, SUBSCRIPTIONS_ONLY } from './http/admission';
 import { compiledExecution } from './http/compiled-execution';
 import { domainErrorStatus, formatClientError } from './http/error-mapping';
 import { graphqlEndpoint, httpErrorAnswer, isGraphqlPath } from './http/graphql-endpoint';
+import { STATISTICS_EXPORT_PATH, statisticsExportHandler } from './http/statistics-export';
 import { loggableError, retryAfterSecOf } from './errors';
 import { createLogger } from './logger';
 import type { GatewayContext } from './resolvers/context';
@@ -222,6 +223,14 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     }
     res.json({ status: 'ready' });
   });
+
+  // The statistics CSV as a download that streams (decision 027), authenticated like GraphQL.
+  app.get(STATISTICS_EXPORT_PATH, statisticsExportHandler({
+    authenticate: (authorization, address) => services.authenticator.authenticate(authorization, address),
+    range: (from, to) => services.statistics.range(from, to),
+    exports: services.statisticsExport,
+    logger,
+  }));
 
   // The supervisor dashboard: static files that use the public API above.
   app.use(dashboardRouter());

@@ -170,3 +170,29 @@ export function domainErrorStatus<C extends BaseContext>(): ApolloServerPlugin<C
     },
   };
 }
+
+/** The status of each kind when the answer is a download, not a GraphQL response: the whole answer is the error. */
+const DOWNLOAD_STATUS: Readonly<Record<DomainErrorKind, number>> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  CONFLICT: 409,
+  TOO_MANY_REQUESTS: 429,
+  QUERY_TOO_COMPLEX: 400,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+/**
+ * The coded JSON answer of an HTTP download refused before its first byte (the statistics export): the same
+ * codes, messages and Retry-After as over GraphQL, with the status of the error's kind; anything not a domain
+ * error is INTERNAL_SERVER_ERROR with nothing of its internals (`internal` hears of it, to log it).
+ */
+export function downloadErrorAnswer(error: unknown, internal: (error: unknown) => void): { status: number; headers: Map<string, string>; body: { errors: Array<{ message: string; extensions: Record<string, unknown> }> } } {
+  const domain = domainErrorOf(error);
+  if (domain === undefined) {
+    internal(error);
+    return { status: 500, headers: new Map(), body: { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } };
+  }
+  return { status: DOWNLOAD_STATUS[domain.kind], headers: httpOf(domain)?.headers ?? new Map(), body: { errors: [{ message: domain.message, extensions: extensionsOf(domain) }] } };
+}

@@ -22,6 +22,7 @@ import { ConnectorApiKeyService } from './connector-api-key.service';
 import { ExternalDestinationService } from './external-destination.service';
 import { ExternalDestinationsProfileService } from './external-destinations-profile.service';
 import { QueueService } from './queue.service';
+import { StatisticsExport } from './statistics-export';
 import { RoleService } from './role.service';
 import type { RoutingHooks } from './routing-hooks';
 import { DatabaseInstructionLog, InstructionDelivery, type InstructionOptions } from './instruction-delivery';
@@ -91,6 +92,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   // Rebuilds the live state from the system of record when Redis was emptied or replaced (decision 022).
   const liveRebuild = new LiveRebuild({ dataSource, live, time, logger: options.logger });
   const router = new CallRouter(dataSource, live, instructions, changes, callFlows, publisher, { ...options.routing, scheduler, logger: options.logger, loadQueue: directory.loader() });
+  const statistics = new StatisticsService(dataSource, () => time.now(), options.statistics);
   return {
     /** Routing's one clock (the instants live states are read at). */
     clock: time,
@@ -116,7 +118,9 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     agentGroups: new AgentGroupService(dataSource, models, changes),
     queues: new QueueService(dataSource, models, changes),
     schedules: new ScheduleService(dataSource),
-    statistics: new StatisticsService(dataSource, () => time.now(), options.statistics),
+    statistics,
+    /** The statistics CSV as a download that streams (decision 027). */
+    statisticsExport: new StatisticsExport(dataSource, statistics),
     callFlows,
   };
 }

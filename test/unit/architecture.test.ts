@@ -66,7 +66,7 @@ const importsIn = (unit: string) => IMPORTS.filter((i) => unitOf(i.from) === uni
 const describeImport = (i: Import) => `${i.from} imports ${i.spec}`;
 
 /** The packages the pure folders may use: computations on values, no I/O. */
-const PURE_PACKAGES = /^(luxon|libphonenumber-js)(\/|$)/;
+const PURE_PACKAGES = /^(luxon|libphonenumber-js|csv-stringify\/sync)(\/|$)/;
 /** Reading the clock or waiting on it. */
 const CLOCK = /\bDate\.now\(|new Date\(\)|\bperformance\.now\(|\bprocess\.hrtime|\bsetTimeout\(|\bsetInterval\(|\bsetImmediate\(/;
 

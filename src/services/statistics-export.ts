@@ -1,0 +1,87 @@
+import type { DataSource } from 'typeorm';
+import { DestinationScope } from '../auth/destination-scope';
+import type { UserPrincipal } from '../auth/principal';
+import { Agent } from '../entities/agent.entity';
+import { Company } from '../entities/company.entity';
+import { ExternalDestination } from '../entities/external-destination.entity';
+import { Queue } from '../entities/queue.entity';
+import { errors } from '../errors';
+import type { StatisticsResourceKind } from '../limits';
+import { StatisticsCsvWriter, type CsvResource } from '../statistics/csv';
+import type { Range } from '../statistics/figures';
+import type { StatisticsService } from './statistics.service';
+
+/** Resources whose figures are read together: few with their intervals (a 93-day range is 8 928 of them each). */
+const BATCH = { intervals: 2, totals: 50 } as const;
+
+/** An export checked and ready to stream: its file name and its CSV text, piece by piece. */
+export interface PreparedExport {
+  filename: string;
+  pieces(): AsyncGenerator<string>;
+}
+
+/**
+ * The statistics CSV as a stream (docs/decisions/027-statistics-export.md): the same figures, columns, visibility
+ * and escaping as `statisticsCsv`, read a few resources at a time and written as pieces of at most
+ * CSV_PIECE_ROWS records, so no row bound applies and no piece holds the event loop for long. Everything that
+ * can refuse the export (the range, a concurrent export too many) is checked by `prepare`, before the first byte.
+ */
+export class StatisticsExport {
+  private running = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly statistics: StatisticsService,
+    /** Exports streaming at once on this instance; one more is refused with TOO_MANY_REQUESTS. */
+    private readonly maxConcurrent = 2,
+  ) {}
+
+  async prepare(user: UserPrincipal, kind: StatisticsResourceKind, range: Range, perInterval: boolean, serviceLevelSec: number): Promise<PreparedExport> {
+    if (this.running >= this.maxConcurrent) throw errors.tooManyRequests(`At most ${this.maxConcurrent} statistics exports run at once`, 5);
+    const [company, resources] = await Promise.all([
+      this.dataSource.getRepository(Company).findOneByOrFail({ id: user.companyId }),
+      this.resources(user, kind),
+    ]);
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const filename = `statistics-${kind.toLowerCase()}-${day(range.from)}-${day(range.to - 1)}${perInterval ? '-intervals' : ''}.csv`;
+    const self = this;
+    async function* pieces(): AsyncGenerator<string> {
+      // Counted while it streams: from its first piece asked for to its end, however it ends.
+      self.running += 1;
+      try {
+        const writer = new StatisticsCsvWriter(range, company.timeZone, perInterval);
+        const size = perInterval ? BATCH.intervals : BATCH.totals;
+        for (let i = 0; i < resources.length; i += size) {
+          const rows = await self.figures(user.companyId, kind, resources.slice(i, i + size), range, perInterval, serviceLevelSec);
+          yield* writer.pieces(rows);
+        }
+        const end = writer.end();
+        if (end !== '') yield end;
+      } finally {
+        self.running -= 1;
+      }
+    }
+    return { filename, pieces };
+  }
+
+  /** What of `kind` the user may see, by name. */
+  private async resources(user: UserPrincipal, kind: StatisticsResourceKind): Promise<Array<{ id: string; name: string }>> {
+    const where = { companyId: user.companyId };
+    const order = { name: 'ASC' as const, id: 'ASC' as const };
+    if (kind === 'DESTINATIONS') {
+      const scope = DestinationScope.of(user);
+      return (await this.dataSource.getRepository(ExternalDestination).find({ where, order })).filter((d) => scope.canSee(d));
+    }
+    const entity = kind === 'AGENTS' ? Agent : Queue;
+    return this.dataSource.getRepository<{ id: string; name: string; companyId: string }>(entity).find({ where, order, select: { id: true, name: true } });
+  }
+
+  private async figures(
+    companyId: string, kind: StatisticsResourceKind, rows: ReadonlyArray<{ id: string; name: string }>, range: Range, intervals: boolean, serviceLevelSec: number,
+  ): Promise<CsvResource[]> {
+    const options = { intervals };
+    return kind === 'DESTINATIONS' ? this.statistics.destinationFigures(companyId, rows, range, options)
+      : kind === 'AGENTS' ? this.statistics.agentFigures(companyId, rows, range, options)
+        : this.statistics.queueFigures(companyId, rows, range, serviceLevelSec, options);
+  }
+}
