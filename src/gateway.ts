@@ -255,6 +255,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   services.directory.start();
   services.models.start();
   services.instructions.start();
+  services.alerts.start();
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
 
   let closing: Promise<void> | null = null;
@@ -274,6 +275,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         await apollo.stop();
         await services.router.stop();
         await services.instructions.stop();
+        services.alerts.stop();
         services.liveRebuild.stop();
         await services.directory.stop();
         await services.models.stop();

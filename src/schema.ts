@@ -4,6 +4,7 @@ import { buildSchema, type PubSub } from 'type-graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { AgentGroupResolver } from './resolvers/agent-group.resolver';
 import { AgentResolver } from './resolvers/agent.resolver';
+import { AlertResolver } from './resolvers/alert.resolver';
 import { authChecker } from './resolvers/context';
 import { ExternalDestinationResolver } from './resolvers/external-destination.resolver';
 import { IdentityResolver, ProfileFieldsResolver, UserLoginFieldsResolver } from './resolvers/identity.resolver';
@@ -29,6 +30,7 @@ export const RESOLVERS = [
   CallFlowResolver,
   LiveResolver,
   StatisticsResolver,
+  AlertResolver,
 ] as const;
 
 /**

@@ -1,4 +1,5 @@
 import { Agent } from './agent.entity';
+import { AlertState, AlertThresholds } from './alert.entity';
 import { AgentGroup } from './agent-group.entity';
 import { Call, CallAttempt, CallTraceEntry, TelephonyEvent } from './call.entity';
 import { CapacityRefusal } from './capacity-refusal.entity';
@@ -13,11 +14,13 @@ import { Queue, QueueGroup } from './queue.entity';
 import { Role } from './role.entity';
 import { UserLogin } from './user-login.entity';
 
-export { Agent, AgentGroup, Call, CapacityRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, TelephonyEvent, UserLogin };
+export { Agent, AgentGroup, AlertState, AlertThresholds, Call, CapacityRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, TelephonyEvent, UserLogin };
 
 /** Every entity the data source maps. */
 export const ENTITIES = [
   Company,
+  AlertThresholds,
+  AlertState,
   Role,
   UserLogin,
   ExternalDestinationsProfile,

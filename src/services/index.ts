@@ -23,6 +23,7 @@ import { ExternalDestinationService } from './external-destination.service';
 import { ExternalDestinationsProfileService } from './external-destinations-profile.service';
 import { QueueService } from './queue.service';
 import { StatisticsExport } from './statistics-export';
+import { AlertService, type AlertOptions } from './alert.service';
 import { RoleService } from './role.service';
 import type { RoutingHooks } from './routing-hooks';
 import { DatabaseInstructionLog, InstructionDelivery, type InstructionOptions } from './instruction-delivery';
@@ -47,6 +48,8 @@ export interface ServiceOptions {
   routing?: Omit<CallRouterOptions, 'logger'>;
   /** Time for the logic that waits outside the router (version checks, session renewals); tests move it. */
   scheduler?: Scheduler;
+  /** How often alert thresholds are compared with what is measured (decision 028). */
+  alerts?: Partial<AlertOptions>;
   /** Redelivery of unacknowledged telephony instructions and pruning of their log (decision 023). */
   instructions?: Partial<InstructionOptions>;
 }
@@ -119,6 +122,8 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     queues: new QueueService(dataSource, models, changes),
     schedules: new ScheduleService(dataSource),
     statistics,
+    /** Alert thresholds and the alerts they raise (decision 028); `start` and `stop` its evaluation. */
+    alerts: new AlertService(dataSource, bus, statistics, time, options.logger, options.alerts),
     /** The statistics CSV as a download that streams (decision 027). */
     statisticsExport: new StatisticsExport(dataSource, statistics),
     callFlows,

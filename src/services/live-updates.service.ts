@@ -11,6 +11,7 @@ import { LiveFeed } from '../realtime/live-feed';
 import type { AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
 import type { DestinationLive, ExternalDestinationService } from './external-destination.service';
+import { maySee, type AlertEvent } from './alert.service';
 import { canonicalId } from '../store/persistence';
 import { SerialLines } from '../engine/serial-lines';
 import type { QueueDirectory } from '../engine/queue-directory';
@@ -71,7 +72,7 @@ export function queueAgentCounts(c: AgentCounts): QueueAgentCounts {
 /** Who a live subscription delivers to now: the socket's current principal (null once it has none). */
 export type PrincipalSource = () => UserPrincipal | null;
 
-type Kind = 'destination' | 'queue' | 'agent';
+type Kind = 'destination' | 'queue' | 'agent' | 'alert';
 
 /**
  * Live updates of destinations, queues and agents: published on every change with a per-resource `seq`,
@@ -181,6 +182,12 @@ export class LiveUpdatesService {
     return this.stream<AgentLiveUpdate>(principal, 'agent', ids, (u) => atLeast(u.privileges.agents, PrivilegeLevel.VIEW), (e) => ({
       ...e, at: new Date(e.at as unknown as number), wrapUpUntil: date(e.wrapUpUntil), retryWaitUntil: date(e.retryWaitUntil),
     }));
+  }
+
+  /** Alerts raised and cleared (decision 028), each delivered only to subscribers who may see its queue or destination now. */
+  alertUpdates(principal: PrincipalSource): LiveFeed<AlertEvent> {
+    subscriber(principal);
+    return this.stream<AlertEvent>(principal, 'alert', null, (u, event) => maySee(u, event), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
   }
 
   async queueUpdates(principal: PrincipalSource, given: string[] | null): Promise<LiveFeed<QueueLive>> {
