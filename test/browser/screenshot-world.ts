@@ -60,7 +60,8 @@ export async function buildScreenshotWorld(t: TestGateway, clock: { offsetMs: nu
     (await ok('mutation($i: ExternalDestinationInput!) { createExternalDestination(input: $i) { id } }', { i: { name, numberMode: 'FULL_NUMBER', number: '+442079460958', ...settings } })).createExternalDestination.id as string;
   const group = async (name: string, agentIds: string[], destinationIds: string[]) =>
     (await ok('mutation($i: AgentGroupInput!) { createAgentGroup(input: $i) { id } }', { i: { name, agentIds, externalDestinationIds: destinationIds } })).createAgentGroup.id as string;
-  const queue = async (name: string, groupId: string) => (await ok('mutation($i: QueueInput!) { createQueue(input: $i) { id } }', { i: { name, groups: [{ groupId }] } })).createQueue.id as string;
+  const queue = async (name: string, groupId: string, settings: Record<string, unknown> = {}) =>
+    (await ok('mutation($i: QueueInput!) { createQueue(input: $i) { id } }', { i: { name, groups: [{ groupId }], ...settings } })).createQueue.id as string;
   const agent = async (name: string, status: string | null) => {
     const id = (await ok('mutation($i: AgentInput!) { createAgent(input: $i) { id } }', { i: { name } })).createAgent.id as string;
     if (status) await ok('mutation($a: ID!, $s: AgentStatus!) { setAgentStatus(agentId: $a, status: $s) { id } }', { a: id, s: status });
@@ -126,10 +127,20 @@ export async function buildScreenshotWorld(t: TestGateway, clock: { offsetMs: nu
   await connector.outcome(failed.attemptId, 'FAILED');
   await connector.endCall(failed.callId, 'CALLER_HUNG_UP');
 
-  // Agents: one on a call, two free, one on a break, one logged out; a sales queue waiting for the busy one.
+  // Agents: one on a call, one in wrap-up, one held back after a missed call, one free, one on a break, one
+  // logged out; a sales queue waiting for the busy one.
   const alex = await agent('Alex Morgan', 'AVAILABLE');
-  await agent('Priya Shah', 'AVAILABLE');
-  await agent('Mia Chen', 'AVAILABLE');
+  const priya = await agent('Priya Shah', 'AVAILABLE');
+  const mia = await agent('Mia Chen', 'AVAILABLE');
+  await agent('Sara Costa', 'AVAILABLE');
+  const billing = await queue('Billing', await group('Billing team', [priya], []), { wrapUpSec: 600 });
+  const finished = await dial(billing);
+  await connector.outcome(finished.attemptId, 'ANSWERED');
+  await connector.endCall(finished.callId, 'COMPLETED');
+  const claims = await queue('Claims', await group('Claims team', [mia], []), { agentRetrySec: 600 });
+  const missed = await dial(claims);
+  await connector.outcome(missed.attemptId, 'NO_ANSWER');
+  await connector.endCall(missed.callId, 'CALLER_HUNG_UP');
   await agent('Tom Baker', 'ON_BREAK');
   await agent('Lena Vogel', null);
   const support = await queue('Support', await group('Support team', [alex], []));

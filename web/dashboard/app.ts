@@ -1,23 +1,33 @@
+import { agentState, heldBackText, KIND_RANK } from './agents';
 import { ApiError, codeOf, ok, request } from './api';
-import { drawChart, legend } from './chart';
+import { drawChart, legend, type ChartPeriod } from './chart';
 import { LiveCollection, type CollectionSource, type Node } from './collection';
 import { DestinationsView } from './destinations';
 import { byId, markUnavailable, TextSlot } from './dom';
-import { count, duration, localDay } from './format';
+import { addDays, count, dayLabel, duration, localDate, localDays } from './format';
 import { LiveConnection, type ConnectionStatus } from './live';
 import {
-  AGENT_UPDATES, AGENTS, DESTINATION_STATES, DESTINATION_STATS, DESTINATION_UPDATES, DESTINATIONS, PAGE_SIZE, ME, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery, TODAY_LIST,
+  AGENT_UPDATES, AGENTS, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, PAGE_SIZE, ME, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery,
   type Agent, type AgentLive, type Destination, type DestinationLive, type DestinationState, type DestinationStats, type Me, type Page, type Queue, type QueueLive,
   type TodayFigures,
 } from './queries';
+import { sortableHeaders } from './sorting';
 import { KeyedTable } from './tables';
 
 /**
- * Today's figures and the chart are not streamed: they are read again (one request for every destination)
- * at most this often while updates arrive, and at least every FIGURES_IDLE_MS.
+ * The figures (table and chart) are not streamed: a destination's are read again when a live update of it
+ * arrives. Updates are gathered for FIGURES_DELAY_MS, and reads start at most every FIGURES_GAP_MS (or
+ * FIGURES_LOAD_FACTOR times as long as the last read took, so a busy gateway is not asked more often than
+ * it answers), one at a time, each one request for every destination that changed (all of them above
+ * FIGURES_ALL_ABOVE).
  */
-const FIGURES_BUSY_MS = 10_000;
-const FIGURES_IDLE_MS = 60_000;
+const FIGURES_DELAY_MS = 200;
+const FIGURES_GAP_MS = 1_000;
+const FIGURES_LOAD_FACTOR = 10;
+const FIGURES_ALL_ABOVE = 100;
+
+/** The period the figures cover: today, a past day (a calendar day in the company's zone), or the last 7 days. */
+type Period = { kind: 'today' } | { kind: 'day'; date: string } | { kind: 'week' };
 
 export interface DashboardHooks {
   /** The session is over (token refused): back to the sign-in form with this message. */
@@ -38,12 +48,24 @@ export class Dashboard {
   private agents: LiveCollection<Agent, AgentLive> | null = null;
   /** Gateway clock minus browser clock, in ms, as seen in the last update. */
   private skewMs = 0;
-  /** The day today's figures were last read for: [local midnight, next local midnight) in the company's time zone. */
-  private day: { from: string; to: string } | null = null;
   private stopped = false;
-  /** Destination updates arrived since today's figures were last read. */
-  private figuresStale = false;
   private chartId: string | null = null;
+  private period: Period = { kind: 'today' };
+  /** Destinations whose figures are to be read again; `figuresAll`: every destination's; `figuresChart`: the chart's. */
+  private readonly figuresPending = new Set<string>();
+  private figuresAll = false;
+  private figuresChart = false;
+  private figuresTimer: ReturnType<typeof setTimeout> | undefined;
+  private figuresRunning = false;
+  private figuresLastRun = 0;
+  /** How long the last figures read took, in ms. */
+  private figuresLastMs = 0;
+  /** Whether the period includes today (live updates change its figures). */
+  private figuresLive = true;
+  /** Bumped when the period changes: a read of the former period is not shown. */
+  private figuresTicket = 0;
+  /** Fires at the end of the period's last day (today or the week): the figures move on to the new day. */
+  private rolloverTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly notice = byId('notice');
   private readonly now = () => Date.now() + this.skewMs;
 
@@ -66,6 +88,9 @@ export class Dashboard {
     if (p.externalDestinations === LEVEL_NONE) markUnavailable(byId('chart'), 'Not available: your role gives no access to external destinations.');
     else if (!showStats) markUnavailable(byId('chart'), 'Not available: your role gives no access to statistics.');
     else this.setUpChart();
+    const showPeriod = showStats && p.externalDestinations !== LEVEL_NONE;
+    byId('figures-period-bar').hidden = !showPeriod;
+    if (showPeriod) this.setUpPeriod();
     if (p.queues !== LEVEL_NONE) this.setUpQueues();
     else markUnavailable(byId('queues'), 'Not available: your role gives no access to queues.');
     if (p.agents !== LEVEL_NONE) this.setUpAgents();
@@ -77,6 +102,8 @@ export class Dashboard {
     this.stopped = true;
     this.live.dispose();
     clearTimeout(this.noticeTimer);
+    clearTimeout(this.figuresTimer);
+    clearTimeout(this.rolloverTimer);
     for (const stop of this.stoppers) stop();
   }
 
@@ -96,9 +123,19 @@ export class Dashboard {
     }
   }
 
-  /** Today in the company's time zone, by the gateway's clock. */
-  private today(): { from: string; to: string } {
-    return localDay(this.now(), this.me.company.timeZone);
+  /** Today's calendar date in the company's time zone, by the gateway's clock. */
+  private todayDate(): string {
+    return localDate(new Date(this.now()), this.me.company.timeZone);
+  }
+
+  /** The period's range [from, to) in UTC, its label, and whether live updates change its figures (it includes today). */
+  private range(): { from: string; to: string; label: string; live: boolean } {
+    const zone = this.me.company.timeZone;
+    const today = this.todayDate();
+    const p = this.period;
+    if (p.kind === 'week') return { ...localDays(addDays(today, -6), today, zone), label: 'Last 7 days', live: true };
+    if (p.kind === 'day' && p.date !== today) return { ...localDays(p.date, p.date, zone), label: dayLabel(p.date), live: false };
+    return { ...localDays(today, today, zone), label: 'Today', live: true };
   }
 
   private failed = (error: unknown): void => {
@@ -148,16 +185,17 @@ export class Dashboard {
       idOf: (l) => l.destinationId,
       seqOf: (l) => l.seq,
       fetchAll: async () => {
-        const day = this.today();
-        const all = await this.pages<Destination>(DESTINATIONS, 'externalDestinations', { stats: showStats });
+        const all = await this.pages<Destination>(DESTINATIONS, 'externalDestinations');
         const last = all[all.length - 1];
         if (last) this.sawClock(last.live.at);
-        this.day = day;
+        // Everything read again (start, reconnect): so are the figures, after this read.
+        if (showStats) this.wantFigures('all');
         return all;
       },
       fetchSome: async (ids) => {
-        const found = await this.some<Destination>('destination', ids, { stats: showStats });
+        const found = await this.some<Destination>('destination', ids);
         for (const d of found.values()) if (d) this.sawClock(d.live.at);
+        if (showStats) this.wantFigures(ids);
         return found;
       },
     };
@@ -165,22 +203,14 @@ export class Dashboard {
     this.destinations = collection;
     this.live.subscribe<DestinationLive>(DESTINATION_UPDATES, 'externalDestinationUpdates', (l) => {
       this.sawClock(l.at);
-      this.figuresStale = true;
       collection.event(l);
+      // The same event moves the figures: they are read again for this destination (gathered with others).
+      if (showStats && this.figuresLive) this.wantFigures([l.destinationId]);
     }, (m) => this.showNotice(`Live destination updates failed: ${m}`));
     const filter = byId<HTMLInputElement>('destination-filter');
     const onFilter = () => view.setFilter(filter.value);
     filter.addEventListener('input', onFilter);
-    if (showStats) {
-      let last = Date.now();
-      const timer = setInterval(() => {
-        if (!this.figuresStale && Date.now() - last < FIGURES_IDLE_MS) return;
-        this.figuresStale = false;
-        last = Date.now();
-        void this.refreshToday();
-      }, FIGURES_BUSY_MS);
-      this.stoppers.push(() => clearInterval(timer));
-    }
+    sortableHeaders(byId('destination-head'), { key: 'name', direction: 'ascending' }, (sort) => view.setSort(sort));
     this.stoppers.push(() => {
       collection.stop();
       view.stop();
@@ -206,40 +236,140 @@ export class Dashboard {
     }
   }
 
-  /** Today's figures of every destination, in one request (they are not streamed). */
-  private async refreshToday(): Promise<void> {
-    const collection = this.destinations;
-    if (!collection || this.stopped) return;
-    const day = this.today();
-    // A new day (in the company's time zone): read everything, which brings the new day's figures.
-    if (this.day === null || day.from !== this.day.from) {
-      await collection.load();
-      void this.drawSelectedChart();
-      return;
-    }
-    try {
-      const from = day.from;
-      const to = new Date(this.now() + 60_000).toISOString();
-      const data = await ok<{ externalDestinationStatsList: Array<TodayFigures & { destinationId: string; name: string }> }>(TODAY_LIST, { from, to }, this.token);
-      if (this.stopped) return;
-      // The list also carries each destination's name now: a renamed destination shows its new name.
-      for (const { destinationId, name, ...figures } of data.externalDestinationStatsList) {
-        collection.patch(destinationId, (d) => ({ ...d, name, todayStats: { ...figures, from } }));
-      }
-    } catch (error) {
-      this.failed(error);
-    }
-    void this.drawSelectedChart();
+  // ------------------------------------------------------------------ figures and chart
+
+  /**
+   * Asks for the figures of some destinations (or all) to be read again, and the chart's when it is among them.
+   * Reads are gathered: see FIGURES_DELAY_MS and FIGURES_GAP_MS.
+   */
+  private wantFigures(ids: Iterable<string> | 'all', chart = false): void {
+    if (this.stopped || this.me.effectivePrivileges.statistics === LEVEL_NONE) return;
+    if (ids === 'all') this.figuresAll = true;
+    else for (const id of ids) this.figuresPending.add(id);
+    if (chart) this.figuresChart = true;
+    if (this.figuresRunning || this.figuresTimer !== undefined) return;
+    const gap = Math.max(FIGURES_GAP_MS, FIGURES_LOAD_FACTOR * this.figuresLastMs);
+    const wait = Math.max(FIGURES_DELAY_MS, this.figuresLastRun + gap - Date.now());
+    this.figuresTimer = setTimeout(() => {
+      this.figuresTimer = undefined;
+      void this.readFigures();
+    }, wait);
   }
 
-  // ------------------------------------------------------------------ chart
+  /**
+   * One read of the figures asked for: the table's rows and the chart in one request, the charted
+   * destination's row from the chart's own field, so the row and the chart always show the same figures.
+   */
+  private async readFigures(): Promise<void> {
+    if (this.stopped) return;
+    const view = this.destinationsView;
+    const ticket = this.figuresTicket;
+    const range = this.range();
+    const chartId = this.chartId;
+    const all = this.figuresAll || this.figuresPending.size > FIGURES_ALL_ABOVE;
+    const withChart = chartId !== null && (this.figuresChart || this.figuresAll || this.figuresPending.has(chartId));
+    const ids = all ? null : [...this.figuresPending].filter((id) => !(withChart && id === chartId) && this.destinations?.nodes.has(id));
+    this.figuresAll = false;
+    this.figuresChart = false;
+    this.figuresPending.clear();
+    const withList = ids === null || ids.length > 0;
+    if (!withList && !withChart) return;
+    this.figuresRunning = true;
+    this.figuresLastRun = Date.now();
+    this.scheduleRollover(range);
+    try {
+      const query = withChart ? FIGURES_AND_CHART : FIGURES;
+      const variables = withChart ? { from: range.from, to: range.to, ids, list: withList, chart: chartId } : { from: range.from, to: range.to, ids };
+      type Row = TodayFigures & { destinationId: string; name: string };
+      const { data, errors } = await request<{ list?: Row[]; chart?: DestinationStats }>(query, variables, this.token);
+      if (this.stopped || ticket !== this.figuresTicket) return;
+      // A destination gone or no longer visible makes the read NOT_FOUND: all of them are read instead (the
+      // chart's choice follows the list of destinations once the gone one leaves it).
+      if (errors.some((e) => e.extensions?.code === 'NOT_FOUND')) this.figuresAll = true;
+      const other = errors.find((e) => e.extensions?.code !== 'NOT_FOUND');
+      if (other) throw new ApiError(other.message, other.extensions?.code ?? 'UNKNOWN');
+      const figures = new Map<string, TodayFigures>();
+      for (const { destinationId, name, ...f } of data?.list ?? []) {
+        figures.set(destinationId, f);
+        // The figures carry each destination's name now: a renamed destination shows its new name.
+        if (this.destinations?.nodes.get(destinationId)?.name !== name) this.destinations?.patch(destinationId, (d) => ({ ...d, name }));
+      }
+      const chart = data?.chart;
+      if (chart && chartId !== null && chartId === this.chartId) {
+        figures.set(chartId, chart);
+        drawChart({ figure: byId('chart-figure'), summary: byId('chart-summary'), table: byId<HTMLTableSectionElement>('chart-rows') }, chart, this.me.company.timeZone, this.now(), this.chartPeriod(range.label));
+      }
+      if (data?.list !== undefined || chart) view?.setFigures(figures, ids === null && data?.list !== undefined);
+    } catch (error) {
+      this.failed(error);
+    } finally {
+      this.figuresLastMs = Date.now() - this.figuresLastRun;
+      this.figuresRunning = false;
+      if (this.figuresAll || this.figuresChart || this.figuresPending.size > 0) this.wantFigures([]);
+    }
+  }
+
+  private chartPeriod(label: string): ChartPeriod {
+    return { label, byDay: this.period.kind === 'week' };
+  }
+
+  /**
+   * The one timed read: when the period includes today, its figures are read again once the day ends in the
+   * company's zone (the range moves on to the new day; no update says so). Nothing else is re-read on a timer.
+   */
+  private scheduleRollover(range: { to: string; live: boolean }): void {
+    clearTimeout(this.rolloverTimer);
+    if (!range.live || this.period.kind === 'day') return;
+    const wait = Date.parse(range.to) - this.now() + 1_000;
+    // Timers beyond about 24 days fire at once; a day is well within.
+    this.rolloverTimer = setTimeout(() => this.periodChanged(), Math.max(1_000, Math.min(wait, 2 ** 31 - 1)));
+  }
+
+  /** The period changed (or today moved on): figures of the former one are dropped and all read again. */
+  private periodChanged(): void {
+    if (this.stopped) return;
+    this.figuresTicket += 1;
+    const { label, live } = this.range();
+    this.figuresLive = live;
+    for (const cell of document.querySelectorAll<HTMLElement>('[data-period-label]')) cell.textContent = label;
+    byId('chart-title').textContent = this.period.kind === 'week' ? 'Calls in the last 7 days' : label === 'Today' ? 'Calls today' : `Calls on ${label}`;
+    this.destinationsView?.setFigures(new Map(), true);
+    byId('chart-summary').textContent = '';
+    this.wantFigures('all', true);
+  }
+
+  private setUpPeriod(): void {
+    const kind = byId<HTMLSelectElement>('figures-period');
+    const day = byId<HTMLInputElement>('figures-day');
+    const dayField = byId('figures-day-field');
+    const apply = () => {
+      const today = this.todayDate();
+      day.max = addDays(today, -1);
+      if (kind.value === 'day') {
+        dayField.hidden = false;
+        if (!day.value || day.value >= today) day.value = addDays(today, -1);
+        this.period = { kind: 'day', date: day.value };
+      } else {
+        dayField.hidden = true;
+        this.period = kind.value === 'week' ? { kind: 'week' } : { kind: 'today' };
+      }
+      this.periodChanged();
+    };
+    kind.addEventListener('change', apply);
+    day.addEventListener('change', apply);
+    day.max = addDays(this.todayDate(), -1);
+    this.stoppers.push(() => {
+      kind.removeEventListener('change', apply);
+      day.removeEventListener('change', apply);
+    });
+  }
 
   private setUpChart(): void {
     const select = byId<HTMLSelectElement>('chart-destination');
     byId('chart-legend').replaceChildren(legend());
     const onChange = () => {
       this.chartId = select.value || null;
-      void this.drawSelectedChart();
+      this.drawSelectedChart();
     };
     select.addEventListener('change', onChange);
     this.stoppers.push(() => select.removeEventListener('change', onChange));
@@ -261,28 +391,18 @@ export class Dashboard {
     if (chosen !== null) select.value = chosen;
     const changed = chosen !== this.chartId;
     this.chartId = chosen;
-    if (changed) void this.drawSelectedChart();
+    if (changed) this.drawSelectedChart();
     byId('chart-empty').hidden = list.length > 0;
   }
 
-  private chartRequest = 0;
-
-  private async drawSelectedChart(): Promise<void> {
-    const id = this.chartId;
-    const figure = byId('chart-figure');
-    if (id === null) {
-      figure.replaceChildren();
+  /** The chosen destination changed: its chart (and its row's figures, from the same read) are read. */
+  private drawSelectedChart(): void {
+    if (this.chartId === null) {
+      byId('chart-figure').replaceChildren();
+      byId('chart-summary').textContent = '';
       return;
     }
-    const { from, to } = this.today();
-    const ticket = ++this.chartRequest;
-    try {
-      const data = await ok<{ externalDestinationStats: DestinationStats }>(DESTINATION_STATS, { id, from, to }, this.token);
-      if (ticket !== this.chartRequest || this.stopped) return;
-      drawChart({ figure, summary: byId('chart-summary'), table: byId<HTMLTableSectionElement>('chart-rows') }, data.externalDestinationStats, this.me.company.timeZone, this.now());
-    } catch (error) {
-      if (ticket === this.chartRequest) this.failed(error);
-    }
+    this.wantFigures([], true);
   }
 
   // ------------------------------------------------------------------ queues and agents
@@ -291,9 +411,16 @@ export class Dashboard {
     const view = new KeyedTable<Queue>(byId<HTMLTableSectionElement>('queue-rows'), byId('queue-empty'), {
       now: this.now,
       columns: [
-        { className: 'num', text: (q) => String(q.live.waitingCalls) },
-        { className: 'num', text: (q, now) => (q.live.waitingCalls === 0 ? '–' : duration(q.live.oldestWaitSec + Math.max(0, (now - Date.parse(q.live.at)) / 1000))) },
-        { className: 'num', text: (q) => String(q.live.availableAgents) },
+        { className: 'num', text: (q) => String(q.live.waitingCalls), sort: { key: 'waiting', value: (q) => q.live.waitingCalls } },
+        {
+          className: 'num',
+          text: (q, now) => (q.live.waitingCalls === 0 ? '–' : duration(q.live.oldestWaitSec + Math.max(0, (now - Date.parse(q.live.at)) / 1000))),
+          // By when the oldest call came (stable in time): the earlier, the longer the wait; none waiting sorts as the shortest.
+          sort: { key: 'oldest', value: (q) => (q.live.waitingCalls === 0 ? -Number.MAX_SAFE_INTEGER : q.live.oldestWaitSec - Date.parse(q.live.at) / 1000) },
+        },
+        // The agents routing would offer a call now (decision 026), and those held back with the reason.
+        { className: 'num free-agents', text: (q) => String(q.live.availableAgents), sort: { key: 'free', value: (q) => q.live.availableAgents } },
+        { className: 'held-back', text: (q) => heldBackText(q.live.agents) || '–', sort: { key: 'held', value: (q) => q.live.agents.wrapUp + q.live.agents.retryWait } },
       ],
       ticks: (q) => q.live.waitingCalls > 0,
       summarise: (queues) => {
@@ -302,6 +429,7 @@ export class Dashboard {
         byId('queue-summary').textContent = `${count(waiting, 'call')} waiting`;
       },
     });
+    sortableHeaders(byId('queue-head'), { key: 'name', direction: 'ascending' }, (sort) => view.setSort(sort));
     const collection = new LiveCollection<Queue, QueueLive>({
       idOf: (l) => l.queueId,
       seqOf: (l) => l.seq,
@@ -320,26 +448,27 @@ export class Dashboard {
   }
 
   private setUpAgents(): void {
-    const STATUS: Record<AgentLive['status'], string> = { AVAILABLE: 'Available', ON_BREAK: 'On break', LOGGED_OUT: 'Logged out' };
-    const ACTIVITY: Record<AgentLive['activity'], string> = { IDLE: 'Idle', RESERVED: 'Reserved', RINGING: 'Ringing', ON_CALL: 'On a call', WRAP_UP: 'Wrap-up' };
+    const zone = this.me.company.timeZone;
+    const state = (a: Agent, now = this.now()) => agentState(a.live, now, zone);
     const view = new KeyedTable<Agent>(byId<HTMLTableSectionElement>('agent-rows'), byId('agent-empty'), {
       now: this.now,
       columns: [
-        { className: 'status', text: (a) => STATUS[a.live.status] },
-        { className: 'activity', text: (a) => (a.live.status === 'LOGGED_OUT' ? '–' : ACTIVITY[a.live.activity]) },
+        {
+          className: 'agent-state',
+          text: (a, now) => state(a, now).text,
+          sort: { key: 'state', value: (a, now) => `${KIND_RANK[state(a, now).kind]} ${state(a, now).text}` },
+        },
       ],
+      // A hold ends with time alone: the row turns "Free" then, by the gateway's clock.
+      ticks: (a) => state(a).until !== null,
       summarise: (agents) => {
-        let available = 0;
-        let onCall = 0;
-        let onBreak = 0;
-        for (const a of agents) {
-          if (a.live.status === 'AVAILABLE' && a.live.activity === 'IDLE') available += 1;
-          if (a.live.activity === 'ON_CALL' || a.live.activity === 'RINGING' || a.live.activity === 'RESERVED') onCall += 1;
-          if (a.live.status === 'ON_BREAK') onBreak += 1;
-        }
-        byId('agent-summary').textContent = `${available} free · ${onCall} on or receiving a call · ${onBreak} on break`;
+        const n = { free: 0, held: 0, busy: 0, break: 0, out: 0 };
+        const now = this.now();
+        for (const a of agents) n[state(a, now).kind] += 1;
+        byId('agent-summary').textContent = `${n.free} free · ${n.held} held back · ${n.busy} on or receiving a call · ${n.break} on break`;
       },
     });
+    sortableHeaders(byId('agent-head'), { key: 'name', direction: 'ascending' }, (sort) => view.setSort(sort));
     const collection = new LiveCollection<Agent, AgentLive>({
       idOf: (l) => l.agentId,
       seqOf: (l) => l.seq,

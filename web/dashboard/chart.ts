@@ -1,5 +1,5 @@
 import { el, svg } from './dom';
-import { clock } from './format';
+import { clock, dayLabel, localDate } from './format';
 import type { DestinationStats, StatsInterval } from './queries';
 
 /** The parts of a bar, bottom up, with the CSS class that colours them. */
@@ -31,12 +31,40 @@ export function legend(): HTMLUListElement {
   return el('ul', { class: 'legend', attrs: { 'aria-label': 'Legend' } }, ...SERIES.map((s) => el('li', {}, el('span', { class: `swatch ${s.className}`, attrs: { 'aria-hidden': 'true' } }), s.label)));
 }
 
+/** The 15-minute intervals added up per calendar day of the time zone (for a week). */
+function perDay(intervals: StatsInterval[], timeZone: string): StatsInterval[] {
+  const days: StatsInterval[] = [];
+  for (const i of intervals) {
+    const day = localDate(new Date(i.start), timeZone);
+    const last = days[days.length - 1];
+    if (last !== undefined && localDate(new Date(last.start), timeZone) === day) {
+      last.end = i.end;
+      for (const key of ['offered', 'answered', 'busy', 'noAnswer', 'failed', 'cancelledByCaller'] as const) last[key] += i[key];
+    } else days.push({ ...i });
+  }
+  return days;
+}
+
+/** What the chart shows: one day in 15-minute intervals, or several days (a week) one bar a day. */
+export interface ChartPeriod {
+  /** "Today", "Tue 1 Dec", "Last 7 days". */
+  label: string;
+  byDay: boolean;
+}
+
 /**
- * Draws a destination's calls per 15-minute interval over the day as stacked bars (inline SVG), with a
- * text summary and, for screen readers and keyboard users, the same figures as a table.
+ * Draws a destination's calls per 15-minute interval over the day (or per day over a week) as stacked bars
+ * (inline SVG), with a text summary and, for screen readers and keyboard users, the same figures as a table.
  */
-export function drawChart(target: { figure: HTMLElement; summary: HTMLElement; table: HTMLTableSectionElement }, stats: DestinationStats, timeZone: string, now: number): void {
-  const { intervals } = stats;
+export function drawChart(
+  target: { figure: HTMLElement; summary: HTMLElement; table: HTMLTableSectionElement },
+  stats: DestinationStats,
+  timeZone: string,
+  now: number,
+  period: ChartPeriod = { label: 'Today', byDay: false },
+): void {
+  const intervals = period.byDay ? perDay(stats.intervals, timeZone) : stats.intervals;
+  const slotText = (i: StatsInterval) => (period.byDay ? dayLabel(localDate(new Date(i.start), timeZone)) : `${clock(new Date(i.start), timeZone)}–${clock(new Date(i.end), timeZone)}`);
   const totals = intervals.map((i) => SERIES.reduce((sum, s) => sum + i[s.key], 0));
   const max = Math.max(1, ...totals);
   const yTicks = ticks(max);
@@ -46,7 +74,7 @@ export function drawChart(target: { figure: HTMLElement; summary: HTMLElement; t
   const slot = plotW / Math.max(1, intervals.length);
   const y = (v: number) => M.top + plotH - (plotH * v) / top;
 
-  const label = `${stats.name}: calls per 15 minutes today. ${stats.offered} offered, ${stats.answered} answered, ${stats.busy} busy, ${stats.noAnswer} no answer, ${stats.failed} failed.`;
+  const label = `${stats.name}: calls ${period.byDay ? 'per day' : 'per 15 minutes'}, ${period.label.toLowerCase()}. ${stats.offered} offered, ${stats.answered} answered, ${stats.busy} busy, ${stats.noAnswer} no answer, ${stats.failed} failed.`;
   const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': label, class: 'chart', preserveAspectRatio: 'xMidYMid meet' });
 
   for (const v of yTicks) {
@@ -57,14 +85,16 @@ export function drawChart(target: { figure: HTMLElement; summary: HTMLElement; t
     const start = new Date(interval.start);
     const x = M.left + i * slot;
     const hm = clock(start, timeZone);
-    if (hm.endsWith(':00') && Number(hm.slice(0, 2)) % 3 === 0) {
+    if (period.byDay) {
+      root.append(svg('text', { x: x + slot / 2, y: HEIGHT - 6, class: 'axis', 'text-anchor': 'middle' }, slotText(interval)));
+    } else if (hm.endsWith(':00') && Number(hm.slice(0, 2)) % 3 === 0) {
       root.append(svg('line', { x1: x, x2: x, y1: M.top + plotH, y2: M.top + plotH + 4, class: 'tick' }));
       root.append(svg('text', { x, y: HEIGHT - 6, class: 'axis', 'text-anchor': 'middle' }, hm));
     }
     if (totals[i] === 0) return;
     const group = svg('g');
     const parts = SERIES.filter((s) => interval[s.key] > 0).map((s) => `${interval[s.key]} ${s.label}`);
-    group.append(svg('title', {}, `${clock(start, timeZone)}–${clock(new Date(interval.end), timeZone)}: ${interval.offered} offered (${parts.join(', ')})`));
+    group.append(svg('title', {}, `${slotText(interval)}: ${interval.offered} offered (${parts.join(', ')})`));
     let base = 0;
     for (const s of SERIES) {
       const value = interval[s.key];
@@ -84,7 +114,7 @@ export function drawChart(target: { figure: HTMLElement; summary: HTMLElement; t
   root.append(svg('line', { x1: M.left, x2: WIDTH - M.right, y1: M.top + plotH, y2: M.top + plotH, class: 'baseline' }));
   target.figure.replaceChildren(root);
 
-  target.summary.textContent = `Today: ${stats.offered} offered · ${stats.answered} answered · ${stats.busy} busy · ${stats.noAnswer} no answer · ${stats.failed} failed · ${stats.limitReached} refused at capacity · peak ${stats.peakSimultaneousCalls} at once`;
+  target.summary.textContent = `${period.label}: ${stats.offered} offered · ${stats.answered} answered · ${stats.busy} busy · ${stats.noAnswer} no answer · ${stats.failed} failed · ${stats.limitReached} refused at capacity · peak ${stats.peakSimultaneousCalls} at once`;
 
   const rows = intervals
     .filter((_, i) => totals[i]! > 0)
@@ -92,10 +122,10 @@ export function drawChart(target: { figure: HTMLElement; summary: HTMLElement; t
       el(
         'tr',
         {},
-        el('th', { attrs: { scope: 'row' }, text: `${clock(new Date(i.start), timeZone)}–${clock(new Date(i.end), timeZone)}` }),
+        el('th', { attrs: { scope: 'row' }, text: slotText(i) }),
         ...[i.offered, i.answered, i.busy, i.noAnswer, i.failed, i.cancelledByCaller].map((v) => el('td', { class: 'num', text: String(v) })),
       ),
     );
-  if (rows.length === 0) rows.push(el('tr', {}, el('td', { attrs: { colspan: '7' }, text: 'No calls yet today.' })));
+  if (rows.length === 0) rows.push(el('tr', {}, el('td', { attrs: { colspan: '7' }, text: period.label === 'Today' ? 'No calls yet today.' : 'No calls.' })));
   target.table.replaceChildren(...rows);
 }

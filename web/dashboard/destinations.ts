@@ -2,6 +2,7 @@ import type { CollectionView } from './collection';
 import { el, TextSlot } from './dom';
 import { duration, spokenDuration } from './format';
 import { onNextFrame } from './frame';
+import { compareRows, type SortState, type SortValue } from './sorting';
 import { DESTINATION_STATES, type Destination, type DestinationState, type TodayFigures } from './queries';
 
 export interface DestinationViewOptions {
@@ -36,6 +37,8 @@ const TODAY_KEYS: Array<keyof TodayFigures> = ['offered', 'answered', 'busy', 'n
 interface Row {
   id: string;
   name: string;
+  /** The last state shown (for sorting). */
+  node: Destination;
   tr: HTMLTableRowElement;
   nameCell: HTMLElement;
   nameSlot: TextSlot;
@@ -72,6 +75,9 @@ export class DestinationsView implements CollectionView<Destination> {
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly tick = () => this.updateCountdowns();
   private readonly collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+  private sort: SortState = { key: 'name', direction: 'ascending' };
+  /** The period's figures by destination (they come apart from the live state: see app.ts). */
+  private figures = new Map<string, TodayFigures>();
 
   constructor(
     private readonly tbody: HTMLTableSectionElement,
@@ -93,9 +99,36 @@ export class DestinationsView implements CollectionView<Destination> {
     for (const row of this.order) this.applyFilter(row);
   }
 
+  /** Orders the rows by another column (or direction); later updates keep that order. */
+  setSort(sort: SortState): void {
+    this.sort = sort;
+    this.order.sort((a, b) => this.compare(a, b));
+    const fragment = document.createDocumentFragment();
+    for (const row of this.order) fragment.append(row.tr);
+    this.tbody.append(fragment);
+  }
+
+  /**
+   * Shows figures of the period: `complete` says `figures` holds every destination (the others show none);
+   * otherwise only those given change.
+   */
+  setFigures(figures: Map<string, TodayFigures>, complete: boolean): void {
+    const rows = complete ? [...this.rows.values()] : [...figures.keys()].map((id) => this.rows.get(id)).filter((r): r is Row => r !== undefined);
+    const before = rows.map((row) => this.sortValue(row));
+    if (complete) this.figures = new Map(figures);
+    else for (const [id, f] of figures) this.figures.set(id, f);
+    const moved: Row[] = [];
+    rows.forEach((row, i) => {
+      this.showFigures(row);
+      if (this.sortValue(row) !== before[i]) moved.push(row);
+    });
+    this.reposition(moved);
+  }
+
   render(changed: Destination[], removed: string[]): void {
     let listChanged = false;
     const news: Row[] = [];
+    const moved: Row[] = [];
     const suspended: string[] = [];
     const resumed: string[] = [];
     for (const id of removed) {
@@ -117,21 +150,25 @@ export class DestinationsView implements CollectionView<Destination> {
         this.rows.set(d.id, row);
         news.push(row);
         listChanged = true;
-      } else if (row.name !== d.name) {
+      }
+      const sortedBefore = this.sortValue(row);
+      const renamed = row.name !== d.name;
+      if (renamed) {
         row.name = d.name;
         row.nameSlot.set(d.name);
         row.resume?.setAttribute('aria-label', `Resume ${d.name}`);
-        this.order.splice(this.order.indexOf(row), 1);
-        this.insertOrdered(row);
         listChanged = true;
       }
       const before = row.state;
+      row.node = d;
       this.update(row, d);
+      if (!isNew && (renamed || this.sortValue(row) !== sortedBefore)) moved.push(row);
       if (!isNew && before !== row.state) {
         if (row.state === 'SUSPENDED') suspended.push(row.name);
         else if (before === 'SUSPENDED') resumed.push(row.name);
       }
     }
+    this.reposition(moved);
     if (news.length > 0) this.insertAll(news);
     this.updateSummary();
     this.empty.hidden = this.rows.size > 0;
@@ -169,11 +206,12 @@ export class DestinationsView implements CollectionView<Destination> {
     const actions = el('td', { class: 'actions' });
     tr.append(actions);
     const row: Row = {
-      id: d.id, name: d.name, tr, nameCell, nameSlot: new TextSlot(nameCell), badge, badgeSlot: new TextSlot(badge), spokenSlot: new TextSlot(spoken), state: null, backedOffUntil: null,
+      id: d.id, name: d.name, node: d, tr, nameCell, nameSlot: new TextSlot(nameCell), badge, badgeSlot: new TextSlot(badge), spokenSlot: new TextSlot(spoken), state: null, backedOffUntil: null,
       active, connecting, barKey: '', callsSlot: new TextSlot(callsText), failuresSlot: new TextSlot(failuresText), failuresCell, today, actions, resume: null,
     };
     row.nameSlot.set(d.name);
     this.applyFilter(row);
+    this.showFigures(row);
     return row;
   }
 
@@ -209,10 +247,6 @@ export class DestinationsView implements CollectionView<Destination> {
     row.failuresSlot.set(String(live.consecutiveFailures));
     row.failuresCell.classList.toggle('warn', live.consecutiveFailures > 0);
 
-    if (this.options.showToday) {
-      const today = d.todayStats;
-      TODAY_KEYS.forEach((key, i) => row.today[i]!.set(today ? String(today[key]) : '–'));
-    }
 
     const wantResume = this.options.canModify && live.state === 'SUSPENDED';
     if (wantResume && row.resume === null) {
@@ -281,8 +315,72 @@ export class DestinationsView implements CollectionView<Destination> {
     row.tr.hidden = this.filter !== '' && !row.name.toLocaleLowerCase().includes(this.filter);
   }
 
+  private showFigures(row: Row): void {
+    if (!this.options.showToday) return;
+    const figures = this.figures.get(row.id);
+    TODAY_KEYS.forEach((key, i) => row.today[i]!.set(figures ? String(figures[key]) : '–'));
+  }
+
+  /** The value of the column sorted by (stable in time: a countdown's end, not what is left). */
+  private sortValue(row: Row): SortValue {
+    const live = row.node.live;
+    switch (this.sort.key) {
+      case 'state':
+        return DESTINATION_STATES.indexOf(live.state);
+      case 'calls':
+        return live.activeCalls + live.connectingCalls;
+      case 'failures':
+        return live.consecutiveFailures;
+      case 'offered':
+      case 'answered':
+      case 'busy':
+      case 'noAnswer':
+      case 'failed':
+        return this.figures.get(row.id)?.[this.sort.key] ?? -1;
+      default:
+        return row.name;
+    }
+  }
+
+  /** By the sorted column, ties (and the default) by name, then id: one order on every page. */
   private compare(a: Row, b: Row): number {
-    return this.collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    return compareRows({ id: a.id, name: a.name, value: this.sortValue(a) }, { id: b.id, name: b.name, value: this.sortValue(b) }, this.sort.direction, this.collator);
+  }
+
+  /**
+   * Moves rows whose sort value or name changed to where they now belong: the order is worked out in the
+   * list, then only rows not already before their successor move in the table.
+   */
+  private reposition(rows: Row[]): void {
+    const changed = new Set(rows.filter((row) => this.rows.get(row.id) === row));
+    if (changed.size === 0) return;
+    const outOfPlace = [...changed].some((row) => {
+      const i = this.order.indexOf(row);
+      const prev = this.order[i - 1];
+      const next = this.order[i + 1];
+      return (prev !== undefined && this.compare(prev, row) > 0) || (next !== undefined && this.compare(row, next) > 0);
+    });
+    if (!outOfPlace) return;
+    this.order = this.order.filter((row) => !changed.has(row));
+    for (const row of changed) this.order.splice(this.indexFor(row), 0, row);
+    for (let i = this.order.length - 1; i >= 0; i -= 1) {
+      const row = this.order[i]!;
+      if (!changed.has(row)) continue;
+      const next = this.order[i + 1]?.tr ?? null;
+      if (row.tr.nextSibling !== next) this.tbody.insertBefore(row.tr, next);
+    }
+  }
+
+  /** Where a row belongs in `order` (binary search). */
+  private indexFor(row: Row): number {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.compare(this.order[mid]!, row) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Puts new rows in place: all at once into an empty table, else each where its name belongs. */
@@ -299,13 +397,7 @@ export class DestinationsView implements CollectionView<Destination> {
   }
 
   private insertOrdered(row: Row): void {
-    let lo = 0;
-    let hi = this.order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.compare(this.order[mid]!, row) < 0) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.indexFor(row);
     const next = this.order[lo];
     this.order.splice(lo, 0, row);
     this.tbody.insertBefore(row.tr, next ? next.tr : null);

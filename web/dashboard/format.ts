@@ -27,6 +27,17 @@ export function count(n: number, singular: string, plural = `${singular}s`): str
   return `${n} ${n === 1 ? singular : plural}`;
 }
 
+/** "14:30:05" in the given IANA time zone. */
+export function clockSeconds(at: Date, timeZone: string): string {
+  let f = secondFormats.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone });
+    secondFormats.set(timeZone, f);
+  }
+  return f.format(at);
+}
+const secondFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** "14:30" in the given IANA time zone. */
 export function clock(at: Date, timeZone: string): string {
   return timeFormat(timeZone).format(at);
@@ -44,8 +55,14 @@ function timeFormat(timeZone: string): Intl.DateTimeFormat {
 
 /** The calendar date ("2026-11-23") of an instant in a time zone. */
 export function localDate(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).format(at);
+  let f = dateFormats.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone });
+    dateFormats.set(timeZone, f);
+  }
+  return f.format(at);
 }
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
 const partFormats = new Map<string, Intl.DateTimeFormat>();
 
@@ -80,4 +97,23 @@ export function localDay(now: number, timeZone: string): { from: string; to: str
     from: new Date(startOfLocalDay(year, month - 1, day, timeZone)).toISOString(),
     to: new Date(startOfLocalDay(year, month - 1, day + 1, timeZone)).toISOString(),
   };
+}
+
+/** The calendar day ("2026-11-23") `days` after `date` (negative: before). */
+export function addDays(date: string, days: number): string {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
+}
+
+/** Calendar days `first`..`last` (inclusive) in a time zone as [midnight of first, midnight after last) in UTC. */
+export function localDays(first: string, last: string, timeZone: string): { from: string; to: string } {
+  const [y1, m1, d1] = first.split('-').map(Number) as [number, number, number];
+  const [y2, m2, d2] = last.split('-').map(Number) as [number, number, number];
+  return { from: new Date(startOfLocalDay(y1, m1 - 1, d1, timeZone)).toISOString(), to: new Date(startOfLocalDay(y2, m2 - 1, d2 + 1, timeZone)).toISOString() };
+}
+
+/** "Tue 1 Dec" for a calendar day ("2026-12-01"). */
+export function dayLabel(date: string): string {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  return new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(year, month - 1, day)));
 }

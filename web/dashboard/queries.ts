@@ -37,7 +37,6 @@ export interface Destination {
   id: string;
   name: string;
   live: DestinationLive;
-  todayStats?: (TodayFigures & { from: string }) | null;
 }
 
 export interface QueueLive {
@@ -45,8 +44,20 @@ export interface QueueLive {
   seq: number;
   waitingCalls: number;
   oldestWaitSec: number;
+  /** Agents routing would offer a call now (the same count as `agents.free`). */
   availableAgents: number;
+  /** Every agent of the queue once, by what it can do now (decision 026). */
+  agents: QueueAgentCounts;
   at: string;
+}
+
+export interface QueueAgentCounts {
+  free: number;
+  wrapUp: number;
+  retryWait: number;
+  busy: number;
+  onBreak: number;
+  loggedOut: number;
 }
 
 export interface Queue {
@@ -60,6 +71,10 @@ export interface AgentLive {
   seq: number;
   status: 'LOGGED_OUT' | 'AVAILABLE' | 'ON_BREAK';
   activity: 'IDLE' | 'RESERVED' | 'RINGING' | 'ON_CALL' | 'WRAP_UP';
+  /** While a wrap-up with an end lasts (null once it is over). */
+  wrapUpUntil: string | null;
+  /** While the wait after a missed call lasts. */
+  retryWaitUntil: string | null;
   at: string;
 }
 
@@ -86,6 +101,7 @@ export interface StatsInterval {
 }
 
 export interface DestinationStats extends TodayFigures {
+  destinationId: string;
   name: string;
   peakSimultaneousCalls: number;
   intervals: StatsInterval[];
@@ -99,14 +115,15 @@ export const ME = `query Me { me { username kind company { name slug timeZone } 
 
 const DESTINATION_LIVE = 'destinationId seq state connectingCalls activeCalls maxSimultaneousCalls backedOffUntil consecutiveFailures at';
 const TODAY = 'offered answered busy noAnswer failed limitReached';
-const DESTINATION = `id name live { ${DESTINATION_LIVE} } todayStats @include(if: $stats) { from ${TODAY} }`;
-const QUEUE_LIVE = 'queueId seq waitingCalls oldestWaitSec availableAgents at';
-const AGENT_LIVE = 'agentId seq status activity at';
+/** Figures are not part of the destination reads: they come from one figures read with the chart (see app.ts). */
+const DESTINATION = `id name live { ${DESTINATION_LIVE} }`;
+const QUEUE_LIVE = 'queueId seq waitingCalls oldestWaitSec availableAgents agents { free wrapUp retryWait busy onBreak loggedOut } at';
+const AGENT_LIVE = 'agentId seq status activity wrapUpUntil retryWaitUntil at';
 
 /** Page size of the full reads (the API allows up to 500). */
 export const PAGE_SIZE = 200;
 
-export const DESTINATIONS = `query Destinations($first: Int!, $after: String, $stats: Boolean!) {
+export const DESTINATIONS = `query Destinations($first: Int!, $after: String) {
   externalDestinations(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${DESTINATION} } }
 }`;
 
@@ -124,22 +141,26 @@ export function rereadQuery(kind: 'destination' | 'queue' | 'agent', count: numb
   const selection = kind === 'destination' ? DESTINATION : kind === 'queue' ? `id name live { ${QUEUE_LIVE} }` : `id name live { ${AGENT_LIVE} }`;
   const vars = Array.from({ length: count }, (_, i) => `$i${i}: ID!`).join(', ');
   const fields = Array.from({ length: count }, (_, i) => `r${i}: ${field}(id: $i${i}) { ${selection} }`).join(' ');
-  const statsVar = kind === 'destination' ? ', $stats: Boolean!' : '';
-  return `query Reread(${vars}${statsVar}) { ${fields} }`;
+  return `query Reread(${vars}) { ${fields} }`;
 }
 
 /** At most this many resources per re-read (the gateway limits aliases per operation). */
 export const REREAD_BATCH = 10;
 
-export const TODAY_LIST = `query Today($from: DateTime!, $to: DateTime!) {
-  externalDestinationStatsList(from: $from, to: $to) { destinationId name ${TODAY} }
+const CHART = `destinationId name ${TODAY} peakSimultaneousCalls intervals { start end offered answered busy noAnswer failed cancelledByCaller }`;
+
+/**
+ * The figures of a period: of every destination (no `ids`) or of some. The table's figures and the chart come
+ * from one such read (FIGURES_AND_CHART), the charted destination's row from the chart's own field, so the two
+ * can never disagree.
+ */
+export const FIGURES = `query Figures($from: DateTime!, $to: DateTime!, $ids: [ID!]) {
+  list: externalDestinationStatsList(from: $from, to: $to, ids: $ids) { destinationId name ${TODAY} }
 }`;
 
-export const DESTINATION_STATS = `query DestinationStats($id: ID!, $from: DateTime!, $to: DateTime!) {
-  externalDestinationStats(id: $id, from: $from, to: $to) {
-    name ${TODAY} peakSimultaneousCalls
-    intervals { start end offered answered busy noAnswer failed cancelledByCaller }
-  }
+export const FIGURES_AND_CHART = `query FiguresAndChart($from: DateTime!, $to: DateTime!, $ids: [ID!], $list: Boolean!, $chart: ID!) {
+  list: externalDestinationStatsList(from: $from, to: $to, ids: $ids) @include(if: $list) { destinationId name ${TODAY} }
+  chart: externalDestinationStats(id: $chart, from: $from, to: $to) { ${CHART} }
 }`;
 
 export const RESUME = `mutation Resume($id: ID!) { resumeExternalDestination(id: $id) { id live { ${DESTINATION_LIVE} } } }`;
