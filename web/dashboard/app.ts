@@ -1,4 +1,5 @@
 import { agentState, heldBackText, KIND_RANK } from './agents';
+import { AlertsView, NO_THRESHOLDS } from './alerts';
 import { ApiError, codeOf, ok, request } from './api';
 import { drawChart, legend, type ChartPeriod } from './chart';
 import { LiveCollection, type CollectionSource, type Node } from './collection';
@@ -7,7 +8,7 @@ import { byId, markUnavailable, TextSlot } from './dom';
 import { addDays, count, dayLabel, duration, localDate, localDays } from './format';
 import { LiveConnection, type ConnectionStatus } from './live';
 import {
-  AGENT_UPDATES, AGENTS, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, PAGE_SIZE, ME, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery,
+  AGENT_UPDATES, AGENTS, ALERT_UPDATES, ALERTS_NOW, type Alert, type AlertThresholds, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, PAGE_SIZE, ME, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery,
   type Agent, type AgentLive, type Destination, type DestinationLive, type DestinationState, type DestinationStats, type Me, type Page, type Queue, type QueueLive,
   type TodayFigures,
 } from './queries';
@@ -38,6 +39,11 @@ export interface DashboardHooks {
 
 const LEVEL_NONE = 'NONE';
 
+/** How long a queue's oldest call has waited at `now` (the gateway's clock, in ms): as read, plus the time since. */
+function oldestWait(q: Queue, now: number): number {
+  return q.live.oldestWaitSec + Math.max(0, (now - Date.parse(q.live.at)) / 1000);
+}
+
 /** The signed-in dashboard: reads, live updates, and the sections the user's privileges allow. */
 export class Dashboard {
   private readonly live: LiveConnection;
@@ -46,6 +52,10 @@ export class Dashboard {
   private destinationsView: DestinationsView | null = null;
   private queues: LiveCollection<Queue, QueueLive> | null = null;
   private agents: LiveCollection<Agent, AgentLive> | null = null;
+  private queuesView: KeyedTable<Queue> | null = null;
+  /** The company's alert thresholds (read at start and after a reconnect): cells are coloured by them. */
+  private thresholds: AlertThresholds = NO_THRESHOLDS;
+  private alertsView: AlertsView | null = null;
   /** Gateway clock minus browser clock, in ms, as seen in the last update. */
   private skewMs = 0;
   private stopped = false;
@@ -95,6 +105,7 @@ export class Dashboard {
     else markUnavailable(byId('queues'), 'Not available: your role gives no access to queues.');
     if (p.agents !== LEVEL_NONE) this.setUpAgents();
     else markUnavailable(byId('agents'), 'Not available: your role gives no access to agents.');
+    this.setUpAlerts();
     void this.loadAll();
   }
 
@@ -110,7 +121,41 @@ export class Dashboard {
   /** Every section read again in full (at start and after a reconnect). */
   private async loadAll(): Promise<void> {
     if (this.stopped) return;
-    await Promise.all([this.destinations?.load(), this.queues?.load(), this.agents?.load()]);
+    await Promise.all([this.destinations?.load(), this.queues?.load(), this.agents?.load(), this.loadAlerts()]);
+  }
+
+  // ------------------------------------------------------------------ alerts (decision 028)
+
+  private setUpAlerts(): void {
+    const view = new AlertsView(byId('alerts'), byId<HTMLUListElement>('alert-list'), {
+      queueName: (id) => this.queues?.nodes.get(id)?.name ?? null,
+      destinationName: (id) => this.destinations?.nodes.get(id)?.name ?? null,
+      destinationsFlagged: (flags) => this.destinationsView?.setFlags(flags),
+      announce: (message) => {
+        if (!this.stopped) this.hooks.announce(message);
+      },
+      timeZone: this.me.company.timeZone,
+    });
+    this.alertsView = view;
+    this.live.subscribe<Alert>(ALERT_UPDATES, 'alerts', (a) => {
+      this.sawClock(a.at);
+      view.event(a);
+    }, (m) => this.showNotice(`Live alerts failed: ${m}`));
+  }
+
+  /** The thresholds and the alerts raised now, read again (at start and after a reconnect, when events may have been missed). */
+  private async loadAlerts(): Promise<void> {
+    this.alertsView?.beginRead();
+    try {
+      const data = await ok<{ alertThresholds: AlertThresholds; activeAlerts: Alert[] }>(ALERTS_NOW, {}, this.token);
+      if (this.stopped) return;
+      this.thresholds = data.alertThresholds;
+      this.queuesView?.refresh();
+      this.alertsView?.replace(data.activeAlerts);
+    } catch (error) {
+      this.alertsView?.readFailed();
+      this.failed(error);
+    }
   }
 
   /** Whether the gateway says this token is no longer valid (a 4403 may also be a passing failure to authenticate). */
@@ -174,7 +219,10 @@ export class Dashboard {
       showToday: showStats,
       resume: (id) => void this.resume(id),
       backOffEnded: (id) => this.destinations?.reread(id, false),
-      listChanged: () => this.chartChoicesChanged(),
+      listChanged: () => {
+        this.chartChoicesChanged();
+        this.alertsView?.namesChanged();
+      },
       announce: (message) => {
         if (!this.stopped) this.hooks.announce(message);
       },
@@ -414,7 +462,12 @@ export class Dashboard {
         { className: 'num', text: (q) => String(q.live.waitingCalls), sort: { key: 'waiting', value: (q) => q.live.waitingCalls } },
         {
           className: 'num',
-          text: (q, now) => (q.live.waitingCalls === 0 ? '–' : duration(q.live.oldestWaitSec + Math.max(0, (now - Date.parse(q.live.at)) / 1000))),
+          text: (q, now) => (q.live.waitingCalls === 0 ? '–' : duration(oldestWait(q, now))),
+          // Over the company's threshold: coloured, with the words beside the value (the wait grows, so every tick looks again).
+          mark: (q, now) => {
+            const limit = this.thresholds.queueOldestWaitSec;
+            return limit !== null && q.live.waitingCalls > 0 && oldestWait(q, now) > limit ? `over ${limit} s` : null;
+          },
           // By when the oldest call came (stable in time): the earlier, the longer the wait; none waiting sorts as the shortest.
           sort: { key: 'oldest', value: (q) => (q.live.waitingCalls === 0 ? -Number.MAX_SAFE_INTEGER : q.live.oldestWaitSec - Date.parse(q.live.at) / 1000) },
         },
@@ -427,8 +480,10 @@ export class Dashboard {
         let waiting = 0;
         for (const q of queues) waiting += q.live.waitingCalls;
         byId('queue-summary').textContent = `${count(waiting, 'call')} waiting`;
+        this.alertsView?.namesChanged();
       },
     });
+    this.queuesView = view;
     sortableHeaders(byId('queue-head'), { key: 'name', direction: 'ascending' }, (sort) => view.setSort(sort));
     const collection = new LiveCollection<Queue, QueueLive>({
       idOf: (l) => l.queueId,

@@ -42,6 +42,9 @@ interface Row {
   tr: HTMLTableRowElement;
   nameCell: HTMLElement;
   nameSlot: TextSlot;
+  /** Beside the name while a back-off alert is raised for the destination (text, so never colour alone). */
+  flagSlot: TextSlot;
+  flag: string | null;
   badge: HTMLElement;
   badgeSlot: TextSlot;
   /** The state as said to screen readers while the badge shows a countdown (which is hidden from them). */
@@ -177,7 +180,9 @@ export class DestinationsView implements CollectionView<Destination> {
   }
 
   private createRow(d: Destination): Row {
-    const nameCell = el('th', { class: 'name', attrs: { scope: 'row' } });
+    const nameText = el('span', { class: 'name-text' });
+    const flagText = el('span', { class: 'alert-flag' });
+    const nameCell = el('th', { class: 'name', attrs: { scope: 'row' } }, nameText, flagText);
     const badge = el('span', { class: 'badge' });
     const spoken = el('span', { class: 'visually-hidden' });
     const active = el('span', { class: 'bar-active' });
@@ -206,12 +211,13 @@ export class DestinationsView implements CollectionView<Destination> {
     const actions = el('td', { class: 'actions' });
     tr.append(actions);
     const row: Row = {
-      id: d.id, name: d.name, node: d, tr, nameCell, nameSlot: new TextSlot(nameCell), badge, badgeSlot: new TextSlot(badge), spokenSlot: new TextSlot(spoken), state: null, backedOffUntil: null,
+      id: d.id, name: d.name, node: d, tr, nameCell, nameSlot: new TextSlot(nameText), flagSlot: new TextSlot(flagText), flag: null, badge, badgeSlot: new TextSlot(badge), spokenSlot: new TextSlot(spoken), state: null, backedOffUntil: null,
       active, connecting, barKey: '', callsSlot: new TextSlot(callsText), failuresSlot: new TextSlot(failuresText), failuresCell, today, actions, resume: null,
     };
     row.nameSlot.set(d.name);
     this.applyFilter(row);
     this.showFigures(row);
+    this.showFlag(row);
     return row;
   }
 
@@ -309,6 +315,23 @@ export class DestinationsView implements CollectionView<Destination> {
 
   private updateCountdowns(): void {
     for (const row of this.backedOff) this.setStateText(row);
+  }
+
+  /** Flags the rows of destinations with a back-off alert raised now (id -> what it measured); the others lose theirs. */
+  setFlags(flags: Map<string, string>): void {
+    this.flags = flags;
+    for (const row of this.rows.values()) this.showFlag(row);
+  }
+  private flags = new Map<string, string>();
+
+  private showFlag(row: Row): void {
+    const flag = this.flags.get(row.id) ?? null;
+    if (flag === row.flag) return;
+    row.flag = flag;
+    row.flagSlot.set(flag === null ? '' : ` · Alert: ${flag}`);
+    row.tr.classList.toggle('alerted', flag !== null);
+    if (flag === null) row.nameCell.removeAttribute('title');
+    else row.nameCell.title = `Back-off alert: ${flag}`;
   }
 
   private applyFilter(row: Row): void {

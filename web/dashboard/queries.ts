@@ -168,3 +168,34 @@ export const RESUME = `mutation Resume($id: ID!) { resumeExternalDestination(id:
 export const DESTINATION_UPDATES = `subscription DestinationUpdates { externalDestinationUpdates { ${DESTINATION_LIVE} } }`;
 export const QUEUE_UPDATES = `subscription QueueUpdates { queueUpdates { ${QUEUE_LIVE} } }`;
 export const AGENT_UPDATES = `subscription AgentUpdates { agentUpdates { ${AGENT_LIVE} } }`;
+
+/** A company's alert thresholds (decision 028): each null is off. */
+export interface AlertThresholds {
+  queueOldestWaitSec: number | null;
+  queueServiceLevelBelow: number | null;
+  destinationBackoffs: number | null;
+  destinationBackoffWindowMin: number | null;
+}
+
+export type AlertKind = 'QUEUE_OLDEST_WAIT' | 'QUEUE_SERVICE_LEVEL' | 'DESTINATION_BACKOFFS';
+
+/** An alert raised, or cleared (`raised: false`), for one queue or one destination. */
+export interface Alert {
+  kind: AlertKind;
+  queueId: string | null;
+  destinationId: string | null;
+  raised: boolean;
+  value: number;
+  threshold: number;
+  at: string;
+}
+
+const ALERT = 'kind queueId destinationId raised value threshold at';
+
+/** The thresholds and the alerts raised now, in one read (at start and after a reconnect). */
+export const ALERTS_NOW = `query AlertsNow {
+  alertThresholds { queueOldestWaitSec queueServiceLevelBelow destinationBackoffs destinationBackoffWindowMin }
+  activeAlerts { ${ALERT} }
+}`;
+
+export const ALERT_UPDATES = `subscription AlertUpdates { alerts { ${ALERT} } }`;

@@ -9,6 +9,11 @@ export interface Column<N> {
   text(node: N, now: number): string;
   /** The header's `data-sort` this column sorts by, and its value (stable in time: e.g. an instant, not an age). */
   sort?: { key: string; value(node: N, now: number): SortValue };
+  /**
+   * A threshold crossed: a short text (e.g. "over 30 s") shown in the cell beside its value and as its title, the
+   * cell coloured too (never colour alone); null when within. Re-evaluated with the text, so on every tick.
+   */
+  mark?(node: N, now: number): string | null;
 }
 
 export interface KeyedTableOptions<N> {
@@ -25,6 +30,8 @@ interface Row<N> {
   tr: HTMLTableRowElement;
   name: TextSlot;
   cells: TextSlot[];
+  /** Per column with `mark`: the marker's text slot and its cell (else null). */
+  marks: Array<{ td: HTMLElement; slot: TextSlot; shown: string | null } | null>;
   /** The sort value the row was placed by. */
   sorted: SortValue;
 }
@@ -88,12 +95,21 @@ export class KeyedTable<N extends { id: string; name: string }> implements Colle
       if (row === undefined) {
         const th = el('th', { attrs: { scope: 'row' } });
         const tr = el('tr', { attrs: { 'data-id': node.id } }, th);
+        const marks: Row<N>['marks'] = [];
         const cells = this.options.columns.map((c) => {
           const td = el('td', { class: c.className ?? '' });
           tr.append(td);
-          return new TextSlot(td);
+          if (!c.mark) {
+            marks.push(null);
+            return new TextSlot(td);
+          }
+          const value = el('span', { class: 'value' });
+          const marker = el('span', { class: 'over-marker' });
+          td.append(value, marker);
+          marks.push({ td, slot: new TextSlot(marker), shown: null });
+          return new TextSlot(value);
         });
-        row = { node, tr, name: new TextSlot(th), cells, sorted: '' };
+        row = { node, tr, name: new TextSlot(th), cells, marks, sorted: '' };
         this.rows.set(node.id, row);
       } else if (row.node.name !== node.name || row.sorted !== this.sortValue(node)) {
         // Its name or the value sorted by changed: it may belong elsewhere.
@@ -116,7 +132,24 @@ export class KeyedTable<N extends { id: string; name: string }> implements Colle
 
   private fill(row: Row<N>, now: number): void {
     row.name.set(row.node.name);
-    this.options.columns.forEach((c, i) => row.cells[i]!.set(c.text(row.node, now)));
+    this.options.columns.forEach((c, i) => {
+      row.cells[i]!.set(c.text(row.node, now));
+      const m = row.marks[i];
+      if (!m || !c.mark) return;
+      const over = c.mark(row.node, now);
+      if (over === m.shown) return;
+      m.shown = over;
+      m.slot.set(over ?? '');
+      m.td.classList.toggle('over-threshold', over !== null);
+      if (over === null) m.td.removeAttribute('title');
+      else m.td.title = over;
+    });
+  }
+
+  /** Every row written again (e.g. the thresholds its marks compare with changed). */
+  refresh(): void {
+    const now = this.options.now();
+    for (const row of this.rows.values()) this.fill(row, now);
   }
 
   private sortValue(node: N): SortValue {
