@@ -86,9 +86,6 @@ export class Call extends CompanyScoped {
 @Index('idx_call_attempt_open', ['state', 'targetKind'])
 @Index('idx_call_attempt_destination_started', ['companyId', 'destinationId', 'startedAt'])
 @Index('idx_call_attempt_agent_started', ['companyId', 'agentId', 'startedAt'])
-// What still overlaps a range though it started before it (open, or its back-off running): statistics' edges and buckets.
-@Index('idx_call_attempt_destination_ended', ['companyId', 'destinationId', 'endedAt'])
-@Index('idx_call_attempt_destination_backoff', ['companyId', 'destinationId', 'backoffUntil'])
 export class CallAttempt extends CompanyScoped {
   @Index()
   @Column({ type: 'uuid' })

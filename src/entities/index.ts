@@ -12,10 +12,9 @@ import { ExternalDestination } from './external-destination.entity';
 import { ExternalDestinationsProfile } from './external-destinations-profile.entity';
 import { Queue, QueueGroup } from './queue.entity';
 import { Role } from './role.entity';
-import { StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatDestinationLock, StatRebuildPending } from './stat-buckets.entity';
 import { UserLogin } from './user-login.entity';
 
-export { Agent, AgentGroup, AlertState, AlertThresholds, Call, CapacityRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatDestinationLock, StatRebuildPending, TelephonyEvent, UserLogin };
+export { Agent, AgentGroup, AlertState, AlertThresholds, Call, CapacityRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, TelephonyEvent, UserLogin };
 
 /** Every entity the data source maps. */
 export const ENTITIES = [
@@ -42,10 +41,4 @@ export const ENTITIES = [
   CallFlow,
   CallFlowNumber,
   CallFlowVersion,
-  StatDestinationBucket,
-  StatDestinationLink,
-  StatAgentBucket,
-  StatQueueBucket,
-  StatDestinationLock,
-  StatRebuildPending,
 ];

@@ -18,7 +18,6 @@ import {
   assertNameFree, canonicalId, checkExpectedVersion, findOwned, inTransaction, type LockMode, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from '../input-checker';
-import { touchDestination } from '../store/stat-buckets';
 
 /** Configuration of a destination as a client sends it. Absent (undefined) keeps the current value on update. */
 export interface ExternalDestinationFields {
@@ -174,11 +173,6 @@ export class ExternalDestinationService {
         .execute();
       // Resuming clears the back-off too: the back-off still running ends now, so statistics count it up to here.
       const now = new Date(this.time.now());
-      // The buckets of the back-off that stops here are worked out again at commit (statistics count it up to now).
-      const longest = await m.getRepository(CallAttempt).createQueryBuilder('a').select(['a.id', 'a.backoffUntil'])
-        .where('a.companyId = :companyId AND a.destinationId = :id AND a.backoffUntil > :now AND a.endedAt <= :now', { companyId: actor.companyId, id: current.id, now })
-        .orderBy('a.backoffUntil', 'DESC').limit(1).getOne();
-      if (longest?.backoffUntil) touchDestination(m, actor.companyId, current.id, now.getTime(), longest.backoffUntil.getTime() - 1);
       await m.createQueryBuilder().update(CallAttempt)
         .set({ backoffUntil: now })
         .where('"destinationId" = :id AND "backoffUntil" > :now AND "endedAt" <= :now', { id: current.id, now })

@@ -1,5 +1,6 @@
+import { stringify } from 'csv-stringify/sync';
 import { DateTime } from 'luxon';
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import { DestinationScope } from '../auth/destination-scope';
 import type { Principal, UserPrincipal } from '../auth/principal';
 import type { StatisticsLimits } from '../config';
@@ -7,7 +8,6 @@ import { errors } from '../errors';
 import { csvTooLarge, type StatisticsResourceKind, type StatisticsSizes } from '../limits';
 import type { LiveModels } from '../live/live-models';
 import { TimeSlicer } from '../platform/time-slice';
-import { StatisticsCsvWriter } from '../statistics/csv';
 import { Agent } from '../entities/agent.entity';
 import { Call, CallAttempt } from '../entities/call.entity';
 import { CapacityRefusal } from '../entities/capacity-refusal.entity';
@@ -15,21 +15,17 @@ import { Company } from '../entities/company.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue } from '../entities/queue.entity';
 import {
-  agentFigures, destinationFigures, intervalStarts, queueFigures,
+  agentFigures, destinationFigures, INTERVAL_MS, intervalStarts, queueFigures,
   type AgentFigures, type AttemptRecord, type Breakdown, type DestinationFigures, type QueueCallRecord, type QueueFigures, type Range, type RefusalRecord,
 } from '../statistics/figures';
 import { findAllOwned } from '../store/persistence';
-import { agentFromBuckets, bucketOf, destinationFromBuckets, queueFromBuckets, splitRange, type RangeSplit } from '../statistics/buckets';
-import { queueTallies, type QueueTally } from '../statistics/figures';
-import {
-  agentRows, agentRowsTotal, bucketsReady, callsWithRecordsIn, destinationDistinct, destinationRows, destinationRowsTotal, longestSpanMs, queueRows, queueRowsTotal,
-} from '../store/stat-buckets';
-import { attemptRecord, attemptsOfCalls, destinationAttemptsBefore, queueCallRecords, refusalsIn, ATTEMPT_COLUMNS } from '../store/statistics-records';
 import { InputChecker } from '../input-checker';
 import { systemScheduler } from '../platform/scheduler';
 
 /** The longest range one question may cover. */
 export const MAX_RANGE_DAYS = 93;
+/** How far before a range attempts are read for what they still cover in it (a back-off, a long call). */
+const LOOKBACK_MS = 24 * 3_600_000;
 /** The answer time within which a call counts toward the service level, unless the question says. */
 export const DEFAULT_SERVICE_LEVEL_SEC = 20;
 
@@ -57,6 +53,7 @@ const READS_IN_FLIGHT = 4;
 /** The event loop is given a turn once work has held it this long (decision 016: never more than 50 ms). */
 const SLICE_MS = 10;
 /** CSV rows stringified at once. */
+const CSV_CHUNK = 250;
 /** Destinations whose refusals for capacity one query reads. */
 const REFUSAL_IDS_PER_READ = 100;
 
@@ -113,12 +110,26 @@ export async function statisticsSizes(principal: Principal | null, models: LiveM
 /** How a NOT_FOUND names the bad id: `ids[i]` for a list, or the one argument's name. */
 type IdField = string | ((index: number) => string);
 
-/**
- * Where figures come from: `buckets` (the API: the 15-minute buckets kept with the records, and the records of
- * a range's partial edges), or `records` (the reference the buckets are checked against: every record of the
- * range, each time).
- */
-export type FigureSource = 'buckets' | 'records';
+const toMs = (d: Date | null) => (d === null ? null : d.getTime());
+
+function attemptRecord(a: CallAttempt): AttemptRecord {
+  return {
+    callId: a.callId, startedAt: a.startedAt.getTime(), answeredAt: toMs(a.answeredAt), endedAt: toMs(a.endedAt),
+    outcome: a.outcome, backoffUntil: toMs(a.backoffUntil), wrapUpSec: a.wrapUpSec,
+  };
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string | null): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === null) continue;
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
 
 /**
  * Statistics of external destinations, agents and queues, derived from the durable call, attempt and
@@ -135,23 +146,7 @@ export class StatisticsService {
     private readonly dataSource: DataSource,
     private readonly clock: () => number = systemScheduler.now,
     private readonly limits: StatisticsLimits | null = null,
-    private readonly source: FigureSource = 'buckets',
   ) {}
-
-  /** Companies whose buckets are known to hold all their records (it never changes back). */
-  private readonly ready = new Set<string>();
-
-  /** How a range is read for a company: null from the records only (no whole quarter hour, or buckets not filled yet). */
-  private async split(companyId: string, range: Range): Promise<RangeSplit | null> {
-    if (this.source === 'records') return null;
-    const split = splitRange(range.from, range.to, range.now);
-    if (split === null) return null;
-    if (!this.ready.has(companyId)) {
-      if (!(await bucketsReady(this.dataSource, companyId))) return null;
-      this.ready.add(companyId);
-    }
-    return split;
-  }
 
   /** A checked range; BAD_USER_INPUT names `from` or `to`. */
   range(from: Date, to: Date): Range {
@@ -205,61 +200,13 @@ export class StatisticsService {
     work: Work, companyId: string, rows: ReadonlyArray<Pick<ExternalDestination, 'id' | 'name'>>, range: Range, options: FigureOptions,
   ): Promise<Array<Named<DestinationFigures>>> {
     if (rows.length === 0) return [];
-    const split = await this.split(companyId, range);
-    if (split !== null) {
-      return eachLimited(rows, this.readsInFlight, async (d) => {
-        const figures = await this.destinationFromBuckets(work, companyId, d.id, range, split, options.intervals !== false);
-        await work.slicer.pause();
-        return { id: d.id, name: d.name, figures };
-      });
-    }
     const refusals = await this.refusals(work, companyId, range, rows.map((r) => r.id));
     return eachLimited(rows, this.readsInFlight, async (d) => {
-      const attempts = await this.destinationAttempts(work, companyId, d.id, range.from, range.to);
+      const attempts = await this.attemptsOf(work, companyId, 'DESTINATION', d.id, range.from - LOOKBACK_MS, range.to);
       await work.slicer.pause();
       const figures = destinationFigures(attempts, refusals.get(d.id) ?? [], range, options.intervals !== false);
       await work.slicer.pause();
       return { id: d.id, name: d.name, figures };
-    });
-  }
-
-  /** A destination's attempts that started in [from, to), and those before it that still overlap it (open, or backed off). */
-  private async destinationAttempts(work: Work, companyId: string, destinationId: string, from: number, to: number, longestMs: number | null = null): Promise<AttemptRecord[]> {
-    const before = await destinationAttemptsBefore(this.dataSource.manager, companyId, destinationId, from, longestMs);
-    work.take(before.length);
-    return [...before, ...(await this.attemptsOf(work, companyId, 'DESTINATION', destinationId, from, to))];
-  }
-
-  /** One destination's figures from its buckets inside the range and the records of the range's edges. */
-  private async destinationFromBuckets(work: Work, companyId: string, destinationId: string, range: Range, split: RangeSplit, withIntervals: boolean): Promise<Breakdown<DestinationFigures>> {
-    const ds = this.dataSource;
-    const first = bucketOf(split.innerFrom);
-    const last = bucketOf(split.innerTo);
-    // Without intervals, the database sums the buckets (one row back, whatever the range).
-    const { rows, carry } = await (withIntervals ? destinationRows : destinationRowsTotal)(ds, companyId, destinationId, first, last);
-    work.take(rows.length);
-    const offered = new Set<string>();
-    const refused = new Set<string>();
-    // What started before an edge and still overlaps it is looked for as far back as the destination's longest attempt.
-    const longest = split.left === null && split.right === null ? null : await longestSpanMs(ds.manager, companyId, destinationId);
-    const edge = async (part: { from: number; to: number } | null) => {
-      if (part === null) return null;
-      const attempts = await this.destinationAttempts(work, companyId, destinationId, part.from, part.to, longest);
-      const refusals = await refusalsIn(ds.manager, companyId, destinationId, part.from, part.to);
-      work.take(refusals.length);
-      for (const a of attempts) if (a.startedAt >= part.from && a.startedAt < part.to) offered.add(a.callId);
-      for (const r of refusals) refused.add(r.callId);
-      return destinationFigures(attempts, refusals, { ...part, now: range.now }, withIntervals);
-    };
-    const left = await edge(split.left);
-    const right = await edge(split.right);
-    const inner = await destinationDistinct(ds, companyId, destinationId, first, last, rows);
-    const alsoInner = async (kind: 'OFFER' | 'REFUSAL', ids: Set<string>) =>
-      ids.size - (await callsWithRecordsIn(ds, companyId, destinationId, kind, [...ids], split.innerFrom, split.innerTo));
-    return destinationFromBuckets({
-      split, left, right, rows, carry, withIntervals,
-      callsHandled: inner.callsHandled + (await alsoInner('OFFER', offered)),
-      limitReached: inner.limitReached + (await alsoInner('REFUSAL', refused)),
     });
   }
 
@@ -273,7 +220,7 @@ export class StatisticsService {
     let after: { at: Date; id: string } | null = null;
     for (;;) {
       const query = this.dataSource.getRepository(CallAttempt).createQueryBuilder('a')
-        .select(ATTEMPT_COLUMNS)
+        .select(['a.id', 'a.callId', 'a.startedAt', 'a.answeredAt', 'a.endedAt', 'a.outcome', 'a.backoffUntil', 'a.wrapUpSec'])
         .where(`a.companyId = :companyId AND a.${column} = :resourceId AND a.targetKind = :kind`, { companyId, resourceId, kind })
         .andWhere('a.startedAt >= :from AND a.startedAt < :to', { from: new Date(from), to: new Date(to) });
       if (after !== null) query.andWhere('a.startedAt >= :at AND (a.startedAt > :at OR a.id > :afterId)', { at: after.at, afterId: after.id });
@@ -332,20 +279,7 @@ export class StatisticsService {
     return this.agentFiguresOf(this.work(), companyId, rows, range, options);
   }
 
-  private async agentFiguresOf(work: Work, companyId: string, rows: ReadonlyArray<Pick<Agent, 'id' | 'name'>>, range: Range, options: FigureOptions): Promise<Array<Named<AgentFigures>>> {
-    const split = rows.length === 0 ? null : await this.split(companyId, range);
-    const withIntervals = options.intervals !== false;
-    if (split !== null) {
-      return eachLimited(rows, this.readsInFlight, async (a) => {
-        const buckets = await (withIntervals ? agentRows : agentRowsTotal)(this.dataSource, companyId, a.id, bucketOf(split.innerFrom), bucketOf(split.innerTo));
-        work.take(buckets.length);
-        const edge = async (part: { from: number; to: number } | null) =>
-          part === null ? null : agentFigures(await this.attemptsOf(work, companyId, 'AGENT', a.id, part.from, part.to), { ...part, now: range.now }, withIntervals);
-        const figures = agentFromBuckets(split, await edge(split.left), await edge(split.right), buckets, withIntervals);
-        await work.slicer.pause();
-        return { id: a.id, name: a.name, figures };
-      });
-    }
+  private agentFiguresOf(work: Work, companyId: string, rows: ReadonlyArray<Pick<Agent, 'id' | 'name'>>, range: Range, options: FigureOptions): Promise<Array<Named<AgentFigures>>> {
     return eachLimited(rows, this.readsInFlight, async (a) => {
       const attempts = await this.attemptsOf(work, companyId, 'AGENT', a.id, range.from, range.to);
       await work.slicer.pause();
@@ -371,22 +305,9 @@ export class StatisticsService {
     return this.queueFiguresOf(this.work(), companyId, rows, range, serviceLevelSec, options);
   }
 
-  private async queueFiguresOf(
+  private queueFiguresOf(
     work: Work, companyId: string, rows: ReadonlyArray<Pick<Queue, 'id' | 'name'>>, range: Range, serviceLevelSec: number, options: FigureOptions,
   ): Promise<Array<Named<QueueFigures>>> {
-    const split = rows.length === 0 ? null : await this.split(companyId, range);
-    const withIntervals = options.intervals !== false;
-    if (split !== null) {
-      return eachLimited(rows, this.readsInFlight, async (q) => {
-        const buckets = await (withIntervals ? queueRows : queueRowsTotal)(this.dataSource, companyId, q.id, bucketOf(split.innerFrom), bucketOf(split.innerTo));
-        work.take(buckets.length);
-        const edge = async (part: { from: number; to: number } | null): Promise<Breakdown<QueueTally> | null> =>
-          part === null ? null : queueTallies(await this.queueCallsOf(work, companyId, q.id, { ...part, now: range.now }), { ...part, now: range.now }, withIntervals);
-        const figures = queueFromBuckets(split, await edge(split.left), await edge(split.right), buckets, serviceLevelSec, withIntervals);
-        await work.slicer.pause();
-        return { id: q.id, name: q.name, figures };
-      });
-    }
     return eachLimited(rows, this.readsInFlight, async (q) => {
       const calls = await this.queueCallsOf(work, companyId, q.id, range);
       await work.slicer.pause();
@@ -408,9 +329,20 @@ export class StatisticsService {
       if (after !== null) query.andWhere('c.enqueuedAt >= :at AND (c.enqueuedAt > :at OR c.id > :afterId)', { at: after.at, afterId: after.id });
       const calls = await query.orderBy('c.enqueuedAt', 'ASC').addOrderBy('c.id', 'ASC').limit(PAGE).getMany();
       work.take(calls.length);
-      const attempts = await attemptsOfCalls(this.dataSource.manager, calls.map((c) => c.id));
+      const attempts = calls.length === 0 ? [] : await this.dataSource.getRepository(CallAttempt).find({
+        where: { companyId, callId: In(calls.map((c) => c.id)) },
+        select: { id: true, callId: true, targetKind: true, answeredAt: true },
+      });
       work.take(attempts.length);
-      out.push(...queueCallRecords(calls, attempts));
+      const byCall = groupBy(attempts, (a) => a.callId);
+      for (const c of calls) {
+        const own = byCall.get(c.id) ?? [];
+        const answered = own.find((a) => a.answeredAt !== null);
+        out.push({
+          callId: c.id, enqueuedAt: c.enqueuedAt.getTime(), answeredAt: toMs(c.answeredAt), endedAt: toMs(c.endedAt), state: c.state,
+          answeredBy: answered?.targetKind ?? null, offeredExternal: own.some((a) => a.targetKind === 'DESTINATION'),
+        });
+      }
       if (calls.length < PAGE) return out;
       const last = calls[calls.length - 1]!;
       after = { at: last.enqueuedAt, id: last.id };
@@ -457,23 +389,50 @@ export class StatisticsService {
 
   private async asCsv(companyId: string, rows: Array<Named<object>>, range: Range, perInterval: boolean, slicer: TimeSlicer): Promise<string> {
     const company = await this.dataSource.getRepository(Company).findOneByOrFail({ id: companyId });
-    return toCsv(rows, range, company.timeZone, perInterval, slicer);
+    return toCsv(rows as Array<Named<Record<string, number | null>>>, range, company.timeZone, perInterval, slicer);
   }
 }
 
 /**
- * The statistics as one CSV text (src/statistics/csv.ts writes it, the streaming export too), giving the event
- * loop a turn between pieces when `slicer` says so.
+ * CSV (RFC 4180) with a header; interval bounds in the company's local time with their UTC offset. A cell that
+ * a spreadsheet would take for a formula (starting with =, +, -, @, a tab or a carriage return, or their
+ * full-width forms) is written as text, behind a `'` (csv-stringify's `escape_formulas`): names are typed by
+ * users. Built CSV_CHUNK rows at a time, giving the event loop a turn between chunks when `slicer` says so.
  */
 export async function toCsv(
-  rows: ReadonlyArray<Named<object>>, range: Range, timeZone: string, perInterval: boolean, slicer = new TimeSlicer(SLICE_MS),
+  rows: Array<Named<Record<string, number | null>>>, range: Range, timeZone: string, perInterval: boolean, slicer = new TimeSlicer(SLICE_MS),
 ): Promise<string> {
-  const writer = new StatisticsCsvWriter(range, timeZone, perInterval);
-  const pieces: string[] = [];
-  for (const piece of writer.pieces(rows)) {
-    pieces.push(piece);
-    await slicer.pause();
+  // Each bound is formatted once: every resource has the same intervals.
+  const formatted = new Map<number, string>();
+  const local = (ms: number) => {
+    let text = formatted.get(ms);
+    if (text === undefined) formatted.set(ms, (text = DateTime.fromMillis(ms, { zone: timeZone }).toISO({ suppressMilliseconds: true })!));
+    return text;
+  };
+  // Formatting a time in a zone is the slow part of a row: every bound the rows use is formatted first, in slices.
+  const bounds = [range.from, Math.min(range.to, range.now), range.to, ...(perInterval ? (rows[0]?.figures.intervals ?? []).flatMap((i) => [i.start, i.start + INTERVAL_MS]) : [])];
+  for (let i = 0; i < bounds.length; i += 1) {
+    local(bounds[i]!);
+    if (i % 50 === 49) await slicer.pause();
   }
-  pieces.push(writer.end());
-  return pieces.join('');
+  const fields = Object.keys(rows[0]?.figures.total ?? {});
+  const columns = ['id', 'name', 'from', 'to', ...fields];
+  const chunks: string[] = [];
+  let records: Array<Array<string | number | null>> = [];
+  const flush = async () => {
+    chunks.push(stringify(records, { header: chunks.length === 0, columns, record_delimiter: 'windows', escape_formulas: true }));
+    records = [];
+    await slicer.pause();
+  };
+  for (const row of rows) {
+    const parts = perInterval
+      ? row.figures.intervals.map((i) => ({ from: Math.max(i.start, range.from), to: Math.min(i.start + INTERVAL_MS, range.to), values: i as Record<string, number | null> }))
+      : [{ from: range.from, to: Math.min(range.to, range.now), values: row.figures.total }];
+    for (const p of parts) {
+      records.push([row.id, row.name, local(p.from), local(p.to), ...fields.map((f) => p.values[f] ?? null)]);
+      if (records.length >= CSV_CHUNK) await flush();
+    }
+  }
+  if (records.length > 0 || chunks.length === 0) await flush();
+  return chunks.join('');
 }

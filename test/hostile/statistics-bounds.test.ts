@@ -3,7 +3,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { provisionCompany, type Company } from '../support/fixtures';
 import { dialects, type Dialect } from '../support/dialects';
 import { startTestGateway, type TestGateway } from '../support/test-gateway';
-import { StatRebuildPending } from '../../src/entities/stat-buckets.entity';
 
 jest.setTimeout(180_000);
 
@@ -90,10 +89,6 @@ describe.each(dialects())('statistics that cannot stall the gateway (%s)', (dial
       ids.push(d.createExternalDestination.id);
     }
     await fill(t, dialect, company.id, ids);
-    // Records written straight into the database (as an import would) are not in the buckets: the company reads
-    // its figures from the records, as one migrated from before the buckets does until `stats:rebuild --write`
-    // (decision 025). These bounds protect that path, and the edges of every range.
-    await t.gateway.dataSource.getRepository(StatRebuildPending).save({ companyId: company.id });
   });
   afterAll(async () => {
     await t?.close();

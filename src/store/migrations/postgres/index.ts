@@ -9,9 +9,8 @@ import { TraceFacts1796195395531 } from './1796195395531-trace-facts';
 import { CapacityRefusals1796200000000 } from './1796200000000-capacity-refusals';
 import { InstructionLog1796210000000 } from './1796210000000-instruction-log';
 import { InstructionExplicitAck1796220000000 } from './1796220000000-instruction-explicit-ack';
-import { StatisticsBuckets1796230000000 } from './1796230000000-statistics-buckets';
 
 import { AlertThresholds1796240000000 } from './1796240000000-alert-thresholds';
 
 /** Every postgres migration, oldest first. */
-export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338, Calls1795475242639, CallFlows1795477577441, Statistics1795485938357, AuthorityVersion1796187706579, CallerIds1796195151244, TraceFacts1796195395531, CapacityRefusals1796200000000, InstructionLog1796210000000, InstructionExplicitAck1796220000000, StatisticsBuckets1796230000000, AlertThresholds1796240000000];
+export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338, Calls1795475242639, CallFlows1795477577441, Statistics1795485938357, AuthorityVersion1796187706579, CallerIds1796195151244, TraceFacts1796195395531, CapacityRefusals1796200000000, InstructionLog1796210000000, InstructionExplicitAck1796220000000, AlertThresholds1796240000000];
