@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import { DateTime } from 'luxon';
 import { In, type DataSource } from 'typeorm';
 import { DestinationScope } from '../auth/destination-scope';
@@ -8,6 +7,7 @@ import { errors } from '../errors';
 import { csvTooLarge, type StatisticsResourceKind, type StatisticsSizes } from '../limits';
 import type { LiveModels } from '../live/live-models';
 import { TimeSlicer } from '../platform/time-slice';
+import { StatisticsCsvWriter } from '../statistics/csv';
 import { Agent } from '../entities/agent.entity';
 import { Call, CallAttempt } from '../entities/call.entity';
 import { CapacityRefusal } from '../entities/capacity-refusal.entity';
@@ -15,7 +15,7 @@ import { Company } from '../entities/company.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue } from '../entities/queue.entity';
 import {
-  agentFigures, destinationFigures, INTERVAL_MS, intervalStarts, queueFigures,
+  agentFigures, destinationFigures, intervalStarts, queueFigures,
   type AgentFigures, type AttemptRecord, type Breakdown, type DestinationFigures, type QueueCallRecord, type QueueFigures, type Range, type RefusalRecord,
 } from '../statistics/figures';
 import { findAllOwned } from '../store/persistence';
@@ -53,7 +53,6 @@ const READS_IN_FLIGHT = 4;
 /** The event loop is given a turn once work has held it this long (decision 016: never more than 50 ms). */
 const SLICE_MS = 10;
 /** CSV rows stringified at once. */
-const CSV_CHUNK = 250;
 /** Destinations whose refusals for capacity one query reads. */
 const REFUSAL_IDS_PER_READ = 100;
 
@@ -389,50 +388,23 @@ export class StatisticsService {
 
   private async asCsv(companyId: string, rows: Array<Named<object>>, range: Range, perInterval: boolean, slicer: TimeSlicer): Promise<string> {
     const company = await this.dataSource.getRepository(Company).findOneByOrFail({ id: companyId });
-    return toCsv(rows as Array<Named<Record<string, number | null>>>, range, company.timeZone, perInterval, slicer);
+    return toCsv(rows, range, company.timeZone, perInterval, slicer);
   }
 }
 
 /**
- * CSV (RFC 4180) with a header; interval bounds in the company's local time with their UTC offset. A cell that
- * a spreadsheet would take for a formula (starting with =, +, -, @, a tab or a carriage return, or their
- * full-width forms) is written as text, behind a `'` (csv-stringify's `escape_formulas`): names are typed by
- * users. Built CSV_CHUNK rows at a time, giving the event loop a turn between chunks when `slicer` says so.
+ * The statistics as one CSV text (src/statistics/csv.ts writes it, the streaming export too), giving the event
+ * loop a turn between pieces when `slicer` says so.
  */
 export async function toCsv(
-  rows: Array<Named<Record<string, number | null>>>, range: Range, timeZone: string, perInterval: boolean, slicer = new TimeSlicer(SLICE_MS),
+  rows: ReadonlyArray<Named<object>>, range: Range, timeZone: string, perInterval: boolean, slicer = new TimeSlicer(SLICE_MS),
 ): Promise<string> {
-  // Each bound is formatted once: every resource has the same intervals.
-  const formatted = new Map<number, string>();
-  const local = (ms: number) => {
-    let text = formatted.get(ms);
-    if (text === undefined) formatted.set(ms, (text = DateTime.fromMillis(ms, { zone: timeZone }).toISO({ suppressMilliseconds: true })!));
-    return text;
-  };
-  // Formatting a time in a zone is the slow part of a row: every bound the rows use is formatted first, in slices.
-  const bounds = [range.from, Math.min(range.to, range.now), range.to, ...(perInterval ? (rows[0]?.figures.intervals ?? []).flatMap((i) => [i.start, i.start + INTERVAL_MS]) : [])];
-  for (let i = 0; i < bounds.length; i += 1) {
-    local(bounds[i]!);
-    if (i % 50 === 49) await slicer.pause();
-  }
-  const fields = Object.keys(rows[0]?.figures.total ?? {});
-  const columns = ['id', 'name', 'from', 'to', ...fields];
-  const chunks: string[] = [];
-  let records: Array<Array<string | number | null>> = [];
-  const flush = async () => {
-    chunks.push(stringify(records, { header: chunks.length === 0, columns, record_delimiter: 'windows', escape_formulas: true }));
-    records = [];
+  const writer = new StatisticsCsvWriter(range, timeZone, perInterval);
+  const pieces: string[] = [];
+  for (const piece of writer.pieces(rows)) {
+    pieces.push(piece);
     await slicer.pause();
-  };
-  for (const row of rows) {
-    const parts = perInterval
-      ? row.figures.intervals.map((i) => ({ from: Math.max(i.start, range.from), to: Math.min(i.start + INTERVAL_MS, range.to), values: i as Record<string, number | null> }))
-      : [{ from: range.from, to: Math.min(range.to, range.now), values: row.figures.total }];
-    for (const p of parts) {
-      records.push([row.id, row.name, local(p.from), local(p.to), ...fields.map((f) => p.values[f] ?? null)]);
-      if (records.length >= CSV_CHUNK) await flush();
-    }
   }
-  if (records.length > 0 || chunks.length === 0) await flush();
-  return chunks.join('');
+  pieces.push(writer.end());
+  return pieces.join('');
 }
