@@ -275,7 +275,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         await apollo.stop();
         await services.router.stop();
         await services.instructions.stop();
-        services.alerts.stop();
+        await services.alerts.stop();
         services.liveRebuild.stop();
         await services.directory.stop();
         await services.models.stop();

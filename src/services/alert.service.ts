@@ -64,7 +64,6 @@ export function maySee(user: UserPrincipal, alert: Pick<AlertEvent, 'queueId' | 
 export class AlertService {
   private readonly options: AlertOptions;
   private readonly stops: Array<() => void> = [];
-  private running = false;
   private lastServiceLevelAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -111,27 +110,40 @@ export class AlertService {
   }
 
   start(): void {
-    this.stops.push(this.time.every(this.options.everyMs, () => void this.evaluateAll()));
+    // A look that fails (the database unreachable, the gateway closing) is logged; the next tick looks again.
+    this.stops.push(this.time.every(this.options.everyMs, () => {
+      // A tick while a look runs is skipped (looks never pile up on a slow database).
+      if (this.look !== null) return;
+      this.evaluateAll().catch((err: unknown) => this.logger.warn({ err: loggableError(err) }, 'looking at alert thresholds failed (tried again at the next tick)'));
+    }));
   }
 
-  stop(): void {
+  /** Stops looking, and waits for a look in progress (so nothing reads after the gateway closed its database). */
+  async stop(): Promise<void> {
     for (const stop of this.stops.splice(0)) stop();
+    await this.look?.catch(() => undefined);
   }
 
-  /** One look at every company with thresholds; a look does not start while the last one runs. */
+  /** The look in progress, if any. */
+  private look: Promise<void> | null = null;
+
+  /** One look at every company with thresholds, started after the one in progress (if any) ended. */
   async evaluateAll(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const now = this.time.now();
-      const withServiceLevel = now - this.lastServiceLevelAt >= this.options.serviceLevelEveryMs;
-      if (withServiceLevel) this.lastServiceLevelAt = now;
-      for (const row of await this.dataSource.getRepository(AlertThresholds).find()) {
-        await this.evaluate(row.companyId, pick(row), now, withServiceLevel).catch((err: unknown) =>
-          this.logger.warn({ err: loggableError(err), companyId: row.companyId }, 'evaluating alert thresholds failed (tried again at the next look)'));
-      }
-    } finally {
-      this.running = false;
+    while (this.look !== null) await this.look.catch(() => undefined);
+    const look = this.lookOnce().finally(() => {
+      if (this.look === look) this.look = null;
+    });
+    this.look = look;
+    return look;
+  }
+
+  private async lookOnce(): Promise<void> {
+    const now = this.time.now();
+    const withServiceLevel = now - this.lastServiceLevelAt >= this.options.serviceLevelEveryMs;
+    if (withServiceLevel) this.lastServiceLevelAt = now;
+    for (const row of await this.dataSource.getRepository(AlertThresholds).find()) {
+      await this.evaluate(row.companyId, pick(row), now, withServiceLevel).catch((err: unknown) =>
+        this.logger.warn({ err: loggableError(err), companyId: row.companyId }, 'evaluating alert thresholds failed (tried again at the next look)'));
     }
   }
 
