@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { DataSource } from 'typeorm';
 import { DestinationScope } from '../auth/destination-scope';
 import type { UserPrincipal } from '../auth/principal';
@@ -42,7 +43,8 @@ export class StatisticsExport {
       this.dataSource.getRepository(Company).findOneByOrFail({ id: user.companyId }),
       this.resources(user, kind),
     ]);
-    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    // The days as the company reads them, like the bounds inside the file.
+    const day = (ms: number) => DateTime.fromMillis(ms, { zone: company.timeZone }).toISODate()!;
     const filename = `statistics-${kind.toLowerCase()}-${day(range.from)}-${day(range.to - 1)}${perInterval ? '-intervals' : ''}.csv`;
     const self = this;
     async function* pieces(): AsyncGenerator<string> {
