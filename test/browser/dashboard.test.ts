@@ -123,7 +123,8 @@ suite('the supervisor dashboard in a browser', () => {
     expect(await row(page, a).locator('.badge').textContent()).toBe('Available');
     // Names in order, today's figures shown (statistics VIEW), the summary counts by state.
     expect(await page.locator('#destination-rows th').allTextContents()).toEqual(['AI virtual agent', 'Partner Leeds', 'Spare partner']);
-    expect(await row(page, a).locator('.today-offered').textContent()).toBe('0');
+    // Today's figures come from their own read after the rows: wait for them rather than read a placeholder.
+    expect(await until(row(page, a).locator('.today-offered'), (text) => text !== '–')).toBe('0');
     expect(await page.locator('#sum-total').textContent()).toBe('3');
     expect(await page.locator('#sum-DISABLED').textContent()).toBe('1');
     expect(await page.getByText('Not available').count()).toBe(0);
