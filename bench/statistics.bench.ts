@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config';
 import { Call, CallAttempt, CallTraceEntry } from '../src/entities/call.entity';
 import { CapacityRefusal } from '../src/entities/capacity-refusal.entity';
 import { createGateway, type Gateway } from '../src/gateway';
+import { sealRange } from '../src/store/stat-seal';
 
 /**
  * What one large statistics request costs the gateway (decision 016): a company with 50 external
@@ -17,7 +18,7 @@ import { createGateway, type Gateway } from '../src/gateway';
  * bytes), wall time, the longest event-loop stall (perf_hooks' monitorEventLoopDelay, 10 ms resolution), the
  * slowest /healthz and how many answered while the request ran, and the process's peak RSS.
  *
- * `node --expose-gc dist/bench/statistics.bench.js [--days 93] [--destinations 50] [--per-day 24] [--db <file>] [--only <text>]`:
+ * `npm run bench:statistics-bounds`, or `node --expose-gc dist/bench/statistics.bench.js [--days 93] [--destinations 50] [--per-day 24] [--db <file>] [--only <text>]`:
  * with `--db`, the filled database is kept in that file and used again by the next run (filling takes a minute
  * or more); `--only` runs the requests whose name contains the text.
  */
@@ -196,6 +197,8 @@ async function main(): Promise<void> {
       }
       const fillStarted = performance.now();
       const attempts = await fill(gateway, companyId, ids);
+      // The records were inserted straight: their buckets are written as stats:rebuild --write does (decision 025).
+      await sealRange(gateway.dataSource, companyId, Math.floor((FROM - 86_400_000) / 900_000), Math.floor(TO / 900_000), true);
       console.log(`${DESTINATIONS} destinations, ${DAYS} days, ${attempts} attempts (+ as many calls, ${Math.ceil(attempts / Math.max(1, Math.floor(PER_DAY / 4)))} refusals) inserted in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
     } else {
       const list = await ok(url, '{ externalDestinations(first: 500) { nodes { id } } }', {}, token);

@@ -60,6 +60,8 @@ export interface StatisticsLimits {
   readonly maxCsvRows: number;
   /** Most call, attempt and capacity-refusal records one statistics request reads. */
   readonly maxRecords: number;
+  /** Where figures come from: the sealed 15-minute buckets (default), or every record of the range each time. */
+  readonly source: 'buckets' | 'records';
 }
 
 export interface Config {
@@ -172,6 +174,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push('JWT_SECRET is required in production (at least 32 random characters)');
   }
 
+  const statisticsSource = get('STATISTICS_SOURCE') ?? 'buckets';
+  if (statisticsSource !== 'buckets' && statisticsSource !== 'records') problems.push('STATISTICS_SOURCE must be buckets or records');
   const logLevel = get('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -219,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     statistics: Object.freeze({
       maxCsvRows: int('STATISTICS_MAX_CSV_ROWS', 50_000, 100, 10_000_000),
       maxRecords: int('STATISTICS_MAX_RECORDS', 200_000, 1000, 100_000_000),
+      source: statisticsSource as 'buckets' | 'records',
     }),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -256,6 +256,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   services.models.start();
   services.instructions.start();
   services.alerts.start();
+  services.statistics.sealer.start();
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
 
   let closing: Promise<void> | null = null;
@@ -276,6 +277,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         await services.router.stop();
         await services.instructions.stop();
         await services.alerts.stop();
+        await services.statistics.sealer.stop();
         services.liveRebuild.stop();
         await services.directory.stop();
         await services.models.stop();

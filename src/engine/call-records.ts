@@ -6,6 +6,10 @@ import { plainTrace, type TraceFacts } from '../routing/trace-words';
 import { inTransaction, isConcurrentChange } from '../store/persistence';
 import type { TraceInput } from './types';
 import { recordCapacityRefusals } from '../store/capacity-refusals';
+import { touchQueue } from '../store/stat-buckets';
+
+/** Changes of a call that no queue figure reads: they touch no statistics bucket. */
+const NOT_COUNTED = new Set<string>(['eligiblePriorities', 'flowNodeId']);
 
 /*
  * The call record's primitives: every change of a call is a compare-and-set on its revision, written with its
@@ -22,6 +26,13 @@ export async function updateCall(m: EntityManager, call: Call, change: Partial<C
     .where('id = :id AND "revision" = :revision', { id: call.id, revision: call.revision })
     .execute();
   if (result.affected !== 1) throw new StaleCall();
+  // The queue's buckets before and after (a flow call may enter another queue, or leave one): worked out again at commit.
+  if (Object.keys(change).some((k) => !NOT_COUNTED.has(k))) {
+    if (call.queueId !== null) touchQueue(m, call.companyId, call.queueId, call.enqueuedAt.getTime());
+    const queueId = change.queueId === undefined ? call.queueId : change.queueId;
+    const enqueuedAt = change.enqueuedAt ?? call.enqueuedAt;
+    if (queueId !== null) touchQueue(m, call.companyId, queueId, enqueuedAt.getTime());
+  }
   Object.assign(call, change);
   call.revision += 1;
 }

@@ -8,6 +8,7 @@ import type { ExternalOutcome, FlowEvent } from '../routing/call-flow';
 import { applyOutcome, reachesSuspension } from '../routing/destination-state';
 import { ATTEMPT_STATE, CALL_STATE, transition, type AttemptOutcome, type CallEvent } from '../routing/state-machine';
 import { findOwned, inTransaction } from '../store/persistence';
+import { touchAttempt } from '../store/stat-buckets';
 import { callTransition, trace, updateCall, withCall, type WaitingNotes } from './call-records';
 import type { Effects } from './effects';
 import { Emitter, type EngineEvents } from './events';
@@ -90,6 +91,7 @@ export class Closing {
       }
     }
     await m.getRepository(CallAttempt).update({ id: attempt.id }, { state: attempt.state, outcome: attempt.outcome, answeredAt: attempt.answeredAt, endedAt: attempt.endedAt, backoffUntil: attempt.backoffUntil ?? null });
+    touchAttempt(m, attempt);
     await updateCall(m, call, { state: call.state, answeredAt: call.answeredAt, lastOfferEndedAt: call.lastOfferEndedAt });
     const lead = ringTimedOut
       ? `no outcome within the ring time of ${attempt.ringTimeoutSec} s: counted as no answer`
@@ -155,6 +157,7 @@ export class Closing {
         attempt.wrapUpSec = queue?.wrapUpSec ?? 0;
       }
       await m.getRepository(CallAttempt).update({ id: attempt.id }, { state: attempt.state, outcome: attempt.outcome, endedAt: attempt.endedAt, wrapUpSec: attempt.wrapUpSec ?? null });
+      touchAttempt(m, attempt);
       closed.push({ attempt, outcome: event === 'CANCEL' ? 'CANCELLED' : 'COMPLETED' });
     }
     return closed;

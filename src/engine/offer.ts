@@ -5,6 +5,7 @@ import { resolveDialledNumber, type DestinationNumber } from '../routing/phone-n
 import { CALL_STATE, transition, type AgentActivity } from '../routing/state-machine';
 import type { TraceRef } from '../routing/trace-words';
 import type { AgentLive } from '../store/agent-state-store';
+import { touchAttempt } from '../store/stat-buckets';
 import { ifUnchanged, trace, updateCall, type WaitingNotes } from './call-records';
 import type { Effects } from './effects';
 import { timerId, type Timers } from './timers';
@@ -103,10 +104,12 @@ export class Offers {
     if (!offered.ok) return false;
     const committed = await ifUnchanged(this.ctx.dataSource, async (m) => {
       await updateCall(m, call, { ...record.change, state: offered.to });
-      await m.getRepository(CallAttempt).insert({
+      const row = {
         agentId: null, destinationId: null, number: null, ...attempt,
-        companyId: call.companyId, callId: call.id, state: 'RINGING', outcome: null, startedAt: new Date(now), answeredAt: null, endedAt: null,
-      });
+        companyId: call.companyId, callId: call.id, state: 'RINGING' as const, outcome: null, startedAt: new Date(now), answeredAt: null, endedAt: null,
+      };
+      await m.getRepository(CallAttempt).insert(row);
+      touchAttempt(m, row);
       await trace(m, call, record.entry);
     });
     if (committed) this.notes.forget(call.id);
@@ -118,10 +121,12 @@ export class Offers {
     return ifUnchanged(this.ctx.dataSource, async (m) => {
       const lastOfferEndedAt = { ...call.lastOfferEndedAt, [destination.id]: now };
       await updateCall(m, call, { ...record.change, lastOfferEndedAt });
-      await m.getRepository(CallAttempt).insert({
-        companyId: call.companyId, callId: call.id, targetKind: 'DESTINATION', agentId: null, destinationId: destination.id, number: null,
-        state: 'FAILED', outcome: 'FAILED', ringTimeoutSec: destination.outdialTimeoutSec, startedAt: new Date(now), answeredAt: null, endedAt: new Date(now),
-      });
+      const row = {
+        companyId: call.companyId, callId: call.id, targetKind: 'DESTINATION' as const, agentId: null, destinationId: destination.id, number: null,
+        state: 'FAILED' as const, outcome: 'FAILED' as const, ringTimeoutSec: destination.outdialTimeoutSec, startedAt: new Date(now), answeredAt: null, endedAt: new Date(now),
+      };
+      await m.getRepository(CallAttempt).insert(row);
+      touchAttempt(m, row);
       for (const entry of record.beforeNumberFailure) await trace(m, call, entry);
       // The reason may quote the destination's own prefix: only readers who may see the destination read it.
       const of: TraceRef = { kind: 'DESTINATION', id: destination.id };

@@ -9,6 +9,7 @@ import { routeCall } from '../routing/route-call';
 import type { AgentSnapshot, DestinationSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
 import type { AgentLive } from '../store/agent-state-store';
 import { findOwned, inTransaction, isConcurrentChange } from '../store/persistence';
+import { touchQueue } from '../store/stat-buckets';
 import { ifUnchanged, trace, updateCall, type WaitingNotes } from './call-records';
 import { destinationSnapshot } from './destination-snapshot';
 import type { Effects } from './effects';
@@ -112,6 +113,7 @@ export class QueuePass {
             eligiblePriorities: [], lastOfferEndedAt: {}, revision: 0,
           }),
         );
+        touchQueue(m, companyId, queue.id, now);
         await trace(m, call, admission.admitted ? enteredEntry(queue, waiting, now) : { at: now, step: 'REFUSED', summary: `${admission.detail}: the call was refused` });
         return { call, created: true, queue };
       });

@@ -86,6 +86,11 @@ export class Call extends CompanyScoped {
 @Index('idx_call_attempt_open', ['state', 'targetKind'])
 @Index('idx_call_attempt_destination_started', ['companyId', 'destinationId', 'startedAt'])
 @Index('idx_call_attempt_agent_started', ['companyId', 'agentId', 'startedAt'])
+// What still overlaps a range though it started before it (open, or its back-off running): statistics' edges and buckets.
+@Index('idx_call_attempt_destination_ended', ['companyId', 'destinationId', 'endedAt'])
+@Index('idx_call_attempt_destination_backoff', ['companyId', 'destinationId', 'backoffUntil'])
+// A company's attempts of a quarter hour at once, agents and destinations together: sealing its buckets.
+@Index('idx_call_attempt_company_started', ['companyId', 'startedAt'])
 export class CallAttempt extends CompanyScoped {
   @Index()
   @Column({ type: 'uuid' })

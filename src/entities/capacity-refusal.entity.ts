@@ -10,6 +10,7 @@ import { Call } from './call.entity';
  */
 @Entity('capacity_refusal')
 @Index('idx_capacity_refusal_destination_at', ['companyId', 'destinationId', 'at'])
+@Index('idx_capacity_refusal_company_at', ['companyId', 'at'])
 export class CapacityRefusal extends CompanyScoped {
   @Index()
   @Column({ type: 'uuid' })

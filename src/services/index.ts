@@ -34,6 +34,8 @@ import { systemScheduler, type Scheduler } from '../platform/scheduler';
 import { LiveUpdatesService } from './live-updates.service';
 import { SessionService } from './session.service';
 import { UserLoginService } from './user-login.service';
+import { setStatisticsClock } from '../store/stat-buckets';
+import { StatisticsSealer } from '../store/stat-seal';
 
 export interface ServiceOptions {
   jwtSecret: string;
@@ -95,7 +97,9 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   // Rebuilds the live state from the system of record when Redis was emptied or replaced (decision 022).
   const liveRebuild = new LiveRebuild({ dataSource, live, time, logger: options.logger });
   const router = new CallRouter(dataSource, live, instructions, changes, callFlows, publisher, { ...options.routing, scheduler, logger: options.logger, loadQueue: directory.loader() });
-  const statistics = new StatisticsService(dataSource, () => time.now(), options.statistics);
+  // Statistics read the routing clock: which quarter hours are over when a record is written, and sealed.
+  setStatisticsClock(dataSource, () => time.now());
+  const statistics = new StatisticsService(dataSource, () => time.now(), options.statistics, options.statistics.source, new StatisticsSealer(dataSource, time, options.logger));
   return {
     /** Routing's one clock (the instants live states are read at). */
     clock: time,

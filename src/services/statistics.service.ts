@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { In, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { DestinationScope } from '../auth/destination-scope';
 import type { Principal, UserPrincipal } from '../auth/principal';
 import type { StatisticsLimits } from '../config';
@@ -19,13 +19,18 @@ import {
   type AgentFigures, type AttemptRecord, type Breakdown, type DestinationFigures, type QueueCallRecord, type QueueFigures, type Range, type RefusalRecord,
 } from '../statistics/figures';
 import { findAllOwned } from '../store/persistence';
+import { agentFromBuckets, bucketOf, destinationFromBuckets, queueFromBuckets, splitRange, type RangeSplit } from '../statistics/buckets';
+import { queueTallies, type QueueTally } from '../statistics/figures';
+import {
+  agentRows, agentRowsTotal, callsWithRecordsIn, destinationDistinct, destinationRows, destinationRowsTotal, queueRows, queueRowsTotal,
+} from '../store/stat-buckets';
+import { longestSpanMs, StatisticsSealer } from '../store/stat-seal';
+import { attemptRecord, attemptsOfCalls, destinationAttemptsBefore, queueCallRecords, refusalsIn, ATTEMPT_COLUMNS, type LookBack } from '../store/statistics-records';
 import { InputChecker } from '../input-checker';
 import { systemScheduler } from '../platform/scheduler';
 
 /** The longest range one question may cover. */
 export const MAX_RANGE_DAYS = 93;
-/** How far before a range attempts are read for what they still cover in it (a back-off, a long call). */
-const LOOKBACK_MS = 24 * 3_600_000;
 /** The answer time within which a call counts toward the service level, unless the question says. */
 export const DEFAULT_SERVICE_LEVEL_SEC = 20;
 
@@ -109,26 +114,12 @@ export async function statisticsSizes(principal: Principal | null, models: LiveM
 /** How a NOT_FOUND names the bad id: `ids[i]` for a list, or the one argument's name. */
 type IdField = string | ((index: number) => string);
 
-const toMs = (d: Date | null) => (d === null ? null : d.getTime());
-
-function attemptRecord(a: CallAttempt): AttemptRecord {
-  return {
-    callId: a.callId, startedAt: a.startedAt.getTime(), answeredAt: toMs(a.answeredAt), endedAt: toMs(a.endedAt),
-    outcome: a.outcome, backoffUntil: toMs(a.backoffUntil), wrapUpSec: a.wrapUpSec,
-  };
-}
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string | null): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    if (k === null) continue;
-    const list = out.get(k);
-    if (list) list.push(item);
-    else out.set(k, [item]);
-  }
-  return out;
-}
+/**
+ * Where figures come from: `buckets` (the API: the 15-minute buckets kept with the records, and the records of
+ * a range's partial edges), or `records` (the reference the buckets are checked against: every record of the
+ * range, each time).
+ */
+export type FigureSource = 'buckets' | 'records';
 
 /**
  * Statistics of external destinations, agents and queues, derived from the durable call, attempt and
@@ -145,7 +136,28 @@ export class StatisticsService {
     private readonly dataSource: DataSource,
     private readonly clock: () => number = systemScheduler.now,
     private readonly limits: StatisticsLimits | null = null,
-  ) {}
+    private readonly source: FigureSource = 'buckets',
+    sealer?: StatisticsSealer,
+  ) {
+    this.sealer = sealer ?? new StatisticsSealer(dataSource, { now: () => this.clock(), every: () => () => undefined });
+  }
+
+  /** Seals the quarter hours a question reads from buckets (they are over; the periodic sealer is usually ahead). */
+  readonly sealer: StatisticsSealer;
+
+  /**
+   * How a range is read for a company: its whole quarter hours that may be sealed from the buckets (sealed
+   * first if they are not yet, with every quarter hour from the range's start up to the sealing horizon, so
+   * the longest span of an attempt ending before the horizon is known), the rest from the records; null: all
+   * from the records.
+   */
+  private async split(companyId: string, range: Range): Promise<RangeSplit | null> {
+    if (this.source === 'records') return null;
+    const split = splitRange(range.from, range.to, this.sealer.sealedBefore());
+    if (split === null) return null;
+    await this.sealer.ensure(companyId, bucketOf(range.from), this.sealer.horizon());
+    return split;
+  }
 
   /** A checked range; BAD_USER_INPUT names `from` or `to`. */
   range(from: Date, to: Date): Range {
@@ -199,13 +211,63 @@ export class StatisticsService {
     work: Work, companyId: string, rows: ReadonlyArray<Pick<ExternalDestination, 'id' | 'name'>>, range: Range, options: FigureOptions,
   ): Promise<Array<Named<DestinationFigures>>> {
     if (rows.length === 0) return [];
+    const split = await this.split(companyId, range);
+    if (split !== null) {
+      return eachLimited(rows, this.readsInFlight, async (d) => {
+        const figures = await this.destinationFromBuckets(work, companyId, d.id, range, split, options.intervals !== false);
+        await work.slicer.pause();
+        return { id: d.id, name: d.name, figures };
+      });
+    }
     const refusals = await this.refusals(work, companyId, range, rows.map((r) => r.id));
     return eachLimited(rows, this.readsInFlight, async (d) => {
-      const attempts = await this.attemptsOf(work, companyId, 'DESTINATION', d.id, range.from - LOOKBACK_MS, range.to);
+      const attempts = await this.destinationAttempts(work, companyId, d.id, range.from, range.to);
       await work.slicer.pause();
       const figures = destinationFigures(attempts, refusals.get(d.id) ?? [], range, options.intervals !== false);
       await work.slicer.pause();
       return { id: d.id, name: d.name, figures };
+    });
+  }
+
+  /** A destination's attempts that started in [from, to), and those before it that still overlap it (open, or backed off). */
+  private async destinationAttempts(work: Work, companyId: string, destinationId: string, from: number, to: number, lookBack: LookBack | null = null): Promise<AttemptRecord[]> {
+    const before = await destinationAttemptsBefore(this.dataSource.manager, companyId, destinationId, from, lookBack);
+    work.take(before.length);
+    return [...before, ...(await this.attemptsOf(work, companyId, 'DESTINATION', destinationId, from, to))];
+  }
+
+  /** One destination's figures from its buckets inside the range and the records of the range's edges. */
+  private async destinationFromBuckets(work: Work, companyId: string, destinationId: string, range: Range, split: RangeSplit, withIntervals: boolean): Promise<Breakdown<DestinationFigures>> {
+    const ds = this.dataSource;
+    const first = bucketOf(split.innerFrom);
+    const last = bucketOf(split.innerTo);
+    // Without intervals, the database sums the buckets (one row back, whatever the range).
+    const rows = await (withIntervals ? destinationRows : destinationRowsTotal)(ds, companyId, destinationId, first, last);
+    work.take(rows.length);
+    const offered = new Set<string>();
+    const refused = new Set<string>();
+    // What started before the left edge and still overlaps it is looked for as far back as the destination's
+    // longest attempt (the right edge is recent: looked for by its end).
+    const longestMs = split.left === null ? null : await longestSpanMs(ds.manager, companyId, destinationId);
+    const lookBack = longestMs === null ? null : { longestMs, unsealedFrom: this.sealer.sealedBefore() };
+    const edge = async (part: { from: number; to: number } | null) => {
+      if (part === null) return null;
+      const attempts = await this.destinationAttempts(work, companyId, destinationId, part.from, part.to, part === split.left ? lookBack : null);
+      const refusals = await refusalsIn(ds.manager, companyId, destinationId, part.from, part.to);
+      work.take(refusals.length);
+      for (const a of attempts) if (a.startedAt >= part.from && a.startedAt < part.to) offered.add(a.callId);
+      for (const r of refusals) refused.add(r.callId);
+      return destinationFigures(attempts, refusals, { ...part, now: range.now }, withIntervals);
+    };
+    const left = await edge(split.left);
+    const right = await edge(split.right);
+    const inner = await destinationDistinct(ds, companyId, destinationId, first, last, rows);
+    const alsoInner = async (kind: 'OFFER' | 'REFUSAL', ids: Set<string>) =>
+      ids.size - (await callsWithRecordsIn(ds, companyId, destinationId, kind, [...ids], split.innerFrom, split.innerTo));
+    return destinationFromBuckets({
+      split, left, right, rows, withIntervals,
+      callsHandled: inner.callsHandled + (await alsoInner('OFFER', offered)),
+      limitReached: inner.limitReached + (await alsoInner('REFUSAL', refused)),
     });
   }
 
@@ -219,7 +281,7 @@ export class StatisticsService {
     let after: { at: Date; id: string } | null = null;
     for (;;) {
       const query = this.dataSource.getRepository(CallAttempt).createQueryBuilder('a')
-        .select(['a.id', 'a.callId', 'a.startedAt', 'a.answeredAt', 'a.endedAt', 'a.outcome', 'a.backoffUntil', 'a.wrapUpSec'])
+        .select(ATTEMPT_COLUMNS)
         .where(`a.companyId = :companyId AND a.${column} = :resourceId AND a.targetKind = :kind`, { companyId, resourceId, kind })
         .andWhere('a.startedAt >= :from AND a.startedAt < :to', { from: new Date(from), to: new Date(to) });
       if (after !== null) query.andWhere('a.startedAt >= :at AND (a.startedAt > :at OR a.id > :afterId)', { at: after.at, afterId: after.id });
@@ -278,7 +340,20 @@ export class StatisticsService {
     return this.agentFiguresOf(this.work(), companyId, rows, range, options);
   }
 
-  private agentFiguresOf(work: Work, companyId: string, rows: ReadonlyArray<Pick<Agent, 'id' | 'name'>>, range: Range, options: FigureOptions): Promise<Array<Named<AgentFigures>>> {
+  private async agentFiguresOf(work: Work, companyId: string, rows: ReadonlyArray<Pick<Agent, 'id' | 'name'>>, range: Range, options: FigureOptions): Promise<Array<Named<AgentFigures>>> {
+    const split = rows.length === 0 ? null : await this.split(companyId, range);
+    const withIntervals = options.intervals !== false;
+    if (split !== null) {
+      return eachLimited(rows, this.readsInFlight, async (a) => {
+        const buckets = await (withIntervals ? agentRows : agentRowsTotal)(this.dataSource, companyId, a.id, bucketOf(split.innerFrom), bucketOf(split.innerTo));
+        work.take(buckets.length);
+        const edge = async (part: { from: number; to: number } | null) =>
+          part === null ? null : agentFigures(await this.attemptsOf(work, companyId, 'AGENT', a.id, part.from, part.to), { ...part, now: range.now }, withIntervals);
+        const figures = agentFromBuckets(split, await edge(split.left), await edge(split.right), buckets, withIntervals);
+        await work.slicer.pause();
+        return { id: a.id, name: a.name, figures };
+      });
+    }
     return eachLimited(rows, this.readsInFlight, async (a) => {
       const attempts = await this.attemptsOf(work, companyId, 'AGENT', a.id, range.from, range.to);
       await work.slicer.pause();
@@ -304,9 +379,22 @@ export class StatisticsService {
     return this.queueFiguresOf(this.work(), companyId, rows, range, serviceLevelSec, options);
   }
 
-  private queueFiguresOf(
+  private async queueFiguresOf(
     work: Work, companyId: string, rows: ReadonlyArray<Pick<Queue, 'id' | 'name'>>, range: Range, serviceLevelSec: number, options: FigureOptions,
   ): Promise<Array<Named<QueueFigures>>> {
+    const split = rows.length === 0 ? null : await this.split(companyId, range);
+    const withIntervals = options.intervals !== false;
+    if (split !== null) {
+      return eachLimited(rows, this.readsInFlight, async (q) => {
+        const buckets = await (withIntervals ? queueRows : queueRowsTotal)(this.dataSource, companyId, q.id, bucketOf(split.innerFrom), bucketOf(split.innerTo));
+        work.take(buckets.length);
+        const edge = async (part: { from: number; to: number } | null): Promise<Breakdown<QueueTally> | null> =>
+          part === null ? null : queueTallies(await this.queueCallsOf(work, companyId, q.id, { ...part, now: range.now }), { ...part, now: range.now }, withIntervals);
+        const figures = queueFromBuckets(split, await edge(split.left), await edge(split.right), buckets, serviceLevelSec, withIntervals);
+        await work.slicer.pause();
+        return { id: q.id, name: q.name, figures };
+      });
+    }
     return eachLimited(rows, this.readsInFlight, async (q) => {
       const calls = await this.queueCallsOf(work, companyId, q.id, range);
       await work.slicer.pause();
@@ -328,20 +416,9 @@ export class StatisticsService {
       if (after !== null) query.andWhere('c.enqueuedAt >= :at AND (c.enqueuedAt > :at OR c.id > :afterId)', { at: after.at, afterId: after.id });
       const calls = await query.orderBy('c.enqueuedAt', 'ASC').addOrderBy('c.id', 'ASC').limit(PAGE).getMany();
       work.take(calls.length);
-      const attempts = calls.length === 0 ? [] : await this.dataSource.getRepository(CallAttempt).find({
-        where: { companyId, callId: In(calls.map((c) => c.id)) },
-        select: { id: true, callId: true, targetKind: true, answeredAt: true },
-      });
+      const attempts = await attemptsOfCalls(this.dataSource.manager, calls.map((c) => c.id));
       work.take(attempts.length);
-      const byCall = groupBy(attempts, (a) => a.callId);
-      for (const c of calls) {
-        const own = byCall.get(c.id) ?? [];
-        const answered = own.find((a) => a.answeredAt !== null);
-        out.push({
-          callId: c.id, enqueuedAt: c.enqueuedAt.getTime(), answeredAt: toMs(c.answeredAt), endedAt: toMs(c.endedAt), state: c.state,
-          answeredBy: answered?.targetKind ?? null, offeredExternal: own.some((a) => a.targetKind === 'DESTINATION'),
-        });
-      }
+      out.push(...queueCallRecords(calls, attempts));
       if (calls.length < PAGE) return out;
       const last = calls[calls.length - 1]!;
       after = { at: last.enqueuedAt, id: last.id };

@@ -53,6 +53,8 @@ export interface QueueCallRecord {
   answeredBy: 'AGENT' | 'DESTINATION' | null;
   /** Whether it was offered to an external destination at least once. */
   offeredExternal: boolean;
+  /** Wrap-up the agent who answered it took after it, in seconds (null: not answered by an agent, or none yet). */
+  wrapUpSec: number | null;
 }
 
 export interface DestinationFigures {
@@ -89,6 +91,14 @@ export interface QueueFigures {
   answeredWithinServiceLevel: number;
   serviceLevel: number | null;
   serviceLevelWithExternal: number | null;
+  /** Average wait of the answered calls, whole seconds rounded up per call (null: none answered). */
+  averageSpeedOfAnswerSec: number | null;
+  /** Average talk time plus wrap-up of the answered calls that ended (null: none). */
+  averageHandleTimeSec: number | null;
+  /** The longest wait of a call whose wait is over (answered, or ended unanswered), in seconds. */
+  longestWaitSec: number;
+  /** abandoned / calls whose wait is over, 0..1 (null: none). */
+  abandonRate: number | null;
 }
 
 export interface Breakdown<F> {
@@ -256,36 +266,107 @@ export function agentFigures(attempts: readonly AttemptRecord[], range: Range, w
   }, withIntervals);
 }
 
-/** One queue's figures; `serviceLevelSec` is the answer time that counts as within the service level. */
-export function queueFigures(calls: readonly QueueCallRecord[], range: Range, serviceLevelSec: number, withIntervals = true): Breakdown<QueueFigures> {
-  /** Calls whose wait is over (answered or ended): the service level's denominator. */
-  const settled = new Map<QueueFigures, number>();
-  const out = bucketed(
-    calls, range, (c) => c.enqueuedAt,
-    (): QueueFigures => ({
-      offered: 0, answeredByAgents: 0, answeredByExternal: 0, overflowedToExternal: 0, abandoned: 0,
-      answeredByAgentsWithinServiceLevel: 0, answeredWithinServiceLevel: 0, serviceLevel: null, serviceLevelWithExternal: null,
-    }),
-    (f, c) => {
-      f.offered += 1;
-      if (c.offeredExternal) f.overflowedToExternal += 1;
-      if (c.state === 'ABANDONED') f.abandoned += 1;
-      const inTime = c.answeredAt !== null && c.answeredAt - c.enqueuedAt <= serviceLevelSec * 1000;
-      if (c.answeredBy === 'AGENT') {
-        f.answeredByAgents += 1;
-        if (inTime) f.answeredByAgentsWithinServiceLevel += 1;
-      } else if (c.answeredBy === 'DESTINATION') {
-        f.answeredByExternal += 1;
-      }
-      if (inTime) f.answeredWithinServiceLevel += 1;
-      if (c.answeredAt !== null || c.endedAt !== null) settled.set(f, (settled.get(f) ?? 0) + 1);
-    },
-    withIntervals,
-  );
-  for (const f of [out.total, ...out.intervals]) {
-    const n = settled.get(f) ?? 0;
-    f.serviceLevel = n === 0 ? null : f.answeredByAgentsWithinServiceLevel / n;
-    f.serviceLevelWithExternal = n === 0 ? null : f.answeredWithinServiceLevel / n;
+/**
+ * What a queue's calls add up to, before a service level is chosen: the counts, the calls whose wait is over
+ * (answered or ended: the service level's denominator) and the answered calls by who answered them and their
+ * wait in whole seconds rounded up (`${answeredBy}:${waitSec}`). For a whole number of seconds `sl`, a wait of
+ * `ms` is within it exactly when ceil(ms / 1000) <= sl, so one tally answers every service level. Additive:
+ * the tally of two sets of calls is the sum of theirs (statistics buckets keep it per 15 minutes).
+ */
+export interface QueueTally {
+  offered: number;
+  answeredByAgents: number;
+  answeredByExternal: number;
+  overflowedToExternal: number;
+  abandoned: number;
+  settled: number;
+  /** The longest wait (seconds, rounded) of the settled calls. */
+  longestWaitSec: number;
+  /** Talk time plus wrap-up (seconds) of the answered calls that ended, and how many they are. */
+  handleTimeSec: number;
+  handled: number;
+  waits: Map<string, number>;
+}
+
+export const emptyQueueTally = (): QueueTally => ({
+  offered: 0, answeredByAgents: 0, answeredByExternal: 0, overflowedToExternal: 0, abandoned: 0, settled: 0,
+  longestWaitSec: 0, handleTimeSec: 0, handled: 0, waits: new Map(),
+});
+
+export const waitKey = (answeredBy: 'AGENT' | 'DESTINATION' | null, waitSec: number) => `${answeredBy ?? 'NONE'}:${waitSec}`;
+
+/** Adds `b` to `a` (in place). */
+export function addQueueTally(a: QueueTally, b: QueueTally): QueueTally {
+  a.offered += b.offered;
+  a.answeredByAgents += b.answeredByAgents;
+  a.answeredByExternal += b.answeredByExternal;
+  a.overflowedToExternal += b.overflowedToExternal;
+  a.abandoned += b.abandoned;
+  a.settled += b.settled;
+  a.longestWaitSec = Math.max(a.longestWaitSec, b.longestWaitSec);
+  a.handleTimeSec += b.handleTimeSec;
+  a.handled += b.handled;
+  for (const [k, n] of b.waits) a.waits.set(k, (a.waits.get(k) ?? 0) + n);
+  return a;
+}
+
+/** One queue's tallies per interval and for the range (calls count in the interval they entered the queue). */
+export function queueTallies(calls: readonly QueueCallRecord[], range: Range, withIntervals = true): Breakdown<QueueTally> {
+  return bucketed(calls, range, (c) => c.enqueuedAt, emptyQueueTally, (f, c) => {
+    f.offered += 1;
+    if (c.offeredExternal) f.overflowedToExternal += 1;
+    if (c.state === 'ABANDONED') f.abandoned += 1;
+    if (c.answeredBy === 'AGENT') f.answeredByAgents += 1;
+    else if (c.answeredBy === 'DESTINATION') f.answeredByExternal += 1;
+    if (c.answeredAt !== null) {
+      const key = waitKey(c.answeredBy, Math.ceil((c.answeredAt - c.enqueuedAt) / 1000));
+      f.waits.set(key, (f.waits.get(key) ?? 0) + 1);
+    }
+    const waitOver = c.answeredAt ?? c.endedAt;
+    if (waitOver !== null) {
+      f.settled += 1;
+      f.longestWaitSec = Math.max(f.longestWaitSec, seconds(waitOver - c.enqueuedAt));
+    }
+    if (c.answeredAt !== null && c.endedAt !== null) {
+      f.handled += 1;
+      f.handleTimeSec += seconds(c.endedAt - c.answeredAt) + (c.wrapUpSec ?? 0);
+    }
+  }, withIntervals);
+}
+
+/** A tally's figures for a service level of `serviceLevelSec` (a whole number of seconds). */
+export function queueFiguresOfTally(t: QueueTally, serviceLevelSec: number): QueueFigures {
+  let agentsWithin = 0;
+  let within = 0;
+  let answered = 0;
+  let waited = 0;
+  for (const [key, n] of t.waits) {
+    const colon = key.indexOf(':');
+    const waitSec = Number(key.slice(colon + 1));
+    answered += n;
+    waited += waitSec * n;
+    if (waitSec > serviceLevelSec) continue;
+    within += n;
+    if (key.slice(0, colon) === 'AGENT') agentsWithin += n;
   }
-  return out;
+  return {
+    offered: t.offered, answeredByAgents: t.answeredByAgents, answeredByExternal: t.answeredByExternal,
+    overflowedToExternal: t.overflowedToExternal, abandoned: t.abandoned,
+    answeredByAgentsWithinServiceLevel: agentsWithin, answeredWithinServiceLevel: within,
+    serviceLevel: t.settled === 0 ? null : agentsWithin / t.settled,
+    serviceLevelWithExternal: t.settled === 0 ? null : within / t.settled,
+    averageSpeedOfAnswerSec: answered === 0 ? null : waited / answered,
+    averageHandleTimeSec: t.handled === 0 ? null : t.handleTimeSec / t.handled,
+    longestWaitSec: t.longestWaitSec,
+    abandonRate: t.settled === 0 ? null : t.abandoned / t.settled,
+  };
+}
+
+/** One queue's figures; `serviceLevelSec` (whole seconds) is the answer time that counts as within the service level. */
+export function queueFigures(calls: readonly QueueCallRecord[], range: Range, serviceLevelSec: number, withIntervals = true): Breakdown<QueueFigures> {
+  const tallies = queueTallies(calls, range, withIntervals);
+  return {
+    total: queueFiguresOfTally(tallies.total, serviceLevelSec),
+    intervals: tallies.intervals.map((t) => Object.assign(queueFiguresOfTally(t, serviceLevelSec), { start: t.start })),
+  };
 }

@@ -89,6 +89,29 @@ export interface TransactionEffects {
   readonly memo: Map<string, unknown>;
 }
 
+interface BeforeCommit {
+  key: string;
+  state: unknown;
+  run: () => Promise<void>;
+}
+
+const beforeCommitHooks = new WeakMap<EntityManager, BeforeCommit[]>();
+
+/**
+ * The state of a helper that writes at the end of the transaction `m` (inTransaction's), made on first use: its
+ * `flush` runs once, inside the transaction, after the work and before the commit (so a retry or a rollback
+ * takes it along). Throws outside inTransaction: whatever needs it must not write without a transaction.
+ */
+export function beforeCommit<S>(m: EntityManager, key: string, make: () => S, flush: (state: S) => Promise<void>): S {
+  const hooks = beforeCommitHooks.get(m);
+  if (hooks === undefined) throw new Error(`${key}: this write must run inside inTransaction`);
+  const existing = hooks.find((h) => h.key === key);
+  if (existing) return existing.state as S;
+  const state = make();
+  hooks.push({ key, state, run: () => flush(state) });
+  return state;
+}
+
 /**
  * Runs `work` in one transaction: everything or nothing is written. A constraint violation that slipped past
  * the service's own checks (two requests racing) becomes CONFLICT. Effects registered with `afterCommit` run
@@ -101,7 +124,18 @@ export async function inTransaction<T>(dataSource: DataSource, work: (manager: E
     effects.length = 0;
     tx.memo.clear();
     try {
-      return await dataSource.transaction((manager) => work(manager, tx));
+      return await dataSource.transaction(async (manager) => {
+        const hooks: BeforeCommit[] = [];
+        beforeCommitHooks.set(manager, hooks);
+        try {
+          const result = await work(manager, tx);
+          // Hooks may register more hooks (never the same key twice): run until none is left.
+          for (let i = 0; i < hooks.length; i += 1) await hooks[i]!.run();
+          return result;
+        } finally {
+          beforeCommitHooks.delete(manager);
+        }
+      });
     } catch (error) {
       if (isUniqueViolation(error) || isForeignKeyViolation(error)) {
         throw errors.conflict('A conflicting change was made at the same time; re-read and retry', { reason: CONCURRENT_CHANGE });

@@ -9,6 +9,7 @@ import { StatisticsService, toCsv } from '../../src/services/statistics.service'
 import { destinationFigures, type RefusalRecord } from '../../src/statistics/figures';
 import { recordCapacityRefusals } from '../../src/store/capacity-refusals';
 import { createDataSource, openDataSource } from '../../src/store/data-source';
+import { inTransaction } from '../../src/store/persistence';
 import { POSTGRES_MIGRATIONS } from '../../src/store/migrations/postgres';
 import { SQLITE_MIGRATIONS } from '../../src/store/migrations/sqlite';
 import { dialects, scratchDatabase } from '../support/dialects';
@@ -171,14 +172,14 @@ describe.each(dialects())('capacity refusals (%s)', (dialect) => {
       const [d1, d2] = rows.map((r) => r.id) as [string, string];
       const c1 = await call(ds.manager, own);
       const c2 = await call(ds.manager, own);
-      await ds.transaction(async (m) => {
+      await inTransaction(ds, async (m) => {
         await trace(m, c1, { at: FROM + MIN, skipped: [full(d1), full(d1), full(d2), { kind: 'DESTINATION', resourceId: d2, reason: 'DESTINATION_RETRY_WAIT', detail: 'waits' }] });
         await trace(m, c1, { at: FROM + 2 * MIN });
         await trace(m, c2, { at: FROM + 20 * MIN, skipped: [{ kind: 'AGENT', resourceId: randomUUID(), reason: 'AGENT_BUSY', detail: 'on a call' }] });
         await trace(m, c2, { at: FROM + 30 * MIN, skipped: [full(d1)] });
       });
       // An entry whose transaction rolls back leaves no refusal either.
-      await expect(ds.transaction(async (m) => {
+      await expect(inTransaction(ds, async (m) => {
         await trace(m, c2, { at: FROM + 31 * MIN, skipped: [full(d2)] });
         throw new Error('rolled back');
       })).rejects.toThrow('rolled back');
@@ -204,7 +205,7 @@ describe.each(dialects())('capacity refusals (%s)', (dialect) => {
       const own = await company(ds.manager, 'many');
       const busy = randomUUID();
       const others = Array.from({ length: 150 }, () => randomUUID());
-      await ds.transaction(async (m) => {
+      await inTransaction(ds, async (m) => {
         for (let i = 0; i < 300; i += 1) {
           const c = await call(m, own);
           // Two calls a minute for 150 minutes: 120 in the hour of the range.
@@ -220,10 +221,15 @@ describe.each(dialects())('capacity refusals (%s)', (dialect) => {
       expect(figures.slice(1).every((f) => f.figures.total.limitReached === 1)).toBe(true);
       expect(figures.slice(1).map((f) => f.figures.intervals.findIndex((i) => i.limitReached === 1))).toEqual(others.map((_, i) => Math.floor(Math.floor(i / 2) / 15)));
 
-      const bounded = new StatisticsService(ds, () => RANGE.now, { maxRecords: 299, maxCsvRows: 1_000 });
+      // The same from the records alone (the reference path), whose every record counts against the limit; the
+      // figures above read the buckets inside the range (decision 025), a few rows, whatever the number of calls.
+      expect(await new StatisticsService(ds, () => RANGE.now, null, 'records').destinationFigures(own, rows, range)).toEqual(figures);
+      const bounded = new StatisticsService(ds, () => RANGE.now, { maxRecords: 299, maxCsvRows: 1_000, source: 'records' }, 'records');
       await expect(bounded.destinationFigures(own, rows.slice(0, 1), range)).rejects.toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX', maxRecords: 299 } });
-      const enough = new StatisticsService(ds, () => RANGE.now, { maxRecords: 300, maxCsvRows: 1_000 });
+      const enough = new StatisticsService(ds, () => RANGE.now, { maxRecords: 300, maxCsvRows: 1_000, source: 'records' }, 'records');
       expect((await enough.destinationFigures(own, rows.slice(0, 1), range))[0]!.figures.total.limitReached).toBe(300);
+      const buckets = new StatisticsService(ds, () => RANGE.now, { maxRecords: 299, maxCsvRows: 1_000, source: 'buckets' });
+      expect((await buckets.destinationFigures(own, rows.slice(0, 1), range))[0]!.figures.total.limitReached).toBe(300);
     });
   });
 });

@@ -175,13 +175,13 @@ describe('loadConfig', () => {
   it('throttles sign-ins and bounds statistics by default as documented (decision 016), and reads both from the environment', () => {
     const defaults = loadConfig({});
     expect(defaults.authThrottle).toEqual({ freeFailures: 5, freeFailuresPerAddress: 100, blockSec: 1, maxBlockSec: 900, windowSec: 86_400 });
-    expect(defaults.statistics).toEqual({ maxCsvRows: 50_000, maxRecords: 200_000 });
+    expect(defaults.statistics).toEqual({ maxCsvRows: 50_000, maxRecords: 200_000, source: 'buckets' });
     const set = loadConfig({
       AUTH_THROTTLE_FREE_FAILURES: '3', AUTH_THROTTLE_FREE_FAILURES_PER_ADDRESS: '10', AUTH_THROTTLE_BLOCK_SEC: '2', AUTH_THROTTLE_MAX_BLOCK_SEC: '8',
       AUTH_THROTTLE_WINDOW_SEC: '600', STATISTICS_MAX_CSV_ROWS: '5000', STATISTICS_MAX_RECORDS: '9000',
     });
     expect(set.authThrottle).toEqual({ freeFailures: 3, freeFailuresPerAddress: 10, blockSec: 2, maxBlockSec: 8, windowSec: 600 });
-    expect(set.statistics).toEqual({ maxCsvRows: 5000, maxRecords: 9000 });
+    expect(set.statistics).toEqual({ maxCsvRows: 5000, maxRecords: 9000, source: 'buckets' });
     expect(Object.isFrozen(set.authThrottle) && Object.isFrozen(set.statistics)).toBe(true);
   });
 

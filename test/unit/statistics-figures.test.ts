@@ -66,11 +66,11 @@ describe('statistics figures from call and attempt records', () => {
 
   it('splits a queue\'s answers between agents and external destinations, with service level with and without external answers', () => {
     const calls = [
-      { callId: 'a', enqueuedAt: min(1), answeredAt: sec(1, 10), endedAt: min(3), state: 'ENDED', answeredBy: 'AGENT' as const, offeredExternal: false },
-      { callId: 'b', enqueuedAt: min(2), answeredAt: sec(2, 50), endedAt: min(4), state: 'ENDED', answeredBy: 'AGENT' as const, offeredExternal: false },
-      { callId: 'c', enqueuedAt: min(3), answeredAt: sec(3, 15), endedAt: min(6), state: 'ENDED', answeredBy: 'DESTINATION' as const, offeredExternal: true },
-      { callId: 'd', enqueuedAt: min(4), answeredAt: null, endedAt: sec(4, 40), state: 'ABANDONED', answeredBy: null, offeredExternal: true },
-      { callId: 'e', enqueuedAt: min(5), answeredAt: null, endedAt: null, state: 'QUEUED', answeredBy: null, offeredExternal: false },
+      { callId: 'a', enqueuedAt: min(1), answeredAt: sec(1, 10), endedAt: min(3), state: 'ENDED', answeredBy: 'AGENT' as const, offeredExternal: false, wrapUpSec: 20 },
+      { callId: 'b', enqueuedAt: min(2), answeredAt: sec(2, 50), endedAt: min(4), state: 'ENDED', answeredBy: 'AGENT' as const, offeredExternal: false, wrapUpSec: 0 },
+      { callId: 'c', enqueuedAt: min(3), answeredAt: sec(3, 15), endedAt: min(6), state: 'ENDED', answeredBy: 'DESTINATION' as const, offeredExternal: true, wrapUpSec: null },
+      { callId: 'd', enqueuedAt: min(4), answeredAt: null, endedAt: sec(4, 40), state: 'ABANDONED', answeredBy: null, offeredExternal: true, wrapUpSec: null },
+      { callId: 'e', enqueuedAt: min(5), answeredAt: null, endedAt: null, state: 'QUEUED', answeredBy: null, offeredExternal: false, wrapUpSec: null },
     ];
     const { total } = queueFigures(calls, range, 20);
     expect(total).toMatchObject({
@@ -81,6 +81,27 @@ describe('statistics figures from call and attempt records', () => {
     expect(total.serviceLevel).toBe(0.25);
     expect(total.serviceLevelWithExternal).toBe(0.5);
     expect(queueFigures([], range, 20).total.serviceLevel).toBeNull();
+  });
+
+  it('gives a queue its average speed of answer, average handle time with wrap-up, longest wait and abandon rate', () => {
+    const calls = [
+      // answered after 10 s, talked 110 s, 20 s of wrap-up
+      { callId: 'a', enqueuedAt: min(1), answeredAt: sec(1, 10), endedAt: min(3), state: 'ENDED', answeredBy: 'AGENT' as const, offeredExternal: false, wrapUpSec: 20 },
+      // answered by a destination after 49.2 s (50 s, rounded up), talked 70.8 s (71 s)
+      { callId: 'b', enqueuedAt: min(2), answeredAt: min(2) + 49_200, endedAt: min(4), state: 'ENDED', answeredBy: 'DESTINATION' as const, offeredExternal: true, wrapUpSec: null },
+      // answered after 5 s and still talking: waited, not handled yet
+      { callId: 'c', enqueuedAt: min(3), answeredAt: sec(3, 5), endedAt: null, state: 'CONNECTED', answeredBy: 'AGENT' as const, offeredExternal: false, wrapUpSec: null },
+      // hung up after 95 s of waiting: the longest wait
+      { callId: 'd', enqueuedAt: min(4), answeredAt: null, endedAt: sec(5, 35), state: 'ABANDONED', answeredBy: null, offeredExternal: false, wrapUpSec: null },
+      // still waiting: counts in nothing but offered
+      { callId: 'e', enqueuedAt: min(5), answeredAt: null, endedAt: null, state: 'QUEUED', answeredBy: null, offeredExternal: false, wrapUpSec: null },
+    ];
+    const { total } = queueFigures(calls, range, 20);
+    expect(total.averageSpeedOfAnswerSec).toBeCloseTo((10 + 50 + 5) / 3);
+    expect(total.averageHandleTimeSec).toBe((110 + 20 + 71) / 2);
+    expect(total.longestWaitSec).toBe(95);
+    expect(total.abandonRate).toBe(1 / 4);
+    expect(queueFigures([], range, 20).total).toMatchObject({ averageSpeedOfAnswerSec: null, averageHandleTimeSec: null, longestWaitSec: 0, abandonRate: null });
   });
 
   it.each([

@@ -151,6 +151,18 @@ abstract class QueueCounters implements QueueFigures {
 
   @Field(() => Float, { nullable: true, description: 'answeredWithinServiceLevel / calls whose wait is over, counting external answers as answered; null when there are none.' })
   serviceLevelWithExternal: number | null;
+
+  @Field(() => Float, { nullable: true, description: `Average speed of answer: the mean wait of the answered calls (agents and external destinations), each in whole seconds rounded up; null when none was answered. ${byEntry}.` })
+  averageSpeedOfAnswerSec: number | null;
+
+  @Field(() => Float, { nullable: true, description: `Average handle time: the mean talk time plus the answering agent's wrap-up of the answered calls that ended, in seconds; null when there are none. ${byEntry}.` })
+  averageHandleTimeSec: number | null;
+
+  @Field(() => Int, { description: `The longest wait of a call whose wait is over (answered, or ended unanswered), in seconds; 0 when there is none. ${byEntry}.` })
+  longestWaitSec: number;
+
+  @Field(() => Float, { nullable: true, description: 'abandoned / calls whose wait is over, 0..1; null when there are none.' })
+  abandonRate: number | null;
 }
 
 @ObjectType('QueueStatsInterval', { simpleResolvers: true, implements: QueueCounters, description: 'One 15-minute interval of a queue\'s figures.' })

@@ -1,0 +1,262 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config';
+import { Call, CallAttempt } from '../src/entities/call.entity';
+import { CapacityRefusal } from '../src/entities/capacity-refusal.entity';
+import { createGateway, type Gateway } from '../src/gateway';
+import { sealRange } from '../src/store/stat-seal';
+
+/**
+ * How statistics cost grows with the number of calls (issue 17, decision 025): for 10 000, 100 000 and
+ * 1 000 000 calls over the last 93 days (50 destinations, 20 agents, 5 queues), the wall time through the API
+ * of today's figures, the 30-day totals and the 30-day 15-minute intervals of one destination, one queue and
+ * the lists, and the 93-day per-interval export of the 50 destinations as a streamed download with /healthz
+ * asked every 10 ms meanwhile. Each question is asked 3 times, the median reported.
+ *
+ * How the records are made: 10 000 calls are played through the engine's own paths (enqueue, the queue pass
+ * offering the call to an agent or a destination, the outcome, the end of the call; the router's clock set to
+ * each call's instant), so every record is written as in production, trace and refusals included; a larger
+ * scale copies those records (calls, attempts, refusals) with new ids, each copy a few seconds later, in the
+ * same 93 days. Then the sealer seals the whole span (its time is printed).
+ *
+ * `node dist/bench/statistics-scale.bench.js [--calls 10000,100000,1000000]`
+ */
+const PLATFORM_KEY = 'bench-platform-key-0123456789abcdef';
+const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
+const DAY = 86_400_000;
+const DESTINATIONS = 50;
+/** Calls played through the engine; larger scales copy them. */
+const PLAYED = 10_000;
+const SPAN_DAYS = 93;
+const AGENTS = 20;
+const QUEUES = 5;
+
+function text(name: string): string | null {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? null : process.argv[i + 1] ?? null;
+}
+
+async function gql(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
+  const res = await fetch(url, { method: 'POST', headers: { connection: 'close', 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
+  const body = await res.json() as { data?: any; errors?: Array<{ extensions?: { code?: string } }> };
+  if (body.errors) return { error: body.errors[0]?.extensions?.code ?? 'ERROR' };
+  return body.data;
+}
+
+/** A deterministic generator (the same records at every scale, only more of them). */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+
+/**
+ * Plays `count` calls through the engine (the router the connector mutations call), one at a time, each at
+ * its instant of [from, to): enqueued, offered by the queue pass, an outcome for each offer (70% answered,
+ * then talk for 30 s - 5.5 min; else busy, no answer or failed, and the next offer if one is made at once),
+ * and the end of the call (completed, or the caller hanging up).
+ */
+async function play(gateway: Gateway, clock: { at: number }, companyId: string, queues: string[], count: number, from: number, to: number): Promise<void> {
+  const router = gateway.services.router;
+  const attempts = gateway.dataSource.getRepository(CallAttempt);
+  const rng = lcg(17);
+  const ringing = async (callId: string, waitMs: number) => {
+    const until = performance.now() + waitMs;
+    for (;;) {
+      const open = await attempts.findOne({ where: { callId, state: 'RINGING' }, select: { id: true } });
+      if (open || performance.now() >= until) return open;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  };
+  for (let k = 0; k < count; k += 1) {
+    clock.at = from + Math.floor(((k + rng()) / count) * (to - from));
+    const call = await router.enqueue(companyId, { connectorCallId: `bench-${k}`, queueId: queues[k % queues.length]! });
+    let answered = false;
+    for (let offer = await ringing(call.id, 100); offer && !answered; offer = await ringing(call.id, 0)) {
+      clock.at += 2_000 + Math.floor(rng() * 15_000);
+      const r = rng();
+      const outcome = r < 0.7 ? 'ANSWERED' : r < 0.8 ? 'BUSY' : r < 0.9 ? 'NO_ANSWER' : 'FAILED';
+      await router.reportOutcome(companyId, { attemptId: offer.id, outcome, eventId: randomUUID() });
+      answered = outcome === 'ANSWERED';
+    }
+    clock.at += answered ? 30_000 + Math.floor(rng() * 300_000) : 1_000;
+    await router.endCall(companyId, { callId: call.id, reason: answered ? 'COMPLETED' : 'CALLER_HUNG_UP', eventId: randomUUID() });
+  }
+}
+
+/** Copies the company's call, attempt and refusal records `copies - 1` times, copy j shifted by j * gapMs / copies. */
+async function copyRecords(gateway: Gateway, companyId: string, copies: number, gapMs: number): Promise<void> {
+  const m = gateway.dataSource.manager;
+  const calls = await m.getRepository(Call).find({ where: { companyId } });
+  const attemptsOf = new Map<string, CallAttempt[]>();
+  for (const a of await m.getRepository(CallAttempt).find({ where: { companyId } })) attemptsOf.set(a.callId, [...(attemptsOf.get(a.callId) ?? []), a]);
+  const refusalsOf = new Map<string, CapacityRefusal[]>();
+  for (const r of await m.getRepository(CapacityRefusal).find({ where: { companyId } })) refusalsOf.set(r.callId, [...(refusalsOf.get(r.callId) ?? []), r]);
+  const later = (d: Date | null, ms: number) => (d === null ? null : new Date(d.getTime() + ms));
+  for (let j = 1; j < copies; j += 1) {
+    const shift = Math.floor((j * gapMs) / copies);
+    const callRows: Call[] = [];
+    const attemptRows: CallAttempt[] = [];
+    const refusalRows: CapacityRefusal[] = [];
+    for (const c of calls) {
+      const id = randomUUID();
+      callRows.push({ ...c, id, connectorCallId: `${c.connectorCallId}-${j}`, enqueuedAt: later(c.enqueuedAt, shift)!, answeredAt: later(c.answeredAt, shift), endedAt: later(c.endedAt, shift) });
+      for (const a of attemptsOf.get(c.id) ?? []) {
+        attemptRows.push({ ...a, id: randomUUID(), callId: id, startedAt: later(a.startedAt, shift)!, answeredAt: later(a.answeredAt, shift), endedAt: later(a.endedAt, shift), backoffUntil: later(a.backoffUntil, shift) });
+      }
+      for (const r of refusalsOf.get(c.id) ?? []) refusalRows.push({ ...r, id: randomUUID(), callId: id, at: later(r.at, shift)! });
+    }
+    await m.transaction(async (t) => {
+      for (const [entity, rows] of [[Call, callRows], [CallAttempt, attemptRows], [CapacityRefusal, refusalRows]] as const) {
+        for (let i = 0; i < rows.length; i += 300) await t.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + 300) as never).execute();
+      }
+    });
+  }
+}
+
+async function run(calls: number): Promise<Map<string, string>> {
+  const dir = mkdtempSync(join(tmpdir(), 'stats-scale-'));
+  const config = loadConfig({
+    NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'gateway.sqlite')}`,
+    PLATFORM_API_KEY: PLATFORM_KEY, JWT_SECRET, LOG_LEVEL: 'silent', SEED_DEMO: 'false',
+    // The 30-day interval questions are heavier than the default cost limit allows; their cost is what is measured.
+    GRAPHQL_MAX_COST: '1000000', STATISTICS_MAX_CSV_ROWS: '10000000',
+  });
+  const now = Date.now();
+  // The router's clock: set up before the span, then each played call's instant, then now for the questions.
+  const clock = { at: now - SPAN_DAYS * DAY - 3_600_000 };
+  const gateway = await createGateway(config, { routing: { clock: () => clock.at } });
+  const out = new Map<string, string>();
+  try {
+    const url = gateway.url;
+    await gql(url, 'mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }', {
+      i: { name: 'Bench', slug: 'bench', timeZone: 'Europe/London', adminUsername: 'admin', adminPassword: 'bench-admin-password' },
+    }, PLATFORM_KEY);
+    const signedIn = await gql(url, 'mutation { login(companySlug: "bench", username: "admin", password: "bench-admin-password") { token user { company { id } } } }', {});
+    const token = signedIn.login.token as string;
+    const companyId = signedIn.login.user.company.id as string;
+    const destinations: string[] = [];
+    const agents: string[] = [];
+    const queues: string[] = [];
+    for (let i = 0; i < DESTINATIONS; i += 1) {
+      destinations.push((await gql(url, 'mutation($i: ExternalDestinationInput!) { createExternalDestination(input: $i) { id } }', { i: { name: `D${i}`, numberMode: 'FULL_NUMBER', number: '+442079460958', maxSimultaneousCalls: 5 } }, token)).createExternalDestination.id);
+    }
+    for (let i = 0; i < AGENTS; i += 1) {
+      const id = (await gql(url, 'mutation($i: AgentInput!) { createAgent(input: $i) { id } }', { i: { name: `A${i}` } }, token)).createAgent.id as string;
+      await gql(url, 'mutation($id: ID!) { setAgentStatus(agentId: $id, status: AVAILABLE) { id } }', { id }, token);
+      agents.push(id);
+    }
+    // Queues 0-2: agents first, destinations when no agent is free; queues 3-4: destinations only.
+    const mixed = (await gql(url, 'mutation($i: AgentGroupInput!) { createAgentGroup(input: $i) { id } }', { i: { name: 'Agents', agentIds: agents, externalDestinationIds: [] } }, token)).createAgentGroup.id;
+    const outside = (await gql(url, 'mutation($i: AgentGroupInput!) { createAgentGroup(input: $i) { id } }', { i: { name: 'Outside', agentIds: [], externalDestinationIds: destinations } }, token)).createAgentGroup.id;
+    for (let i = 0; i < QUEUES; i += 1) {
+      const groups = i < 3 ? [{ groupId: mixed }, { groupId: outside, overflow: { queueLengthAbove: 0 } }] : [{ groupId: outside }];
+      const made = await gql(url, 'mutation($i: QueueInput!) { createQueue(input: $i) { id } }', { i: { name: `Q${i}`, groups, wrapUpSec: 30 } }, token);
+      if (made.error) throw new Error(`createQueue: ${made.error}`);
+      queues.push(made.createQueue.id);
+    }
+
+    const from = now - SPAN_DAYS * DAY;
+    const seedStarted = performance.now();
+    await play(gateway, clock, companyId, queues, Math.min(calls, PLAYED), from, now - 3_600_000);
+    const playedMs = performance.now() - seedStarted;
+    const copyStarted = performance.now();
+    if (calls > PLAYED) await copyRecords(gateway, companyId, Math.round(calls / PLAYED), Math.floor((now - 3_600_000 - from) / PLAYED));
+    const copyMs = performance.now() - copyStarted;
+    const bucketStarted = performance.now();
+    await sealRange(gateway.dataSource, companyId, Math.floor(from / 900_000) - 1, gateway.services.statistics.sealer.horizon() - 1, true);
+    const bucketMs = performance.now() - bucketStarted;
+    out.set('seed', `played ${(playedMs / 1000).toFixed(0)} s, copied ${(copyMs / 1000).toFixed(0)} s, sealed ${(bucketMs / 1000).toFixed(0)} s`);
+
+    const D = 'offered callsHandled answered busy noAnswer failed limitReached cancelledByCaller talkTimeSec timeToAnswerSumSec timeToAnswerMaxSec backedOffSec peakSimultaneousCalls';
+    const Q = 'offered answeredByAgents answeredByExternal overflowedToExternal abandoned answeredByAgentsWithinServiceLevel answeredWithinServiceLevel serviceLevel serviceLevelWithExternal';
+    const A = 'offered answered missed talkTimeSec wrapUpSec';
+    const month = { from: new Date(now - 30 * DAY).toISOString(), to: new Date(now).toISOString() };
+    clock.at = Date.now();
+    const cases: Array<[string, string, Record<string, unknown>]> = [
+      ['today: one destination', `query($id: ID!) { externalDestination(id: $id) { todayStats { ${D} } } }`, { id: destinations[0] }],
+      ['today: one queue', `query($id: ID!) { queue(id: $id) { todayStats { ${Q} } } }`, { id: queues[0] }],
+      ['today: destination list', `query { externalDestinations(first: 100) { nodes { todayStats { ${D} } } } }`, {}],
+      ['today: queue list', `query { queues(first: 100) { nodes { todayStats { ${Q} } } } }`, {}],
+      ['30-day totals: one destination', `query($id: ID!, $from: DateTime!, $to: DateTime!) { externalDestinationStats(id: $id, from: $from, to: $to) { ${D} } }`, { id: destinations[0], ...month }],
+      ['30-day totals: one queue', `query($id: ID!, $from: DateTime!, $to: DateTime!) { queueStats(id: $id, from: $from, to: $to) { ${Q} } }`, { id: queues[0], ...month }],
+      ['30-day totals: destination list', `query($from: DateTime!, $to: DateTime!) { externalDestinationStatsList(from: $from, to: $to) { ${D} } }`, month],
+      ['30-day totals: queue list', `query($from: DateTime!, $to: DateTime!) { queueStatsList(from: $from, to: $to) { ${Q} } }`, month],
+      ['30-day totals: agent list', `query($from: DateTime!, $to: DateTime!) { agentStatsList(from: $from, to: $to) { ${A} } }`, month],
+      ['30-day intervals: one destination', `query($id: ID!, $from: DateTime!, $to: DateTime!) { externalDestinationStats(id: $id, from: $from, to: $to) { ${D} intervals { start ${D} } } }`, { id: destinations[0], ...month }],
+      ['30-day intervals: one queue', `query($id: ID!, $from: DateTime!, $to: DateTime!) { queueStats(id: $id, from: $from, to: $to) { ${Q} intervals { start ${Q} } } }`, { id: queues[0], ...month }],
+      ['30-day intervals: queue list', `query($from: DateTime!, $to: DateTime!) { queueStatsList(from: $from, to: $to) { ${Q} intervals { start ${Q} } } }`, month],
+    ];
+    for (const [name, query, variables] of cases) {
+      const times: number[] = [];
+      let error: string | null = null;
+      for (let i = 0; i < 3; i += 1) {
+        const t0 = performance.now();
+        const answer = await gql(url, query, variables, token);
+        times.push(performance.now() - t0);
+        if (answer?.error) error = answer.error;
+      }
+      times.sort((a, b) => a - b);
+      out.set(name, error ?? times[1]!.toFixed(1));
+    }
+    // The 93-day per-interval export of every destination, streamed, with /healthz asked every 10 ms meanwhile.
+    const base = url.replace(/\/graphql$/, '');
+    const health: number[] = [];
+    let exporting = true;
+    const prober = (async () => {
+      while (exporting) {
+        const t0 = performance.now();
+        await (await fetch(`${base}/healthz`)).arrayBuffer();
+        health.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const t0 = performance.now();
+    const query = new URLSearchParams({ kind: 'DESTINATIONS', from: new Date(now - SPAN_DAYS * DAY).toISOString(), to: new Date(now).toISOString(), perInterval: 'true' });
+    const download = await fetch(`${base}/exports/statistics.csv?${query}`, { headers: { authorization: `Bearer ${token}` } });
+    const bytes = (await download.arrayBuffer()).byteLength;
+    const exportMs = performance.now() - t0;
+    exporting = false;
+    await prober;
+    health.sort((a, b) => a - b);
+    out.set('93-day per-interval export, 50 destinations', download.ok ? `${exportMs.toFixed(0)} (${(bytes / 1e6).toFixed(1)} MB)` : `HTTP ${download.status}`);
+    out.set('/healthz during the export: p99 (max), n', `${health[Math.floor(health.length * 0.99)]?.toFixed(1)} (${health.at(-1)?.toFixed(1)}), ${health.length}`);
+  } finally {
+    await gateway.close();
+    if (process.env.BENCH_KEEP) console.error(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const scales = (text('calls') ?? '10000,100000,1000000').split(',').map(Number);
+  const results: Array<[number, Map<string, string>]> = [];
+  for (const calls of scales) {
+    const started = performance.now();
+    results.push([calls, await run(calls)]);
+    // Each scale as soon as it is measured (a 1 000 000-call run takes long).
+    console.error(`${calls} calls done in ${((performance.now() - started) / 1000).toFixed(0)} s: ${JSON.stringify(Object.fromEntries(results.at(-1)![1]))}`);
+  }
+  const names = [...results[0]![1].keys()];
+  console.log(`| figure (ms, median of 3) | ${scales.map((s) => `${s.toLocaleString('en')} calls`).join(' | ')} | ${scales.length > 1 ? `${scales.at(-1)!.toLocaleString('en')} / ${scales[0]!.toLocaleString('en')}` : ''} |`);
+  console.log(`|---|${scales.map(() => '---|').join('')}---|`);
+  for (const name of names) {
+    const cells = results.map(([, r]) => r.get(name)!);
+    const first = Number(cells[0]);
+    const last = Number(cells.at(-1));
+    const ratio = name !== 'seed' && Number.isFinite(first) && Number.isFinite(last) && first > 0 ? `${(last / first).toFixed(2)}x` : '';
+    console.log(`| ${name} | ${cells.join(' | ')} | ${ratio} |`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
