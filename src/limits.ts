@@ -72,6 +72,17 @@ const withFirst = (node: FieldNode, n: number): FieldNode =>
     : { ...node, arguments: [...(node.arguments ?? []), { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'first' }, value: { kind: Kind.INT, value: String(Math.max(1, n)) } }] };
 
 /**
+ * An `intervals` field counts as many objects as its page holds: `first` (when given, whatever its value: the
+ * field refuses one out of bounds itself) but never more than the range's intervals.
+ */
+function pageOfIntervals(node: FieldNode, inRange: number, variables: Record<string, unknown> | undefined): FieldNode {
+  const first = argumentValue(node, 'first', variables);
+  const count = typeof first === 'number' && Number.isFinite(first) ? Math.min(Math.max(1, Math.floor(first)), inRange) : inRange;
+  const others = (node.arguments ?? []).filter((a) => a.name.value !== 'first');
+  return { ...node, arguments: [...others, { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'first' }, value: { kind: Kind.INT, value: String(Math.max(1, count)) } }] };
+}
+
+/**
  * The cost limit, checked once the variables are known: list sizes such as `first: $n` count with their
  * real value (the cost rule alone would see no number and under-count). Statistics count their interval rows
  * (decision 016): a field's `intervals` as a list of as many objects as [from, to) has 15-minute intervals
@@ -117,7 +128,7 @@ export function checkCost(
         }
         if (node.name.value !== 'intervals') return undefined;
         intervalsAsked = true;
-        return withFirst(node, open.at(-1) ?? most);
+        return pageOfIntervals(node, open.at(-1) ?? most, variables);
       },
       leave(node: FieldNode) {
         if (STATISTICS_FIELDS[node.name.value] !== undefined) open.pop();

@@ -13,7 +13,7 @@ import { CallAttemptResolver, CallResolver } from './resolvers/telephony.resolve
 import { CallFlowResolver } from './resolvers/call-flow.resolver';
 import { ScheduleResolver } from './resolvers/schedule.resolver';
 import { LiveResolver } from './resolvers/live.resolver';
-import { StatisticsResolver } from './resolvers/statistics.resolver';
+import { AgentIntervalsResolver, DestinationIntervalsResolver, QueueIntervalsResolver, StatisticsResolver } from './resolvers/statistics.resolver';
 import { attemptTargetTypeName } from './resolvers/types/call.types';
 
 export const RESOLVERS = [
@@ -30,6 +30,9 @@ export const RESOLVERS = [
   CallFlowResolver,
   LiveResolver,
   StatisticsResolver,
+  DestinationIntervalsResolver,
+  AgentIntervalsResolver,
+  QueueIntervalsResolver,
   AlertResolver,
 ] as const;
 

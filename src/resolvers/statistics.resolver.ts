@@ -1,10 +1,13 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, ID, Info, Int, Query, Resolver } from 'type-graphql';
-import { DEFAULT_SERVICE_LEVEL_SEC, type StatisticsKind } from '../services/statistics.service';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
+import { errors } from '../errors';
+import { DEFAULT_SERVICE_LEVEL_SEC, type FigureOptions, type StatisticsKind } from '../services/statistics.service';
+import { pageOf, type IntervalPage } from '../statistics/figures';
 import { actor, type GatewayContext } from './context';
-import { selects } from './selection';
+import { argumentsAt } from './selection';
 import {
-  AgentStats, agentStats, destinationStats, ExternalDestinationStats, QueueStats, queueStats, STATISTICS_KINDS,
+  AgentStats, agentStats, AgentStatsInterval, destinationStats, ExternalDestinationStats, ExternalDestinationStatsInterval, QueueStats, queueStats,
+  QueueStatsInterval, STATISTICS_KINDS,
 } from './types/statistics.types';
 
 const FROM = { description: 'Start of the range (inclusive).' };
@@ -14,8 +17,69 @@ const TO = {
 };
 const IDS = { nullable: true, description: 'Only these, each listed once (each must exist and be visible, otherwise NOT_FOUND naming it as ids[i]); all you may see when left out.' };
 const SERVICE_LEVEL = { defaultValue: DEFAULT_SERVICE_LEVEL_SEC, description: 'Answer time, in seconds, that counts as within the service level (0-3600).' };
-/** Whether the question asks for the 15-minute intervals (a question for totals keeps none). */
-const withIntervals = (info: GraphQLResolveInfo) => ({ intervals: selects(info, ['intervals']) });
+/** The most intervals a page may hold: 93 days of them. */
+const MAX_PAGE = 8928;
+
+/** A page of intervals from the `intervals` field's arguments (BAD_USER_INPUT naming a bad one). */
+function pageArguments(args: Record<string, unknown>): IntervalPage | null {
+  const problems: Array<{ field: string; message: string }> = [];
+  const first = args.first ?? null;
+  if (first !== null && (!Number.isInteger(first) || (first as number) < 1 || (first as number) > MAX_PAGE)) {
+    problems.push({ field: 'intervals.first', message: `must be a whole number from 1 to ${MAX_PAGE}` });
+  }
+  const after = args.after === undefined || args.after === null ? null : args.after instanceof Date ? args.after : new Date(String(args.after));
+  if (after !== null && Number.isNaN(after.getTime())) problems.push({ field: 'intervals.after', message: 'must be a date and time' });
+  if (problems.length > 0) throw errors.badInput(problems);
+  return first === null && after === null ? null : { first: first as number | null, after: after === null ? null : after.getTime() };
+}
+
+/**
+ * How much the question asks for: the 15-minute intervals or not (a question for totals keeps none), and
+ * which page of them (the totals still cover the whole range).
+ */
+function withIntervals(info: GraphQLResolveInfo): FigureOptions {
+  const args = argumentsAt(info, ['intervals']);
+  return { intervals: args !== null, page: args === null ? null : pageArguments(args) };
+}
+
+const PAGE_FIRST = { nullable: true, description: `At most this many intervals (1-${MAX_PAGE}); all of them when left out.` };
+const PAGE_AFTER = {
+  nullable: true,
+  description: 'Only the intervals that start after this instant (the `start` of the last interval of the page before); from the first when left out. The totals still cover the whole range.',
+};
+const INTERVALS = 'The 15-minute intervals overlapping the range, oldest first (empty ones included); a page of them with `first` and `after`: ask again with `after` set to the last `start` until fewer than `first` come back.';
+
+/** The `intervals` of each statistics type, a page of them when asked (the figures computed only for that page). */
+@Resolver(() => ExternalDestinationStats)
+export class DestinationIntervalsResolver {
+  @FieldResolver(() => [ExternalDestinationStatsInterval], { description: INTERVALS })
+  intervals(@Root() stats: ExternalDestinationStats, @Arg('first', () => Int, PAGE_FIRST) first?: number | null, @Arg('after', () => Date, PAGE_AFTER) after?: Date | null): ExternalDestinationStatsInterval[] {
+    return pageOfStats(stats.intervals, first, after);
+  }
+}
+
+@Resolver(() => AgentStats)
+export class AgentIntervalsResolver {
+  @FieldResolver(() => [AgentStatsInterval], { description: INTERVALS })
+  intervals(@Root() stats: AgentStats, @Arg('first', () => Int, PAGE_FIRST) first?: number | null, @Arg('after', () => Date, PAGE_AFTER) after?: Date | null): AgentStatsInterval[] {
+    return pageOfStats(stats.intervals, first, after);
+  }
+}
+
+@Resolver(() => QueueStats)
+export class QueueIntervalsResolver {
+  @FieldResolver(() => [QueueStatsInterval], { description: INTERVALS })
+  intervals(@Root() stats: QueueStats, @Arg('first', () => Int, PAGE_FIRST) first?: number | null, @Arg('after', () => Date, PAGE_AFTER) after?: Date | null): QueueStatsInterval[] {
+    return pageOfStats(stats.intervals, first, after);
+  }
+}
+
+/** The page of intervals asked for (already the page when the parent computed only that; today's list is short). */
+function pageOfStats<I extends { start: Date }>(intervals: I[], first?: number | null, after?: Date | null): I[] {
+  const page = pageArguments({ first, after });
+  if (page === null) return intervals;
+  return pageOf(intervals.map((i) => ({ i, start: i.start.getTime() })), page).map((x) => x.i);
+}
 
 /**
  * Statistics (the `statistics` privilege; destination figures also follow the destination visibility

@@ -16,7 +16,8 @@ import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue } from '../entities/queue.entity';
 import {
   agentFigures, destinationFigures, intervalStarts, queueFigures,
-  type AgentFigures, type AttemptRecord, type Breakdown, type DestinationFigures, type QueueCallRecord, type QueueFigures, type Range, type RefusalRecord,
+  type AgentFigures, type AttemptRecord, type Breakdown, type DestinationFigures, type IntervalPage, type QueueCallRecord, type QueueFigures, type Range, type RefusalRecord,
+  pageOf, pageRange,
 } from '../statistics/figures';
 import { findAllOwned } from '../store/persistence';
 import { agentFromBuckets, bucketOf, destinationFromBuckets, queueFromBuckets, splitRange, type RangeSplit } from '../statistics/buckets';
@@ -46,6 +47,21 @@ export type StatisticsKind = StatisticsResourceKind;
 export interface FigureOptions {
   /** The 15-minute intervals too (false: totals only, and no interval is made). */
   intervals?: boolean;
+  /** Only a page of the intervals (the totals still cover the whole range). */
+  page?: IntervalPage | null;
+}
+
+/**
+ * Figures with a page of intervals: the totals over the whole range without intervals, and the intervals of
+ * the page's part of the range only (so a page costs what its intervals cost, whatever the range).
+ */
+async function paged<F>(range: Range, options: FigureOptions, run: (range: Range, options: FigureOptions) => Promise<Array<Named<F>>>): Promise<Array<Named<F>>> {
+  const page = options.page ?? null;
+  if (options.intervals === false || page === null || (page.first === null && page.after === null)) return run(range, options);
+  const part = pageRange(range, page);
+  const totals = await run(range, { intervals: false });
+  const pages = part === null ? null : await run(part, { intervals: true });
+  return totals.map((t, i) => ({ ...t, figures: { total: t.figures.total, intervals: pageOf(pages?.[i]!.figures.intervals ?? [], page) } }));
 }
 
 /** Records read per query: one page stays far under a slice of the event loop (SQLite's reads block it). */
@@ -204,7 +220,8 @@ export class StatisticsService {
   destinationFigures(
     companyId: string, rows: ReadonlyArray<Pick<ExternalDestination, 'id' | 'name'>>, range: Range, options: FigureOptions = {},
   ): Promise<Array<Named<DestinationFigures>>> {
-    return this.destinationFiguresOf(this.work(), companyId, rows, range, options);
+    const work = this.work();
+    return paged(range, options, (r, o) => this.destinationFiguresOf(work, companyId, rows, r, o));
   }
 
   private async destinationFiguresOf(
@@ -337,7 +354,8 @@ export class StatisticsService {
   }
 
   agentFigures(companyId: string, rows: ReadonlyArray<Pick<Agent, 'id' | 'name'>>, range: Range, options: FigureOptions = {}): Promise<Array<Named<AgentFigures>>> {
-    return this.agentFiguresOf(this.work(), companyId, rows, range, options);
+    const work = this.work();
+    return paged(range, options, (r, o) => this.agentFiguresOf(work, companyId, rows, r, o));
   }
 
   private async agentFiguresOf(work: Work, companyId: string, rows: ReadonlyArray<Pick<Agent, 'id' | 'name'>>, range: Range, options: FigureOptions): Promise<Array<Named<AgentFigures>>> {
@@ -376,7 +394,8 @@ export class StatisticsService {
   queueFigures(
     companyId: string, rows: ReadonlyArray<Pick<Queue, 'id' | 'name'>>, range: Range, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC, options: FigureOptions = {},
   ): Promise<Array<Named<QueueFigures>>> {
-    return this.queueFiguresOf(this.work(), companyId, rows, range, serviceLevelSec, options);
+    const work = this.work();
+    return paged(range, options, (r, o) => this.queueFiguresOf(work, companyId, rows, r, serviceLevelSec, o));
   }
 
   private async queueFiguresOf(

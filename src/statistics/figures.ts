@@ -370,3 +370,29 @@ export function queueFigures(calls: readonly QueueCallRecord[], range: Range, se
     intervals: tallies.intervals.map((t) => Object.assign(queueFiguresOfTally(t, serviceLevelSec), { start: t.start })),
   };
 }
+
+/** A page of a range's 15-minute intervals: those starting after `after` (all when null), at most `first` (all when null). */
+export interface IntervalPage {
+  first: number | null;
+  after: number | null;
+}
+
+/**
+ * The part of a range a page of its intervals covers (each interval clipped to the range, as the whole
+ * range's intervals are): null when the page is empty. The whole range when the page is all of it.
+ */
+export function pageRange(range: Range, page: IntervalPage): Range | null {
+  const firstStart = Math.floor(range.from / INTERVAL_MS) * INTERVAL_MS;
+  const start = page.after === null ? firstStart : Math.max(firstStart, Math.floor(page.after / INTERVAL_MS) * INTERVAL_MS + INTERVAL_MS);
+  const from = Math.max(range.from, start);
+  const to = page.first === null ? range.to : Math.min(range.to, start + page.first * INTERVAL_MS);
+  return from < to ? { from, to, now: range.now } : null;
+}
+
+/** The intervals of a page, from a range's whole list (oldest first). */
+export function pageOf<I extends { start: number }>(intervals: readonly I[], page: IntervalPage): I[] {
+  const after = page.after === null ? -Infinity : Math.floor(page.after / INTERVAL_MS) * INTERVAL_MS;
+  const from = intervals.findIndex((i) => i.start > after);
+  if (from < 0) return [];
+  return intervals.slice(from, page.first === null ? undefined : from + page.first);
+}

@@ -298,4 +298,48 @@ suite('the dashboard shows one truth', () => {
     await until(page.locator('#agent-summary'), (text) => text === '2 free · 0 held back · 0 on or receiving a call · 2 on break');
     await w.connector.endCall(third.callId, 'COMPLETED');
   });
+
+  it('shows each queue\'s service level, abandon rate, average answer, average handle, longest wait and answers by agents and by external destinations, and reads them again with its live update', async () => {
+    const agent = await w.agent('Ann');
+    const destination = await w.destination({ name: 'Overflow partner', maxSimultaneousCalls: 1 });
+    // A long wrap-up keeps the agent from the calls after its first: they overflow to the destination.
+    const queue = await w.queue([{ groupId: await w.group([agent]) }, { groupId: await w.group([], [destination]), overflow: { queueLengthAbove: 0 } }], { wrapUpSec: 600 });
+    const offered = async (kind: 'RING_AGENT' | 'DIAL_EXTERNAL') => {
+      const call = await w.connector.enqueueOk(queue);
+      const [offer] = await w.connector.waitFor((i) => i.kind === kind && i.callId === call.id);
+      return { call, attemptId: offer!.attemptId! };
+    };
+    // A: answered by the agent at once (then 600 s of wrap-up). B: answered by the destination 30 s after it came.
+    // C: came then, rang at the destination, and its caller hung up 40 s later.
+    const a = await offered('RING_AGENT');
+    await w.connector.outcome(a.attemptId, 'ANSWERED');
+    await w.connector.endCall(a.call.id, 'COMPLETED');
+    const b = await offered('DIAL_EXTERNAL');
+    clock.offsetMs = 30_000;
+    await w.connector.outcome(b.attemptId, 'ANSWERED');
+    await w.connector.endCall(b.call.id, 'COMPLETED');
+    const c = await offered('DIAL_EXTERNAL');
+    clock.offsetMs = 70_000;
+    await w.connector.endCall(c.call.id, 'CALLER_HUNG_UP');
+
+    await signInAs();
+    const cell = (name: string) => queueRow(queue).locator(`td.${name}`);
+    await until(cell('queue-answered-by'), (text) => text === '1 / 1');
+    expect(await page.locator('#queue-head th[data-period-label]').textContent()).toBe('Today');
+    // 1 of the 3 calls whose wait is over was answered by an agent within 20 s, 1 abandoned.
+    expect(await cell('queue-sl').textContent()).toBe('33%');
+    expect(await cell('queue-abandoned').textContent()).toBe('33%');
+    // Waits of about 1 s and 31 s (whole seconds rounded up): about 16 s; handle times 600 s and 0 s: 5:00.
+    expect(await cell('queue-asa').textContent()).toMatch(/^0:1[5-7]$/);
+    expect(await cell('queue-aht').textContent()).toMatch(/^5:0[01]$/);
+    expect(await cell('queue-longest').textContent()).toMatch(/^0:4[01]$/);
+
+    // D, answered by the destination: the queue's live update brings its figures again.
+    const d = await offered('DIAL_EXTERNAL');
+    await w.connector.outcome(d.attemptId, 'ANSWERED');
+    await w.connector.endCall(d.call.id, 'COMPLETED');
+    await until(cell('queue-answered-by'), (text) => text === '1 / 2');
+    expect(await cell('queue-abandoned').textContent()).toBe('25%');
+    expect(await cell('queue-sl').textContent()).toBe('25%');
+  });
 });

@@ -116,6 +116,10 @@ describe.each(dialects())('statistics that cannot stall the gateway (%s)', (dial
       expect(res.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
       expect(res.errors?.[0]?.message).toMatch(/Query Cost limit of 25000 exceeded.*narrow from\/to, pass fewer ids, select fewer interval fields, or leave `intervals` out/);
     }
+    // A page of them counts what the page holds: 93 days of 2 named destinations, a day of intervals at a time.
+    const page = await t.ok(`query($from: DateTime!, $to: DateTime!, $ids: [ID!]) { externalDestinationStatsList(from: $from, to: $to, ids: $ids) { destinationId offered intervals(first: 96) { start ${FIGURES} } } }`, { ...range(DAYS), ids: ids.slice(0, 2) }, company.adminToken);
+    expect(page.externalDestinationStatsList.map((d: { intervals: unknown[] }) => d.intervals.length)).toEqual([96, 96]);
+    expect(page.externalDestinationStatsList[0].offered).toBe(DAYS * 24);
     const day = await t.ok(`query($id: ID!, $from: DateTime!, $to: DateTime!) { externalDestinationStats(id: $id, from: $from, to: $to) { intervals { start ${FIGURES} } } }`, { id: ids[0], ...range(1) }, company.adminToken);
     expect(day.externalDestinationStats.intervals).toHaveLength(96);
     expect(day.externalDestinationStats.intervals[0]).toMatchObject({ offered: 1, answered: 1, limitReached: 0 });

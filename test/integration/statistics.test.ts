@@ -136,6 +136,40 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('statistics throu
     expect(many.filter((s: any) => s.destinationId !== full).every((s: any) => s.limitReached === 0)).toBe(true);
   });
 
+  it('pages a range\'s intervals with first and after: the pages put together are the whole list, the totals cover the whole range, and a bad page is BAD_USER_INPUT', async () => {
+    const { destination, agent, queue } = await traffic();
+    const range = { from: new Date(Date.now() - 2 * 3_600_000 - 7 * 60_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() };
+    for (const [field, id, figures] of [['externalDestinationStats', destination, 'offered answered busy peakSimultaneousCalls'], ['agentStats', agent, 'offered answered'], ['queueStats', queue, 'offered abandoned serviceLevel']] as const) {
+      const whole = (await t.ok(`query($id: ID!, $from: DateTime!, $to: DateTime!) { ${field}(id: $id, from: $from, to: $to) { ${figures} intervals { start end ${figures} } } }`, { id, ...range }, w.admin))[field];
+      expect(whole.intervals.length).toBeGreaterThan(8);
+      const pages: any[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page: any = (await t.ok(
+          `query($id: ID!, $from: DateTime!, $to: DateTime!, $after: DateTime) { ${field}(id: $id, from: $from, to: $to) { ${figures} intervals(first: 4, after: $after) { start end ${figures} } } }`,
+          { id, ...range, after }, w.admin,
+        ))[field];
+        // Every page carries the totals of the whole range.
+        expect(Object.fromEntries(figures.split(' ').map((f) => [f, page[f]]))).toEqual(Object.fromEntries(figures.split(' ').map((f) => [f, whole[f]])));
+        pages.push(...page.intervals);
+        if (page.intervals.length < 4) break;
+        after = page.intervals.at(-1).start;
+      }
+      expect(pages).toEqual(whole.intervals);
+    }
+    const ask = (page: { first?: number; after?: string }) => t.gql(
+      'query($id: ID!, $from: DateTime!, $to: DateTime!, $first: Int, $after: DateTime) { externalDestinationStats(id: $id, from: $from, to: $to) { offered intervals(first: $first, after: $after) { start } } }',
+      { id: destination, ...range, ...page }, w.admin,
+    );
+    expect((await ask({ first: 0 })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'intervals.first' });
+    expect((await ask({ first: 9000 })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'intervals.first' });
+    expect((await ask({ after: 'soon' })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // After the last interval: an empty page, the totals still there.
+    const beyond = (await ask({ after: range.to })).data.externalDestinationStats;
+    expect(beyond.intervals).toEqual([]);
+    expect(beyond.offered).toBeGreaterThan(0);
+  });
+
   it('refuses a range that ends before it starts or spans more than 93 days, naming the field', async () => {
     const destination = await w.destination();
     const backwards = await t.gql(DESTINATION, { id: destination, from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' }, w.admin);

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { agentFigures, destinationFigures, INTERVAL_MS, intervalStarts, queueFigures, type AttemptRecord } from '../../src/statistics/figures';
+import { agentFigures, pageOf, pageRange, destinationFigures, INTERVAL_MS, intervalStarts, queueFigures, type AttemptRecord } from '../../src/statistics/figures';
 
 const T0 = Date.parse('2026-11-23T09:00:00Z');
 const min = (m: number) => T0 + m * 60_000;
@@ -119,5 +119,21 @@ describe('statistics figures from call and attempt records', () => {
     expect(starts[0]).toBe(range.from);
     expect(starts.every((s) => [0, 15, 30, 45].includes(DateTime.fromMillis(s, { zone }).minute))).toBe(true);
     expect(starts.at(-1)! + INTERVAL_MS).toBe(range.to);
+  });
+
+  it('pages a range\'s intervals: the part of the range a page covers, clipped like the whole list, and the page of a list', () => {
+    const from = Date.UTC(2026, 10, 2, 9, 5);
+    const range = { from, to: Date.UTC(2026, 10, 2, 11, 0), now: Date.UTC(2026, 10, 2, 12, 0) };
+    // The first interval starts at 9:00 and is clipped to 9:05; two of them cover 9:05-9:30.
+    expect(pageRange(range, { first: 2, after: null })).toEqual({ from, to: Date.UTC(2026, 10, 2, 9, 30), now: range.now });
+    // After the interval of 9:30 (any instant in it): from 9:45, three of them, to 10:30.
+    expect(pageRange(range, { first: 3, after: Date.UTC(2026, 10, 2, 9, 31) })).toEqual({ from: Date.UTC(2026, 10, 2, 9, 45), to: Date.UTC(2026, 10, 2, 10, 30), now: range.now });
+    // A page past the end is clipped to it, and one after the last interval is empty.
+    expect(pageRange(range, { first: 100, after: Date.UTC(2026, 10, 2, 10, 30) })).toEqual({ from: Date.UTC(2026, 10, 2, 10, 45), to: range.to, now: range.now });
+    expect(pageRange(range, { first: 1, after: Date.UTC(2026, 10, 2, 10, 45) })).toBeNull();
+    const intervals = [0, 1, 2, 3, 4].map((k) => ({ start: Date.UTC(2026, 10, 2, 9) + k * INTERVAL_MS }));
+    expect(pageOf(intervals, { first: 2, after: intervals[1]!.start })).toEqual(intervals.slice(2, 4));
+    expect(pageOf(intervals, { first: null, after: null })).toEqual(intervals);
+    expect(pageOf(intervals, { first: 3, after: intervals[4]!.start })).toEqual([]);
   });
 });

@@ -8,12 +8,13 @@ import { byId, markUnavailable, TextSlot } from './dom';
 import { addDays, count, dayLabel, duration, localDate, localDays } from './format';
 import { LiveConnection, type ConnectionStatus } from './live';
 import {
-  AGENT_UPDATES, AGENTS, ALERT_UPDATES, ALERTS_NOW, type Alert, type AlertThresholds, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, PAGE_SIZE, ME, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery,
+  AGENT_UPDATES, AGENTS, ALERT_UPDATES, ALERTS_NOW, type Alert, type AlertThresholds, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, PAGE_SIZE, ME, QUEUE_FIGURES, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery,
   type Agent, type AgentLive, type Destination, type DestinationLive, type DestinationState, type DestinationStats, type Me, type Page, type Queue, type QueueLive,
   type TodayFigures,
 } from './queries';
 import { sortableHeaders } from './sorting';
-import { KeyedTable } from './tables';
+import { KeyedTable, type Column } from './tables';
+import { percent, QueueFiguresReader, type QueueFigures } from './queue-figures';
 
 /**
  * The figures (table and chart) are not streamed: a destination's are read again when a live update of it
@@ -53,6 +54,8 @@ export class Dashboard {
   private queues: LiveCollection<Queue, QueueLive> | null = null;
   private agents: LiveCollection<Agent, AgentLive> | null = null;
   private queuesView: KeyedTable<Queue> | null = null;
+  /** The period's figures of the queues (statistics VIEW). */
+  private queueFigures: QueueFiguresReader | null = null;
   /** The company's alert thresholds (read at start and after a reconnect): cells are coloured by them. */
   private thresholds: AlertThresholds = NO_THRESHOLDS;
   private alertsView: AlertsView | null = null;
@@ -101,7 +104,7 @@ export class Dashboard {
     const showPeriod = showStats && p.externalDestinations !== LEVEL_NONE;
     byId('figures-period-bar').hidden = !showPeriod;
     if (showPeriod) this.setUpPeriod();
-    if (p.queues !== LEVEL_NONE) this.setUpQueues();
+    if (p.queues !== LEVEL_NONE) this.setUpQueues(showStats);
     else markUnavailable(byId('queues'), 'Not available: your role gives no access to queues.');
     if (p.agents !== LEVEL_NONE) this.setUpAgents();
     else markUnavailable(byId('agents'), 'Not available: your role gives no access to agents.');
@@ -384,6 +387,8 @@ export class Dashboard {
     this.destinationsView?.setFigures(new Map(), true);
     byId('chart-summary').textContent = '';
     this.wantFigures('all', true);
+    this.queueFigures?.reset();
+    this.queueFigures?.want('all');
   }
 
   private setUpPeriod(): void {
@@ -455,7 +460,22 @@ export class Dashboard {
 
   // ------------------------------------------------------------------ queues and agents
 
-  private setUpQueues(): void {
+  private setUpQueues(showStats: boolean): void {
+    const figure = (q: Queue) => this.queueFigures?.figures.get(q.id);
+    const minutes = (sec: number | null | undefined) => (sec === null || sec === undefined ? '–' : duration(Math.round(sec)));
+    const figureColumns: Array<Column<Queue>> = !showStats ? [] : [
+      { className: 'num queue-sl', text: (q) => percent(figure(q)?.serviceLevel ?? null), sort: { key: 'serviceLevel', value: (q) => figure(q)?.serviceLevel ?? -1 } },
+      { className: 'num queue-abandoned', text: (q) => percent(figure(q)?.abandonRate ?? null), sort: { key: 'abandonRate', value: (q) => figure(q)?.abandonRate ?? -1 } },
+      { className: 'num queue-asa', text: (q) => minutes(figure(q)?.averageSpeedOfAnswerSec), sort: { key: 'asa', value: (q) => figure(q)?.averageSpeedOfAnswerSec ?? -1 } },
+      { className: 'num queue-aht', text: (q) => minutes(figure(q)?.averageHandleTimeSec), sort: { key: 'aht', value: (q) => figure(q)?.averageHandleTimeSec ?? -1 } },
+      { className: 'num queue-longest', text: (q) => (figure(q) === undefined ? '–' : duration(figure(q)!.longestWaitSec)), sort: { key: 'longestWait', value: (q) => figure(q)?.longestWaitSec ?? -1 } },
+      {
+        className: 'num queue-answered-by',
+        text: (q) => (figure(q) === undefined ? '–' : `${figure(q)!.answeredByAgents} / ${figure(q)!.answeredByExternal}`),
+        sort: { key: 'answeredBy', value: (q) => (figure(q)?.answeredByAgents ?? -1) + (figure(q)?.answeredByExternal ?? 0) },
+      },
+    ];
+    for (const cell of document.querySelectorAll<HTMLElement>('#queue-head .queue-figures')) cell.hidden = !showStats;
     const view = new KeyedTable<Queue>(byId<HTMLTableSectionElement>('queue-rows'), byId('queue-empty'), {
       now: this.now,
       columns: [
@@ -474,6 +494,7 @@ export class Dashboard {
         // The agents routing would offer a call now (decision 026), and those held back with the reason.
         { className: 'num free-agents', text: (q) => String(q.live.availableAgents), sort: { key: 'free', value: (q) => q.live.availableAgents } },
         { className: 'held-back', text: (q) => heldBackText(q.live.agents) || '–', sort: { key: 'held', value: (q) => q.live.agents.wrapUp + q.live.agents.retryWait } },
+        ...figureColumns,
       ],
       ticks: (q) => q.live.waitingCalls > 0,
       summarise: (queues) => {
@@ -485,18 +506,46 @@ export class Dashboard {
     });
     this.queuesView = view;
     sortableHeaders(byId('queue-head'), { key: 'name', direction: 'ascending' }, (sort) => view.setSort(sort));
+    // The period's figures of each queue: read with the queues, and again for a queue when its live update
+    // arrives (the same event as its live counts), so the row's figures and counts move together.
+    const reader = !showStats ? null : new QueueFiguresReader({
+      read: async (ids) => {
+        const range = this.range();
+        const { data, errors } = await request<{ list: QueueFigures[] }>(QUEUE_FIGURES, { from: range.from, to: range.to, ids }, this.token);
+        const error = errors[0];
+        if (error) throw new ApiError(error.message, error.extensions?.code ?? 'UNKNOWN');
+        return data?.list ?? [];
+      },
+      shown: () => view.refresh(),
+      failed: this.failed,
+      delayMs: FIGURES_DELAY_MS,
+      gapMs: FIGURES_GAP_MS,
+      loadFactor: FIGURES_LOAD_FACTOR,
+      allAbove: FIGURES_ALL_ABOVE,
+    });
+    this.queueFigures = reader;
     const collection = new LiveCollection<Queue, QueueLive>({
       idOf: (l) => l.queueId,
       seqOf: (l) => l.seq,
-      fetchAll: () => this.pages<Queue>(QUEUES, 'queues'),
-      fetchSome: (ids) => this.some<Queue>('queue', ids),
+      fetchAll: async () => {
+        const all = await this.pages<Queue>(QUEUES, 'queues');
+        reader?.want('all');
+        return all;
+      },
+      fetchSome: async (ids) => {
+        const found = await this.some<Queue>('queue', ids);
+        reader?.want(ids);
+        return found;
+      },
     }, view, this.failed);
     this.queues = collection;
     this.live.subscribe<QueueLive>(QUEUE_UPDATES, 'queueUpdates', (l) => {
       this.sawClock(l.at);
       collection.event(l);
+      if (this.figuresLive) reader?.want([l.queueId]);
     }, (m) => this.showNotice(`Live queue updates failed: ${m}`));
     this.stoppers.push(() => {
+      reader?.stop();
       collection.stop();
       view.stop();
     });

@@ -1,4 +1,5 @@
 /** The operations the dashboard sends: the public API only. Constant texts, so the gateway can share work between dashboards. */
+import { QUEUE_FIGURES_FIELDS } from './queue-figures';
 
 export type Level = 'NONE' | 'VIEW' | 'MODIFY';
 /** Every state of an external destination, in the order the page shows them. */
@@ -161,6 +162,10 @@ export const FIGURES = `query Figures($from: DateTime!, $to: DateTime!, $ids: [I
 export const FIGURES_AND_CHART = `query FiguresAndChart($from: DateTime!, $to: DateTime!, $ids: [ID!], $list: Boolean!, $chart: ID!) {
   list: externalDestinationStatsList(from: $from, to: $to, ids: $ids) @include(if: $list) { destinationId name ${TODAY} }
   chart: externalDestinationStats(id: $chart, from: $from, to: $to) { ${CHART} }
+}`;
+
+export const QUEUE_FIGURES = `query QueueFigures($from: DateTime!, $to: DateTime!, $ids: [ID!]) {
+  list: queueStatsList(from: $from, to: $to, ids: $ids) { ${QUEUE_FIGURES_FIELDS} }
 }`;
 
 export const RESUME = `mutation Resume($id: ID!) { resumeExternalDestination(id: $id) { id live { ${DESTINATION_LIVE} } } }`;

@@ -56,6 +56,10 @@ export function sortableHeaders(thead: HTMLElement, initial: SortState, changed:
       show();
       changed(state);
     });
+    // The whole header cell sorts (a cell spanning two header rows is taller than its button).
+    th.addEventListener('click', (event) => {
+      if (!button.contains(event.target as Node)) button.click();
+    });
   }
   show();
 }

@@ -72,7 +72,7 @@ export class ExternalDestinationStats extends DestinationCounters {
   @Field({ description: 'End of the range (exclusive).' })
   to: Date;
 
-  @Field(() => [ExternalDestinationStatsInterval], { description: 'The 15-minute intervals overlapping the range, oldest first (empty ones included).' })
+  /** Resolved with its page arguments by StatisticsIntervalsResolvers (src/resolvers/statistics.resolver.ts). */
   intervals: ExternalDestinationStatsInterval[];
 }
 
@@ -117,7 +117,7 @@ export class AgentStats extends AgentCounters {
   @Field({ description: 'End of the range (exclusive).' })
   to: Date;
 
-  @Field(() => [AgentStatsInterval], { description: 'The 15-minute intervals overlapping the range, oldest first (empty ones included).' })
+  /** Resolved with its page arguments by StatisticsIntervalsResolvers (src/resolvers/statistics.resolver.ts). */
   intervals: AgentStatsInterval[];
 }
 
@@ -191,7 +191,7 @@ export class QueueStats extends QueueCounters {
   @Field(() => Int, { description: 'The answer time, in seconds, that counts as within the service level.' })
   serviceLevelSec: number;
 
-  @Field(() => [QueueStatsInterval], { description: 'The 15-minute intervals overlapping the range, oldest first (empty ones included).' })
+  /** Resolved with its page arguments by StatisticsIntervalsResolvers (src/resolvers/statistics.resolver.ts). */
   intervals: QueueStatsInterval[];
 }
 
