@@ -295,7 +295,7 @@ suite('the supervisor dashboard in a browser', () => {
       await until(page.locator('#chart-summary'), (text) => /Today: [1-9]/.test(text));
       await page.waitForTimeout(300);
       const file = process.env.UPDATE_DASHBOARD_SCREENSHOT === '1' ? resolve(__dirname, '..', '..', 'docs', 'dashboard.png') : join(mkdtempSync(join(tmpdir(), 'dashboard-')), 'dashboard.png');
-      await page.screenshot({ path: file, fullPage: false });
+      await page.screenshot({ path: file, fullPage: true });
       expect(statSync(file).size).toBeGreaterThan(10_000);
       expect(await page.locator('#chart-figure svg rect').count()).toBeGreaterThan(10);
     } finally {

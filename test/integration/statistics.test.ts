@@ -6,7 +6,7 @@ import type { TestGateway } from '../support/test-gateway';
 jest.setTimeout(40_000);
 
 const DESTINATION_FIGURES = 'offered callsHandled answered busy noAnswer failed limitReached cancelledByCaller talkTimeSec timeToAnswerSumSec timeToAnswerMaxSec backedOffSec peakSimultaneousCalls';
-const DESTINATION = `query($id: ID!, $from: DateTime!, $to: DateTime!) { externalDestinationStats(id: $id, from: $from, to: $to) { destinationId ${DESTINATION_FIGURES} intervals { start end offered answered } } }`;
+const DESTINATION = `query($id: ID!, $from: DateTime!, $to: DateTime!) { externalDestinationStats(id: $id, from: $from, to: $to) { destinationId ${DESTINATION_FIGURES} averageTimeToAnswerSec intervals { start end offered answered } } }`;
 const DESTINATION_LIST = `query($from: DateTime!, $to: DateTime!) { externalDestinationStatsList(from: $from, to: $to) { destinationId offered answered busy } }`;
 const AGENT = 'query($id: ID!, $from: DateTime!, $to: DateTime!) { agentStats(id: $id, from: $from, to: $to) { agentId offered answered missed talkTimeSec wrapUpSec } }';
 const QUEUE = 'query($id: ID!, $from: DateTime!, $to: DateTime!) { queueStats(id: $id, from: $from, to: $to) { offered answeredByAgents answeredByExternal overflowedToExternal abandoned serviceLevel serviceLevelWithExternal } }';
@@ -53,6 +53,7 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('statistics throu
     expect(d.offered).toBeGreaterThanOrEqual(3);
     expect(d.peakSimultaneousCalls).toBeGreaterThanOrEqual(3);
     expect(d.intervals.reduce((sum: number, i: any) => sum + i.offered, 0)).toBe(d.offered);
+    expect(d.averageTimeToAnswerSec).toBe(d.timeToAnswerSumSec / d.answered);
     const a = (await t.ok(AGENT, { id: agent, ...range }, w.admin)).agentStats;
     // The agent's figures hold its one call and none of the destination's attempts.
     expect(a).toMatchObject({ agentId: agent, offered: 1, answered: 1, missed: 0, wrapUpSec: 600 });

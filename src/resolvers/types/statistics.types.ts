@@ -42,6 +42,9 @@ abstract class DestinationCounters implements DestinationFigures {
   @Field(() => Int, { description: 'The longest time to answer, in seconds.' })
   timeToAnswerMaxSec: number;
 
+  @Field(() => Float, { nullable: true, description: `The average time to answer (the destination's speed of answer): timeToAnswerSumSec / answered, in seconds; null when none was answered. ${byStart}.` })
+  averageTimeToAnswerSec: number | null;
+
   @Field(() => Int, { description: 'Seconds the destination spent backed off after busy, no-answer or failed attempts (overlapping back-offs count once; a resume ends one early), within the interval or range and up to now. Time suspended is not back-off and is not counted.' })
   backedOffSec: number;
 
@@ -206,6 +209,12 @@ function shaped<F extends object>(named: Named<F>, range: Range) {
   };
 }
 
-export const destinationStats = (n: Named<DestinationFigures>, range: Range): ExternalDestinationStats => ({ destinationId: n.id, ...shaped(n, range) });
+/** A destination's figures with the averages worked out from them. */
+const averaged = <F extends DestinationFigures>(f: F) => ({ ...f, averageTimeToAnswerSec: f.answered === 0 ? null : f.timeToAnswerSumSec / f.answered });
+
+export const destinationStats = (n: Named<DestinationFigures>, range: Range): ExternalDestinationStats => {
+  const shape = shaped({ ...n, figures: { total: averaged(n.figures.total), intervals: n.figures.intervals.map(averaged) } }, range);
+  return { destinationId: n.id, ...shape };
+};
 export const agentStats = (n: Named<AgentFigures>, range: Range): AgentStats => ({ agentId: n.id, ...shaped(n, range) });
 export const queueStats = (n: Named<QueueFigures>, range: Range, serviceLevelSec: number): QueueStats => ({ queueId: n.id, serviceLevelSec, ...shaped(n, range) });
