@@ -11,13 +11,15 @@ import { Company } from './company.entity';
 
 /**
  * A company's quarter hour whose bucket rows hold every figure of its records (`sealed`), or one a write
- * touched after it was over (not sealed: read from the records until it is sealed again).
+ * touched after it was over (not sealed: read from the records until it is sealed again). Every such write
+ * raises `version`: a seal worked out from records read before a write is not written.
  */
 @Entity('stat_seal')
 export class StatSeal {
   @PrimaryColumn({ type: 'uuid' }) companyId: string;
   @PrimaryColumn({ type: 'integer' }) bucket: number;
   @Column({ type: 'boolean', default: false }) sealed: boolean;
+  @Column({ type: 'integer', default: 0 }) version: number;
 
   @ManyToOne(() => Company, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'companyId' })

@@ -44,6 +44,8 @@ export function createDataSource(database: DatabaseConfig): DataSource {
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 5000');
+      // A page cache of 64 MB (the default is 2 MB): indexes of a million calls stay in memory between reads.
+      db.pragma('cache_size = -65536');
     },
   });
 }

@@ -10,8 +10,9 @@ import { beforeCommit } from './persistence';
  * read from its bucket rows once it is sealed (stat_seal): the sealer (src/store/stat-seal.ts) works the rows
  * out from the records of a quarter hour that is over. Whatever changes a record a figure counts says which
  * quarter hours it touched (`touch…`, in its transaction); before the transaction commits, each touched
- * quarter hour that is over by the statistics clock is marked not sealed (its stat_seal row, upserted, so the
- * row is locked until the commit), and it is read from the records until the sealer seals it again. Nothing
+ * quarter hour that is over by the statistics clock is marked not sealed and its version raised (its
+ * stat_seal row, upserted, so the row is locked until the commit), and it is read from the records until the
+ * sealer seals it again. Nothing
  * is counted by the writer: a repeated event changes no record, and a quarter hour's rows are a function of
  * its records. A write in the current quarter hour (nearly all of them) writes nothing here.
  */
@@ -77,9 +78,12 @@ async function flush(m: EntityManager, t: Touched): Promise<void> {
   const params: unknown[] = [];
   const values = over.map((k) => {
     params.push(k.companyId, k.bucket);
-    return `(${p(params.length - 1)}, ${p(params.length)}, ${m.connection.options.type === 'postgres' ? 'false' : '0'})`;
+    return `(${p(params.length - 1)}, ${p(params.length)}, ${m.connection.options.type === 'postgres' ? 'false' : '0'}, 1)`;
   }).join(', ');
-  await m.query(`INSERT INTO stat_seal ("companyId", bucket, sealed) VALUES ${values} ON CONFLICT ("companyId", bucket) DO UPDATE SET sealed = excluded.sealed`, params);
+  await m.query(
+    `INSERT INTO stat_seal ("companyId", bucket, sealed, version) VALUES ${values} ON CONFLICT ("companyId", bucket) DO UPDATE SET sealed = excluded.sealed, version = stat_seal.version + 1`,
+    params,
+  );
 }
 
 /** INSERT of whole rows, 200 at a time. */

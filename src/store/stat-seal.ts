@@ -12,6 +12,7 @@ import {
   type AgentBucket, type DestinationBucket, type QueueBucket,
 } from '../statistics/buckets';
 import type { AttemptRecord, RefusalRecord } from '../statistics/figures';
+import { TimeSlicer } from '../platform/time-slice';
 import { inTransaction } from './persistence';
 import { AGENT_COLUMNS, DESTINATION_COLUMNS, insertRows, QUEUE_COLUMNS, type LinkKind } from './stat-buckets';
 import { ATTEMPT_COLUMNS, attemptRecord, destinationAttemptsBefore, queueCallsIn } from './statistics-records';
@@ -20,9 +21,13 @@ import { ATTEMPT_COLUMNS, attemptRecord, destinationAttemptsBefore, queueCallsIn
  * Sealing a company's quarter hours (docs/decisions/025-statistics-buckets.md): once a quarter hour is over
  * (by the statistics clock, SEAL_GRACE_MS ago), its bucket rows are worked out from its records by figures.ts
  * and written, and its stat_seal row says sealed. A write that touches a sealed quarter hour later marks it
- * not sealed in its own transaction (src/store/stat-buckets.ts) and it is sealed again. The seal rows are
- * locked first (the same rows those writes lock), so a write either commits before the records are read
- * (and is counted) or marks the quarter hour again after the seal commits.
+ * not sealed and raises its version in its own transaction (src/store/stat-buckets.ts), and it is sealed
+ * again. Optimistic: the versions are read first, then the records (outside any transaction, giving the
+ * event loop turns), then, in one short transaction, the seal rows are locked (the rows those writes lock)
+ * and the rows written only if no version moved; otherwise the run is left for the next try. A write that
+ * marked a quarter hour after the versions were read moved its version (or waits for the lock, then marks it
+ * again after the seal); one that marked it before committed before the records were read, or holds the row
+ * lock, so its version is seen moved.
  */
 
 /**
@@ -30,6 +35,8 @@ import { ATTEMPT_COLUMNS, attemptRecord, destinationAttemptsBefore, queueCallsIn
  * much later than it checked the clock (or an instance whose clock is this much behind) would not mark it.
  */
 export const SEAL_GRACE_MS = 60_000;
+/** How long sealing works before it gives the event loop a turn. */
+const SLICE_MS = 10;
 /** Quarter hours per sealing transaction (a day). */
 const RUN_BUCKETS = 96;
 /** Quarter hours one periodic pass seals per company at most (a week): a company catches up over passes. */
@@ -115,7 +122,7 @@ async function previousBuckets(m: EntityManager, kind: LinkKind, destinationId: 
  * worked out). `carry` holds each destination's attempts from before `first` that may still overlap it (from
  * the run before); without it they are read. On return it holds those that may overlap the run after.
  */
-export async function rowsFromRecords(m: EntityManager, companyId: string, first: number, last: number, carry?: Carry): Promise<RunRows> {
+export async function rowsFromRecords(m: EntityManager, companyId: string, first: number, last: number, carry?: Carry, pause: () => Promise<void> | undefined = () => undefined): Promise<RunRows> {
   const from = bucketStart(first);
   const to = bucketStart(last + 1);
   const out: RunRows = { destinations: new Map(), agents: new Map(), queues: new Map(), links: [], spans: new Map() };
@@ -123,6 +130,7 @@ export async function rowsFromRecords(m: EntityManager, companyId: string, first
   // Every destination that has records here or may have some still overlapping (a deleted one's history too).
   const destinations = new Set([...(await idsOf(m, ExternalDestination, companyId)), ...records.byDestination.keys(), ...records.refusalsByDestination.keys(), ...(carry?.keys() ?? [])]);
   for (const d of [...destinations].sort()) {
+    await pause();
     const before = carry?.get(d) ?? (await destinationAttemptsBefore(m, companyId, d, from));
     const started = records.byDestination.get(d) ?? [];
     const refusals = records.refusalsByDestination.get(d) ?? [];
@@ -147,6 +155,7 @@ export async function rowsFromRecords(m: EntityManager, companyId: string, first
     out.agents.set(a, agentBuckets(attempts, first, last).filter((r) => !emptyBucket(r)));
   }
   for (const q of await idsOf(m, Queue, companyId)) {
+    await pause();
     const calls = await queueCallsIn(m, companyId, q, from, to);
     if (calls.length === 0) continue;
     out.queues.set(q, queueBuckets(calls, first, last).filter((r) => !emptyBucket(r)));
@@ -154,8 +163,17 @@ export async function rowsFromRecords(m: EntityManager, companyId: string, first
   return out;
 }
 
-/** Locks a company's seal rows first..last (made, not sealed, where missing); answers those already sealed. */
-async function lockSeals(m: EntityManager, companyId: string, first: number, last: number): Promise<Set<number>> {
+/** A company's seal rows of first..last: bucket -> [version, sealed] (a missing row: version 0, not sealed). */
+async function sealsOf(m: EntityManager, companyId: string, first: number, last: number): Promise<Map<number, [number, boolean]>> {
+  const p = placeholder(m);
+  const rows: Array<{ bucket: unknown; sealed: unknown; version: unknown }> = await m.query(
+    `SELECT bucket, sealed, version FROM stat_seal WHERE "companyId" = ${p(1)} AND bucket >= ${p(2)} AND bucket <= ${p(3)}`, [companyId, first, last],
+  );
+  return new Map(rows.map((r) => [Number(r.bucket), [Number(r.version), r.sealed === true || r.sealed === 1]]));
+}
+
+/** Locks a company's seal rows first..last (made, not sealed, version 0, where missing). */
+async function lockSeals(m: EntityManager, companyId: string, first: number, last: number): Promise<void> {
   const p = placeholder(m);
   const no = m.connection.options.type === 'postgres' ? 'false' : '0';
   for (let b = first; b <= last; b += 200) {
@@ -163,15 +181,13 @@ async function lockSeals(m: EntityManager, companyId: string, first: number, las
     const values: string[] = [];
     for (let k = b; k <= Math.min(last, b + 199); k += 1) {
       params.push(companyId, k);
-      values.push(`(${p(params.length - 1)}, ${p(params.length)}, ${no})`);
+      values.push(`(${p(params.length - 1)}, ${p(params.length)}, ${no}, 0)`);
     }
-    await m.query(`INSERT INTO stat_seal ("companyId", bucket, sealed) VALUES ${values.join(', ')} ON CONFLICT ("companyId", bucket) DO UPDATE SET sealed = stat_seal.sealed`, params);
+    await m.query(`INSERT INTO stat_seal ("companyId", bucket, sealed, version) VALUES ${values.join(', ')} ON CONFLICT ("companyId", bucket) DO UPDATE SET sealed = stat_seal.sealed`, params);
   }
-  const rows: Array<{ bucket: unknown; sealed: unknown }> = await m.query(
-    `SELECT bucket, sealed FROM stat_seal WHERE "companyId" = ${p(1)} AND bucket >= ${p(2)} AND bucket <= ${p(3)}`, [companyId, first, last],
-  );
-  return new Set(rows.filter((r) => r.sealed === true || r.sealed === 1).map((r) => Number(r.bucket)));
 }
+
+const versionOf = (seals: Map<number, [number, boolean]>, bucket: number) => seals.get(bucket)?.[0] ?? 0;
 
 /** Writes a run's rows in place of what its quarter hours held. */
 async function writeRun(m: EntityManager, companyId: string, first: number, last: number, rows: RunRows): Promise<void> {
@@ -205,33 +221,36 @@ async function writeRun(m: EntityManager, companyId: string, first: number, last
 }
 
 /**
- * Seals a company's quarter hours first..last (all over), a day per transaction; `force` works out again
- * those already sealed too. Answers how many quarter hours were worked out.
+ * Seals a company's quarter hours first..last (all over), a day at a time; `force` works out again those
+ * already sealed too. Answers whether every one of them is sealed now (false: a write moved one while it was
+ * being worked out; the next try seals it).
  */
-export async function sealRange(ds: DataSource, companyId: string, first: number, last: number, force = false): Promise<number> {
-  let worked = 0;
+export async function sealRange(ds: DataSource, companyId: string, first: number, last: number, force = false): Promise<boolean> {
+  const slicer = new TimeSlicer(SLICE_MS);
+  const pause = () => slicer.pause();
+  let all = true;
   let carry: Carry | undefined;
   for (let a = first; a <= last; a += RUN_BUCKETS) {
     const b = Math.min(last, a + RUN_BUCKETS - 1);
-    const next: Carry = new Map();
-    const done = await inTransaction(ds, async (m) => {
-      const sealed = await lockSeals(m, companyId, a, b);
-      if (!force && sealed.size === b - a + 1) return false;
-      // What the run before carried is only good for this run if that run was worked out too.
-      const known: Carry = new Map(carry ?? []);
-      const rows = await rowsFromRecords(m, companyId, a, b, known);
-      for (const [k, v] of known) next.set(k, v);
+    const before = await sealsOf(ds.manager, companyId, a, b);
+    if (!force && [...before.values()].filter(([, sealed]) => sealed).length === b - a + 1) {
+      carry = undefined;
+      continue;
+    }
+    const known: Carry = new Map(carry ?? []);
+    const rows = await rowsFromRecords(ds.manager, companyId, a, b, known, pause);
+    await pause();
+    const written = await inTransaction(ds, async (m) => {
+      await lockSeals(m, companyId, a, b);
+      const now = await sealsOf(m, companyId, a, b);
+      for (let k = a; k <= b; k += 1) if (versionOf(now, k) !== versionOf(before, k)) return false;
       await writeRun(m, companyId, a, b, rows);
       return true;
     });
-    if (done) {
-      worked += b - a + 1;
-      carry = next;
-    } else {
-      carry = undefined;
-    }
+    all &&= written;
+    carry = written ? known : undefined;
   }
-  return worked;
+  return all;
 }
 
 /** The longest span the sealed quarter hours know of a destination's attempts, in ms (null: none sealed). */
@@ -280,19 +299,24 @@ export class StatisticsSealer {
     return bucketStart(this.horizon());
   }
 
-  /** Seals whatever of a company's quarter hours [first, last) is not sealed (they must be over). */
-  async ensure(companyId: string, first: number, last: number): Promise<void> {
-    if (last <= first) return;
+  /**
+   * Seals whatever of a company's quarter hours [first, last) is not sealed (they must be over); answers
+   * whether all of them are sealed (false: writes kept moving one, three tries over).
+   */
+  async ensure(companyId: string, first: number, last: number, tries = 3): Promise<boolean> {
+    if (last <= first) return true;
     const p = placeholder(this.dataSource.manager);
     const rows: Array<{ bucket: unknown }> = await this.dataSource.manager.query(
       `SELECT bucket FROM stat_seal WHERE "companyId" = ${p(1)} AND bucket >= ${p(2)} AND bucket < ${p(3)} AND sealed = ${this.dataSource.options.type === 'postgres' ? 'true' : '1'} ORDER BY bucket`,
       [companyId, first, last],
     );
-    if (rows.length === last - first) return;
+    if (rows.length === last - first) return true;
     const sealed = new Set(rows.map((r) => Number(r.bucket)));
     const missing: number[] = [];
     for (let b = first; b < last; b += 1) if (!sealed.has(b)) missing.push(b);
-    for (const [a, b] of runs(missing)) await sealRange(this.dataSource, companyId, a, b);
+    let all = true;
+    for (const [a, b] of runs(missing)) all = (await sealRange(this.dataSource, companyId, a, b)) && all;
+    return all || (tries > 1 && this.ensure(companyId, first, last, tries - 1));
   }
 
   start(): void {

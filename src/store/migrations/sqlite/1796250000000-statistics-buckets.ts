@@ -5,7 +5,7 @@ export class StatisticsBuckets1796250000000 implements MigrationInterface {
   name = 'StatisticsBuckets1796250000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("CREATE TABLE \"stat_seal\" (\"companyId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"sealed\" boolean NOT NULL DEFAULT (0), PRIMARY KEY (\"companyId\", \"bucket\"))");
+    await queryRunner.query("CREATE TABLE \"stat_seal\" (\"companyId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"sealed\" boolean NOT NULL DEFAULT (0), \"version\" integer NOT NULL DEFAULT (0), PRIMARY KEY (\"companyId\", \"bucket\"))");
     await queryRunner.query("CREATE TABLE \"stat_destination_bucket\" (\"companyId\" varchar NOT NULL, \"destinationId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"offered\" integer NOT NULL DEFAULT (0), \"callsHandled\" integer NOT NULL DEFAULT (0), \"answered\" integer NOT NULL DEFAULT (0), \"busy\" integer NOT NULL DEFAULT (0), \"noAnswer\" integer NOT NULL DEFAULT (0), \"failed\" integer NOT NULL DEFAULT (0), \"limitReached\" integer NOT NULL DEFAULT (0), \"cancelledByCaller\" integer NOT NULL DEFAULT (0), \"talkTimeSec\" integer NOT NULL DEFAULT (0), \"timeToAnswerSumSec\" integer NOT NULL DEFAULT (0), \"timeToAnswerMaxSec\" integer NOT NULL DEFAULT (0), \"backedOffSec\" integer NOT NULL DEFAULT (0), \"peakSimultaneousCalls\" integer NOT NULL DEFAULT (0), PRIMARY KEY (\"companyId\", \"destinationId\", \"bucket\"))");
     await queryRunner.query("CREATE INDEX \"idx_stat_destination_bucket_company\" ON \"stat_destination_bucket\" (\"companyId\", \"bucket\") ");
     await queryRunner.query("CREATE TABLE \"stat_destination_link\" (\"companyId\" varchar NOT NULL, \"destinationId\" varchar NOT NULL, \"kind\" varchar(8) NOT NULL, \"callId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"prevBucket\" integer NOT NULL, PRIMARY KEY (\"companyId\", \"destinationId\", \"kind\", \"callId\", \"bucket\"))");
@@ -19,8 +19,8 @@ export class StatisticsBuckets1796250000000 implements MigrationInterface {
     await queryRunner.query("CREATE INDEX \"idx_call_attempt_destination_backoff\" ON \"call_attempt\" (\"companyId\", \"destinationId\", \"backoffUntil\") ");
     await queryRunner.query("CREATE INDEX \"idx_call_attempt_destination_ended\" ON \"call_attempt\" (\"companyId\", \"destinationId\", \"endedAt\") ");
     await queryRunner.query("CREATE INDEX \"idx_capacity_refusal_company_at\" ON \"capacity_refusal\" (\"companyId\", \"at\") ");
-    await queryRunner.query("CREATE TABLE \"temporary_stat_seal\" (\"companyId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"sealed\" boolean NOT NULL DEFAULT (0), CONSTRAINT \"FK_86d384067cb69f618e8e6123ac8\" FOREIGN KEY (\"companyId\") REFERENCES \"company\" (\"id\") ON DELETE CASCADE ON UPDATE NO ACTION, PRIMARY KEY (\"companyId\", \"bucket\"))");
-    await queryRunner.query("INSERT INTO \"temporary_stat_seal\"(\"companyId\", \"bucket\", \"sealed\") SELECT \"companyId\", \"bucket\", \"sealed\" FROM \"stat_seal\"");
+    await queryRunner.query("CREATE TABLE \"temporary_stat_seal\" (\"companyId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"sealed\" boolean NOT NULL DEFAULT (0), \"version\" integer NOT NULL DEFAULT (0), CONSTRAINT \"FK_86d384067cb69f618e8e6123ac8\" FOREIGN KEY (\"companyId\") REFERENCES \"company\" (\"id\") ON DELETE CASCADE ON UPDATE NO ACTION, PRIMARY KEY (\"companyId\", \"bucket\"))");
+    await queryRunner.query("INSERT INTO \"temporary_stat_seal\"(\"companyId\", \"bucket\", \"sealed\", \"version\") SELECT \"companyId\", \"bucket\", \"sealed\", \"version\" FROM \"stat_seal\"");
     await queryRunner.query("DROP TABLE \"stat_seal\"");
     await queryRunner.query("ALTER TABLE \"temporary_stat_seal\" RENAME TO \"stat_seal\"");
     await queryRunner.query("DROP INDEX \"idx_stat_destination_bucket_company\"");
@@ -83,8 +83,8 @@ export class StatisticsBuckets1796250000000 implements MigrationInterface {
     await queryRunner.query("DROP TABLE \"temporary_stat_destination_bucket\"");
     await queryRunner.query("CREATE INDEX \"idx_stat_destination_bucket_company\" ON \"stat_destination_bucket\" (\"companyId\", \"bucket\") ");
     await queryRunner.query("ALTER TABLE \"stat_seal\" RENAME TO \"temporary_stat_seal\"");
-    await queryRunner.query("CREATE TABLE \"stat_seal\" (\"companyId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"sealed\" boolean NOT NULL DEFAULT (0), PRIMARY KEY (\"companyId\", \"bucket\"))");
-    await queryRunner.query("INSERT INTO \"stat_seal\"(\"companyId\", \"bucket\", \"sealed\") SELECT \"companyId\", \"bucket\", \"sealed\" FROM \"temporary_stat_seal\"");
+    await queryRunner.query("CREATE TABLE \"stat_seal\" (\"companyId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"sealed\" boolean NOT NULL DEFAULT (0), \"version\" integer NOT NULL DEFAULT (0), PRIMARY KEY (\"companyId\", \"bucket\"))");
+    await queryRunner.query("INSERT INTO \"stat_seal\"(\"companyId\", \"bucket\", \"sealed\", \"version\") SELECT \"companyId\", \"bucket\", \"sealed\", \"version\" FROM \"temporary_stat_seal\"");
     await queryRunner.query("DROP TABLE \"temporary_stat_seal\"");
     await queryRunner.query("DROP INDEX \"idx_capacity_refusal_company_at\"");
     await queryRunner.query("DROP INDEX \"idx_call_attempt_destination_ended\"");
