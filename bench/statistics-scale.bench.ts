@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../src/config';
 import { Call, CallAttempt } from '../src/entities/call.entity';
 import { CapacityRefusal } from '../src/entities/capacity-refusal.entity';
@@ -244,6 +245,8 @@ async function run(calls: number, played: string, playedMs: number, now: number)
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
     const t0 = performance.now();
     const query = new URLSearchParams({ kind: 'DESTINATIONS', from: new Date(now - SPAN_DAYS * DAY).toISOString(), to: new Date(now).toISOString(), perInterval: 'true' });
     const download = await fetch(`${base}/exports/statistics.csv?${query}`, { headers: { authorization: `Bearer ${token}` } });
@@ -251,8 +254,10 @@ async function run(calls: number, played: string, playedMs: number, now: number)
     const exportMs = performance.now() - t0;
     exporting = false;
     await prober;
+    loop.disable();
     health.sort((a, b) => a - b);
     out.set('93-day per-interval export, 50 destinations', download.ok ? `${exportMs.toFixed(0)} (${(bytes / 1e6).toFixed(1)} MB)` : `HTTP ${download.status}`);
+    out.set('event loop delay during the export: p99 (max)', `${(loop.percentile(99) / 1e6).toFixed(1)} (${(loop.max / 1e6).toFixed(1)})`);
     out.set('/healthz during the export: p99 (max), n', `${health[Math.floor(health.length * 0.99)]?.toFixed(1)} (${health.at(-1)?.toFixed(1)}), ${health.length}${healthFailed > 0 ? `, ${healthFailed} failed` : ''}`);
   } finally {
     await gateway.close();

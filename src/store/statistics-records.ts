@@ -48,25 +48,27 @@ export interface LookBack {
  */
 export async function destinationAttemptsBefore(m: EntityManager, companyId: string, destinationId: string, from: number, lookBack: LookBack | null = null): Promise<AttemptRecord[]> {
   const at = new Date(from);
-  // Each query along one index: by end (open, ended after, backed off after) or by start (the look back); the
-  // start of those read by end is checked here, so the planner never walks a destination's whole history by
-  // start to find a few by end.
+  // Each query along one index: by end (open, ended after, backed off after) or by start (the look back). The
+  // start of those read by end is a filter the index of starts must not serve: SQLite's planner would walk a
+  // destination's whole history by start to find a few by end (`+column` keeps a column off any index there).
+  const startedBefore = m.connection.options.type === 'postgres' ? 'a.startedAt < :at' : '+a.startedAt < :at';
   const base = () => m.getRepository(CallAttempt).createQueryBuilder('a').select(ATTEMPT_COLUMNS)
     .where('a.companyId = :companyId AND a.destinationId = :destinationId AND a.targetKind = :kind', { companyId, destinationId, kind: 'DESTINATION' });
+  const byEnd = () => base().andWhere(startedBefore, { at });
   // One after another: in a transaction they share one connection.
-  const found = [...(await base().andWhere('a.endedAt IS NULL').getMany())];
+  const found: CallAttempt[][] = [await byEnd().andWhere('a.endedAt IS NULL').getMany()];
   if (lookBack !== null && lookBack.unsealedFrom > from) {
     const since = new Date(from - lookBack.longestMs - 1000);
     const unsealed = new Date(lookBack.unsealedFrom);
-    found.push(...(await base().andWhere('a.startedAt >= :since AND a.startedAt < :at', { since, at }).andWhere('(a.endedAt > :at OR a.backoffUntil > :at)', { at }).getMany()));
-    found.push(...(await base().andWhere('a.endedAt >= :unsealed', { unsealed }).getMany()));
-    found.push(...(await base().andWhere('a.backoffUntil >= :unsealed', { unsealed }).getMany()));
+    found.push(await base().andWhere('a.startedAt >= :since AND a.startedAt < :at', { since, at }).andWhere('(a.endedAt > :at OR a.backoffUntil > :at)', { at }).getMany());
+    found.push(await byEnd().andWhere('a.endedAt >= :unsealed', { unsealed }).getMany());
+    found.push(await byEnd().andWhere('a.backoffUntil >= :unsealed', { unsealed }).getMany());
   } else {
-    found.push(...(await base().andWhere('a.endedAt > :at', { at }).getMany()));
-    found.push(...(await base().andWhere('a.backoffUntil > :at', { at }).getMany()));
+    found.push(await byEnd().andWhere('a.endedAt > :at', { at }).getMany());
+    found.push(await byEnd().andWhere('a.backoffUntil > :at', { at }).getMany());
   }
   const byId = new Map<string, CallAttempt>();
-  for (const a of found) if (a.startedAt < at) byId.set(a.id, a);
+  for (const list of found) for (const a of list) byId.set(a.id, a);
   return [...byId.values()].sort((x, y) => x.startedAt.getTime() - y.startedAt.getTime() || (x.id < y.id ? -1 : 1)).map(attemptRecord);
 }
 
