@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { codeOf, createUser } from '../support/fixtures';
 import { routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
+import { uniqueNumbers } from '../support/numbers';
 
 jest.setTimeout(60_000);
 
@@ -47,7 +48,7 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('hidden reference
     await t?.close();
   });
 
-  const number = () => `+4420794${String(Math.floor(Math.random() * 100_000)).padStart(5, '0')}`;
+  const number = uniqueNumbers('+4420794');
   /** START -> partner (`first`) -> on LimitReached backup (`second`) -> bye. */
   const nodes = (first: string | null, second: string | null) => [
     { id: 'start', type: 'START', branches: [{ name: 'next', to: 'partner' }] },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { codeOf } from '../support/fixtures';
 import { routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
+import { uniqueNumbers } from '../support/numbers';
 
 jest.setTimeout(60_000);
 
@@ -28,7 +29,7 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('where-used befor
     await t?.close();
   });
 
-  const number = () => `+4420794${String(Math.floor(Math.random() * 100_000)).padStart(5, '0')}`;
+  const number = uniqueNumbers('+4420794');
   interface Flow { id: string; name: string; serviceNumber: string }
   async function createFlow(nodes: unknown[]): Promise<Flow> {
     const serviceNumber = number();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createUser } from '../support/fixtures';
 import { routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
+import { uniqueNumbers } from '../support/numbers';
 
 jest.setTimeout(30_000);
 
@@ -25,7 +26,7 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('call flows throu
     await t?.close();
   });
 
-  const number = () => `+4420794${String(Math.floor(Math.random() * 100_000)).padStart(5, '0')}`;
+  const number = uniqueNumbers('+4420794');
   const create = async (mutation: string, input: unknown) => Object.values(await t.ok(mutation, { i: input }, w.admin))[0] as { id: string };
   const timeRange = (input = HOURS) => create('mutation($i: TimeRangeInput!) { createTimeRange(input: $i) { id } }', input);
   const holidays = (dates: string[]) =>
