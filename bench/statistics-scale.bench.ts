@@ -193,9 +193,12 @@ async function run(calls: number, played: string, playedMs: number, now: number)
     const copyStarted = performance.now();
     if (calls > PLAYED) await copyRecords(gateway, companyId, Math.round(calls / PLAYED), Math.floor((now - 3_600_000 - from) / PLAYED));
     const copyMs = performance.now() - copyStarted;
+    // Each phase as it ends (a 1 000 000-call run takes long; where its time goes shows before it ends).
+    console.error(`${calls} calls: copied in ${(copyMs / 1000).toFixed(0)} s`);
     const bucketStarted = performance.now();
     await sealRange(gateway.dataSource, companyId, Math.floor(from / 900_000) - 1, gateway.services.statistics.sealer.horizon() - 1, true);
     const bucketMs = performance.now() - bucketStarted;
+    console.error(`${calls} calls: sealed in ${(bucketMs / 1000).toFixed(0)} s`);
     out.set('seed', `played ${(playedMs / 1000).toFixed(0)} s, copied ${(copyMs / 1000).toFixed(0)} s, sealed ${(bucketMs / 1000).toFixed(0)} s`);
 
     const D = 'offered callsHandled answered busy noAnswer failed limitReached cancelledByCaller talkTimeSec timeToAnswerSumSec timeToAnswerMaxSec backedOffSec peakSimultaneousCalls';
