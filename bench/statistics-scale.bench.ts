@@ -295,6 +295,9 @@ async function main(): Promise<void> {
   }
 }
 
+// Stopped by hand (Ctrl-C): exit normally, so a --cpu-prof profile is still written.
+process.once('SIGINT', () => process.exit(130));
+
 main().catch((err) => {
   console.error(err);
   process.exitCode = 1;
