@@ -6,7 +6,7 @@ import { plainTrace, type TraceFacts } from '../routing/trace-words';
 import { inTransaction, isConcurrentChange } from '../store/persistence';
 import type { TraceInput } from './types';
 import { recordCapacityRefusals } from '../store/capacity-refusals';
-import { touchQueue } from '../store/stat-buckets';
+import { touchQuarterHours } from '../store/stat-buckets';
 
 /** Changes of a call that no queue figure reads: they touch no statistics bucket. */
 const NOT_COUNTED = new Set<string>(['eligiblePriorities', 'flowNodeId']);
@@ -26,12 +26,12 @@ export async function updateCall(m: EntityManager, call: Call, change: Partial<C
     .where('id = :id AND "revision" = :revision', { id: call.id, revision: call.revision })
     .execute();
   if (result.affected !== 1) throw new StaleCall();
-  // The queue's buckets before and after (a flow call may enter another queue, or leave one): worked out again at commit.
+  // A queue's figures count the call in the quarter hour it entered the queue: that one before and after the
+  // change (a flow call may enter another queue, or leave one).
   if (Object.keys(change).some((k) => !NOT_COUNTED.has(k))) {
-    if (call.queueId !== null) touchQueue(m, call.companyId, call.queueId, call.enqueuedAt.getTime());
+    if (call.queueId !== null) touchQuarterHours(m, call.companyId, call.enqueuedAt.getTime());
     const queueId = change.queueId === undefined ? call.queueId : change.queueId;
-    const enqueuedAt = change.enqueuedAt ?? call.enqueuedAt;
-    if (queueId !== null) touchQueue(m, call.companyId, queueId, enqueuedAt.getTime());
+    if (queueId !== null) touchQuarterHours(m, call.companyId, (change.enqueuedAt ?? call.enqueuedAt).getTime());
   }
   Object.assign(call, change);
   call.revision += 1;

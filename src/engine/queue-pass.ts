@@ -9,7 +9,7 @@ import { routeCall } from '../routing/route-call';
 import type { AgentSnapshot, DestinationSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
 import type { AgentLive } from '../store/agent-state-store';
 import { findOwned, inTransaction, isConcurrentChange } from '../store/persistence';
-import { touchQueue } from '../store/stat-buckets';
+import { touchQuarterHours } from '../store/stat-buckets';
 import { ifUnchanged, trace, updateCall, type WaitingNotes } from './call-records';
 import { destinationSnapshot } from './destination-snapshot';
 import type { Effects } from './effects';
@@ -113,7 +113,7 @@ export class QueuePass {
             eligiblePriorities: [], lastOfferEndedAt: {}, revision: 0,
           }),
         );
-        touchQueue(m, companyId, queue.id, now);
+        touchQuarterHours(m, companyId, now);
         await trace(m, call, admission.admitted ? enteredEntry(queue, waiting, now) : { at: now, step: 'REFUSED', summary: `${admission.detail}: the call was refused` });
         return { call, created: true, queue };
       });

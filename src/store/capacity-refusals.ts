@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { CapacityRefusal } from '../entities/capacity-refusal.entity';
 import { capacityRefusalsOf, type RefusalSource } from '../routing/capacity-refusals';
-import { touchDestination } from './stat-buckets';
+import { touchQuarterHours } from './stat-buckets';
 
 /**
  * Records the capacity refusals a trace entry states (one row per destination it skipped as full), in the
@@ -13,7 +13,5 @@ export async function recordCapacityRefusals(m: EntityManager, call: { readonly 
   await m.getRepository(CapacityRefusal).insert(
     refusals.map((r) => ({ companyId: call.companyId, callId: call.id, destinationId: r.destinationId, at: new Date(r.at) })),
   );
-  for (const r of refusals) {
-    touchDestination(m, call.companyId, r.destinationId, r.at);
-  }
+  for (const r of refusals) touchQuarterHours(m, call.companyId, r.at);
 }

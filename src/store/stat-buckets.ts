@@ -40,18 +40,13 @@ function touched(m: EntityManager): Touched {
   return beforeCommit<Touched>(m, 'statistics buckets', () => new Set(), (t) => flush(m, t));
 }
 
-function touch(m: EntityManager, companyId: string, fromMs: number, toMs = fromMs): void {
+/**
+ * A company's quarter hours [fromMs, toMs] changed: a record a figure counts (an attempt, a refusal, a call
+ * in a queue) was written there. Quarter hours are sealed per company, so which resource does not matter.
+ */
+export function touchQuarterHours(m: EntityManager, companyId: string, fromMs: number, toMs = fromMs): void {
   const t = touched(m);
   for (let b = bucketOf(fromMs); b <= bucketOf(toMs); b += 1) t.add(`${companyId}${SEP}${b}`);
-}
-
-/** A destination's quarter hours [fromMs, toMs] changed (its attempts, refusals or back-off). */
-export function touchDestination(m: EntityManager, companyId: string, _destinationId: string, fromMs: number, toMs = fromMs): void {
-  touch(m, companyId, fromMs, toMs);
-}
-
-export function touchQueue(m: EntityManager, companyId: string, _queueId: string, atMs: number): void {
-  touch(m, companyId, atMs);
 }
 
 /**
@@ -59,8 +54,8 @@ export function touchQueue(m: EntityManager, companyId: string, _queueId: string
  * at its end, at the time of writing: never in a quarter hour that is over.
  */
 export function touchAttempt(m: EntityManager, a: Pick<CallAttempt, 'companyId' | 'startedAt' | 'endedAt'>): void {
-  touch(m, a.companyId, a.startedAt.getTime());
-  if (a.endedAt !== null) touch(m, a.companyId, a.endedAt.getTime());
+  touchQuarterHours(m, a.companyId, a.startedAt.getTime());
+  if (a.endedAt !== null) touchQuarterHours(m, a.companyId, a.endedAt.getTime());
 }
 
 const placeholder = (m: EntityManager) => (m.connection.options.type === 'postgres' ? (i: number) => `$${i}` : () => '?');

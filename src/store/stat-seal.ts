@@ -225,9 +225,11 @@ async function writeRun(m: EntityManager, companyId: string, first: number, last
  * already sealed too. Answers whether every one of them is sealed now (false: a write moved one while it was
  * being worked out; the next try seals it).
  */
-export async function sealRange(ds: DataSource, companyId: string, first: number, last: number, force = false): Promise<boolean> {
-  const slicer = new TimeSlicer(SLICE_MS);
-  const pause = () => slicer.pause();
+export async function sealRange(
+  ds: DataSource, companyId: string, first: number, last: number, force = false,
+  /** Gives the event loop a turn while the records are read (default: every SLICE_MS). */
+  pause: () => Promise<void> | undefined = sliced(),
+): Promise<boolean> {
   let all = true;
   let carry: Carry | undefined;
   for (let a = first; a <= last; a += RUN_BUCKETS) {
@@ -260,6 +262,12 @@ export async function longestSpanMs(m: EntityManager, companyId: string, destina
     `SELECT "longestSpanSec" FROM stat_destination_span WHERE "companyId" = ${p(1)} AND "destinationId" = ${p(2)}`, [companyId, destinationId],
   );
   return rows.length === 0 ? null : Number(rows[0]!.longestSpanSec) * 1000;
+}
+
+/** A pause that gives the event loop a turn once every SLICE_MS of work. */
+function sliced(): () => Promise<void> | undefined {
+  const slicer = new TimeSlicer(SLICE_MS);
+  return () => slicer.pause();
 }
 
 /** Runs of consecutive numbers among `missing` (ascending). */

@@ -19,16 +19,6 @@ export function attemptRecord(a: Pick<CallAttempt, 'callId' | 'startedAt' | 'ans
 
 export const ATTEMPT_COLUMNS = ['a.id', 'a.callId', 'a.startedAt', 'a.answeredAt', 'a.endedAt', 'a.outcome', 'a.backoffUntil', 'a.wrapUpSec'];
 
-/** One kind of resource's attempts that started in [from, to). */
-export async function attemptsStartedIn(m: EntityManager, companyId: string, kind: 'DESTINATION' | 'AGENT', resourceId: string, from: number, to: number): Promise<AttemptRecord[]> {
-  const column = kind === 'DESTINATION' ? 'destinationId' : 'agentId';
-  const rows = await m.getRepository(CallAttempt).createQueryBuilder('a').select(ATTEMPT_COLUMNS)
-    .where(`a.companyId = :companyId AND a.${column} = :resourceId AND a.targetKind = :kind`, { companyId, resourceId, kind })
-    .andWhere('a.startedAt >= :from AND a.startedAt < :to', { from: new Date(from), to: new Date(to) })
-    .orderBy('a.startedAt', 'ASC').addOrderBy('a.id', 'ASC').getMany();
-  return rows.map(attemptRecord);
-}
-
 /**
  * How far back an attempt that still overlaps a time can have started: `longestMs` covers those whose end (or
  * back-off's end) lies in a sealed quarter hour, and those ending from `unsealedFrom` on are looked for by

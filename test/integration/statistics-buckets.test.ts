@@ -3,7 +3,8 @@ import { Call } from '../../src/entities/call.entity';
 import { StatisticsService } from '../../src/services/statistics.service';
 import { INTERVAL_MS, type Range } from '../../src/statistics/figures';
 import { checkBuckets } from '../../src/store/stat-rebuild';
-import { bucketOf } from '../../src/statistics/buckets';
+import { bucketOf, bucketStart } from '../../src/statistics/buckets';
+import { sealRange } from '../../src/store/stat-seal';
 import { seededRandom } from '../support/random';
 import { routingModes, RoutingWorld, eventually, type Instruction } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
@@ -144,5 +145,36 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('statistics bucke
     // Writes landed in quarter hours already sealed (their buckets were worked out again before these reads).
     expect(unsealedByWrites).toBeGreaterThan(0);
     expect((await checkBuckets(ds, companyId, START - 86_400_000, end + 86_400_000, false)).differences).toEqual([]);
+  });
+
+  it('leaves a quarter hour unsealed when a write changed its records while they were read, seals it at the next try, and reads it right', async () => {
+    // Past every quarter hour the reads above sealed (their clock ran up to three hours ahead of the router's).
+    now = floor15(now) + 5 * 3_600_000 + 60_000;
+    const k = bucketOf(now);
+    const destination = await w.destination({ maxSimultaneousCalls: 1 });
+    const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
+    const call = await w.connector.enqueueOk(queue);
+    const [dial] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === call.id);
+    await w.connector.outcome(dial!.attemptId!, 'ANSWERED');
+    // Twenty minutes later the quarter hour is over: it is sealed, and while its records are read the call ends
+    // (its attempt started in that quarter hour: its talk time counts there).
+    now += 20 * 60_000;
+    const ds = t.gateway.dataSource;
+    let ended = false;
+    const sealed = await sealRange(ds, w.company.id, k, k, false, async () => {
+      if (ended) return;
+      ended = true;
+      await w.connector.endCall(call.id, 'COMPLETED');
+    });
+    expect(ended).toBe(true);
+    expect(sealed).toBe(false);
+    const [row] = await ds.query(`SELECT sealed FROM stat_seal WHERE "companyId" = '${w.company.id}' AND bucket = ${k}`);
+    expect([false, 0]).toContain(row.sealed);
+    expect(await sealRange(ds, w.company.id, k, k)).toBe(true);
+    const range = { from: bucketStart(k), to: bucketStart(k + 1), now };
+    const rows = [{ id: destination, name: 'd' }];
+    const fromBuckets = await new StatisticsService(ds, () => now).destinationFigures(w.company.id, rows, range);
+    expect(fromBuckets).toEqual(await new StatisticsService(ds, () => now, null, 'records').destinationFigures(w.company.id, rows, range));
+    expect(fromBuckets[0]!.figures.total).toMatchObject({ answered: 1, talkTimeSec: 1200 });
   });
 });
