@@ -192,6 +192,8 @@ describe('loadConfig', () => {
       expect.stringContaining('STATISTICS_MAX_RECORDS'),
     ]);
     expect(problemsOf({ AUTH_THROTTLE_BLOCK_SEC: '60', AUTH_THROTTLE_MAX_BLOCK_SEC: '30' })).toEqual([expect.stringContaining('AUTH_THROTTLE_MAX_BLOCK_SEC must be at least')]);
+    expect(problemsOf({ STATISTICS_SOURCE: 'guesses' })).toEqual(['STATISTICS_SOURCE must be buckets or records']);
+    expect(loadConfig({ STATISTICS_SOURCE: 'records' }).statistics.source).toBe('records');
   });
 
   it('refuses an out-of-range or non-numeric PORT', () => {
