@@ -15,7 +15,10 @@ export { CALL_END_REASONS, type CallEndReason } from '../routing/vocabulary';
  */
 @Entity('call')
 @Unique('uq_call_company_connector_call', ['companyId', 'connectorCallId'])
-@Index('idx_call_queue_waiting', ['queueId', 'state', 'priority', 'enqueuedAt'])
+// A queue's waiting calls (the queue pass: count, oldest, next in order) and the queues with calls waiting
+// (the sweeps): found among the calls in those states, never along a queue's or the company's whole history.
+@Index('idx_call_queue_waiting', ['companyId', 'queueId', 'state', 'priority', 'enqueuedAt'])
+@Index('idx_call_state_queue', ['state', 'companyId', 'queueId'])
 @Index('idx_call_queue_enqueued', ['companyId', 'queueId', 'enqueuedAt'])
 export class Call extends CompanyScoped {
   @Column({ type: 'varchar', length: 200 })

@@ -141,8 +141,10 @@ export class DatabaseInstructionLog implements InstructionLog {
   async settle(companyId: string, at: number): Promise<void> {
     await this.repo.createQueryBuilder().update(Instruction).set({ acknowledgedAt: new Date(at) })
       .where('"companyId" = :companyId AND "acknowledgedAt" IS NULL AND "explicitAck" = false', { companyId })
-      .andWhere(`(("kind" IN ('RING_AGENT', 'DIAL_EXTERNAL', 'CANCEL_ATTEMPT') AND "attemptId" IN (SELECT a."id" FROM "call_attempt" a WHERE a."companyId" = :companyId AND a."state" <> 'RINGING'))
-        OR ("kind" IN ('PLAY_MESSAGE', 'DISCONNECT') AND "callId" IN (SELECT c."id" FROM "call" c WHERE c."companyId" = :companyId AND c."state" IN (${CALL_ENDED}))))`)
+      // Each outstanding row looks up its own attempt or call by id (EXISTS), so the cost follows what is
+      // outstanding, not the company's history of attempts and calls.
+      .andWhere(`(("kind" IN ('RING_AGENT', 'DIAL_EXTERNAL', 'CANCEL_ATTEMPT') AND EXISTS (SELECT 1 FROM "call_attempt" a WHERE a."id" = "instruction"."attemptId" AND a."state" <> 'RINGING'))
+        OR ("kind" IN ('PLAY_MESSAGE', 'DISCONNECT') AND EXISTS (SELECT 1 FROM "call" c WHERE c."id" = "instruction"."callId" AND c."state" IN (${CALL_ENDED}))))`)
       .execute();
   }
 
