@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { authorize, userOf } from '../auth/authorize';
@@ -57,6 +57,16 @@ function argumentsOf(query: Request['query']): { kind: StatisticsResourceKind; f
   return { kind: kind!, from, to, perInterval: perIntervalText === 'true', serviceLevelSec };
 }
 
+/** Until the stream drained or closed; the listener of the event that did not come is removed. */
+export async function drainedOrClosed(res: EventEmitter): Promise<void> {
+  const abort = new AbortController();
+  try {
+    await Promise.race([once(res, 'drain', { signal: abort.signal }), once(res, 'close', { signal: abort.signal })]);
+  } finally {
+    abort.abort();
+  }
+}
+
 /**
  * GET the statistics CSV as a download that streams (decision 027): authenticated by the same Authorization
  * header as GraphQL, for users with VIEW on statistics, with the visibility of `statisticsCsv`. A refusal
@@ -89,7 +99,7 @@ export function statisticsExportHandler(deps: StatisticsExportDeps) {
       try {
         for await (const piece of pieces) {
           if (gone) break;
-          if (!res.write(piece)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          if (!res.write(piece)) await drainedOrClosed(res);
           await slicer.pause();
         }
       } finally {

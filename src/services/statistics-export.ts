@@ -9,11 +9,23 @@ import { Queue } from '../entities/queue.entity';
 import { errors } from '../errors';
 import type { StatisticsResourceKind } from '../limits';
 import { StatisticsCsvWriter, type CsvResource } from '../statistics/csv';
-import type { Range } from '../statistics/figures';
+import { INTERVAL_MS, type Range } from '../statistics/figures';
 import type { StatisticsService } from './statistics.service';
 
-/** Resources whose figures are read together: few with their intervals (a 93-day range is 8 928 of them each). */
-const BATCH = { intervals: 2, totals: 50 } as const;
+/** Resources whose totals are read together. */
+const TOTALS_BATCH = 50;
+/** The part of a range whose intervals are read and written at once. */
+const PART_MS = 7 * 86_400_000;
+
+/** A range cut into weeks at quarter-hour boundaries (each of its intervals lies in one part). */
+export function* weeksOf(range: Range): Generator<Range> {
+  const aligned = Math.floor(range.from / INTERVAL_MS) * INTERVAL_MS;
+  for (let start = range.from; start < range.to;) {
+    const end = Math.min(range.to, aligned + (Math.floor((start - aligned) / PART_MS) + 1) * PART_MS);
+    yield { from: start, to: end, now: range.now };
+    start = end;
+  }
+}
 
 /** An export checked and ready to stream: its file name and its CSV text, piece by piece. */
 export interface PreparedExport {
@@ -52,10 +64,18 @@ export class StatisticsExport {
       self.running += 1;
       try {
         const writer = new StatisticsCsvWriter(range, company.timeZone, perInterval);
-        const size = perInterval ? BATCH.intervals : BATCH.totals;
-        for (let i = 0; i < resources.length; i += size) {
-          const rows = await self.figures(user.companyId, kind, resources.slice(i, i + size), range, perInterval, serviceLevelSec);
-          yield* writer.pieces(rows);
+        if (perInterval) {
+          // One resource at a time, a week of its intervals at a time: no read or computation holds the loop
+          // for a whole 93-day range (an interval's figures depend on that interval alone).
+          for (const resource of resources) {
+            for (const part of weeksOf(range)) {
+              yield* writer.pieces(await self.figures(user.companyId, kind, [resource], part, true, serviceLevelSec));
+            }
+          }
+        } else {
+          for (let i = 0; i < resources.length; i += TOTALS_BATCH) {
+            yield* writer.pieces(await self.figures(user.companyId, kind, resources.slice(i, i + TOTALS_BATCH), range, false, serviceLevelSec));
+          }
         }
         const end = writer.end();
         if (end !== '') yield end;

@@ -73,7 +73,6 @@ const PAGE = 250;
 const READS_IN_FLIGHT = 4;
 /** The event loop is given a turn once work has held it this long (decision 016: never more than 50 ms). */
 const SLICE_MS = 10;
-/** CSV rows stringified at once. */
 /** Destinations whose refusals for capacity one query reads. */
 const REFUSAL_IDS_PER_READ = 100;
 

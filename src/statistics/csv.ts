@@ -13,7 +13,7 @@ export interface CsvResource {
 }
 
 /** Records per piece of CSV text: the caller may give the event loop a turn between pieces. */
-export const CSV_PIECE_ROWS = 250;
+export const CSV_PIECE_ROWS = 100;
 
 /**
  * Statistics as CSV (RFC 4180) with a header, written a batch of resources at a time, so a large export can be

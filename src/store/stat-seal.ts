@@ -314,11 +314,11 @@ export class StatisticsSealer {
   async ensure(companyId: string, first: number, last: number, tries = 3): Promise<boolean> {
     if (last <= first) return true;
     const p = placeholder(this.dataSource.manager);
-    const rows: Array<{ bucket: unknown }> = await this.dataSource.manager.query(
-      `SELECT bucket FROM stat_seal WHERE "companyId" = ${p(1)} AND bucket >= ${p(2)} AND bucket < ${p(3)} AND sealed = ${this.dataSource.options.type === 'postgres' ? 'true' : '1'} ORDER BY bucket`,
-      [companyId, first, last],
-    );
-    if (rows.length === last - first) return true;
+    const sealedIn = `FROM stat_seal WHERE "companyId" = ${p(1)} AND bucket >= ${p(2)} AND bucket < ${p(3)} AND sealed = ${this.dataSource.options.type === 'postgres' ? 'true' : '1'}`;
+    // Nearly always all of them are: counted by the database, without reading a row per quarter hour.
+    const [count]: Array<{ n: unknown }> = await this.dataSource.manager.query(`SELECT COUNT(*) AS n ${sealedIn}`, [companyId, first, last]);
+    if (Number(count?.n) === last - first) return true;
+    const rows: Array<{ bucket: unknown }> = await this.dataSource.manager.query(`SELECT bucket ${sealedIn}`, [companyId, first, last]);
     const sealed = new Set(rows.map((r) => Number(r.bucket)));
     const missing: number[] = [];
     for (let b = first; b < last; b += 1) if (!sealed.has(b)) missing.push(b);
