@@ -12,10 +12,10 @@ import { ExternalDestination } from './external-destination.entity';
 import { ExternalDestinationsProfile } from './external-destinations-profile.entity';
 import { Queue, QueueGroup } from './queue.entity';
 import { Role } from './role.entity';
-import { StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatSeal, StatDestinationSpan } from './stat-buckets.entity';
+import { StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan } from './stat-buckets.entity';
 import { UserLogin } from './user-login.entity';
 
-export { Agent, AgentGroup, AlertState, AlertThresholds, Call, CapacityRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatSeal, StatDestinationSpan, TelephonyEvent, UserLogin };
+export { Agent, AgentGroup, AlertState, AlertThresholds, Call, CapacityRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan, TelephonyEvent, UserLogin };
 
 /** Every entity the data source maps. */
 export const ENTITIES = [
@@ -46,6 +46,7 @@ export const ENTITIES = [
   StatDestinationLink,
   StatAgentBucket,
   StatQueueBucket,
+  StatQueueWait,
   StatSeal,
   StatDestinationSpan,
 ];

@@ -106,11 +106,31 @@ export class StatQueueBucket {
   /** Talk time plus wrap-up of the answered calls that ended, and how many they are. */
   @Column({ type: 'integer', default: 0 }) handleTimeSec: number;
   @Column({ type: 'integer', default: 0 }) handled: number;
-  /**
-   * Answered calls by who answered and wait in whole seconds rounded up, as JSON: {"AGENT:12": 3, "DESTINATION:40": 1}
-   * (within a service level of sl seconds: the entries with a wait <= sl).
-   */
-  @Column({ type: 'text', default: '{}' }) waits: string;
+  /** Answered calls, and the sum of their waits in whole seconds rounded up. */
+  @Column({ type: 'integer', default: 0 }) answered: number;
+  @Column({ type: 'integer', default: 0 }) waitSumSec: number;
+  /** Of those, answered within the default service level (DEFAULT_SERVICE_LEVEL_SEC), and of those by agents. */
+  @Column({ type: 'integer', default: 0 }) answeredWithin: number;
+  @Column({ type: 'integer', default: 0 }) agentsWithin: number;
+
+  @ManyToOne(() => Company, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'companyId' })
+  company?: Company;
+}
+
+/**
+ * A queue's answered calls of a bucket (by when they entered the queue) by who answered them ('AGENT',
+ * 'DESTINATION', 'NONE') and their wait in whole seconds rounded up: a question for a service level other
+ * than the default sums the calls with a wait at most that long.
+ */
+@Entity('stat_queue_wait')
+export class StatQueueWait {
+  @PrimaryColumn({ type: 'uuid' }) companyId: string;
+  @PrimaryColumn({ type: 'uuid' }) queueId: string;
+  @PrimaryColumn({ type: 'integer' }) bucket: number;
+  @PrimaryColumn({ type: 'varchar', length: 12 }) answeredBy: string;
+  @PrimaryColumn({ type: 'integer' }) waitSec: number;
+  @Column({ type: 'integer' }) calls: number;
 
   @ManyToOne(() => Company, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'companyId' })

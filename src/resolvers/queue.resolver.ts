@@ -3,7 +3,7 @@ import { Queue } from '../entities/queue.entity';
 import { QueueLiveView } from './live.resolver';
 import { actor, companyModel, type GatewayContext } from './context';
 import { QueueStats, queueStats } from './types/statistics.types';
-import { DEFAULT_SERVICE_LEVEL_SEC } from '../services/statistics.service';
+import { DEFAULT_SERVICE_LEVEL_SEC } from '../statistics/figures';
 import { PageArgsInput } from './types/connection';
 import { QueueConnection, QueueGroupEntry, QueueInput } from './types/agent.types';
 

@@ -1,8 +1,8 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { errors } from '../errors';
-import { DEFAULT_SERVICE_LEVEL_SEC, type FigureOptions, type StatisticsKind } from '../services/statistics.service';
-import { pageOf, type IntervalPage } from '../statistics/figures';
+import type { FigureOptions, StatisticsKind } from '../services/statistics.service';
+import { DEFAULT_SERVICE_LEVEL_SEC, pageOf, type IntervalPage } from '../statistics/figures';
 import { actor, type GatewayContext } from './context';
 import { argumentsAt } from './selection';
 import {

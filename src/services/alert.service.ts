@@ -11,7 +11,7 @@ import { InputChecker } from '../input-checker';
 import type { Scheduler } from '../platform/scheduler';
 import type { EventBus } from '../realtime/event-bus';
 import type { StatisticsService } from './statistics.service';
-import { DEFAULT_SERVICE_LEVEL_SEC } from './statistics.service';
+import { DEFAULT_SERVICE_LEVEL_SEC } from '../statistics/figures';
 
 export const ALERT_KINDS = ['QUEUE_OLDEST_WAIT', 'QUEUE_SERVICE_LEVEL', 'DESTINATION_BACKOFFS'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];

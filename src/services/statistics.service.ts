@@ -21,7 +21,7 @@ import {
 } from '../statistics/figures';
 import { findAllOwned } from '../store/persistence';
 import { agentFromBuckets, bucketOf, destinationFromBuckets, queueFromBuckets, splitRange, type RangeSplit } from '../statistics/buckets';
-import { queueTallies, type QueueTally } from '../statistics/figures';
+import { DEFAULT_SERVICE_LEVEL_SEC, queueTallies, type QueueTally } from '../statistics/figures';
 import {
   agentRows, agentRowsTotal, callsWithRecordsIn, destinationDistinct, destinationRows, destinationRowsTotal, queueRows, queueRowsTotal,
 } from '../store/stat-buckets';
@@ -33,7 +33,6 @@ import { systemScheduler } from '../platform/scheduler';
 /** The longest range one question may cover. */
 export const MAX_RANGE_DAYS = 93;
 /** The answer time within which a call counts toward the service level, unless the question says. */
-export const DEFAULT_SERVICE_LEVEL_SEC = 20;
 
 export interface Named<F> {
   id: string;
@@ -405,11 +404,11 @@ export class StatisticsService {
     const withIntervals = options.intervals !== false;
     if (split !== null) {
       return eachLimited(rows, this.readsInFlight, async (q) => {
-        const buckets = await (withIntervals ? queueRows : queueRowsTotal)(this.dataSource, companyId, q.id, bucketOf(split.innerFrom), bucketOf(split.innerTo));
+        const buckets = await (withIntervals ? queueRows : queueRowsTotal)(this.dataSource, companyId, q.id, bucketOf(split.innerFrom), bucketOf(split.innerTo), serviceLevelSec);
         work.take(buckets.length);
         const edge = async (part: { from: number; to: number } | null): Promise<Breakdown<QueueTally> | null> =>
-          part === null ? null : queueTallies(await this.queueCallsOf(work, companyId, q.id, { ...part, now: range.now }), { ...part, now: range.now }, withIntervals);
-        const figures = queueFromBuckets(split, await edge(split.left), await edge(split.right), buckets, serviceLevelSec, withIntervals);
+          part === null ? null : queueTallies(await this.queueCallsOf(work, companyId, q.id, { ...part, now: range.now }), { ...part, now: range.now }, serviceLevelSec, withIntervals);
+        const figures = queueFromBuckets(split, await edge(split.left), await edge(split.right), buckets, withIntervals);
         await work.slicer.pause();
         return { id: q.id, name: q.name, figures };
       });

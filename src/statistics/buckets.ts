@@ -7,8 +7,8 @@
  * bucket bounds are interval bounds in every zone.
  */
 import {
-  addQueueTally, agentFigures, destinationFigures, emptyQueueTally, INTERVAL_MS, queueFiguresOfTally, queueTallies,
-  type AgentFigures, type AttemptRecord, type Breakdown, type DestinationFigures, type QueueCallRecord, type QueueFigures, type QueueTally, type RefusalRecord,
+  addQueueTally, agentFigures, answerWaitSec, DEFAULT_SERVICE_LEVEL_SEC, destinationFigures, emptyQueueTally, INTERVAL_MS, queueFiguresOfTally, queueTallies,
+  type AgentFigures, type AnsweredBy, type AttemptRecord, type Breakdown, type DestinationFigures, type QueueCallRecord, type QueueFigures, type QueueTally, type RefusalRecord,
 } from './figures';
 
 export const bucketOf = (ms: number): number => Math.floor(ms / INTERVAL_MS);
@@ -33,7 +33,7 @@ export function destinationBuckets(attempts: readonly AttemptRecord[], refusals:
 export function emptyBucket(row: object): boolean {
   for (const [k, v] of Object.entries(row)) {
     if (k === 'bucket') continue;
-    if (v instanceof Map ? v.size > 0 : v !== 0) return false;
+    if (v !== 0) return false;
   }
   return true;
 }
@@ -66,9 +66,35 @@ export function agentBuckets(attempts: readonly AttemptRecord[], first: number, 
   return agentFigures(attempts, { from: bucketStart(first), to, now: to }).intervals.map(({ start, ...f }) => ({ ...f, bucket: bucketOf(start) }));
 }
 
+/** A queue's buckets first..last, with their counts within the default service level. */
 export function queueBuckets(calls: readonly QueueCallRecord[], first: number, last: number): QueueBucket[] {
   const to = bucketStart(last + 1);
-  return queueTallies(calls, { from: bucketStart(first), to, now: to }).intervals.map(({ start, ...t }) => ({ ...t, bucket: bucketOf(start) }));
+  return queueTallies(calls, { from: bucketStart(first), to, now: to }, DEFAULT_SERVICE_LEVEL_SEC).intervals.map(({ start, ...t }) => ({ ...t, bucket: bucketOf(start) }));
+}
+
+/** How many of a queue's calls of one bucket were answered by whom after how long (`answerWaitSec`). */
+export interface QueueWaitRow {
+  bucket: number;
+  answeredBy: AnsweredBy;
+  waitSec: number;
+  calls: number;
+}
+
+/**
+ * A queue's answered calls of buckets first..last by who answered and wait (calls count in the bucket they
+ * entered the queue, as in their tallies): from these, the counts within any other service level.
+ */
+export function queueWaitRows(calls: readonly QueueCallRecord[], first: number, last: number): QueueWaitRow[] {
+  const from = bucketStart(first);
+  const to = bucketStart(last + 1);
+  const rows = new Map<string, QueueWaitRow>();
+  for (const c of calls) {
+    if (c.answeredAt === null || c.enqueuedAt < from || c.enqueuedAt >= to) continue;
+    const row: QueueWaitRow = { bucket: bucketOf(c.enqueuedAt), answeredBy: c.answeredBy ?? 'NONE', waitSec: answerWaitSec(c), calls: 0 };
+    const key = `${row.bucket}:${row.answeredBy}:${row.waitSec}`;
+    (rows.get(key) ?? rows.set(key, row).get(key)!).calls += 1;
+  }
+  return [...rows.values()].sort((a, b) => a.bucket - b.bucket || (a.answeredBy < b.answeredBy ? -1 : a.answeredBy > b.answeredBy ? 1 : 0) || a.waitSec - b.waitSec);
 }
 
 /** How a range [from, to) is read: [innerFrom, innerTo) from buckets (empty when equal), the rest from records. */
@@ -173,23 +199,24 @@ export function agentFromBuckets(split: RangeSplit, left: Breakdown<AgentFigures
   return { total, intervals };
 }
 
+/** A queue's figures of a range from its edges' tallies and its buckets' rows, all for the question's service level. */
 export function queueFromBuckets(
-  split: RangeSplit, left: Breakdown<QueueTally> | null, right: Breakdown<QueueTally> | null, rows: readonly QueueBucket[], serviceLevelSec: number, withIntervals: boolean,
+  split: RangeSplit, left: Breakdown<QueueTally> | null, right: Breakdown<QueueTally> | null, rows: readonly QueueBucket[], withIntervals: boolean,
 ): Breakdown<QueueFigures> {
   const total = emptyQueueTally();
   const intervals: Array<QueueFigures & { start: number }> = [];
   const edge = (b: Breakdown<QueueTally> | null) => {
     if (b === null) return;
     addQueueTally(total, b.total);
-    if (withIntervals) for (const t of b.intervals) intervals.push(Object.assign(queueFiguresOfTally(t, serviceLevelSec), { start: t.start }));
+    if (withIntervals) for (const t of b.intervals) intervals.push(Object.assign(queueFiguresOfTally(t), { start: t.start }));
   };
   edge(left);
   const byBucket = new Map(rows.map((row) => [row.bucket, row]));
   for (let bucket = bucketOf(split.innerFrom); bucket < bucketOf(split.innerTo); bucket += 1) {
     const t = byBucket.get(bucket) ?? emptyQueueTally();
     addQueueTally(total, t);
-    if (withIntervals) intervals.push(Object.assign(queueFiguresOfTally(t, serviceLevelSec), { start: bucketStart(bucket) }));
+    if (withIntervals) intervals.push(Object.assign(queueFiguresOfTally(t), { start: bucketStart(bucket) }));
   }
   edge(right);
-  return { total: queueFiguresOfTally(total, serviceLevelSec), intervals };
+  return { total: queueFiguresOfTally(total), intervals };
 }

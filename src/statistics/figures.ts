@@ -266,12 +266,23 @@ export function agentFigures(attempts: readonly AttemptRecord[], range: Range, w
   }, withIntervals);
 }
 
+/** The service level (seconds) of a question that names none; statistics buckets keep their counts within it. */
+export const DEFAULT_SERVICE_LEVEL_SEC = 20;
+
+/** Who answered a queue's call, as its wait is counted ('NONE': answered, by nothing the records name). */
+export type AnsweredBy = 'AGENT' | 'DESTINATION' | 'NONE';
+
 /**
- * What a queue's calls add up to, before a service level is chosen: the counts, the calls whose wait is over
- * (answered or ended: the service level's denominator) and the answered calls by who answered them and their
- * wait in whole seconds rounded up (`${answeredBy}:${waitSec}`). For a whole number of seconds `sl`, a wait of
- * `ms` is within it exactly when ceil(ms / 1000) <= sl, so one tally answers every service level. Additive:
- * the tally of two sets of calls is the sum of theirs (statistics buckets keep it per 15 minutes).
+ * An answered call's wait in whole seconds rounded up: for a whole number of seconds `sl`, the call was
+ * answered within the service level `sl` exactly when this is <= sl.
+ */
+export const answerWaitSec = (c: Pick<QueueCallRecord, 'enqueuedAt' | 'answeredAt'>): number => Math.ceil((c.answeredAt! - c.enqueuedAt) / 1000);
+
+/**
+ * What a queue's calls add up to for one service level: the counts, the calls whose wait is over (answered or
+ * ended: the service level's denominator), the answered calls with the sum of their waits, and how many were
+ * answered within the service level (all, and by agents). Additive: the tally of two sets of calls is the sum
+ * of theirs (statistics buckets keep it per 15 minutes).
  */
 export interface QueueTally {
   offered: number;
@@ -285,33 +296,30 @@ export interface QueueTally {
   /** Talk time plus wrap-up (seconds) of the answered calls that ended, and how many they are. */
   handleTimeSec: number;
   handled: number;
-  waits: Map<string, number>;
+  /** Answered calls, and the sum of their waits (`answerWaitSec`). */
+  answered: number;
+  waitSumSec: number;
+  /** Of the answered calls, those answered within the service level, and of those, by agents. */
+  answeredWithin: number;
+  agentsWithin: number;
 }
 
 export const emptyQueueTally = (): QueueTally => ({
   offered: 0, answeredByAgents: 0, answeredByExternal: 0, overflowedToExternal: 0, abandoned: 0, settled: 0,
-  longestWaitSec: 0, handleTimeSec: 0, handled: 0, waits: new Map(),
+  longestWaitSec: 0, handleTimeSec: 0, handled: 0, answered: 0, waitSumSec: 0, answeredWithin: 0, agentsWithin: 0,
 });
-
-export const waitKey = (answeredBy: 'AGENT' | 'DESTINATION' | null, waitSec: number) => `${answeredBy ?? 'NONE'}:${waitSec}`;
 
 /** Adds `b` to `a` (in place). */
 export function addQueueTally(a: QueueTally, b: QueueTally): QueueTally {
-  a.offered += b.offered;
-  a.answeredByAgents += b.answeredByAgents;
-  a.answeredByExternal += b.answeredByExternal;
-  a.overflowedToExternal += b.overflowedToExternal;
-  a.abandoned += b.abandoned;
-  a.settled += b.settled;
-  a.longestWaitSec = Math.max(a.longestWaitSec, b.longestWaitSec);
-  a.handleTimeSec += b.handleTimeSec;
-  a.handled += b.handled;
-  for (const [k, n] of b.waits) a.waits.set(k, (a.waits.get(k) ?? 0) + n);
+  for (const k of Object.keys(a) as Array<keyof QueueTally>) a[k] = k === 'longestWaitSec' ? Math.max(a[k], b[k]) : a[k] + b[k];
   return a;
 }
 
-/** One queue's tallies per interval and for the range (calls count in the interval they entered the queue). */
-export function queueTallies(calls: readonly QueueCallRecord[], range: Range, withIntervals = true): Breakdown<QueueTally> {
+/**
+ * One queue's tallies for a service level of `serviceLevelSec` (whole seconds) per interval and for the
+ * range (calls count in the interval they entered the queue).
+ */
+export function queueTallies(calls: readonly QueueCallRecord[], range: Range, serviceLevelSec: number, withIntervals = true): Breakdown<QueueTally> {
   return bucketed(calls, range, (c) => c.enqueuedAt, emptyQueueTally, (f, c) => {
     f.offered += 1;
     if (c.offeredExternal) f.overflowedToExternal += 1;
@@ -319,8 +327,13 @@ export function queueTallies(calls: readonly QueueCallRecord[], range: Range, wi
     if (c.answeredBy === 'AGENT') f.answeredByAgents += 1;
     else if (c.answeredBy === 'DESTINATION') f.answeredByExternal += 1;
     if (c.answeredAt !== null) {
-      const key = waitKey(c.answeredBy, Math.ceil((c.answeredAt - c.enqueuedAt) / 1000));
-      f.waits.set(key, (f.waits.get(key) ?? 0) + 1);
+      const waitSec = answerWaitSec(c);
+      f.answered += 1;
+      f.waitSumSec += waitSec;
+      if (waitSec <= serviceLevelSec) {
+        f.answeredWithin += 1;
+        if (c.answeredBy === 'AGENT') f.agentsWithin += 1;
+      }
     }
     const waitOver = c.answeredAt ?? c.endedAt;
     if (waitOver !== null) {
@@ -334,28 +347,15 @@ export function queueTallies(calls: readonly QueueCallRecord[], range: Range, wi
   }, withIntervals);
 }
 
-/** A tally's figures for a service level of `serviceLevelSec` (a whole number of seconds). */
-export function queueFiguresOfTally(t: QueueTally, serviceLevelSec: number): QueueFigures {
-  let agentsWithin = 0;
-  let within = 0;
-  let answered = 0;
-  let waited = 0;
-  for (const [key, n] of t.waits) {
-    const colon = key.indexOf(':');
-    const waitSec = Number(key.slice(colon + 1));
-    answered += n;
-    waited += waitSec * n;
-    if (waitSec > serviceLevelSec) continue;
-    within += n;
-    if (key.slice(0, colon) === 'AGENT') agentsWithin += n;
-  }
+/** A tally's figures (for the service level it was made for). */
+export function queueFiguresOfTally(t: QueueTally): QueueFigures {
   return {
     offered: t.offered, answeredByAgents: t.answeredByAgents, answeredByExternal: t.answeredByExternal,
     overflowedToExternal: t.overflowedToExternal, abandoned: t.abandoned,
-    answeredByAgentsWithinServiceLevel: agentsWithin, answeredWithinServiceLevel: within,
-    serviceLevel: t.settled === 0 ? null : agentsWithin / t.settled,
-    serviceLevelWithExternal: t.settled === 0 ? null : within / t.settled,
-    averageSpeedOfAnswerSec: answered === 0 ? null : waited / answered,
+    answeredByAgentsWithinServiceLevel: t.agentsWithin, answeredWithinServiceLevel: t.answeredWithin,
+    serviceLevel: t.settled === 0 ? null : t.agentsWithin / t.settled,
+    serviceLevelWithExternal: t.settled === 0 ? null : t.answeredWithin / t.settled,
+    averageSpeedOfAnswerSec: t.answered === 0 ? null : t.waitSumSec / t.answered,
     averageHandleTimeSec: t.handled === 0 ? null : t.handleTimeSec / t.handled,
     longestWaitSec: t.longestWaitSec,
     abandonRate: t.settled === 0 ? null : t.abandoned / t.settled,
@@ -364,10 +364,10 @@ export function queueFiguresOfTally(t: QueueTally, serviceLevelSec: number): Que
 
 /** One queue's figures; `serviceLevelSec` (whole seconds) is the answer time that counts as within the service level. */
 export function queueFigures(calls: readonly QueueCallRecord[], range: Range, serviceLevelSec: number, withIntervals = true): Breakdown<QueueFigures> {
-  const tallies = queueTallies(calls, range, withIntervals);
+  const tallies = queueTallies(calls, range, serviceLevelSec, withIntervals);
   return {
-    total: queueFiguresOfTally(tallies.total, serviceLevelSec),
-    intervals: tallies.intervals.map((t) => Object.assign(queueFiguresOfTally(t, serviceLevelSec), { start: t.start })),
+    total: queueFiguresOfTally(tallies.total),
+    intervals: tallies.intervals.map((t) => Object.assign(queueFiguresOfTally(t), { start: t.start })),
   };
 }
 

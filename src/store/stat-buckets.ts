@@ -2,7 +2,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { CallAttempt } from '../entities/call.entity';
 import { CapacityRefusal } from '../entities/capacity-refusal.entity';
 import { systemScheduler } from '../platform/scheduler';
-import { bucketOf, type AgentBucket, type DestinationBucket, type QueueBucket } from '../statistics/buckets';
+import { bucketOf, type AgentBucket, type DestinationBucket, type QueueBucket, type QueueWaitRow } from '../statistics/buckets';
+import { DEFAULT_SERVICE_LEVEL_SEC } from '../statistics/figures';
 import { beforeCommit } from './persistence';
 
 /*
@@ -97,7 +98,11 @@ export const DESTINATION_COLUMNS = [
   'timeToAnswerSumSec', 'timeToAnswerMaxSec', 'backedOffSec', 'peakSimultaneousCalls',
 ] as const;
 export const AGENT_COLUMNS = ['offered', 'answered', 'missed', 'talkTimeSec', 'wrapUpSec'] as const;
-export const QUEUE_COLUMNS = ['offered', 'answeredByAgents', 'answeredByExternal', 'overflowedToExternal', 'abandoned', 'settled', 'longestWaitSec', 'handleTimeSec', 'handled'] as const;
+/** A queue's columns; `answeredWithin` and `agentsWithin` are kept for DEFAULT_SERVICE_LEVEL_SEC (others: stat_queue_wait). */
+export const QUEUE_COLUMNS = [
+  'offered', 'answeredByAgents', 'answeredByExternal', 'overflowedToExternal', 'abandoned', 'settled', 'longestWaitSec', 'handleTimeSec', 'handled',
+  'answered', 'waitSumSec', 'answeredWithin', 'agentsWithin',
+] as const;
 const QUEUE_MAX = new Set<string>(['longestWaitSec']);
 
 export type LinkKind = 'OFFER' | 'REFUSAL';
@@ -191,34 +196,59 @@ export async function agentRowsTotal(ds: DataSource | EntityManager, companyId: 
   return num(agg?.n) === 0 ? [] : [Object.fromEntries([['bucket', first], ...AGENT_COLUMNS.map((c) => [c, num(agg![c])])]) as AgentBucket];
 }
 
-/** A queue's buckets [first, last) summed (the counts by the database, the waits here): at most one row, at `first`. */
-export async function queueRowsTotal(ds: DataSource | EntityManager, companyId: string, queueId: string, first: number, last: number): Promise<QueueBucket[]> {
-  const m = 'manager' in ds ? ds.manager : ds;
+/**
+ * Per bucket of a queue's [first, last), how many of its calls were answered within `serviceLevelSec`, and of
+ * those by agents, summed by the database from stat_queue_wait (buckets with none answered within it: absent).
+ */
+async function withinByBucket(m: EntityManager, companyId: string, queueId: string, first: number, last: number, serviceLevelSec: number, total: boolean): Promise<Map<number, { answeredWithin: number; agentsWithin: number }>> {
   const p = placeholder(m);
-  const params = [companyId, queueId, first, last];
-  const where = `"companyId" = ${p(1)} AND "queueId" = ${p(2)} AND bucket >= ${p(3)} AND bucket < ${p(4)}`;
-  const [agg]: Array<Record<string, unknown>> = await m.query(
-    `SELECT COUNT(*) AS n, ${QUEUE_COLUMNS.map((c) => `${QUEUE_MAX.has(c) ? 'MAX' : 'SUM'}("${c}") AS "${c}"`).join(', ')} FROM stat_queue_bucket WHERE ${where}`, params,
+  const raw: Array<Record<string, unknown>> = await m.query(
+    `SELECT ${total ? `${first} AS bucket` : 'bucket'}, SUM(calls) AS "answeredWithin", SUM(CASE WHEN "answeredBy" = 'AGENT' THEN calls ELSE 0 END) AS "agentsWithin"
+     FROM stat_queue_wait WHERE "companyId" = ${p(1)} AND "queueId" = ${p(2)} AND bucket >= ${p(3)} AND bucket < ${p(4)} AND "waitSec" <= ${p(5)}${total ? '' : ' GROUP BY bucket'}`,
+    [companyId, queueId, first, last, serviceLevelSec],
   );
-  if (num(agg?.n) === 0) return [];
-  const waits = new Map<string, number>();
-  const raw: Array<{ waits: unknown }> = await m.query(`SELECT waits FROM stat_queue_bucket WHERE ${where} AND waits <> '{}'`, params);
-  for (const r of raw) {
-    for (const [k, n] of Object.entries(JSON.parse(String(r.waits)) as Record<string, number>)) waits.set(k, (waits.get(k) ?? 0) + n);
-  }
-  return [Object.assign(Object.fromEntries([['bucket', first], ...QUEUE_COLUMNS.map((c) => [c, num(agg![c])])]), { waits }) as QueueBucket];
+  return new Map(raw.filter((r) => r.answeredWithin !== null).map((r) => [num(r.bucket), { answeredWithin: num(r.answeredWithin), agentsWithin: num(r.agentsWithin) }]));
 }
 
-/** A queue's rows of buckets [first, last), with their waits. */
-export async function queueRows(ds: DataSource | EntityManager, companyId: string, queueId: string, first: number, last: number): Promise<QueueBucket[]> {
+/** Rows with their counts within `serviceLevelSec` (as kept for the default, otherwise from stat_queue_wait). */
+async function atServiceLevel(m: EntityManager, companyId: string, queueId: string, first: number, last: number, serviceLevelSec: number, rows: QueueBucket[], total: boolean): Promise<QueueBucket[]> {
+  if (serviceLevelSec === DEFAULT_SERVICE_LEVEL_SEC || rows.length === 0) return rows;
+  const within = await withinByBucket(m, companyId, queueId, first, last, serviceLevelSec, total);
+  return rows.map((r) => ({ ...r, ...(within.get(r.bucket) ?? { answeredWithin: 0, agentsWithin: 0 }) }));
+}
+
+/** A queue's buckets [first, last) summed by the database, for a service level: at most one row, at `first`. */
+export async function queueRowsTotal(ds: DataSource | EntityManager, companyId: string, queueId: string, first: number, last: number, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC): Promise<QueueBucket[]> {
+  const m = 'manager' in ds ? ds.manager : ds;
+  const p = placeholder(m);
+  const [agg]: Array<Record<string, unknown>> = await m.query(
+    `SELECT COUNT(*) AS n, ${QUEUE_COLUMNS.map((c) => `${QUEUE_MAX.has(c) ? 'MAX' : 'SUM'}("${c}") AS "${c}"`).join(', ')}
+     FROM stat_queue_bucket WHERE "companyId" = ${p(1)} AND "queueId" = ${p(2)} AND bucket >= ${p(3)} AND bucket < ${p(4)}`,
+    [companyId, queueId, first, last],
+  );
+  const rows = num(agg?.n) === 0 ? [] : [Object.fromEntries([['bucket', first], ...QUEUE_COLUMNS.map((c) => [c, num(agg![c])])]) as QueueBucket];
+  return atServiceLevel(m, companyId, queueId, first, last, serviceLevelSec, rows, true);
+}
+
+/** A queue's rows of buckets [first, last), for a service level. */
+export async function queueRows(ds: DataSource | EntityManager, companyId: string, queueId: string, first: number, last: number, serviceLevelSec = DEFAULT_SERVICE_LEVEL_SEC): Promise<QueueBucket[]> {
   const m = 'manager' in ds ? ds.manager : ds;
   const p = placeholder(m);
   const raw: Array<Record<string, unknown>> = await m.query(
-    `SELECT bucket, ${QUEUE_COLUMNS.map((c) => `"${c}"`).join(', ')}, waits FROM stat_queue_bucket WHERE "companyId" = ${p(1)} AND "queueId" = ${p(2)} AND bucket >= ${p(3)} AND bucket < ${p(4)} ORDER BY "queueId", bucket`,
+    `SELECT bucket, ${QUEUE_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM stat_queue_bucket WHERE "companyId" = ${p(1)} AND "queueId" = ${p(2)} AND bucket >= ${p(3)} AND bucket < ${p(4)} ORDER BY "queueId", bucket`,
     [companyId, queueId, first, last],
   );
-  return raw.map((r) => Object.assign(
-    Object.fromEntries([['bucket', num(r.bucket)], ...QUEUE_COLUMNS.map((c) => [c, num(r[c])])]),
-    { waits: new Map<string, number>(Object.entries(JSON.parse(String(r.waits ?? '{}')) as Record<string, number>)) },
-  ) as QueueBucket);
+  const rows = raw.map((r) => Object.fromEntries([['bucket', num(r.bucket)], ...QUEUE_COLUMNS.map((c) => [c, num(r[c])])]) as QueueBucket);
+  return atServiceLevel(m, companyId, queueId, first, last, serviceLevelSec, rows, false);
+}
+
+/** A queue's wait rows of buckets [first, last] (stat_queue_wait), in their order. */
+export async function queueWaitRowsStored(ds: DataSource | EntityManager, companyId: string, queueId: string, first: number, last: number): Promise<QueueWaitRow[]> {
+  const m = 'manager' in ds ? ds.manager : ds;
+  const p = placeholder(m);
+  const raw: Array<Record<string, unknown>> = await m.query(
+    `SELECT bucket, "answeredBy", "waitSec", calls FROM stat_queue_wait WHERE "companyId" = ${p(1)} AND "queueId" = ${p(2)} AND bucket >= ${p(3)} AND bucket <= ${p(4)} ORDER BY bucket, "answeredBy", "waitSec"`,
+    [companyId, queueId, first, last],
+  );
+  return raw.map((r) => ({ bucket: num(r.bucket), answeredBy: String(r.answeredBy) as QueueWaitRow['answeredBy'], waitSec: num(r.waitSec), calls: num(r.calls) }));
 }

@@ -1,8 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { Call, CallAttempt } from '../entities/call.entity';
 import { CapacityRefusal } from '../entities/capacity-refusal.entity';
-import { bucketOf, bucketStart } from '../statistics/buckets';
-import { agentRows, destinationRows, queueRows } from './stat-buckets';
+import { bucketOf, bucketStart, type QueueWaitRow } from '../statistics/buckets';
+import { agentRows, destinationRows, queueRows, queueWaitRowsStored } from './stat-buckets';
 import { rowsFromRecords, sealRange, type Carry } from './stat-seal';
 
 /*
@@ -14,7 +14,7 @@ import { rowsFromRecords, sealRange, type Carry } from './stat-seal';
 const DAY_BUCKETS = 96;
 
 export interface BucketDifference {
-  kind: 'destination' | 'agent' | 'queue' | 'link';
+  kind: 'destination' | 'agent' | 'queue' | 'queue wait' | 'link';
   id: string;
   bucket: number;
   column: string;
@@ -31,8 +31,6 @@ function days(from: number, to: number): Array<[number, number]> {
   return out;
 }
 
-const plain = (v: unknown) => (v instanceof Map ? JSON.stringify([...v].sort()) : v);
-
 /** Compares rows by bucket (a missing row reads as all zeros, as a read takes it). */
 function compare<R extends { bucket: number }>(out: BucketDifference[], kind: BucketDifference['kind'], id: string, stored: readonly R[], records: readonly R[], sealed: Set<number>): void {
   const byBucket = new Map(stored.map((r) => [r.bucket, r]));
@@ -42,10 +40,8 @@ function compare<R extends { bucket: number }>(out: BucketDifference[], kind: Bu
     seen.add(r.bucket);
     const s = byBucket.get(r.bucket);
     for (const [column, value] of Object.entries(r)) {
-      const storedValue: unknown = s === undefined ? ((value as unknown) instanceof Map ? new Map() : 0) : (s as Record<string, unknown>)[column];
-      if (plain(storedValue) !== plain(value)) {
-        out.push({ kind, id, bucket: r.bucket, column, stored: storedValue instanceof Map ? Object.fromEntries(storedValue) : storedValue, records: (value as unknown) instanceof Map ? Object.fromEntries(value as unknown as Map<string, number>) : value });
-      }
+      const storedValue: unknown = s === undefined ? 0 : (s as Record<string, unknown>)[column];
+      if (storedValue !== value) out.push({ kind, id, bucket: r.bucket, column, stored: storedValue, records: value });
     }
   }
   for (const s of stored) if (sealed.has(s.bucket) && !seen.has(s.bucket)) out.push({ kind, id, bucket: s.bucket, column: '(row)', stored: 'a row', records: 'nothing' });
@@ -83,6 +79,16 @@ export async function checkBuckets(ds: DataSource, companyId: string, from: numb
     }
     for (const q of await ids(computed.queues, 'stat_queue_bucket', 'queueId')) {
       compare(differences, 'queue', q, await queueRows(ds, companyId, q, first, last + 1), computed.queues.get(q) ?? [], sealed);
+    }
+    for (const q of await ids(computed.queueWaits, 'stat_queue_wait', 'queueId')) {
+      const key = (r: QueueWaitRow) => `${r.bucket}/${r.answeredBy}/${r.waitSec}`;
+      const storedWaits = new Map((await queueWaitRowsStored(ds, companyId, q, first, last)).filter((r) => sealed.has(r.bucket)).map((r) => [key(r), r.calls]));
+      const expectedWaits = new Map((computed.queueWaits.get(q) ?? []).filter((r) => sealed.has(r.bucket)).map((r) => [key(r), r.calls]));
+      for (const k of new Set([...storedWaits.keys(), ...expectedWaits.keys()])) {
+        if (storedWaits.get(k) !== expectedWaits.get(k)) {
+          differences.push({ kind: 'queue wait', id: q, bucket: Number(k.split('/')[0]), column: k, stored: storedWaits.get(k) ?? null, records: expectedWaits.get(k) ?? null });
+        }
+      }
     }
     const m = ds.manager;
     const storedLinks: Array<Record<string, unknown>> = await m.query(

@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import type { Scheduler } from '../platform/scheduler';
 import { loggableError } from '../errors';
 import {
-  agentBuckets, bucketLinks, bucketOf, bucketStart, destinationBuckets, emptyBucket, queueBuckets,
-  type AgentBucket, type DestinationBucket, type QueueBucket,
+  agentBuckets, bucketLinks, bucketOf, bucketStart, destinationBuckets, emptyBucket, queueBuckets, queueWaitRows,
+  type AgentBucket, type DestinationBucket, type QueueBucket, type QueueWaitRow,
 } from '../statistics/buckets';
 import type { AttemptRecord, RefusalRecord } from '../statistics/figures';
 import { TimeSlicer } from '../platform/time-slice';
@@ -55,6 +55,8 @@ export interface RunRows {
   destinations: Map<string, DestinationBucket[]>;
   agents: Map<string, AgentBucket[]>;
   queues: Map<string, QueueBucket[]>;
+  /** Per queue, its answered calls by who answered and wait (for service levels other than the default). */
+  queueWaits: Map<string, QueueWaitRow[]>;
   links: LinkRow[];
   /** Per destination, the longest of its attempts seen that ended (with their back-off), in whole seconds. */
   spans: Map<string, number>;
@@ -125,7 +127,7 @@ async function previousBuckets(m: EntityManager, kind: LinkKind, destinationId: 
 export async function rowsFromRecords(m: EntityManager, companyId: string, first: number, last: number, carry?: Carry, pause: () => Promise<void> | undefined = () => undefined): Promise<RunRows> {
   const from = bucketStart(first);
   const to = bucketStart(last + 1);
-  const out: RunRows = { destinations: new Map(), agents: new Map(), queues: new Map(), links: [], spans: new Map() };
+  const out: RunRows = { destinations: new Map(), agents: new Map(), queues: new Map(), queueWaits: new Map(), links: [], spans: new Map() };
   const records = await companyRecords(m, companyId, from, to);
   // Every destination that has records here or may have some still overlapping (a deleted one's history too).
   const destinations = new Set([...(await idsOf(m, ExternalDestination, companyId)), ...records.byDestination.keys(), ...records.refusalsByDestination.keys(), ...(carry?.keys() ?? [])]);
@@ -159,6 +161,8 @@ export async function rowsFromRecords(m: EntityManager, companyId: string, first
     const calls = await queueCallsIn(m, companyId, q, from, to);
     if (calls.length === 0) continue;
     out.queues.set(q, queueBuckets(calls, first, last).filter((r) => !emptyBucket(r)));
+    const waits = queueWaitRows(calls, first, last);
+    if (waits.length > 0) out.queueWaits.set(q, waits);
   }
   return out;
 }
@@ -192,7 +196,7 @@ const versionOf = (seals: Map<number, [number, boolean]>, bucket: number) => sea
 /** Writes a run's rows in place of what its quarter hours held. */
 async function writeRun(m: EntityManager, companyId: string, first: number, last: number, rows: RunRows): Promise<void> {
   const p = placeholder(m);
-  for (const table of ['stat_destination_bucket', 'stat_agent_bucket', 'stat_queue_bucket', 'stat_destination_link']) {
+  for (const table of ['stat_destination_bucket', 'stat_agent_bucket', 'stat_queue_bucket', 'stat_queue_wait', 'stat_destination_link']) {
     await m.query(`DELETE FROM ${table} WHERE "companyId" = ${p(1)} AND bucket >= ${p(2)} AND bucket <= ${p(3)}`, [companyId, first, last]);
   }
   const destination: unknown[][] = [];
@@ -202,10 +206,11 @@ async function writeRun(m: EntityManager, companyId: string, first: number, last
   for (const [id, list] of rows.agents) for (const r of list) agent.push([companyId, id, r.bucket, ...AGENT_COLUMNS.map((c) => r[c])]);
   await insertRows(m, 'stat_agent_bucket', ['companyId', 'agentId', 'bucket', ...AGENT_COLUMNS], agent);
   const queue: unknown[][] = [];
-  for (const [id, list] of rows.queues) {
-    for (const r of list) queue.push([companyId, id, r.bucket, ...QUEUE_COLUMNS.map((c) => r[c]), JSON.stringify(Object.fromEntries([...r.waits].sort()))]);
-  }
-  await insertRows(m, 'stat_queue_bucket', ['companyId', 'queueId', 'bucket', ...QUEUE_COLUMNS, 'waits'], queue);
+  for (const [id, list] of rows.queues) for (const r of list) queue.push([companyId, id, r.bucket, ...QUEUE_COLUMNS.map((c) => r[c])]);
+  await insertRows(m, 'stat_queue_bucket', ['companyId', 'queueId', 'bucket', ...QUEUE_COLUMNS], queue);
+  const waits: unknown[][] = [];
+  for (const [id, list] of rows.queueWaits) for (const r of list) waits.push([companyId, id, r.bucket, r.answeredBy, r.waitSec, r.calls]);
+  await insertRows(m, 'stat_queue_wait', ['companyId', 'queueId', 'bucket', 'answeredBy', 'waitSec', 'calls'], waits);
   await insertRows(m, 'stat_destination_link', ['companyId', 'destinationId', 'kind', 'callId', 'bucket', 'prevBucket'],
     rows.links.map((l) => [companyId, l.destinationId, l.kind, l.callId, l.bucket, l.prevBucket]));
   const greatest = m.connection.options.type === 'postgres' ? 'GREATEST' : 'MAX';

@@ -131,7 +131,8 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('statistics bucke
           expect({ where, figures: await buckets.agentFigures(companyId, agents, range, { intervals }) })
             .toEqual({ where, figures: await records.agentFigures(companyId, agents, range, { intervals }) });
         }
-        for (const sl of [0, 20, 3600]) {
+        // The default (kept in the buckets), and others (summed from the waits), one of them drawn.
+        for (const sl of [0, 20, 3600, 1 + Math.floor(rng() * 90)]) {
           for (const intervals of [true, false]) {
             expect({ where, sl, figures: await buckets.queueFigures(companyId, queues, range, sl, { intervals }) })
               .toEqual({ where, sl, figures: await records.queueFigures(companyId, queues, range, sl, { intervals }) });
