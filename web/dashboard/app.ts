@@ -14,6 +14,7 @@ import {
 } from './queries';
 import { sortableHeaders } from './sorting';
 import { KeyedTable, type Column } from './tables';
+import { GatheredReads, type Wanted } from './gathered-reads';
 import { percent, QueueFiguresReader, type QueueFigures } from './queue-figures';
 
 /**
@@ -64,25 +65,24 @@ export class Dashboard {
   private stopped = false;
   private chartId: string | null = null;
   private period: Period = { kind: 'today' };
-  /** Destinations whose figures are to be read again; `figuresAll`: every destination's; `figuresChart`: the chart's. */
-  private readonly figuresPending = new Set<string>();
-  private figuresAll = false;
-  private figuresChart = false;
-  private figuresTimer: ReturnType<typeof setTimeout> | undefined;
-  private figuresRunning = false;
-  private figuresLastRun = 0;
-  /** How long the last figures read took, in ms. */
-  private figuresLastMs = 0;
+  /** The destinations' figures and the chart, read as live updates ask. */
+  private readonly figureReads: GatheredReads;
   /** Whether the period includes today (live updates change its figures). */
   private figuresLive = true;
-  /** Bumped when the period changes: a read of the former period is not shown. */
-  private figuresTicket = 0;
   /** Fires at the end of the period's last day (today or the week): the figures move on to the new day. */
   private rolloverTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly notice = byId('notice');
   private readonly now = () => Date.now() + this.skewMs;
 
   constructor(private readonly token: string, private readonly me: Me, private readonly hooks: DashboardHooks) {
+    this.figureReads = new GatheredReads({
+      read: (wanted, current) => this.readFigures(wanted, current),
+      failed: this.failed,
+      delayMs: FIGURES_DELAY_MS,
+      gapMs: FIGURES_GAP_MS,
+      loadFactor: FIGURES_LOAD_FACTOR,
+      allAbove: FIGURES_ALL_ABOVE,
+    });
     this.live = new LiveConnection(token, {
       status: (status) => hooks.connection(status),
       reconnected: () => void this.loadAll(),
@@ -116,7 +116,7 @@ export class Dashboard {
     this.stopped = true;
     this.live.dispose();
     clearTimeout(this.noticeTimer);
-    clearTimeout(this.figuresTimer);
+    this.figureReads.stop();
     clearTimeout(this.rolloverTimer);
     for (const stop of this.stoppers) stop();
   }
@@ -289,75 +289,48 @@ export class Dashboard {
 
   // ------------------------------------------------------------------ figures and chart
 
-  /**
-   * Asks for the figures of some destinations (or all) to be read again, and the chart's when it is among them.
-   * Reads are gathered: see FIGURES_DELAY_MS and FIGURES_GAP_MS.
-   */
+  /** Asks for the figures of some destinations (or all) to be read again, and the chart's when `chart` or it is among them. */
   private wantFigures(ids: Iterable<string> | 'all', chart = false): void {
     if (this.stopped || this.me.effectivePrivileges.statistics === LEVEL_NONE) return;
-    if (ids === 'all') this.figuresAll = true;
-    else for (const id of ids) this.figuresPending.add(id);
-    if (chart) this.figuresChart = true;
-    if (this.figuresRunning || this.figuresTimer !== undefined) return;
-    const gap = Math.max(FIGURES_GAP_MS, FIGURES_LOAD_FACTOR * this.figuresLastMs);
-    const wait = Math.max(FIGURES_DELAY_MS, this.figuresLastRun + gap - Date.now());
-    this.figuresTimer = setTimeout(() => {
-      this.figuresTimer = undefined;
-      void this.readFigures();
-    }, wait);
+    this.figureReads.want(ids, chart ? 'chart' : undefined);
   }
 
   /**
    * One read of the figures asked for: the table's rows and the chart in one request, the charted
    * destination's row from the chart's own field, so the row and the chart always show the same figures.
    */
-  private async readFigures(): Promise<void> {
+  private async readFigures(wanted: Wanted, current: () => boolean): Promise<'all' | void> {
     if (this.stopped) return;
     const view = this.destinationsView;
-    const ticket = this.figuresTicket;
     const range = this.range();
     const chartId = this.chartId;
-    const all = this.figuresAll || this.figuresPending.size > FIGURES_ALL_ABOVE;
-    const withChart = chartId !== null && (this.figuresChart || this.figuresAll || this.figuresPending.has(chartId));
-    const ids = all ? null : [...this.figuresPending].filter((id) => !(withChart && id === chartId) && this.destinations?.nodes.has(id));
-    this.figuresAll = false;
-    this.figuresChart = false;
-    this.figuresPending.clear();
+    const withChart = chartId !== null && (wanted.marks.has('chart') || wanted.ids === null || wanted.ids.includes(chartId));
+    const ids = wanted.ids === null ? null : wanted.ids.filter((id) => !(withChart && id === chartId) && this.destinations?.nodes.has(id));
     const withList = ids === null || ids.length > 0;
     if (!withList && !withChart) return;
-    this.figuresRunning = true;
-    this.figuresLastRun = Date.now();
     this.scheduleRollover(range);
-    try {
-      const query = withChart ? FIGURES_AND_CHART : FIGURES;
-      const variables = withChart ? { from: range.from, to: range.to, ids, list: withList, chart: chartId } : { from: range.from, to: range.to, ids };
-      type Row = TodayFigures & { destinationId: string; name: string };
-      const { data, errors } = await request<{ list?: Row[]; chart?: DestinationStats }>(query, variables, this.token);
-      if (this.stopped || ticket !== this.figuresTicket) return;
-      // A destination gone or no longer visible makes the read NOT_FOUND: all of them are read instead (the
-      // chart's choice follows the list of destinations once the gone one leaves it).
-      if (errors.some((e) => e.extensions?.code === 'NOT_FOUND')) this.figuresAll = true;
-      const other = errors.find((e) => e.extensions?.code !== 'NOT_FOUND');
-      if (other) throw new ApiError(other.message, other.extensions?.code ?? 'UNKNOWN');
-      const figures = new Map<string, TodayFigures>();
-      for (const { destinationId, name, ...f } of data?.list ?? []) {
-        figures.set(destinationId, f);
-        // The figures carry each destination's name now: a renamed destination shows its new name.
-        if (this.destinations?.nodes.get(destinationId)?.name !== name) this.destinations?.patch(destinationId, (d) => ({ ...d, name }));
-      }
-      const chart = data?.chart;
-      if (chart && chartId !== null && chartId === this.chartId) {
-        figures.set(chartId, chart);
-        drawChart({ figure: byId('chart-figure'), summary: byId('chart-summary'), table: byId<HTMLTableSectionElement>('chart-rows') }, chart, this.me.company.timeZone, this.now(), this.chartPeriod(range.label));
-      }
-      if (data?.list !== undefined || chart) view?.setFigures(figures, ids === null && data?.list !== undefined);
-    } catch (error) {
-      this.failed(error);
-    } finally {
-      this.figuresLastMs = Date.now() - this.figuresLastRun;
-      this.figuresRunning = false;
-      if (this.figuresAll || this.figuresChart || this.figuresPending.size > 0) this.wantFigures([]);
+    const query = withChart ? FIGURES_AND_CHART : FIGURES;
+    const variables = withChart ? { from: range.from, to: range.to, ids, list: withList, chart: chartId } : { from: range.from, to: range.to, ids };
+    type Row = TodayFigures & { destinationId: string; name: string };
+    const { data, errors } = await request<{ list?: Row[]; chart?: DestinationStats }>(query, variables, this.token);
+    if (!current()) return;
+    const other = errors.find((e) => e.extensions?.code !== 'NOT_FOUND');
+    if (other) throw new ApiError(other.message, other.extensions?.code ?? 'UNKNOWN');
+    const figures = new Map<string, TodayFigures>();
+    for (const { destinationId, name, ...f } of data?.list ?? []) {
+      figures.set(destinationId, f);
+      // The figures carry each destination's name now: a renamed destination shows its new name.
+      if (this.destinations?.nodes.get(destinationId)?.name !== name) this.destinations?.patch(destinationId, (d) => ({ ...d, name }));
     }
+    const chart = data?.chart;
+    if (chart && chartId !== null && chartId === this.chartId) {
+      figures.set(chartId, chart);
+      drawChart({ figure: byId('chart-figure'), summary: byId('chart-summary'), table: byId<HTMLTableSectionElement>('chart-rows') }, chart, this.me.company.timeZone, this.now(), this.chartPeriod(range.label));
+    }
+    if (data?.list !== undefined || chart) view?.setFigures(figures, ids === null && data?.list !== undefined);
+    // A destination gone or no longer visible makes the read NOT_FOUND: all of them are read instead (the
+    // chart's choice follows the list of destinations once the gone one leaves it).
+    if (errors.some((e) => e.extensions?.code === 'NOT_FOUND')) return 'all';
   }
 
   private chartPeriod(label: string): ChartPeriod {
@@ -379,7 +352,7 @@ export class Dashboard {
   /** The period changed (or today moved on): figures of the former one are dropped and all read again. */
   private periodChanged(): void {
     if (this.stopped) return;
-    this.figuresTicket += 1;
+    this.figureReads.reset();
     const { label, live } = this.range();
     this.figuresLive = live;
     for (const cell of document.querySelectorAll<HTMLElement>('[data-period-label]')) cell.textContent = label;
