@@ -230,11 +230,35 @@ async function writeRun(m: EntityManager, companyId: string, first: number, last
  * already sealed too. Answers whether every one of them is sealed now (false: a write moved one while it was
  * being worked out; the next try seals it).
  */
-export async function sealRange(
+export function sealRange(
   ds: DataSource, companyId: string, first: number, last: number, force = false,
   /** Gives the event loop a turn while the records are read (default: every SLICE_MS). */
   pause: () => Promise<void> | undefined = sliced(),
 ): Promise<boolean> {
+  return oneAtATime(ds, companyId, () => sealRuns(ds, companyId, first, last, force, pause));
+}
+
+/** Per data source and company, the end of the sealing under way in this instance. */
+const sealing = new WeakMap<DataSource, Map<string, Promise<unknown>>>();
+
+/**
+ * A company's sealings in this instance one after another: a second one at once (the periodic pass, a
+ * question, the rebuild) would work out the same quarter hours again; after the first, it finds them sealed.
+ */
+async function oneAtATime<T>(ds: DataSource, companyId: string, work: () => Promise<T>): Promise<T> {
+  let companies = sealing.get(ds);
+  if (companies === undefined) sealing.set(ds, (companies = new Map()));
+  const mine = (companies.get(companyId) ?? Promise.resolve()).then(work);
+  const end = mine.catch(() => undefined);
+  companies.set(companyId, end);
+  try {
+    return await mine;
+  } finally {
+    if (companies.get(companyId) === end) companies.delete(companyId);
+  }
+}
+
+async function sealRuns(ds: DataSource, companyId: string, first: number, last: number, force: boolean, pause: () => Promise<void> | undefined): Promise<boolean> {
   let all = true;
   let carry: Carry | undefined;
   for (let a = first; a <= last; a += RUN_BUCKETS) {

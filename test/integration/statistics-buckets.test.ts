@@ -178,4 +178,35 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('statistics bucke
     expect(fromBuckets).toEqual(await new StatisticsService(ds, () => now, null, 'records').destinationFigures(w.company.id, rows, range));
     expect(fromBuckets[0]!.figures.total).toMatchObject({ answered: 1, talkTimeSec: 1200 });
   });
+
+  it("seals a company's quarter hours one sealing at a time in an instance: a second one waits, then finds them sealed and works nothing out", async () => {
+    now = floor15(now) + 3 * 3_600_000;
+    const destination = await w.destination();
+    const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
+    const call = await w.connector.enqueueOk(queue);
+    const [dial] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === call.id);
+    await w.connector.outcome(dial!.attemptId!, 'ANSWERED');
+    await w.connector.endCall(call.id, 'COMPLETED');
+    const k = bucketOf(now);
+    now += 20 * 60_000;
+    const ds = t.gateway.dataSource;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let firstPaused = false;
+    const first = sealRange(ds, w.company.id, k, k, true, () => {
+      firstPaused = true;
+      return held;
+    });
+    await eventually(async () => firstPaused, 10_000);
+    let secondPauses = 0;
+    const second = sealRange(ds, w.company.id, k, k, false, () => {
+      secondPauses += 1;
+      return undefined;
+    });
+    release();
+    expect(await first).toBe(true);
+    expect(await second).toBe(true);
+    // The second never read a record (it pauses between destinations while it reads them).
+    expect(secondPauses).toBe(0);
+  });
 });
