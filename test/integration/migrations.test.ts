@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { openDataSource } from '../../src/store/data-source';
 import { dialects, scratchDatabase } from '../support/dialects';
 
@@ -8,6 +9,37 @@ describe.each(dialects())('migrations on %s', (dialect) => {
     try {
       const pending = await ds.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+    } finally {
+      await ds.destroy();
+      await db.dispose();
+    }
+  });
+
+  it("carry a queue bucket's waits, kept as JSON before, into wait rows and the default service level's columns, and back", async () => {
+    const db = await scratchDatabase(dialect);
+    const ds = await openDataSource(db.database);
+    try {
+      await ds.undoLastMigration({ transaction: 'each' });
+      const p = (i: number) => (dialect === 'postgres' ? `$${i}` : '?');
+      const company = randomUUID();
+      const queue = randomUUID();
+      await ds.query(`INSERT INTO company (id, name, slug, "timeZone") VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`, [company, 'Waits', `waits-${company.slice(0, 8)}`, 'Europe/London']);
+      const bucket = `INSERT INTO stat_queue_bucket ("companyId", "queueId", bucket, offered, settled, waits) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)})`;
+      await ds.query(bucket, [company, queue, 7, 9, 6, JSON.stringify({ 'AGENT:12': 3, 'AGENT:25': 1, 'DESTINATION:20': 2, 'NONE:4': 1 })]);
+      await ds.query(bucket, [company, queue, 8, 1, 0, '{}']);
+      await ds.runMigrations({ transaction: 'each' });
+      const waits = await ds.query(`SELECT bucket, "answeredBy", "waitSec", calls FROM stat_queue_wait WHERE "companyId" = ${p(1)} ORDER BY "answeredBy", "waitSec"`, [company]);
+      expect(waits.map((w: Record<string, unknown>) => [Number(w.bucket), w.answeredBy, Number(w.waitSec), Number(w.calls)])).toEqual([
+        [7, 'AGENT', 12, 3], [7, 'AGENT', 25, 1], [7, 'DESTINATION', 20, 2], [7, 'NONE', 4, 1],
+      ]);
+      const rows = await ds.query(`SELECT bucket, offered, answered, "waitSumSec", "answeredWithin", "agentsWithin" FROM stat_queue_bucket WHERE "companyId" = ${p(1)} ORDER BY bucket`, [company]);
+      expect(rows.map((r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])))).toEqual([
+        { bucket: 7, offered: 9, answered: 7, waitSumSec: 3 * 12 + 25 + 2 * 20 + 4, answeredWithin: 6, agentsWithin: 3 },
+        { bucket: 8, offered: 1, answered: 0, waitSumSec: 0, answeredWithin: 0, agentsWithin: 0 },
+      ]);
+      await ds.undoLastMigration({ transaction: 'each' });
+      const [back] = await ds.query(`SELECT waits FROM stat_queue_bucket WHERE "companyId" = ${p(1)} AND bucket = 7`, [company]);
+      expect(JSON.parse(back.waits)).toEqual({ 'AGENT:12': 3, 'AGENT:25': 1, 'DESTINATION:20': 2, 'NONE:4': 1 });
     } finally {
       await ds.destroy();
       await db.dispose();

@@ -6,14 +6,21 @@ export class QueueWaits1796270000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("CREATE TABLE \"stat_queue_wait\" (\"companyId\" uuid NOT NULL, \"queueId\" uuid NOT NULL, \"bucket\" integer NOT NULL, \"answeredBy\" character varying(12) NOT NULL, \"waitSec\" integer NOT NULL, \"calls\" integer NOT NULL, CONSTRAINT \"PK_782145b4db4ebd4acbc58a9acaa\" PRIMARY KEY (\"companyId\", \"queueId\", \"bucket\", \"answeredBy\", \"waitSec\"))");
+    // The waits each bucket kept as JSON ({"AGENT:12": 3, ...}) become rows.
+    await queryRunner.query(`INSERT INTO "stat_queue_wait" ("companyId", "queueId", "bucket", "answeredBy", "waitSec", "calls")
+      SELECT b."companyId", b."queueId", b."bucket", split_part(j.key, ':', 1), split_part(j.key, ':', 2)::integer, j.value::integer
+      FROM "stat_queue_bucket" b, json_each_text(b."waits"::json) j`);
     await queryRunner.query("ALTER TABLE \"stat_queue_bucket\" DROP COLUMN \"waits\"");
     await queryRunner.query("ALTER TABLE \"stat_queue_bucket\" ADD \"answered\" integer NOT NULL DEFAULT '0'");
     await queryRunner.query("ALTER TABLE \"stat_queue_bucket\" ADD \"waitSumSec\" integer NOT NULL DEFAULT '0'");
     await queryRunner.query("ALTER TABLE \"stat_queue_bucket\" ADD \"answeredWithin\" integer NOT NULL DEFAULT '0'");
     await queryRunner.query("ALTER TABLE \"stat_queue_bucket\" ADD \"agentsWithin\" integer NOT NULL DEFAULT '0'");
     await queryRunner.query("ALTER TABLE \"stat_queue_wait\" ADD CONSTRAINT \"FK_8898169ac6c38f909e3af41e600\" FOREIGN KEY (\"companyId\") REFERENCES \"company\"(\"id\") ON DELETE CASCADE ON UPDATE NO ACTION");
-    // Every quarter hour is worked out again by the sealer, with its waits (a question seals what it reads first).
-    await queryRunner.query("UPDATE \"stat_seal\" SET \"sealed\" = false");
+    // The columns a bucket keeps for the default service level (20 s), from its waits.
+    const sum = (what: string, where = '') => `(SELECT COALESCE(SUM(${what}), 0) FROM "stat_queue_wait" w WHERE w."companyId" = "stat_queue_bucket"."companyId" AND w."queueId" = "stat_queue_bucket"."queueId" AND w."bucket" = "stat_queue_bucket"."bucket"${where})`;
+    const within = ' AND w."waitSec" <= 20';
+    await queryRunner.query(`UPDATE "stat_queue_bucket" SET "answered" = ${sum('w."calls"')}, "waitSumSec" = ${sum('w."calls" * w."waitSec"')},
+      "answeredWithin" = ${sum('w."calls"', within)}, "agentsWithin" = ${sum('w."calls"', `${within} AND w."answeredBy" = 'AGENT'`)}`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
@@ -23,8 +30,9 @@ export class QueueWaits1796270000000 implements MigrationInterface {
     await queryRunner.query("ALTER TABLE \"stat_queue_bucket\" DROP COLUMN \"waitSumSec\"");
     await queryRunner.query("ALTER TABLE \"stat_queue_bucket\" DROP COLUMN \"answered\"");
     await queryRunner.query("ALTER TABLE \"stat_queue_bucket\" ADD \"waits\" text NOT NULL DEFAULT '{}'");
+    // The waits go back into each bucket as JSON.
+    await queryRunner.query(`UPDATE "stat_queue_bucket" SET "waits" = COALESCE((SELECT json_object_agg(w."answeredBy" || ':' || w."waitSec", w."calls")::text FROM "stat_queue_wait" w
+      WHERE w."companyId" = "stat_queue_bucket"."companyId" AND w."queueId" = "stat_queue_bucket"."queueId" AND w."bucket" = "stat_queue_bucket"."bucket"), '{}')`);
     await queryRunner.query("DROP TABLE \"stat_queue_wait\"");
-    // Every quarter hour is worked out again by the sealer, with its waits (a question seals what it reads first).
-    await queryRunner.query("UPDATE \"stat_seal\" SET \"sealed\" = false");
   }
 }

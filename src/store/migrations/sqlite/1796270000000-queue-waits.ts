@@ -6,6 +6,10 @@ export class QueueWaits1796270000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("CREATE TABLE \"stat_queue_wait\" (\"companyId\" varchar NOT NULL, \"queueId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"answeredBy\" varchar(12) NOT NULL, \"waitSec\" integer NOT NULL, \"calls\" integer NOT NULL, PRIMARY KEY (\"companyId\", \"queueId\", \"bucket\", \"answeredBy\", \"waitSec\"))");
+    // The waits each bucket kept as JSON ({"AGENT:12": 3, ...}) become rows.
+    await queryRunner.query(`INSERT INTO "stat_queue_wait" ("companyId", "queueId", "bucket", "answeredBy", "waitSec", "calls")
+      SELECT b."companyId", b."queueId", b."bucket", substr(j.key, 1, instr(j.key, ':') - 1), CAST(substr(j.key, instr(j.key, ':') + 1) AS INTEGER), j.value
+      FROM "stat_queue_bucket" b, json_each(b."waits") j`);
     await queryRunner.query("DROP INDEX \"idx_stat_queue_bucket_company\"");
     await queryRunner.query("CREATE TABLE \"temporary_stat_queue_bucket\" (\"companyId\" varchar NOT NULL, \"queueId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"offered\" integer NOT NULL DEFAULT (0), \"answeredByAgents\" integer NOT NULL DEFAULT (0), \"answeredByExternal\" integer NOT NULL DEFAULT (0), \"overflowedToExternal\" integer NOT NULL DEFAULT (0), \"abandoned\" integer NOT NULL DEFAULT (0), \"settled\" integer NOT NULL DEFAULT (0), \"longestWaitSec\" integer NOT NULL DEFAULT (0), \"handleTimeSec\" integer NOT NULL DEFAULT (0), \"handled\" integer NOT NULL DEFAULT (0), CONSTRAINT \"FK_86a0049befd5fcb5099c2d0f663\" FOREIGN KEY (\"companyId\") REFERENCES \"company\" (\"id\") ON DELETE CASCADE ON UPDATE NO ACTION, PRIMARY KEY (\"companyId\", \"queueId\", \"bucket\"))");
     await queryRunner.query("INSERT INTO \"temporary_stat_queue_bucket\"(\"companyId\", \"queueId\", \"bucket\", \"offered\", \"answeredByAgents\", \"answeredByExternal\", \"overflowedToExternal\", \"abandoned\", \"settled\", \"longestWaitSec\", \"handleTimeSec\", \"handled\") SELECT \"companyId\", \"queueId\", \"bucket\", \"offered\", \"answeredByAgents\", \"answeredByExternal\", \"overflowedToExternal\", \"abandoned\", \"settled\", \"longestWaitSec\", \"handleTimeSec\", \"handled\" FROM \"stat_queue_bucket\"");
@@ -22,8 +26,11 @@ export class QueueWaits1796270000000 implements MigrationInterface {
     await queryRunner.query("INSERT INTO \"temporary_stat_queue_wait\"(\"companyId\", \"queueId\", \"bucket\", \"answeredBy\", \"waitSec\", \"calls\") SELECT \"companyId\", \"queueId\", \"bucket\", \"answeredBy\", \"waitSec\", \"calls\" FROM \"stat_queue_wait\"");
     await queryRunner.query("DROP TABLE \"stat_queue_wait\"");
     await queryRunner.query("ALTER TABLE \"temporary_stat_queue_wait\" RENAME TO \"stat_queue_wait\"");
-    // Every quarter hour is worked out again by the sealer, with its waits (a question seals what it reads first).
-    await queryRunner.query("UPDATE \"stat_seal\" SET \"sealed\" = 0");
+    // The columns a bucket keeps for the default service level (20 s), from its waits.
+    const sum = (what: string, where = '') => `(SELECT COALESCE(SUM(${what}), 0) FROM "stat_queue_wait" w WHERE w."companyId" = "stat_queue_bucket"."companyId" AND w."queueId" = "stat_queue_bucket"."queueId" AND w."bucket" = "stat_queue_bucket"."bucket"${where})`;
+    const within = ' AND w."waitSec" <= 20';
+    await queryRunner.query(`UPDATE "stat_queue_bucket" SET "answered" = ${sum('w."calls"')}, "waitSumSec" = ${sum('w."calls" * w."waitSec"')},
+      "answeredWithin" = ${sum('w."calls"', within)}, "agentsWithin" = ${sum('w."calls"', `${within} AND w."answeredBy" = 'AGENT'`)}`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
@@ -43,8 +50,9 @@ export class QueueWaits1796270000000 implements MigrationInterface {
     await queryRunner.query("INSERT INTO \"stat_queue_bucket\"(\"companyId\", \"queueId\", \"bucket\", \"offered\", \"answeredByAgents\", \"answeredByExternal\", \"overflowedToExternal\", \"abandoned\", \"settled\", \"longestWaitSec\", \"handleTimeSec\", \"handled\") SELECT \"companyId\", \"queueId\", \"bucket\", \"offered\", \"answeredByAgents\", \"answeredByExternal\", \"overflowedToExternal\", \"abandoned\", \"settled\", \"longestWaitSec\", \"handleTimeSec\", \"handled\" FROM \"temporary_stat_queue_bucket\"");
     await queryRunner.query("DROP TABLE \"temporary_stat_queue_bucket\"");
     await queryRunner.query("CREATE INDEX \"idx_stat_queue_bucket_company\" ON \"stat_queue_bucket\" (\"companyId\", \"bucket\") ");
+    // The waits go back into each bucket as JSON.
+    await queryRunner.query(`UPDATE "stat_queue_bucket" SET "waits" = COALESCE((SELECT json_group_object(w."answeredBy" || ':' || w."waitSec", w."calls") FROM "stat_queue_wait" w
+      WHERE w."companyId" = "stat_queue_bucket"."companyId" AND w."queueId" = "stat_queue_bucket"."queueId" AND w."bucket" = "stat_queue_bucket"."bucket"), '{}')`);
     await queryRunner.query("DROP TABLE \"stat_queue_wait\"");
-    // Every quarter hour is worked out again by the sealer, with its waits (a question seals what it reads first).
-    await queryRunner.query("UPDATE \"stat_seal\" SET \"sealed\" = 0");
   }
 }
