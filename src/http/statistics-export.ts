@@ -7,6 +7,7 @@ import { errors, loggableError, type InputProblem } from '../errors';
 import type { StatisticsResourceKind } from '../limits';
 import { TimeSlicer } from '../platform/time-slice';
 import type { StatisticsExport } from '../services/statistics-export';
+import { STATISTICS_SLICE_MS } from '../services/statistics.service';
 import type { Range } from '../statistics/figures';
 import { downloadErrorAnswer } from './error-mapping';
 
@@ -94,7 +95,7 @@ export function statisticsExportHandler(deps: StatisticsExportDeps) {
         'cache-control': 'no-store',
       });
       started = true;
-      const slicer = new TimeSlicer(10);
+      const slicer = new TimeSlicer(STATISTICS_SLICE_MS);
       const pieces = prepared.pieces();
       try {
         for await (const piece of pieces) {
