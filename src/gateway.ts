@@ -179,6 +179,9 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     csrfPrevention: true,
     // Nothing uses automatic persisted queries: any persistedQuery extension is PERSISTED_QUERY_NOT_SUPPORTED (decision 016).
     persistedQueries: false,
+    // The gateway's own shutdown stops Apollo (main.ts handles the signals): Apollo's handlers, installed outside
+    // NODE_ENV=test, stopped it first and left the gateway's close waiting, so on PostgreSQL a SIGTERM never ended.
+    stopOnTerminationSignals: false,
     // The request admission's parse limits and validation rules (depth, aliases, one mutation per request).
     validationRules: [...admission.validationRules],
     parseOptions: admission.parseOptions,

@@ -4,6 +4,9 @@ import { ConfigError, loadConfig } from './config';
 import { createGateway } from './gateway';
 import { createLogger } from './logger';
 
+/** How long a stop (SIGTERM, SIGINT) may take: requests drain, sockets close with 1001, connections and leases are released. */
+const STOP_BOUND_MS = 10_000;
+
 /** Bootstrap only: configuration, gateway, signals. */
 async function main(): Promise<void> {
   // Variables already in the environment win over the optional .env file.
@@ -42,6 +45,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // The bound of a stop: what has not closed by then is cut off.
+    setTimeout(() => {
+      logger.error({ boundMs: STOP_BOUND_MS }, 'shutdown did not finish within its bound; exiting');
+      process.exit(1);
+    }, STOP_BOUND_MS).unref();
     gateway.close().then(
       () => process.exit(0),
       (err) => {
