@@ -53,7 +53,7 @@ beforeAll(async () => {
 }, 300_000);
 
 describe.each(modes.map((m) => [m.name, m] as const))('a gateway process stopped with SIGTERM (%s)', (_name, mode) => {
-  it('exits by itself with code 0 within the stop bound, at once after its start and while it holds a live-update socket, which it closes with 1001', async () => {
+  it('exits by itself with code 0 within the stop bound, at once after its start and (embedded) while it holds a live-update socket, which it closes with 1001', async () => {
     const { env, dispose } = await mode.env();
     const start = () => GatewayProcess.start('stop', { ...env, PLATFORM_API_KEY: PLATFORM_KEY, JWT_SECRET, LOG_LEVEL: 'warn', SEED_DEMO: 'false' });
     const stopped = async (gateway: GatewayProcess) => {
@@ -64,6 +64,8 @@ describe.each(modes.map((m) => [m.name, m] as const))('a gateway process stopped
     try {
       // Nothing asked yet (on PostgreSQL this one never ended while Apollo Server's signal handlers stopped it first).
       expect(await stopped(await start())).toEqual({ exit: { code: 0, signal: null }, withinBound: true });
+      // The sockets' close is the same code in every mode: checked on the embedded default only.
+      if (mode !== modes[0]) return;
       const gateway = await start();
       const created = await gateway.client.gql('mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }', {
         i: { name: 'Stop', slug: 'stop', timeZone: 'Europe/London', adminUsername: 'admin', adminPassword: 'stop-admin-password' },
