@@ -63,6 +63,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`Gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  const why = e.code === 'EADDRINUSE' && e.syscall === 'listen'
+    ? `port ${e.port} on ${e.address} is already in use (stop what uses it, or set PORT to another)`
+    : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`Gateway failed to start: ${why}\n`);
   process.exit(1);
 });

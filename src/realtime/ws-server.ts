@@ -333,7 +333,12 @@ export function attachSubscriptions<P, C extends object>(httpServer: Server, opt
   }, KEEP_ALIVE_MS);
   keepAlive.unref();
 
-  wss.on('error', (err) => logger.error({ err: loggableError(err) }, 'WebSocket server error'));
+  // The HTTP server's own errors reach the WebSocket server too: one of listening (a busy port) is the start's
+  // failure, which the start reports in one line; only the others are the WebSocket server's to log.
+  wss.on('error', (err) => {
+    if ((err as NodeJS.ErrnoException).syscall === 'listen') return;
+    logger.error({ err: loggableError(err) }, 'WebSocket server error');
+  });
   wss.on('connection', (socket, request) => {
     const connection: Connection<P> = { socket, address: request.socket.remoteAddress ?? null, targets: new Map() };
     socket.on('error', (err) => {

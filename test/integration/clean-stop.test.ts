@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase } from '../support/postgres';
-import { ensureBuilt, GatewayProcess, WatchedSubscription } from '../support/processes';
+import { spawnSync } from 'node:child_process';
+import { ensureBuilt, GATEWAY_MAIN, GatewayProcess, WatchedSubscription } from '../support/processes';
 import { redisSuitesOn, TEST_REDIS_URL, uniquePrefix } from '../support/redis';
 import { eventually } from '../support/telephony';
 import { JWT_SECRET, PLATFORM_KEY } from '../support/test-gateway';
@@ -79,6 +80,27 @@ describe.each(modes.map((m) => [m.name, m] as const))('a gateway process stopped
       expect(updates.ended).toBe('socket closed 1001');
     } finally {
       await dispose();
+    }
+  });
+});
+
+describe('a gateway process started on a port already in use', () => {
+  it('fails with exit code 1 and one line that names the port, without a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-busy-'));
+    const env = { PLATFORM_API_KEY: PLATFORM_KEY, JWT_SECRET, LOG_LEVEL: 'info', SEED_DEMO: 'false' };
+    const first = await GatewayProcess.start('first', { ...env, DATABASE_URL: `sqlite:${join(dir, 'first.sqlite')}` });
+    try {
+      const second = spawnSync(process.execPath, [GATEWAY_MAIN], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', ...env, DATABASE_URL: `sqlite:${join(dir, 'second.sqlite')}`, PORT: String(first.port), HOST: '127.0.0.1' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(second.status).toBe(1);
+      expect(`${second.stdout}${second.stderr}`.trim()).toBe(`Gateway failed to start: port ${first.port} on 127.0.0.1 is already in use (stop what uses it, or set PORT to another)`);
+    } finally {
+      await first.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
