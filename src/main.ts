@@ -1,3 +1,5 @@
+// First: an unsupported Node.js ends the start with one line, before anything else is loaded.
+import './check-node';
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config';
