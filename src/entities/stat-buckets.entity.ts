@@ -124,6 +124,7 @@ export class StatQueueBucket {
  * than the default sums the calls with a wait at most that long.
  */
 @Entity('stat_queue_wait')
+@Index('idx_stat_queue_wait_company', ['companyId', 'bucket'])
 export class StatQueueWait {
   @PrimaryColumn({ type: 'uuid' }) companyId: string;
   @PrimaryColumn({ type: 'uuid' }) queueId: string;

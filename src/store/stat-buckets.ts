@@ -203,11 +203,12 @@ export async function agentRowsTotal(ds: DataSource | EntityManager, companyId: 
 async function withinByBucket(m: EntityManager, companyId: string, queueId: string, first: number, last: number, serviceLevelSec: number, total: boolean): Promise<Map<number, { answeredWithin: number; agentsWithin: number }>> {
   const p = placeholder(m);
   const raw: Array<Record<string, unknown>> = await m.query(
-    `SELECT ${total ? `${first} AS bucket` : 'bucket'}, SUM(calls) AS "answeredWithin", SUM(CASE WHEN "answeredBy" = 'AGENT' THEN calls ELSE 0 END) AS "agentsWithin"
+    `SELECT ${total ? '' : 'bucket, '}SUM(calls) AS "answeredWithin", SUM(CASE WHEN "answeredBy" = 'AGENT' THEN calls ELSE 0 END) AS "agentsWithin"
      FROM stat_queue_wait WHERE "companyId" = ${p(1)} AND "queueId" = ${p(2)} AND bucket >= ${p(3)} AND bucket < ${p(4)} AND "waitSec" <= ${p(5)}${total ? '' : ' GROUP BY bucket'}`,
     [companyId, queueId, first, last, serviceLevelSec],
   );
-  return new Map(raw.filter((r) => r.answeredWithin !== null).map((r) => [num(r.bucket), { answeredWithin: num(r.answeredWithin), agentsWithin: num(r.agentsWithin) }]));
+  // Summed over the range (`total`): one row, under the bucket the summed row carries (`first`).
+  return new Map(raw.filter((r) => r.answeredWithin !== null).map((r) => [total ? first : num(r.bucket), { answeredWithin: num(r.answeredWithin), agentsWithin: num(r.agentsWithin) }]));
 }
 
 /** Rows with their counts within `serviceLevelSec` (as kept for the default, otherwise from stat_queue_wait). */

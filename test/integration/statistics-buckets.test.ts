@@ -148,6 +148,25 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('statistics bucke
     expect((await checkBuckets(ds, companyId, START - 86_400_000, end + 86_400_000, false)).differences).toEqual([]);
   });
 
+  it('has the rebuild report a stored queue bucket and wait row that their records do not give, and write them right again', async () => {
+    const ds = t.gateway.dataSource;
+    const companyId = w.company.id;
+    const p = (i: number) => (ds.options.type === 'postgres' ? `$${i}` : '?');
+    const [row] = await ds.query(`SELECT "queueId", bucket, "answeredBy", "waitSec" FROM stat_queue_wait WHERE "companyId" = ${p(1)} ORDER BY bucket LIMIT 1`, [companyId]);
+    expect(row).toBeDefined();
+    const bucket = Number(row.bucket);
+    await ds.query(`UPDATE stat_queue_wait SET calls = calls + 1 WHERE "companyId" = ${p(1)} AND "queueId" = ${p(2)} AND bucket = ${p(3)} AND "answeredBy" = ${p(4)} AND "waitSec" = ${p(5)}`,
+      [companyId, row.queueId, bucket, row.answeredBy, row.waitSec]);
+    await ds.query(`UPDATE stat_queue_bucket SET "agentsWithin" = "agentsWithin" + 7 WHERE "companyId" = ${p(1)} AND "queueId" = ${p(2)} AND bucket = ${p(3)}`, [companyId, row.queueId, bucket]);
+    const found = (await checkBuckets(ds, companyId, bucketStart(bucket), bucketStart(bucket + 1), false)).differences;
+    expect(found.map((d) => [d.kind, d.id, d.bucket, d.kind === 'queue' ? d.column : 'wait'])).toEqual(expect.arrayContaining([
+      ['queue', row.queueId, bucket, 'agentsWithin'], ['queue wait', row.queueId, bucket, 'wait'],
+    ]));
+    expect(found).toHaveLength(2);
+    await checkBuckets(ds, companyId, bucketStart(bucket), bucketStart(bucket + 1), true);
+    expect((await checkBuckets(ds, companyId, bucketStart(bucket), bucketStart(bucket + 1), false)).differences).toEqual([]);
+  });
+
   it('leaves a quarter hour unsealed when a write changed its records while they were read, seals it at the next try, and reads it right', async () => {
     // Past every quarter hour the reads above sealed (their clock ran up to three hours ahead of the router's).
     now = floor15(now) + 5 * 3_600_000 + 60_000;

@@ -21,9 +21,12 @@ export class QueueWaits1796270000000 implements MigrationInterface {
     const within = ' AND w."waitSec" <= 20';
     await queryRunner.query(`UPDATE "stat_queue_bucket" SET "answered" = ${sum('w."calls"')}, "waitSumSec" = ${sum('w."calls" * w."waitSec"')},
       "answeredWithin" = ${sum('w."calls"', within)}, "agentsWithin" = ${sum('w."calls"', `${within} AND w."answeredBy" = 'AGENT'`)}`);
+    // A run's wait rows are replaced by company and quarter hours (the sealer's delete), as in the other bucket tables.
+    await queryRunner.query('CREATE INDEX "idx_stat_queue_wait_company" ON "stat_queue_wait" ("companyId", "bucket") ');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP INDEX "idx_stat_queue_wait_company"');
     await queryRunner.query("ALTER TABLE \"stat_queue_wait\" DROP CONSTRAINT \"FK_8898169ac6c38f909e3af41e600\"");
     await queryRunner.query("ALTER TABLE \"stat_queue_bucket\" DROP COLUMN \"agentsWithin\"");
     await queryRunner.query("ALTER TABLE \"stat_queue_bucket\" DROP COLUMN \"answeredWithin\"");

@@ -31,9 +31,12 @@ export class QueueWaits1796270000000 implements MigrationInterface {
     const within = ' AND w."waitSec" <= 20';
     await queryRunner.query(`UPDATE "stat_queue_bucket" SET "answered" = ${sum('w."calls"')}, "waitSumSec" = ${sum('w."calls" * w."waitSec"')},
       "answeredWithin" = ${sum('w."calls"', within)}, "agentsWithin" = ${sum('w."calls"', `${within} AND w."answeredBy" = 'AGENT'`)}`);
+    // A run's wait rows are replaced by company and quarter hours (the sealer's delete), as in the other bucket tables.
+    await queryRunner.query('CREATE INDEX "idx_stat_queue_wait_company" ON "stat_queue_wait" ("companyId", "bucket") ');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP INDEX "idx_stat_queue_wait_company"');
     await queryRunner.query("ALTER TABLE \"stat_queue_wait\" RENAME TO \"temporary_stat_queue_wait\"");
     await queryRunner.query("CREATE TABLE \"stat_queue_wait\" (\"companyId\" varchar NOT NULL, \"queueId\" varchar NOT NULL, \"bucket\" integer NOT NULL, \"answeredBy\" varchar(12) NOT NULL, \"waitSec\" integer NOT NULL, \"calls\" integer NOT NULL, PRIMARY KEY (\"companyId\", \"queueId\", \"bucket\", \"answeredBy\", \"waitSec\"))");
     await queryRunner.query("INSERT INTO \"stat_queue_wait\"(\"companyId\", \"queueId\", \"bucket\", \"answeredBy\", \"waitSec\", \"calls\") SELECT \"companyId\", \"queueId\", \"bucket\", \"answeredBy\", \"waitSec\", \"calls\" FROM \"temporary_stat_queue_wait\"");
