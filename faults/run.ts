@@ -3,6 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import Redis from 'ioredis';
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
+import { redisKeys } from '../src/store/redis-keys';
 import { GatewayInstance } from './processes';
 import { childrenRunning, killAllChildren, PrivateRedis, sleep } from '../test/support/child-processes';
 import { TcpProxy } from '../test/support/tcp-proxy';
@@ -626,7 +627,7 @@ async function main(): Promise<number> {
       const openCallsOfAgents = new Set(attempts.filter((a) => a.agentId && open.has(a.id)).map((a) => `${a.agentId}/${a.callId}`));
       const stuck: string[] = [];
       for (const agent of agents) {
-        const h = await liveRedis.hgetall(`${prefix}:co:${companyId}:agent:${agent}`);
+        const h = await liveRedis.hgetall(redisKeys(prefix).agent(companyId, agent));
         if (HELD.has(h.activity ?? '') && !openCallsOfAgents.has(`${agent}/${h.callId ?? ''}`)) stuck.push(`agent ${agent} ${h.activity} for call ${h.callId}`);
       }
       return stuck;
@@ -635,7 +636,7 @@ async function main(): Promise<number> {
       const open = await openAttempts();
       const phantoms: string[] = [];
       for (const d of destinations) {
-        const holders = await liveRedis.zrange(`${prefix}:co:${companyId}:dest:${d.id}:leases`, 0, -1);
+        const holders = await liveRedis.zrange(redisKeys(prefix).destinationLeases(companyId, d.id), 0, -1);
         for (const h of holders) if (!open.has(h)) phantoms.push(`destination limit ${d.limit}: lease for ${h}`);
       }
       return phantoms;

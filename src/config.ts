@@ -71,6 +71,8 @@ export interface Config {
   readonly host: string;
   readonly database: DatabaseConfig;
   readonly redisUrl: string | null;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES): cluster mode over Redis Cluster instead of one Redis at `redisUrl`. */
+  readonly redisClusterNodes: ReadonlyArray<{ readonly host: string; readonly port: number }> | null;
   /** Prefix of every Redis key (separates deployments sharing one Redis). */
   readonly redisKeyPrefix: string;
   readonly platformApiKey: string | null;
@@ -159,6 +161,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push('REDIS_URL (cluster mode) needs DATABASE_URL=postgres://...: several instances cannot share one SQLite file');
   }
 
+  // host:port,host:port (an IPv6 address in brackets): seed nodes of a Redis Cluster (decision 030).
+  const clusterNodesRaw = get('REDIS_CLUSTER_NODES');
+  let redisClusterNodes: Config['redisClusterNodes'] = null;
+  if (clusterNodesRaw !== undefined) {
+    const nodes = clusterNodesRaw.split(',').map((n) => /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(n.trim()));
+    if (nodes.some((m) => m === null || Number(m[3]) < 1 || Number(m[3]) > 65535)) {
+      problems.push(`REDIS_CLUSTER_NODES must be a comma-separated list of host:port, e.g. redis-1:6379,redis-2:6379 (got "${clusterNodesRaw}")`);
+    } else {
+      redisClusterNodes = Object.freeze(nodes.map((m) => Object.freeze({ host: m![1] ?? m![2]!, port: Number(m![3]) })));
+    }
+    if (redisUrl !== null) problems.push('REDIS_URL and REDIS_CLUSTER_NODES both set: set REDIS_URL for one Redis or REDIS_CLUSTER_NODES for a Redis Cluster');
+    else if (database.kind === 'sqlite') problems.push('REDIS_CLUSTER_NODES (cluster mode) needs DATABASE_URL=postgres://...: several instances cannot share one SQLite file');
+  }
+
   const redisKeyPrefix = get('REDIS_KEY_PREFIX') ?? 'rgw';
   if (!/^[A-Za-z0-9:_-]{1,64}$/.test(redisKeyPrefix)) problems.push('REDIS_KEY_PREFIX must be 1-64 letters, digits, : _ or -');
 
@@ -198,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host,
     database: Object.freeze(database),
     redisUrl,
+    redisClusterNodes,
     redisKeyPrefix,
     platformApiKey,
     jwtSecret,

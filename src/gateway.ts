@@ -74,11 +74,11 @@ export async function createGateway(config: Config, overrides: GatewayOverrides 
   try {
     dataSource = await openDataSource(database);
     const scheduler = overrides.scheduler ?? systemScheduler;
-    live = await openLiveState(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'live state: Redis connection error'), {
+    live = await openLiveState(config.redisClusterNodes ?? config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'live state: Redis connection error'), {
       scheduler: () => scheduler.now(),
       after: (ms, task) => scheduler.after(ms, task),
     });
-    bus = await openEventBus(config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'event bus: Redis command failed'));
+    bus = await openEventBus(config.redisClusterNodes ?? config.redisUrl, config.redisKeyPrefix, (err) => logger.warn({ err: loggableError(err) }, 'event bus: Redis command failed'));
     if (overrides.bus) bus = overrides.bus(bus);
     const gateway = await start(config, logger, dataSource, live, bus, overrides);
     return {

@@ -2,8 +2,8 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
 import type { ModelChangeEvent, TelephonyInstructionEvent } from '../routing/vocabulary';
+import { connectRedis, reportErrors, type RedisClient, type RedisTarget } from '../store/redis-client';
 import { redisKeys } from '../store/redis-keys';
 
 /**
@@ -21,6 +21,8 @@ export type AddressedInstruction = TelephonyInstructionEvent & { sessionId: stri
 /**
  * Carries events to subscribers: in-process on the embedded default, over Redis pub/sub (two connections)
  * in cluster mode, so a connector subscribed to any instance gets the instructions every instance issues.
+ * On a Redis Cluster the same: PUBLISH reaches the subscribers of every node, and the subscriber connection
+ * listens on one node of the cluster's choosing (decision 030).
  * Redis pub/sub is at-most-once: what makes instructions at-least-once is the instruction log in the system
  * of record, delivered again until acknowledged (decision 023), not the bus.
  */
@@ -56,37 +58,37 @@ export interface EventBus {
  * target fires publish/subscribe/unsubscribe without awaiting them, so a Redis outage (or a publish racing
  * shutdown) must not become an unhandled rejection. A lost publish is what pub/sub allows (at most once).
  */
-function guarded(publisher: Redis, subscriber: Redis, onError: (err: unknown) => void): { publishClient: Redis; subscribeClient: Redis } {
+function guarded(publisher: RedisClient, subscriber: RedisClient, onError: (err: unknown) => void): { publishClient: RedisClient; subscribeClient: RedisClient } {
   const publishClient = { publish: (channel: string, message: string) => publisher.publish(channel, message).catch(onError) };
   const subscribeClient = {
     on: (event: string, listener: (...args: unknown[]) => void) => subscriber.on(event, listener),
     subscribe: (channel: string) => subscriber.subscribe(channel).catch(onError),
     unsubscribe: (channel: string) => subscriber.unsubscribe(channel).catch(onError),
   };
-  return { publishClient: publishClient as unknown as Redis, subscribeClient: subscribeClient as unknown as Redis };
+  return { publishClient: publishClient as unknown as RedisClient, subscribeClient: subscribeClient as unknown as RedisClient };
 }
 
-export async function openEventBus(redisUrl: string | null, prefix: string, onError: (err: unknown) => void = () => undefined): Promise<EventBus> {
+/** Opens the bus: in process without `redis`, else over Redis pub/sub (a URL, or the seed nodes of a Redis Cluster). */
+export async function openEventBus(redis: RedisTarget | null, prefix: string, onError: (err: unknown) => void = () => undefined): Promise<EventBus> {
   const keys = redisKeys(prefix);
   let closed = false;
   let pubSub: PubSub<Channels>;
   let target: EventTarget;
-  let clients: Redis[] = [];
-  if (redisUrl === null) {
+  let clients: RedisClient[] = [];
+  if (redis === null) {
     // Many subscribers share a channel (every connector of a company): no listener-count warning for that.
     target = new EventTarget();
     setMaxListeners(0, target);
     pubSub = createPubSub<Channels>({ eventTarget: target as never });
   } else {
     // Separate publisher and subscriber connections; reconnects back off up to 5 s and resubscribe by themselves.
-    const retryStrategy = (times: number) => Math.min(100 * 2 ** times, 5_000);
     clients = [
       // Named, so an operator (and a fault test) can tell the connections apart in CLIENT LIST.
-      new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy, connectionName: `${prefix}-bus-publisher` }),
-      new Redis(redisUrl, { lazyConnect: true, retryStrategy, autoResubscribe: true, connectionName: `${prefix}-bus-subscriber` }),
+      connectRedis(redis, { name: `${prefix}-bus-publisher`, bounded: true }),
+      connectRedis(redis, { name: `${prefix}-bus-subscriber` }),
     ];
     await Promise.all(clients.map((c) => c.connect()));
-    for (const c of clients) c.on('error', onError);
+    for (const c of clients) reportErrors(c, onError);
     target = createRedisEventTarget(guarded(clients[0]!, clients[1]!, onError)) as unknown as EventTarget;
     pubSub = createPubSub<Channels>({ eventTarget: target as never });
   }
@@ -129,7 +131,7 @@ export async function openEventBus(redisUrl: string | null, prefix: string, onEr
         onError(err);
       }
     }));
-  if (redisUrl !== null) {
+  if (redis !== null) {
     listen(keys.modelChangesChannel(), (payload) => {
       const { origin: from, ...event } = payload as ModelChangeEvent & { origin?: string };
       if (from !== origin) void deliverChange(event);
@@ -143,7 +145,7 @@ export async function openEventBus(redisUrl: string | null, prefix: string, onEr
     pubSub,
     publishModelChange: async (event) => {
       if (closed) return;
-      if (redisUrl !== null) pubSub.publish(keys.modelChangesChannel(), { ...event, origin });
+      if (redis !== null) pubSub.publish(keys.modelChangesChannel(), { ...event, origin });
       await deliverChange(event);
     },
     listenModelChanges: (handler) => {

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 import type { AgentActivity } from '../routing/state-machine';
 import type { AgentStatus } from '../routing/types';
 import { redisKeys, type RedisKeys } from './redis-keys';
@@ -92,7 +92,7 @@ export class RedisAgentStateStore implements AgentStateStore {
   private readonly keys: RedisKeys;
   private readonly commands: Record<'agentCas', ScriptCall>;
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(private readonly redis: RedisClient, prefix: string) {
     this.keys = redisKeys(prefix);
     this.commands = defineScripts(redis, { agentCas: 'agent-cas-1.lua' });
   }

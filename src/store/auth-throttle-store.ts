@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { redisKeys } from './redis-keys';
 
@@ -79,7 +79,7 @@ export class MemoryAuthThrottleStore extends RateLimiterThrottleStore {
  * letting every attempt through.
  */
 export class RedisAuthThrottleStore extends RateLimiterThrottleStore {
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(private readonly redis: RedisClient, prefix: string) {
     const keys = redisKeys(prefix);
     super(
       new RateLimiterRedis({

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { redisKeys, type RedisKeys } from './redis-keys';
 import { defineScripts, type ScriptCall } from './redis-scripts';
 
@@ -41,7 +41,7 @@ export class RedisAuthorityVersionStore implements AuthorityVersionStore {
   private readonly keys: RedisKeys;
   private readonly scripts: Record<'raise', ScriptCall>;
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(private readonly redis: RedisClient, prefix: string) {
     this.keys = redisKeys(prefix);
     this.scripts = defineScripts(redis, { raise: 'version-raise-1.lua' });
   }

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { errors } from '../errors';
 import { systemScheduler } from '../platform/scheduler';
 import { redisKeys, type RedisKeys } from './redis-keys';
@@ -159,7 +159,7 @@ export class RedisCapacityStore implements CapacityStore {
   private readonly listing: Record<'leaseHolders', ScriptCall>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly leaseMs: number,
     /** Fenced acquisitions check the generation against this; without it they are not fenced. */

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { redisKeys, type RedisKeys } from './redis-keys';
 import { defineScripts, type ScriptCall } from './redis-scripts';
 import { systemScheduler } from '../platform/scheduler';
@@ -82,11 +82,11 @@ export class MemoryConnectorSessionStore implements ConnectorSessionStore {
 
 export class RedisConnectorSessionStore implements ConnectorSessionStore {
   private readonly keys: RedisKeys;
-  private readonly scripts: Record<'register' | 'candidates', ScriptCall>;
+  private readonly scripts: Record<'register' | 'candidates' | 'live', ScriptCall>;
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(private readonly redis: RedisClient, prefix: string) {
     this.keys = redisKeys(prefix);
-    this.scripts = defineScripts(redis, { register: 'session-register-3.lua', candidates: 'session-candidates-4.lua' });
+    this.scripts = defineScripts(redis, { register: 'session-register-3.lua', candidates: 'session-candidates-4.lua', live: 'session-live-3.lua' });
   }
 
   async register(companyId: string, session: ConnectorSession, leaseMs: number): Promise<void> {
@@ -115,15 +115,12 @@ export class RedisConnectorSessionStore implements ConnectorSessionStore {
   }
 
   async live(companyId: string): Promise<ConnectorSession[]> {
-    const [seconds, micros] = await this.redis.time();
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    const ids = await this.redis.zrangebyscore(this.keys.connectorSessions(companyId), `(${now}`, '+inf');
-    if (ids.length === 0) return [];
-    const [keyIds, acks] = await Promise.all([
-      this.redis.hmget(this.keys.connectorSessionKeys(companyId), ...ids),
-      this.redis.hmget(this.keys.connectorSessionAcks(companyId), ...ids),
-    ]);
-    return ids.map((sessionId, i) => sessionOf(sessionId, keyIds[i] ?? '', acks[i] === '1')).sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
+    const flat = (await this.scripts.live(
+      this.keys.connectorSessions(companyId), this.keys.connectorSessionKeys(companyId), this.keys.connectorSessionAcks(companyId),
+    )) as string[];
+    const sessions: ConnectorSession[] = [];
+    for (let i = 0; i < flat.length; i += 3) sessions.push(sessionOf(String(flat[i]), String(flat[i + 1]), String(flat[i + 2]) === '1'));
+    return sessions.sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { redisKeys, type RedisKeys } from './redis-keys';
 import { defineScripts, hgetallMany, pairsToObject, type ScriptCall } from './redis-scripts';
 
@@ -97,7 +97,7 @@ export class RedisDestinationHealthStore implements DestinationHealthStore {
   private readonly keys: RedisKeys;
   private readonly commands: Record<'healthRecord', ScriptCall>;
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(private readonly redis: RedisClient, prefix: string) {
     this.keys = redisKeys(prefix);
     this.commands = defineScripts(redis, { healthRecord: 'health-record-1.lua' });
   }

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { errors } from '../errors';
 import { systemScheduler, type Scheduler } from '../platform/scheduler';
 import type { GenerationFence } from './capacity-store';
@@ -130,7 +130,8 @@ export class MemoryLiveGeneration implements LiveGeneration {
 /**
  * The generation in Redis, on a connection of its own. The gate starts closed (the first check opens it) and
  * closes as soon as one live-state connection is lost, so acquisitions made while Redis may be coming back
- * empty wait for the check that follows its return.
+ * empty wait for the check that follows its return. On a Redis Cluster a connection is the cluster client,
+ * lost when the whole cluster is: one master that restarts empty on its own goes unnoticed (decision 030).
  */
 export class RedisLiveGeneration implements LiveGeneration, GenerationFence {
   readonly tracked = true;
@@ -140,10 +141,10 @@ export class RedisLiveGeneration implements LiveGeneration, GenerationFence {
   private readonly checkHandlers = new Set<() => void>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     /** Every connection of the live state: one lost holds acquisitions; all ready again asks for a check. */
-    watched: readonly Redis[],
+    watched: readonly RedisClient[],
     after: Scheduler['after'] = systemScheduler.after,
   ) {
     this.keys = redisKeys(prefix);

@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { MemoryAgentStateStore, RedisAgentStateStore, type AgentStateStore } from './agent-state-store';
 import { MemoryCapacityStore, RedisCapacityStore, type CapacityStore } from './capacity-store';
 import { MemoryLiveGeneration, RedisLiveGeneration, type LiveGeneration } from './live-generation';
@@ -8,6 +7,7 @@ import { MemoryAuthThrottleStore, RedisAuthThrottleStore, type AuthThrottleStore
 import { MemoryConnectorSessionStore, RedisConnectorSessionStore, type ConnectorSessionStore } from './connector-session-store';
 import { MemorySequenceStore, RedisSequenceStore, type SequenceStore } from './sequence-store';
 import { MemoryTimerStore, RedisTimerStore, type TimerStore } from './timer-store';
+import { connectRedis, reportErrors, type RedisTarget } from './redis-client';
 import type { Scheduler } from '../platform/scheduler';
 
 /** How long a destination slot survives without renewal (the holder died): DOMAIN.md §3.3's bounded lease. */
@@ -57,14 +57,14 @@ export interface LiveStateClocks {
 }
 
 /**
- * Opens the live state for a configuration: Redis when `redisUrl` is set, else in-process. Redis commands
- * are bounded (one retry, no offline queue growth past reconnects) so a Redis outage surfaces as errors
- * instead of late, repeated writes.
+ * Opens the live state for a configuration: Redis when `redis` is set (a URL, or the seed nodes of a Redis
+ * Cluster: decision 030), else in-process. Redis commands are bounded (one retry, no offline queue growth
+ * past reconnects) so a Redis outage surfaces as errors instead of late, repeated writes.
  */
 export async function openLiveState(
-  redisUrl: string | null, prefix = 'rgw', onError: (err: unknown) => void = () => undefined, clocks: LiveStateClocks = {},
+  redis: RedisTarget | null, prefix = 'rgw', onError: (err: unknown) => void = () => undefined, clocks: LiveStateClocks = {},
 ): Promise<LiveState> {
-  if (redisUrl === null) {
+  if (redis === null) {
     // In memory, leases and due times are read on the clock of the loops that renew and fire them.
     const health = new MemoryDestinationHealthStore();
     const capacity = new MemoryCapacityStore(DESTINATION_LEASE_MS, clocks.scheduler, (ref) => health.backedOffUntil(ref.companyId, ref.destinationId));
@@ -81,11 +81,10 @@ export async function openLiveState(
     };
   }
   // Named after the store each serves, so an operator can tell the connections apart in CLIENT LIST.
-  const connect = (store: string) =>
-    new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * 2 ** times, 5_000), lazyConnect: true, connectionName: `${prefix}-live-${store}` });
+  const connect = (store: string) => connectRedis(redis, { name: `${prefix}-live-${store}`, bounded: true });
   const clients = ['capacity', 'agents', 'health', 'timers', 'sequences', 'sessions', 'versions', 'throttle', 'generation'].map(connect);
   // Reconnects are reported through the gateway's log, not as ioredis's unhandled-error lines.
-  for (const c of clients) c.on('error', onError);
+  for (const c of clients) reportErrors(c, onError);
   await Promise.all(clients.map((c) => c.connect()));
   const agents = new RedisAgentStateStore(clients[1]!, prefix);
   const health = new RedisDestinationHealthStore(clients[2]!, prefix);

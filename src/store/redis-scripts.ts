@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 
 export type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
 
@@ -8,7 +8,7 @@ export type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
  * Loads Lua scripts from `lua/` and defines them on a connection. A script's file name ends with its number
  * of keys (`lease-answer-2.lua` takes two), which is its contract header's first line too.
  */
-export function defineScripts<K extends string>(redis: Redis, files: Record<K, string>): Record<K, ScriptCall> {
+export function defineScripts<K extends string>(redis: RedisClient, files: Record<K, string>): Record<K, ScriptCall> {
   const calls = {} as Record<K, ScriptCall>;
   for (const [name, file] of Object.entries(files) as Array<[K, string]>) {
     const keys = /-(\d+)\.lua$/.exec(file);
@@ -28,8 +28,11 @@ export function pairsToObject(flat: readonly string[]): Record<string, string> {
   return hash;
 }
 
-/** HGETALL of many keys in one round trip (missing keys read as empty hashes). */
-export async function hgetallMany(redis: Redis, keys: readonly string[]): Promise<Array<Record<string, string>>> {
+/**
+ * HGETALL of many keys in one round trip (missing keys read as empty hashes). One pipeline: on a Redis Cluster
+ * the keys must share a slot (one company's, by their hash tag: decision 030).
+ */
+export async function hgetallMany(redis: RedisClient, keys: readonly string[]): Promise<Array<Record<string, string>>> {
   const pipeline = redis.pipeline();
   for (const key of keys) pipeline.hgetall(key);
   const results = (await pipeline.exec()) ?? [];

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { redisKeys, type RedisKeys } from './redis-keys';
 
 /** Which kind of resource a live sequence counts changes of. */
@@ -38,7 +38,7 @@ export class MemorySequenceStore implements SequenceStore {
 export class RedisSequenceStore implements SequenceStore {
   private readonly keys: RedisKeys;
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(private readonly redis: RedisClient, prefix: string) {
     this.keys = redisKeys(prefix);
   }
 

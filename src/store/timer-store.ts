@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { systemScheduler } from '../platform/scheduler';
 import { redisKeys, type RedisKeys } from './redis-keys';
 import { defineScripts, type ScriptCall } from './redis-scripts';
@@ -69,7 +69,7 @@ export class RedisTimerStore implements TimerStore {
   private readonly commands: Record<'timerSchedule' | 'timerClaim' | 'timerRemove', ScriptCall>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly leaseMs: number,
   ) {

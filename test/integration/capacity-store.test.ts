@@ -123,9 +123,10 @@ const withHealth = storeAdapters<SlotsAndHealth>(
     return { capacity, health, close: async () => { await capacity.close(); await health.close(); } };
   },
   (client, prefix) => {
+    // One connection for both (as one instance's stores would be on one Redis); closing the slots closes it.
     const capacity = new RedisCapacityStore(client, prefix, LEASE_MS);
-    const health = new RedisDestinationHealthStore(client.duplicate(), prefix);
-    return { capacity, health, close: async () => { await capacity.close(); await health.close(); } };
+    const health = new RedisDestinationHealthStore(client, prefix);
+    return { capacity, health, close: () => capacity.close() };
   },
 );
 

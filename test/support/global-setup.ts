@@ -1,10 +1,12 @@
 import { postgresReachable, TEST_DATABASE_URL } from './postgres';
 import { redisReachable, TEST_REDIS_URL } from './redis';
+import { LocalRedisCluster, redisServerInstalled } from './redis-cluster';
 
 /**
  * Decides once whether the PostgreSQL and Redis suites run. Without a server they are skipped with one line
  * saying how to enable them, unless REQUIRE_POSTGRES=1 / REQUIRE_REDIS=1 (CI), where a missing server fails
- * the run.
+ * the run. The Redis Cluster suites run wherever redis-server is installed: a three-master cluster of the run
+ * starts here in the background (nothing waits for it but the suites that use it) and stops in the teardown.
  */
 export default async function globalSetup(): Promise<void> {
   const services = [
@@ -19,4 +21,12 @@ export default async function globalSetup(): Promise<void> {
       `\n${s.name} suites skipped: no server at ${s.url}. Start one (or set ${s.urlVar}) to run them; ${s.require}=1 makes this an error.\n`,
     );
   }
+  const installed = redisServerInstalled();
+  process.env.REDIS_CLUSTER_SUITES = installed ? 'on' : 'off';
+  if (!installed) {
+    if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but no redis-server is installed to start the test Redis Cluster');
+    process.stdout.write('\nRedis Cluster suites skipped: no redis-server installed to start a local cluster (apt-get install redis-server); REQUIRE_REDIS=1 makes this an error.\n');
+    return;
+  }
+  await LocalRedisCluster.startForRun();
 }

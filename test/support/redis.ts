@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
+import { scanKeys, type RedisClient } from '../../src/store/redis-client';
+import { newClusterClient, redisClusterSuitesOn } from './redis-cluster';
 
 /** The Redis the cluster-mode suites use: TEST_REDIS_URL, or the local default. */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -29,18 +31,22 @@ export function newRedis(): Redis {
   return new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
 }
 
-/** Deletes every key under a prefix. */
-export async function dropPrefix(prefix: string): Promise<void> {
-  const client = newRedis();
+/** Deletes every key under a prefix (of the test Redis, or of `client`'s, e.g. the test Redis Cluster). */
+export async function dropPrefix(prefix: string, client?: RedisClient): Promise<void> {
+  await dropMatching(`${prefix}:*`, client);
+}
+
+/**
+ * Deletes every key matching a SCAN pattern, on every master of a cluster. One DEL per key: on a cluster, a
+ * DEL of several keys must not span slots.
+ */
+export async function dropMatching(pattern: string, client?: RedisClient): Promise<void> {
+  const redis = client ?? newRedis();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await client.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    const keys = await scanKeys(redis, pattern);
+    await Promise.all(keys.map((key) => redis.del(key)));
   } finally {
-    client.disconnect();
+    if (client === undefined) redis.disconnect();
   }
 }
 
@@ -51,10 +57,11 @@ export interface StoreAdapter<S> {
 }
 
 /**
- * The adapters a contract suite runs against: in-memory (one store serves as both instances) and, when
- * Redis is reachable, Redis (two connections, a unique key prefix dropped afterwards).
+ * The adapters a contract suite runs against: in-memory (one store serves as both instances), when Redis is
+ * reachable Redis (two connections, a unique key prefix dropped afterwards), and when redis-server is
+ * installed the run's Redis Cluster (the same, over two cluster clients).
  */
-export function storeAdapters<S extends { close(): Promise<void> }>(memory: () => S, redis: (client: Redis, prefix: string) => S): Array<StoreAdapter<S>> {
+export function storeAdapters<S extends { close(): Promise<void> }>(memory: () => S, redis: (client: RedisClient, prefix: string) => S): Array<StoreAdapter<S>> {
   const adapters: Array<StoreAdapter<S>> = [
     {
       name: 'in-memory',
@@ -76,6 +83,29 @@ export function storeAdapters<S extends { close(): Promise<void> }>(memory: () =
           other,
           close: async () => {
             await dropPrefix(prefix);
+            await Promise.all([store.close(), other.close()]);
+          },
+        };
+      },
+    });
+  }
+  if (redisClusterSuitesOn()) {
+    adapters.push({
+      name: 'Redis Cluster',
+      open: async () => {
+        const prefix = uniquePrefix();
+        const [first, second, cleaner] = await Promise.all([newClusterClient(), newClusterClient(), newClusterClient()]);
+        const store = redis(first, prefix);
+        const other = redis(second, prefix);
+        return {
+          store,
+          other,
+          close: async () => {
+            try {
+              await dropPrefix(prefix, cleaner);
+            } finally {
+              cleaner.disconnect();
+            }
             await Promise.all([store.close(), other.close()]);
           },
         };

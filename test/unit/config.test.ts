@@ -254,6 +254,34 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('REDIS_CLUSTER_NODES', () => {
+    it('is unset by default', () => {
+      expect(loadConfig({}).redisClusterNodes).toBeNull();
+    });
+
+    it('reads comma-separated host:port seed nodes, spaces and an IPv6 address in brackets included, with PostgreSQL', () => {
+      const config = loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[fd00::3]:7002', DATABASE_URL: POSTGRES_URL });
+      expect(config.redisClusterNodes).toEqual([{ host: 'redis-1', port: 7000 }, { host: '10.0.0.2', port: 7001 }, { host: 'fd00::3', port: 7002 }]);
+      expect(config.redisUrl).toBeNull();
+    });
+
+    it('refuses a node without a port, with a port out of range, a URL and an empty entry, in one line naming the setting and the value', () => {
+      for (const bad of ['redis-1', 'redis-1:0', 'redis-1:70000', 'redis://redis-1:7000', 'redis-1:7000,,redis-2:7000', 'redis-1:7000;redis-2:7000']) {
+        const problems = problemsOf({ REDIS_CLUSTER_NODES: bad, DATABASE_URL: POSTGRES_URL });
+        expect(problems).toEqual([expect.stringContaining('REDIS_CLUSTER_NODES must be a comma-separated list of host:port')]);
+        expect(problems[0]).toContain(`"${bad}"`);
+        expect(problems[0]).not.toContain('\n');
+      }
+    });
+
+    it('is refused beside REDIS_URL (one way to reach Redis) and with the embedded SQLite file', () => {
+      expect(problemsOf({ REDIS_CLUSTER_NODES: 'redis-1:7000', REDIS_URL: 'redis://cache:6379', DATABASE_URL: POSTGRES_URL })).toEqual([
+        expect.stringContaining('REDIS_URL and REDIS_CLUSTER_NODES'),
+      ]);
+      expect(problemsOf({ REDIS_CLUSTER_NODES: 'redis-1:7000' })).toEqual([expect.stringContaining('REDIS_CLUSTER_NODES (cluster mode) needs DATABASE_URL')]);
+    });
+  });
+
   it('refuses a PLATFORM_API_KEY shorter than 32 characters', () => {
     expect(problemsOf({ PLATFORM_API_KEY: 'too-short' })).toEqual([expect.stringContaining('PLATFORM_API_KEY')]);
     expect(loadConfig({ PLATFORM_API_KEY: 'p'.repeat(32) }).platformApiKey).toBe('p'.repeat(32));

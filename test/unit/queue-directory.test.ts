@@ -7,8 +7,9 @@ import type { AgentStatus } from '../../src/routing/types';
 import type { AgentActivity } from '../../src/routing/state-machine';
 import type { AgentChange, AgentLive, AgentStateStore } from '../../src/store/agent-state-store';
 import type { LiveState } from '../../src/store/live-state';
+import { redisKeys } from '../../src/store/redis-keys';
 import { createDestination, provisionCompany, type Company } from '../support/fixtures';
-import { dropPrefix, redisSuitesOn, TEST_REDIS_URL, uniquePrefix } from '../support/redis';
+import { dropMatching, dropPrefix, redisSuitesOn, TEST_REDIS_URL, uniquePrefix } from '../support/redis';
 import { startTestGateway, type TestGateway } from '../support/test-gateway';
 
 /**
@@ -334,7 +335,7 @@ describe.each(modes)('QueueDirectory on $name', (mode) => {
     const queue = await s.api.queue([{ groupId: await s.api.group(agents) }]);
     await s.expectFresh(queue, 'before');
     // Every agent of the store is gone (as after a restart of an empty Redis).
-    if (mode.cluster) await dropPrefix(`${prefix}:co:${s.company.id}:agent`);
+    if (mode.cluster) await dropMatching(redisKeys(prefix).agent(s.company.id, '*'));
     else await (s.store as { close(): Promise<void> }).close();
     await s.directory.refresh();
     await s.expectFresh(queue, 'after the re-read');
