@@ -86,6 +86,8 @@ export interface Config {
   readonly limits: Limits;
   readonly authThrottle: AuthThrottleConfig;
   readonly statistics: StatisticsLimits;
+  /** Days the audit log keeps its entries (AUDIT_RETENTION_DAYS; decision 031). */
+  readonly auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +96,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Days the audit log keeps its entries unless AUDIT_RETENTION_DAYS says otherwise. */
+export const AUDIT_RETENTION_DAYS_DEFAULT = 365;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const PLACEHOLDER_SECRETS = new Set(['change-me', 'changeme', 'secret', 'replace-with-at-least-32-random-characters']);
@@ -242,6 +247,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxRecords: int('STATISTICS_MAX_RECORDS', 200_000, 1000, 100_000_000),
       source: statisticsSource as 'buckets' | 'records',
     }),
+    auditRetentionDays: int('AUDIT_RETENTION_DAYS', AUDIT_RETENTION_DAYS_DEFAULT, 1, 36_500),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

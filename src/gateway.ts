@@ -102,7 +102,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   const services = createServices(dataSource, live, bus, {
     jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey, logger, routing: overrides.routing, scheduler: overrides.scheduler,
     instructions: overrides.instructions,
-    authThrottle: config.authThrottle, statistics: config.statistics,
+    authThrottle: config.authThrottle, statistics: config.statistics, auditRetentionDays: config.auditRetentionDays,
   });
   // Before anything routes: the live state's generation is checked (and the live state rebuilt) first.
   services.liveRebuild.start();
@@ -260,7 +260,8 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   services.instructions.start();
   services.alerts.start();
   services.statistics.sealer.start();
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  services.auditLog.start();
+  const host = hostOf(config.host);
 
   let closing: Promise<void> | null = null;
   return {
@@ -281,6 +282,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         await services.instructions.stop();
         await services.alerts.stop();
         await services.statistics.sealer.stop();
+        await services.auditLog.stop();
         services.liveRebuild.stop();
         await services.directory.stop();
         await services.models.stop();
@@ -289,4 +291,9 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         await dataSource.destroy();
       })()),
   };
+}
+
+/** How a URL names a listening host: IPv6 in brackets, the any-address as the loopback one. */
+function hostOf(listening: string): string {
+  return listening.includes(':') ? `[${listening}]` : listening === '0.0.0.0' ? '127.0.0.1' : listening;
 }

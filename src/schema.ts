@@ -5,6 +5,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { AgentGroupResolver } from './resolvers/agent-group.resolver';
 import { AgentResolver } from './resolvers/agent.resolver';
 import { AlertResolver } from './resolvers/alert.resolver';
+import { AuditLogResolver } from './resolvers/audit-log.resolver';
 import { authChecker } from './resolvers/context';
 import { ExternalDestinationResolver } from './resolvers/external-destination.resolver';
 import { IdentityResolver, ProfileFieldsResolver, UserLoginFieldsResolver } from './resolvers/identity.resolver';
@@ -34,6 +35,7 @@ export const RESOLVERS = [
   AgentIntervalsResolver,
   QueueIntervalsResolver,
   AlertResolver,
+  AuditLogResolver,
 ] as const;
 
 /**

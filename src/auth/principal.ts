@@ -5,6 +5,18 @@ export type Principal = PlatformPrincipal | ConnectorPrincipal | UserPrincipal;
 
 export interface PlatformPrincipal {
   readonly kind: 'platform';
+  /** The request it acts in (see RequestInfo). */
+  readonly request?: RequestInfo;
+}
+
+/**
+ * The request a principal acts in: its id (the answer's `x-request-id`) and the client's address. The GraphQL
+ * edge sets it on the copy of the principal it hands to services (`actor`), so that the audit log records which
+ * request made a change; principals held in memory and those of work outside a request (the seed) have none.
+ */
+export interface RequestInfo {
+  readonly id: string;
+  readonly clientAddress: string | null;
 }
 
 export interface ConnectorPrincipal {
@@ -26,6 +38,8 @@ export interface UserPrincipal {
   readonly tokenExp: number;
   /** The login's token version the token carries: a long-lived connection re-reads the user with it. */
   readonly tokenVersion: number;
+  /** The request it acts in (see RequestInfo). */
+  readonly request?: RequestInfo;
 }
 
 const RANK: Record<PrivilegeLevel, number> = { NONE: 0, VIEW: 1, MODIFY: 2 };

@@ -20,6 +20,7 @@ export const PRIVILEGE_AREAS = [
   'schedules',
   'statistics',
   'users',
+  'auditLog',
 ] as const;
 export type PrivilegeArea = (typeof PRIVILEGE_AREAS)[number];
 

@@ -1,6 +1,7 @@
 import { Agent } from './agent.entity';
 import { AlertState, AlertThresholds } from './alert.entity';
 import { AgentGroup } from './agent-group.entity';
+import { AuditEntry } from './audit-entry.entity';
 import { Call, CallAttempt, CallTraceEntry, TelephonyEvent } from './call.entity';
 import { CapacityRefusal } from './capacity-refusal.entity';
 import { Instruction } from './instruction.entity';
@@ -15,7 +16,7 @@ import { Role } from './role.entity';
 import { StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan } from './stat-buckets.entity';
 import { UserLogin } from './user-login.entity';
 
-export { Agent, AgentGroup, AlertState, AlertThresholds, Call, CapacityRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan, TelephonyEvent, UserLogin };
+export { Agent, AgentGroup, AlertState, AuditEntry, AlertThresholds, Call, CapacityRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan, TelephonyEvent, UserLogin };
 
 /** Every entity the data source maps. */
 export const ENTITIES = [
@@ -49,4 +50,5 @@ export const ENTITIES = [
   StatQueueWait,
   StatSeal,
   StatDestinationSpan,
+  AuditEntry,
 ];

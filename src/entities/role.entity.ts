@@ -39,6 +39,10 @@ export class Privileges {
   @Field(level, { description: 'User logins and roles (read access; changes are for company administrators).' })
   @Column(col)
   users: PrivilegeLevel;
+
+  @Field(level, { description: 'The audit log: VIEW reads the company\'s audit log (`auditLog`); MODIFY grants nothing more, the log cannot be changed.' })
+  @Column(col)
+  auditLog: PrivilegeLevel;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A named set of privileges within a company, assigned to user logins.' })

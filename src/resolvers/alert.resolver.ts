@@ -79,7 +79,7 @@ export class AlertResolver {
   @Authorized('ADMIN')
   @Mutation(() => AlertThresholdsView, { description: "Sets your company's alert thresholds (admins). BAD_USER_INPUT names each value out of its range." })
   setAlertThresholds(@Ctx() ctx: GatewayContext, @Arg('input', () => AlertThresholdsInput) input: AlertThresholdsInput): Promise<Thresholds> {
-    return ctx.services.alerts.setThresholds(actor(ctx).companyId, input);
+    return ctx.services.alerts.setThresholds(actor(ctx), input);
   }
 
   @Authorized('USER')

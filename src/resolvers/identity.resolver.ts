@@ -5,7 +5,7 @@ import { ConnectorApiKey } from '../entities/connector-api-key.entity';
 import { ExternalDestinationsProfile } from '../entities/external-destinations-profile.entity';
 import { Privileges, Role } from '../entities/role.entity';
 import { UserLogin } from '../entities/user-login.entity';
-import { actor, companyModel, type GatewayContext } from './context';
+import { actor, companyModel, platformActor, type GatewayContext } from './context';
 import { destinationRefs } from './destination-refs';
 import { PageArgsInput } from './types/connection';
 import { ExternalDestinationRef } from './types/external-destination.types';
@@ -21,7 +21,7 @@ export class IdentityResolver {
   @Authorized('PLATFORM')
   @Mutation(() => Company, { description: 'Provisions a company with its first administrator (platform operator only).' })
   createCompany(@Ctx() ctx: GatewayContext, @Arg('input') input: CreateCompanyInput): Promise<Company> {
-    return ctx.services.companies.create(input);
+    return ctx.services.companies.create(input, platformActor(ctx));
   }
 
   @Mutation(() => AuthPayload, {
@@ -33,7 +33,7 @@ export class IdentityResolver {
     @Arg('username') username: string,
     @Arg('password') password: string,
   ): Promise<AuthPayload> {
-    const session = await ctx.services.sessions.login(companySlug, username, password, ctx.clientAddress);
+    const session = await ctx.services.sessions.login(companySlug, username, password, ctx.clientAddress, ctx.requestId);
     // Whatever the caller sent as a credential, the payload's nested fields are the new user's to see.
     ctx.principal = session.principal;
     return session;

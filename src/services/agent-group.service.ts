@@ -8,6 +8,7 @@ import { QueueGroup } from '../entities/queue.entity';
 import { errors } from '../errors';
 import type { LiveModels } from '../live/live-models';
 import type { ModelChanges } from '../live/model-changes';
+import type { AuditTrail } from './audit-trail';
 import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, canonicalId, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
@@ -25,6 +26,7 @@ export class AgentGroupService {
     private readonly dataSource: DataSource,
     private readonly models: LiveModels,
     private readonly changes: ModelChanges,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** One page of the company's groups, by name (from memory). */
@@ -48,6 +50,7 @@ export class AgentGroupService {
       const group = m.create(AgentGroup, { companyId: actor.companyId, name, agents, externalDestinations: destinations });
       const saved = await m.getRepository(AgentGroup).save(group);
       changed.add('group', saved.id);
+      this.audit.record(m, actor, { kind: 'AGENT_GROUP', id: saved.id, action: 'CREATED', after: group });
       return saved;
     });
   }
@@ -75,6 +78,9 @@ export class AgentGroupService {
         [...destinations, ...hidden].map((d) => d.id),
         current.externalDestinations.map((d) => d.id),
       );
+      this.audit.record(m, actor, {
+        kind: 'AGENT_GROUP', id: current.id, action: 'UPDATED', before: current, after: { name, agents, externalDestinations: [...destinations, ...hidden] },
+      });
       return m.getRepository(AgentGroup).findOneByOrFail({ id: current.id });
     });
   }
@@ -86,7 +92,7 @@ export class AgentGroupService {
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m, tx) => {
       const changed = await this.changes.begin(m, tx, actor.companyId);
-      const current = await findOwned(m, AgentGroup, actor.companyId, id, { what: 'Agent group', lock: 'write', relations: { externalDestinations: true } });
+      const current = await findOwned(m, AgentGroup, actor.companyId, id, { what: 'Agent group', lock: 'write', relations: { externalDestinations: true, agents: true } });
       changed.add('group', current.id);
       const scope = DestinationScope.of(actor);
       if (current.externalDestinations.some((d) => !scope.canSee(d))) {
@@ -98,6 +104,7 @@ export class AgentGroupService {
         throw errors.conflict(`The group is used by queues: ${queues.map((q) => q.name).join(', ')}`, { queues });
       }
       await m.getRepository(AgentGroup).delete({ id: current.id });
+      this.audit.record(m, actor, { kind: 'AGENT_GROUP', id: current.id, action: 'DELETED', before: current });
       return current.id;
     });
   }

@@ -11,6 +11,7 @@ import { errors } from '../errors';
 import type { LiveModels } from '../live/live-models';
 import { systemScheduler, type Scheduler } from '../platform/scheduler';
 import type { ModelChanges } from '../live/model-changes';
+import type { AuditTrail } from './audit-trail';
 import { canonicalId, checkExpectedVersion, findOwned, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from '../input-checker';
 
@@ -27,6 +28,7 @@ export class AgentService {
     private readonly routing: RoutingHooks,
     private readonly models: LiveModels,
     private readonly changes: ModelChanges,
+    private readonly audit: AuditTrail,
     /** The routing clock: an agent's idle time starts at its instants. */
     private readonly time: Scheduler = systemScheduler,
   ) {}
@@ -78,6 +80,7 @@ export class AgentService {
       const userLoginId = await this.checkLogin(m, actor, input.userLoginId ?? null, null);
       const saved = await m.getRepository(Agent).save(m.create(Agent, { companyId: actor.companyId, name, userLoginId }));
       changed.add('agent', saved.id);
+      this.audit.record(m, actor, { kind: 'AGENT', id: saved.id, action: 'CREATED', after: saved });
       return saved;
     });
   }
@@ -93,6 +96,7 @@ export class AgentService {
       checkExpectedVersion(current.version, expectedVersion);
       const userLoginId = input.userLoginId === undefined ? current.userLoginId : await this.checkLogin(m, actor, input.userLoginId, current.id);
       await updateVersioned(m, Agent, current.id, current.version, { name, userLoginId });
+      this.audit.record(m, actor, { kind: 'AGENT', id: current.id, action: 'UPDATED', before: current, after: { name, userLoginId } });
       return m.getRepository(Agent).findOneByOrFail({ id: current.id });
     });
   }
@@ -103,6 +107,7 @@ export class AgentService {
       const current = await findOwned(m, Agent, actor.companyId, id, { what: 'Agent', lock: 'write' });
       changed.add('agent', current.id);
       await m.getRepository(Agent).delete({ id: current.id });
+      this.audit.record(m, actor, { kind: 'AGENT', id: current.id, action: 'DELETED', before: current });
       return current.id;
     });
   }

@@ -11,6 +11,8 @@ import { InputChecker } from '../input-checker';
 import type { Scheduler } from '../platform/scheduler';
 import type { EventBus } from '../realtime/event-bus';
 import type { StatisticsService } from './statistics.service';
+import type { AuditTrail } from './audit-trail';
+import { inTransaction } from '../store/persistence';
 import { DEFAULT_SERVICE_LEVEL_SEC } from '../statistics/figures';
 
 export const ALERT_KINDS = ['QUEUE_OLDEST_WAIT', 'QUEUE_SERVICE_LEVEL', 'DESTINATION_BACKOFFS'] as const;
@@ -72,6 +74,7 @@ export class AlertService {
     private readonly statistics: StatisticsService,
     private readonly time: Scheduler,
     private readonly logger: Logger,
+    private readonly audit: AuditTrail,
     options: Partial<AlertOptions> = {},
   ) {
     this.options = { ...ALERT_DEFAULTS, ...options };
@@ -83,7 +86,8 @@ export class AlertService {
   }
 
   /** Sets the thresholds given (others keep theirs); BAD_USER_INPUT naming each one out of its range. */
-  async setThresholds(companyId: string, input: ThresholdsInput): Promise<Thresholds> {
+  async setThresholds(actor: UserPrincipal, input: ThresholdsInput): Promise<Thresholds> {
+    const { companyId } = actor;
     const c = new InputChecker();
     const current = await this.thresholds(companyId);
     const next: Thresholds = { ...current };
@@ -99,7 +103,10 @@ export class AlertService {
       c.fail('destinationBackoffWindowMin', 'is set together with destinationBackoffs (both, or neither)');
     }
     c.done();
-    await this.dataSource.getRepository(AlertThresholds).save({ companyId, ...next, updatedAt: new Date(this.time.now()) });
+    await inTransaction(this.dataSource, async (m) => {
+      await m.getRepository(AlertThresholds).save({ companyId, ...next, updatedAt: new Date(this.time.now()) });
+      this.audit.record(m, actor, { kind: 'ALERT_THRESHOLDS', id: companyId, action: 'UPDATED', before: current, after: next });
+    });
     return next;
   }
 

@@ -10,6 +10,7 @@ import { errors } from '../errors';
 import { MAX_FLOW_NODES, validateFlow, type FlowNodeType } from '../routing/call-flow';
 import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, isId, listOwned, lockCompanyNames, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { keepHiddenDestinations, routesToHidden } from './flow-references';
+import type { AuditTrail } from './audit-trail';
 import { InputChecker } from '../input-checker';
 import { systemScheduler } from '../platform/scheduler';
 
@@ -64,6 +65,7 @@ function checkDraft(input: CallFlowFields): { name: string; numbers: string[]; n
 export class CallFlowService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly audit: AuditTrail,
     private readonly now: () => number = systemScheduler.now,
   ) {}
 
@@ -75,8 +77,12 @@ export class CallFlowService {
     return findOwned(this.dataSource.manager, CallFlow, actor.companyId, id, { what: 'Call flow' });
   }
 
-  async serviceNumbers(flowId: string): Promise<string[]> {
-    const rows = await this.dataSource.getRepository(CallFlowNumber).find({ where: { callFlowId: flowId }, order: { number: 'ASC' } });
+  serviceNumbers(flowId: string): Promise<string[]> {
+    return this.numbersOf(this.dataSource.manager, flowId);
+  }
+
+  private async numbersOf(m: EntityManager, flowId: string): Promise<string[]> {
+    const rows = await m.getRepository(CallFlowNumber).find({ where: { callFlowId: flowId }, order: { number: 'ASC' } });
     return rows.map((r) => r.number);
   }
 
@@ -87,6 +93,7 @@ export class CallFlowService {
       const nodes = keepHiddenDestinations(null, draft.nodes, this.canSee(actor));
       const flow = await m.getRepository(CallFlow).save(m.create(CallFlow, { companyId: actor.companyId, name: draft.name, draftNodes: nodes, publishedVersion: null }));
       await this.setNumbers(m, actor.companyId, flow.id, draft.numbers);
+      this.audit.record(m, actor, { kind: 'CALL_FLOW', id: flow.id, action: 'CREATED', after: audited(flow, draft.numbers) });
       return flow;
     });
   }
@@ -100,9 +107,12 @@ export class CallFlowService {
       await assertNameFree(m, CallFlow, actor.companyId, 'name', draft.name, current.id, 'input.name');
       // Nodes routing to destinations the editor cannot see keep them (decision 015).
       const nodes = keepHiddenDestinations(current.draftNodes, draft.nodes, this.canSee(actor));
+      const numbers = await this.numbersOf(m, current.id);
       await updateVersioned(m, CallFlow, current.id, current.version, { name: draft.name, draftNodes: nodes });
       await this.setNumbers(m, actor.companyId, current.id, draft.numbers);
-      return m.getRepository(CallFlow).findOneByOrFail({ id: current.id });
+      const updated = await m.getRepository(CallFlow).findOneByOrFail({ id: current.id });
+      this.audit.record(m, actor, { kind: 'CALL_FLOW', id: current.id, action: 'UPDATED', before: audited(current, numbers), after: audited(updated, draft.numbers) });
+      return updated;
     });
   }
 
@@ -128,7 +138,10 @@ export class CallFlowService {
       const version = (flow.publishedVersion ?? 0) + 1;
       await m.getRepository(CallFlowVersion).insert({ companyId: actor.companyId, callFlowId: flow.id, version, nodes: flow.draftNodes, publishedAt: now });
       await updateVersioned(m, CallFlow, flow.id, flow.version, { publishedVersion: version });
-      return m.getRepository(CallFlow).findOneByOrFail({ id: flow.id });
+      const published = await m.getRepository(CallFlow).findOneByOrFail({ id: flow.id });
+      const serviceNumbers = await this.numbersOf(m, flow.id);
+      this.audit.record(m, actor, { kind: 'CALL_FLOW', id: flow.id, action: 'PUBLISHED', before: audited(flow, serviceNumbers), after: audited(published, serviceNumbers) });
+      return published;
     });
   }
 
@@ -142,7 +155,9 @@ export class CallFlowService {
       if ((await this.hiddenNodeOf(m, actor, flow, true)) !== null) {
         throw errors.forbidden('The call flow routes to external destinations you cannot see; someone who can see them must delete it');
       }
+      const numbers = await this.numbersOf(m, flow.id);
       await m.getRepository(CallFlow).delete({ id: flow.id });
+      this.audit.record(m, actor, { kind: 'CALL_FLOW', id: flow.id, action: 'DELETED', before: audited(flow, numbers) });
       return flow.id;
     });
   }
@@ -199,4 +214,9 @@ export class CallFlowService {
     await m.getRepository(CallFlowNumber).delete({ callFlowId: flowId });
     if (numbers.length > 0) await m.getRepository(CallFlowNumber).insert(numbers.map((number) => ({ companyId, callFlowId: flowId, number })));
   }
+}
+
+/** A flow as its audit entries keep it: the draft, its service numbers and the version published. */
+function audited(flow: CallFlow, serviceNumbers: string[]) {
+  return { name: flow.name, serviceNumbers, nodes: flow.draftNodes, publishedVersion: flow.publishedVersion };
 }

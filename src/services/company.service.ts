@@ -8,7 +8,9 @@ import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
 import { inTransaction } from '../store/persistence';
 import { InputChecker } from '../input-checker';
+import type { PlatformPrincipal } from '../auth/principal';
 import { checkPassword } from './user-login.service';
+import type { AuditTrail } from './audit-trail';
 
 export interface CreateCompanyFields {
   name: string;
@@ -34,13 +36,17 @@ export const ALL_DESTINATIONS_PROFILE_NAME = 'All external destinations';
 
 /** Provisioning of tenants, by the platform operator (or the seed). */
 export class CompanyService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditTrail,
+  ) {}
 
   /**
    * Creates a company with its first administrator, who holds an "Administrator" role (MODIFY everywhere)
-   * and the "All external destinations" profile, so the company can be set up at once.
+   * and the "All external destinations" profile, so the company can be set up at once. `by`: the platform
+   * operator (null: the gateway itself, as the demo seed), recorded in the new company's audit log.
    */
-  async create(input: CreateCompanyFields): Promise<Company> {
+  async create(input: CreateCompanyFields, by: PlatformPrincipal | null = null): Promise<Company> {
     const c = new InputChecker();
     const name = c.name('name', input.name);
     const slug = input.slug.trim().toLowerCase();
@@ -58,11 +64,16 @@ export class CompanyService {
       const profile = await m.getRepository(ExternalDestinationsProfile).save(
         m.create(ExternalDestinationsProfile, { companyId: company.id, name: ALL_DESTINATIONS_PROFILE_NAME, scope: ProfileScope.ALL, destinations: [] }),
       );
-      await m.getRepository(UserLogin).save(
+      const admin = await m.getRepository(UserLogin).save(
         m.create(UserLogin, {
           companyId: company.id, username: adminUsername, passwordHash, kind: UserKind.COMPANY_ADMIN, roles: [role], externalDestinationsProfileId: profile.id,
         }),
       );
+      const provisioner = { companyId: company.id, platform: by };
+      this.audit.record(m, provisioner, { kind: 'COMPANY', id: company.id, action: 'CREATED', after: company });
+      this.audit.record(m, provisioner, { kind: 'ROLE', id: role.id, action: 'CREATED', after: role });
+      this.audit.record(m, provisioner, { kind: 'EXTERNAL_DESTINATIONS_PROFILE', id: profile.id, action: 'CREATED', after: profile });
+      this.audit.record(m, provisioner, { kind: 'USER_LOGIN', id: admin.id, action: 'CREATED', after: admin });
       return company;
     });
   }

@@ -4,6 +4,7 @@ import type { UserPrincipal } from '../auth/principal';
 import { mintConnectorKey } from '../auth/secrets';
 import { ConnectorApiKey } from '../entities/connector-api-key.entity';
 import type { ModelChanges } from '../live/model-changes';
+import type { AuditTrail } from './audit-trail';
 import { findOwned, inTransaction, listOwned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from '../input-checker';
 import { systemScheduler } from '../platform/scheduler';
@@ -12,6 +13,7 @@ export class ConnectorApiKeyService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly changes: ModelChanges,
+    private readonly audit: AuditTrail,
     private readonly now: () => number = systemScheduler.now,
   ) {}
 
@@ -31,6 +33,7 @@ export class ConnectorApiKeyService {
       const repo = m.getRepository(ConnectorApiKey);
       const saved = await repo.save(repo.create({ id, companyId: actor.companyId, name: checked, secretHash, revokedAt: null }));
       changed.add('connectorKey', saved.id);
+      this.audit.record(m, actor, { kind: 'CONNECTOR_API_KEY', id: saved.id, action: 'CREATED', after: saved });
       return saved;
     });
     return { apiKey, key };
@@ -46,8 +49,10 @@ export class ConnectorApiKeyService {
       const key = await findOwned(m, ConnectorApiKey, actor.companyId, id, { what: 'Connector API key', lock: 'write' });
       changed.add('connectorKey', key.id);
       if (key.revokedAt === null) {
+        const before = { ...key };
         key.revokedAt = new Date(this.now());
         await m.getRepository(ConnectorApiKey).save(key);
+        this.audit.record(m, actor, { kind: 'CONNECTOR_API_KEY', id: key.id, action: 'REVOKED', before, after: key });
       }
       return key;
     });

@@ -9,6 +9,7 @@ import { destinationState, type DestinationState } from '../routing/destination-
 import { isInternationalPrefix, isMatchPrefix } from '../routing/phone-number';
 import type { LiveModels } from '../live/live-models';
 import type { ModelChanges } from '../live/model-changes';
+import type { AuditTrail } from './audit-trail';
 import type { LiveState } from '../store/live-state';
 import { destinationSnapshot } from '../engine/destination-snapshot';
 import { systemScheduler, type Scheduler } from '../platform/scheduler';
@@ -125,6 +126,7 @@ export class ExternalDestinationService {
     private readonly routing: RoutingHooks,
     private readonly models: LiveModels,
     private readonly changes: ModelChanges,
+    private readonly audit: AuditTrail,
     /** The routing clock: live states are read at its instants, and a resume that ends a back-off early records its instant. */
     private readonly time: Scheduler = systemScheduler,
   ) {}
@@ -165,6 +167,7 @@ export class ExternalDestinationService {
       const changed = await this.changes.begin(m, tx, actor.companyId);
       const current = await this.getChangeable(actor, id, m);
       changed.add('destination', current.id);
+      this.audit.record(m, actor, { kind: 'EXTERNAL_DESTINATION', id: current.id, action: 'RESUMED' });
       // Live state, not configuration: keep version and updatedAt as they are (the builder would bump them).
       const keep = (column: string) => () => m.connection.driver.escape(column);
       await m.createQueryBuilder().update(ExternalDestination)
@@ -221,6 +224,7 @@ export class ExternalDestinationService {
       await assertNameFree(m, ExternalDestination, actor.companyId, 'name', config.name, null, 'input.name');
       const saved = await m.getRepository(ExternalDestination).save(m.create(ExternalDestination, { ...config, companyId: actor.companyId }));
       changed.add('destination', saved.id);
+      this.audit.record(m, actor, { kind: 'EXTERNAL_DESTINATION', id: saved.id, action: 'CREATED', after: saved });
       // A user limited to SELECTED destinations keeps seeing what it creates: the destination joins its profile.
       if (scope.joinsProfileId !== null) {
         await m.createQueryBuilder().insert().into('profile_destination').values({ profileId: scope.joinsProfileId, destinationId: saved.id }).execute();
@@ -245,7 +249,9 @@ export class ExternalDestinationService {
       const config = checkConfig(input, current);
       await assertNameFree(m, ExternalDestination, actor.companyId, 'name', config.name, current.id, 'input.name');
       await updateVersioned(m, ExternalDestination, current.id, current.version, { ...config });
-      return m.getRepository(ExternalDestination).findOneByOrFail({ id: current.id });
+      const updated = await m.getRepository(ExternalDestination).findOneByOrFail({ id: current.id });
+      this.audit.record(m, actor, { kind: 'EXTERNAL_DESTINATION', id: current.id, action: 'UPDATED', before: current, after: updated });
+      return updated;
     });
   }
 
@@ -279,6 +285,7 @@ export class ExternalDestinationService {
         });
       }
       await m.getRepository(ExternalDestination).delete({ id: current.id });
+      this.audit.record(m, actor, { kind: 'EXTERNAL_DESTINATION', id: current.id, action: 'DELETED', before: current });
       return current.id;
     });
   }

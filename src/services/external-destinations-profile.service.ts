@@ -7,6 +7,7 @@ import { ExternalDestinationsProfile } from '../entities/external-destinations-p
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
 import type { ModelChanges } from '../live/model-changes';
+import type { AuditTrail } from './audit-trail';
 import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
@@ -33,6 +34,7 @@ export class ExternalDestinationsProfileService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly changes: ModelChanges,
+    private readonly audit: AuditTrail,
   ) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<ExternalDestinationsProfile>> {
@@ -52,6 +54,7 @@ export class ExternalDestinationsProfileService {
       const profile = m.create(ExternalDestinationsProfile, { companyId: actor.companyId, name, scope: input.scope, destinations });
       const saved = await m.getRepository(ExternalDestinationsProfile).save(profile);
       changed.add('profile', saved.id);
+      this.audit.record(m, actor, { kind: 'EXTERNAL_DESTINATIONS_PROFILE', id: saved.id, action: 'CREATED', after: profile });
       return saved;
     });
   }
@@ -75,6 +78,9 @@ export class ExternalDestinationsProfileService {
       await updateVersioned(m, ExternalDestinationsProfile, current.id, current.version, { name, scope: input.scope });
       await m.createQueryBuilder().relation(ExternalDestinationsProfile, 'destinations').of(current.id)
         .addAndRemove([...destinations, ...hidden].map((d) => d.id), current.destinations.map((d) => d.id));
+      this.audit.record(m, actor, {
+        kind: 'EXTERNAL_DESTINATIONS_PROFILE', id: current.id, action: 'UPDATED', before: current, after: { name, scope: input.scope, destinations: [...destinations, ...hidden] },
+      });
       return m.getRepository(ExternalDestinationsProfile).findOneByOrFail({ id: current.id });
     });
   }
@@ -89,7 +95,7 @@ export class ExternalDestinationsProfileService {
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m, tx) => {
       const changed = await this.changes.begin(m, tx, actor.companyId);
-      const current = await findOwned(m, ExternalDestinationsProfile, actor.companyId, id, { what: 'External destinations profile', lock: 'write' });
+      const current = await findOwned(m, ExternalDestinationsProfile, actor.companyId, id, { what: 'External destinations profile', relations: { destinations: true }, lock: 'write' });
       changed.add('profile', current.id);
       const users = await m.getRepository(UserLogin).find({ where: { externalDestinationsProfileId: current.id }, order: { username: 'ASC' } });
       if (users.length > 0) {
@@ -98,6 +104,7 @@ export class ExternalDestinationsProfileService {
         });
       }
       await m.getRepository(ExternalDestinationsProfile).delete({ id: current.id });
+      this.audit.record(m, actor, { kind: 'EXTERNAL_DESTINATIONS_PROFILE', id: current.id, action: 'DELETED', before: current });
       return current.id;
     });
   }

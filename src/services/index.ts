@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from '../auth/authenticate';
 import { AuthThrottle } from '../auth/throttle';
-import type { AuthThrottleConfig, StatisticsLimits } from '../config';
+import { AUDIT_RETENTION_DAYS_DEFAULT, type AuthThrottleConfig, type StatisticsLimits } from '../config';
 import type { EventBus } from '../realtime/event-bus';
 import type { LiveState } from '../store/live-state';
 import { AgentGroupService } from './agent-group.service';
@@ -24,6 +24,8 @@ import { ExternalDestinationsProfileService } from './external-destinations-prof
 import { QueueService } from './queue.service';
 import { StatisticsExport } from './statistics-export';
 import { AlertService, type AlertOptions } from './alert.service';
+import { AuditLogService } from './audit-log.service';
+import { AuditTrail } from './audit-trail';
 import { RoleService } from './role.service';
 import type { RoutingHooks } from './routing-hooks';
 import { DatabaseInstructionLog, InstructionDelivery, type InstructionOptions } from './instruction-delivery';
@@ -45,6 +47,8 @@ export interface ServiceOptions {
   authThrottle: AuthThrottleConfig;
   /** Bounds of one statistics question (decision 016). */
   statistics: StatisticsLimits;
+  /** Days the audit log keeps its entries (decision 031; AUDIT_RETENTION_DAYS_DEFAULT when left out). */
+  auditRetentionDays?: number;
   logger: Logger;
   /** Timing of the router's loops (tests shorten them). */
   routing?: Omit<CallRouterOptions, 'logger'>;
@@ -71,7 +75,9 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   bus.onReconnect(() => void instructions.registerAgain());
   // Routing's one clock: the scheduler's, or a clock a test sets (its loops and timers still on the scheduler).
   const time = options.routing?.clock ? clocked(scheduler, options.routing.clock) : scheduler;
-  const callFlows = new CallFlowService(dataSource, () => time.now());
+  // Every configuration change and security event is recorded through it, in the change's transaction (decision 031).
+  const audit = new AuditTrail(dataSource, () => time.now(), options.logger);
+  const callFlows = new CallFlowService(dataSource, audit, () => time.now());
   const quietly = (what: string) => (err: unknown) => options.logger.error({ err }, what);
   // The hooks reach the router and the live updates built below (configuration services are built first).
   const hooks: RoutingHooks = {
@@ -79,7 +85,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id).catch(quietly('publishing a destination update failed')),
     agentChanged: (companyId, id, state) => publisher.agentChanged(companyId, id, state),
   };
-  const destinations = new ExternalDestinationService(dataSource, live, hooks, models, changes, time);
+  const destinations = new ExternalDestinationService(dataSource, live, hooks, models, changes, audit, time);
   // What each queue pass needs, kept up to date by events instead of read per pass; it hears this
   // instance's agent changes first (with their whole state), then the live updates publish them.
   const directory = new QueueDirectory(models, live, bus, { logger: options.logger, scheduler, now: () => time.now() });
@@ -111,23 +117,25 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     liveRebuild,
     directory,
     calls: new CallService(dataSource),
-    companies: new CompanyService(dataSource),
-    sessions: new SessionService(dataSource, authenticator, options.jwtSecret, options.jwtTtlSec, throttle),
-    roles: new RoleService(dataSource, changes),
-    userLogins: new UserLoginService(dataSource, changes),
-    profiles: new ExternalDestinationsProfileService(dataSource, changes),
-    connectorKeys: new ConnectorApiKeyService(dataSource, changes, () => time.now()),
+    companies: new CompanyService(dataSource, audit),
+    sessions: new SessionService(dataSource, authenticator, options.jwtSecret, options.jwtTtlSec, throttle, audit),
+    roles: new RoleService(dataSource, changes, audit),
+    userLogins: new UserLoginService(dataSource, changes, audit),
+    profiles: new ExternalDestinationsProfileService(dataSource, changes, audit),
+    connectorKeys: new ConnectorApiKeyService(dataSource, changes, audit, () => time.now()),
     destinations,
     liveUpdates,
     /** Telephony instructions, each to one live connector session of the company in turn; `start` and `stop` its log's pruning. */
     instructions,
-    agents: new AgentService(dataSource, live, hooks, models, changes, time),
-    agentGroups: new AgentGroupService(dataSource, models, changes),
-    queues: new QueueService(dataSource, models, changes),
-    schedules: new ScheduleService(dataSource),
+    agents: new AgentService(dataSource, live, hooks, models, changes, audit, time),
+    agentGroups: new AgentGroupService(dataSource, models, changes, audit),
+    queues: new QueueService(dataSource, models, changes, audit),
+    schedules: new ScheduleService(dataSource, audit),
     statistics,
     /** Alert thresholds and the alerts they raise (decision 028); `start` and `stop` its evaluation. */
-    alerts: new AlertService(dataSource, bus, statistics, time, options.logger, options.alerts),
+    alerts: new AlertService(dataSource, bus, statistics, time, options.logger, audit, options.alerts),
+    /** The audit log read under the reader's scope (decision 031); `start` and `stop` its purge by age. */
+    auditLog: new AuditLogService(dataSource, time, options.auditRetentionDays ?? AUDIT_RETENTION_DAYS_DEFAULT, options.logger),
     /** The statistics CSV as a download that streams (decision 027). */
     statisticsExport: new StatisticsExport(dataSource, statistics),
     callFlows,

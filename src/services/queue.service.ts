@@ -5,6 +5,7 @@ import { Queue, QUEUE_LIMITS, QueueGroup } from '../entities/queue.entity';
 import { errors } from '../errors';
 import type { LiveModels } from '../live/live-models';
 import type { ModelChanges } from '../live/model-changes';
+import type { AuditTrail } from './audit-trail';
 import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, canonicalId, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
@@ -66,6 +67,7 @@ export class QueueService {
     private readonly dataSource: DataSource,
     private readonly models: LiveModels,
     private readonly changes: ModelChanges,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** One page of the company's queues, by name (from memory). */
@@ -88,6 +90,7 @@ export class QueueService {
       const groups = await this.groupsOf(m, actor, input, overflows);
       const saved = await m.getRepository(Queue).save(m.create(Queue, { companyId: actor.companyId, name, ...settings, groups }));
       changed.add('queue', saved.id);
+      this.audit.record(m, actor, { kind: 'QUEUE', id: saved.id, action: 'CREATED', after: saved });
       return saved;
     });
   }
@@ -95,7 +98,7 @@ export class QueueService {
   async update(actor: UserPrincipal, id: string, input: QueueFields, expectedVersion?: number | null): Promise<Queue> {
     return inTransaction(this.dataSource, async (m, tx) => {
       const changed = await this.changes.begin(m, tx, actor.companyId);
-      const current = await findOwned(m, Queue, actor.companyId, id, { what: 'Queue', lock: 'write' });
+      const current = await findOwned(m, Queue, actor.companyId, id, { what: 'Queue', lock: 'write', relations: { groups: true } });
       changed.add('queue', current.id);
       checkExpectedVersion(current.version, expectedVersion);
       const { name, settings, overflows } = checkQueue(input, current);
@@ -104,6 +107,7 @@ export class QueueService {
       await updateVersioned(m, Queue, current.id, current.version, { name, ...settings });
       await m.getRepository(QueueGroup).delete({ queueId: current.id });
       await m.getRepository(QueueGroup).save(groups.map((g) => ({ ...g, queueId: current.id })));
+      this.audit.record(m, actor, { kind: 'QUEUE', id: current.id, action: 'UPDATED', before: current, after: { name, ...settings, groups } });
       return m.getRepository(Queue).findOneByOrFail({ id: current.id });
     });
   }
@@ -115,11 +119,12 @@ export class QueueService {
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m, tx) => {
       const changed = await this.changes.begin(m, tx, actor.companyId);
-      const current = await findOwned(m, Queue, actor.companyId, id, { what: 'Queue', lock: 'write' });
+      const current = await findOwned(m, Queue, actor.companyId, id, { what: 'Queue', lock: 'write', relations: { groups: true } });
       changed.add('queue', current.id);
       const flows = await flowsUsing(m, actor.companyId, 'queue', current.id);
       if (flows.length > 0) throw usedByFlows('The queue', flows);
       await m.getRepository(Queue).delete({ id: current.id });
+      this.audit.record(m, actor, { kind: 'QUEUE', id: current.id, action: 'DELETED', before: current });
       return current.id;
     });
   }

@@ -4,6 +4,7 @@ import { PRIVILEGE_AREAS, PrivilegeLevel, type PrivilegeArea } from '../entities
 import { Role } from '../entities/role.entity';
 import { errors } from '../errors';
 import type { ModelChanges } from '../live/model-changes';
+import type { AuditTrail } from './audit-trail';
 import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { InputChecker } from '../input-checker';
 
@@ -26,6 +27,7 @@ export class RoleService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly changes: ModelChanges,
+    private readonly audit: AuditTrail,
   ) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<Role>> {
@@ -43,6 +45,7 @@ export class RoleService {
       await assertNameFree(m, Role, actor.companyId, 'name', fields.name, null, 'input.name');
       const saved = await m.getRepository(Role).save(m.create(Role, { companyId: actor.companyId, ...fields }));
       changed.add('role', saved.id);
+      this.audit.record(m, actor, { kind: 'ROLE', id: saved.id, action: 'CREATED', after: saved });
       return saved;
     });
   }
@@ -56,6 +59,8 @@ export class RoleService {
       checkExpectedVersion(current.version, expectedVersion);
       await assertNameFree(m, Role, actor.companyId, 'name', fields.name, current.id, 'input.name');
       await updateVersioned(m, Role, current.id, current.version, { name: fields.name, privileges: fields.privileges });
+      const privilegesChanged = PRIVILEGE_AREAS.some((area) => current.privileges[area] !== fields.privileges[area]);
+      this.audit.record(m, actor, { kind: 'ROLE', id: current.id, action: privilegesChanged ? 'PRIVILEGES_CHANGED' : 'UPDATED', before: current, after: fields });
       return m.getRepository(Role).findOneByOrFail({ id: current.id });
     });
   }
@@ -77,6 +82,7 @@ export class RoleService {
         throw errors.conflict(`The role is held by user logins: ${users.map((u) => u.username).join(', ')}`, { userLogins: users });
       }
       await m.getRepository(Role).delete({ id: current.id });
+      this.audit.record(m, actor, { kind: 'ROLE', id: current.id, action: 'DELETED', before: current });
       return current.id;
     });
   }

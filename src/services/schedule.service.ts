@@ -4,6 +4,7 @@ import { HolidayList, TimeRange } from '../entities/schedule.entity';
 import { checkHolidayList, checkTimeRange, normaliseHolidayList, normaliseTimeRange } from '../routing/schedule';
 import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, listOwned, lockCompanyNames, updateVersioned, type Page, type PageArgs } from '../store/persistence';
 import { flowsUsing, usedByFlows, type FlowReferenceKind } from './flow-references';
+import type { AuditTrail } from './audit-trail';
 import { InputChecker } from '../input-checker';
 
 export interface TimeRangeFields {
@@ -21,6 +22,8 @@ export interface HolidayListFields {
 interface Kind<E, F> {
   entity: EntityTarget<E>;
   what: string;
+  /** What its audit entries are about. */
+  audited: 'TIME_RANGE' | 'HOLIDAY_LIST';
   /** How call flow nodes refer to it (where-used before delete). */
   reference: FlowReferenceKind;
   /** The checked, normalised columns of an input (BAD_USER_INPUT lists every problem). */
@@ -35,6 +38,7 @@ function reportProblems(c: InputChecker, problems: Array<{ field: string; messag
 const TIME_RANGES: Kind<TimeRange, TimeRangeFields> = {
   entity: TimeRange,
   what: 'Time range',
+  audited: 'TIME_RANGE',
   reference: 'timeRange',
   columns(input) {
     const c = new InputChecker();
@@ -50,6 +54,7 @@ const TIME_RANGES: Kind<TimeRange, TimeRangeFields> = {
 const HOLIDAY_LISTS: Kind<HolidayList, HolidayListFields> = {
   entity: HolidayList,
   what: 'Holiday list',
+  audited: 'HOLIDAY_LIST',
   reference: 'holidayList',
   columns(input) {
     const c = new InputChecker();
@@ -68,13 +73,17 @@ const HOLIDAY_LISTS: Kind<HolidayList, HolidayListFields> = {
 
 /** Time ranges and holiday lists: one service for both kinds of schedule (the `schedules` privilege). */
 export class ScheduleService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditTrail,
+  ) {}
 
   readonly timeRanges = this.kind(TIME_RANGES);
   readonly holidayLists = this.kind(HOLIDAY_LISTS);
 
   private kind<E extends TimeRange | HolidayList, F>(k: Kind<E, F>) {
     const ds = () => this.dataSource;
+    const audit = () => this.audit;
     return {
       list: (actor: UserPrincipal, page: PageArgs): Promise<Page<E>> => listOwned(ds(), k.entity, actor.companyId, 'name', page),
       get: (actor: UserPrincipal, id: string): Promise<E> => findOwned(ds().manager, k.entity, actor.companyId, id, { what: k.what }),
@@ -82,7 +91,9 @@ export class ScheduleService {
         const columns = k.columns(input);
         return inTransaction(ds(), async (m) => {
           await assertNameFree(m, k.entity, actor.companyId, 'name', columns.name as string, null, 'input.name');
-          return m.getRepository(k.entity).save(m.create(k.entity, { ...columns, companyId: actor.companyId } as never)) as Promise<E>;
+          const saved = (await m.getRepository(k.entity).save(m.create(k.entity, { ...columns, companyId: actor.companyId } as never))) as E;
+          audit().record(m, actor, { kind: k.audited, id: saved.id, action: 'CREATED', after: saved });
+          return saved;
         });
       },
       update: (actor: UserPrincipal, id: string, input: F, expectedVersion?: number | null): Promise<E> => {
@@ -93,7 +104,9 @@ export class ScheduleService {
           checkExpectedVersion(current.version, expectedVersion);
           await assertNameFree(m, k.entity, actor.companyId, 'name', columns.name as string, current.id, 'input.name');
           await updateVersioned(m, k.entity, current.id, current.version, columns as never);
-          return m.getRepository(k.entity).findOneByOrFail({ id: current.id } as never);
+          const updated = await m.getRepository(k.entity).findOneByOrFail({ id: current.id } as never);
+          audit().record(m, actor, { kind: k.audited, id: current.id, action: 'UPDATED', before: current, after: updated });
+          return updated;
         });
       },
       /**
@@ -107,6 +120,7 @@ export class ScheduleService {
           const flows = await flowsUsing(m, actor.companyId, k.reference, current.id);
           if (flows.length > 0) throw usedByFlows(`The ${k.what.toLowerCase()}`, flows);
           await m.getRepository(k.entity).delete({ id: current.id } as never);
+          audit().record(m, actor, { kind: k.audited, id: current.id, action: 'DELETED', before: current });
           return current.id;
         }),
     };

@@ -7,6 +7,7 @@ import { signUserToken } from '../auth/tokens';
 import { Company } from '../entities/company.entity';
 import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
+import type { AuditTrail } from './audit-trail';
 
 export interface Session {
   token: string;
@@ -31,15 +32,18 @@ export class SessionService {
     private readonly jwtSecret: string,
     private readonly ttlSec: number,
     private readonly throttle: AuthThrottle,
+    private readonly audit: AuditTrail,
   ) {}
 
-  /** `address` is the client's (the TCP peer), for the throttling and the log. */
-  async login(companySlug: string, username: string, password: string, address: string | null = null): Promise<Session> {
+  /** `address` is the client's (the TCP peer), for the throttling and the log; `requestId` for the audit log. */
+  async login(companySlug: string, username: string, password: string, address: string | null = null, requestId: string | null = null): Promise<Session> {
     const attempt = { companySlug, username, address };
     // Refused (TOO_MANY_REQUESTS) while blocked: no password is hashed, so a flood costs no CPU.
     await this.throttle.beginSignIn(attempt);
-    const session = await this.check(companySlug, username, password);
+    const { session, company, user } = await this.check(companySlug, username, password);
     if (session === null) {
+      // Only an attempt the throttle let through gets here; one into a company that exists goes into its audit log.
+      if (company !== null) await this.audit.signInFailed(company.id, user?.id ?? null, username, address, requestId);
       await this.throttle.signInFailed(attempt);
       throw errors.unauthenticated('Invalid company, username or password');
     }
@@ -47,17 +51,17 @@ export class SessionService {
     return session;
   }
 
-  private async check(companySlug: string, username: string, password: string): Promise<Session | null> {
-    if (password.length > MAX_PASSWORD_LENGTH * 2) return null; // UTF-16 units: at most two per character
+  /** The session, or null with the company and login the attempt named (when they exist). */
+  private async check(companySlug: string, username: string, password: string): Promise<{ session: Session | null; company: Company | null; user: UserLogin | null }> {
+    if (password.length > MAX_PASSWORD_LENGTH * 2) return { session: null, company: null, user: null }; // UTF-16 units: at most two per character
     const company = await this.dataSource.getRepository(Company).findOneBy({ slug: companySlug.trim().toLowerCase() });
     const user = company
       ? await this.dataSource.getRepository(UserLogin).findOneBy({ companyId: company.id, username: username.normalize('NFC').trim() })
       : null;
     const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
-    if (!user || !ok || !user.active) return null;
+    if (!user || !ok || !user.active) return { session: null, company, user };
     const { token, expiresAt } = signUserToken(this.jwtSecret, { sub: user.id, cid: user.companyId, tv: user.tokenVersion }, this.ttlSec);
     const principal = await this.authenticator.userPrincipal(user.id, user.companyId, user.tokenVersion, Math.floor(expiresAt.getTime() / 1000));
-    if (principal === null) return null;
-    return { token, expiresAt, user, principal };
+    return { session: principal === null ? null : { token, expiresAt, user, principal }, company, user };
   }
 }

@@ -8,6 +8,7 @@ import { UserLogin } from '../entities/user-login.entity';
 import { errors } from '../errors';
 import { Agent } from '../entities/agent.entity';
 import type { ModelChanges } from '../live/model-changes';
+import type { AuditTrail } from './audit-trail';
 import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, inTransaction, listOwned, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
@@ -44,6 +45,7 @@ export class UserLoginService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly changes: ModelChanges,
+    private readonly audit: AuditTrail,
   ) {}
 
   list(actor: UserPrincipal, page: PageArgs): Promise<Page<UserLogin>> {
@@ -70,6 +72,7 @@ export class UserLoginService {
       });
       const saved = await m.getRepository(UserLogin).save(user);
       changed.add('user', saved.id);
+      this.audit.record(m, actor, { kind: 'USER_LOGIN', id: saved.id, action: 'CREATED', after: saved });
       return saved;
     });
   }
@@ -104,6 +107,11 @@ export class UserLoginService {
           .addAndRemove(roles.map((r) => r.id), current.roles.map((r) => r.id));
       }
       await this.keepAnAdministrator(m, actor.companyId);
+      // A (de)activation and a new password are security events of their own; anything else is an update.
+      const after = { ...current, ...patch, roles: roles ?? current.roles };
+      const activation = after.active === current.active ? null : after.active ? 'REACTIVATED' : 'DEACTIVATED';
+      this.audit.record(m, actor, { kind: 'USER_LOGIN', id: current.id, action: activation ?? 'UPDATED', before: current, after });
+      if (passwordHash !== undefined) this.audit.record(m, actor, { kind: 'USER_LOGIN', id: current.id, action: 'PASSWORD_CHANGED' });
       return m.getRepository(UserLogin).findOneByOrFail({ id: current.id });
     });
   }
@@ -115,13 +123,14 @@ export class UserLoginService {
   async delete(actor: UserPrincipal, id: string): Promise<string> {
     return inTransaction(this.dataSource, async (m, tx) => {
       const changed = await this.changes.begin(m, tx, actor.companyId);
-      const current = await findOwned(m, UserLogin, actor.companyId, id, { what: 'User login', lock: 'write' });
+      const current = await findOwned(m, UserLogin, actor.companyId, id, { what: 'User login', relations: { roles: true }, lock: 'write' });
       changed.add('user', current.id);
       const agents = await m.getRepository(Agent).find({ where: { companyId: actor.companyId, userLoginId: current.id }, select: { id: true } });
       changed.add('agent', ...agents.map((a) => a.id));
       await m.getRepository(Agent).update({ userLoginId: current.id }, { userLoginId: null });
       await m.getRepository(UserLogin).delete({ id: current.id });
       await this.keepAnAdministrator(m, actor.companyId);
+      this.audit.record(m, actor, { kind: 'USER_LOGIN', id: current.id, action: 'DELETED', before: current });
       return current.id;
     });
   }

@@ -58,6 +58,7 @@ export class PrivilegesInput {
   @Field(() => PrivilegeLevel, { nullable: true, description: 'Level in schedules (default NONE).' }) schedules?: PrivilegeLevel | null;
   @Field(() => PrivilegeLevel, { nullable: true, description: 'Level in statistics (default NONE).' }) statistics?: PrivilegeLevel | null;
   @Field(() => PrivilegeLevel, { nullable: true, description: 'Level in users (default NONE).' }) users?: PrivilegeLevel | null;
+  @Field(() => PrivilegeLevel, { nullable: true, description: 'Level in auditLog (default NONE).' }) auditLog?: PrivilegeLevel | null;
 }
 
 @InputType({ description: 'A role.' })
