@@ -2,15 +2,19 @@
 /*
  * `npm run build`: compiles the TypeScript (tsc, incremental: dist/.tsbuildinfo) only when a source, the
  * tsconfig or the lockfile changed since the last compile, then copies the Lua scripts beside the compiled
- * store and bundles the dashboard (both take a fraction of a second). Plain JavaScript: it runs before
- * anything is compiled.
+ * store and bundles the dashboard (both take a fraction of a second). Builds started at once (test workers
+ * that need the compiled gateway) take turns. Plain JavaScript: it runs before anything is compiled.
+ * The tests build through here too (test/support/processes.ts), so there is one notion of "current".
  */
-const { cpSync, existsSync, readdirSync, statSync, utimesSync } = require('node:fs');
+const { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } = require('node:fs');
 const { join } = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const root = join(__dirname, '..');
-const buildInfo = join(root, 'dist', '.tsbuildinfo');
+/** What tsc compiles from (tsconfig.json's include) and what changes its output. */
+const INPUTS = ['src', 'simulator', 'scripts', 'test', 'bench', 'faults', 'tsconfig.json', 'package.json', 'package-lock.json'];
+
+/** A lock older than this was left by a build that died: it is taken over. */
+const STALE_LOCK_MS = 10 * 60_000;
 
 /** The latest change under `path`: files and directories (a deleted file changes its directory). */
 function latestChange(path) {
@@ -21,15 +25,64 @@ function latestChange(path) {
   return latest;
 }
 
-const inputs = ['src', 'simulator', 'scripts', 'test', 'bench', 'faults', 'tsconfig.json', 'package.json', 'package-lock.json']
-  .map((p) => join(root, p))
-  .filter((p) => existsSync(p));
-const changed = Math.max(...inputs.map(latestChange));
-if (!existsSync(buildInfo) || statSync(buildInfo).mtimeMs < changed) {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-  // tsc leaves its build info alone when nothing it emits changed: marked as current now.
-  const now = new Date();
-  utimesSync(buildInfo, now, now);
+/** Whether tsc must run in `root`: it never compiled there, or an input changed since it last did. */
+function compileNeeded(root) {
+  const buildInfo = join(root, 'dist', '.tsbuildinfo');
+  if (!existsSync(buildInfo)) return true;
+  const inputs = INPUTS.map((p) => join(root, p)).filter((p) => existsSync(p));
+  return inputs.length > 0 && statSync(buildInfo).mtimeMs < Math.max(...inputs.map(latestChange));
 }
-cpSync(join(root, 'src', 'store', 'lua'), join(root, 'dist', 'src', 'store', 'lua'), { recursive: true });
-execFileSync(process.execPath, [join(root, 'dist', 'scripts', 'build-dashboard.js')], { cwd: root, stdio: 'inherit' });
+
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Runs `work` holding dist/.build-lock (a directory: made atomically), waiting while another build holds it. */
+function withLock(root, work) {
+  const lock = join(root, 'dist', '.build-lock');
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // Released meanwhile: try again.
+      }
+      sleep(100);
+    }
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Builds `root`; says in one line whether tsc ran. Returns { compiled }. */
+function build(root) {
+  return withLock(root, () => {
+    const compiled = compileNeeded(root);
+    if (compiled) {
+      const started = Date.now();
+      execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+      // tsc leaves its build info alone when nothing it emits changed: marked as current as of the compile's
+      // start (not its end), so a source saved while tsc ran is newer and compiles at the next build.
+      const asOf = new Date(started - 1000);
+      utimesSync(join(root, 'dist', '.tsbuildinfo'), asOf, asOf);
+      process.stdout.write(`build: compiled in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    } else {
+      process.stdout.write('build: compiled output is current\n');
+    }
+    cpSync(join(root, 'src', 'store', 'lua'), join(root, 'dist', 'src', 'store', 'lua'), { recursive: true });
+    execFileSync(process.execPath, [join(root, 'dist', 'scripts', 'build-dashboard.js')], { cwd: root, stdio: 'inherit' });
+    return { compiled };
+  });
+}
+
+module.exports = { INPUTS, compileNeeded, build };
+
+if (require.main === module) build(join(__dirname, '..'));

@@ -88,6 +88,36 @@ export interface Config {
   readonly statistics: StatisticsLimits;
   /** Days the audit log keeps its entries (AUDIT_RETENTION_DAYS; decision 031). */
   readonly auditRetentionDays: number;
+  /** Where Prometheus scrapes /metrics: off the public port, behind a token, both, or (both null) nowhere. */
+  readonly metrics: MetricsConfig;
+  /** The span exporter the standard OpenTelemetry variables ask for; null: tracing is off (see tracingExporterOf). */
+  readonly tracing: TracingExporter | null;
+}
+
+export interface MetricsConfig {
+  /** A listener of its own for /metrics (METRICS_PORT; 0 takes a free port), on `host`; null: none. */
+  readonly port: number | null;
+  readonly host: string;
+  /** /metrics on the public port, for `Authorization: Bearer <token>` only (METRICS_TOKEN); null: not there. */
+  readonly token: string | null;
+}
+
+export type TracingExporter = 'otlp' | 'console';
+
+/**
+ * Which span exporter the standard OpenTelemetry variables ask for; null: tracing stays off (the default).
+ * OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none turn it off; OTEL_TRACES_EXPORTER=otlp or console turn
+ * it on; left unset, an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) turns
+ * OTLP on. Any other exporter is a problem of the configuration.
+ */
+export function tracingExporterOf(env: Record<string, string | undefined>): TracingExporter | null {
+  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return null;
+  const asked = (env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase();
+  if (asked === 'none') return null;
+  if (asked === 'otlp' || asked === 'console') return asked;
+  if (asked !== '') throw new ConfigError([`OTEL_TRACES_EXPORTER must be otlp, console or none (got "${env.OTEL_TRACES_EXPORTER ?? ''}")`]);
+  const endpoint = (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').trim();
+  return endpoint === '' ? null : 'otlp';
 }
 
 export class ConfigError extends Error {
@@ -212,6 +242,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   });
   if (authThrottle.maxBlockSec < authThrottle.blockSec) problems.push('AUTH_THROTTLE_MAX_BLOCK_SEC must be at least AUTH_THROTTLE_BLOCK_SEC');
 
+  const metricsToken = get('METRICS_TOKEN') ?? null;
+  if (metricsToken !== null && (metricsToken.length < 16 || PLACEHOLDER_SECRETS.has(metricsToken.toLowerCase()))) {
+    problems.push('METRICS_TOKEN must be at least 16 random characters, not a placeholder');
+  }
+  const metrics: MetricsConfig = Object.freeze({
+    port: get('METRICS_PORT') === undefined ? null : int('METRICS_PORT', 0, 0, 65535),
+    host: get('METRICS_HOST') ?? '127.0.0.1',
+    token: metricsToken,
+  });
+  let tracing: TracingExporter | null = null;
+  try {
+    tracing = tracingExporterOf(env);
+  } catch (error) {
+    problems.push(...(error instanceof ConfigError ? error.problems : [String(error)]));
+  }
+
   const config: Config = {
     env: nodeEnv as Config['env'],
     production,
@@ -248,6 +294,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       source: statisticsSource as 'buckets' | 'records',
     }),
     auditRetentionDays: int('AUDIT_RETENTION_DAYS', AUDIT_RETENTION_DAYS_DEFAULT, 1, 36_500),
+    metrics,
+    tracing,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -16,6 +16,10 @@ import { RequestAdmission, SUBSCRIPTIONS_ONLY } from './http/admission';
 import { compiledExecution } from './http/compiled-execution';
 import { domainErrorStatus, formatClientError } from './http/error-mapping';
 import { graphqlEndpoint, httpErrorAnswer, isGraphqlPath } from './http/graphql-endpoint';
+import { METRICS_PATH, metricsHandler, metricsServer } from './http/metrics-endpoint';
+import { operationMetrics } from './http/operation-metrics';
+import { GatewayMetrics } from './observability/metrics';
+import { scrapeSources } from './observability/scrape-sources';
 import { STATISTICS_EXPORT_PATH, statisticsExportHandler } from './http/statistics-export';
 import { loggableError, retryAfterSecOf } from './errors';
 import { createLogger } from './logger';
@@ -40,6 +44,8 @@ export interface Gateway {
   readonly url: string;
   /** The supervisor dashboard, e.g. http://127.0.0.1:4000/dashboard/ */
   readonly dashboardUrl: string;
+  /** Prometheus metrics on their own listener (METRICS_PORT), e.g. http://127.0.0.1:9464/metrics; null when none. */
+  readonly metricsUrl: string | null;
   readonly port: number;
   readonly dataSource: DataSource;
   readonly services: Services;
@@ -99,7 +105,11 @@ export async function createGateway(config: Config, overrides: GatewayOverrides 
 
 async function start(config: Config, logger: Logger, dataSource: DataSource, live: LiveState, bus: EventBus, overrides: GatewayOverrides): Promise<Gateway> {
   const jwtSecret = resolveJwtSecret(config);
+  // One registry per gateway: the engine and the delivery count into it, /metrics reads it (decision 033).
+  const metrics = new GatewayMetrics();
+  bus.onReconnect(() => metrics.redisReconnect('event-bus'));
   const services = createServices(dataSource, live, bus, {
+    meter: metrics,
     jwtSecret, jwtTtlSec: config.jwtTtlSec, platformApiKey: config.platformApiKey, logger, routing: overrides.routing, scheduler: overrides.scheduler,
     instructions: overrides.instructions,
     authThrottle: config.authThrottle, statistics: config.statistics, auditRetentionDays: config.auditRetentionDays,
@@ -168,6 +178,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     subscribe: (args, target) => runner.subscribe(args, target),
     formatError: formatSocketError,
   });
+  metrics.observe(scrapeSources(dataSource, live, () => services.clock.now(), () => subscriptions.counts()));
 
   const apollo = new ApolloServer<GatewayContext>({
     // The schema and an executor that runs each operation compiled once per document.
@@ -196,6 +207,8 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
       admission.plugin<GatewayContext>((context) => statisticsSizes(context.principal, services.models, config.statistics)),
       // The HTTP status (and Retry-After) of answers carrying domain errors (decision 019).
       domainErrorStatus<GatewayContext>(),
+      // Rate, latency and errors per operation, and the request's span named after it (decision 033).
+      operationMetrics<GatewayContext>(metrics),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -235,6 +248,9 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     logger,
   }));
 
+  // Prometheus metrics on the public port, for their bearer token only (METRICS_TOKEN; decision 033).
+  if (config.metrics.token !== null) app.get(METRICS_PATH, metricsHandler(metrics, config.metrics.token, logger));
+
   // The supervisor dashboard: static files that use the public API above.
   app.use(dashboardRouter());
 
@@ -249,10 +265,19 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
     res.status(404).json({ errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
+  // Prometheus metrics on a listener of their own, off the public port (METRICS_PORT).
+  const metricsListener = config.metrics.port === null ? null : metricsServer(metrics, logger);
+  const listen = (server: Server, listenPort: number, listenHost: string) => new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenPort, listenHost, () => resolve());
   });
+  if (metricsListener !== null) await listen(metricsListener, config.metrics.port!, config.metrics.host);
+  try {
+    await listen(httpServer, config.port, config.host);
+  } catch (error) {
+    metricsListener?.close();
+    throw error;
+  }
   const { port } = httpServer.address() as AddressInfo;
   services.router.start();
   services.directory.start();
@@ -267,6 +292,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
   return {
     url: `http://${host}:${port}/graphql`,
     dashboardUrl: dashboardUrlOf(`http://${host}:${port}/graphql`),
+    metricsUrl: metricsListener === null ? null : `http://${hostOf(config.metrics.host)}:${(metricsListener.address() as AddressInfo).port}${METRICS_PATH}`,
     port,
     dataSource,
     services,
@@ -278,6 +304,7 @@ async function start(config: Config, logger: Logger, dataSource: DataSource, liv
         // it); then the router's loops stop and finish their passes; then the connections close.
         await subscriptions.dispose();
         await apollo.stop();
+        if (metricsListener !== null) await new Promise<void>((resolve) => metricsListener.close(() => resolve()));
         await services.router.stop();
         await services.instructions.stop();
         await services.alerts.stop();

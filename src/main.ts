@@ -1,13 +1,26 @@
 // First: an unsupported Node.js ends the start with one line, before anything else is loaded.
 import './check-node';
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { createGateway } from './gateway';
 import { createLogger } from './logger';
+import { startTracing } from './observability/tracing';
+
+/** The version spans carry: package.json's, beside the compiled files' directory. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** How long a stop (SIGTERM, SIGINT) may take: requests drain, sockets close with 1001, connections and leases are released. */
 const STOP_BOUND_MS = 10_000;
+/** How long a stop waits for buffered spans to reach the collector. */
+const TRACE_FLUSH_MS = 2_000;
 
 /** Bootstrap only: configuration, gateway, signals. */
 async function main(): Promise<void> {
@@ -24,8 +37,10 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // Before anything runs: spans of the whole process go to the configured exporter (off by default).
+  const tracing = config.tracing === null ? null : startTracing(config.tracing, packageVersion());
   const gateway = await createGateway(config, { logger });
-  logger.info({ url: gateway.url, database: config.database.kind }, 'gateway listening');
+  logger.info({ url: gateway.url, database: config.database.kind, metrics: gateway.metricsUrl ?? (config.metrics.token !== null ? 'on the public port, behind METRICS_TOKEN' : 'off'), tracing: config.tracing ?? 'off' }, 'gateway listening');
   if (gateway.demo) {
     const { connectorApiKey } = gateway.demo;
     const lines = [
@@ -52,7 +67,9 @@ async function main(): Promise<void> {
       logger.error({ boundMs: STOP_BOUND_MS }, 'shutdown did not finish within its bound; exiting');
       process.exit(1);
     }, STOP_BOUND_MS).unref();
-    gateway.close().then(
+    // Spans still buffered are flushed for at most TRACE_FLUSH_MS (a collector away must not hold the stop).
+    const flushTraces = () => tracing && Promise.race([tracing.shutdown(), new Promise<void>((resolve) => setTimeout(resolve, TRACE_FLUSH_MS).unref())]);
+    gateway.close().then(flushTraces).then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'shutdown failed');

@@ -213,6 +213,7 @@ export class Closing {
       freed.set(at, entry);
     };
     for (const one of closed) {
+      this.ctx.meter.attemptOutcome(one.attempt.targetKind, one.outcome);
       await this.timers.remove(timerId.ring(one.attempt.id));
       if (one.outcome === 'CANCELLED') this.effects.instruct(companyId, { kind: 'CANCEL_ATTEMPT', callId: call.id, attemptId: one.attempt.id });
       if (one.attempt.targetKind === 'DESTINATION') await this.destinationEffects(companyId, one, now, free);

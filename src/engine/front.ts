@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { Call, CallAttempt } from '../entities/call.entity';
 import type { ModelChanges } from '../live/model-changes';
+import { noMeter } from '../platform/meter';
 import { systemScheduler } from '../platform/scheduler';
 import { callerIdentity, type CallerIdentity } from '../routing/phone-number';
 import type { LiveState } from '../store/live-state';
@@ -48,7 +49,7 @@ export class CallRouter {
     private readonly options: CallRouterOptions & { loadQueue?: QueueLoader },
   ) {
     const scheduler = options.scheduler ?? systemScheduler;
-    this.ctx = { dataSource, live, time: options.clock ? clocked(scheduler, options.clock) : scheduler, logger: options.logger };
+    this.ctx = { dataSource, live, time: options.clock ? clocked(scheduler, options.clock) : scheduler, logger: options.logger, meter: options.meter ?? noMeter };
     const notes = new WaitingNotes();
     const effects = (this.effects = new Effects(this.ctx, instructions, updates));
     this.timers = new Timers(this.ctx);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CallAttempt, type Call } from '../entities/call.entity';
 import type { ExternalDestination } from '../entities/external-destination.entity';
 import { resolveDialledNumber, type DestinationNumber } from '../routing/phone-number';
+import { inSpan } from '../platform/tracing';
 import { CALL_STATE, transition, type AgentActivity } from '../routing/state-machine';
 import type { TraceRef } from '../routing/trace-words';
 import type { AgentLive } from '../store/agent-state-store';
@@ -50,11 +51,17 @@ export class Offers {
     private readonly notes: WaitingNotes,
   ) {}
 
-  async offer(call: Call, target: OfferTarget, record: OfferRecord, now: number): Promise<OfferResult> {
-    // Nothing is claimed on a live state that may have come back empty: its rebuild from the system of record
-    // comes first (bounded: refused SERVICE_UNAVAILABLE, retryable, past REBUILD_WAIT_MS; decision 022).
-    await this.ctx.live.ready();
-    return target.kind === 'AGENT' ? this.offerToAgent(call, target, record, now) : this.offerToDestination(call, target.destination, record, now);
+  offer(call: Call, target: OfferTarget, record: OfferRecord, now: number): Promise<OfferResult> {
+    const resourceId = target.kind === 'AGENT' ? target.agentId : target.destination.id;
+    return inSpan('routing.offer', { 'call.id': call.id, 'routing.target': target.kind, 'routing.resource.id': resourceId }, async (span) => {
+      // Nothing is claimed on a live state that may have come back empty: its rebuild from the system of record
+      // comes first (bounded: refused SERVICE_UNAVAILABLE, retryable, past REBUILD_WAIT_MS; decision 022).
+      await this.ctx.live.ready();
+      const result = target.kind === 'AGENT' ? await this.offerToAgent(call, target, record, now) : await this.offerToDestination(call, target.destination, record, now);
+      span.setAttribute('routing.offer.result', result.kind);
+      this.ctx.meter.offer(target.kind, result.kind);
+      return result;
+    });
   }
 
   private async offerToAgent(call: Call, target: Extract<OfferTarget, { kind: 'AGENT' }>, record: OfferRecord, now: number): Promise<OfferResult> {

@@ -3,6 +3,7 @@ import { Call } from '../entities/call.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue, QueueGroup } from '../entities/queue.entity';
 import { errors } from '../errors';
+import { inSpan, tracer } from '../platform/tracing';
 import { FreeAgentIndex } from '../routing/agent-index';
 import { admitToQueue, waitDeadline, type Admission } from '../routing/queue-caps';
 import { routeCall } from '../routing/route-call';
@@ -76,7 +77,7 @@ export class QueuePass {
    */
   pump(companyId: string, queueId: string): Promise<void> {
     return this.passes.run(`${companyId}/${queueId}`, async () => {
-      if (!this.stopped) await this.routeQueue(companyId, queueId);
+      if (!this.stopped) await inSpan('routing.pass', { 'company.id': companyId, 'queue.id': queueId }, () => this.routeQueue(companyId, queueId));
     });
   }
 
@@ -127,6 +128,7 @@ export class QueuePass {
     }
     const { call, created, queue } = result;
     if (created && call.state === 'FAILED') {
+      this.ctx.meter.refused('QUEUE_FULL');
       this.effects.instruct(companyId, { kind: 'DISCONNECT', callId: call.id, message: 'queue full' });
       this.effects.announce(companyId, { queues: [call.queueId] });
     } else if (created && queue !== null) {
@@ -179,8 +181,9 @@ export class QueuePass {
     for (let tries = 0; tries < MAX_TRIES_PER_CALL; tries += 1) {
       const now = this.ctx.time.now();
       const waitingCall: WaitingCall = { id: call.id, enqueuedAt: call.enqueuedAt.getTime(), eligiblePriorities: call.eligiblePriorities, lastOfferEndedAt: call.lastOfferEndedAt };
-      const decision = routeCall({ call: waitingCall, queue: view.snapshot, agents: view.agents, agentIndex: view.agentIndex, destinations: view.destinations, now });
+      const decision = decide({ call: waitingCall, queue: view.snapshot, agents: view.agents, agentIndex: view.agentIndex, destinations: view.destinations, now });
       const chosen = decision.chosen;
+      this.ctx.meter.decision(chosen === null ? 'WAITING' : chosen.kind);
       if (chosen === null) {
         await this.noteWaiting(call, view, decision);
         return decision.skipped.some((skip) => skip.reason === 'DESTINATION_RETRY_WAIT') ? 'WAITING_FOR_ITSELF' : 'WAITING';
@@ -234,6 +237,21 @@ export class QueuePass {
       await trace(m, call, { ...decisionEntry(decision, view), step: 'WAITING' });
     });
     if (written) this.notes.note(call.id, key);
+  }
+}
+
+/** The routing core's decision for one call, in a span of its own (what was considered, skipped and chosen). */
+function decide(input: Parameters<typeof routeCall>[0]): RoutingDecision {
+  const span = tracer.startSpan('routing.decide', { attributes: { 'call.id': input.call.id } });
+  try {
+    const decision = routeCall(input);
+    span.setAttributes({
+      'routing.considered': decision.considered.length, 'routing.skipped': decision.skipped.length,
+      'routing.chosen': decision.chosen === null ? 'none' : decision.chosen.kind,
+    });
+    return decision;
+  } finally {
+    span.end();
   }
 }
 

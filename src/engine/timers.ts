@@ -48,6 +48,7 @@ export class Timers {
     this.ticking = true;
     try {
       const due = await this.ctx.live.timers.claimDue(TIMERS_PER_TICK);
+      this.ctx.meter.timersFired(due.length);
       for (const timer of due) {
         try {
           await handle(JSON.parse(timer.payload) as TimerPayload);
@@ -75,5 +76,7 @@ export async function overdueAttempts(ctx: EngineContext): Promise<Array<Pick<Ca
 /** Keeps the slots of attempts still ringing or connected; a slot whose holder vanished expires with its lease. */
 export async function renewLeases(ctx: EngineContext): Promise<void> {
   const open = await ctx.dataSource.getRepository(CallAttempt).find({ where: { targetKind: 'DESTINATION', state: In([...OPEN_ATTEMPT]) } });
-  for (const a of open) await ctx.live.capacity.renew({ companyId: a.companyId, destinationId: a.destinationId! }, a.id);
+  let renewed = 0;
+  for (const a of open) if (await ctx.live.capacity.renew({ companyId: a.companyId, destinationId: a.destinationId! }, a.id)) renewed += 1;
+  ctx.meter.leasesRenewed(renewed);
 }

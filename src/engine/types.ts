@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { CallFlowVersion } from '../entities/call-flow.entity';
 import type { Call, CallAttempt, CallTraceEntry } from '../entities/call.entity';
 import type { ExternalDestination } from '../entities/external-destination.entity';
+import type { Meter } from '../platform/meter';
 import type { Scheduler } from '../platform/scheduler';
 import type { FlowEvent } from '../routing/call-flow';
 import type { OutcomeEffect } from '../routing/destination-state';
@@ -71,6 +72,8 @@ export interface CallRouterOptions {
   repairMs?: number;
   /** How long one must stay unexplained before it is repaired (ms; REPAIR_GRACE_MS when left out): longer than any offer between claim and commit. */
   repairGraceMs?: number;
+  /** Where decisions, offers, outcomes, timers and leases are counted (nowhere when left out). */
+  meter?: Meter;
 }
 
 /** What every part of the engine works over: the system of record, the live state, the one clock, the log. */
@@ -80,6 +83,8 @@ export interface EngineContext {
   /** The one clock and scheduler: no part of the engine reads the time any other way. */
   readonly time: Scheduler;
   readonly logger: Logger;
+  /** Where the engine counts what it does (metrics). */
+  readonly meter: Meter;
 }
 
 // ---------------------------------------------------------------- shared shapes

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { context as otelContext, propagation, SpanKind, trace as otelTrace } from '@opentelemetry/api';
 import bodyParser from 'body-parser';
 import type { Logger } from 'pino';
 import { loggableError } from '../errors';
+import { tracer } from '../platform/tracing';
 import { asGraphQLError } from './error-mapping';
 
 /** Whether a request is for the GraphQL endpoint: `/graphql` or `/graphql/`, in any letter case, with any query. */
@@ -81,12 +83,18 @@ export function graphqlEndpoint<C extends BaseContext>(apollo: ApolloServer<C>, 
       res: { statusCode: res.statusCode },
       responseTime: Math.round(performance.now() - started),
     });
+    // The request's span (named after its operation once resolved: operationMetrics), continuing the trace of a
+    // caller's `traceparent`; everything the operation does runs inside it. A no-op unless tracing is on.
+    const span = tracer.startSpan('graphql', { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '', 'request.id': requestId } },
+      propagation.extract(otelContext.active(), req.headers));
     res.once('close', () => {
+      span.setAttribute('http.response.status_code', res.statusCode);
+      span.end();
       if (!res.writableFinished) logger.info(line(), 'request aborted');
       else if (res.statusCode >= 500) logger.error(line(), 'request errored');
       else if (logger.isLevelEnabled('info')) logger.info(line(), 'request completed');
     });
-    json(req, res, (err?: unknown) => {
+    const parsed = (err?: unknown) => {
       if (err) return fail(req, res, requestId, err);
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
@@ -117,6 +125,8 @@ export function graphqlEndpoint<C extends BaseContext>(apollo: ApolloServer<C>, 
           res.end();
         })
         .catch((error: unknown) => fail(req, res, requestId, error));
-    });
+    };
+    // Bound: the body's stream events would otherwise run the rest outside the request's span.
+    json(req, res, otelContext.bind(otelTrace.setSpan(otelContext.active(), span), parsed));
   };
 }

@@ -139,7 +139,11 @@ const refuse = (message: string, code: string) => [new GraphQLError(message, { e
  * that reads slower than events arrive makes the socket's buffer grow, where it is measured and bounded,
  * instead of a queue in front of the subscription that nothing bounds.
  */
-export function attachSubscriptions<P, C extends object>(httpServer: Server, options: SubscriptionServerOptions<P, C>): { dispose(): Promise<void> } {
+export function attachSubscriptions<P, C extends object>(httpServer: Server, options: SubscriptionServerOptions<P, C>): {
+  dispose(): Promise<void>;
+  /** Sockets open on this instance (accepted or not yet) and the subscriptions running on them. */
+  counts(): { sockets: number; subscriptions: number };
+} {
   const { limits: socketLimits, logger } = options;
   const wss = new WebSocketServer({
     server: httpServer,
@@ -149,6 +153,8 @@ export function attachSubscriptions<P, C extends object>(httpServer: Server, opt
   });
   /** Open, accepted sockets per principal key. */
   const socketsOf = new Map<string, number>();
+  /** Every open socket's connection (for the metrics). */
+  const connections = new Set<Connection<P>>();
   /** The graphql-ws clean-up of sockets that closed (ends their subscriptions); shutdown waits for it. */
   const cleanups = new Set<Promise<void>>();
 
@@ -341,6 +347,7 @@ export function attachSubscriptions<P, C extends object>(httpServer: Server, opt
   });
   wss.on('connection', (socket, request) => {
     const connection: Connection<P> = { socket, address: request.socket.remoteAddress ?? null, targets: new Map() };
+    connections.add(connection);
     socket.on('error', (err) => {
       logger.warn({ err: loggableError(err) }, 'WebSocket error');
       socket.close(SocketCloseCode.InternalError, 'Internal server error');
@@ -363,6 +370,7 @@ export function attachSubscriptions<P, C extends object>(httpServer: Server, opt
       connection,
     );
     socket.once('close', (code, reason) => {
+      connections.delete(connection);
       unanswered.delete(socket);
       release(connection);
       const cleanup = closed(code, reason.toString())
@@ -374,6 +382,11 @@ export function attachSubscriptions<P, C extends object>(httpServer: Server, opt
 
   let disposing: Promise<void> | null = null;
   return {
+    counts: () => {
+      let subscriptions = 0;
+      for (const connection of connections) subscriptions += connection.targets.size;
+      return { sockets: connections.size, subscriptions };
+    },
     dispose: () =>
       (disposing ??= (async () => {
         clearInterval(keepAlive);

@@ -32,6 +32,7 @@ import { DatabaseInstructionLog, InstructionDelivery, type InstructionOptions } 
 import { LiveModels } from '../live/live-models';
 import { ModelChanges } from '../live/model-changes';
 import { ModelLoader } from '../live/model-loader';
+import { noMeter, type Meter } from '../platform/meter';
 import { systemScheduler, type Scheduler } from '../platform/scheduler';
 import { LiveUpdatesService } from './live-updates.service';
 import { SessionService } from './session.service';
@@ -58,11 +59,14 @@ export interface ServiceOptions {
   alerts?: Partial<AlertOptions>;
   /** Redelivery of unacknowledged telephony instructions and pruning of their log (decision 023). */
   instructions?: Partial<InstructionOptions>;
+  /** Where routing and delivery count what they do (the gateway's metrics; nowhere when left out). */
+  meter?: Meter;
 }
 
 /** Every service of the gateway, built once over one data source, one live state and one event bus. */
 export function createServices(dataSource: DataSource, live: LiveState, bus: EventBus, options: ServiceOptions) {
   const scheduler = options.scheduler ?? systemScheduler;
+  const meter = options.meter ?? noMeter;
   // The companies held in memory (authority and configuration), fed by committed changes.
   const models = new LiveModels(new ModelLoader(dataSource), live.versions, { scheduler, logger: options.logger });
   bus.listenModelChanges((event) => models.receive(event));
@@ -70,7 +74,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   const changes = new ModelChanges(dataSource, bus, live.versions, options.logger);
   const throttle = new AuthThrottle(live.throttle, options.authThrottle, options.logger);
   const authenticator = new Authenticator(dataSource, models, options.jwtSecret, options.platformApiKey, throttle);
-  const instructions = new InstructionDelivery(bus, live.sessions, models, scheduler, options.logger, new DatabaseInstructionLog(dataSource), options.instructions);
+  const instructions = new InstructionDelivery(bus, live.sessions, models, scheduler, options.logger, new DatabaseInstructionLog(dataSource), options.instructions, meter);
   // After Redis was away (it may have restarted empty), sessions are registered again at once.
   bus.onReconnect(() => void instructions.registerAgain());
   // Routing's one clock: the scheduler's, or a clock a test sets (its loops and timers still on the scheduler).
@@ -101,8 +105,8 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     },
   };
   // Rebuilds the live state from the system of record when Redis was emptied or replaced (decision 022).
-  const liveRebuild = new LiveRebuild({ dataSource, live, time, logger: options.logger });
-  const router = new CallRouter(dataSource, live, instructions, changes, callFlows, publisher, { ...options.routing, scheduler, logger: options.logger, loadQueue: directory.loader() });
+  const liveRebuild = new LiveRebuild({ dataSource, live, time, logger: options.logger, meter });
+  const router = new CallRouter(dataSource, live, instructions, changes, callFlows, publisher, { ...options.routing, scheduler, logger: options.logger, meter, loadQueue: directory.loader() });
   // Statistics read the routing clock: which quarter hours are over when a record is written, and sealed.
   setStatisticsClock(dataSource, () => time.now());
   const statistics = new StatisticsService(dataSource, () => time.now(), options.statistics, options.statistics.source, new StatisticsSealer(dataSource, time, options.logger));

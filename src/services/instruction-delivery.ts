@@ -5,6 +5,8 @@ import { In, type DataSource } from 'typeorm';
 import type { ConnectorPrincipal } from '../auth/principal';
 import { loggableError } from '../errors';
 import type { LiveModels } from '../live/live-models';
+import { noMeter, type Meter } from '../platform/meter';
+import { inSpan } from '../platform/tracing';
 import type { Scheduler } from '../platform/scheduler';
 import type { AddressedInstruction, EventBus, TelephonyInstructionEvent } from '../realtime/event-bus';
 import type { CompanyModel } from '../live/company-model';
@@ -269,6 +271,7 @@ export class InstructionDelivery {
     private readonly logger: Logger,
     private readonly log: InstructionLog = new MemoryInstructionLog(),
     options: Partial<InstructionOptions> = {},
+    private readonly meter: Meter = noMeter,
   ) {
     this.redelivery = { ...REDELIVERY_DEFAULTS, ...PRUNING_DEFAULTS, ...options };
   }
@@ -356,7 +359,16 @@ export class InstructionDelivery {
     return { turn, valid: sessions.filter((s) => model.keyValid(s.keyId)) };
   }
 
-  private async address(companyId: string, instruction: TelephonyInstructionEvent): Promise<void> {
+  private address(companyId: string, instruction: TelephonyInstructionEvent): Promise<void> {
+    const attributes = { 'company.id': companyId, 'instruction.id': instruction.instructionId, 'instruction.kind': instruction.kind, 'call.id': instruction.callId };
+    return inSpan('instruction.send', attributes, async (span) => {
+      const sessionId = await this.addressNow(companyId, instruction);
+      span.setAttribute('instruction.session', sessionId ?? 'none');
+    });
+  }
+
+  /** Logs the instruction and publishes it to the session chosen for it; that session (null: none live, kept). */
+  private async addressNow(companyId: string, instruction: TelephonyInstructionEvent): Promise<string | null> {
     const { turn, valid } = await this.valid(companyId);
     const target = valid.length === 0 ? null : valid[turn % valid.length]!;
     let seq = 0;
@@ -367,18 +379,23 @@ export class InstructionDelivery {
       this.logger.error({ err: loggableError(err), companyId, kind: instruction.kind }, 'logging a telephony instruction failed (delivered once, not again)');
     }
     if (target === null) {
+      this.meter.instruction('unaddressed');
       this.logger.debug({ companyId, kind: instruction.kind, callId: instruction.callId }, 'no live connector session: instruction kept for the next one');
-      return;
+      return null;
     }
     this.bus.publishInstruction(companyId, { ...instruction, seq, sessionId: target.sessionId } as AddressedInstruction);
+    this.meter.instruction('delivered');
+    return target.sessionId;
   }
 
   /**
    * Acknowledges the company's instructions among `ids` (another company's, or unknown ones, are ignored);
    * how many of them are the company's. Repeating it changes nothing.
    */
-  acknowledge(companyId: string, ids: readonly string[]): Promise<number> {
-    return this.log.acknowledge(companyId, ids, this.scheduler.now());
+  async acknowledge(companyId: string, ids: readonly string[]): Promise<number> {
+    const acknowledged = await this.log.acknowledge(companyId, ids, this.scheduler.now());
+    this.meter.instruction('acknowledged', acknowledged);
+    return acknowledged;
   }
 
   /** Acknowledges what the records show done (an outcome reported, a call ended); failures are logged. */
@@ -405,6 +422,7 @@ export class InstructionDelivery {
       if (!(await this.log.delivered(companyId, r.instruction.instructionId, r.deliveries, target.sessionId, now, explicitAckFor(r.instruction.kind, target)))) continue;
       this.logger.debug({ companyId, instructionId: r.instruction.instructionId, deliveries: r.deliveries + 1 }, 'telephony instruction delivered again');
       this.bus.publishInstruction(companyId, { ...r.instruction, sessionId: target.sessionId } as AddressedInstruction);
+      this.meter.instruction('redelivered');
     }
   }
 

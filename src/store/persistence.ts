@@ -1,5 +1,6 @@
 import { QueryFailedError, type DataSource, type FindOptionsRelations, type EntityManager, type EntityTarget, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { errors, isDomainError, type DomainError } from '../errors';
+import { inSpan } from '../platform/tracing';
 import { Company } from '../entities/company.entity';
 import { compareCodePoints } from '../platform/code-point-order';
 import { nameKey } from '../routing/names';
@@ -143,7 +144,8 @@ export async function inTransaction<T>(dataSource: DataSource, work: (manager: E
       throw databaseUnavailableError(error) ?? error;
     }
   };
-  const result = await onSqliteQueue(dataSource, run);
+  // The transaction's span ends at its commit (or rollback); the effects that follow it run outside it.
+  const result = await inSpan('db.transaction', { 'db.system': dataSource.options.type }, () => onSqliteQueue(dataSource, run));
   for (const effect of effects) await effect();
   return result;
 }

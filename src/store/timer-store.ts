@@ -20,7 +20,15 @@ export interface TimerStore {
   claimDue(limit: number): Promise<ClaimedTimer[]>;
   /** Removes a timer: cancelled before it fired, or handled after it was claimed. True when it existed. */
   remove(id: string): Promise<boolean>;
+  /** How many timers wait (the metrics): due now and not claimed, scheduled in all, claimed and in flight. */
+  pending(): Promise<PendingTimers>;
   close(): Promise<void>;
+}
+
+export interface PendingTimers {
+  readonly due: number;
+  readonly scheduled: number;
+  readonly inFlight: number;
 }
 
 export class MemoryTimerStore implements TimerStore {
@@ -58,6 +66,13 @@ export class MemoryTimerStore implements TimerStore {
     return this.inFlight.delete(id) || existed;
   }
 
+  async pending(): Promise<PendingTimers> {
+    const now = this.now();
+    let due = 0;
+    for (const t of this.due.values()) if (t.at <= now) due += 1;
+    return { due, scheduled: this.due.size, inFlight: this.inFlight.size };
+  }
+
   async close(): Promise<void> {
     this.due.clear();
     this.inFlight.clear();
@@ -66,7 +81,7 @@ export class MemoryTimerStore implements TimerStore {
 
 export class RedisTimerStore implements TimerStore {
   private readonly keys: RedisKeys;
-  private readonly commands: Record<'timerSchedule' | 'timerClaim' | 'timerRemove', ScriptCall>;
+  private readonly commands: Record<'timerSchedule' | 'timerClaim' | 'timerRemove' | 'timerPending', ScriptCall>;
 
   constructor(
     private readonly redis: RedisClient,
@@ -74,7 +89,7 @@ export class RedisTimerStore implements TimerStore {
     private readonly leaseMs: number,
   ) {
     this.keys = redisKeys(prefix);
-    this.commands = defineScripts(redis, { timerSchedule: 'timer-schedule-3.lua', timerClaim: 'timer-claim-3.lua', timerRemove: 'timer-remove-3.lua' });
+    this.commands = defineScripts(redis, { timerSchedule: 'timer-schedule-3.lua', timerClaim: 'timer-claim-3.lua', timerRemove: 'timer-remove-3.lua', timerPending: 'timer-pending-2.lua' });
   }
 
   private all(): [string, string, string] {
@@ -94,6 +109,11 @@ export class RedisTimerStore implements TimerStore {
 
   async remove(id: string): Promise<boolean> {
     return (await this.commands.timerRemove(...this.all(), id)) === 1;
+  }
+
+  async pending(): Promise<PendingTimers> {
+    const [due, scheduled, inFlight] = (await this.commands.timerPending(this.keys.timersDue(), this.keys.timersInFlight())) as number[];
+    return { due: Number(due), scheduled: Number(scheduled), inFlight: Number(inFlight) };
   }
 
   async close(): Promise<void> {

@@ -104,3 +104,10 @@ describe('a gateway process started on a port already in use', () => {
     }
   });
 });
+
+describe('the build every script and these suites start with', () => {
+  it('compiles nothing again when no input changed since the last build', async () => {
+    // beforeAll built (or found the build current); a second build finds the compiled output current.
+    expect(await ensureBuilt()).toBe(false);
+  });
+});

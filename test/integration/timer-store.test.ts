@@ -55,6 +55,18 @@ describe.each(adapters)('timers ($name)', (adapter) => {
     expect(new Set(ids).size).toBe(100);
   });
 
+  it('counts the timers that wait: due now and unclaimed, scheduled in all, and claimed in flight', async () => {
+    expect(await other.pending()).toEqual({ due: 0, scheduled: 0, inFlight: 0 });
+    await store.schedule('later:1', 60_000, 'x');
+    await Promise.all(['now:1', 'now:2', 'now:3'].map((id) => store.schedule(id, 0, id)));
+    expect(await other.pending()).toEqual({ due: 3, scheduled: 4, inFlight: 0 });
+    const claimed = await other.claimDue(2);
+    expect(claimed).toHaveLength(2);
+    expect(await store.pending()).toEqual({ due: 1, scheduled: 2, inFlight: 2 });
+    await other.remove(claimed[0]!.id);
+    expect(await store.pending()).toEqual({ due: 1, scheduled: 2, inFlight: 1 });
+  });
+
   it('never fires a timer cancelled before it was due', async () => {
     await store.schedule('backoff:1', DUE_MS, 'x');
     expect(await other.remove('backoff:1')).toBe(true);

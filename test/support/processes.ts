@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Gateway } from '../../src/gateway';
@@ -28,26 +27,7 @@ export function redisServerInstalled(): boolean {
 
 // ---------------------------------------------------------------- the build
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
-}
-
-/** Whether dist/ holds every file of src/ compiled no earlier than its source, and the same Lua scripts. */
-function buildIsCurrent(): boolean {
-  for (const file of filesUnder(join(ROOT, 'src'))) {
-    const rel = relative(ROOT, file);
-    if (file.endsWith('.ts')) {
-      const out = join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'));
-      if (!existsSync(out) || statSync(out).mtimeMs < statSync(file).mtimeMs) return false;
-    } else if (file.endsWith('.lua')) {
-      const out = join(ROOT, 'dist', rel);
-      if (!existsSync(out) || !readFileSync(out).equals(readFileSync(file))) return false;
-    }
-  }
-  return true;
-}
-
-function run(command: string, args: string[], timeoutMs: number): Promise<void> {
+function run(command: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((res, rej) => {
     const child = track(spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
     let output = '';
@@ -56,21 +36,19 @@ function run(command: string, args: string[], timeoutMs: number): Promise<void> 
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) res();
+      if (code === 0) res(output);
       else rej(new Error(`${[command, ...args].join(' ')} failed (${signal ?? code}):\n${output.slice(-4000)}`));
     });
   });
 }
 
 /**
- * Builds the gateway as `npm run build` does (tsc, then the Lua scripts beside the compiled store), unless
- * dist/ is already current. Returns whether it built.
+ * Builds the gateway exactly as `npm run build` does (scripts/build.cjs: tsc only when an input changed, the
+ * Lua scripts, the dashboard; workers building at once take turns). Returns whether tsc ran.
  */
 export async function ensureBuilt(timeoutMs = 240_000): Promise<boolean> {
-  if (buildIsCurrent()) return false;
-  await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], timeoutMs);
-  cpSync(join(ROOT, 'src', 'store', 'lua'), join(ROOT, 'dist', 'src', 'store', 'lua'), { recursive: true });
-  return true;
+  const output = await run(process.execPath, [join(ROOT, 'scripts', 'build.cjs')], timeoutMs);
+  return output.includes('build: compiled in');
 }
 
 // ---------------------------------------------------------------- gateway processes

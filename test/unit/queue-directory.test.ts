@@ -2,6 +2,7 @@ import { QueueDirectory } from '../../src/engine/queue-directory';
 import { queueLoader, type QueueView } from '../../src/engine/queue-pass';
 import { createLogger } from '../../src/logger';
 import { ManualScheduler, systemScheduler } from '../../src/platform/scheduler';
+import { noMeter } from '../../src/platform/meter';
 import { routeCall } from '../../src/routing/route-call';
 import type { AgentStatus } from '../../src/routing/types';
 import type { AgentActivity } from '../../src/routing/state-machine';
@@ -59,7 +60,7 @@ async function setup({ here, there }: Instances, slug: string) {
   const company: Company = await provisionCompany(there, slug);
   const { live, reads } = counted(here.gateway.live);
   const directory = new QueueDirectory(here.gateway.services.models, live, here.gateway.services.bus, { logger, scheduler: new ManualScheduler() });
-  const fresh = queueLoader({ dataSource: here.gateway.dataSource, live: here.gateway.live, time: systemScheduler, logger });
+  const fresh = queueLoader({ dataSource: here.gateway.dataSource, live: here.gateway.live, time: systemScheduler, logger, meter: noMeter });
   const ok = (query: string, variables: Record<string, unknown> = {}) => there.ok(query, variables, company.adminToken);
   /** Changes made on the other instance reach this one over the bus: comparisons wait up to this long for them. */
   const propagationMs = here === there ? 0 : 3_000;

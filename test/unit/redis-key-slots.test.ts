@@ -148,6 +148,7 @@ async function exerciseEveryStore(client: RedisClient): Promise<void> {
   await timers.schedule('ring:1', 1_000, 'payload');
   await timers.claimDue(10);
   await timers.remove('ring:1');
+  await timers.pending();
   await throttle.count('login:digest', 60);
   await throttle.startBlock('login:digest', 1);
   await throttle.blockedMs('login:digest');
