@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig, type Config } from '../../src/config';
+import { ConfigError, loadConfig, tracingExporterOf, type Config } from '../../src/config';
 
 const GOOD_SECRET = 'k3Jd9sLq0ZpXv7Rt2NwYb8MhCe5FgUa1';
 const POSTGRES_URL = 'postgres://gateway:pw@db.internal:5432/gateway';
@@ -331,5 +331,46 @@ describe('loadConfig', () => {
       expect(config.port).toBe(5000);
       expect(loadConfig(env).port).toBe(6000);
     });
+  });
+});
+
+describe('metrics settings', () => {
+  it('serve no metrics anywhere unless a port or a token is set', () => {
+    expect(loadConfig({}).metrics).toEqual({ port: null, host: '127.0.0.1', token: null });
+  });
+
+  it('take a listener of their own on METRICS_PORT, on the loopback address unless METRICS_HOST says another', () => {
+    expect(loadConfig({ METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1', token: null });
+    expect(loadConfig({ METRICS_PORT: '0', METRICS_HOST: '0.0.0.0' }).metrics).toMatchObject({ port: 0, host: '0.0.0.0' });
+  });
+
+  it('refuse a port out of range and a short or placeholder token, naming the variable', () => {
+    expect(problemsOf({ METRICS_PORT: '70000' })).toEqual(['METRICS_PORT must be a whole number from 0 to 65535 (got "70000")']);
+    expect(problemsOf({ METRICS_TOKEN: 'short' })).toEqual(['METRICS_TOKEN must be at least 16 random characters, not a placeholder']);
+    expect(problemsOf({ METRICS_TOKEN: 'replace-with-at-least-32-random-characters' })[0]).toMatch(/^METRICS_TOKEN/);
+    expect(loadConfig({ METRICS_TOKEN: 'a-token-of-enough-length' }).metrics.token).toBe('a-token-of-enough-length');
+  });
+});
+
+describe('tracing settings (the standard OpenTelemetry variables)', () => {
+  it('leave tracing off by default', () => {
+    expect(loadConfig({}).tracing).toBeNull();
+    expect(tracingExporterOf({})).toBeNull();
+  });
+
+  it('turn OTLP on when an OTLP endpoint is set, or the exporter named', () => {
+    expect(tracingExporterOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe('otlp');
+    expect(tracingExporterOf({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' })).toBe('otlp');
+    expect(tracingExporterOf({ OTEL_TRACES_EXPORTER: 'console' })).toBe('console');
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'OTLP' }).tracing).toBe('otlp');
+  });
+
+  it('stay off when the SDK is disabled or the exporter is none, whatever endpoint is set', () => {
+    expect(tracingExporterOf({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBeNull();
+    expect(tracingExporterOf({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBeNull();
+  });
+
+  it('refuse an exporter the gateway does not have, in one line', () => {
+    expect(problemsOf({ OTEL_TRACES_EXPORTER: 'zipkin' })).toEqual(['OTEL_TRACES_EXPORTER must be otlp, console or none (got "zipkin")']);
   });
 });
