@@ -11,7 +11,7 @@ const { join } = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 /** What tsc compiles from (tsconfig.json's include) and what changes its output. */
-const INPUTS = ['src', 'simulator', 'scripts', 'test', 'bench', 'faults', 'tsconfig.json', 'package.json', 'package-lock.json'];
+const INPUTS = ['codegen.ts', 'src', 'simulator', 'scripts', 'test', 'bench', 'faults', 'tsconfig.json', 'package.json', 'package-lock.json'];
 
 /** A lock older than this was left by a build that died: it is taken over. */
 const STALE_LOCK_MS = 10 * 60_000;

@@ -1,4 +1,5 @@
 /** GraphQL over HTTP to the gateway's public endpoint, as the signed-in user. */
+import type { Operation } from './queries';
 
 export interface GraphQLErrorShape {
   message: string;
@@ -29,8 +30,8 @@ export function whenUnauthenticated(handler: () => void): void {
   onUnauthenticated = handler;
 }
 
-/** Sends one operation; answers data and errors as they came (some fields may have failed). */
-export async function request<T>(query: string, variables: Record<string, unknown> = {}, token?: string | null): Promise<Answer<T>> {
+/** Sends one operation; answers data and errors as they came (some fields may have failed). Typed by the operation (queries.ts). */
+export async function request<T, V>(query: Operation<T, V>, variables: NoInfer<V>, token?: string | null): Promise<Answer<T>> {
   let res: Response;
   try {
     res = await fetch(GRAPHQL_URL, {
@@ -54,8 +55,8 @@ export async function request<T>(query: string, variables: Record<string, unknow
 }
 
 /** Sends one operation and answers its data, or throws the first error. */
-export async function ok<T>(query: string, variables: Record<string, unknown> = {}, token?: string | null): Promise<T> {
-  const { data, errors } = await request<T>(query, variables, token);
+export async function ok<T, V>(query: Operation<T, V>, variables: NoInfer<V>, token?: string | null): Promise<T> {
+  const { data, errors } = await request(query, variables, token);
   const first = errors[0];
   if (first || data === null) throw new ApiError(first?.message ?? 'No data', first?.extensions?.code ?? 'UNKNOWN');
   return data;

@@ -1,21 +1,21 @@
 import { agentState, heldBackText, KIND_RANK } from './agents';
 import { AlertsView, NO_THRESHOLDS } from './alerts';
-import { ApiError, codeOf, ok, request } from './api';
+import { ApiError, codeOf, ok, request, type Answer } from './api';
 import { drawChart, legend, type ChartPeriod } from './chart';
-import { LiveCollection, type CollectionSource, type Node } from './collection';
+import { LiveCollection, type CollectionSource } from './collection';
 import { DestinationsView } from './destinations';
 import { byId, markUnavailable, TextSlot } from './dom';
 import { addDays, count, dayLabel, duration, localDate, localDays } from './format';
 import { LiveConnection, type ConnectionStatus } from './live';
 import {
-  AGENT_UPDATES, AGENTS, ALERT_UPDATES, ALERTS_NOW, type Alert, type AlertThresholds, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, PAGE_SIZE, ME, QUEUE_FIGURES, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery,
-  type Agent, type AgentLive, type Destination, type DestinationLive, type DestinationState, type DestinationStats, type Me, type Page, type Queue, type QueueLive,
-  type TodayFigures,
+  AGENT_UPDATES, AGENTS, ALERT_UPDATES, ALERTS_NOW, type AlertThresholds, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, PAGE_SIZE, ME, QUEUE_FIGURES, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery,
+  type Agent, type AgentLive, type Destination, type DestinationFigureRow, type DestinationLive, type DestinationState, type DestinationStats, type Me, type Operation, type Queue, type QueueLive,
+  type RereadNodes, type TodayFigures,
 } from './queries';
 import { sortableHeaders } from './sorting';
 import { KeyedTable, type Column } from './tables';
 import { GatheredReads, type Wanted } from './gathered-reads';
-import { percent, QueueFiguresReader, type QueueFigures } from './queue-figures';
+import { percent, QueueFiguresReader } from './queue-figures';
 
 /**
  * The figures (table and chart) are not streamed: a destination's are read again when a live update of it
@@ -40,6 +40,9 @@ export interface DashboardHooks {
 }
 
 const LEVEL_NONE = 'NONE';
+
+/** What `pages` asks of a list query's answer (a constraint the generated types meet, not a shape of its own). */
+type Paged = { nodes: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 
 /** How long a queue's oldest call has waited at `now` (the gateway's clock, in ms): as read, plus the time since. */
 function oldestWait(q: Queue, now: number): number {
@@ -140,7 +143,7 @@ export class Dashboard {
       timeZone: this.me.company.timeZone,
     });
     this.alertsView = view;
-    this.live.subscribe<Alert>(ALERT_UPDATES, 'alerts', (a) => {
+    this.live.subscribe(ALERT_UPDATES, 'alerts', (a) => {
       this.sawClock(a.at);
       view.event(a);
     }, (m) => this.showNotice(`Live alerts failed: ${m}`));
@@ -150,7 +153,7 @@ export class Dashboard {
   private async loadAlerts(): Promise<void> {
     this.alertsView?.beginRead();
     try {
-      const data = await ok<{ alertThresholds: AlertThresholds; activeAlerts: Alert[] }>(ALERTS_NOW, {}, this.token);
+      const data = await ok(ALERTS_NOW, {}, this.token);
       if (this.stopped) return;
       this.thresholds = data.alertThresholds;
       this.queuesView?.refresh();
@@ -164,7 +167,7 @@ export class Dashboard {
   /** Whether the gateway says this token is no longer valid (a 4403 may also be a passing failure to authenticate). */
   private async sessionEnded(): Promise<boolean> {
     try {
-      await ok<{ me: Me }>(ME, {}, this.token);
+      await ok(ME, {}, this.token);
       return false;
     } catch (error) {
       return codeOf(error) === 'UNAUTHENTICATED';
@@ -236,7 +239,7 @@ export class Dashboard {
       idOf: (l) => l.destinationId,
       seqOf: (l) => l.seq,
       fetchAll: async () => {
-        const all = await this.pages<Destination>(DESTINATIONS, 'externalDestinations');
+        const all = await this.pages(DESTINATIONS, 'externalDestinations');
         const last = all[all.length - 1];
         if (last) this.sawClock(last.live.at);
         // Everything read again (start, reconnect): so are the figures, after this read.
@@ -244,7 +247,7 @@ export class Dashboard {
         return all;
       },
       fetchSome: async (ids) => {
-        const found = await this.some<Destination>('destination', ids);
+        const found = await this.some('destination', ids);
         for (const d of found.values()) if (d) this.sawClock(d.live.at);
         if (showStats) this.wantFigures(ids);
         return found;
@@ -252,7 +255,7 @@ export class Dashboard {
     };
     const collection = new LiveCollection(source, view, this.failed);
     this.destinations = collection;
-    this.live.subscribe<DestinationLive>(DESTINATION_UPDATES, 'externalDestinationUpdates', (l) => {
+    this.live.subscribe(DESTINATION_UPDATES, 'externalDestinationUpdates', (l) => {
       this.sawClock(l.at);
       collection.event(l);
       // The same event moves the figures: they are read again for this destination (gathered with others).
@@ -272,7 +275,7 @@ export class Dashboard {
   private async resume(id: string): Promise<void> {
     const name = this.destinations?.nodes.get(id)?.name ?? 'The destination';
     try {
-      const data = await ok<{ resumeExternalDestination: { id: string; live: DestinationLive } }>(RESUME, { id }, this.token);
+      const data = await ok(RESUME, { id }, this.token);
       if (this.stopped) return;
       this.sawClock(data.resumeExternalDestination.live.at);
       const current = this.destinations?.nodes.get(id);
@@ -309,10 +312,9 @@ export class Dashboard {
     const withList = ids === null || ids.length > 0;
     if (!withList && !withChart) return;
     this.scheduleRollover(range);
-    const query = withChart ? FIGURES_AND_CHART : FIGURES;
-    const variables = withChart ? { from: range.from, to: range.to, ids, list: withList, chart: chartId } : { from: range.from, to: range.to, ids };
-    type Row = TodayFigures & { destinationId: string; name: string };
-    const { data, errors } = await request<{ list?: Row[]; chart?: DestinationStats }>(query, variables, this.token);
+    const { data, errors }: Answer<{ list?: DestinationFigureRow[]; chart?: DestinationStats }> = withChart
+      ? await request(FIGURES_AND_CHART, { from: range.from, to: range.to, ids, list: withList, chart: chartId }, this.token)
+      : await request(FIGURES, { from: range.from, to: range.to, ids }, this.token);
     if (!current()) return;
     const other = errors.find((e) => e.extensions?.code !== 'NOT_FOUND');
     if (other) throw new ApiError(other.message, other.extensions?.code ?? 'UNKNOWN');
@@ -484,7 +486,7 @@ export class Dashboard {
     const reader = !showStats ? null : new QueueFiguresReader({
       read: async (ids) => {
         const range = this.range();
-        const { data, errors } = await request<{ list: QueueFigures[] }>(QUEUE_FIGURES, { from: range.from, to: range.to, ids }, this.token);
+        const { data, errors } = await request(QUEUE_FIGURES, { from: range.from, to: range.to, ids }, this.token);
         const error = errors[0];
         if (error) throw new ApiError(error.message, error.extensions?.code ?? 'UNKNOWN');
         return data?.list ?? [];
@@ -501,18 +503,18 @@ export class Dashboard {
       idOf: (l) => l.queueId,
       seqOf: (l) => l.seq,
       fetchAll: async () => {
-        const all = await this.pages<Queue>(QUEUES, 'queues');
+        const all = await this.pages(QUEUES, 'queues');
         reader?.want('all');
         return all;
       },
       fetchSome: async (ids) => {
-        const found = await this.some<Queue>('queue', ids);
+        const found = await this.some('queue', ids);
         reader?.want(ids);
         return found;
       },
     }, view, this.failed);
     this.queues = collection;
-    this.live.subscribe<QueueLive>(QUEUE_UPDATES, 'queueUpdates', (l) => {
+    this.live.subscribe(QUEUE_UPDATES, 'queueUpdates', (l) => {
       this.sawClock(l.at);
       collection.event(l);
       if (this.figuresLive) reader?.want([l.queueId]);
@@ -549,11 +551,11 @@ export class Dashboard {
     const collection = new LiveCollection<Agent, AgentLive>({
       idOf: (l) => l.agentId,
       seqOf: (l) => l.seq,
-      fetchAll: () => this.pages<Agent>(AGENTS, 'agents'),
-      fetchSome: (ids) => this.some<Agent>('agent', ids),
+      fetchAll: () => this.pages(AGENTS, 'agents'),
+      fetchSome: (ids) => this.some('agent', ids),
     }, view, this.failed);
     this.agents = collection;
-    this.live.subscribe<AgentLive>(AGENT_UPDATES, 'agentUpdates', (l) => {
+    this.live.subscribe(AGENT_UPDATES, 'agentUpdates', (l) => {
       this.sawClock(l.at);
       collection.event(l);
     }, (m) => this.showNotice(`Live agent updates failed: ${m}`));
@@ -565,13 +567,13 @@ export class Dashboard {
 
   // ------------------------------------------------------------------ reads
 
-  /** Every page of a connection. */
-  private async pages<T>(query: string, field: string, variables: Record<string, unknown> = {}): Promise<T[]> {
-    const out: T[] = [];
+  /** Every page of a connection (`field` of the query's answer). */
+  private async pages<T extends Record<F, Paged>, F extends keyof T>(query: Operation<T, { first: number; after: string | null }>, field: F): Promise<Array<T[F]['nodes'][number]>> {
+    const out: Array<T[F]['nodes'][number]> = [];
     let after: string | null = null;
     for (;;) {
-      const data: Record<string, Page<T>> = await ok<Record<string, Page<T>>>(query, { ...variables, first: PAGE_SIZE, after }, this.token);
-      const page = data[field]!;
+      const data: T = await ok(query, { first: PAGE_SIZE, after }, this.token);
+      const page: Paged = data[field];
       out.push(...page.nodes);
       if (!page.pageInfo.hasNextPage) return out;
       after = page.pageInfo.endCursor;
@@ -579,13 +581,13 @@ export class Dashboard {
   }
 
   /** Some resources by id, a few per request; null for those gone or no longer visible (NOT_FOUND). */
-  private async some<T extends Node<unknown>>(kind: 'destination' | 'queue' | 'agent', ids: string[], extra: Record<string, unknown> = {}): Promise<Map<string, T | null>> {
-    const out = new Map<string, T | null>();
+  private async some<K extends keyof RereadNodes>(kind: K, ids: string[]): Promise<Map<string, RereadNodes[K] | null>> {
+    const out = new Map<string, RereadNodes[K] | null>();
     for (let i = 0; i < ids.length; i += REREAD_BATCH) {
       const chunk = ids.slice(i, i + REREAD_BATCH);
-      const variables: Record<string, unknown> = { ...extra };
+      const variables: Record<string, string> = {};
       chunk.forEach((id, j) => (variables[`i${j}`] = id));
-      const { data, errors } = await request<Record<string, T | null>>(rereadQuery(kind, chunk.length), variables, this.token);
+      const { data, errors } = await request(rereadQuery(kind, chunk.length), variables, this.token);
       const notFound = new Set(errors.filter((e) => e.extensions?.code === 'NOT_FOUND').map((e) => String(e.path?.[0])));
       const other = errors.find((e) => e.extensions?.code !== 'NOT_FOUND');
       if (other) throw new ApiError(other.message, other.extensions?.code ?? 'UNKNOWN');

@@ -1,5 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import { GRAPHQL_WS_URL } from './api';
+import type { NoVariables, Operation } from './queries';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'offline';
 
@@ -56,10 +57,10 @@ export class LiveConnection {
   }
 
   /** Streams one subscription's field to `next` until the connection is disposed (resubscribed on every reconnect). */
-  subscribe<T>(query: string, field: string, next: (value: T) => void, failed: (message: string) => void): void {
+  subscribe<T, F extends keyof T & string>(query: Operation<T, NoVariables>, field: F, next: (value: NonNullable<T[F]>) => void, failed: (message: string) => void): void {
     const start = (client: Client): void => {
       const generation = this.generation;
-      client.subscribe<Record<string, T>>(
+      client.subscribe<T>(
         { query },
         {
           next: (message) => {

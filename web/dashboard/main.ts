@@ -2,17 +2,12 @@ import { codeOf, ok, whenUnauthenticated } from './api';
 import { Dashboard } from './app';
 import { byId } from './dom';
 import type { ConnectionStatus } from './live';
-import { LOGIN, ME, type Me } from './queries';
+import { LOGIN, ME, type Me, type Session } from './queries';
 
 /** The session lives in sessionStorage: gone when the tab closes, never shared with other tabs. */
 const SESSION_KEY = 'routing-dashboard.session';
 /** The company and user last signed in with (never the password), to fill the form next time. */
 const LAST_KEY = 'routing-dashboard.last';
-
-interface Session {
-  token: string;
-  expiresAt: string;
-}
 
 let dashboard: Dashboard | null = null;
 let expiryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -116,7 +111,7 @@ function signOut(message = ''): void {
 async function start(session: Session): Promise<void> {
   let me: Me;
   try {
-    me = (await ok<{ me: Me }>(ME, {}, session.token)).me;
+    me = (await ok(ME, {}, session.token)).me;
   } catch (error) {
     if (codeOf(error) === 'UNAUTHENTICATED') return showSignIn('Your session has ended. Please sign in again.');
     return showSignIn(`The gateway cannot be reached: ${(error as Error).message}`);
@@ -145,7 +140,7 @@ form.addEventListener('submit', (event) => {
   formError.hidden = true;
   void (async () => {
     try {
-      const { login } = await ok<{ login: Session }>(LOGIN, { s: company, u: username, p: password });
+      const { login } = await ok(LOGIN, { s: company, u: username, p: password });
       byId<HTMLInputElement>('password').value = '';
       sessionStorage.setItem(SESSION_KEY, JSON.stringify(login));
       try {

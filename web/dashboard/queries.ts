@@ -1,206 +1,201 @@
-/** The operations the dashboard sends: the public API only. Constant texts, so the gateway can share work between dashboards. */
-import { QUEUE_FIGURES_FIELDS } from './queue-figures';
+/**
+ * The operations the dashboard sends: the public API only. Constant texts, so the gateway can share work between
+ * dashboards.
+ *
+ * Every template literal marked as GraphQL below is a document `npm run codegen` reads (codegen.ts): it checks
+ * them against schema.graphql and generates, into generated/graphql.ts, the result and variable types of each
+ * operation. Each operation is declared with the generated types of its own name (`typed<FooQuery,
+ * FooQueryVariables>` for `query Foo`), so `request`, `ok` and the subscriptions take the right variables and
+ * answer the right shape. The shapes the rest of the dashboard works with are parts of those generated types,
+ * under shorter names (the end of this file); none is written by hand. After changing a text here or
+ * schema.graphql, run `npm run codegen` (a unit test fails until the generated file matches).
+ *
+ * The texts are written out in full, without named fragments: the gateway's cost limit counts a fragment spread
+ * as one level deeper, so the full reads of 200 resources would cost too much with them. Where several operations
+ * select the same thing (a destination's live state in its read, its update and its resume), a unit test checks
+ * that they select it alike (test/unit/codegen.test.ts).
+ */
+import type {
+  AgentsQuery, AgentsQueryVariables, AgentUpdatesSubscription, AgentUpdatesSubscriptionVariables, AlertsNowQuery, AlertsNowQueryVariables, AlertUpdatesSubscription,
+  AlertUpdatesSubscriptionVariables, DestinationsQuery, DestinationsQueryVariables, DestinationState, DestinationUpdatesSubscription, DestinationUpdatesSubscriptionVariables,
+  FiguresAndChartQuery, FiguresAndChartQueryVariables, FiguresQuery, FiguresQueryVariables, LoginMutation, LoginMutationVariables, MeQuery, MeQueryVariables,
+  QueueFiguresQuery, QueueFiguresQueryVariables, QueuesQuery, QueuesQueryVariables, QueueUpdatesSubscription, QueueUpdatesSubscriptionVariables, ResumeMutation,
+  ResumeMutationVariables,
+} from './generated/graphql';
 
-export type Level = 'NONE' | 'VIEW' | 'MODIFY';
-/** Every state of an external destination, in the order the page shows them. */
-export const DESTINATION_STATES = ['AVAILABLE', 'AT_CAPACITY', 'BACKED_OFF', 'SUSPENDED', 'DISABLED'] as const;
-export type DestinationState = (typeof DESTINATION_STATES)[number];
+declare const types: unique symbol;
 
-export interface Me {
-  username: string;
-  kind: 'COMPANY_ADMIN' | 'SUPERVISOR' | 'AGENT';
-  company: { name: string; slug: string; timeZone: string };
-  effectivePrivileges: { externalDestinations: Level; queues: Level; agents: Level; statistics: Level };
+/**
+ * An operation's text carrying its result and variables types (nothing at run time: it is the string). The
+ * variables sit in a parameter position, so an operation asks at least what its caller gives.
+ */
+export type Operation<Result, Variables> = string & { readonly [types]?: (variables: Variables) => Result };
+
+/** Variables of an operation that takes none. */
+export type NoVariables = Record<string, never>;
+
+/** Declares an operation with its generated types (only a type assertion: the text is unchanged). */
+function typed<Result, Variables>(text: string): Operation<Result, Variables> {
+  return text as Operation<Result, Variables>;
 }
 
-export interface DestinationLive {
-  destinationId: string;
-  seq: number;
-  state: DestinationState;
-  connectingCalls: number;
-  activeCalls: number;
-  maxSimultaneousCalls: number | null;
-  backedOffUntil: string | null;
-  consecutiveFailures: number;
-  at: string;
-}
+// ------------------------------------------------------------------ operations
 
-export interface TodayFigures {
-  offered: number;
-  answered: number;
-  busy: number;
-  noAnswer: number;
-  failed: number;
-  limitReached: number;
-}
-
-export interface Destination {
-  id: string;
-  name: string;
-  live: DestinationLive;
-}
-
-export interface QueueLive {
-  queueId: string;
-  seq: number;
-  waitingCalls: number;
-  oldestWaitSec: number;
-  /** Agents routing would offer a call now (the same count as `agents.free`). */
-  availableAgents: number;
-  /** Every agent of the queue once, by what it can do now (decision 026). */
-  agents: QueueAgentCounts;
-  at: string;
-}
-
-export interface QueueAgentCounts {
-  free: number;
-  wrapUp: number;
-  retryWait: number;
-  busy: number;
-  onBreak: number;
-  loggedOut: number;
-}
-
-export interface Queue {
-  id: string;
-  name: string;
-  live: QueueLive;
-}
-
-export interface AgentLive {
-  agentId: string;
-  seq: number;
-  status: 'LOGGED_OUT' | 'AVAILABLE' | 'ON_BREAK';
-  activity: 'IDLE' | 'RESERVED' | 'RINGING' | 'ON_CALL' | 'WRAP_UP';
-  /** While a wrap-up with an end lasts (null once it is over). */
-  wrapUpUntil: string | null;
-  /** While the wait after a missed call lasts. */
-  retryWaitUntil: string | null;
-  at: string;
-}
-
-export interface Agent {
-  id: string;
-  name: string;
-  live: AgentLive;
-}
-
-export interface Page<T> {
-  nodes: T[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
-
-export interface StatsInterval {
-  start: string;
-  end: string;
-  offered: number;
-  answered: number;
-  busy: number;
-  noAnswer: number;
-  failed: number;
-  cancelledByCaller: number;
-}
-
-export interface DestinationStats extends TodayFigures {
-  destinationId: string;
-  name: string;
-  peakSimultaneousCalls: number;
-  intervals: StatsInterval[];
-}
-
-export const LOGIN = `mutation Login($s: String!, $u: String!, $p: String!) {
+export const LOGIN = typed<LoginMutation, LoginMutationVariables>(/* GraphQL */ `mutation Login($s: String!, $u: String!, $p: String!) {
   login(companySlug: $s, username: $u, password: $p) { token expiresAt }
-}`;
+}`);
 
-export const ME = `query Me { me { username kind company { name slug timeZone } effectivePrivileges { externalDestinations queues agents statistics } } }`;
-
-const DESTINATION_LIVE = 'destinationId seq state connectingCalls activeCalls maxSimultaneousCalls backedOffUntil consecutiveFailures at';
-const TODAY = 'offered answered busy noAnswer failed limitReached';
-/** Figures are not part of the destination reads: they come from one figures read with the chart (see app.ts). */
-const DESTINATION = `id name live { ${DESTINATION_LIVE} }`;
-const QUEUE_LIVE = 'queueId seq waitingCalls oldestWaitSec availableAgents agents { free wrapUp retryWait busy onBreak loggedOut } at';
-const AGENT_LIVE = 'agentId seq status activity wrapUpUntil retryWaitUntil at';
+export const ME = typed<MeQuery, MeQueryVariables>(/* GraphQL */ `query Me {
+  me { username kind company { name slug timeZone } effectivePrivileges { externalDestinations queues agents statistics } }
+}`);
 
 /** Page size of the full reads (the API allows up to 500). */
 export const PAGE_SIZE = 200;
 
-export const DESTINATIONS = `query Destinations($first: Int!, $after: String) {
-  externalDestinations(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${DESTINATION} } }
-}`;
+/** Figures are not part of the destination reads: they come from one figures read with the chart (see app.ts). */
+export const DESTINATIONS = typed<DestinationsQuery, DestinationsQueryVariables>(/* GraphQL */ `query Destinations($first: Int!, $after: String) {
+  externalDestinations(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id name live { destinationId seq state connectingCalls activeCalls maxSimultaneousCalls backedOffUntil consecutiveFailures at } }
+  }
+}`);
 
-export const QUEUES = `query Queues($first: Int!, $after: String) {
-  queues(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name live { ${QUEUE_LIVE} } } }
-}`;
+export const QUEUES = typed<QueuesQuery, QueuesQueryVariables>(/* GraphQL */ `query Queues($first: Int!, $after: String) {
+  queues(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id name live { queueId seq waitingCalls oldestWaitSec availableAgents agents { free wrapUp retryWait busy onBreak loggedOut } at } }
+  }
+}`);
 
-export const AGENTS = `query Agents($first: Int!, $after: String) {
-  agents(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name live { ${AGENT_LIVE} } } }
-}`;
+export const AGENTS = typed<AgentsQuery, AgentsQueryVariables>(/* GraphQL */ `query Agents($first: Int!, $after: String) {
+  agents(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id name live { agentId seq status activity wrapUpUntil retryWaitUntil at } }
+  }
+}`);
 
-/** One query re-reading up to `ids.length` resources of a kind by id (aliases r0, r1, ...). */
-export function rereadQuery(kind: 'destination' | 'queue' | 'agent', count: number): string {
-  const field = kind === 'destination' ? 'externalDestination' : kind;
-  const selection = kind === 'destination' ? DESTINATION : kind === 'queue' ? `id name live { ${QUEUE_LIVE} }` : `id name live { ${AGENT_LIVE} }`;
+/** What a re-read by id answers for each kind: a node as its full read gives it. */
+export interface RereadNodes {
+  destination: Destination;
+  queue: Queue;
+  agent: Agent;
+}
+
+/** The selection of one node in a full read's text: from `nodes` to its closing brace, braces included. */
+function nodeSelection(listQuery: string): string {
+  const open = listQuery.indexOf('{', listQuery.indexOf('nodes {'));
+  let depth = 0;
+  for (let i = open; i < listQuery.length; i += 1) {
+    if (listQuery[i] === '{') depth += 1;
+    else if (listQuery[i] === '}' && (depth -= 1) === 0) return listQuery.slice(open, i + 1);
+  }
+  throw new Error('a full read without nodes');
+}
+
+const REREAD: { [K in keyof RereadNodes]: { field: string; selection: string } } = {
+  destination: { field: 'externalDestination', selection: nodeSelection(DESTINATIONS) },
+  queue: { field: 'queue', selection: nodeSelection(QUEUES) },
+  agent: { field: 'agent', selection: nodeSelection(AGENTS) },
+};
+
+/**
+ * One query re-reading `count` resources of a kind by id (aliases r0, r1, ... with variables i0, i1, ...), each
+ * with the selection of the kind's full read. Its text depends on the count, so codegen does not read it; a unit
+ * test validates it against schema.graphql.
+ */
+export function rereadQuery<K extends keyof RereadNodes>(kind: K, count: number): Operation<Partial<Record<string, RereadNodes[K] | null>>, Record<string, string>> {
+  const { field, selection } = REREAD[kind];
   const vars = Array.from({ length: count }, (_, i) => `$i${i}: ID!`).join(', ');
-  const fields = Array.from({ length: count }, (_, i) => `r${i}: ${field}(id: $i${i}) { ${selection} }`).join(' ');
-  return `query Reread(${vars}) { ${fields} }`;
+  const fields = Array.from({ length: count }, (_, i) => `r${i}: ${field}(id: $i${i}) ${selection}`).join(' ');
+  return typed(`query Reread(${vars}) { ${fields} }`);
 }
 
 /** At most this many resources per re-read (the gateway limits aliases per operation). */
 export const REREAD_BATCH = 10;
-
-const CHART = `destinationId name ${TODAY} peakSimultaneousCalls intervals { start end offered answered busy noAnswer failed cancelledByCaller }`;
 
 /**
  * The figures of a period: of every destination (no `ids`) or of some. The table's figures and the chart come
  * from one such read (FIGURES_AND_CHART), the charted destination's row from the chart's own field, so the two
  * can never disagree.
  */
-export const FIGURES = `query Figures($from: DateTime!, $to: DateTime!, $ids: [ID!]) {
-  list: externalDestinationStatsList(from: $from, to: $to, ids: $ids) { destinationId name ${TODAY} }
-}`;
+export const FIGURES = typed<FiguresQuery, FiguresQueryVariables>(/* GraphQL */ `query Figures($from: DateTime!, $to: DateTime!, $ids: [ID!]) {
+  list: externalDestinationStatsList(from: $from, to: $to, ids: $ids) { destinationId name offered answered busy noAnswer failed limitReached }
+}`);
 
-export const FIGURES_AND_CHART = `query FiguresAndChart($from: DateTime!, $to: DateTime!, $ids: [ID!], $list: Boolean!, $chart: ID!) {
-  list: externalDestinationStatsList(from: $from, to: $to, ids: $ids) @include(if: $list) { destinationId name ${TODAY} }
-  chart: externalDestinationStats(id: $chart, from: $from, to: $to) { ${CHART} }
-}`;
+export const FIGURES_AND_CHART = typed<FiguresAndChartQuery, FiguresAndChartQueryVariables>(/* GraphQL */ `query FiguresAndChart($from: DateTime!, $to: DateTime!, $ids: [ID!], $list: Boolean!, $chart: ID!) {
+  list: externalDestinationStatsList(from: $from, to: $to, ids: $ids) @include(if: $list) { destinationId name offered answered busy noAnswer failed limitReached }
+  chart: externalDestinationStats(id: $chart, from: $from, to: $to) {
+    destinationId name offered answered busy noAnswer failed limitReached peakSimultaneousCalls
+    intervals { start end offered answered busy noAnswer failed cancelledByCaller }
+  }
+}`);
 
-export const QUEUE_FIGURES = `query QueueFigures($from: DateTime!, $to: DateTime!, $ids: [ID!]) {
-  list: queueStatsList(from: $from, to: $to, ids: $ids) { ${QUEUE_FIGURES_FIELDS} }
-}`;
+/**
+ * A queue's figures for the period shown (service level, abandon rate, average speed of answer, average handle
+ * time, longest wait, answered by agents and by external destinations).
+ */
+export const QUEUE_FIGURES = typed<QueueFiguresQuery, QueueFiguresQueryVariables>(/* GraphQL */ `query QueueFigures($from: DateTime!, $to: DateTime!, $ids: [ID!]) {
+  list: queueStatsList(from: $from, to: $to, ids: $ids) {
+    queueId name offered answeredByAgents answeredByExternal serviceLevel abandonRate averageSpeedOfAnswerSec averageHandleTimeSec longestWaitSec
+  }
+}`);
 
-export const RESUME = `mutation Resume($id: ID!) { resumeExternalDestination(id: $id) { id live { ${DESTINATION_LIVE} } } }`;
+export const RESUME = typed<ResumeMutation, ResumeMutationVariables>(/* GraphQL */ `mutation Resume($id: ID!) {
+  resumeExternalDestination(id: $id) {
+    id live { destinationId seq state connectingCalls activeCalls maxSimultaneousCalls backedOffUntil consecutiveFailures at }
+  }
+}`);
 
-export const DESTINATION_UPDATES = `subscription DestinationUpdates { externalDestinationUpdates { ${DESTINATION_LIVE} } }`;
-export const QUEUE_UPDATES = `subscription QueueUpdates { queueUpdates { ${QUEUE_LIVE} } }`;
-export const AGENT_UPDATES = `subscription AgentUpdates { agentUpdates { ${AGENT_LIVE} } }`;
+export const DESTINATION_UPDATES = typed<DestinationUpdatesSubscription, DestinationUpdatesSubscriptionVariables>(/* GraphQL */ `subscription DestinationUpdates {
+  externalDestinationUpdates { destinationId seq state connectingCalls activeCalls maxSimultaneousCalls backedOffUntil consecutiveFailures at }
+}`);
 
-/** A company's alert thresholds (decision 028): each null is off. */
-export interface AlertThresholds {
-  queueOldestWaitSec: number | null;
-  queueServiceLevelBelow: number | null;
-  destinationBackoffs: number | null;
-  destinationBackoffWindowMin: number | null;
-}
+export const QUEUE_UPDATES = typed<QueueUpdatesSubscription, QueueUpdatesSubscriptionVariables>(/* GraphQL */ `subscription QueueUpdates {
+  queueUpdates { queueId seq waitingCalls oldestWaitSec availableAgents agents { free wrapUp retryWait busy onBreak loggedOut } at }
+}`);
 
-export type AlertKind = 'QUEUE_OLDEST_WAIT' | 'QUEUE_SERVICE_LEVEL' | 'DESTINATION_BACKOFFS';
-
-/** An alert raised, or cleared (`raised: false`), for one queue or one destination. */
-export interface Alert {
-  kind: AlertKind;
-  queueId: string | null;
-  destinationId: string | null;
-  raised: boolean;
-  value: number;
-  threshold: number;
-  at: string;
-}
-
-const ALERT = 'kind queueId destinationId raised value threshold at';
+export const AGENT_UPDATES = typed<AgentUpdatesSubscription, AgentUpdatesSubscriptionVariables>(/* GraphQL */ `subscription AgentUpdates {
+  agentUpdates { agentId seq status activity wrapUpUntil retryWaitUntil at }
+}`);
 
 /** The thresholds and the alerts raised now, in one read (at start and after a reconnect). */
-export const ALERTS_NOW = `query AlertsNow {
+export const ALERTS_NOW = typed<AlertsNowQuery, AlertsNowQueryVariables>(/* GraphQL */ `query AlertsNow {
   alertThresholds { queueOldestWaitSec queueServiceLevelBelow destinationBackoffs destinationBackoffWindowMin }
-  activeAlerts { ${ALERT} }
-}`;
+  activeAlerts { kind queueId destinationId raised value threshold at }
+}`);
 
-export const ALERT_UPDATES = `subscription AlertUpdates { alerts { ${ALERT} } }`;
+export const ALERT_UPDATES = typed<AlertUpdatesSubscription, AlertUpdatesSubscriptionVariables>(/* GraphQL */ `subscription AlertUpdates {
+  alerts { kind queueId destinationId raised value threshold at }
+}`);
+
+// ------------------------------------------------------------------ the generated shapes, by the names the dashboard uses
+
+export type {
+  AgentActivity, AgentStatus, AlertKind, DestinationState, PrivilegeLevel as Level,
+} from './generated/graphql';
+
+/** Every state of an external destination, in the order the page shows them. */
+export const DESTINATION_STATES = ['AVAILABLE', 'AT_CAPACITY', 'BACKED_OFF', 'SUSPENDED', 'DISABLED'] as const satisfies readonly DestinationState[];
+
+/** The signed-in user: who, which company (its time zone), and the privileges that decide the sections shown. */
+export type Me = MeQuery['me'];
+/** What `login` answers (kept for the tab's session). */
+export type Session = LoginMutation['login'];
+export type Destination = DestinationsQuery['externalDestinations']['nodes'][number];
+/** A destination's live state: as read, as streamed (DESTINATION_UPDATES) and as a resume answers it. */
+export type DestinationLive = Destination['live'];
+/** A destination's figures of the period, as the table shows them. */
+export type DestinationFigureRow = FiguresQuery['list'][number];
+export type TodayFigures = Omit<DestinationFigureRow, 'destinationId' | 'name'>;
+/** The charted destination: its row's figures and the chart, from one field. */
+export type DestinationStats = FiguresAndChartQuery['chart'];
+export type StatsInterval = DestinationStats['intervals'][number];
+export type Queue = QueuesQuery['queues']['nodes'][number];
+export type QueueLive = Queue['live'];
+export type QueueFigures = QueueFiguresQuery['list'][number];
+export type Agent = AgentsQuery['agents']['nodes'][number];
+export type AgentLive = Agent['live'];
+/** A company's alert thresholds (decision 028): each null is off. */
+export type AlertThresholds = AlertsNowQuery['alertThresholds'];
+/** An alert raised, or cleared (`raised: false`), for one queue or one destination. */
+export type Alert = AlertsNowQuery['activeAlerts'][number];

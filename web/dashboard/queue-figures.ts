@@ -1,24 +1,12 @@
 import { GatheredReads, type GatheredReadsOptions } from './gathered-reads';
+import type { QueueFigures } from './queries';
 
-/**
- * A queue's figures for the period the dashboard shows (service level, abandon rate, average speed of answer,
- * average handle time, longest wait, answered by agents and by external destinations). Like the destinations'
- * figures they are not streamed: a queue's are read again when a live update of it arrives (GatheredReads).
+/*
+ * A queue's figures for the period the dashboard shows (QueueFigures: service level, abandon rate, average speed of
+ * answer, average handle time, longest wait, answered by agents and by external destinations). Like the
+ * destinations' figures they are not streamed: a queue's are read again when a live update of it arrives
+ * (GatheredReads).
  */
-export interface QueueFigures {
-  queueId: string;
-  name: string;
-  offered: number;
-  answeredByAgents: number;
-  answeredByExternal: number;
-  serviceLevel: number | null;
-  abandonRate: number | null;
-  averageSpeedOfAnswerSec: number | null;
-  averageHandleTimeSec: number | null;
-  longestWaitSec: number;
-}
-
-export const QUEUE_FIGURES_FIELDS = 'queueId name offered answeredByAgents answeredByExternal serviceLevel abandonRate averageSpeedOfAnswerSec averageHandleTimeSec longestWaitSec';
 
 export interface QueueFiguresOptions extends Omit<GatheredReadsOptions, 'read'> {
   /** Reads the figures of `ids` (null: every queue). */
