@@ -2,8 +2,8 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
-  BREAK, GraphQLError, Kind, validate, valueFromASTUntyped, visit, type ArgumentNode, type DocumentNode, type FieldNode, type GraphQLSchema,
-  type ValidationContext, type ValidationRule, type ValueNode,
+  BREAK, GraphQLError, Kind, validate, valueFromASTUntyped, visit, type ArgumentNode, type DefinitionNode, type DocumentNode, type FieldNode,
+  type FragmentDefinitionNode, type GraphQLSchema, type SelectionNode, type ValidationContext, type ValidationRule, type ValueNode,
 } from 'graphql';
 import type { Limits, StatisticsLimits } from './config';
 import { errors, type DomainError } from './errors';
@@ -94,7 +94,7 @@ export function checkCost(
   schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, limits: Limits, sizes?: StatisticsSizes,
 ): readonly DomainError[] {
   const problems: DomainError[] = [];
-  /** Interval counts of the statistics fields being visited; `intervals` inside a named fragment counts the most of any. */
+  /** Interval counts of the statistics fields being visited (fragments are flattened first, so each `intervals` is inside its own). */
   const open: number[] = [];
   let most = 1;
   let intervalsAsked = false;
@@ -111,7 +111,7 @@ export function checkCost(
       }
     },
   });
-  const inlined = visit(document, {
+  const inlined = visit(withoutFragments(document), {
     Argument(node: ArgumentNode) {
       if (node.value.kind !== Kind.VARIABLE) return undefined;
       const value = variables?.[node.value.name.value];
@@ -138,6 +138,37 @@ export function checkCost(
   const cost = validate(schema, inlined, [costLimitRule({ ...COMMON, maxCost: limits.maxCost }) as ValidationRule]);
   for (const error of cost) problems.push(errors.tooComplex(intervalsAsked ? `${error.message} ${STATISTICS_HINT}` : error.message));
   return problems;
+}
+
+/**
+ * The document with every fragment (named or inline) replaced by its selections where it is used, so that a
+ * selection costs what its fields cost written out: the cost rule alone counts a fragment as one more level
+ * (and an object), so a client that names its selections would pay more for the same answer. For costing
+ * only (type conditions are dropped: every branch counts); the document was validated (no fragment cycles).
+ */
+export function withoutFragments(document: DocumentNode): DocumentNode {
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  if (fragments.size === 0 && !hasInlineFragment(document)) return document;
+  const flatten = (selections: readonly SelectionNode[]): SelectionNode[] => selections.flatMap((s): SelectionNode[] => {
+    if (s.kind === Kind.FRAGMENT_SPREAD) return flatten(fragments.get(s.name.value)?.selectionSet.selections ?? []);
+    if (s.kind === Kind.INLINE_FRAGMENT) return flatten(s.selectionSet.selections);
+    return [s.selectionSet === undefined ? s : { ...s, selectionSet: { ...s.selectionSet, selections: flatten(s.selectionSet.selections) } }];
+  });
+  const definitions = document.definitions
+    .filter((d) => d.kind !== Kind.FRAGMENT_DEFINITION)
+    .map((d): DefinitionNode => (d.kind === Kind.OPERATION_DEFINITION ? { ...d, selectionSet: { ...d.selectionSet, selections: flatten(d.selectionSet.selections) } } : d));
+  return { ...document, definitions };
+}
+
+function hasInlineFragment(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    InlineFragment() {
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
 }
 
 /** The refusal of a CSV export with more rows than allowed, saying how to narrow it. */

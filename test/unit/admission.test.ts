@@ -132,6 +132,20 @@ describe('the request admission', () => {
       expect(error).toEqual({ message: expect.stringMatching(/^Query Cost limit of 2000 exceeded/), extensions: { code: 'QUERY_TOO_COMPLEX' } });
       expect(http).toEqual({ status: 400 });
     });
+
+    it('costs a selection through a named fragment or an inline one exactly as written out in full', () => {
+      /** The largest page the cost limit admits for `query`, found by growing `$n` until it is refused. */
+      const largest = (query: string) => {
+        const document = admission.admit({ query }, SUBSCRIPTIONS_ONLY).document!;
+        let n = 1;
+        while (admission.refusal(document, { n: n + 1 }) === null) n += 1;
+        return n;
+      };
+      const written = largest('subscription($n: Int) { itemUpdates { children(first: $n) { id name children(first: 2) { id } } } }');
+      expect(written).toBeGreaterThan(1);
+      expect(largest('subscription($n: Int) { itemUpdates { children(first: $n) { ...Child } } } fragment Child on Item { id name children(first: 2) { id } }')).toBe(written);
+      expect(largest('subscription($n: Int) { itemUpdates { children(first: $n) { ... on Item { id name children(first: 2) { id } } } } }')).toBe(written);
+    });
   });
 });
 
