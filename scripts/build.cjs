@@ -1,12 +1,12 @@
 'use strict';
 /*
  * `npm run build`: compiles the TypeScript (tsc, incremental: dist/.tsbuildinfo) only when a source, the
- * tsconfig or the lockfile changed since the last compile, then copies the Lua scripts beside the compiled
+ * tsconfig or the lockfile changed since the last compile (dist/.build-stamp), then copies the Lua scripts beside the compiled
  * store and bundles the dashboard (both take a fraction of a second). Builds started at once (test workers
  * that need the compiled gateway) take turns. Plain JavaScript: it runs before anything is compiled.
  * The tests build through here too (test/support/processes.ts), so there is one notion of "current".
  */
-const { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } = require('node:fs');
+const { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { execFileSync } = require('node:child_process');
 
@@ -25,12 +25,18 @@ function latestChange(path) {
   return latest;
 }
 
+/**
+ * The mark of the last compile that emitted, dated as of its start. Not tsc's build info: a type check
+ * (`tsc --noEmit`, incremental) writes build info too, without emitting anything.
+ */
+const STAMP = join('dist', '.build-stamp');
+
 /** Whether tsc must run in `root`: it never compiled there, or an input changed since it last did. */
 function compileNeeded(root) {
-  const buildInfo = join(root, 'dist', '.tsbuildinfo');
-  if (!existsSync(buildInfo)) return true;
+  const stamp = join(root, STAMP);
+  if (!existsSync(stamp)) return true;
   const inputs = INPUTS.map((p) => join(root, p)).filter((p) => existsSync(p));
-  return inputs.length > 0 && statSync(buildInfo).mtimeMs < Math.max(...inputs.map(latestChange));
+  return inputs.length > 0 && statSync(stamp).mtimeMs < Math.max(...inputs.map(latestChange));
 }
 
 function sleep(ms) {
@@ -69,10 +75,11 @@ function build(root) {
     if (compiled) {
       const started = Date.now();
       execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-      // tsc leaves its build info alone when nothing it emits changed: marked as current as of the compile's
-      // start (not its end), so a source saved while tsc ran is newer and compiles at the next build.
+      // Current as of the compile's start (not its end): a source saved while tsc ran is newer and compiles
+      // at the next build.
       const asOf = new Date(started - 1000);
-      utimesSync(join(root, 'dist', '.tsbuildinfo'), asOf, asOf);
+      writeFileSync(join(root, STAMP), '');
+      utimesSync(join(root, STAMP), asOf, asOf);
       process.stdout.write(`build: compiled in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     } else {
       process.stdout.write('build: compiled output is current\n');

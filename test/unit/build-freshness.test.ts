@@ -29,13 +29,19 @@ describe('when the build compiles (scripts/build.cjs)', () => {
     expect(compileNeeded(root)).toBe(true);
   });
 
-  it('compiles nothing when no input changed since its last compile', () => {
+  it('compiles when only a type check ran here (its build info is no compiled output)', () => {
     file('dist/.tsbuildinfo', 2_000);
+    file('dist/.typecheck.tsbuildinfo', 2_000);
+    expect(compileNeeded(root)).toBe(true);
+  });
+
+  it('compiles nothing when no input changed since its last compile', () => {
+    file('dist/.build-stamp', 2_000);
     expect(compileNeeded(root)).toBe(false);
   });
 
   it('compiles when a source, the tsconfig or the lockfile changed since', () => {
-    file('dist/.tsbuildinfo', 2_000);
+    file('dist/.build-stamp', 2_000);
     for (const input of ['src/store/b.ts', 'tsconfig.json', 'package-lock.json']) {
       at(input, 3_000);
       expect(compileNeeded(root)).toBe(true);
@@ -45,14 +51,14 @@ describe('when the build compiles (scripts/build.cjs)', () => {
   });
 
   it('compiles when a source was added or deleted (its directory changed)', () => {
-    file('dist/.tsbuildinfo', 2_000);
+    file('dist/.build-stamp', 2_000);
     rmSync(join(root, 'src/store/b.ts'));
     at('src/store', 3_000);
     expect(compileNeeded(root)).toBe(true);
   });
 
   it('does not compile for a change outside what tsc reads (the dashboard is bundled on every build)', () => {
-    file('dist/.tsbuildinfo', 2_000);
+    file('dist/.build-stamp', 2_000);
     file('web/app.ts', 3_000);
     at('web', 3_000);
     expect(compileNeeded(root)).toBe(false);
