@@ -28,8 +28,12 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('the telephony si
       calls: 60, rate: 20, timeScale: 0.05, seed: 42, ringTimeSec: 2, quickOutcomeSec: 1, talkTimeSec: 4, patienceSec: 200,
       agent: { answer: 0.8, busy: 0.1, reject: 0 }, destination: { answer: 0.7, busy: 0.1, fail: 0.1 },
     });
+    // Each failed request, named, so that a failure says which one and why.
+    const failures: string[] = [];
+    simulator.on('failure', (operation, error) => failures.push(`${operation}: ${error.code} ${error.message}`));
     const summary = await simulator.run(45_000);
 
+    expect(failures).toEqual([]);
     expect(summary.errors).toBe(0);
     expect(summary.unknownInstructions).toBe(0);
     expect(summary.callsEnqueued).toBe(60);
