@@ -1,6 +1,7 @@
 import { agentBlocker } from './agent-blocker';
 import type { FreeAgentIndex } from './agent-index';
 import { spareCapacity } from './destination-state';
+import { pickDestination, type Candidate } from './distribution';
 import type {
   AgentBlockReason, AgentSnapshot, Choice, DestinationSnapshot, Millis, QueueGroupSnapshot, QueueSnapshot, RoutingDecision, Skip, SkipReason, WaitingCall,
 } from './types';
@@ -170,28 +171,31 @@ export function routeCall(input: RoutingInput): RoutingDecision {
     return decision(input, eligibility, considered, skipped, chosen, `offered to an agent of group ${chosen.priority} (idle ${idle} s)`);
   }
 
-  // No agent: destinations by group priority, then most spare capacity.
-  let best: { id: string; priority: number; spare: number } | null = null;
-  const destinationSkips: Skip[] = [];
+  // No agent: the first group (by priority) with a destination that can take the call, and of its
+  // destinations the one its distribution picks.
+  const available = new Map<number, Candidate[]>();
   for (const { id, priority } of destinationIds) {
     considered.push(id);
     const destination = input.destinations.get(id);
     if (destination === undefined) continue;
     const availability = destinationAvailability(destination, call, now);
     if (!availability.ok) {
-      destinationSkips.push({ kind: 'DESTINATION', resourceId: id, reason: availability.reason, detail: availability.detail });
+      skipped.push({ kind: 'DESTINATION', resourceId: id, reason: availability.reason, detail: availability.detail });
       continue;
     }
-    const better = best === null || priority < best.priority || (priority === best.priority && (availability.spare > best.spare || (availability.spare === best.spare && id < best.id)));
-    const loser = better ? best : { id, priority, spare: availability.spare };
-    if (loser !== null) destinationSkips.push({ kind: 'DESTINATION', resourceId: loser.id, reason: 'LESS_SPARE_CAPACITY', detail: 'another destination has more spare capacity or a higher priority' });
-    if (better) best = { id, priority, spare: availability.spare };
+    available.set(priority, [...(available.get(priority) ?? []), { id, spare: availability.spare }]);
   }
-  skipped.push(...destinationSkips);
-  if (best !== null) {
-    const spare = best.spare === Infinity ? 'unlimited capacity' : `${best.spare} spare`;
-    const chosen: Choice = { kind: 'DESTINATION', id: best.id, priority: best.priority, detail: spare };
-    return decision(input, eligibility, considered, skipped, chosen, `no agent available; offered to an external destination of group ${best.priority} (${spare})`);
+  const groupOf = (priority: number) => eligible.find((g) => g.priority === priority)!;
+  const priorities = [...available.keys()].sort((a, b) => a - b);
+  if (priorities.length > 0) {
+    const first = groupOf(priorities[0]!);
+    const pick = pickDestination(first.distribution, available.get(first.priority)!, first.destinationIds);
+    for (const loser of pick.passedOver) skipped.push({ kind: 'DESTINATION', resourceId: loser.id, reason: loser.reason, detail: loser.detail });
+    for (const later of priorities.slice(1)) {
+      for (const c of available.get(later)!) skipped.push({ kind: 'DESTINATION', resourceId: c.id, reason: 'LESS_SPARE_CAPACITY', detail: 'another destination has more spare capacity or a higher priority' });
+    }
+    const chosen: Choice = { kind: 'DESTINATION', id: pick.chosen.id, priority: first.priority, detail: pick.detail };
+    return decision(input, eligibility, considered, skipped, chosen, `no agent available; offered to an external destination of group ${first.priority} (${pick.detail})`);
   }
   return decision(input, eligibility, considered, skipped, null, 'no agent or destination available; the call keeps its place in the queue');
 }

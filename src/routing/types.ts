@@ -1,3 +1,4 @@
+import type { GroupDistribution } from './distribution';
 import type { AgentActivity } from './state-machine';
 
 /** Milliseconds since the epoch: the router never reads a clock, time arrives as `now`. */
@@ -46,7 +47,10 @@ export interface QueueGroupSnapshot {
   /** null for priority 1, which always receives calls */
   readonly overflow: OverflowRule | null;
   readonly agentIds: readonly string[];
+  /** In the group's order (which PRIORITY_ORDER and ROUND_ROBIN follow). */
   readonly destinationIds: readonly string[];
+  /** How the group spreads calls over its destinations (MOST_SPARE when left out). */
+  readonly distribution?: GroupDistribution;
 }
 
 export interface QueueSnapshot {
@@ -91,6 +95,8 @@ export type SkipReason =
   | 'DESTINATION_RETRY_WAIT'
   | 'AGENT_AVAILABLE_FIRST'
   | 'LESS_SPARE_CAPACITY'
+  /** The group's distribution (priority order, round robin, weighted share) gave the call to another of its destinations. */
+  | 'DISTRIBUTION'
   | 'LONGER_IDLE_AGENT_FIRST';
 
 /** Why a regular agent cannot be offered a call now (the agent subset of SkipReason). */
