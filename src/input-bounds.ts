@@ -58,6 +58,8 @@ export const BOUNDS: Readonly<Record<string, Bound>> = {
   failureBackoffSec: { service: 'external destinations: 1-86400' },
   retryIntervalSec: { service: 'external destinations: 1-86400' },
   maxConsecutiveFailures: { service: 'external destinations: 0-1000' },
+  percent: { service: 'agent groups: 0-100 per destination, 100 in all for WEIGHTED_SHARE' },
+  shareWindow: { service: 'agent groups: 10-10000' },
   lastDigits: { service: 'external destinations' },
   agentRingTimeoutSec: { service: 'queues' }, agentRetrySec: { service: 'queues' }, wrapUpSec: { service: 'queues' },
   maxQueueLength: { service: 'queues' }, maxWaitSec: { service: 'queues' },

@@ -15,7 +15,7 @@ import type { EngineContext, TraceInput } from './types';
 /** What a call is offered to: a regular agent (rung for the queue's ring time) or an external destination. */
 export type OfferTarget =
   | { kind: 'AGENT'; agentId: string; ringTimeoutSec: number; /** The agent's activity before it was reserved, put back if the call moved on. */ restore: AgentActivity }
-  | { kind: 'DESTINATION'; destination: ExternalDestination };
+  | { kind: 'DESTINATION'; destination: ExternalDestination; /** The queue's group it was chosen from (its distribution counts the offer); null from a flow node. */ groupId?: string | null };
 
 /** How the call's record explains the offer. */
 export interface OfferRecord {
@@ -57,7 +57,7 @@ export class Offers {
       // Nothing is claimed on a live state that may have come back empty: its rebuild from the system of record
       // comes first (bounded: refused SERVICE_UNAVAILABLE, retryable, past REBUILD_WAIT_MS; decision 022).
       await this.ctx.live.ready();
-      const result = target.kind === 'AGENT' ? await this.offerToAgent(call, target, record, now) : await this.offerToDestination(call, target.destination, record, now);
+      const result = target.kind === 'AGENT' ? await this.offerToAgent(call, target, record, now) : await this.offerToDestination(call, target.destination, record, now, target.groupId ?? null);
       span.setAttribute('routing.offer.result', result.kind);
       this.ctx.meter.offer(target.kind, result.kind);
       return result;
@@ -81,7 +81,7 @@ export class Offers {
     return { kind: 'OFFERED', attemptId, agent: ringing ?? reserved };
   }
 
-  private async offerToDestination(call: Call, destination: ExternalDestination, record: OfferRecord, now: number): Promise<OfferResult> {
+  private async offerToDestination(call: Call, destination: ExternalDestination, record: OfferRecord, now: number, groupId: string | null): Promise<OfferResult> {
     const { companyId } = call;
     const number = resolveDialledNumber(destination as unknown as DestinationNumber, call.serviceNumber ?? '');
     if (!number.ok) {
@@ -95,7 +95,7 @@ export class Offers {
     // recorded since the decision read the destination (an outcome elsewhere) is never dialled through.
     if (!(await this.ctx.live.capacity.acquire(ref, attemptId, destination.maxSimultaneousCalls, { notBackedOffAt: now, fenced: true }))) return { kind: 'CLAIM_LOST' };
     const ringTimeoutSec = destination.outdialTimeoutSec;
-    if (!(await this.commit(call, record, { id: attemptId, targetKind: 'DESTINATION', destinationId: destination.id, number: number.e164, ringTimeoutSec }, now))) {
+    if (!(await this.commit(call, record, { id: attemptId, targetKind: 'DESTINATION', destinationId: destination.id, groupId, number: number.e164, ringTimeoutSec }, now))) {
       await this.ctx.live.capacity.release(ref, attemptId);
       return { kind: 'CALL_MOVED' };
     }
@@ -112,7 +112,7 @@ export class Offers {
     const committed = await ifUnchanged(this.ctx.dataSource, async (m) => {
       await updateCall(m, call, { ...record.change, state: offered.to });
       const row = {
-        agentId: null, destinationId: null, number: null, ...attempt,
+        agentId: null, destinationId: null, groupId: null, number: null, ...attempt,
         companyId: call.companyId, callId: call.id, state: 'RINGING' as const, outcome: null, startedAt: new Date(now), answeredAt: null, endedAt: null,
       };
       await m.getRepository(CallAttempt).insert(row);

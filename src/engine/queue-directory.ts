@@ -8,6 +8,7 @@ import type { EventBus } from '../realtime/event-bus';
 import { FreeAgentIndex, type AgentCounts } from '../routing/agent-index';
 import type { AgentSnapshot, DestinationSnapshot, QueueGroupSnapshot } from '../routing/types';
 import { destinationSnapshot } from './destination-snapshot';
+import { groupDistribution } from './group-distribution';
 import type { QueueLoader, QueueView } from './queue-pass';
 import type { AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
@@ -263,7 +264,7 @@ export class QueueDirectory {
         groupId: g.groupId,
         overflow: g.priority === 1 ? null : { queueLengthAbove: g.queueLengthAbove, oldestWaitAboveSec: g.oldestWaitAboveSec, noAgentsLoggedIn: g.noAgentsLoggedIn },
         agentIds: [...(members?.agentIds ?? [])].sort(),
-        destinationIds: [...(members?.destinationIds ?? [])].sort(),
+        ...groupDistribution(members?.row, members?.destinationIds ?? []),
       };
     });
     const q = company.queues.get(queueId);

@@ -1,18 +1,20 @@
-import { In, type EntityManager } from 'typeorm';
-import { Call } from '../entities/call.entity';
+import { In, IsNull, Not, type EntityManager } from 'typeorm';
+import { Call, CallAttempt } from '../entities/call.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
+import { AgentGroup } from '../entities/agent-group.entity';
 import { Queue, QueueGroup } from '../entities/queue.entity';
 import { errors } from '../errors';
 import { inSpan, tracer } from '../platform/tracing';
 import { FreeAgentIndex } from '../routing/agent-index';
 import { admitToQueue, waitDeadline, type Admission } from '../routing/queue-caps';
 import { routeCall } from '../routing/route-call';
-import type { AgentSnapshot, DestinationSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
+import type { AgentSnapshot, DestinationSnapshot, QueueGroupSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
 import type { AgentLive } from '../store/agent-state-store';
 import { findOwned, inTransaction, isConcurrentChange } from '../store/persistence';
 import { touchQuarterHours } from '../store/stat-buckets';
 import { ifUnchanged, trace, updateCall, type WaitingNotes } from './call-records';
 import { destinationSnapshot } from './destination-snapshot';
+import { groupDistribution, needsRecentOffers } from './group-distribution';
 import type { Effects } from './effects';
 import type { Offers } from './offer';
 import { SerialLines } from './serial-lines';
@@ -159,8 +161,9 @@ export class QueuePass {
     const queued = await repo.find({ where: { companyId, queueId, state: 'QUEUED' }, order: { priority: 'DESC', enqueuedAt: 'ASC', id: 'ASC' }, take: CALLS_PER_PASS });
     if (queued.length === 0) return;
     const [count, oldest] = await Promise.all([repo.countBy(waiting), repo.findOne({ where: waiting, order: { enqueuedAt: 'ASC' }, select: { id: true, enqueuedAt: true } })]);
-    const view = await this.loadQueue(companyId, queueId, count, oldest?.enqueuedAt.getTime() ?? null);
-    if (view === null) return;
+    const loaded = await this.loadQueue(companyId, queueId, count, oldest?.enqueuedAt.getTime() ?? null);
+    if (loaded === null) return;
+    const view = await this.withRecentOffers(companyId, loaded);
     // Once a call finds nothing for reasons that are not its own (its retry intervals), no later call can
     // (it is eligible for no more groups): the rest only get their first "waiting" entry, not a decision each.
     let exhausted = false;
@@ -201,7 +204,8 @@ export class QueuePass {
         return result.kind === 'OFFERED' ? 'OFFERED' : 'SKIPPED';
       }
       const destination = view.configs.get(chosen.id)!;
-      const result = await this.offers.offer(call, { kind: 'DESTINATION', destination }, { entry, beforeNumberFailure: [entry], change }, now);
+      const group = view.snapshot.groups.find((g) => g.priority === chosen.priority);
+      const result = await this.offers.offer(call, { kind: 'DESTINATION', destination, groupId: group?.groupId ?? null }, { entry, beforeNumberFailure: [entry], change }, now);
       if (result.kind === 'NUMBER_FAILED') {
         // The call waits the destination's retry interval for it; meanwhile it may go elsewhere.
         await this.timers.schedule(timerId.pump(call.queueId!, call.id), destination.retryIntervalSec * 1000, { t: 'pump', companyId, queueId: call.queueId! });
@@ -213,12 +217,33 @@ export class QueuePass {
         continue;
       }
       if (result.kind === 'CALL_MOVED') return 'SKIPPED';
-      // The slot this offer holds, counted without reading the live state again.
+      // The slot this offer holds, counted without reading the live state again; and the group's recent offers.
       const d = view.destinations.get(destination.id)!;
       view.destinations.set(destination.id, { ...d, connectingCalls: d.connectingCalls + 1 });
+      if (group !== undefined) noteOffer(group, destination.id);
       return 'OFFERED';
     }
     return 'SKIPPED';
+  }
+
+  /**
+   * The view with, for each group whose distribution looks at its recent offers (round robin, weighted
+   * share), the destinations they went to, newest first, from the system of record (so every instance counts
+   * the same offers). The groups are copied: the loader's own (the directory's) are never written.
+   */
+  private async withRecentOffers(companyId: string, view: QueueView): Promise<QueueView> {
+    if (!view.snapshot.groups.some((g) => needsRecentOffers(g.distribution))) return view;
+    const attempts = this.ctx.dataSource.getRepository(CallAttempt);
+    const groups = await Promise.all(view.snapshot.groups.map(async (g) => {
+      if (!needsRecentOffers(g.distribution)) return g;
+      const rows = await attempts.find({
+        where: { companyId, groupId: g.groupId, targetKind: 'DESTINATION', number: Not(IsNull()) },
+        order: { startedAt: 'DESC', id: 'DESC' }, take: g.distribution!.mode === 'ROUND_ROBIN' ? 1 : g.distribution!.window ?? 100,
+        select: { id: true, destinationId: true },
+      });
+      return { ...g, distribution: { ...g.distribution!, recent: rows.map((r) => r.destinationId!) } };
+    }));
+    return { ...view, snapshot: { ...view.snapshot, groups } };
   }
 
   private async refreshDestination(companyId: string, view: QueueView, destinationId: string): Promise<void> {
@@ -238,6 +263,15 @@ export class QueuePass {
     });
     if (written) this.notes.note(call.id, key);
   }
+}
+
+/** A pass's own count of a group's recent offers (newest first, at most its window) takes the offer it just made. */
+function noteOffer(group: QueueGroupSnapshot, destinationId: string): void {
+  const distribution = group.distribution;
+  if (distribution?.recent === undefined) return;
+  const recent = distribution.recent as string[];
+  recent.unshift(destinationId);
+  recent.length = Math.min(recent.length, distribution.mode === 'ROUND_ROBIN' ? 1 : distribution.window ?? 100);
 }
 
 /** The routing core's decision for one call, in a span of its own (what was considered, skipped and chosen). */
@@ -272,6 +306,9 @@ export function queueLoader(ctx: EngineContext): QueueLoader {
     if (queue === null) return null;
     const groups = await dataSource.getRepository(QueueGroup).find({ where: { queueId }, order: { priority: 'ASC' } });
     const groupIds = groups.map((g) => g.groupId);
+    const groupRows = groupIds.length === 0 ? [] : await dataSource.getRepository(AgentGroup).find({
+      where: { id: In(groupIds) }, select: { id: true, externalDistribution: true, destinationOrder: true, destinationShares: true, shareWindow: true },
+    });
     const members: Array<{ groupId: string; agentId: string }> = groupIds.length === 0 ? [] : await dataSource
       .createQueryBuilder().select(['ga."groupId" AS "groupId"', 'ga."agentId" AS "agentId"']).from('agent_group_agent', 'ga')
       .where('ga."groupId" IN (:...groupIds)', { groupIds }).getRawMany();
@@ -295,7 +332,7 @@ export function queueLoader(ctx: EngineContext): QueueLoader {
           groupId: g.groupId,
           overflow: g.priority === 1 ? null : { queueLengthAbove: g.queueLengthAbove, oldestWaitAboveSec: g.oldestWaitAboveSec, noAgentsLoggedIn: g.noAgentsLoggedIn },
           agentIds: members.filter((r) => r.groupId === g.groupId).map((r) => r.agentId).sort(),
-          destinationIds: links.filter((r) => r.groupId === g.groupId).map((r) => r.destinationId).sort(),
+          ...groupDistribution(groupRows.find((row) => row.id === g.groupId), links.filter((r) => r.groupId === g.groupId).map((r) => r.destinationId)),
         })),
         waitingCalls,
         oldestWaitingSince,

@@ -3,8 +3,9 @@ import { Agent } from '../entities/agent.entity';
 import { AgentGroup } from '../entities/agent-group.entity';
 import { actor, companyModel, type GatewayContext } from './context';
 import { destinationRefs } from './destination-refs';
+import { orderedDestinations } from '../routing/distribution';
 import { PageArgsInput } from './types/connection';
-import { AgentGroupConnection, AgentGroupInput } from './types/agent.types';
+import { AgentGroupConnection, AgentGroupInput, ExternalDestinationShare } from './types/agent.types';
 import { ExternalDestinationRef } from './types/external-destination.types';
 
 @Resolver(() => AgentGroup)
@@ -56,5 +57,21 @@ export class AgentGroupResolver {
   })
   async externalDestinations(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationRef[]> {
     return destinationRefs(ctx, (await companyModel(ctx)).destinationsOfGroup(group.id));
+  }
+
+  @FieldResolver(() => [ExternalDestinationShare], {
+    description: 'WEIGHTED_SHARE targets, as `externalDestinations` lists the members (hidden ones without their target).',
+  })
+  async externalDestinationShares(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationShare[]> {
+    const members = (await companyModel(ctx)).destinationsOfGroup(group.id).filter((d) => group.destinationShares[d.id] !== undefined);
+    return destinationRefs(ctx, members).map((ref) => ({ ...ref, percent: ref.destination === null ? null : group.destinationShares[ref.destination.id]! }));
+  }
+
+  @FieldResolver(() => [ExternalDestinationRef], {
+    description: 'The group\'s order of its destinations (PRIORITY_ORDER, ROUND_ROBIN follow it); those the caller may not see appear as `hidden: true`, after the others.',
+  })
+  async externalDestinationOrder(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationRef[]> {
+    const members = (await companyModel(ctx)).destinationsOfGroup(group.id);
+    return destinationRefs(ctx, orderedDestinations(members, group.destinationOrder));
   }
 }

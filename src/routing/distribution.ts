@@ -22,6 +22,8 @@ export interface GroupDistribution {
    * could not take calls for a while is not owed them beyond the window).
    */
   readonly recent?: readonly string[];
+  /** WEIGHTED_SHARE: how many of the group's most recent offers count (the group's shareWindow). */
+  readonly window?: number;
 }
 
 /** A destination of the group that can take the call now, and its spare capacity (Infinity when unlimited). */
@@ -84,4 +86,13 @@ export function pickDestination(distribution: GroupDistribution | undefined, can
   }
   const chosen = inOrder.reduce((best, c) => (c.spare > best.spare || (c.spare === best.spare && c.id < best.id) ? c : best));
   return { chosen, detail: spareWords(chosen), passedOver: others(chosen, 'LESS_SPARE_CAPACITY', () => 'another destination has more spare capacity or a higher priority') };
+}
+
+/** A group's destinations in its order: those its stored order names, in that order, then the others by id. */
+export function orderedDestinations<D extends { id: string }>(members: readonly D[], order: readonly string[]): D[] {
+  const at = (id: string) => {
+    const i = order.indexOf(id);
+    return i < 0 ? order.length : i;
+  };
+  return [...members].sort((a, b) => at(a.id) - at(b.id) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -13,12 +13,56 @@ import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, canonicalId, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from '../input-checker';
+import { orderedDestinations, type ExternalDistribution } from '../routing/distribution';
 
 export interface AgentGroupFields {
   name: string;
   agentIds: string[];
-  /** Destinations the caller can see; members it cannot see are kept as they are. */
+  /** Destinations the caller can see, in the group's order; members it cannot see are kept as they are (after these). */
   externalDestinationIds: string[];
+  /** Left out: unchanged (MOST_SPARE for a new group). */
+  externalDistribution?: ExternalDistribution | null;
+  /** Targets of the destinations the caller can see (those of hidden members are kept); left out: unchanged. */
+  externalDestinationShares?: ReadonlyArray<{ destinationId: string; percent: number }> | null;
+  /** Left out: unchanged (100 for a new group). */
+  shareWindow?: number | null;
+}
+
+/** The group's distribution as stored: its rule, its order, its shares and its window. */
+type DistributionColumns = Pick<AgentGroup, 'externalDistribution' | 'destinationOrder' | 'destinationShares' | 'shareWindow'>;
+
+/**
+ * The distribution columns of a group whose members are `visible` (in the order given) and `hidden` (kept, in
+ * their order before), from the input and what the group had. WEIGHTED_SHARE needs a target for every member,
+ * whole percents adding up to 100; the message says what the visible ones must add up to (the hidden members'
+ * targets are kept and counted). Problems go to `c`.
+ */
+function distributionColumns(c: InputChecker, input: AgentGroupFields, visible: readonly string[], hidden: readonly string[], current: DistributionColumns | null): DistributionColumns {
+  const externalDistribution = input.externalDistribution ?? current?.externalDistribution ?? 'MOST_SPARE';
+  const shareWindow = c.int('shareWindow', input.shareWindow ?? current?.shareWindow ?? 100, { min: 10, max: 10_000 });
+  const members = new Set([...visible, ...hidden]);
+  const destinationShares: Record<string, number> = {};
+  for (const id of hidden) if (current?.destinationShares[id] !== undefined) destinationShares[id] = current.destinationShares[id]!;
+  if (input.externalDestinationShares === undefined || input.externalDestinationShares === null) {
+    for (const id of visible) if (current?.destinationShares[id] !== undefined) destinationShares[id] = current.destinationShares[id]!;
+  } else {
+    input.externalDestinationShares.forEach((share, i) => {
+      const id = canonicalId(share.destinationId);
+      if (!visible.includes(id)) c.fail(`externalDestinationShares[${i}].destinationId`, 'must be one of the group\'s externalDestinationIds');
+      else if (destinationShares[id] !== undefined) c.fail(`externalDestinationShares[${i}].destinationId`, 'is given twice');
+      else destinationShares[id] = c.int(`externalDestinationShares[${i}].percent`, share.percent, { min: 0, max: 100 });
+    });
+  }
+  if (externalDistribution === 'WEIGHTED_SHARE') {
+    const without = visible.filter((id) => destinationShares[id] === undefined);
+    const hiddenTotal = hidden.reduce((sum, id) => sum + (destinationShares[id] ?? 0), 0);
+    const total = Object.values(destinationShares).reduce((sum, p) => sum + p, 0);
+    if (without.length > 0) c.fail('externalDestinationShares', `WEIGHTED_SHARE needs a target for every destination of the group (none for ${without.join(', ')})`);
+    else if (total !== 100) {
+      c.fail('externalDestinationShares', `the targets must add up to 100 (they add up to ${total})${hidden.length > 0 ? `: the destinations you can see must add up to ${100 - hiddenTotal}` : ''}`);
+    }
+  }
+  return { externalDistribution, shareWindow, destinationShares, destinationOrder: [...visible, ...hidden.filter((id) => members.has(id))] };
 }
 
 export class AgentGroupService {
@@ -47,7 +91,10 @@ export class AgentGroupService {
       const changed = await this.changes.begin(m, tx, actor.companyId);
       await assertNameFree(m, AgentGroup, actor.companyId, 'name', name, null, 'input.name');
       const { agents, destinations } = await this.members(m, actor, input);
-      const group = m.create(AgentGroup, { companyId: actor.companyId, name, agents, externalDestinations: destinations });
+      const c = new InputChecker();
+      const distribution = distributionColumns(c, input, inInputOrder(input, destinations), [], null);
+      c.done();
+      const group = m.create(AgentGroup, { companyId: actor.companyId, name, agents, externalDestinations: destinations, ...distribution });
       const saved = await m.getRepository(AgentGroup).save(group);
       changed.add('group', saved.id);
       this.audit.record(m, actor, { kind: 'AGENT_GROUP', id: saved.id, action: 'CREATED', after: group });
@@ -70,7 +117,11 @@ export class AgentGroupService {
       const { agents, destinations } = await this.members(m, actor, input);
       const scope = DestinationScope.of(actor);
       const hidden = current.externalDestinations.filter((d) => !scope.canSee(d));
-      await updateVersioned(m, AgentGroup, current.id, current.version, { name });
+      const c = new InputChecker();
+      const hiddenInOrder = orderedDestinations(hidden, current.destinationOrder);
+      const distribution = distributionColumns(c, input, inInputOrder(input, destinations), hiddenInOrder.map((d) => d.id), current);
+      c.done();
+      await updateVersioned(m, AgentGroup, current.id, current.version, { name, ...distribution });
       const relation = m.createQueryBuilder().relation(AgentGroup, 'agents').of(current.id);
       await relation.addAndRemove(agents.map((a) => a.id), current.agents.map((a) => a.id));
       const destRelation = m.createQueryBuilder().relation(AgentGroup, 'externalDestinations').of(current.id);
@@ -79,7 +130,7 @@ export class AgentGroupService {
         current.externalDestinations.map((d) => d.id),
       );
       this.audit.record(m, actor, {
-        kind: 'AGENT_GROUP', id: current.id, action: 'UPDATED', before: current, after: { name, agents, externalDestinations: [...destinations, ...hidden] },
+        kind: 'AGENT_GROUP', id: current.id, action: 'UPDATED', before: current, after: { name, agents, externalDestinations: [...destinations, ...hidden], ...distribution },
       });
       return m.getRepository(AgentGroup).findOneByOrFail({ id: current.id });
     });
@@ -127,3 +178,8 @@ function checkName(input: AgentGroupFields): string {
   return name;
 }
 
+/** The ids of `destinations` in the order the input names them (each once). */
+function inInputOrder(input: AgentGroupFields, destinations: ReadonlyArray<{ id: string }>): string[] {
+  const found = new Set(destinations.map((d) => d.id));
+  return [...new Set(input.externalDestinationIds.map(canonicalId))].filter((id) => found.has(id));
+}

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PlatformPrincipal, RequestInfo, UserPrincipal } from '../auth/principal';
 import type { Agent } from '../entities/agent.entity';
+import type { AgentGroup } from '../entities/agent-group.entity';
 import { AuditEntry, type AuditAction, type AuditEntityKind } from '../entities/audit-entry.entity';
 import type { StoredFlowNode } from '../entities/call-flow.entity';
 import type { Company } from '../entities/company.entity';
@@ -48,8 +49,14 @@ const SNAPSHOTS = {
     retryIntervalSec: d.retryIntervalSec, maxConsecutiveFailures: d.maxConsecutiveFailures,
   }),
   AGENT: (a: Pick<Agent, 'name' | 'userLoginId'>) => ({ name: a.name, userLoginId: a.userLoginId }),
-  AGENT_GROUP: (g: { name: string; agents: ReadonlyArray<{ id: string }>; externalDestinations: readonly Named[] }) =>
-    ({ name: g.name, agentIds: sortedIds(g.agents), externalDestinations: destinationRefs(g.externalDestinations) }),
+  AGENT_GROUP: (g: { name: string; agents: ReadonlyArray<{ id: string }>; externalDestinations: readonly Named[] }
+    & Partial<Pick<AgentGroup, 'externalDistribution' | 'destinationShares' | 'shareWindow'>>) => ({
+    name: g.name, agentIds: sortedIds(g.agents), externalDestinations: destinationRefs(g.externalDestinations),
+    externalDistribution: g.externalDistribution ?? 'MOST_SPARE', shareWindow: g.shareWindow ?? 100,
+    // Targets as references (a reader who may not see a destination reads neither it nor its target).
+    externalDestinationShares: destinationRefs(g.externalDestinations.filter((d) => g.destinationShares?.[d.id] !== undefined))
+      .map((ref) => ({ ...ref, percent: g.destinationShares![ref.destination!.id]! })),
+  }),
   QUEUE: (q: Pick<Queue, 'name' | 'agentRingTimeoutSec' | 'agentRetrySec' | 'wrapUpSec' | 'maxQueueLength' | 'maxWaitSec'>
     & { groups: ReadonlyArray<Pick<QueueGroup, 'groupId' | 'priority' | 'queueLengthAbove' | 'oldestWaitAboveSec' | 'noAgentsLoggedIn'>> }) => ({
     name: q.name, agentRingTimeoutSec: q.agentRingTimeoutSec, agentRetrySec: q.agentRetrySec, wrapUpSec: q.wrapUpSec,

@@ -4,6 +4,8 @@ import { AGENT_ACTIVITIES, type AgentActivity } from '../../routing/state-machin
 import { AGENT_STATUSES, type AgentStatus } from '../../routing/types';
 import { AgentGroup } from '../../entities/agent-group.entity';
 import { Queue } from '../../entities/queue.entity';
+import { ExternalDestination } from '../../entities/external-destination.entity';
+import { EXTERNAL_DISTRIBUTIONS, type ExternalDistribution } from '../../routing/distribution';
 import { Connection } from './connection';
 
 @ObjectType({ simpleResolvers: true, description: 'A page of agents.' })
@@ -34,9 +36,42 @@ export class AgentGroupInput {
 
   @Field(() => [ID], {
     description:
-      'The external destinations of the group that the caller can see. Members the caller cannot see are kept unchanged.',
+      'The external destinations of the group that the caller can see, in the group\'s order (PRIORITY_ORDER and ROUND_ROBIN follow it). Members the caller cannot see are kept unchanged, after these.',
   })
   externalDestinationIds: string[];
+
+  @Field(() => EXTERNAL_DISTRIBUTIONS, { nullable: true, description: 'How the group spreads calls over its destinations; left out: unchanged (MOST_SPARE for a new group).' })
+  externalDistribution?: ExternalDistribution | null;
+
+  @Field(() => [ExternalDestinationShareInput], {
+    nullable: true,
+    description: 'WEIGHTED_SHARE targets of the destinations the caller can see (those of hidden members are kept); every member needs one and they add up to 100. Left out: unchanged.',
+  })
+  externalDestinationShares?: ExternalDestinationShareInput[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'WEIGHTED_SHARE: over how many of the group\'s most recent offers the shares are counted, 10-10000; left out: unchanged (100 for a new group).' })
+  shareWindow?: number | null;
+}
+
+@InputType({ description: 'A destination\'s target share of its group\'s offers (WEIGHTED_SHARE).' })
+export class ExternalDestinationShareInput {
+  @Field(() => ID, { description: 'One of the group\'s externalDestinationIds.' })
+  destinationId: string;
+
+  @Field(() => Int, { description: 'Whole percent, 0-100.' })
+  percent: number;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'A destination\'s target share of its group\'s offers (WEIGHTED_SHARE); hidden destinations show neither themselves nor their target.' })
+export class ExternalDestinationShare {
+  @Field({ description: 'True when the caller may not see this destination.' })
+  hidden: boolean;
+
+  @Field(() => ExternalDestination, { nullable: true, description: 'The destination, or null when hidden.' })
+  destination: ExternalDestination | null;
+
+  @Field(() => Int, { nullable: true, description: 'Its target in percent, or null when hidden.' })
+  percent: number | null;
 }
 
 @InputType({ description: 'When a group of priority 2-5 becomes eligible for a waiting call (any one condition suffices).' })
