@@ -37,6 +37,14 @@ export type AttemptState =
   | 'REJECTED'
   | 'RINGING';
 
+/** One key-value pair of a call's context (text, never interpreted). */
+export type CallContextEntryInput = {
+  /** 1-64 characters: a letter, then letters, digits, _ . or -; unique in the call; not starting with `gateway.` (the gateway's own entries). */
+  key: string;
+  /** Readable text, up to 500 characters. */
+  value: string;
+};
+
 /** Why a call ended. A connector reports COMPLETED or CALLER_HUNG_UP; the gateway itself sets QUEUE_FULL (refused at entry), MAX_WAIT (the queue's maxWaitSec passed) and DISCONNECTED (a call flow disconnected it). */
 export type CallEndReason =
   | 'CALLER_HUNG_UP'
@@ -70,6 +78,8 @@ export type EnqueueCallInput = {
   callerNumber?: string | null | undefined;
   /** The platform's own call id (1-200 characters): sending it again returns the same call. */
   connectorCallId: string;
+  /** The call's context, handed to whoever takes it (RING_AGENT and DIAL_EXTERNAL carry it): at most 32 entries and 8 000 characters in all; sending the call again does not change it. */
+  context?: Array<CallContextEntryInput> | null | undefined;
   /** 0-1000, default 0: higher is served first; equal priorities keep arrival order. */
   priority?: number | null | undefined;
   /** The queue the call waits in. */
@@ -84,6 +94,8 @@ export type StartCallInput = {
   callerNumber?: string | null | undefined;
   /** The platform's own call id (1-200 characters): sending it again returns the same call. */
   connectorCallId: string;
+  /** The call's context, handed to whoever takes it (RING_AGENT and DIAL_EXTERNAL carry it): at most 32 entries and 8 000 characters in all; sending the call again does not change it. */
+  context?: Array<CallContextEntryInput> | null | undefined;
   /** The number the caller dialled (E.164): it selects the call flow. */
   serviceNumber: string;
 };

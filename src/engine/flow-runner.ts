@@ -5,6 +5,7 @@ import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue } from '../entities/queue.entity';
 import { HolidayList, TimeRange } from '../entities/schedule.entity';
 import { errors } from '../errors';
+import type { ContextEntry } from '../routing/vocabulary';
 import { arrivalsOf, startFlow, stepFlow, type ExternalOutcome, type FlowContext, type FlowEvent, type FlowGraph, type FlowPosition, type FlowStep, type QueueOutcome } from '../routing/call-flow';
 import { destinationAvailability } from '../routing/route-call';
 import { evaluateHolidays, evaluateTimeRange } from '../routing/schedule';
@@ -29,6 +30,7 @@ export interface NewFlowCall {
   serviceNumber: string;
   callerId: string | null;
   callerE164: string | null;
+  context: ContextEntry[];
 }
 
 /** A call's flow version loaded for walking: the graph, its schedules, and the call's arrivals per node (kept current while walking). */
@@ -72,7 +74,7 @@ export class FlowRunner {
     try {
       call = await inTransaction(dataSource, async (m) => {
         const created = await m.getRepository(Call).save(m.create(Call, {
-          companyId, connectorCallId, queueId: null, callerId: input.callerId, callerE164: input.callerE164, serviceNumber, priority: 0, state: 'QUEUED', endReason: null,
+          companyId, connectorCallId, queueId: null, callerId: input.callerId, callerE164: input.callerE164, serviceNumber, priority: 0, context: input.context, state: 'QUEUED', endReason: null,
           enqueuedAt: new Date(now), endedAt: null, eligiblePriorities: [], lastOfferEndedAt: {}, revision: 0, flowVersionId: version.id, flowNodeId: null,
         }));
         await trace(m, created, { at: now, step: 'STARTED', summary: `dialled ${serviceNumber}: call flow version ${version.version}` });

@@ -6,6 +6,7 @@ import { systemScheduler } from '../platform/scheduler';
 import { callerIdentity, type CallerIdentity } from '../routing/phone-number';
 import type { LiveState } from '../store/live-state';
 import { InputChecker } from '../input-checker';
+import { checkContext } from './call-context';
 import { isCoded, once, WaitingNotes } from './call-records';
 import { Closing } from './closing';
 import { Effects, type InstructionSender } from './effects';
@@ -95,9 +96,10 @@ export class CallRouter {
     const connectorCallId = c.name('connectorCallId', input.connectorCallId, 200);
     const serviceNumber = c.optionalPhoneNumber('serviceNumber', input.serviceNumber);
     const priority = c.int('priority', input.priority, { min: 0, max: 1000, default: 0 });
+    const context = checkContext(c, input.context);
     c.done();
     const { callerId, callerE164 } = this.callerOf(connectorCallId, input.callerNumber, serviceNumber);
-    const call = await this.queues.enqueue(companyId, { connectorCallId, queueId: input.queueId, callerId, callerE164, serviceNumber, priority }, this.ctx.time.now());
+    const call = await this.queues.enqueue(companyId, { connectorCallId, queueId: input.queueId, callerId, callerE164, serviceNumber, priority, context }, this.ctx.time.now());
     return this.ctx.dataSource.getRepository(Call).findOneByOrFail({ id: call.id });
   }
 
@@ -137,9 +139,10 @@ export class CallRouter {
     const c = new InputChecker();
     const connectorCallId = c.name('connectorCallId', input.connectorCallId, 200);
     const serviceNumber = c.phoneNumber('serviceNumber', input.serviceNumber) ?? '';
+    const context = checkContext(c, input.context);
     c.done();
     const { callerId, callerE164 } = this.callerOf(connectorCallId, input.callerNumber, serviceNumber);
-    const call = await this.flowRunner.start(companyId, { connectorCallId, serviceNumber, callerId, callerE164 });
+    const call = await this.flowRunner.start(companyId, { connectorCallId, serviceNumber, callerId, callerE164, context });
     return this.ctx.dataSource.getRepository(Call).findOneByOrFail({ id: call.id });
   }
 

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CallAttempt, type Call } from '../entities/call.entity';
 import type { ExternalDestination } from '../entities/external-destination.entity';
 import { resolveDialledNumber, type DestinationNumber } from '../routing/phone-number';
+import type { ContextEntry } from '../routing/vocabulary';
+import { handOff } from './call-context';
 import { inSpan } from '../platform/tracing';
 import { CALL_STATE, transition, type AgentActivity } from '../routing/state-machine';
 import type { TraceRef } from '../routing/trace-words';
@@ -76,7 +78,7 @@ export class Offers {
     }
     const ringing = await this.effects.agent(companyId, agentId, { activity: ['RESERVED'], callId: call.id }, { activity: 'RINGING' });
     await this.timers.schedule(timerId.ring(attemptId), ringTimeoutSec * 1000, { t: 'ring', companyId, attemptId });
-    this.effects.instruct(companyId, { kind: 'RING_AGENT', callId: call.id, attemptId, agentId, ringTimeoutSec });
+    this.effects.instruct(companyId, { kind: 'RING_AGENT', callId: call.id, attemptId, agentId, ringTimeoutSec, context: await this.handOff(call, now) });
     this.effects.announce(companyId, { queues: [call.queueId] });
     return { kind: 'OFFERED', attemptId, agent: ringing ?? reserved };
   }
@@ -100,9 +102,14 @@ export class Offers {
       return { kind: 'CALL_MOVED' };
     }
     await this.timers.schedule(timerId.ring(attemptId), ringTimeoutSec * 1000, { t: 'ring', companyId, attemptId });
-    this.effects.instruct(companyId, { kind: 'DIAL_EXTERNAL', callId: call.id, attemptId, destinationId: destination.id, number: number.e164, ringTimeoutSec });
+    this.effects.instruct(companyId, { kind: 'DIAL_EXTERNAL', callId: call.id, attemptId, destinationId: destination.id, number: number.e164, ringTimeoutSec, context: await this.handOff(call, now) });
     this.effects.announce(companyId, { destinations: [destination.id], queues: [call.queueId] });
     return { kind: 'OFFERED', attemptId, agent: null };
+  }
+
+  /** What travels with the call to whoever is offered it: its context and the gateway's facts (attempts counted with this one). */
+  private async handOff(call: Call, now: number): Promise<ContextEntry[]> {
+    return handOff(call, await this.ctx.dataSource.getRepository(CallAttempt).countBy({ callId: call.id }), now);
   }
 
   /** The call moves to OFFERING with its new attempt and the entry in its trace, or nothing happens (it changed meanwhile). */

@@ -9,6 +9,7 @@ import { FreeAgentIndex } from '../routing/agent-index';
 import { admitToQueue, waitDeadline, type Admission } from '../routing/queue-caps';
 import { routeCall } from '../routing/route-call';
 import type { AgentSnapshot, DestinationSnapshot, QueueGroupSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
+import type { ContextEntry } from '../routing/vocabulary';
 import type { AgentLive } from '../store/agent-state-store';
 import { findOwned, inTransaction, isConcurrentChange } from '../store/persistence';
 import { touchQuarterHours } from '../store/stat-buckets';
@@ -47,6 +48,7 @@ export interface NewQueueCall {
   callerE164: string | null;
   serviceNumber: string | null;
   priority: number;
+  context: ContextEntry[];
 }
 
 /** What one routing attempt of one call came to. */
@@ -108,7 +110,7 @@ export class QueuePass {
         const call = await m.getRepository(Call).save(
           m.create(Call, {
             companyId, connectorCallId: input.connectorCallId, queueId: queue.id, callerId: input.callerId, callerE164: input.callerE164,
-            serviceNumber: input.serviceNumber, priority: input.priority,
+            serviceNumber: input.serviceNumber, priority: input.priority, context: input.context,
             state: admission.admitted ? 'QUEUED' : 'FAILED',
             endReason: admission.admitted ? null : 'QUEUE_FULL',
             enqueuedAt: new Date(now),

@@ -20,6 +20,7 @@ export interface EnqueueCallFields {
   callerNumber?: string | null;
   serviceNumber?: string | null;
   priority?: number | null;
+  context?: ReadonlyArray<{ key: string; value: string }> | null;
 }
 
 export interface AttemptOutcomeFields {
@@ -38,6 +39,7 @@ export interface StartCallFields {
   connectorCallId: string;
   serviceNumber: string;
   callerNumber?: string | null;
+  context?: ReadonlyArray<{ key: string; value: string }> | null;
 }
 
 // ---------------------------------------------------------------- what the engine needs from outside

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import type { ContextEntry } from '../routing/vocabulary';
 import type { AttemptOutcome, AttemptState, CallState } from '../routing/state-machine';
 import type { TraceFacts } from '../routing/trace-words';
 import type { CallEndReason } from '../routing/vocabulary';
@@ -63,6 +64,10 @@ export class Call extends CompanyScoped {
 
   @Column({ type: Date, nullable: true })
   endedAt: Date | null;
+
+  /** The context the connector gave the call (enqueueCall, startCall), in its order: key-value text, never interpreted. */
+  @Column({ type: 'simple-json', default: '[]' })
+  context: ContextEntry[];
 
   /** Queue group priorities that became eligible for this call (eligibility is sticky per call). */
   @Column({ type: 'simple-json' })

@@ -28,7 +28,7 @@ function reader(ctx: GatewayContext): CallReader {
 export function toCallView(call: Call): CallView {
   return Object.assign(new CallView(), {
     id: call.id, connectorCallId: call.connectorCallId, state: call.state, endReason: call.endReason,
-    queueId: call.queueId, serviceNumber: call.serviceNumber, callerId: call.callerId, callerE164: call.callerE164, callerNumber: call.callerE164, priority: call.priority,
+    queueId: call.queueId, serviceNumber: call.serviceNumber, callerId: call.callerId, callerE164: call.callerE164, callerNumber: call.callerE164, priority: call.priority, context: call.context ?? [],
     enqueuedAt: call.enqueuedAt, answeredAt: call.answeredAt, endedAt: call.endedAt, companyId: call.companyId,
   });
 }
@@ -112,7 +112,7 @@ export class CallResolver {
     },
   })
   telephonyInstructions(@Root() instruction: SequencedInstruction, @Args() _args: TelephonyInstructionsArgs): TelephonyInstruction {
-    return { ...instruction, issuedAt: new Date(instruction.issuedAt) };
+    return { ...instruction, context: instruction.context === null || instruction.context === undefined ? null : [...instruction.context], issuedAt: new Date(instruction.issuedAt) };
   }
 
   @FieldResolver(() => Queue, { nullable: true, description: 'The queue it waited in: for readers who may see queues (and the connector); null when deleted since.' })

@@ -18,6 +18,8 @@ export interface RingAgentInstruction {
   readonly agentId: string;
   /** The queue's agentRingTimeoutSec. */
   readonly ringTimeoutSec: number;
+  /** The call's context and the gateway's facts (hand-off). */
+  readonly context?: readonly ContextEntry[];
 }
 
 /** Dial an external destination's number, resolved for this call from the destination's number mode. */
@@ -30,6 +32,8 @@ export interface DialExternalInstruction {
   readonly number: string;
   /** The destination's outdialTimeoutSec. */
   readonly ringTimeoutSec: number;
+  /** The call's context and the gateway's facts (hand-off). */
+  readonly context?: readonly ContextEntry[];
 }
 
 /** Stop ringing an attempt (the caller hung up, the call moved on, the ring timed out). */
@@ -73,20 +77,28 @@ export interface TelephonyInstructionEvent {
   number: string | null;
   ringTimeoutSec: number | null;
   message: string | null;
+  /** RING_AGENT, DIAL_EXTERNAL: the call's context and what the gateway knows of it (hand-off); null otherwise. */
+  context: readonly ContextEntry[] | null;
   /** When the gateway issued it (ms since the epoch). */
   issuedAt: number;
+}
+
+/** One key-value pair of a call's context: text, never interpreted. */
+export interface ContextEntry {
+  key: string;
+  value: string;
 }
 
 /** The instruction as it travels: the payload's fields, null for those its kind does not carry. */
 export function instructionEvent(payload: InstructionPayload, instructionId: string, issuedAt: number): TelephonyInstructionEvent {
   const event: TelephonyInstructionEvent = {
-    instructionId, kind: payload.kind, callId: payload.callId, attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, issuedAt,
+    instructionId, kind: payload.kind, callId: payload.callId, attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, context: null, issuedAt,
   };
   switch (payload.kind) {
     case 'RING_AGENT':
-      return { ...event, attemptId: payload.attemptId, agentId: payload.agentId, ringTimeoutSec: payload.ringTimeoutSec };
+      return { ...event, attemptId: payload.attemptId, agentId: payload.agentId, ringTimeoutSec: payload.ringTimeoutSec, context: payload.context ?? null };
     case 'DIAL_EXTERNAL':
-      return { ...event, attemptId: payload.attemptId, destinationId: payload.destinationId, number: payload.number, ringTimeoutSec: payload.ringTimeoutSec };
+      return { ...event, attemptId: payload.attemptId, destinationId: payload.destinationId, number: payload.number, ringTimeoutSec: payload.ringTimeoutSec, context: payload.context ?? null };
     case 'CANCEL_ATTEMPT':
       return { ...event, attemptId: payload.attemptId };
     case 'PLAY_MESSAGE':
@@ -104,12 +116,15 @@ export function instructionEvent(payload: InstructionPayload, instructionId: str
  */
 export function instructionPayload(event: TelephonyInstructionEvent): InstructionPayload | null {
   const { kind, callId, attemptId, agentId, destinationId, number, ringTimeoutSec, message } = event;
+  // An instruction logged before contexts travelled has none.
+  const context = event.context ?? null;
+  const handed = context === null ? {} : { context };
   switch (kind) {
     case 'RING_AGENT':
-      return attemptId !== null && agentId !== null && ringTimeoutSec !== null ? { kind, callId, attemptId, agentId, ringTimeoutSec } : null;
+      return attemptId !== null && agentId !== null && ringTimeoutSec !== null ? { kind, callId, attemptId, agentId, ringTimeoutSec, ...handed } : null;
     case 'DIAL_EXTERNAL':
       return attemptId !== null && destinationId !== null && number !== null && ringTimeoutSec !== null
-        ? { kind, callId, attemptId, destinationId, number, ringTimeoutSec }
+        ? { kind, callId, attemptId, destinationId, number, ringTimeoutSec, ...handed }
         : null;
     case 'CANCEL_ATTEMPT':
       return attemptId !== null ? { kind, callId, attemptId } : null;

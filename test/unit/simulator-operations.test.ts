@@ -25,8 +25,8 @@ describe("the simulator's GraphQL operations", () => {
   }
 
   it("sends the client's call inputs as the schema's input types", () => {
-    const start: Required<StartCallInput> = { connectorCallId: 'c-1', serviceNumber: '+441134960000', callerNumber: '+442079460001' };
-    const enqueue: Required<EnqueueCallInput> = { connectorCallId: 'c-2', queueId: 'q-1', callerNumber: '+442079460001', serviceNumber: '+441134960000', priority: 3 };
+    const start: Required<StartCallInput> = { connectorCallId: 'c-1', serviceNumber: '+441134960000', callerNumber: '+442079460001', context: [{ key: 'intent', value: 'sales' }] };
+    const enqueue: Required<EnqueueCallInput> = { connectorCallId: 'c-2', queueId: 'q-1', callerNumber: '+442079460001', serviceNumber: '+441134960000', priority: 3, context: [] };
     expect(inputProblems('StartCallInput', start)).toEqual([]);
     expect(inputProblems('StartCallInput', { connectorCallId: 'c-1', serviceNumber: '+441134960000' })).toEqual([]);
     expect(inputProblems('EnqueueCallInput', enqueue)).toEqual([]);

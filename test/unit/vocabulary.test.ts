@@ -39,7 +39,7 @@ describe('the vocabulary of the core', () => {
 
   it('has a payload for every instruction kind, and each travels with exactly its own fields (the others null)', () => {
     expect(Object.keys(PAYLOADS).sort()).toEqual(Object.keys(INSTRUCTION_KINDS).sort());
-    const base = { instructionId: 'i1', callId: 'call', attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, issuedAt: 1_000 };
+    const base = { instructionId: 'i1', callId: 'call', attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, context: null, issuedAt: 1_000 };
     const expected: Record<InstructionKind, TelephonyInstructionEvent> = {
       RING_AGENT: { ...base, kind: 'RING_AGENT', attemptId: 'attempt', agentId: 'agent', ringTimeoutSec: 20 },
       DIAL_EXTERNAL: { ...base, kind: 'DIAL_EXTERNAL', attemptId: 'attempt', destinationId: 'destination', number: '+442079460958', ringTimeoutSec: 30 },

@@ -24,6 +24,26 @@ registerEnumType(RESOURCE_KINDS, { name: 'RoutingResourceKind', description: 'Wh
 
 const CALLER_INPUT = 'The caller id as the network presented it (optional): a number in any form (`+447911123456`, national `07911123456`), `anonymous`, `Unavailable`, a SIP or tel URI... A call is never refused for its caller id: it is kept as presented (up to 200 characters; characters nobody can read are shown as U+FFFD, a longer one is cut), with its E.164 form when it is a telephone number (see Call.callerId and Call.callerE164).';
 
+@InputType({ description: 'One key-value pair of a call\'s context (text, never interpreted).' })
+export class CallContextEntryInput {
+  @Field({ description: '1-64 characters: a letter, then letters, digits, _ . or -; unique in the call; not starting with `gateway.` (the gateway\'s own entries).' })
+  key: string;
+
+  @Field({ description: 'Readable text, up to 500 characters.' })
+  value: string;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'One key-value pair of a call\'s context (text, never interpreted).' })
+export class CallContextEntry {
+  @Field({ description: 'The key; those the gateway adds to a hand-off start with `gateway.`.' })
+  key: string;
+
+  @Field({ description: 'The value, as given.' })
+  value: string;
+}
+
+const CONTEXT_INPUT = 'The call\'s context, handed to whoever takes it (RING_AGENT and DIAL_EXTERNAL carry it): at most 32 entries and 8 000 characters in all; sending the call again does not change it.';
+
 @InputType({ description: 'A call handed straight to a queue by the telephony platform.' })
 export class EnqueueCallInput {
   @Field({ description: 'The platform\'s own call id (1-200 characters): sending it again returns the same call.' })
@@ -38,6 +58,9 @@ export class EnqueueCallInput {
   @Field(() => String, { nullable: true, description: 'The service number the caller dialled, E.164; the PREFIX_* number modes of destinations build the dialled number from it.' })
   serviceNumber?: string | null;
 
+  @Field(() => [CallContextEntryInput], { nullable: true, description: CONTEXT_INPUT })
+  context?: CallContextEntryInput[] | null;
+
   @Field(() => Int, { nullable: true, description: '0-1000, default 0: higher is served first; equal priorities keep arrival order.' })
   priority?: number | null;
 }
@@ -46,6 +69,9 @@ export class EnqueueCallInput {
 export class StartCallInput {
   @Field({ description: 'The platform\'s own call id (1-200 characters): sending it again returns the same call.' })
   connectorCallId: string;
+
+  @Field(() => [CallContextEntryInput], { nullable: true, description: CONTEXT_INPUT })
+  context?: CallContextEntryInput[] | null;
 
   @Field({ description: 'The number the caller dialled (E.164): it selects the call flow.' })
   serviceNumber: string;
@@ -106,6 +132,12 @@ export class TelephonyInstruction {
 
   @Field(() => String, { nullable: true, description: 'PLAY_MESSAGE and DISCONNECT: the message or the reason.' })
   message: string | null;
+
+  @Field(() => [CallContextEntry], {
+    nullable: true,
+    description: 'RING_AGENT and DIAL_EXTERNAL: the call\'s context (enqueueCall, startCall) followed by what the gateway knows, under `gateway.`: callerId, callerE164, serviceNumber (when known), waitedSec since it arrived, attempts so far with this one. Pass it on to the agent\'s desktop or the external destination (SIP headers, an AI agent\'s prompt). Null for the other kinds.',
+  })
+  context: CallContextEntry[] | null;
 
   @Field({ description: 'When the gateway issued it (UTC).' })
   issuedAt: Date;
@@ -257,6 +289,9 @@ export class CallView {
 
   @Field(() => Int, { description: '0-1000: higher is served first.' })
   priority: number;
+
+  @Field(() => [CallContextEntry], { description: 'The context the connector gave the call, in its order (empty when none).' })
+  context: CallContextEntry[];
 
   @Field({ description: 'When it entered the queue (UTC).' })
   enqueuedAt: Date;
