@@ -1,5 +1,5 @@
-import type { DataSource } from 'typeorm';
-import { Call } from '../entities/call.entity';
+import { IsNull, Not, type DataSource } from 'typeorm';
+import { Call, CallAttempt } from '../entities/call.entity';
 
 /*
  * Reads of configuration and waiting calls the engine decides what to route from. Each is one query; a
@@ -38,4 +38,16 @@ export async function queuesWithWaitingCalls(dataSource: DataSource, companyId: 
     .where('c.state = :state AND c.queueId IS NOT NULL', { state: 'QUEUED' });
   if (companyId !== null) qb.andWhere('c.companyId = :companyId', { companyId });
   return qb.getRawMany();
+}
+
+/**
+ * The destinations a group's most recent offers went to, newest first, at most `take`: what its distribution
+ * counts (an attempt dialled from the group; a number that could not be built was no offer).
+ */
+export async function recentOffers(dataSource: DataSource, companyId: string, groupId: string, take: number): Promise<string[]> {
+  const rows = await dataSource.getRepository(CallAttempt).find({
+    where: { companyId, groupId, targetKind: 'DESTINATION', number: Not(IsNull()) },
+    order: { startedAt: 'DESC', id: 'DESC' }, take, select: { id: true, destinationId: true },
+  });
+  return rows.map((r) => r.destinationId!);
 }

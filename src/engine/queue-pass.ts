@@ -1,5 +1,5 @@
-import { In, IsNull, Not, type EntityManager } from 'typeorm';
-import { Call, CallAttempt } from '../entities/call.entity';
+import { In, type EntityManager } from 'typeorm';
+import { Call } from '../entities/call.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { AgentGroup } from '../entities/agent-group.entity';
 import { Queue, QueueGroup } from '../entities/queue.entity';
@@ -14,6 +14,7 @@ import type { AgentLive } from '../store/agent-state-store';
 import { findOwned, inTransaction, isConcurrentChange } from '../store/persistence';
 import { touchQuarterHours } from '../store/stat-buckets';
 import { ifUnchanged, trace, updateCall, type WaitingNotes } from './call-records';
+import { recentOffers } from './lookups';
 import { destinationSnapshot } from './destination-snapshot';
 import { groupDistribution, needsRecentOffers } from './group-distribution';
 import type { Effects } from './effects';
@@ -235,15 +236,10 @@ export class QueuePass {
    */
   private async withRecentOffers(companyId: string, view: QueueView): Promise<QueueView> {
     if (!view.snapshot.groups.some((g) => needsRecentOffers(g.distribution))) return view;
-    const attempts = this.ctx.dataSource.getRepository(CallAttempt);
     const groups = await Promise.all(view.snapshot.groups.map(async (g) => {
       if (!needsRecentOffers(g.distribution)) return g;
-      const rows = await attempts.find({
-        where: { companyId, groupId: g.groupId, targetKind: 'DESTINATION', number: Not(IsNull()) },
-        order: { startedAt: 'DESC', id: 'DESC' }, take: g.distribution!.mode === 'ROUND_ROBIN' ? 1 : g.distribution!.window ?? 100,
-        select: { id: true, destinationId: true },
-      });
-      return { ...g, distribution: { ...g.distribution!, recent: rows.map((r) => r.destinationId!) } };
+      const take = g.distribution!.mode === 'ROUND_ROBIN' ? 1 : g.distribution!.window ?? 100;
+      return { ...g, distribution: { ...g.distribution!, recent: await recentOffers(this.ctx.dataSource, companyId, g.groupId, take) } };
     }));
     return { ...view, snapshot: { ...view.snapshot, groups } };
   }

@@ -64,7 +64,15 @@ export class AgentGroupResolver {
   })
   async externalDestinationShares(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationShare[]> {
     const members = (await companyModel(ctx)).destinationsOfGroup(group.id).filter((d) => group.destinationShares[d.id] !== undefined);
-    return destinationRefs(ctx, members).map((ref) => ({ ...ref, percent: ref.destination === null ? null : group.destinationShares[ref.destination.id]! }));
+    const { byDestination } = await ctx.services.agentGroups.windowOffers(actor(ctx), group);
+    return destinationRefs(ctx, members).map((ref) => ref.destination === null
+      ? { ...ref, percent: null, recentOffers: null }
+      : { ...ref, percent: group.destinationShares[ref.destination.id]!, recentOffers: byDestination.get(ref.destination.id) ?? 0 });
+  }
+
+  @FieldResolver(() => Int, { description: 'How many of the group\'s most recent offers to its destinations its distribution counts now (at most `shareWindow`).' })
+  async shareWindowOffers(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<number> {
+    return (await ctx.services.agentGroups.windowOffers(actor(ctx), group)).total;
   }
 
   @FieldResolver(() => [ExternalDestinationRef], {

@@ -13,6 +13,7 @@ import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, canonicalId, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from '../input-checker';
+import { recentOffers } from '../engine/lookups';
 import { orderedDestinations, type ExternalDistribution } from '../routing/distribution';
 
 export interface AgentGroupFields {
@@ -83,6 +84,17 @@ export class AgentGroupService {
     const group = (await this.models.get(actor.companyId)).groups.get(canonicalId(id));
     if (group === undefined) throw errors.notFound('Agent group');
     return group.row;
+  }
+
+  /**
+   * The group's offers its distribution counts now: how many the window holds (at most its shareWindow) and
+   * how many went to each destination (the live share against the targets).
+   */
+  async windowOffers(actor: UserPrincipal, group: AgentGroup): Promise<{ total: number; byDestination: Map<string, number> }> {
+    const recent = await recentOffers(this.dataSource, actor.companyId, group.id, group.shareWindow);
+    const byDestination = new Map<string, number>();
+    for (const id of recent) byDestination.set(id, (byDestination.get(id) ?? 0) + 1);
+    return { total: recent.length, byDestination };
   }
 
   async create(actor: UserPrincipal, input: AgentGroupFields): Promise<AgentGroup> {

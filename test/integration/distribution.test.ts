@@ -47,6 +47,12 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('a group\'s distr
     const shares = await dialled(queueId, 20);
     expect(shares.filter((id) => id === a)).toHaveLength(14);
     expect(shares.filter((id) => id === b)).toHaveLength(6);
+    // The live share against the target, as the group reports it: the window holds the 20 offers.
+    const live = await t.ok('query($id: ID!) { agentGroup(id: $id) { shareWindowOffers externalDestinationShares { percent recentOffers destination { id } } } }', { id: groupId }, w.admin);
+    expect(live.agentGroup.shareWindowOffers).toBe(20);
+    expect(live.agentGroup.externalDestinationShares).toEqual(expect.arrayContaining([
+      { percent: 70, recentOffers: 14, destination: { id: a } }, { percent: 30, recentOffers: 6, destination: { id: b } },
+    ]));
     // Counted, not random: after every call each is within one offer of its target.
     shares.forEach((_, i) => expect(Math.abs(shares.slice(0, i + 1).filter((id) => id === a).length - 0.7 * (i + 1))).toBeLessThan(1));
     const call = await w.call((await w.connector.enqueueOk(queueId)).id);
@@ -99,6 +105,8 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('a group\'s distr
     });
     const read = await t.ok(`query($id: ID!) { agentGroup(id: $id) { ${GROUP_FIELDS} } }`, { id: groupId }, limited.token);
     expect(read.agentGroup.externalDestinationShares).toEqual([{ hidden: false, percent: 40, destination: { id: seen } }, { hidden: true, percent: null, destination: null }]);
+    const counted = await t.ok('query($id: ID!) { agentGroup(id: $id) { externalDestinationShares { hidden recentOffers } } }', { id: groupId }, limited.token);
+    expect(counted.agentGroup.externalDestinationShares).toEqual([{ hidden: false, recentOffers: 0 }, { hidden: true, recentOffers: null }]);
     expect(read.agentGroup.externalDestinationOrder).toEqual([{ hidden: false, destination: { id: seen } }, { hidden: true, destination: null }]);
     // The hidden member holds 60%: the visible ones must add up to 40, and it keeps its target.
     const wrong = await updateGroup(groupId, { name: 'Shared', agentIds: [], externalDestinationIds: [seen], externalDestinationShares: [{ destinationId: seen, percent: 50 }] }, limited.token);

@@ -72,6 +72,9 @@ export class ExternalDestinationShare {
 
   @Field(() => Int, { nullable: true, description: 'Its target in percent, or null when hidden.' })
   percent: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'How many of the group\'s counted offers (`shareWindowOffers`) went to it: its live share is this over those; null when hidden.' })
+  recentOffers: number | null;
 }
 
 @InputType({ description: 'When a group of priority 2-5 becomes eligible for a waiting call (any one condition suffices).' })
