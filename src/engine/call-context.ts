@@ -16,10 +16,10 @@ const KEY = /^[A-Za-z][A-Za-z0-9_.-]*$/;
  * under `gateway.`; values are readable text up to 500 characters; at most 32 entries and 8 000 characters in
  * all. Problems go to `c` (each with its path); the entries are returned in the order given.
  */
-export function checkContext(c: InputChecker, given: ReadonlyArray<{ key: string; value: string }> | null | undefined): ContextEntry[] {
+export function checkContext(c: InputChecker, given: ReadonlyArray<{ key: string; value: string }> | null | undefined, field = 'context'): ContextEntry[] {
   if (given === null || given === undefined) return [];
   if (given.length > CONTEXT_LIMITS.entries) {
-    c.fail('context', `must hold at most ${CONTEXT_LIMITS.entries} entries (got ${given.length})`);
+    c.fail(field, `must hold at most ${CONTEXT_LIMITS.entries} entries (got ${given.length})`);
     return [];
   }
   const seen = new Set<string>();
@@ -28,33 +28,51 @@ export function checkContext(c: InputChecker, given: ReadonlyArray<{ key: string
   given.forEach((entry, i) => {
     const key = entry.key.trim();
     if (key.length === 0 || key.length > CONTEXT_LIMITS.keyLength || !KEY.test(key)) {
-      c.fail(`context[${i}].key`, `must be 1-${CONTEXT_LIMITS.keyLength} characters: a letter, then letters, digits, _ . or -`);
+      c.fail(`${field}[${i}].key`, `must be 1-${CONTEXT_LIMITS.keyLength} characters: a letter, then letters, digits, _ . or -`);
     } else if (key.toLowerCase().startsWith(GATEWAY_PREFIX)) {
-      c.fail(`context[${i}].key`, `must not start with "${GATEWAY_PREFIX}": the gateway adds those entries`);
+      c.fail(`${field}[${i}].key`, `must not start with "${GATEWAY_PREFIX}": the gateway adds those entries`);
     } else if (seen.has(key)) {
-      c.fail(`context[${i}].key`, 'is given twice');
+      c.fail(`${field}[${i}].key`, 'is given twice');
     }
     seen.add(key);
-    const value = c.text(`context[${i}].value`, entry.value, CONTEXT_LIMITS.valueLength) ?? '';
+    const value = c.text(`${field}[${i}].value`, entry.value, CONTEXT_LIMITS.valueLength) ?? '';
     total += key.length + value.length;
     entries.push({ key, value });
   });
-  if (total > CONTEXT_LIMITS.totalLength) c.fail('context', `must hold at most ${CONTEXT_LIMITS.totalLength} characters of keys and values in all (got ${total})`);
+  if (total > CONTEXT_LIMITS.totalLength) c.fail(field, `must hold at most ${CONTEXT_LIMITS.totalLength} characters of keys and values in all (got ${total})`);
   return entries;
 }
+
+/** The call's context with `added` set: a key already there takes its new value in place, a new key goes last. */
+export function withContext(current: readonly ContextEntry[], added: readonly ContextEntry[]): ContextEntry[] {
+  const merged = current.map((e) => ({ ...e }));
+  for (const { key, value } of added) {
+    const at = merged.findIndex((e) => e.key === key);
+    if (at >= 0) merged[at] = { key, value };
+    else merged.push({ key, value });
+  }
+  return merged;
+}
+
+/** Most nodes of a flow path a hand-off names (the latest ones). */
+export const FLOW_PATH_NODES = 30;
 
 /**
  * What travels with a call to whoever takes it (RING_AGENT, DIAL_EXTERNAL): the call's own context, then what
  * the gateway knows, under `gateway.`: the caller id as presented and in E.164, the dialled service number,
- * the seconds waited since it arrived, and the attempts so far (this one included). Empty facts are left out.
+ * the seconds waited since it arrived, the attempts so far (this one included) and, for a flow call, the
+ * nodes it walked (`>`-separated ids, the latest FLOW_PATH_NODES). Empty facts are left out.
  */
-export function handOff(call: Pick<Call, 'context' | 'callerId' | 'callerE164' | 'serviceNumber' | 'enqueuedAt'>, attempts: number, now: number): ContextEntry[] {
+export function handOff(
+  call: Pick<Call, 'context' | 'callerId' | 'callerE164' | 'serviceNumber' | 'enqueuedAt'>, attempts: number, now: number, flowPath: readonly string[] = [],
+): ContextEntry[] {
   const facts: Array<[string, string | null]> = [
     ['callerId', call.callerId],
     ['callerE164', call.callerE164],
     ['serviceNumber', call.serviceNumber],
     ['waitedSec', String(Math.max(0, Math.floor((now - call.enqueuedAt.getTime()) / 1000)))],
     ['attempts', String(attempts)],
+    ['flowPath', flowPath.slice(-FLOW_PATH_NODES).join('>')],
   ];
   return [...(call.context ?? []), ...facts.filter((f): f is [string, string] => f[1] !== null && f[1] !== '').map(([key, value]) => ({ key: `${GATEWAY_PREFIX}${key}`, value }))];
 }

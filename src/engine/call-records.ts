@@ -9,7 +9,7 @@ import { recordCapacityRefusals } from '../store/capacity-refusals';
 import { touchQuarterHours } from '../store/stat-buckets';
 
 /** Changes of a call that no queue figure reads: they touch no statistics bucket. */
-const NOT_COUNTED = new Set<string>(['eligiblePriorities', 'flowNodeId']);
+const NOT_COUNTED = new Set<string>(['eligiblePriorities', 'flowNodeId', 'context']);
 
 /*
  * The call record's primitives: every change of a call is a compare-and-set on its revision, written with its

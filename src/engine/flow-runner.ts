@@ -12,6 +12,7 @@ import { evaluateHolidays, evaluateTimeRange } from '../routing/schedule';
 import { CALL_STATE, transition } from '../routing/state-machine';
 import { wordsNaming, type TraceFacts, type TracePart, type TraceRef } from '../routing/trace-words';
 import { inTransaction, isConcurrentChange } from '../store/persistence';
+import { withContext } from './call-context';
 import { ifUnchanged, trace, updateCall, withCall } from './call-records';
 import type { Closing } from './closing';
 import { destinationSnapshot } from './destination-snapshot';
@@ -212,8 +213,12 @@ export class FlowRunner {
       const arrived = !(i === 0 && left !== null && t.nodeId === left.nodeId);
       return { node: { type: t.nodeType, id: t.nodeId, branch: t.branch, arrived }, words: wordsNaming(t.detail, refs) };
     });
+    const added = step.context ?? [];
     const work = async (m: EntityManager) => {
-      await updateCall(m, call, { flowNodeId: step.position?.nodeId ?? call.flowNodeId });
+      await updateCall(m, call, {
+        flowNodeId: step.position?.nodeId ?? call.flowNodeId,
+        ...(added.length > 0 ? { context: withContext(call.context ?? [], added) } : {}),
+      });
       for (const facts of entries) await trace(m, call, { at: now, step: 'FLOW', facts });
     };
     if (strict) return ifUnchanged(this.ctx.dataSource, work);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CallAttempt, type Call } from '../entities/call.entity';
+import { CallAttempt, CallTraceEntry, type Call } from '../entities/call.entity';
 import type { ExternalDestination } from '../entities/external-destination.entity';
 import { resolveDialledNumber, type DestinationNumber } from '../routing/phone-number';
 import type { ContextEntry } from '../routing/vocabulary';
@@ -109,7 +109,15 @@ export class Offers {
 
   /** What travels with the call to whoever is offered it: its context and the gateway's facts (attempts counted with this one). */
   private async handOff(call: Call, now: number): Promise<ContextEntry[]> {
-    return handOff(call, await this.ctx.dataSource.getRepository(CallAttempt).countBy({ callId: call.id }), now);
+    const { dataSource } = this.ctx;
+    const [attempts, walked] = await Promise.all([
+      dataSource.getRepository(CallAttempt).countBy({ callId: call.id }),
+      call.flowVersionId === null ? [] : dataSource.getRepository(CallTraceEntry).find({
+        where: { callId: call.id, step: 'FLOW' }, order: { seq: 'ASC' }, select: { id: true, seq: true, facts: true },
+      }),
+    ]);
+    const path = walked.flatMap((e) => (e.facts?.node?.arrived ? [e.facts.node.id] : []));
+    return handOff(call, attempts, now, path);
   }
 
   /** The call moves to OFFERING with its new attempt and the entry in its trace, or nothing happens (it changed meanwhile). */

@@ -14,6 +14,8 @@ export interface StoredFlowNode {
   message: string | null;
   /** WAIT: seconds to pause (absent in nodes stored before WAIT existed). */
   waitSec?: number | null;
+  /** SET_CONTEXT: the entries it adds to the call's context (absent in nodes stored before it existed). */
+  context?: Array<{ key: string; value: string }> | null;
   branches: Array<{ name: string; to: string }>;
 }
 

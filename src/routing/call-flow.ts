@@ -14,6 +14,7 @@ export const FLOW_NODE_TYPES = {
   QUEUE: 'QUEUE',
   ROUTE_TO_EXTERNAL_DESTINATION: 'ROUTE_TO_EXTERNAL_DESTINATION',
   PLAY_MESSAGE: 'PLAY_MESSAGE',
+  SET_CONTEXT: 'SET_CONTEXT',
   WAIT: 'WAIT',
   DISCONNECT: 'DISCONNECT',
 } as const;
@@ -37,6 +38,8 @@ export interface FlowNode {
   readonly message?: string | null;
   /** WAIT: how long the call pauses, in seconds (1..MAX_WAIT_SEC). */
   readonly waitSec?: number | null;
+  /** SET_CONTEXT: the entries it adds to the call's context (a key already there takes the new value). */
+  readonly context?: ReadonlyArray<{ readonly key: string; readonly value: string }> | null;
   readonly branches: readonly FlowBranch[];
 }
 
@@ -73,8 +76,8 @@ export const MAX_NODE_VISITS = 20;
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MATCH = /^Match([1-9][0-9]*)$/;
 
-type FieldName = 'queueId' | 'externalDestinationId' | 'holidayListId' | 'timeRangeIds' | 'message' | 'waitSec';
-const FIELDS: readonly FieldName[] = ['queueId', 'externalDestinationId', 'holidayListId', 'timeRangeIds', 'message', 'waitSec'];
+type FieldName = 'queueId' | 'externalDestinationId' | 'holidayListId' | 'timeRangeIds' | 'message' | 'waitSec' | 'context';
+const FIELDS: readonly FieldName[] = ['queueId', 'externalDestinationId', 'holidayListId', 'timeRangeIds', 'message', 'waitSec', 'context'];
 
 interface NodeSpec {
   /** The one field the type needs, if any; every other field must be left out. */
@@ -94,6 +97,7 @@ const SPECS: Readonly<Record<FlowNodeType, NodeSpec>> = {
   // LimitReached happens at once and often (a busy partner), so a flow must say where such calls go.
   ROUTE_TO_EXTERNAL_DESTINATION: { field: 'externalDestinationId', branches: ['LimitReached', 'Busy', 'Timeout', 'Failure'], mandatory: ['LimitReached'] },
   PLAY_MESSAGE: { field: 'message', branches: ['next'], mandatory: ['next'] },
+  SET_CONTEXT: { field: 'context', branches: ['next'], mandatory: ['next'] },
   WAIT: { field: 'waitSec', branches: ['next'], mandatory: ['next'] },
   DISCONNECT: { field: null, branches: [], mandatory: [] },
 };
@@ -108,7 +112,7 @@ const WAITING: ReadonlySet<string> = new Set<FlowNodeType>(['WAIT']);
 const isNodeType = (type: string): type is FlowNodeType => Object.hasOwn(FLOW_NODE_TYPES, type);
 
 /** Whether a field holds something: null, undefined, '' and [] all mean "left out". */
-function present<T extends string | readonly string[] | number>(value: T | null | undefined): value is T {
+function present<T extends string | readonly unknown[] | number>(value: T | null | undefined): value is T {
   return value !== null && value !== undefined && (typeof value === 'number' || value.length > 0);
 }
 
@@ -229,6 +233,9 @@ function checkFields(node: FlowNode, refs: FlowReferences, report: (message: str
     }
     case 'PLAY_MESSAGE':
       if (!present(node.message?.trim())) report('message is required');
+      break;
+    case 'SET_CONTEXT':
+      if (!present(node.context)) report('context needs at least one entry');
       break;
     case 'WAIT':
       if (!present(node.waitSec)) report('waitSec is required');
@@ -363,6 +370,8 @@ export interface FlowStep {
   readonly position: FlowPosition | null;
   readonly action: FlowAction;
   readonly trace: readonly FlowTraceEntry[];
+  /** What SET_CONTEXT nodes walked in this step add to the call's context, in order (a later one of a key wins). */
+  readonly context?: ReadonlyArray<{ readonly key: string; readonly value: string }>;
 }
 
 const QUEUE_OUTCOMES: Readonly<Record<QueueOutcome, string>> = {
@@ -381,6 +390,8 @@ const EXTERNAL_OUTCOMES: Readonly<Record<ExternalOutcome, string>> = {
 /** A walk in progress: the trace so far and how many instant nodes it has passed. */
 class Walk {
   readonly trace: FlowTraceEntry[] = [];
+  /** Entries SET_CONTEXT nodes added during this walk. */
+  readonly context: Array<{ key: string; value: string }> = [];
   instantNodes = 0;
   private readonly byId = new Map<string, FlowNode>();
   /** Arrivals at each node during this walk (added to the call's earlier ones from the context). */
@@ -400,7 +411,7 @@ class Walk {
   }
 
   stop(node: FlowNode, action: FlowAction): FlowStep {
-    return { position: { nodeId: node.id }, action, trace: this.trace };
+    return { position: { nodeId: node.id }, action, trace: this.trace, ...(this.context.length > 0 ? { context: this.context } : {}) };
   }
 
   /** Ends the call at `node`: the trace says why in `detail`, the action in `reason`. */
@@ -424,7 +435,7 @@ class Walk {
     let node = from;
     const cap = this.ctx.maxNodeVisits ?? MAX_NODE_VISITS;
     while (!('action' in node)) {
-      const instant = node.type === 'START' || node.type === 'BRANCH_ON_HOLIDAY' || node.type === 'BRANCH_ON_TIME_RANGES';
+      const instant = node.type === 'START' || node.type === 'BRANCH_ON_HOLIDAY' || node.type === 'BRANCH_ON_TIME_RANGES' || node.type === 'SET_CONTEXT';
       // Visits are capped where the call does something: every loop passes such a node (a valid one a WAIT),
       // so that bounds the instant nodes too; a loop of instant nodes alone is MAX_INSTANT_NODES' job.
       const visits = (this.ctx.visits?.get(node.id) ?? 0) + (this.arrived.get(node.id) ?? 0);
@@ -485,6 +496,11 @@ class Walk {
         if (!isWaitSec(node.waitSec)) return this.end(node, 'the node has no valid number of seconds to wait', 'the call flow is incomplete');
         this.note(node, null, `the call waits ${node.waitSec} s`);
         return this.stop(node, { kind: 'WAIT', seconds: node.waitSec });
+      case 'SET_CONTEXT': {
+        const entries = node.context ?? [];
+        for (const { key, value } of entries) this.context.push({ key, value });
+        return this.follow(node, 'next', `the call's context is set: ${entries.map((e) => e.key).join(', ') || 'nothing'}`);
+      }
       case 'DISCONNECT':
         return this.end(node, 'the flow ends the call here', `the call flow ends the call (node ${node.id})`);
       default:

@@ -12,6 +12,7 @@ import { assertNameFree, checkExpectedVersion, findOwned, inTransaction, isId, l
 import { keepHiddenDestinations, routesToHidden } from './flow-references';
 import type { AuditTrail } from './audit-trail';
 import { InputChecker } from '../input-checker';
+import { checkContext } from '../engine/call-context';
 import { systemScheduler } from '../platform/scheduler';
 
 export interface CallFlowNodeFields {
@@ -23,6 +24,7 @@ export interface CallFlowNodeFields {
   timeRangeIds?: string[] | null;
   message?: string | null;
   waitSec?: number | null;
+  context?: Array<{ key: string; value: string }> | null;
   branches?: Array<{ name: string; to: string }> | null;
 }
 
@@ -55,6 +57,7 @@ function checkDraft(input: CallFlowFields): { name: string; numbers: string[]; n
     timeRangeIds: n.timeRangeIds ?? null,
     message: c.text(`nodes[${i}].message`, n.message, 500),
     waitSec: n.waitSec ?? null,
+    context: n.context === null || n.context === undefined ? null : checkContext(c, n.context, `nodes[${i}].context`),
     branches: (n.branches ?? []).map((b) => ({ name: b.name, to: b.to })),
   }));
   for (const [i, n] of input.nodes.entries()) if (n.id.length < 1 || n.id.length > 64) c.fail(`nodes[${i}].id`, 'must be 1-64 characters');

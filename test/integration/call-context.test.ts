@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { codeOf } from '../support/fixtures';
+import { uniqueNumbers } from '../support/numbers';
 import { routingModes, useRoutingWorld, type Instruction, type RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
 
@@ -47,6 +48,35 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('the context that
     expect(contextOf(ring)[0]).toEqual({ key: 'intent', value: 'sales' });
     expect(valueOf(contextOf(ring), 'gateway.attempts')).toBe('1');
     expect(valueOf(contextOf(ring), 'gateway.callerId')).toBeUndefined();
+  });
+
+  it('lets a call flow add to the context with a SET_CONTEXT node, and hands on the path the call walked', async () => {
+    const agent = await w.agent('Ann');
+    const queueId = await w.queue([{ groupId: await w.group([agent]) }], { agentRingTimeoutSec: 5 });
+    const serviceNumber = uniqueNumbers('+4420795')();
+    const nodes = [
+      { id: 'start', type: 'START', branches: [{ name: 'next', to: 'tag' }] },
+      { id: 'tag', type: 'SET_CONTEXT', context: [{ key: 'line', value: 'support' }, { key: 'lang', value: 'fr' }], branches: [{ name: 'next', to: 'queue' }] },
+      { id: 'queue', type: 'QUEUE', queueId },
+    ];
+    const flow = await t.ok('mutation($i: CallFlowInput!) { createCallFlow(input: $i) { id nodes { id context { key value } } } }', { i: { name: `Tagging ${randomUUID().slice(0, 6)}`, serviceNumbers: [serviceNumber], nodes } }, w.admin);
+    expect(flow.createCallFlow.nodes[1].context).toEqual([{ key: 'line', value: 'support' }, { key: 'lang', value: 'fr' }]);
+    await t.ok('mutation($id: ID!) { publishCallFlow(id: $id) { id } }', { id: flow.createCallFlow.id }, w.admin);
+    const started = await t.ok('mutation($i: StartCallInput!) { startCall(input: $i) { id } }', {
+      i: { connectorCallId: randomUUID(), serviceNumber, context: [{ key: 'lang', value: 'en' }, { key: 'intent', value: 'reset password' }] },
+    }, w.connector.key);
+    const callId = started.startCall.id;
+    const [ring] = await w.connector.waitFor((i) => i.kind === 'RING_AGENT' && i.callId === callId);
+    // The flow's value of a key the connector gave replaces it in place; a new key goes last.
+    const expected = [{ key: 'lang', value: 'fr' }, { key: 'intent', value: 'reset password' }, { key: 'line', value: 'support' }];
+    expect(contextOf(ring).slice(0, 3)).toEqual(expected);
+    expect(valueOf(contextOf(ring), 'gateway.flowPath')).toBe('start>tag>queue');
+    expect((await t.ok('query($id: ID!) { call(id: $id) { context { key value } } }', { id: callId }, w.admin)).call.context).toEqual(expected);
+
+    const bad = await t.gql('mutation($i: CallFlowInput!) { createCallFlow(input: $i) { id } }', {
+      i: { name: `Bad ${randomUUID().slice(0, 6)}`, serviceNumbers: [], nodes: [nodes[0], { ...nodes[1], context: [{ key: 'gateway.x', value: 'y' }] }, nodes[2]] },
+    }, w.admin);
+    expect(bad.errors![0]!.extensions!.field).toBe('input.nodes[1].context[0].key');
   });
 
   it('refuses a context it cannot carry, naming every problem, and records no call', async () => {

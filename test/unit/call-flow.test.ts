@@ -2,6 +2,7 @@ import {
   MAX_INSTANT_NODES, startFlow, stepFlow, validateFlow,
   type FlowContext, type FlowEvent, type FlowGraph, type FlowNode, type FlowNodeType, type FlowProblem, type FlowReferences, type FlowStep,
 } from '../../src/routing/call-flow';
+import { withContext } from '../../src/engine/call-context';
 
 const NOW = Date.UTC(2026, 10, 23, 19, 30, 0);
 
@@ -376,5 +377,37 @@ describe('stepFlow', () => {
     }],
   ])('ends the call, saying why, on %s', (_, at, event, expected) => {
     expect(stepFlow(graph(overflow()), { nodeId: at }, event, context())).toEqual(expected);
+  });
+});
+
+describe('a SET_CONTEXT node', () => {
+  const refs = { queues: new Set(['q1']), destinations: new Set<string>(), timeRanges: new Set<string>(), holidayLists: new Set<string>() };
+  const flow = (context: Array<{ key: string; value: string }> | null) => ({
+    nodes: [
+      { id: 'start', type: 'START' as const, branches: [{ name: 'next', to: 'set' }] },
+      { id: 'set', type: 'SET_CONTEXT' as const, context, branches: [{ name: 'next', to: 'again' }] },
+      { id: 'again', type: 'SET_CONTEXT' as const, context: [{ key: 'tier', value: 'gold' }], branches: [{ name: 'next', to: 'queue' }] },
+      { id: 'queue', type: 'QUEUE' as const, queueId: 'q1', branches: [] },
+    ],
+  });
+  const ctx = { now: 0, timeRange: () => ({ match: false, detail: '' }), holidays: () => ({ holiday: false, detail: '' }) };
+
+  it('needs at least one entry, and no other node may carry one', () => {
+    expect(validateFlow(flow([]), refs)).toEqual([{ nodeId: 'set', message: 'context needs at least one entry' }]);
+    const message = { id: 'm', type: 'PLAY_MESSAGE' as const, message: 'hi', context: [{ key: 'a', value: 'b' }], branches: [] };
+    expect(validateFlow({ nodes: [...flow([{ key: 'a', value: 'b' }]).nodes, message] }, refs).map((p) => p.message)).toContain('context is not used by a PLAY_MESSAGE node');
+  });
+
+  it('adds its entries to the step as the call walks through, in order, without stopping there', () => {
+    const step = startFlow(flow([{ key: 'intent', value: 'sales' }, { key: 'tier', value: 'silver' }]), ctx);
+    expect(step.action).toEqual({ kind: 'ENTER_QUEUE', queueId: 'q1' });
+    expect(step.context).toEqual([{ key: 'intent', value: 'sales' }, { key: 'tier', value: 'silver' }, { key: 'tier', value: 'gold' }]);
+    expect(step.trace.map((t) => [t.nodeId, t.branch])).toEqual([['start', 'next'], ['set', 'next'], ['again', 'next'], ['queue', null]]);
+    expect(step.trace[1]!.detail).toBe("the call's context is set: intent, tier");
+  });
+
+  it('is merged into the call\'s context key by key: a key already there takes the new value in place', () => {
+    expect(withContext([{ key: 'tier', value: 'silver' }, { key: 'lang', value: 'en' }], [{ key: 'tier', value: 'gold' }, { key: 'new', value: '1' }]))
+      .toEqual([{ key: 'tier', value: 'gold' }, { key: 'lang', value: 'en' }, { key: 'new', value: '1' }]);
   });
 });

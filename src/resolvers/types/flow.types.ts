@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { CallContextEntry, CallContextEntryInput } from './call.types';
 import { CallFlow } from '../../entities/call-flow.entity';
 import { DateScalar, HolidayList, TimeRange } from '../../entities/schedule.entity';
 import { FLOW_NODE_TYPES, type FlowNodeType } from '../../routing/call-flow';
@@ -98,6 +99,9 @@ export class CallFlowNodeInput {
   @Field(() => Int, { nullable: true, description: 'WAIT: how long the call pauses before it goes on by next, in whole seconds from 1 to 3600.' })
   waitSec?: number | null;
 
+  @Field(() => [CallContextEntryInput], { nullable: true, description: 'SET_CONTEXT: the entries it adds to the call\'s context (a key already there takes the new value), with the bounds of enqueueCall\'s context.' })
+  context?: CallContextEntryInput[] | null;
+
   @Field(() => [CallFlowBranchInput], { nullable: true, description: 'Where each branch leads.' })
   branches?: CallFlowBranchInput[] | null;
 }
@@ -154,6 +158,9 @@ export class CallFlowNode {
 
   @Field(() => Int, { nullable: true, description: 'WAIT: seconds the call pauses.' })
   waitSec?: number | null;
+
+  @Field(() => [CallContextEntry], { nullable: true, description: 'SET_CONTEXT: the entries it adds to the call\'s context.' })
+  context?: CallContextEntry[] | null;
 
   @Field(() => [CallFlowBranch], { description: 'Where each branch leads.' })
   branches: CallFlowBranch[];
