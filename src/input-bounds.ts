@@ -40,6 +40,8 @@ export const BOUNDS: Readonly<Record<string, Bound>> = {
   password: { maxLength: 400 }, adminPassword: { maxLength: 400 },
   // Telephone numbers and prefixes (E.164 has at most 15 digits; spaces are allowed).
   number: PHONE, prefix: PHONE, matchPrefix: PHONE, serviceNumber: PHONE, serviceNumbers: PHONE,
+  // A caller id is never a reason to refuse a call (decision 013): a longer one is kept cut at 200 characters.
+  callerNumber: { maxLength: 4000 },
   timeZone: { maxLength: 100 }, startTime: { maxLength: 100 }, endTime: { maxLength: 100 },
   // A message played to callers (500 characters).
   message: { maxLength: 2000 },

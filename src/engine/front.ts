@@ -19,6 +19,9 @@ import { repairSweep, REPAIR_EVERY_MS } from './repair';
 import { clocked, overdueAttempts, renewLeases, timerId, Timers } from './timers';
 import type { AttemptOutcomeFields, CallRouterOptions, EndCallFields, EngineContext, EnqueueCallFields, LivePublisher, PublishedFlows, StartCallFields, TimerPayload } from './types';
 
+/** The prefix of the event ids of the gateway's own ring timeouts (reported through reportOutcome, once each). */
+const RING_TIMEOUT_EVENT = 'ring-timeout:';
+
 /**
  * The engine's front: the connector API (enqueue, reportOutcome, endCall, startCall), routing on request
  * (pump, pumpCompany), the loops (due timers, the sweep, overdue attempts, lease renewal) and the dispatch of
@@ -108,12 +111,14 @@ export class CallRouter {
    * attempt; an attempt that already ended answers CONFLICT. The gateway's own ring timeout reports through
    * here too, with an event id of its own.
    */
-  async reportOutcome(companyId: string, input: AttemptOutcomeFields): Promise<CallAttempt> {
+  async reportOutcome(companyId: string, input: AttemptOutcomeFields, byGateway = false): Promise<CallAttempt> {
     const c = new InputChecker();
     const eventId = c.name('eventId', input.eventId, 200);
+    // The gateway's own ring timeouts are told apart by their event ids: a connector may not use theirs.
+    if (!byGateway && eventId.startsWith(RING_TIMEOUT_EVENT)) c.fail('eventId', `must not start with "${RING_TIMEOUT_EVENT}": the gateway's own ring timeouts use it`);
     c.done();
     const now = this.ctx.time.now();
-    const ringTimedOut = eventId.startsWith('ring-timeout:');
+    const ringTimedOut = byGateway && eventId.startsWith(RING_TIMEOUT_EVENT);
     const applied = await once(this.ctx.dataSource, companyId, eventId, `OUTCOME:${input.attemptId}:${input.outcome}`, now, (m) =>
       this.closing.recordOutcome(m, companyId, input, ringTimedOut, now));
     if (applied.effects) await this.closing.settle(companyId, applied.effects, now);
@@ -226,7 +231,7 @@ export class CallRouter {
     if (payload.t === 'pump') return this.pump(payload.companyId, payload.queueId);
     if (payload.t === 'ring') {
       try {
-        await this.reportOutcome(payload.companyId, { eventId: `ring-timeout:${payload.attemptId}`, attemptId: payload.attemptId, outcome: 'NO_ANSWER' });
+        await this.reportOutcome(payload.companyId, { eventId: `${RING_TIMEOUT_EVENT}${payload.attemptId}`, attemptId: payload.attemptId, outcome: 'NO_ANSWER' }, true);
       } catch (error) {
         // The attempt moved on (answered, ended, cancelled) before its ring time: nothing to do.
         if (!isCoded(error, 'CONFLICT') && !isCoded(error, 'NOT_FOUND')) throw error;

@@ -96,6 +96,10 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('caller ids (%s)'
     const kept: string = long.data.enqueueCall.callerId;
     expect([...kept]).toHaveLength(200);
     expect(kept).toBe(`sip:${'a'.repeat(195)}\u2026`);
+    // Past the general bound of a string (1 000) too: a caller id up to 4 000 is taken, cut the same way.
+    const longer = await enqueue(queue, { callerNumber: `sip:${'b'.repeat(3000)}@carrier.example` });
+    expect(longer.errors).toBeUndefined();
+    expect(longer.data.enqueueCall.callerId).toBe(`sip:${'b'.repeat(195)}\u2026`);
     const broken = await enqueue(queue, { callerNumber: 'Caller\u0007\u202e\ud800 1' });
     expect(broken.errors).toBeUndefined();
     expect(broken.data.enqueueCall).toMatchObject({ callerId: 'Caller\ufffd\ufffd\ufffd 1', callerE164: null });

@@ -219,6 +219,17 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     expect((await w.connector.endCall(call.id, 'CALLER_HUNG_UP')).errors?.[0]?.extensions?.code).toBe('CONFLICT');
   });
 
+  it('refuses an event id in the form of the gateway\'s own ring timeouts, which would stop the ringing as a timeout does', async () => {
+    const destination = await w.destination();
+    const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
+    const call = await w.connector.enqueueOk(queue);
+    const [dial] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === call.id);
+    const posed = await w.connector.outcome(dial!.attemptId!, 'NO_ANSWER', `ring-timeout:${dial!.attemptId}`);
+    expect(posed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.eventId' });
+    // Nothing was applied: the attempt still rings, and the connector's own event ends it.
+    expect((await w.connector.outcome(dial!.attemptId!, 'NO_ANSWER')).data?.reportAttemptOutcome.state).toBe('NO_ANSWER');
+  });
+
   it('answers NOT_FOUND for unknown attempts and calls and for those of another company', async () => {
     const destination = await w.destination();
     const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
