@@ -131,7 +131,7 @@ export class Connector {
     return res.data!.enqueueCall;
   }
 
-  outcome(attemptId: string, outcome: string, eventId = randomUUID()) {
+  outcome(attemptId: string, outcome: string, eventId: string = randomUUID()) {
     return this.t.gql<{ reportAttemptOutcome: { id: string; state: string; outcome: string | null } }>(
       'mutation($i: AttemptOutcomeInput!) { reportAttemptOutcome(input: $i) { id state outcome } }',
       { i: { eventId, attemptId, outcome } },
@@ -139,7 +139,7 @@ export class Connector {
     );
   }
 
-  endCall(callId: string, reason: 'COMPLETED' | 'CALLER_HUNG_UP', eventId = randomUUID()) {
+  endCall(callId: string, reason: 'COMPLETED' | 'CALLER_HUNG_UP', eventId: string = randomUUID()) {
     return this.t.gql<{ endCall: { id: string; state: string } }>(
       'mutation($i: EndCallInput!) { endCall(input: $i) { id state endReason } }',
       { i: { eventId, callId, reason } },
