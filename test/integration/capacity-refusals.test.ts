@@ -37,9 +37,11 @@ async function company(m: EntityManager, slug: string): Promise<string> {
 
 async function call(m: EntityManager, companyId: string): Promise<{ id: string; companyId: string }> {
   const id = randomUUID();
-  await m.getRepository(Call).insert({
+  // Only the columns the table had then (later migrations add others the entity now has).
+  const columns = ['id', 'companyId', 'connectorCallId', 'queueId', 'priority', 'state', 'enqueuedAt', 'eligiblePriorities', 'lastOfferEndedAt'];
+  await m.createQueryBuilder().insert().into(Call, columns).values({
     id, companyId, connectorCallId: `c-${id}`, queueId: null, priority: 0, state: 'FAILED', enqueuedAt: new Date(FROM), eligiblePriorities: [], lastOfferEndedAt: {},
-  });
+  }).updateEntity(false).execute();
   return { id, companyId };
 }
 
