@@ -51,3 +51,13 @@ export async function recentOffers(dataSource: DataSource, companyId: string, gr
   });
   return rows.map((r) => r.destinationId!);
 }
+
+/** How many of a group's offers went to each destination in [from, to) (the share a group's distribution gave each). */
+export async function offersBetween(dataSource: DataSource, companyId: string, groupId: string, from: Date, to: Date): Promise<Map<string, number>> {
+  const rows: Array<{ destinationId: string; offers: string | number }> = await dataSource.getRepository(CallAttempt).createQueryBuilder('a')
+    .select('a.destinationId', 'destinationId').addSelect('COUNT(*)', 'offers')
+    .where('a.companyId = :companyId AND a.groupId = :groupId AND a.startedAt >= :from AND a.startedAt < :to', { companyId, groupId, from, to })
+    .andWhere("a.targetKind = 'DESTINATION' AND a.number IS NOT NULL")
+    .groupBy('a.destinationId').getRawMany();
+  return new Map(rows.map((r) => [r.destinationId, Number(r.offers)]));
+}

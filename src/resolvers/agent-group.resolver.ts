@@ -5,7 +5,7 @@ import { actor, companyModel, type GatewayContext } from './context';
 import { destinationRefs } from './destination-refs';
 import { orderedDestinations } from '../routing/distribution';
 import { PageArgsInput } from './types/connection';
-import { AgentGroupConnection, AgentGroupInput, ExternalDestinationShare } from './types/agent.types';
+import { AgentGroupConnection, AgentGroupInput, ExternalDestinationShare, GroupShareHistory } from './types/agent.types';
 import { ExternalDestinationRef } from './types/external-destination.types';
 
 @Resolver(() => AgentGroup)
@@ -68,6 +68,26 @@ export class AgentGroupResolver {
     return destinationRefs(ctx, members).map((ref) => ref.destination === null
       ? { ...ref, percent: null, recentOffers: null }
       : { ...ref, percent: group.destinationShares[ref.destination.id]!, recentOffers: byDestination.get(ref.destination.id) ?? 0 });
+  }
+
+  @Authorized('statistics:VIEW')
+  @FieldResolver(() => GroupShareHistory, {
+    description: 'Statistics: how many offers the group gave each external destination in [from, to) (at most 93 days), against the targets it has now. Needs the statistics VIEW privilege.',
+  })
+  async shareHistory(
+    @Root() group: AgentGroup, @Ctx() ctx: GatewayContext, @Arg('from', () => Date) from: Date, @Arg('to', () => Date) to: Date,
+  ): Promise<GroupShareHistory> {
+    const { total, byDestination } = await ctx.services.agentGroups.offersBetween(actor(ctx), group, from, to);
+    const model = await companyModel(ctx);
+    const members = model.destinationsOfGroup(group.id);
+    const known = [...members, ...[...byDestination.keys()].flatMap((id) => {
+      const d = model.destinations.get(id);
+      return d === undefined || members.some((m) => m.id === id) ? [] : [d];
+    })];
+    const destinations = destinationRefs(ctx, known).map((ref) => ref.destination === null
+      ? { ...ref, offers: null, percent: null }
+      : { ...ref, offers: byDestination.get(ref.destination.id) ?? 0, percent: group.destinationShares[ref.destination.id] ?? null });
+    return { offers: total, destinations };
   }
 
   @FieldResolver(() => Int, { description: 'How many of the group\'s most recent offers to its destinations its distribution counts now (at most `shareWindow`).' })

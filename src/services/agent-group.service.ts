@@ -13,7 +13,8 @@ import {
   assertNameFree, checkExpectedVersion, findAllOwned, findOwned, canonicalId, inTransaction, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from '../input-checker';
-import { recentOffers } from '../engine/lookups';
+import { offersBetween, recentOffers } from '../engine/lookups';
+import { MAX_RANGE_DAYS } from './statistics.service';
 import { orderedDestinations, type ExternalDistribution } from '../routing/distribution';
 
 export interface AgentGroupFields {
@@ -95,6 +96,19 @@ export class AgentGroupService {
     const byDestination = new Map<string, number>();
     for (const id of recent) byDestination.set(id, (byDestination.get(id) ?? 0) + 1);
     return { total: recent.length, byDestination };
+  }
+
+  /**
+   * The group's offers to each destination in [from, to) (at most MAX_RANGE_DAYS, as statistics): the share its
+   * distribution gave each, against the targets it has now. Destinations deleted since count in the total only.
+   */
+  async offersBetween(actor: UserPrincipal, group: AgentGroup, from: Date, to: Date): Promise<{ total: number; byDestination: Map<string, number> }> {
+    const c = new InputChecker('');
+    if (to.getTime() <= from.getTime()) c.fail('to', 'must be after from');
+    else if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) c.fail('to', `must be at most ${MAX_RANGE_DAYS} days after from`);
+    c.done();
+    const byDestination = await offersBetween(this.dataSource, actor.companyId, group.id, from, to);
+    return { total: [...byDestination.values()].reduce((sum, n) => sum + n, 0), byDestination };
   }
 
   async create(actor: UserPrincipal, input: AgentGroupFields): Promise<AgentGroup> {

@@ -53,6 +53,15 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('a group\'s distr
     expect(live.agentGroup.externalDestinationShares).toEqual(expect.arrayContaining([
       { percent: 70, recentOffers: 14, destination: { id: a } }, { percent: 30, recentOffers: 6, destination: { id: b } },
     ]));
+    // The same split as statistics over a range, against the targets.
+    const range = { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() };
+    const history = await t.ok('query($id: ID!, $from: DateTime!, $to: DateTime!) { agentGroup(id: $id) { shareHistory(from: $from, to: $to) { offers destinations { hidden offers percent destination { id } } } } }', { id: groupId, ...range }, w.admin);
+    expect(history.agentGroup.shareHistory.offers).toBe(20);
+    expect(history.agentGroup.shareHistory.destinations).toEqual(expect.arrayContaining([
+      { hidden: false, offers: 14, percent: 70, destination: { id: a } }, { hidden: false, offers: 6, percent: 30, destination: { id: b } },
+    ]));
+    const tooLong = await t.gql('query($id: ID!, $from: DateTime!, $to: DateTime!) { agentGroup(id: $id) { shareHistory(from: $from, to: $to) { offers } } }', { id: groupId, from: '2026-01-01T00:00:00Z', to: '2026-06-01T00:00:00Z' }, w.admin);
+    expect(tooLong.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
     // Counted, not random: after every call each is within one offer of its target.
     shares.forEach((_, i) => expect(Math.abs(shares.slice(0, i + 1).filter((id) => id === a).length - 0.7 * (i + 1))).toBeLessThan(1));
     const call = await w.call((await w.connector.enqueueOk(queueId)).id);

@@ -62,6 +62,30 @@ export class ExternalDestinationShareInput {
   percent: number;
 }
 
+@ObjectType({ simpleResolvers: true, description: 'The offers a group gave its external destinations over a range, against the targets it has now.' })
+export class GroupShareHistory {
+  @Field(() => Int, { description: 'The group\'s offers to destinations in the range (those to destinations deleted since included).' })
+  offers: number;
+
+  @Field(() => [ExternalDestinationShareCount], { description: 'Per destination that still exists, member or not: its offers and its target; hidden ones after the others, without either.' })
+  destinations: ExternalDestinationShareCount[];
+}
+
+@ObjectType({ simpleResolvers: true, description: 'One destination\'s offers from a group over a range.' })
+export class ExternalDestinationShareCount {
+  @Field({ description: 'True when the caller may not see this destination.' })
+  hidden: boolean;
+
+  @Field(() => ExternalDestination, { nullable: true, description: 'The destination, or null when hidden.' })
+  destination: ExternalDestination | null;
+
+  @Field(() => Int, { nullable: true, description: 'Its offers from the group in the range; null when hidden.' })
+  offers: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Its WEIGHTED_SHARE target now, in percent; null when it has none or is hidden.' })
+  percent: number | null;
+}
+
 @ObjectType({ simpleResolvers: true, description: 'A destination\'s target share of its group\'s offers (WEIGHTED_SHARE); hidden destinations show neither themselves nor their target.' })
 export class ExternalDestinationShare {
   @Field({ description: 'True when the caller may not see this destination.' })
