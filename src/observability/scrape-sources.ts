@@ -35,7 +35,11 @@ export function scrapeSources(dataSource: DataSource, live: LiveState, now: () =
     destinations: async () => {
       const rows = await dataSource.getRepository(ExternalDestination).find({ order: { companyId: 'ASC', id: 'ASC' } });
       const byCompany = new Map<string, ExternalDestination[]>();
-      for (const d of rows) byCompany.set(d.companyId, [...(byCompany.get(d.companyId) ?? []), d]);
+      for (const d of rows) {
+        const list = byCompany.get(d.companyId);
+        if (list === undefined) byCompany.set(d.companyId, [d]);
+        else list.push(d);
+      }
       const at = now();
       const figures = await Promise.all([...byCompany].map(async ([companyId, destinations]) => {
         const ids = destinations.map((d) => d.id);

@@ -77,7 +77,9 @@ export class AgentGroupResolver {
   async shareHistory(
     @Root() group: AgentGroup, @Ctx() ctx: GatewayContext, @Arg('from', () => Date) from: Date, @Arg('to', () => Date) to: Date,
   ): Promise<GroupShareHistory> {
-    const { total, byDestination } = await ctx.services.agentGroups.offersBetween(actor(ctx), group, from, to);
+    // The range is checked by the one rule of statistics (BAD_USER_INPUT naming from or to).
+    const range = ctx.services.statistics.range(from, to);
+    const { total, byDestination } = await ctx.services.agentGroups.offersBetween(actor(ctx), group, range);
     const model = await companyModel(ctx);
     const members = model.destinationsOfGroup(group.id);
     const known = [...members, ...[...byDestination.keys()].flatMap((id) => {

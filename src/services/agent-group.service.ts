@@ -14,7 +14,7 @@ import {
 } from '../store/persistence';
 import { InputChecker } from '../input-checker';
 import { offersBetween, recentOffers } from '../engine/lookups';
-import { MAX_RANGE_DAYS } from './statistics.service';
+import type { Range } from '../statistics/figures';
 import { orderedDestinations, type ExternalDistribution } from '../routing/distribution';
 
 export interface AgentGroupFields {
@@ -99,15 +99,11 @@ export class AgentGroupService {
   }
 
   /**
-   * The group's offers to each destination in [from, to) (at most MAX_RANGE_DAYS, as statistics): the share its
-   * distribution gave each, against the targets it has now. Destinations deleted since count in the total only.
+   * The group's offers to each destination in `range` (checked as statistics check theirs): the share its
+   * distribution gave each. Destinations deleted since count in the total only.
    */
-  async offersBetween(actor: UserPrincipal, group: AgentGroup, from: Date, to: Date): Promise<{ total: number; byDestination: Map<string, number> }> {
-    const c = new InputChecker('');
-    if (to.getTime() <= from.getTime()) c.fail('to', 'must be after from');
-    else if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) c.fail('to', `must be at most ${MAX_RANGE_DAYS} days after from`);
-    c.done();
-    const byDestination = await offersBetween(this.dataSource, actor.companyId, group.id, from, to);
+  async offersBetween(actor: UserPrincipal, group: AgentGroup, range: Pick<Range, 'from' | 'to'>): Promise<{ total: number; byDestination: Map<string, number> }> {
+    const byDestination = await offersBetween(this.dataSource, actor.companyId, group.id, new Date(range.from), new Date(range.to));
     return { total: [...byDestination.values()].reduce((sum, n) => sum + n, 0), byDestination };
   }
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PlatformPrincipal, RequestInfo, UserPrincipal } from '../auth/principal';
 import type { Agent } from '../entities/agent.entity';
+import type { AlertThresholds } from '../entities/alert.entity';
 import type { AgentGroup } from '../entities/agent-group.entity';
 import { AuditEntry, type AuditAction, type AuditEntityKind } from '../entities/audit-entry.entity';
 import type { StoredFlowNode } from '../entities/call-flow.entity';
@@ -15,7 +16,6 @@ import { UserLogin } from '../entities/user-login.entity';
 import { loggableError } from '../errors';
 import { compareCodePoints } from '../platform/code-point-order';
 import { beforeCommit, inTransaction } from '../store/persistence';
-import type { Thresholds } from './alert.service';
 
 type Snapshot = Record<string, unknown>;
 type Named = Pick<ExternalDestination, 'id' | 'name'>;
@@ -71,7 +71,10 @@ const SNAPSHOTS = {
     name: f.name, serviceNumbers: [...f.serviceNumbers].sort(compareCodePoints),
     nodes: f.nodes.map((n) => ({ ...n, externalDestinationHidden: false })), publishedVersion: f.publishedVersion,
   }),
-  ALERT_THRESHOLDS: (t: Thresholds) => ({ ...t }),
+  ALERT_THRESHOLDS: (t: Pick<AlertThresholds, 'queueOldestWaitSec' | 'queueServiceLevelBelow' | 'destinationBackoffs' | 'destinationBackoffWindowMin'>) => ({
+    queueOldestWaitSec: t.queueOldestWaitSec, queueServiceLevelBelow: t.queueServiceLevelBelow,
+    destinationBackoffs: t.destinationBackoffs, destinationBackoffWindowMin: t.destinationBackoffWindowMin,
+  }),
 } satisfies Record<AuditEntityKind, (subject: never) => Snapshot>;
 
 /** What a service hands over for each kind: the object (or the parts of it that its snapshot keeps). */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,12 @@ export function killAllChildren(): void {
 /** How many tracked children still run. */
 export function childrenRunning(): number {
   return children.size;
+}
+
+/** Whether a `redis-server` binary (and so `redis-cli`) can be run here. */
+export function redisServerInstalled(): boolean {
+  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore', timeout: 5_000 });
+  return probe.error === undefined && probe.status === 0;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */

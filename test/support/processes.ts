@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -6,7 +6,7 @@ import type { Gateway } from '../../src/gateway';
 import { GatewayChild, killAllChildren, sleep, track } from './child-processes';
 import { graphqlOver, type TestGateway } from './test-gateway';
 
-export { freePort, GATEWAY_MAIN, PrivateRedis, type Exit } from './child-processes';
+export { freePort, GATEWAY_MAIN, PrivateRedis, redisServerInstalled, type Exit } from './child-processes';
 
 /**
  * Real processes for the suites that need them: the built gateway (`node dist/src/main.js`) started from its
@@ -19,11 +19,6 @@ const ROOT = resolve(__dirname, '..', '..');
 
 process.once('exit', killAllChildren);
 
-/** Whether a `redis-server` binary can be run here. */
-export function redisServerInstalled(): boolean {
-  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore', timeout: 5_000 });
-  return probe.error === undefined && probe.status === 0;
-}
 
 // ---------------------------------------------------------------- the build
 

@@ -1,9 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectRedis, type RedisClient, type RedisNode } from '../../src/store/redis-client';
+import { freePort, redisServerInstalled } from './child-processes';
+
+export { redisServerInstalled };
 
 /*
  * A local Redis Cluster of three masters (no replicas) for the cluster suites (decision 030). The global setup
@@ -39,12 +42,6 @@ exec redis-cli --cluster create $nodes --cluster-replicas 0 --cluster-yes
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Whether a `redis-server` binary (and so `redis-cli`) can be run here. */
-export function redisServerInstalled(): boolean {
-  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore', timeout: 5_000 });
-  return probe.error === undefined && probe.status === 0;
-}
-
 /** Whether this run has a Redis Cluster (the global setup decides: redis-server is installed). */
 export function redisClusterSuitesOn(): boolean {
   return process.env.REDIS_CLUSTER_SUITES === 'on';
@@ -57,17 +54,6 @@ export function testClusterNodes(): RedisNode[] {
   return nodes.split(',').map((n) => {
     const [host, port] = n.split(':');
     return { host: host!, port: Number(port) };
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
   });
 }
 
