@@ -26,7 +26,7 @@ export type AttemptOutcomeInput = {
   outcome: AttemptOutcome;
 };
 
-/** RINGING until an outcome; CONNECTED after ANSWERED until the call ends (COMPLETED); BUSY, NO_ANSWER, REJECTED, FAILED as reported (or NO_ANSWER at the ring timeout); CANCELLED when the caller hung up or the call left the queue while it rang. */
+/** RINGING until an outcome; CONNECTED after ANSWERED until the call ends (COMPLETED) or the external destination hands it back (RETURNED, returnCall); BUSY, NO_ANSWER, REJECTED, FAILED as reported (or NO_ANSWER at the ring timeout); CANCELLED when the caller hung up or the call left the queue while it rang. */
 export type AttemptState =
   | 'BUSY'
   | 'CANCELLED'
@@ -35,6 +35,7 @@ export type AttemptState =
   | 'FAILED'
   | 'NO_ANSWER'
   | 'REJECTED'
+  | 'RETURNED'
   | 'RINGING';
 
 /** One key-value pair of a call's context (text, never interpreted). */

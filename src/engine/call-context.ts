@@ -54,17 +54,21 @@ export function withContext(current: readonly ContextEntry[], added: readonly Co
   return merged;
 }
 
+/** Most times external destinations may hand one call back (returnCall): a further return is refused. */
+export const MAX_CALL_RETURNS = 3;
+
 /** Most nodes of a flow path a hand-off names (the latest ones). */
 export const FLOW_PATH_NODES = 30;
 
 /**
  * What travels with a call to whoever takes it (RING_AGENT, DIAL_EXTERNAL): the call's own context, then what
  * the gateway knows, under `gateway.`: the caller id as presented and in E.164, the dialled service number,
- * the seconds waited since it arrived, the attempts so far (this one included) and, for a flow call, the
- * nodes it walked (`>`-separated ids, the latest FLOW_PATH_NODES). Empty facts are left out.
+ * the seconds waited since it arrived, the attempts so far (this one included), for a flow call the nodes it
+ * walked (`>`-separated ids, the latest FLOW_PATH_NODES) and, once external destinations handed it back, how
+ * many times and the last reason. Empty facts are left out.
  */
 export function handOff(
-  call: Pick<Call, 'context' | 'callerId' | 'callerE164' | 'serviceNumber' | 'enqueuedAt'>, attempts: number, now: number, flowPath: readonly string[] = [],
+  call: Pick<Call, 'context' | 'callerId' | 'callerE164' | 'serviceNumber' | 'enqueuedAt' | 'returnCount' | 'returnReason'>, attempts: number, now: number, flowPath: readonly string[] = [],
 ): ContextEntry[] {
   const facts: Array<[string, string | null]> = [
     ['callerId', call.callerId],
@@ -73,6 +77,8 @@ export function handOff(
     ['waitedSec', String(Math.max(0, Math.floor((now - call.enqueuedAt.getTime()) / 1000)))],
     ['attempts', String(attempts)],
     ['flowPath', flowPath.slice(-FLOW_PATH_NODES).join('>')],
+    ['returns', call.returnCount > 0 ? String(call.returnCount) : null],
+    ['returnReason', call.returnReason],
   ];
   return [...(call.context ?? []), ...facts.filter((f): f is [string, string] => f[1] !== null && f[1] !== '').map(([key, value]) => ({ key: `${GATEWAY_PREFIX}${key}`, value }))];
 }

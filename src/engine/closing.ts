@@ -1,6 +1,7 @@
 import { In, type EntityManager } from 'typeorm';
 import { Call, CallAttempt, type CallEndReason } from '../entities/call.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
+import type { ContextEntry } from '../routing/vocabulary';
 import { Queue } from '../entities/queue.entity';
 import { errors } from '../errors';
 import type { ModelChanges } from '../live/model-changes';
@@ -9,6 +10,7 @@ import { applyOutcome, reachesSuspension } from '../routing/destination-state';
 import { ATTEMPT_STATE, CALL_STATE, transition, type AttemptOutcome, type CallEvent } from '../routing/state-machine';
 import { findOwned, inTransaction } from '../store/persistence';
 import { touchAttempt } from '../store/stat-buckets';
+import { MAX_CALL_RETURNS, withContext } from './call-context';
 import { callTransition, trace, updateCall, withCall, type WaitingNotes } from './call-records';
 import type { Effects } from './effects';
 import { Emitter, type EngineEvents } from './events';
@@ -60,7 +62,8 @@ export class Closing {
     let closed: ClosedAttempt = { attempt, outcome: input.outcome };
     if (input.outcome === 'ANSWERED') {
       attempt.answeredAt = new Date(now);
-      call.answeredAt = new Date(now);
+      // A call handed back by an external destination keeps its first answer (the caller's wait ended then).
+      call.answeredAt ??= new Date(now);
       call.state = callTransition(call, 'answered');
     } else {
       attempt.endedAt = new Date(now);
@@ -125,6 +128,59 @@ export class Closing {
         ? 'the caller hung up during the conversation'
         : `the caller hung up after ${waited} s${wasRinging ? ' while the call was ringing: the attempt was cancelled, with no back-off' : ' in the queue'}`;
     return this.finishCall(m, call, next.to, input.reason, { at: now, step: 'ENDED', summary });
+  }
+
+  /**
+   * An external destination that answered hands the call back (returnCall): its attempt ends RETURNED (the
+   * slot is released after commit, with no back-off: it answered), and the call waits again with its arrival
+   * time kept, in `queueId` when given (leaving its call flow), else in the queue it was offered from; a call a
+   * flow's ROUTE_TO_EXTERNAL_DESTINATION node dialled goes on by the node's Returned branch. The context the
+   * destination adds is merged in; the returns are counted and bounded (MAX_CALL_RETURNS).
+   */
+  async returnCall(m: EntityManager, companyId: string, input: { attemptId: string; reason: string; context: readonly ContextEntry[]; queueId: string | null }, now: number): Promise<Closure & { queue: Queue | null }> {
+    const attempt = await findOwned(m, CallAttempt, companyId, input.attemptId, { what: 'Attempt', field: 'input.attemptId', lock: 'write' });
+    if (attempt.targetKind !== 'DESTINATION') throw errors.conflict('Only an external destination hands a call back; an agent\'s call is not returned', { field: 'input.attemptId' });
+    const next = transition(ATTEMPT_STATE, attempt.state, 'RETURN');
+    if (!next.ok) {
+      const why = attempt.state === 'RINGING' ? 'The attempt was not answered: report its outcome instead' : `The attempt already ended (${attempt.state})`;
+      throw errors.conflict(why, { field: 'input.attemptId', state: attempt.state });
+    }
+    const call = await findOwned(m, Call, companyId, attempt.callId, { what: 'Call', lock: 'write' });
+    if (call.returnCount >= MAX_CALL_RETURNS) {
+      throw errors.conflict(`The call was handed back ${call.returnCount} times already, the most allowed: it stays with the destination`, { field: 'input.attemptId', returnCount: call.returnCount });
+    }
+    const state = callTransition(call, 'returned');
+    const destinationId = attempt.destinationId!;
+    // Where it goes: the queue named, the queue it was offered from, or on from the flow node that dialled it.
+    const named = input.queueId === null ? null : await findOwned(m, Queue, companyId, input.queueId, { what: 'Queue', field: 'input.queueId', lock: 'read' });
+    const queue = named ?? (call.queueId === null ? null : await m.getRepository(Queue).findOneBy({ id: call.queueId }));
+    if (queue === null && call.flowVersionId === null) {
+      throw errors.conflict('The queue the call came from no longer exists: name the queue it goes to (queueId)', { field: 'input.queueId' });
+    }
+    const leavesFlow = named !== null && named.id !== call.queueId;
+    attempt.state = next.to;
+    attempt.endedAt = new Date(now);
+    attempt.returnReason = input.reason;
+    await m.getRepository(CallAttempt).update({ id: attempt.id }, { state: attempt.state, endedAt: attempt.endedAt, returnReason: input.reason });
+    touchAttempt(m, attempt);
+    await updateCall(m, call, {
+      state, returnCount: call.returnCount + 1, returnReason: input.reason, returnedAt: new Date(now),
+      context: withContext(call.context ?? [], input.context),
+      // Its retry interval keeps the destination that handed it back from taking it again at once.
+      lastOfferEndedAt: { ...call.lastOfferEndedAt, [destinationId]: now },
+      ...(leavesFlow ? { queueId: named.id, flowVersionId: null, flowNodeId: null, eligiblePriorities: [] } : {}),
+    });
+    const arrived = new Date(call.enqueuedAt).toISOString().slice(11, 19);
+    const where = queue !== null
+      ? `; it waits in queue "${queue.name}" again, keeping its place (arrived ${arrived} UTC)${call.returnCount > 1 ? `; handed back ${call.returnCount} times of at most ${MAX_CALL_RETURNS}` : ''}${leavesFlow ? ', and leaves its call flow' : ''}${queue.returnedCallsToExternal ? '' : ', for regular agents only'}`
+      : '; the call flow goes on by the node\'s Returned branch';
+    await trace(m, call, {
+      at: now, step: 'RETURNED', summary: `the external destination handed the call back (${input.reason})${where}`,
+      chosen: { kind: 'DESTINATION', id: destinationId, priority: null, detail: 'handed the call back' },
+    });
+    const flowEvent: FlowEvent | null = queue === null ? { kind: 'EXTERNAL_ENDED', branch: 'Returned' } : null;
+    const destination = await m.getRepository(ExternalDestination).findOne({ where: { id: destinationId }, select: { id: true, retryIntervalSec: true } });
+    return { call, closed: [{ attempt, outcome: 'RETURNED', callRetrySec: destination?.retryIntervalSec ?? 0 }], flowEvent, queue };
   }
 
   /**
@@ -259,9 +315,12 @@ export class Closing {
       await health.recordAnswer(companyId, destinationId);
       return;
     }
-    if (outcome === 'CANCELLED' || outcome === 'COMPLETED' || !closed.destination) {
+    // Cancelled, completed or handed back: the slot is free, with no back-off; the call it handed back may go
+    // to it again after its retry interval.
+    if (outcome === 'CANCELLED' || outcome === 'COMPLETED' || outcome === 'RETURNED' || !closed.destination) {
       await capacity.release(ref, attempt.id);
       free(now, 'destinationIds', destinationId);
+      if ((closed.callRetrySec ?? 0) > 0) free(now + closed.callRetrySec! * 1000, 'destinationIds', destinationId);
       return;
     }
     const { row, effect } = closed.destination;

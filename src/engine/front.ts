@@ -17,7 +17,7 @@ import { Offers } from './offer';
 import { QueuePass, type QueueLoader } from './queue-pass';
 import { repairSweep, REPAIR_EVERY_MS } from './repair';
 import { clocked, overdueAttempts, renewLeases, timerId, Timers } from './timers';
-import type { AttemptOutcomeFields, CallRouterOptions, EndCallFields, EngineContext, EnqueueCallFields, LivePublisher, PublishedFlows, StartCallFields, TimerPayload } from './types';
+import type { AttemptOutcomeFields, CallRouterOptions, EndCallFields, EngineContext, EnqueueCallFields, LivePublisher, PublishedFlows, ReturnCallFields, StartCallFields, TimerPayload } from './types';
 
 /** The prefix of the event ids of the gateway's own ring timeouts (reported through reportOutcome, once each). */
 const RING_TIMEOUT_EVENT = 'ring-timeout:';
@@ -134,6 +134,32 @@ export class CallRouter {
     const applied = await once(this.ctx.dataSource, companyId, eventId, `END:${input.callId}:${input.reason}`, now, (m) => this.closing.endCall(m, companyId, input, now));
     if (applied.effects) await this.closing.settle(companyId, applied.effects, now);
     return this.ctx.dataSource.getRepository(Call).findOneByOrFail({ id: input.callId });
+  }
+
+  /**
+   * An external destination hands back a call it answered (see Closing.returnCall), once per event id: a
+   * repeated event returns the call as it is now. Back in a queue, its maximum wait runs again from now and
+   * the queue is routed; a flow call goes on by its node's Returned branch.
+   */
+  async returnCall(companyId: string, input: ReturnCallFields): Promise<Call> {
+    const c = new InputChecker();
+    const eventId = c.name('eventId', input.eventId, 200);
+    const reason = c.name('reason', input.reason, 200);
+    const context = checkContext(c, input.context);
+    c.done();
+    const now = this.ctx.time.now();
+    const queueId = input.queueId ?? null;
+    const applied = await once(this.ctx.dataSource, companyId, eventId, `RETURN:${input.attemptId}:${queueId ?? ''}`, now, (m) =>
+      this.closing.returnCall(m, companyId, { attemptId: input.attemptId, reason, context, queueId }, now));
+    if (applied.effects) {
+      const { call, queue } = applied.effects;
+      // The wait before the return is not held against it: the queue's maximum wait runs again from now.
+      if (queue !== null) await this.timers.remove(timerId.wait(call.id));
+      await this.closing.settle(companyId, applied.effects, now);
+      if (queue !== null) await this.queues.entered(companyId, call, queue, now);
+    }
+    const attempt = await this.ctx.dataSource.getRepository(CallAttempt).findOneBy({ id: input.attemptId, companyId });
+    return this.ctx.dataSource.getRepository(Call).findOneByOrFail({ id: attempt!.callId });
   }
 
   /**

@@ -202,14 +202,15 @@ export async function rebuildLiveState(ctx: EngineContext): Promise<RebuildSumma
   }
 
   // Maximum waits of the calls still waiting in a queue.
-  const waiting = await dataSource.getRepository(Call).find({ where: { state: In([...WAITING_STATES]) }, select: { id: true, companyId: true, queueId: true, enqueuedAt: true } });
+  const waiting = await dataSource.getRepository(Call).find({ where: { state: In([...WAITING_STATES]) }, select: { id: true, companyId: true, queueId: true, enqueuedAt: true, returnedAt: true } });
   const queueIds = [...new Set(waiting.map((c) => c.queueId).filter((id): id is string => id !== null))];
   const queues = new Map(
     (queueIds.length === 0 ? [] : await dataSource.getRepository(Queue).find({ where: { id: In(queueIds), maxWaitSec: MoreThan(0) }, select: { id: true, maxWaitSec: true } })).map((q) => [q.id, q]),
   );
   for (const c of waiting) {
     const queue = c.queueId === null ? undefined : queues.get(c.queueId);
-    const deadline = queue === undefined ? null : waitDeadline(queue, c.enqueuedAt.getTime());
+    // A call handed back by an external destination waits its queue's maximum again from its return.
+    const deadline = queue === undefined ? null : waitDeadline(queue, (c.returnedAt ?? c.enqueuedAt).getTime());
     if (deadline === null) continue;
     await schedule(ctx, timerId.wait(c.id), deadline - now, { t: 'wait', companyId: c.companyId, callId: c.id });
     summary.timers += 1;

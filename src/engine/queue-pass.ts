@@ -186,13 +186,16 @@ export class QueuePass {
   private async routeOne(companyId: string, view: QueueView, call: Call): Promise<RouteResult> {
     for (let tries = 0; tries < MAX_TRIES_PER_CALL; tries += 1) {
       const now = this.ctx.time.now();
-      const waitingCall: WaitingCall = { id: call.id, enqueuedAt: call.enqueuedAt.getTime(), eligiblePriorities: call.eligiblePriorities, lastOfferEndedAt: call.lastOfferEndedAt };
+      const waitingCall: WaitingCall = {
+        id: call.id, enqueuedAt: call.enqueuedAt.getTime(), eligiblePriorities: call.eligiblePriorities, lastOfferEndedAt: call.lastOfferEndedAt,
+        agentsOnly: call.returnCount > 0 && !view.queue.returnedCallsToExternal,
+      };
       const decision = decide({ call: waitingCall, queue: view.snapshot, agents: view.agents, agentIndex: view.agentIndex, destinations: view.destinations, now });
       const chosen = decision.chosen;
       this.ctx.meter.decision(chosen === null ? 'WAITING' : chosen.kind);
       if (chosen === null) {
         await this.noteWaiting(call, view, decision);
-        return decision.skipped.some((skip) => skip.reason === 'DESTINATION_RETRY_WAIT') ? 'WAITING_FOR_ITSELF' : 'WAITING';
+        return decision.skipped.some((skip) => skip.reason === 'DESTINATION_RETRY_WAIT' || skip.reason === 'RETURNED_TO_AGENTS') ? 'WAITING_FOR_ITSELF' : 'WAITING';
       }
       const entry = decisionEntry(decision, view);
       const change = { eligiblePriorities: mergePriorities(call, decision) };

@@ -35,6 +35,14 @@ export interface EndCallFields {
   reason: 'COMPLETED' | 'CALLER_HUNG_UP';
 }
 
+export interface ReturnCallFields {
+  eventId: string;
+  attemptId: string;
+  reason: string;
+  context?: ReadonlyArray<{ key: string; value: string }> | null;
+  queueId?: string | null;
+}
+
 export interface StartCallFields {
   connectorCallId: string;
   serviceNumber: string;
@@ -102,7 +110,7 @@ export type TimerPayload =
 export type TraceInput = Pick<CallTraceEntry, 'step'> & { at: number; summary?: string; facts?: TraceFacts } & Partial<Pick<CallTraceEntry, 'considered' | 'skipped' | 'chosen'>>;
 
 /** How an attempt ended: an outcome the connector (or the ring timeout) reported, or the call moving on. */
-export type ClosedOutcome = AttemptOutcome | 'CANCELLED' | 'COMPLETED';
+export type ClosedOutcome = AttemptOutcome | 'CANCELLED' | 'COMPLETED' | 'RETURNED';
 
 /** One attempt a committed change closed, with what its live effects need (read once, in that change's transaction). */
 export interface ClosedAttempt {
@@ -112,6 +120,8 @@ export interface ClosedAttempt {
   readonly destination?: { readonly row: ExternalDestination; readonly effect: OutcomeEffect } | null;
   /** An agent attempt missed: how long the agent is held back (the queue's agentRetrySec). */
   readonly agentRetrySec?: number;
+  /** A destination that handed the call back: how long before it may take the call again (its retryIntervalSec). */
+  readonly callRetrySec?: number;
 }
 
 /** What one committed change of a call closed, for the effects outside the database that follow it. */

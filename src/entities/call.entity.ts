@@ -69,6 +69,18 @@ export class Call extends CompanyScoped {
   @Column({ type: 'simple-json', default: '[]' })
   context: ContextEntry[];
 
+  /** How many times external destinations handed the call back (returnCall); bounded by MAX_CALL_RETURNS. */
+  @Column({ type: 'integer', default: 0 })
+  returnCount: number;
+
+  /** Why the last external destination handed the call back (null when none did). */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  returnReason: string | null;
+
+  /** When an external destination last handed the call back: its queue's maximum wait runs from there (null: from enqueuedAt). */
+  @Column({ type: Date, nullable: true })
+  returnedAt: Date | null;
+
   /** Queue group priorities that became eligible for this call (eligibility is sticky per call). */
   @Column({ type: 'simple-json' })
   eligiblePriorities: number[];
@@ -149,6 +161,10 @@ export class CallAttempt extends CompanyScoped {
   /** Destinations: when the back-off this attempt's outcome started ends (null when it started none). */
   @Column({ type: Date, nullable: true })
   backoffUntil: Date | null;
+
+  /** Destinations: why the destination handed the call back (state RETURNED); null otherwise. */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  returnReason: string | null;
 
   /** Agents: the wrap-up time the agent got after this answered call, in seconds (null otherwise). */
   @Column({ type: 'integer', nullable: true })

@@ -43,6 +43,10 @@ export class Queue extends CompanyOwned {
   @Column({ type: 'integer', default: QUEUE_LIMITS.maxWaitSec.default })
   maxWaitSec: number;
 
+  @Field({ description: 'Whether a call an external destination handed back (returnCall) may be offered to external destinations again; false (the default): to regular agents only.' })
+  @Column({ type: 'boolean', default: false })
+  returnedCallsToExternal: boolean;
+
   @OneToMany(() => QueueGroup, (g) => g.queue, { cascade: true })
   groups: QueueGroup[];
 }

@@ -40,6 +40,7 @@ export class StatDestinationBucket {
   @Column({ type: 'integer', default: 0 }) failed: number;
   @Column({ type: 'integer', default: 0 }) limitReached: number;
   @Column({ type: 'integer', default: 0 }) cancelledByCaller: number;
+  @Column({ type: 'integer', default: 0 }) returned: number;
   @Column({ type: 'integer', default: 0 }) talkTimeSec: number;
   @Column({ type: 'integer', default: 0 }) timeToAnswerSumSec: number;
   @Column({ type: 'integer', default: 0 }) timeToAnswerMaxSec: number;

@@ -9,7 +9,7 @@ import { atLeast } from '../auth/principal';
 import { PrivilegeLevel } from '../entities/enums';
 import type { GatewayContext } from './context';
 import {
-  AttemptOutcomeInput, AttemptTarget, CallAttemptView, CallView, EndCallInput, EnqueueCallInput, StartCallInput, RoutingDecisionView, TelephonyInstruction,
+  AttemptOutcomeInput, AttemptTarget, CallAttemptView, CallView, EndCallInput, EnqueueCallInput, ReturnCallInput, StartCallInput, RoutingDecisionView, TelephonyInstruction,
 } from './types/call.types';
 
 /** The telephony connector of the principal's company (operations that required CONNECTOR). */
@@ -28,7 +28,7 @@ function reader(ctx: GatewayContext): CallReader {
 export function toCallView(call: Call): CallView {
   return Object.assign(new CallView(), {
     id: call.id, connectorCallId: call.connectorCallId, state: call.state, endReason: call.endReason,
-    queueId: call.queueId, serviceNumber: call.serviceNumber, callerId: call.callerId, callerE164: call.callerE164, callerNumber: call.callerE164, priority: call.priority, context: call.context ?? [],
+    queueId: call.queueId, serviceNumber: call.serviceNumber, callerId: call.callerId, callerE164: call.callerE164, callerNumber: call.callerE164, priority: call.priority, context: call.context ?? [], returnCount: call.returnCount ?? 0,
     enqueuedAt: call.enqueuedAt, answeredAt: call.answeredAt, endedAt: call.endedAt, companyId: call.companyId,
   });
 }
@@ -37,7 +37,7 @@ export function toAttemptView(a: CallAttempt): CallAttemptView {
   return Object.assign(new CallAttemptView(), {
     id: a.id, companyId: a.companyId, state: a.state, outcome: a.outcome === 'CANCELLED' ? null : a.outcome,
     targetKind: a.targetKind, agentId: a.agentId, destinationId: a.destinationId, dialledNumber: a.number,
-    ringTimeoutSec: a.ringTimeoutSec, startedAt: a.startedAt, answeredAt: a.answeredAt, endedAt: a.endedAt,
+    ringTimeoutSec: a.ringTimeoutSec, startedAt: a.startedAt, answeredAt: a.answeredAt, endedAt: a.endedAt, returnReason: a.returnReason ?? null,
   });
 }
 
@@ -92,6 +92,15 @@ export class CallResolver {
     }
     const { companyId } = connector(ctx);
     const call = await ctx.services.router.endCall(companyId, { ...input, reason: input.reason });
+    await ctx.services.instructions.settle(companyId);
+    return toCallView(call);
+  }
+
+  @Authorized('CONNECTOR')
+  @Mutation(() => CallView, { description: 'Connector only: an external destination that answered a call hands it back to a person (an AI virtual agent escalating). The attempt ends RETURNED (its slot freed, no back-off) and the call waits again with its history, its trace and its original arrival time (so it keeps its place), in the queue it came from (or queueId), offered to regular agents only unless the queue\'s returnedCallsToExternal says otherwise; a call a flow\'s ROUTE_TO_EXTERNAL_DESTINATION node dialled takes the node\'s Returned branch. Once per eventId (a repeat returns the call as it is now); NOT_FOUND for an unknown attempt or queue; CONFLICT when the attempt is not connected, is an agent\'s, or the call was already handed back 3 times (it then stays with the destination).' })
+  async returnCall(@Ctx() ctx: GatewayContext, @Arg('input') input: ReturnCallInput): Promise<CallView> {
+    const { companyId } = connector(ctx);
+    const call = await ctx.services.router.returnCall(companyId, input);
     await ctx.services.instructions.settle(companyId);
     return toCallView(call);
   }

@@ -95,7 +95,8 @@ const SPECS: Readonly<Record<FlowNodeType, NodeSpec>> = {
   // Unwired, a queue's outcome ends the call: the queue itself decided the caller cannot wait longer.
   QUEUE: { field: 'queueId', branches: ['Timeout', 'Full', 'NoAgents'], mandatory: [] },
   // LimitReached happens at once and often (a busy partner), so a flow must say where such calls go.
-  ROUTE_TO_EXTERNAL_DESTINATION: { field: 'externalDestinationId', branches: ['LimitReached', 'Busy', 'Timeout', 'Failure'], mandatory: ['LimitReached'] },
+  // Returned: the destination answered and handed the call back (returnCall); unwired, it falls back to Failure.
+  ROUTE_TO_EXTERNAL_DESTINATION: { field: 'externalDestinationId', branches: ['LimitReached', 'Busy', 'Timeout', 'Failure', 'Returned'], mandatory: ['LimitReached'] },
   PLAY_MESSAGE: { field: 'message', branches: ['next'], mandatory: ['next'] },
   SET_CONTEXT: { field: 'context', branches: ['next'], mandatory: ['next'] },
   WAIT: { field: 'waitSec', branches: ['next'], mandatory: ['next'] },
@@ -334,7 +335,7 @@ export type FlowAction =
   | { readonly kind: 'DISCONNECT'; readonly reason: string };
 
 export type QueueOutcome = 'Timeout' | 'Full' | 'NoAgents';
-export type ExternalOutcome = 'LimitReached' | 'Busy' | 'Timeout' | 'Failure';
+export type ExternalOutcome = 'LimitReached' | 'Busy' | 'Timeout' | 'Failure' | 'Returned';
 
 /** How the node the call waited at ended, as the service saw it. */
 export type FlowEvent =
@@ -385,6 +386,7 @@ const EXTERNAL_OUTCOMES: Readonly<Record<ExternalOutcome, string>> = {
   Busy: 'the destination was busy',
   Timeout: 'the destination did not answer in time',
   Failure: 'the call to the destination failed',
+  Returned: 'the destination answered and handed the call back',
 };
 
 /** A walk in progress: the trace so far and how many instant nodes it has passed. */

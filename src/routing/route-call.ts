@@ -84,7 +84,7 @@ function overflowHolds(group: QueueGroupSnapshot, input: RoutingInput, earlier: 
 /** Whether every destination of a group is unusable for the call and no agent of it is free (so it overflows at once). */
 function groupExhausted(group: QueueGroupSnapshot, input: RoutingInput): boolean {
   if (group.destinationIds.length === 0) return false;
-  const noDestination = group.destinationIds.every((id) => {
+  const noDestination = input.call.agentsOnly === true || group.destinationIds.every((id) => {
     const d = input.destinations.get(id);
     return d === undefined || !destinationAvailability(d, input.call, input.now).ok;
   });
@@ -178,6 +178,10 @@ export function routeCall(input: RoutingInput): RoutingDecision {
     considered.push(id);
     const destination = input.destinations.get(id);
     if (destination === undefined) continue;
+    if (call.agentsOnly === true) {
+      skipped.push({ kind: 'DESTINATION', resourceId: id, reason: 'RETURNED_TO_AGENTS', detail: 'an external destination handed the call back: this queue offers it to regular agents only' });
+      continue;
+    }
     const availability = destinationAvailability(destination, call, now);
     if (!availability.ok) {
       skipped.push({ kind: 'DESTINATION', resourceId: id, reason: availability.reason, detail: availability.detail });

@@ -33,7 +33,7 @@ export const AGENT_ACTIVITY: TransitionTable<AgentActivity, AgentActivityEvent> 
 /** A call's state; the API's CallState enum is built from this list. */
 export const CALL_STATES = { QUEUED: 'QUEUED', OFFERING: 'OFFERING', CONNECTED: 'CONNECTED', ENDED: 'ENDED', ABANDONED: 'ABANDONED', FAILED: 'FAILED' } as const;
 export type CallState = keyof typeof CALL_STATES;
-export type CallEvent = 'offer' | 'attemptEnded' | 'answered' | 'completed' | 'callerHungUp' | 'timedOut' | 'refused';
+export type CallEvent = 'offer' | 'attemptEnded' | 'answered' | 'completed' | 'callerHungUp' | 'timedOut' | 'refused' | 'returned';
 
 /**
  * A call: QUEUED --offer--> OFFERING --answered--> CONNECTED --completed|callerHungUp--> ENDED.
@@ -43,7 +43,7 @@ export type CallEvent = 'offer' | 'attemptEnded' | 'answered' | 'completed' | 'c
 export const CALL_STATE: TransitionTable<CallState, CallEvent> = {
   QUEUED: { offer: 'OFFERING', callerHungUp: 'ABANDONED', timedOut: 'FAILED', refused: 'FAILED' },
   OFFERING: { answered: 'CONNECTED', attemptEnded: 'QUEUED', callerHungUp: 'ABANDONED', timedOut: 'FAILED' },
-  CONNECTED: { completed: 'ENDED', callerHungUp: 'ENDED' },
+  CONNECTED: { completed: 'ENDED', callerHungUp: 'ENDED', returned: 'QUEUED' },
   ENDED: {},
   ABANDONED: {},
   FAILED: {},
@@ -51,22 +51,24 @@ export const CALL_STATE: TransitionTable<CallState, CallEvent> = {
 
 /** An attempt's state; the API's AttemptState enum is built from this list. */
 export const ATTEMPT_STATES = {
-  RINGING: 'RINGING', CONNECTED: 'CONNECTED', COMPLETED: 'COMPLETED', BUSY: 'BUSY', NO_ANSWER: 'NO_ANSWER', REJECTED: 'REJECTED', FAILED: 'FAILED', CANCELLED: 'CANCELLED',
+  RINGING: 'RINGING', CONNECTED: 'CONNECTED', COMPLETED: 'COMPLETED', RETURNED: 'RETURNED', BUSY: 'BUSY', NO_ANSWER: 'NO_ANSWER', REJECTED: 'REJECTED', FAILED: 'FAILED', CANCELLED: 'CANCELLED',
 } as const;
 export type AttemptState = keyof typeof ATTEMPT_STATES;
 /** What the telephony platform reports for an attempt; the API's AttemptOutcome enum is built from this list. */
 export const ATTEMPT_OUTCOMES = { ANSWERED: 'ANSWERED', BUSY: 'BUSY', NO_ANSWER: 'NO_ANSWER', REJECTED: 'REJECTED', FAILED: 'FAILED' } as const;
 export type AttemptOutcome = keyof typeof ATTEMPT_OUTCOMES;
-export type AttemptEvent = AttemptOutcome | 'CANCEL' | 'CALL_ENDED';
+export type AttemptEvent = AttemptOutcome | 'CANCEL' | 'CALL_ENDED' | 'RETURN';
 
 /**
  * One offer of a call to an agent or a destination: RINGING until an outcome; ANSWERED connects it until the
- * call ends (COMPLETED); every other outcome, or a cancel (the caller hung up, the call moved on), is final.
+ * call ends (COMPLETED) or an external destination hands it back (RETURNED); every other outcome, or a cancel
+ * (the caller hung up, the call moved on), is final.
  */
 export const ATTEMPT_STATE: TransitionTable<AttemptState, AttemptEvent> = {
   RINGING: { ANSWERED: 'CONNECTED', BUSY: 'BUSY', NO_ANSWER: 'NO_ANSWER', REJECTED: 'REJECTED', FAILED: 'FAILED', CANCEL: 'CANCELLED' },
-  CONNECTED: { CALL_ENDED: 'COMPLETED' },
+  CONNECTED: { CALL_ENDED: 'COMPLETED', RETURN: 'RETURNED' },
   COMPLETED: {},
+  RETURNED: {},
   BUSY: {},
   NO_ANSWER: {},
   REJECTED: {},

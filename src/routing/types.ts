@@ -75,6 +75,8 @@ export interface WaitingCall {
   readonly eligiblePriorities: readonly number[];
   /** When this call's last unanswered offer to each destination ended (for the destination's retryIntervalSec). */
   readonly lastOfferEndedAt: Readonly<Record<string, Millis>>;
+  /** An external destination handed the call back and its queue keeps such calls for regular agents (returnedCallsToExternal false). */
+  readonly agentsOnly?: boolean;
 }
 
 /** What a routing decision looks at; the API's RoutingResourceKind enum is built from this list. */
@@ -97,6 +99,8 @@ export type SkipReason =
   | 'LESS_SPARE_CAPACITY'
   /** The group's distribution (priority order, round robin, weighted share) gave the call to another of its destinations. */
   | 'DISTRIBUTION'
+  /** An external destination handed the call back, and the queue offers such calls to regular agents only. */
+  | 'RETURNED_TO_AGENTS'
   | 'LONGER_IDLE_AGENT_FIRST';
 
 /** Why a regular agent cannot be offered a call now (the agent subset of SkipReason). */

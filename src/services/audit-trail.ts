@@ -57,10 +57,10 @@ const SNAPSHOTS = {
     externalDestinationShares: destinationRefs(g.externalDestinations.filter((d) => g.destinationShares?.[d.id] !== undefined))
       .map((ref) => ({ ...ref, percent: g.destinationShares![ref.destination!.id]! })),
   }),
-  QUEUE: (q: Pick<Queue, 'name' | 'agentRingTimeoutSec' | 'agentRetrySec' | 'wrapUpSec' | 'maxQueueLength' | 'maxWaitSec'>
+  QUEUE: (q: Pick<Queue, 'name' | 'agentRingTimeoutSec' | 'agentRetrySec' | 'wrapUpSec' | 'maxQueueLength' | 'maxWaitSec'> & Partial<Pick<Queue, 'returnedCallsToExternal'>>
     & { groups: ReadonlyArray<Pick<QueueGroup, 'groupId' | 'priority' | 'queueLengthAbove' | 'oldestWaitAboveSec' | 'noAgentsLoggedIn'>> }) => ({
     name: q.name, agentRingTimeoutSec: q.agentRingTimeoutSec, agentRetrySec: q.agentRetrySec, wrapUpSec: q.wrapUpSec,
-    maxQueueLength: q.maxQueueLength, maxWaitSec: q.maxWaitSec,
+    maxQueueLength: q.maxQueueLength, maxWaitSec: q.maxWaitSec, returnedCallsToExternal: q.returnedCallsToExternal ?? false,
     groups: [...q.groups].sort((a, b) => a.priority - b.priority).map((g) => ({
       groupId: g.groupId, priority: g.priority, queueLengthAbove: g.queueLengthAbove, oldestWaitAboveSec: g.oldestWaitAboveSec, noAgentsLoggedIn: g.noAgentsLoggedIn,
     })),

@@ -31,10 +31,11 @@ export interface QueueFields {
   wrapUpSec?: number | null;
   maxQueueLength?: number | null;
   maxWaitSec?: number | null;
+  returnedCallsToExternal?: boolean | null;
 }
 
 const SETTINGS = ['agentRingTimeoutSec', 'agentRetrySec', 'wrapUpSec', 'maxQueueLength', 'maxWaitSec'] as const;
-type Settings = Record<(typeof SETTINGS)[number], number>;
+type Settings = Record<(typeof SETTINGS)[number], number> & { returnedCallsToExternal: boolean };
 type Overflow = Pick<QueueGroup, 'queueLengthAbove' | 'oldestWaitAboveSec' | 'noAgentsLoggedIn'>;
 
 /** Validates settings (absent keeps the current value, or the default) and the 1-5 groups' overflow rules. */
@@ -43,6 +44,7 @@ function checkQueue(input: QueueFields, current: Queue | null): { name: string; 
   const name = c.name('name', input.name);
   const settings = {} as Settings;
   for (const key of SETTINGS) settings[key] = c.int(key, input[key] ?? current?.[key] ?? QUEUE_LIMITS[key].default, QUEUE_LIMITS[key]);
+  settings.returnedCallsToExternal = input.returnedCallsToExternal ?? current?.returnedCallsToExternal ?? false;
   const { min, max } = QUEUE_LIMITS.groups;
   if (input.groups.length < min || input.groups.length > max) c.fail('groups', `must list ${min} to ${max} groups in priority order`);
   const overflows = input.groups.map((g, i): Overflow => {

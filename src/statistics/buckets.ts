@@ -123,11 +123,11 @@ export function splitRange(from: number, to: number, sealedBefore: number): Rang
 }
 
 const zeroDestination = (): DestinationFigures => ({
-  offered: 0, callsHandled: 0, answered: 0, busy: 0, noAnswer: 0, failed: 0, limitReached: 0, cancelledByCaller: 0,
+  offered: 0, callsHandled: 0, answered: 0, busy: 0, noAnswer: 0, failed: 0, limitReached: 0, cancelledByCaller: 0, returned: 0,
   talkTimeSec: 0, timeToAnswerSumSec: 0, timeToAnswerMaxSec: 0, backedOffSec: 0, peakSimultaneousCalls: 0,
 });
 
-const DESTINATION_SUMS = ['offered', 'answered', 'busy', 'noAnswer', 'failed', 'cancelledByCaller', 'talkTimeSec', 'timeToAnswerSumSec', 'backedOffSec'] as const;
+const DESTINATION_SUMS = ['offered', 'answered', 'busy', 'noAnswer', 'failed', 'cancelledByCaller', 'returned', 'talkTimeSec', 'timeToAnswerSumSec', 'backedOffSec'] as const;
 
 function destinationFromRow(row: DestinationBucket | undefined): DestinationFigures {
   const f = zeroDestination();

@@ -31,6 +31,8 @@ export interface AttemptRecord {
   backoffUntil: number | null;
   /** Agents: wrap-up after an answered call. */
   wrapUpSec: number | null;
+  /** Destinations: it answered and handed the call back (returnCall). */
+  returned?: boolean;
 }
 
 /**
@@ -66,6 +68,8 @@ export interface DestinationFigures {
   failed: number;
   limitReached: number;
   cancelledByCaller: number;
+  /** Answered attempts the destination handed back (returnCall). */
+  returned: number;
   talkTimeSec: number;
   timeToAnswerSumSec: number;
   timeToAnswerMaxSec: number;
@@ -187,7 +191,7 @@ function peaks(attempts: readonly AttemptRecord[], range: Range, starts: number[
 }
 
 const emptyDestination = (): DestinationFigures => ({
-  offered: 0, callsHandled: 0, answered: 0, busy: 0, noAnswer: 0, failed: 0, limitReached: 0, cancelledByCaller: 0,
+  offered: 0, callsHandled: 0, answered: 0, busy: 0, noAnswer: 0, failed: 0, limitReached: 0, cancelledByCaller: 0, returned: 0,
   talkTimeSec: 0, timeToAnswerSumSec: 0, timeToAnswerMaxSec: 0, backedOffSec: 0, peakSimultaneousCalls: 0,
 });
 
@@ -214,6 +218,7 @@ export function destinationFigures(attempts: readonly AttemptRecord[], refusals:
       f.timeToAnswerSumSec += toAnswer;
       f.timeToAnswerMaxSec = Math.max(f.timeToAnswerMaxSec, toAnswer);
       if (a.endedAt !== null) f.talkTimeSec += seconds(a.endedAt - a.answeredAt);
+      if (a.returned === true) f.returned += 1;
     } else if (a.outcome === 'BUSY') f.busy += 1;
     else if (a.outcome === 'NO_ANSWER') f.noAnswer += 1;
     else if (a.outcome === 'FAILED' || a.outcome === 'REJECTED') f.failed += 1;
@@ -323,7 +328,8 @@ export function queueTallies(calls: readonly QueueCallRecord[], range: Range, se
   return bucketed(calls, range, (c) => c.enqueuedAt, emptyQueueTally, (f, c) => {
     f.offered += 1;
     if (c.offeredExternal) f.overflowedToExternal += 1;
-    if (c.state === 'ABANDONED') f.abandoned += 1;
+    // A call handed back after an answer, whose caller then hung up, was answered: it is not also abandoned.
+    if (c.state === 'ABANDONED' && c.answeredAt === null) f.abandoned += 1;
     if (c.answeredBy === 'AGENT') f.answeredByAgents += 1;
     else if (c.answeredBy === 'DESTINATION') f.answeredByExternal += 1;
     if (c.answeredAt !== null) {

@@ -94,7 +94,7 @@ export async function insertRows(m: EntityManager, table: string, columns: reado
 }
 
 export const DESTINATION_COLUMNS = [
-  'offered', 'callsHandled', 'answered', 'busy', 'noAnswer', 'failed', 'limitReached', 'cancelledByCaller', 'talkTimeSec',
+  'offered', 'callsHandled', 'answered', 'busy', 'noAnswer', 'failed', 'limitReached', 'cancelledByCaller', 'returned', 'talkTimeSec',
   'timeToAnswerSumSec', 'timeToAnswerMaxSec', 'backedOffSec', 'peakSimultaneousCalls',
 ] as const;
 export const AGENT_COLUMNS = ['offered', 'answered', 'missed', 'talkTimeSec', 'wrapUpSec'] as const;

@@ -10,14 +10,14 @@ import type { AttemptRecord, QueueCallRecord, RefusalRecord } from '../statistic
 
 const toMs = (d: Date | null) => (d === null ? null : d.getTime());
 
-export function attemptRecord(a: Pick<CallAttempt, 'callId' | 'startedAt' | 'answeredAt' | 'endedAt' | 'outcome' | 'backoffUntil' | 'wrapUpSec'>): AttemptRecord {
+export function attemptRecord(a: Pick<CallAttempt, 'callId' | 'startedAt' | 'answeredAt' | 'endedAt' | 'outcome' | 'backoffUntil' | 'wrapUpSec' | 'state'>): AttemptRecord {
   return {
     callId: a.callId, startedAt: a.startedAt.getTime(), answeredAt: toMs(a.answeredAt), endedAt: toMs(a.endedAt),
-    outcome: a.outcome, backoffUntil: toMs(a.backoffUntil), wrapUpSec: a.wrapUpSec,
+    outcome: a.outcome, backoffUntil: toMs(a.backoffUntil), wrapUpSec: a.wrapUpSec, returned: a.state === 'RETURNED',
   };
 }
 
-export const ATTEMPT_COLUMNS = ['a.id', 'a.callId', 'a.startedAt', 'a.answeredAt', 'a.endedAt', 'a.outcome', 'a.backoffUntil', 'a.wrapUpSec'];
+export const ATTEMPT_COLUMNS = ['a.id', 'a.callId', 'a.startedAt', 'a.answeredAt', 'a.endedAt', 'a.outcome', 'a.backoffUntil', 'a.wrapUpSec', 'a.state'];
 
 /**
  * How far back an attempt that still overlaps a time can have started: `longestMs` covers those whose end (or

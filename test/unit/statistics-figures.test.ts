@@ -83,6 +83,25 @@ describe('statistics figures from call and attempt records', () => {
     expect(queueFigures([], range, 20).total.serviceLevel).toBeNull();
   });
 
+  it('counts the calls a destination answered and handed back, and a handed-back call whose caller then left as answered, not abandoned', () => {
+    const attempts = [
+      attempt('a', sec(1, 0), { answeredAt: sec(1, 5), endedAt: sec(2, 5), outcome: 'ANSWERED', returned: true }),
+      attempt('b', sec(2, 0), { answeredAt: sec(2, 5), endedAt: sec(4, 5), outcome: 'ANSWERED' }),
+      attempt('c', sec(20, 0), { answeredAt: sec(20, 2), endedAt: sec(20, 32), outcome: 'ANSWERED', returned: true }),
+    ];
+    const { total, intervals } = destinationFigures(attempts, [], range);
+    expect(intervals[0]).toMatchObject({ answered: 2, returned: 1, talkTimeSec: 60 + 120 });
+    expect(intervals[1]).toMatchObject({ answered: 1, returned: 1, talkTimeSec: 30 });
+    expect(total).toMatchObject({ offered: 3, answered: 3, returned: 2 });
+
+    const calls = [
+      // answered by a destination, handed back, then the caller hung up waiting for a person
+      { callId: 'a', enqueuedAt: min(1), answeredAt: sec(1, 5), endedAt: min(5), state: 'ABANDONED', answeredBy: 'DESTINATION' as const, offeredExternal: true, wrapUpSec: null },
+      { callId: 'd', enqueuedAt: min(4), answeredAt: null, endedAt: sec(4, 40), state: 'ABANDONED', answeredBy: null, offeredExternal: false, wrapUpSec: null },
+    ];
+    expect(queueFigures(calls, range, 20).total).toMatchObject({ answeredByExternal: 1, abandoned: 1, abandonRate: 1 / 2 });
+  });
+
   it('gives a queue its average speed of answer, average handle time with wrap-up, longest wait and abandon rate', () => {
     const calls = [
       // answered after 10 s, talked 110 s, 20 s of wrap-up

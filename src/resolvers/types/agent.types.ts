@@ -168,6 +168,9 @@ export class QueueInput {
 
   @Field(() => Int, { nullable: true, description: 'Most seconds waiting, 0 (no limit) to 86400 (default 0).' })
   maxWaitSec?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Whether calls external destinations hand back (returnCall) may go to external destinations again (default false: agents only).' })
+  returnedCallsToExternal?: boolean | null;
 }
 
 @ObjectType('AgentLive', { simpleResolvers: true, description: 'A regular agent\'s live state, as the agentUpdates subscription streams it. Never mixed with destinations.' })

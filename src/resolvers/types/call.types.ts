@@ -12,7 +12,7 @@ registerEnumType(CALL_STATES, {
 });
 registerEnumType(ATTEMPT_STATES, {
   name: 'AttemptState',
-  description: 'RINGING until an outcome; CONNECTED after ANSWERED until the call ends (COMPLETED); BUSY, NO_ANSWER, REJECTED, FAILED as reported (or NO_ANSWER at the ring timeout); CANCELLED when the caller hung up or the call left the queue while it rang.',
+  description: 'RINGING until an outcome; CONNECTED after ANSWERED until the call ends (COMPLETED) or the external destination hands it back (RETURNED, returnCall); BUSY, NO_ANSWER, REJECTED, FAILED as reported (or NO_ANSWER at the ring timeout); CANCELLED when the caller hung up or the call left the queue while it rang.',
 });
 registerEnumType(ATTEMPT_OUTCOMES, { name: 'AttemptOutcome', description: 'What the telephony platform reports for one attempt.' });
 registerEnumType(CALL_END_REASONS, {
@@ -104,6 +104,24 @@ export class EndCallInput {
   reason: CallEndReason;
 }
 
+@InputType({ description: 'An external destination that answered a call hands it back (an AI virtual agent returning the caller to a person).' })
+export class ReturnCallInput {
+  @Field({ description: 'Unique per event (1-200 characters): the same event sent again changes nothing and returns the same call.' })
+  eventId: string;
+
+  @Field(() => ID, { description: 'The connected attempt of an external destination (from its DIAL_EXTERNAL).' })
+  attemptId: string;
+
+  @Field({ description: 'Why the call comes back, in words (1-200 readable characters): kept on the attempt, shown in the trace and handed on as `gateway.returnReason`.' })
+  reason: string;
+
+  @Field(() => [CallContextEntryInput], { nullable: true, description: 'Entries to add to the call\'s context (what the destination learnt): a key already there takes the new value, a new key goes last; the same bounds as the call\'s context.' })
+  context?: CallContextEntryInput[] | null;
+
+  @Field(() => ID, { nullable: true, description: 'The queue the call goes to (it then leaves its call flow). Left out: the queue it was offered from, or, for a call flow\'s ROUTE_TO_EXTERNAL_DESTINATION node, that node\'s Returned branch.' })
+  queueId?: string | null;
+}
+
 @ObjectType({ simpleResolvers: true, description: 'What the connector must do now. Fields that do not apply to the kind are null.' })
 export class TelephonyInstruction {
   @Field(() => ID, { description: 'Unique per instruction.' })
@@ -135,7 +153,7 @@ export class TelephonyInstruction {
 
   @Field(() => [CallContextEntry], {
     nullable: true,
-    description: 'RING_AGENT and DIAL_EXTERNAL: the call\'s context (enqueueCall, startCall) followed by what the gateway knows, under `gateway.`: callerId, callerE164, serviceNumber (when known), waitedSec since it arrived, attempts so far with this one. Pass it on to the agent\'s desktop or the external destination (SIP headers, an AI agent\'s prompt). Null for the other kinds.',
+    description: 'RING_AGENT and DIAL_EXTERNAL: the call\'s context (enqueueCall, startCall, SET_CONTEXT nodes, returnCall) followed by what the gateway knows, under `gateway.`: callerId, callerE164, serviceNumber (when known), waitedSec since it arrived, attempts so far with this one, flowPath for a call flow\'s call, and returns with returnReason once an external destination handed the call back. Pass it on to the agent\'s desktop or the external destination (SIP headers, an AI agent\'s prompt). Null for the other kinds.',
   })
   context: CallContextEntry[] | null;
 
@@ -195,6 +213,9 @@ export class CallAttemptView {
 
   @Field(() => Date, { nullable: true, description: 'When it ended (UTC); null while ringing or connected.' })
   endedAt: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Why the external destination handed the call back (returnCall); null unless the state is RETURNED.' })
+  returnReason: string | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A resource a routing decision looked at.' })
@@ -241,7 +262,7 @@ export class RoutingDecisionView {
   @Field({ description: 'When (UTC).' })
   at: Date;
 
-  @Field({ description: 'ENQUEUED, REFUSED, ROUTED, WAITING, NUMBER_FAILED, OUTCOME, RING_TIMEOUT, ENDED or MAX_WAIT.' })
+  @Field({ description: 'ENQUEUED, REFUSED, ROUTED, WAITING, NUMBER_FAILED, OUTCOME, RING_TIMEOUT, RETURNED, ENDED or MAX_WAIT; STARTED, FLOW and EXTERNAL for call flows.' })
   step: string;
 
   @Field({ description: 'The decision in one sentence.' })
@@ -296,8 +317,11 @@ export class CallView {
   @Field({ description: 'When it entered the queue (UTC).' })
   enqueuedAt: Date;
 
-  @Field(() => Date, { nullable: true, description: 'When an agent or destination answered (UTC); null if none did.' })
+  @Field(() => Date, { nullable: true, description: 'When an agent or destination first answered (UTC); null if none did. A call handed back (returnCall) keeps its first answer.' })
   answeredAt: Date | null;
+
+  @Field(() => Int, { description: 'How many times external destinations handed the call back (returnCall); at most 3.' })
+  returnCount: number;
 
   @Field(() => Date, { nullable: true, description: 'When it ended (UTC); null while it is not over.' })
   endedAt: Date | null;

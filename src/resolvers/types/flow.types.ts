@@ -7,7 +7,7 @@ import { Connection } from './connection';
 
 registerEnumType(FLOW_NODE_TYPES, {
   name: 'CallFlowNodeType',
-  description: 'START (branch next); BRANCH_ON_TIME_RANGES (Match1..MatchN in timeRangeIds order, NotMatched); BRANCH_ON_HOLIDAY (Holiday, NotHoliday); QUEUE (Timeout, Full, NoAgents); ROUTE_TO_EXTERNAL_DESTINATION (LimitReached mandatory, Busy, Timeout, Failure); PLAY_MESSAGE (next); WAIT (next: after waitSec seconds); DISCONNECT. Every loop must pass a WAIT node (publishing refuses one that does not), and a call arrives at one node at most 20 times: the next arrival ends it.',
+  description: 'START (branch next); BRANCH_ON_TIME_RANGES (Match1..MatchN in timeRangeIds order, NotMatched); BRANCH_ON_HOLIDAY (Holiday, NotHoliday); QUEUE (Timeout, Full, NoAgents); ROUTE_TO_EXTERNAL_DESTINATION (LimitReached mandatory, Busy, Timeout, Failure, Returned: the destination handed the call back); PLAY_MESSAGE (next); SET_CONTEXT (next: adds its entries to the call\'s context); WAIT (next: after waitSec seconds); DISCONNECT. Every loop must pass a WAIT node (publishing refuses one that does not), and a call arrives at one node at most 20 times: the next arrival ends it.',
 });
 
 @InputType({ description: 'A rule of a time range. With neither daysOfWeek nor dates it applies every day.' })
@@ -66,7 +66,7 @@ export class HolidayListInput {
 
 @InputType({ description: 'A wire from a node to another by branch name.' })
 export class CallFlowBranchInput {
-  @Field({ description: 'next | Match1..Match30 | NotMatched | Holiday | NotHoliday | Timeout | Full | NoAgents | LimitReached | Busy | Failure.' })
+  @Field({ description: 'next | Match1..Match30 | NotMatched | Holiday | NotHoliday | Timeout | Full | NoAgents | LimitReached | Busy | Failure | Returned.' })
   name: string;
 
   @Field({ description: 'The id of the node it leads to.' })

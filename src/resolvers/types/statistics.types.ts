@@ -33,6 +33,9 @@ abstract class DestinationCounters implements DestinationFigures {
   @Field(() => Int, { description: `Attempts cancelled because the caller hung up while the destination rang. ${byStart}.` })
   cancelledByCaller: number;
 
+  @Field(() => Int, { description: `Answered attempts the destination handed back to the gateway (returnCall: an AI virtual agent returning the caller to a person). ${byStart}.` })
+  returned: number;
+
   @Field(() => Int, { description: `Seconds of answered attempts from answer to end (attempts that have ended). ${byStart}.` })
   talkTimeSec: number;
 

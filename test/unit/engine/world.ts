@@ -245,6 +245,11 @@ export class EngineWorld {
     return this.router.endCall(this.companyId, { eventId: randomUUID(), callId, reason });
   }
 
+  /** The destination of `attemptId` hands its call back (a fresh event id unless one is given). */
+  returnCall(attemptId: string, extra: { reason?: string; eventId?: string; queueId?: string | null; context?: Array<{ key: string; value: string }> } = {}): Promise<Call> {
+    return this.router.returnCall(this.companyId, { eventId: randomUUID(), reason: 'the caller asked for a person', attemptId, ...extra });
+  }
+
   /** Instructions of one kind (for one call). */
   of(kind: TelephonyInstructionEvent['kind'], callId?: string): Sent[] {
     return this.sent.filter((i) => i.kind === kind && (callId === undefined || i.callId === callId));
