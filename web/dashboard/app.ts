@@ -8,7 +8,7 @@ import { byId, markUnavailable, TextSlot } from './dom';
 import { addDays, count, dayLabel, duration, localDate, localDays } from './format';
 import { LiveConnection, type ConnectionStatus } from './live';
 import {
-  AGENT_UPDATES, AGENTS, ALERT_UPDATES, ALERTS_NOW, type AlertThresholds, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, PAGE_SIZE, ME, QUEUE_FIGURES, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery,
+  AGENT_UPDATES, AGENTS, ALERT_UPDATES, ALERTS_NOW, type AlertThresholds, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, GROUP_SHARES, PAGE_SIZE, ME, QUEUE_FIGURES, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery, SHARE_GROUPS,
   type Agent, type AgentLive, type Destination, type DestinationFigureRow, type DestinationLive, type DestinationState, type DestinationStats, type Me, type Operation, type Queue, type QueueLive,
   type RereadNodes, type TodayFigures,
 } from './queries';
@@ -16,6 +16,7 @@ import { sortableHeaders } from './sorting';
 import { KeyedTable, type Column } from './tables';
 import { GatheredReads, type Wanted } from './gathered-reads';
 import { percent, QueueFiguresReader } from './queue-figures';
+import { SharesView } from './shares';
 
 /**
  * The figures (table and chart) are not streamed: a destination's are read again when a live update of it
@@ -63,6 +64,8 @@ export class Dashboard {
   /** The company's alert thresholds (read at start and after a reconnect): cells are coloured by them. */
   private thresholds: AlertThresholds = NO_THRESHOLDS;
   private alertsView: AlertsView | null = null;
+  /** The shares of the WEIGHTED_SHARE groups' destinations (agent groups VIEW). */
+  private shares: SharesView | null = null;
   /** Gateway clock minus browser clock, in ms, as seen in the last update. */
   private skewMs = 0;
   private stopped = false;
@@ -111,6 +114,8 @@ export class Dashboard {
     else markUnavailable(byId('queues'), 'Not available: your role gives no access to queues.');
     if (p.agents !== LEVEL_NONE) this.setUpAgents();
     else markUnavailable(byId('agents'), 'Not available: your role gives no access to agents.');
+    if (p.agentGroups !== LEVEL_NONE) this.setUpShares(showStats);
+    else markUnavailable(byId('shares'), 'Not available: your role gives no access to agent groups.');
     this.setUpAlerts();
     void this.loadAll();
   }
@@ -127,6 +132,7 @@ export class Dashboard {
   /** Every section read again in full (at start and after a reconnect). */
   private async loadAll(): Promise<void> {
     if (this.stopped) return;
+    this.shares?.load();
     await Promise.all([this.destinations?.load(), this.queues?.load(), this.agents?.load(), this.loadAlerts()]);
   }
 
@@ -260,6 +266,8 @@ export class Dashboard {
       collection.event(l);
       // The same event moves the figures: they are read again for this destination (gathered with others).
       if (showStats && this.figuresLive) this.wantFigures([l.destinationId]);
+      // And the shares of the groups it is in (an offer to it changes its calls).
+      this.shares?.destinationChanged(l.destinationId);
     }, (m) => this.showNotice(`Live destination updates failed: ${m}`));
     const filter = byId<HTMLInputElement>('destination-filter');
     const onFilter = () => view.setFilter(filter.value);
@@ -364,6 +372,7 @@ export class Dashboard {
     this.wantFigures('all', true);
     this.queueFigures?.reset();
     this.queueFigures?.want('all');
+    this.shares?.periodChanged();
   }
 
   private setUpPeriod(): void {
@@ -518,6 +527,7 @@ export class Dashboard {
       this.sawClock(l.at);
       collection.event(l);
       if (this.figuresLive) reader?.want([l.queueId]);
+      this.shares?.queueChanged();
     }, (m) => this.showNotice(`Live queue updates failed: ${m}`));
     this.stoppers.push(() => {
       reader?.stop();
@@ -563,6 +573,39 @@ export class Dashboard {
       collection.stop();
       view.stop();
     });
+  }
+
+  // ------------------------------------------------------------------ shares of the WEIGHTED_SHARE groups (decision 034)
+
+  /**
+   * The shares panel: read with everything else, then again as the live updates of destinations and queues ask
+   * (gathered by the figures' scheduler); the period's counts over the period of the figures (today without
+   * statistics VIEW: then none are shown).
+   */
+  private setUpShares(showStats: boolean): void {
+    const view = new SharesView(byId('share-groups'), byId('share-empty'), {
+      groups: () => this.pages(SHARE_GROUPS, 'agentGroups'),
+      shares: async (id, history) => {
+        const range = this.range();
+        const { data, errors } = await request(GROUP_SHARES, { id, from: range.from, to: range.to, history }, this.token);
+        if (errors.some((e) => e.extensions?.code === 'NOT_FOUND')) return null;
+        const error = errors[0];
+        if (error) throw new ApiError(error.message, error.extensions?.code ?? 'UNKNOWN');
+        return data?.group ?? null;
+      },
+      period: () => {
+        if (!showStats) return null;
+        const { from, to, label, live } = this.range();
+        return { key: `${from}/${to}`, label, live };
+      },
+      failed: this.failed,
+      delayMs: FIGURES_DELAY_MS,
+      gapMs: FIGURES_GAP_MS,
+      loadFactor: FIGURES_LOAD_FACTOR,
+      allAbove: FIGURES_ALL_ABOVE,
+    });
+    this.shares = view;
+    this.stoppers.push(() => view.stop());
   }
 
   // ------------------------------------------------------------------ reads

@@ -18,9 +18,9 @@
 import type {
   AgentsQuery, AgentsQueryVariables, AgentUpdatesSubscription, AgentUpdatesSubscriptionVariables, AlertsNowQuery, AlertsNowQueryVariables, AlertUpdatesSubscription,
   AlertUpdatesSubscriptionVariables, DestinationsQuery, DestinationsQueryVariables, DestinationState, DestinationUpdatesSubscription, DestinationUpdatesSubscriptionVariables,
-  FiguresAndChartQuery, FiguresAndChartQueryVariables, FiguresQuery, FiguresQueryVariables, LoginMutation, LoginMutationVariables, MeQuery, MeQueryVariables,
-  QueueFiguresQuery, QueueFiguresQueryVariables, QueuesQuery, QueuesQueryVariables, QueueUpdatesSubscription, QueueUpdatesSubscriptionVariables, ResumeMutation,
-  ResumeMutationVariables,
+  FiguresAndChartQuery, FiguresAndChartQueryVariables, FiguresQuery, FiguresQueryVariables, GroupSharesQuery, GroupSharesQueryVariables, LoginMutation, LoginMutationVariables,
+  MeQuery, MeQueryVariables, QueueFiguresQuery, QueueFiguresQueryVariables, QueuesQuery, QueuesQueryVariables, QueueUpdatesSubscription, QueueUpdatesSubscriptionVariables,
+  ResumeMutation, ResumeMutationVariables, ShareGroupsQuery, ShareGroupsQueryVariables,
 } from './generated/graphql';
 
 declare const types: unique symbol;
@@ -46,7 +46,7 @@ export const LOGIN = typed<LoginMutation, LoginMutationVariables>(/* GraphQL */ 
 }`);
 
 export const ME = typed<MeQuery, MeQueryVariables>(/* GraphQL */ `query Me {
-  me { username kind company { name slug timeZone } effectivePrivileges { externalDestinations queues agents statistics } }
+  me { username kind company { name slug timeZone } effectivePrivileges { externalDestinations queues agents agentGroups statistics } }
 }`);
 
 /** Page size of the full reads (the API allows up to 500). */
@@ -168,6 +168,30 @@ export const ALERT_UPDATES = typed<AlertUpdatesSubscription, AlertUpdatesSubscri
   alerts { kind queueId destinationId raised value threshold at }
 }`);
 
+/**
+ * The agent groups and how each spreads its calls over its external destinations (decision 034): the shares
+ * panel shows those with WEIGHTED_SHARE. From the gateway's memory, so cheap to read again.
+ */
+export const SHARE_GROUPS = typed<ShareGroupsQuery, ShareGroupsQueryVariables>(/* GraphQL */ `query ShareGroups($first: Int!, $after: String) {
+  agentGroups(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id name externalDistribution }
+  }
+}`);
+
+/**
+ * One WEIGHTED_SHARE group's shares: now (the offers its window counts, per destination against its target) and,
+ * with `history` (statistics VIEW), over the period shown, in one read so the two never disagree. A destination
+ * the user may not see comes as `hidden: true` without its id, name, target or counts.
+ */
+export const GROUP_SHARES = typed<GroupSharesQuery, GroupSharesQueryVariables>(/* GraphQL */ `query GroupShares($id: ID!, $from: DateTime!, $to: DateTime!, $history: Boolean!) {
+  group: agentGroup(id: $id) {
+    id name externalDistribution shareWindow shareWindowOffers
+    externalDestinationShares { hidden percent recentOffers destination { id name } }
+    shareHistory(from: $from, to: $to) @include(if: $history) { offers destinations { hidden offers percent destination { id name } } }
+  }
+}`);
+
 // ------------------------------------------------------------------ the generated shapes, by the names the dashboard uses
 
 export type {
@@ -199,3 +223,9 @@ export type AgentLive = Agent['live'];
 export type AlertThresholds = AlertsNowQuery['alertThresholds'];
 /** An alert raised, or cleared (`raised: false`), for one queue or one destination. */
 export type Alert = AlertsNowQuery['activeAlerts'][number];
+/** An agent group as the shares panel lists it (its rule decides whether it is shown). */
+export type ShareGroup = ShareGroupsQuery['agentGroups']['nodes'][number];
+/** One WEIGHTED_SHARE group's shares now and (when asked) over the period. */
+export type GroupShares = NonNullable<GroupSharesQuery['group']>;
+/** The group's offers per destination over the period, against the targets it has now. */
+export type ShareHistory = NonNullable<GroupShares['shareHistory']>;

@@ -33,6 +33,17 @@ export type DestinationState =
   | 'DISABLED'
   | 'SUSPENDED';
 
+/** How a group spreads the calls it gives to external destinations over them. */
+export type ExternalDistribution =
+  /** The destination with the most spare capacity (unlimited first); the default. */
+  | 'MOST_SPARE'
+  /** The first destination, in the group's order, that can take the call. */
+  | 'PRIORITY_ORDER'
+  /** The next destination, in the group's order, after the one the group offered its last call to. */
+  | 'ROUND_ROBIN'
+  /** The destination furthest below its target share (`externalDestinationShares`) of the group's last `shareWindow` offers: counted, not random. */
+  | 'WEIGHTED_SHARE';
+
 /** Access in one area: NONE (nothing), VIEW (read), MODIFY (read and change). */
 export type PrivilegeLevel =
   | 'MODIFY'
@@ -57,7 +68,7 @@ export type LoginMutation = { login: { token: string, expiresAt: string } };
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { username: string, kind: UserKind, company: { name: string, slug: string, timeZone: string }, effectivePrivileges: { externalDestinations: PrivilegeLevel, queues: PrivilegeLevel, agents: PrivilegeLevel, statistics: PrivilegeLevel } } };
+export type MeQuery = { me: { username: string, kind: UserKind, company: { name: string, slug: string, timeZone: string }, effectivePrivileges: { externalDestinations: PrivilegeLevel, queues: PrivilegeLevel, agents: PrivilegeLevel, agentGroups: PrivilegeLevel, statistics: PrivilegeLevel } } };
 
 export type DestinationsQueryVariables = Exact<{
   first: number;
@@ -143,3 +154,21 @@ export type AlertUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>
 
 
 export type AlertUpdatesSubscription = { alerts: { kind: AlertKind, queueId: string | null, destinationId: string | null, raised: boolean, value: number, threshold: number, at: string } };
+
+export type ShareGroupsQueryVariables = Exact<{
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type ShareGroupsQuery = { agentGroups: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, externalDistribution: ExternalDistribution }> } };
+
+export type GroupSharesQueryVariables = Exact<{
+  id: string | number;
+  from: string;
+  to: string;
+  history: boolean;
+}>;
+
+
+export type GroupSharesQuery = { group: { id: string, name: string, externalDistribution: ExternalDistribution, shareWindow: number, shareWindowOffers: number, externalDestinationShares: Array<{ hidden: boolean, percent: number | null, recentOffers: number | null, destination: { id: string, name: string } | null }>, shareHistory?: { offers: number, destinations: Array<{ hidden: boolean, offers: number | null, percent: number | null, destination: { id: string, name: string } | null }> } } | null };

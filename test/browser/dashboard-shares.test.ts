@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { createUser, USER_PASSWORD } from '../support/fixtures';
+import { eventually, routingModes, RoutingWorld } from '../support/telephony';
+import type { TestGateway } from '../support/test-gateway';
+import { browserAvailable, CHROMIUM, ensureDashboardBuilt, launchBrowser, signIn } from './harness';
+
+/*
+ * The shares of a WEIGHTED_SHARE group on the supervisor's screen (issue 19, decisions 009 and 034): each external
+ * destination's share of the group's last offers against its target, kept fresh by the live updates of the calls
+ * routed, its offers today from the statistics, and a destination outside the viewer's External Destinations
+ * profile shown hidden, with neither its name nor any number.
+ */
+
+jest.setTimeout(90_000);
+
+const available = browserAvailable();
+if (!available && process.env.REQUIRE_BROWSER !== '1') {
+  process.stdout.write(`\nDashboard browser suite (shares) skipped: no Chromium at ${CHROMIUM}.\n`);
+}
+if (!available && process.env.REQUIRE_BROWSER === '1') {
+  describe('the dashboard shows the shares of a WEIGHTED_SHARE group', () => {
+    it('has a browser to run in', () => {
+      throw new Error(`REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
+    });
+  });
+}
+const suite = available ? describe : describe.skip;
+
+/** How long a wait for the page keeps looking (generous: CI is a loaded machine; not a claim about speed). */
+const PAGE_WAIT_MS = 30_000;
+
+const SUPERVISOR = { externalDestinations: 'VIEW', queues: 'VIEW', agents: 'VIEW', agentGroups: 'VIEW', statistics: 'VIEW' } as const;
+
+async function until(locator: Locator, check: (text: string) => boolean, timeoutMs = PAGE_WAIT_MS): Promise<string> {
+  let last = '';
+  const seen = await eventually(async () => {
+    last = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
+    return check(last) && { text: last };
+  }, timeoutMs, { what: () => `text never matched; last: ${JSON.stringify(last)}`, everyMs: 50 });
+  return seen.text;
+}
+
+suite('the dashboard shows the shares of a WEIGHTED_SHARE group', () => {
+  let t: TestGateway;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let w: RoutingWorld;
+
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    [t, browser] = await Promise.all([routingModes()[0]!.start(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+  beforeEach(async () => {
+    w = await RoutingWorld.create(t);
+    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+  });
+  afterEach(async () => {
+    await context?.close();
+    await w?.close();
+  });
+
+  /** Two partners without a limit, shared 70/30 by a group (through the public API), and the queue that sends calls to it. */
+  async function weightedWorld(): Promise<{ leeds: string; ai: string; groupId: string; queueId: string }> {
+    const leeds = await w.destination({ name: 'Partner Leeds', maxSimultaneousCalls: null });
+    const ai = await w.destination({ name: 'AI virtual agent', maxSimultaneousCalls: null });
+    const groupId = await w.group([], [leeds, ai]);
+    const queueId = await w.queue([{ groupId }]);
+    await t.ok('mutation($id: ID!, $i: AgentGroupInput!) { updateAgentGroup(id: $id, input: $i) { id } }', {
+      id: groupId,
+      i: {
+        name: 'Overflow partners', agentIds: [], externalDestinationIds: [leeds, ai], externalDistribution: 'WEIGHTED_SHARE',
+        externalDestinationShares: [{ destinationId: leeds, percent: 70 }, { destinationId: ai, percent: 30 }],
+      },
+    }, w.admin);
+    return { leeds, ai, groupId, queueId };
+  }
+
+  /** Routes calls one after another, each once the one before was dialled (no answer: each stays an offer); the destinations dialled. */
+  async function route(queueId: string, calls: number): Promise<string[]> {
+    const to: string[] = [];
+    for (let i = 0; i < calls; i += 1) {
+      const call = await w.connector.enqueueOk(queueId);
+      const [dial] = await w.connector.waitFor((x) => x.kind === 'DIAL_EXTERNAL' && x.callId === call.id);
+      to.push(dial!.destinationId!);
+    }
+    return to;
+  }
+
+  async function signInAs(profile: { scope: 'ALL' } | { scope: 'SELECTED'; destinationIds: string[] }): Promise<void> {
+    const username = `sup-${randomUUID().slice(0, 6)}`;
+    await createUser(t, w.company, { username, kind: 'SUPERVISOR', privileges: SUPERVISOR, profile });
+    await signIn(page, t.url, w.company.slug, username, USER_PASSWORD);
+  }
+
+  const block = (groupId: string) => page.locator(`#share-groups section[data-group-id="${groupId}"]`);
+  const shareRow = (groupId: string, destinationId: string) => block(groupId).locator(`tbody tr[data-id="${destinationId}"]`);
+
+  it('shows each destination\'s target, then its counted share of the last offers as calls are routed, and its offers today', async () => {
+    const { leeds, ai, groupId, queueId } = await weightedWorld();
+    // A group that spreads its calls by spare capacity has no targets: it is not shown.
+    await w.group([], [leeds]);
+    await signInAs({ scope: 'ALL' });
+
+    // Before any call: the targets, no offers yet.
+    expect(await until(shareRow(groupId, leeds).locator('.share-now'), (text) => text !== '')).toBe('No offers yet vs target 70%');
+    expect(await shareRow(groupId, ai).locator('.share-now').textContent()).toBe('No offers yet vs target 30%');
+    expect(await block(groupId).locator('h3').textContent()).toBe('Overflow partners');
+    expect(await page.locator('#share-groups section').count()).toBe(1);
+    expect(await block(groupId).locator('thead th').allTextContents()).toEqual(['Destination', 'Now', 'Today']);
+
+    // Ten calls, counted 70/30 by the gateway; the page follows their live updates, with no reload.
+    const dialled = await route(queueId, 10);
+    expect(dialled.filter((id) => id === leeds)).toHaveLength(7);
+    expect(await until(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('10 offers'))).toBe('70% of the last 10 offers vs target 70%');
+    expect(await until(shareRow(groupId, ai).locator('.share-now'), (text) => text.includes('10 offers'))).toBe('30% of the last 10 offers vs target 30%');
+    expect(await until(block(groupId).locator('.share-window'), (text) => text.includes('10'))).toBe('Counted over the last 10 offers (up to 100)');
+    // Today's offers, from the statistics of the same read.
+    expect(await until(shareRow(groupId, leeds).locator('td.share-period'), (text) => text.includes('of 10'))).toBe('7 of 10 offers (70%)');
+    expect(await until(shareRow(groupId, ai).locator('td.share-period'), (text) => text.includes('of 10'))).toBe('3 of 10 offers (30%)');
+    // The bar repeats the words: the share now filled, the target marked.
+    expect(await shareRow(groupId, leeds).locator('.share-fill').getAttribute('style')).toBe('transform: scaleX(0.7);');
+    expect(await shareRow(groupId, leeds).locator('.share-target').getAttribute('style')).toBe('left: 70%;');
+
+    // Ten more: the window holds twenty.
+    await route(queueId, 10);
+    expect(await until(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('20 offers'))).toBe('70% of the last 20 offers vs target 70%');
+    expect(await until(shareRow(groupId, leeds).locator('td.share-period'), (text) => text.includes('of 20'))).toBe('14 of 20 offers (70%)');
+  });
+
+  it('shows a destination outside the viewer\'s profile as hidden, with neither its name nor any number, beside the one it may see', async () => {
+    const { leeds, ai, groupId, queueId } = await weightedWorld();
+    await route(queueId, 10);
+    await signInAs({ scope: 'SELECTED', destinationIds: [leeds] });
+
+    expect(await until(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('10 offers'))).toBe('70% of the last 10 offers vs target 70%');
+    expect(await until(shareRow(groupId, leeds).locator('td.share-period'), (text) => text.includes('of 10'))).toBe('7 of 10 offers (70%)');
+    const hidden = block(groupId).locator('tbody tr[data-hidden]');
+    expect(await hidden.count()).toBe(1);
+    expect(await hidden.textContent()).toBe('Hidden destination: you may not see it');
+    // Neither the hidden destination's name, nor its id, target or counts reach the panel.
+    const panel = (await page.locator('#shares').textContent()) ?? '';
+    expect(panel).not.toContain('AI virtual agent');
+    expect(panel).not.toContain('30%');
+    expect(panel).not.toContain('3 of');
+    expect(await page.locator('#shares').innerHTML()).not.toContain(ai);
+    expect(await block(groupId).locator(`tr[data-id="${ai}"]`).count()).toBe(0);
+
+    // Live for this viewer too: ten more calls, and the share it may see follows them.
+    await route(queueId, 10);
+    expect(await until(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('20 offers'))).toBe('70% of the last 20 offers vs target 70%');
+    expect(await hidden.textContent()).toBe('Hidden destination: you may not see it');
+    expect(await page.locator('#shares').textContent()).not.toContain('AI virtual agent');
+  });
+});
