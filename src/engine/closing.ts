@@ -328,7 +328,9 @@ export class Closing {
     // backed off, so no dial can take the freed slot between the two.
     const after = await health.recordFailure(companyId, destinationId, effect.backedOffUntil);
     await capacity.release(ref, attempt.id);
-    if (reachesSuspension(after.consecutiveFailures, row.maxConsecutiveFailures) && row.suspendedAt === null) {
+    const suspends = reachesSuspension(after.consecutiveFailures, row.maxConsecutiveFailures) && row.suspendedAt === null;
+    if (suspends || (after.backedOffUntil !== null && after.backedOffUntil > now)) await this.events.emit('destinationHeld', { companyId, row });
+    if (suspends) {
       await inTransaction(this.ctx.dataSource, async (m, tx) => {
         // The change begins first: every change of a company's configuration locks the company before its rows.
         (await this.changes.begin(m, tx, companyId)).add('destination', destinationId);

@@ -1,4 +1,5 @@
 import type { Call, CallAttempt } from '../entities/call.entity';
+import type { ExternalDestination } from '../entities/external-destination.entity';
 import type { FlowEvent } from '../routing/call-flow';
 import type { ClosedOutcome } from './types';
 
@@ -13,6 +14,8 @@ export interface EngineEvents {
   resourcesFreed: { companyId: string; agentIds: string[]; destinationIds: string[]; at: number };
   /** Everything one committed change closed is applied and told (the events above came before it). */
   settled: { companyId: string; call: Call };
+  /** A destination's failure backed it off or suspended it (its health probe, if it has one, starts). */
+  destinationHeld: { companyId: string; row: ExternalDestination };
   /** A flow call left what held it (its destination did not answer, its queue's wait ran out): it goes on by `event`. */
   flowBranch: { call: Call; event: FlowEvent };
 }

@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { Call, CallAttempt } from '../entities/call.entity';
+import { DestinationProbe } from '../entities/destination-probe.entity';
+import { ExternalDestination } from '../entities/external-destination.entity';
 import type { ModelChanges } from '../live/model-changes';
 import { noMeter } from '../platform/meter';
 import { systemScheduler } from '../platform/scheduler';
@@ -12,12 +14,15 @@ import { Closing } from './closing';
 import { Effects, type InstructionSender } from './effects';
 import type { EngineEvents } from './events';
 import { FlowRunner } from './flow-runner';
+import { PROBE_TIMEOUT_EVENT, Probes } from './probes';
 import { queuesUsing, queuesWithWaitingCalls } from './lookups';
 import { Offers } from './offer';
 import { QueuePass, type QueueLoader } from './queue-pass';
 import { repairSweep, REPAIR_EVERY_MS } from './repair';
 import { clocked, overdueAttempts, renewLeases, timerId, Timers } from './timers';
-import type { AttemptOutcomeFields, CallRouterOptions, EndCallFields, EngineContext, EnqueueCallFields, LivePublisher, PublishedFlows, ReturnCallFields, StartCallFields, TimerPayload } from './types';
+import type {
+  AttemptOutcomeFields, CallRouterOptions, EndCallFields, EngineContext, EnqueueCallFields, LivePublisher, ProbeOutcomeFields, PublishedFlows, ReturnCallFields, StartCallFields, TimerPayload,
+} from './types';
 
 /** The prefix of the event ids of the gateway's own ring timeouts (reported through reportOutcome, once each). */
 const RING_TIMEOUT_EVENT = 'ring-timeout:';
@@ -35,6 +40,8 @@ export class CallRouter {
   private readonly queues: QueuePass;
   private readonly closing: Closing;
   private readonly flowRunner: FlowRunner;
+  /** Health probes of destinations held back (backed off or suspended). */
+  private readonly probes: Probes;
   /** What follows a commit (instructions, live announcements); the repair sweep announces through it too. */
   private readonly effects: Effects;
   private readonly loops: Array<() => void> = [];
@@ -65,6 +72,8 @@ export class CallRouter {
     this.closing.events.on('resourcesFreed', (event) => this.onResourcesFreed(event));
     this.closing.events.on('settled', (event) => this.onSettled(event));
     this.closing.events.on('flowBranch', ({ call, event }) => this.flowRunner.continueFlow(call, event));
+    this.probes = new Probes(this.ctx, effects, this.timers, changes, (companyId, destinationIds) => this.pumpUsing(companyId, { destinationIds }));
+    this.closing.events.on('destinationHeld', ({ companyId, row }) => this.probes.watch(companyId, row));
   }
 
   /** Starts the timer loop, the sweep, the check of overdue attempts and lease renewal, on the engine's scheduler. */
@@ -160,6 +169,32 @@ export class CallRouter {
     }
     const attempt = await this.ctx.dataSource.getRepository(CallAttempt).findOneBy({ id: input.attemptId, companyId });
     return this.ctx.dataSource.getRepository(Call).findOneByOrFail({ id: attempt!.callId });
+  }
+
+  /**
+   * A health probe's outcome, once per event id (a repeat answers the probe as it is now); CONFLICT when the
+   * probe already ended. The gateway's own probe timeouts report through here with an event id of their own.
+   */
+  async reportProbeOutcome(companyId: string, input: ProbeOutcomeFields, byGateway = false): Promise<DestinationProbe> {
+    const c = new InputChecker();
+    const eventId = c.name('eventId', input.eventId, 200);
+    if (!byGateway && eventId.startsWith(PROBE_TIMEOUT_EVENT)) c.fail('eventId', `must not start with "${PROBE_TIMEOUT_EVENT}": the gateway's own probe timeouts use it`);
+    c.done();
+    const now = this.ctx.time.now();
+    const applied = await once(this.ctx.dataSource, companyId, eventId, `PROBE:${input.probeId}:${input.outcome}`, now, (m) => this.probes.record(m, companyId, input.probeId, input.outcome, now));
+    if (applied.effects) {
+      await this.timers.remove(timerId.probeTimeout(input.probeId));
+      await this.probes.apply(companyId, applied.effects, now);
+    }
+    return this.ctx.dataSource.getRepository(DestinationProbe).findOneByOrFail({ id: input.probeId, companyId });
+  }
+
+  /** A destination's configuration changed: if it is held back now and has a probe, probing starts. */
+  async probeIfHeld(companyId: string, destinationId: string): Promise<void> {
+    const row = await this.ctx.dataSource.getRepository(ExternalDestination).findOneBy({ id: destinationId, companyId });
+    if (row === null || row.probeIntervalSec === null) return;
+    const health = (await this.ctx.live.health.getMany(companyId, [destinationId])).get(destinationId);
+    if (row.suspendedAt !== null || (health?.backedOffUntil ?? 0) > this.ctx.time.now()) await this.probes.watch(companyId, row);
   }
 
   /**
@@ -265,6 +300,16 @@ export class CallRouter {
       return;
     }
     if (payload.t === 'flow') return this.flowRunner.endFlowWait(payload);
+    if (payload.t === 'probe') return this.probes.due(payload.companyId, payload.destinationId);
+    if (payload.t === 'probeTimeout') {
+      try {
+        await this.reportProbeOutcome(payload.companyId, { eventId: `${PROBE_TIMEOUT_EVENT}${payload.probeId}`, probeId: payload.probeId, outcome: 'TIMED_OUT' }, true);
+      } catch (error) {
+        // The probe's outcome came first: nothing to do.
+        if (!isCoded(error, 'CONFLICT') && !isCoded(error, 'NOT_FOUND')) throw error;
+      }
+      return;
+    }
     await this.closing.timeOut(payload.companyId, payload.callId);
   }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { In, MoreThan } from 'typeorm';
+import { In, IsNull, MoreThan, Not } from 'typeorm';
 import { Call, CallAttempt } from '../entities/call.entity';
+import { DestinationProbe } from '../entities/destination-probe.entity';
+import { ExternalDestination } from '../entities/external-destination.entity';
 import { Queue } from '../entities/queue.entity';
 import { waitDeadline } from '../routing/queue-caps';
 import { timerId } from './timers';
@@ -147,7 +149,8 @@ export class LiveRebuild {
  *   compare-and-set that only takes an agent on no call; its status is left as the live state has it (statuses
  *   live only there: an emptied Redis reads every agent LOGGED_OUT until the agent or a supervisor sets it);
  * - per destination, the latest back-off still running (call_attempt.backoffUntil), as a failure that extends it;
- * - the ring timers of ringing attempts and the maximum-wait timers of waiting calls.
+ * - the ring timers of ringing attempts, the maximum-wait timers of waiting calls, the health probes of
+ *   destinations held back and the timeouts of probes still out.
  * Then the attempts found open are read again: any that closed meanwhile (its end committed before the write
  * above, so its own release found nothing) is undone here. Every step is idempotent: two rebuilds side by side
  * restore the same state.
@@ -213,6 +216,21 @@ export async function rebuildLiveState(ctx: EngineContext): Promise<RebuildSumma
     const deadline = queue === undefined ? null : waitDeadline(queue, (c.returnedAt ?? c.enqueuedAt).getTime());
     if (deadline === null) continue;
     await schedule(ctx, timerId.wait(c.id), deadline - now, { t: 'wait', companyId: c.companyId, callId: c.id });
+    summary.timers += 1;
+  }
+
+  // Health probes: of every destination with a probe that is suspended or backed off, the next one after an
+  // interval; and the timeouts of the probes still out.
+  const heldIds = new Set(backoffs.map((b) => b.destinationId));
+  const probed = await dataSource.getRepository(ExternalDestination).find({ where: { probeIntervalSec: Not(IsNull()) }, select: { id: true, companyId: true, suspendedAt: true, probeIntervalSec: true } });
+  for (const d of probed) {
+    if (d.suspendedAt === null && !heldIds.has(d.id)) continue;
+    await schedule(ctx, timerId.probe(d.id, now + d.probeIntervalSec! * 1000), d.probeIntervalSec! * 1000, { t: 'probe', companyId: d.companyId, destinationId: d.id });
+    summary.timers += 1;
+  }
+  const out = await dataSource.getRepository(DestinationProbe).find({ where: { outcome: IsNull() }, select: { id: true, companyId: true, sentAt: true, timeoutSec: true } });
+  for (const p of out) {
+    await schedule(ctx, timerId.probeTimeout(p.id), p.sentAt.getTime() + p.timeoutSec * 1000 - now, { t: 'probeTimeout', companyId: p.companyId, probeId: p.id });
     summary.timers += 1;
   }
 

@@ -16,6 +16,12 @@ export const timerId = {
   /** Route a queue again at an instant (or for a reason: a call's own retry). */
   pump: (queueId: string, key: string | number) => `pump:${queueId}:${key}`,
   flow: (callId: string, revision: number) => `flow:${callId}:${revision}`,
+  /**
+   * A destination's health probe due at an instant: one id per instant, as a firing timer is removed once
+   * handled (the next one, scheduled while it fires, must not be that one).
+   */
+  probe: (destinationId: string, at: number) => `probe:${destinationId}:${at}`,
+  probeTimeout: (probeId: string) => `probe-timeout:${probeId}`,
 };
 
 /** A scheduler whose instants come from `clock` while its tasks run on `scheduler` (a test that sets instants). */

@@ -43,6 +43,12 @@ export interface ReturnCallFields {
   queueId?: string | null;
 }
 
+export interface ProbeOutcomeFields {
+  eventId: string;
+  probeId: string;
+  outcome: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+}
+
 export interface StartCallFields {
   connectorCallId: string;
   serviceNumber: string;
@@ -104,7 +110,11 @@ export type TimerPayload =
   | { t: 'wait'; companyId: string; callId: string }
   | { t: 'pump'; companyId: string; queueId: string }
   /** A WAIT node's pause is over: the call goes on if it is still where it was (same node, same revision). */
-  | { t: 'flow'; companyId: string; callId: string; nodeId: string; revision: number };
+  | { t: 'flow'; companyId: string; callId: string; nodeId: string; revision: number }
+  /** A destination's next health probe is due (sent only while it is backed off or suspended). */
+  | { t: 'probe'; companyId: string; destinationId: string }
+  /** A probe had no outcome within its timeout: it counts as failed. */
+  | { t: 'probeTimeout'; companyId: string; probeId: string };
 
 /** An entry to write: its words as `facts` (references rendered per reader), or as a `summary` that names no resource. */
 export type TraceInput = Pick<CallTraceEntry, 'step'> & { at: number; summary?: string; facts?: TraceFacts } & Partial<Pick<CallTraceEntry, 'considered' | 'skipped' | 'chosen'>>;

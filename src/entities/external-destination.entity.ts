@@ -13,6 +13,9 @@ export const DESTINATION_LIMITS = {
   retryIntervalSec: { min: 1, max: 86_400, default: 5 },
   maxConsecutiveFailures: { min: 0, max: 1_000, default: 0 },
   lastDigits: { min: 1, max: 15 },
+  probeIntervalSec: { min: 5, max: 3_600, default: 30 },
+  probeTimeoutSec: { min: 1, max: 300, default: 10 },
+  probeSuccessesToResume: { min: 1, max: 20, default: 2 },
 } as const;
 
 @ObjectType({
@@ -101,6 +104,25 @@ export class ExternalDestination extends CompanyOwned {
   })
   @Column({ type: 'integer', default: DESTINATION_LIMITS.maxConsecutiveFailures.default })
   maxConsecutiveFailures: number;
+
+  /**
+   * Health probing (decision 037): how often a probe is sent while the destination is backed off or suspended
+   * (seconds); null: no probe. The other probe settings are null exactly when this is.
+   */
+  @Column({ type: 'integer', nullable: true })
+  probeIntervalSec: number | null;
+
+  /** Seconds a probe may take before it counts as failed (less than the interval). */
+  @Column({ type: 'integer', nullable: true })
+  probeTimeoutSec: number | null;
+
+  /** Consecutive successful probes that resume a suspended destination. */
+  @Column({ type: 'integer', nullable: true })
+  probeSuccessesToResume: number | null;
+
+  /** The E.164 number a probe dials (FULL_NUMBER: the destination's own number when left out). */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  probeNumber: string | null;
 
   /** When routing suspended the destination (too many consecutive failures); null while not suspended. Durable until resumed. */
   @Column({ type: Date, nullable: true })

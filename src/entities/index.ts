@@ -5,6 +5,7 @@ import { AuditEntry } from './audit-entry.entity';
 import { Call, CallAttempt, CallTraceEntry, TelephonyEvent } from './call.entity';
 import { CapacityRefusal } from './capacity-refusal.entity';
 import { Instruction } from './instruction.entity';
+import { DestinationProbe } from './destination-probe.entity';
 import { CallFlow, CallFlowNumber, CallFlowVersion } from './call-flow.entity';
 import { Company } from './company.entity';
 import { HolidayList, TimeRange } from './schedule.entity';
@@ -16,7 +17,7 @@ import { Role } from './role.entity';
 import { StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan } from './stat-buckets.entity';
 import { UserLogin } from './user-login.entity';
 
-export { Agent, AgentGroup, AlertState, AuditEntry, AlertThresholds, Call, CapacityRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan, TelephonyEvent, UserLogin };
+export { Agent, AgentGroup, AlertState, AuditEntry, AlertThresholds, Call, CapacityRefusal, DestinationProbe, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan, TelephonyEvent, UserLogin };
 
 /** Every entity the data source maps. */
 export const ENTITIES = [
@@ -37,6 +38,7 @@ export const ENTITIES = [
   CallTraceEntry,
   CapacityRefusal,
   Instruction,
+  DestinationProbe,
   TelephonyEvent,
   TimeRange,
   HolidayList,

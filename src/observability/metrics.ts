@@ -43,6 +43,7 @@ export class GatewayMetrics implements Meter {
   private readonly timers: Counter;
   private readonly leases: Counter;
   private readonly reconnects: Counter<'connection'>;
+  private readonly probes: Counter<'event'>;
 
   constructor() {
     const registers = [this.registry];
@@ -58,6 +59,7 @@ export class GatewayMetrics implements Meter {
     this.timers = new Counter({ name: 'gateway_timers_fired_total', help: 'Durable timers claimed and fired by this instance', registers });
     this.leases = new Counter({ name: 'gateway_leases_renewed_total', help: 'Destination slot leases renewed by this instance', registers });
     this.reconnects = new Counter({ name: 'gateway_redis_reconnects_total', help: 'Reconnections of Redis connections (event bus and live state)', labelNames: ['connection'], registers });
+    this.probes = new Counter({ name: 'gateway_destination_probes_total', help: 'Health probes of external destinations: sent, succeeded, failed (or timed out)', labelNames: ['event'], registers });
   }
 
   /** One GraphQL operation answered over HTTP: `operation` is its root field (or "(several)", "(invalid)"). */
@@ -97,6 +99,10 @@ export class GatewayMetrics implements Meter {
 
   redisReconnect(connection: string): void {
     this.reconnects.inc({ connection });
+  }
+
+  probe(event: 'sent' | 'succeeded' | 'failed'): void {
+    this.probes.inc({ event });
   }
 
   /** The exposition text Prometheus scrapes, and its content type. */

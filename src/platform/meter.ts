@@ -19,11 +19,13 @@ export interface Meter {
   leasesRenewed(count: number): void;
   /** A Redis connection of the event bus or the live state is reconnecting. */
   redisReconnect(connection: string): void;
+  /** A destination's health probe: sent, or ended (succeeded; failed or timed out). */
+  probe(event: 'sent' | 'succeeded' | 'failed'): void;
 }
 
 const nothing = (): void => undefined;
 
 /** The meter of parts running without a metrics registry (unit tests, tools). */
 export const noMeter: Meter = {
-  decision: nothing, refused: nothing, offer: nothing, attemptOutcome: nothing, instruction: nothing, timersFired: nothing, leasesRenewed: nothing, redisReconnect: nothing,
+  decision: nothing, refused: nothing, offer: nothing, attemptOutcome: nothing, instruction: nothing, timersFired: nothing, leasesRenewed: nothing, redisReconnect: nothing, probe: nothing,
 };

@@ -7,7 +7,8 @@ import { selects } from './selection';
 import { ExternalDestinationStats, destinationStats } from './types/statistics.types';
 import { PageArgsInput } from './types/connection';
 import {
-  ExternalDestinationConnection, ExternalDestinationFilter, ExternalDestinationInput, ExternalDestinationLiveView,
+  DestinationProbeSettings, DestinationProbeStatistics, DestinationProbeStatus, ExternalDestinationConnection, ExternalDestinationFilter, ExternalDestinationInput,
+  ExternalDestinationLiveView,
 } from './types/external-destination.types';
 
 @Resolver(() => ExternalDestination)
@@ -77,6 +78,24 @@ export class ExternalDestinationResolver {
   })
   async groups(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<AgentGroup[]> {
     return (await companyModel(ctx)).groupsOfDestination(destination.id);
+  }
+
+  @FieldResolver(() => DestinationProbeSettings, { nullable: true, description: 'Its health probe while backed off or suspended; null when it has none.' })
+  probe(@Root() destination: ExternalDestination): DestinationProbeSettings | null {
+    if (destination.probeIntervalSec === null) return null;
+    return { intervalSec: destination.probeIntervalSec, timeoutSec: destination.probeTimeoutSec!, successesToResume: destination.probeSuccessesToResume!, number: destination.probeNumber };
+  }
+
+  @FieldResolver(() => DestinationProbeStatus, { description: 'Live: whether probes are being sent, the latest probe and the successes in a row.' })
+  probeStatus(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext): Promise<DestinationProbeStatus> {
+    return ctx.services.destinations.probeStatus(actor(ctx).companyId, destination);
+  }
+
+  @Authorized('statistics:VIEW')
+  @FieldResolver(() => DestinationProbeStatistics, { nullable: true, description: 'Statistics: its health probes sent in [from, to) (at most 93 days, as statistics), by outcome; null with FORBIDDEN without VIEW on statistics.' })
+  probeStatistics(@Root() destination: ExternalDestination, @Ctx() ctx: GatewayContext, @Arg('from', () => Date) from: Date, @Arg('to', () => Date) to: Date): Promise<DestinationProbeStatistics> {
+    // The range is checked by the one rule of statistics (BAD_USER_INPUT naming from or to).
+    return ctx.services.destinations.probeStatistics(actor(ctx).companyId, destination.id, ctx.services.statistics.range(from, to));
   }
 
   @Authorized('statistics:VIEW')

@@ -8,6 +8,7 @@ import type { CallReader } from '../services/call.service';
 import { atLeast } from '../auth/principal';
 import { PrivilegeLevel } from '../entities/enums';
 import type { GatewayContext } from './context';
+import { DestinationProbeView, ProbeOutcomeInput } from './types/external-destination.types';
 import {
   AttemptOutcomeInput, AttemptTarget, CallAttemptView, CallView, EndCallInput, EnqueueCallInput, ReturnCallInput, StartCallInput, RoutingDecisionView, TelephonyInstruction,
 } from './types/call.types';
@@ -103,6 +104,16 @@ export class CallResolver {
     const call = await ctx.services.router.returnCall(companyId, input);
     await ctx.services.instructions.settle(companyId);
     return toCallView(call);
+  }
+
+  @Authorized('CONNECTOR')
+  @Mutation(() => DestinationProbeView, { description: 'Connector only: how a health probe (PROBE_DESTINATION) ended. SUCCEEDED ends the destination\'s back-off at once, and the destination\'s successesToResume in a row resume it when suspended; FAILED changes nothing but the count. Once per eventId (a repeat returns the probe as it is now); NOT_FOUND for an unknown probe; CONFLICT when the probe already ended (also by its timeout).' })
+  async reportProbeOutcome(@Ctx() ctx: GatewayContext, @Arg('input') input: ProbeOutcomeInput): Promise<DestinationProbeView> {
+    const { companyId } = connector(ctx);
+    const probe = await ctx.services.router.reportProbeOutcome(companyId, input);
+    // The outcome acknowledges the PROBE_DESTINATION that asked for it.
+    await ctx.services.instructions.settle(companyId);
+    return probe;
   }
 
   @Authorized('CONNECTOR')

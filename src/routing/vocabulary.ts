@@ -7,7 +7,9 @@
 export { ATTEMPT_OUTCOMES, type AttemptOutcome } from './state-machine';
 
 /** The kinds of instruction; the API's TelephonyInstructionKind enum is built from this list. */
-export const INSTRUCTION_KINDS = { RING_AGENT: 'RING_AGENT', DIAL_EXTERNAL: 'DIAL_EXTERNAL', CANCEL_ATTEMPT: 'CANCEL_ATTEMPT', PLAY_MESSAGE: 'PLAY_MESSAGE', DISCONNECT: 'DISCONNECT' } as const;
+export const INSTRUCTION_KINDS = {
+  RING_AGENT: 'RING_AGENT', DIAL_EXTERNAL: 'DIAL_EXTERNAL', CANCEL_ATTEMPT: 'CANCEL_ATTEMPT', PLAY_MESSAGE: 'PLAY_MESSAGE', DISCONNECT: 'DISCONNECT', PROBE_DESTINATION: 'PROBE_DESTINATION',
+} as const;
 export type InstructionKind = keyof typeof INSTRUCTION_KINDS;
 
 /** Ring a regular agent; the connector reports the attempt's outcome (NO_ANSWER is counted at the ring timeout otherwise). */
@@ -57,8 +59,23 @@ export interface DisconnectInstruction {
   readonly message?: string | null;
 }
 
+/**
+ * Place a test call to a destination that is backed off or suspended (its health probe); the connector reports
+ * reportProbeOutcome. A probe is no caller's: its `callId` and `attemptId` are the probe's own id.
+ */
+export interface ProbeDestinationInstruction {
+  readonly kind: 'PROBE_DESTINATION';
+  /** The probe's id (also the attemptId). */
+  readonly callId: string;
+  readonly destinationId: string;
+  /** E.164. */
+  readonly number: string;
+  /** Seconds the probe may take before it counts as failed. */
+  readonly ringTimeoutSec: number;
+}
+
 /** An instruction with exactly the fields its kind carries. */
-export type InstructionPayload = RingAgentInstruction | DialExternalInstruction | CancelAttemptInstruction | PlayMessageInstruction | DisconnectInstruction;
+export type InstructionPayload = RingAgentInstruction | DialExternalInstruction | CancelAttemptInstruction | PlayMessageInstruction | DisconnectInstruction | ProbeDestinationInstruction;
 
 /** The payload of one kind. */
 export type InstructionPayloadOf<K extends InstructionKind> = Extract<InstructionPayload, { kind: K }>;
@@ -105,6 +122,8 @@ export function instructionEvent(payload: InstructionPayload, instructionId: str
       return { ...event, message: payload.message };
     case 'DISCONNECT':
       return { ...event, message: payload.message ?? null };
+    case 'PROBE_DESTINATION':
+      return { ...event, attemptId: payload.callId, destinationId: payload.destinationId, number: payload.number, ringTimeoutSec: payload.ringTimeoutSec };
     default:
       return unknownKind(payload);
   }
@@ -132,6 +151,8 @@ export function instructionPayload(event: TelephonyInstructionEvent): Instructio
       return message !== null ? { kind, callId, message } : null;
     case 'DISCONNECT':
       return { kind, callId, message };
+    case 'PROBE_DESTINATION':
+      return attemptId === callId && destinationId !== null && number !== null && ringTimeoutSec !== null ? { kind, callId, destinationId, number, ringTimeoutSec } : null;
     default:
       return null;
   }

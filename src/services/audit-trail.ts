@@ -47,6 +47,8 @@ const SNAPSHOTS = {
     lastDigits: d.lastDigits, matchPrefix: d.matchPrefix, maxSimultaneousCalls: d.maxSimultaneousCalls, outdialTimeoutSec: d.outdialTimeoutSec,
     busyBackoffSec: d.busyBackoffSec, noAnswerBackoffSec: d.noAnswerBackoffSec, failureBackoffSec: d.failureBackoffSec,
     retryIntervalSec: d.retryIntervalSec, maxConsecutiveFailures: d.maxConsecutiveFailures,
+    probe: (d.probeIntervalSec ?? null) === null ? null
+      : { intervalSec: d.probeIntervalSec, timeoutSec: d.probeTimeoutSec, successesToResume: d.probeSuccessesToResume, number: d.probeNumber },
   }),
   AGENT: (a: Pick<Agent, 'name' | 'userLoginId'>) => ({ name: a.name, userLoginId: a.userLoginId }),
   AGENT_GROUP: (g: { name: string; agents: ReadonlyArray<{ id: string }>; externalDestinations: readonly Named[] }

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { DestinationScope } from '../auth/destination-scope';
 import type { UserPrincipal } from '../auth/principal';
-import { CallAttempt } from '../entities/call.entity';
+import { DestinationProbe } from '../entities/destination-probe.entity';
 import { DESTINATION_LIMITS, ExternalDestination } from '../entities/external-destination.entity';
 import { NumberMode } from '../entities/enums';
 import { errors } from '../errors';
@@ -19,6 +19,7 @@ import {
   assertNameFree, canonicalId, checkExpectedVersion, findOwned, inTransaction, type LockMode, pageOfRows, updateVersioned, type Page, type PageArgs,
 } from '../store/persistence';
 import { InputChecker } from '../input-checker';
+import { endDestinationHold } from '../store/destination-hold';
 
 /** Configuration of a destination as a client sends it. Absent (undefined) keeps the current value on update. */
 export interface ExternalDestinationFields {
@@ -37,6 +38,15 @@ export interface ExternalDestinationFields {
   failureBackoffSec?: number | null;
   retryIntervalSec?: number | null;
   maxConsecutiveFailures?: number | null;
+  /** Health probing: absent keeps the current probe, null removes it (decision 037). */
+  probe?: ProbeFields | null;
+}
+
+export interface ProbeFields {
+  intervalSec?: number | null;
+  timeoutSec?: number | null;
+  successesToResume?: number | null;
+  number?: string | null;
 }
 
 export interface ExternalDestinationFilter {
@@ -72,6 +82,10 @@ function checkConfig(input: ExternalDestinationFields, current: Config | null): 
     failureBackoffSec: 0,
     retryIntervalSec: 0,
     maxConsecutiveFailures: 0,
+    probeIntervalSec: null,
+    probeTimeoutSec: null,
+    probeSuccessesToResume: null,
+    probeNumber: null,
   };
   for (const key of TIMEOUTS) {
     const range = DESTINATION_LIMITS[key];
@@ -101,8 +115,33 @@ function checkConfig(input: ExternalDestinationFields, current: Config | null): 
       c.absent('lastDigits', input.lastDigits, onlyFor('PREFIX_PLUS_LAST_DIGITS'));
     }
   }
+  Object.assign(out, checkProbe(c, input.probe, current, mode));
   c.done();
   return out;
+}
+
+type ProbeConfig = Pick<Config, 'probeIntervalSec' | 'probeTimeoutSec' | 'probeSuccessesToResume' | 'probeNumber'>;
+
+/**
+ * A destination's probe: left out keeps the current one, null removes it; given, each setting takes its
+ * default when left out. The timeout must be shorter than the interval (one probe out at a time), and a probe
+ * needs a number to dial: its own, or for FULL_NUMBER the destination's.
+ */
+function checkProbe(c: InputChecker, probe: ProbeFields | null | undefined, current: Config | null, mode: NumberMode): ProbeConfig {
+  if (probe === undefined) {
+    return current === null
+      ? { probeIntervalSec: null, probeTimeoutSec: null, probeSuccessesToResume: null, probeNumber: null }
+      : { probeIntervalSec: current.probeIntervalSec, probeTimeoutSec: current.probeTimeoutSec, probeSuccessesToResume: current.probeSuccessesToResume, probeNumber: current.probeNumber };
+  }
+  if (probe === null) return { probeIntervalSec: null, probeTimeoutSec: null, probeSuccessesToResume: null, probeNumber: null };
+  const limits = DESTINATION_LIMITS;
+  const interval = c.int('probe.intervalSec', probe.intervalSec ?? limits.probeIntervalSec.default, limits.probeIntervalSec);
+  const timeout = c.int('probe.timeoutSec', probe.timeoutSec ?? Math.min(limits.probeTimeoutSec.default, interval - 1), limits.probeTimeoutSec);
+  if (timeout >= interval) c.fail('probe.timeoutSec', `must be shorter than probe.intervalSec (${interval} s): one probe is out at a time`);
+  const successes = c.int('probe.successesToResume', probe.successesToResume ?? limits.probeSuccessesToResume.default, limits.probeSuccessesToResume);
+  const number = probe.number === null || probe.number === undefined ? null : c.phoneNumber('probe.number', probe.number);
+  if (number === null && mode !== NumberMode.FULL_NUMBER) c.fail('probe.number', 'is required for the PREFIX_* number modes: the number a probe dials');
+  return { probeIntervalSec: interval, probeTimeoutSec: timeout, probeSuccessesToResume: successes, probeNumber: number };
 }
 
 /** A destination's live state as clients see it. */
@@ -168,24 +207,48 @@ export class ExternalDestinationService {
       const current = await this.getChangeable(actor, id, m);
       changed.add('destination', current.id);
       this.audit.record(m, actor, { kind: 'EXTERNAL_DESTINATION', id: current.id, action: 'RESUMED' });
-      // Live state, not configuration: keep version and updatedAt as they are (the builder would bump them).
-      const keep = (column: string) => () => m.connection.driver.escape(column);
-      await m.createQueryBuilder().update(ExternalDestination)
-        .set({ suspendedAt: null, version: keep('version'), updatedAt: keep('updatedAt') } as never)
-        .where('id = :id', { id: current.id })
-        .execute();
       // Resuming clears the back-off too: the back-off still running ends now, so statistics count it up to here.
-      const now = new Date(this.time.now());
-      await m.createQueryBuilder().update(CallAttempt)
-        .set({ backoffUntil: now })
-        .where('"destinationId" = :id AND "backoffUntil" > :now AND "endedAt" <= :now', { id: current.id, now })
-        .execute();
+      await endDestinationHold(m, current.id, new Date(this.time.now()), true);
       return { ...current, suspendedAt: null } as ExternalDestination;
     });
     await this.live.health.reset(actor.companyId, destination.id);
     await this.routing.destinationChanged(actor.companyId, destination.id);
     await this.routing.resourcesFreed(actor.companyId, { destinationIds: [destination.id] });
     return destination;
+  }
+
+  /**
+   * Where a destination's probing stands (one indexed read of its latest probes): whether probes are sent now
+   * (a probe, and backed off or suspended), the latest probe, and the successes in a row (since the suspension
+   * while suspended).
+   */
+  async probeStatus(companyId: string, destination: ExternalDestination): Promise<{ probing: boolean; lastProbe: DestinationProbe | null; consecutiveSuccesses: number }> {
+    const now = this.time.now();
+    const health = (await this.live.health.getMany(companyId, [destination.id])).get(destination.id);
+    const probing = destination.probeIntervalSec !== null && destination.enabled && (destination.suspendedAt !== null || (health?.backedOffUntil ?? 0) > now);
+    const q = this.dataSource.getRepository(DestinationProbe).createQueryBuilder('p')
+      .where('p.companyId = :companyId AND p.destinationId = :id', { companyId, id: destination.id });
+    if (destination.suspendedAt !== null) q.andWhere('p.sentAt >= :since', { since: destination.suspendedAt });
+    const recent = await q.orderBy('p.sentAt', 'DESC').addOrderBy('p.id', 'DESC').limit(DESTINATION_LIMITS.probeSuccessesToResume.max + 1).getMany();
+    const ended = recent.filter((p) => p.outcome !== null);
+    const streak = ended.findIndex((p) => p.outcome !== 'SUCCEEDED');
+    const lastProbe = recent[0] ?? (destination.suspendedAt === null ? null : await this.lastProbe(companyId, destination.id));
+    return { probing, lastProbe, consecutiveSuccesses: streak < 0 ? ended.length : streak };
+  }
+
+  private lastProbe(companyId: string, destinationId: string): Promise<DestinationProbe | null> {
+    return this.dataSource.getRepository(DestinationProbe).findOne({ where: { companyId, destinationId }, order: { sentAt: 'DESC', id: 'DESC' } });
+  }
+
+  /** A destination's probes sent in [from, to), by how they ended (one grouped count along its index). */
+  async probeStatistics(companyId: string, destinationId: string, range: { from: number; to: number }): Promise<{ sent: number; succeeded: number; failed: number; timedOut: number; pending: number }> {
+    const rows = await this.dataSource.getRepository(DestinationProbe).createQueryBuilder('p')
+      .select('p.outcome', 'outcome').addSelect('COUNT(*)', 'n')
+      .where('p.companyId = :companyId AND p.destinationId = :destinationId AND p.sentAt >= :from AND p.sentAt < :to', { companyId, destinationId, from: new Date(range.from), to: new Date(range.to) })
+      .groupBy('p.outcome').getRawMany<{ outcome: string | null; n: string | number }>();
+    const count = (outcome: string | null) => Number(rows.find((r) => r.outcome === outcome)?.n ?? 0);
+    const out = { succeeded: count('SUCCEEDED'), failed: count('FAILED'), timedOut: count('TIMED_OUT'), pending: count(null) };
+    return { sent: out.succeeded + out.failed + out.timedOut + out.pending, ...out };
   }
 
   /** One page of the destinations the caller may see, by name (from memory). */
@@ -237,6 +300,7 @@ export class ExternalDestinationService {
   async update(actor: UserPrincipal, id: string, input: ExternalDestinationFields, expectedVersion?: number | null): Promise<ExternalDestination> {
     const updated = await this.updateConfig(actor, id, input, expectedVersion);
     await this.routing.destinationChanged(actor.companyId, updated.id);
+    await this.routing.destinationConfigured(actor.companyId, updated.id);
     return updated;
   }
 

@@ -87,6 +87,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   const hooks: RoutingHooks = {
     resourcesFreed: (companyId, resources) => router.pumpUsing(companyId, resources).catch(quietly('routing after a freed resource failed')),
     destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id).catch(quietly('publishing a destination update failed')),
+    destinationConfigured: (companyId, id) => router.probeIfHeld(companyId, id).catch(quietly('starting a destination\'s health probe failed')),
     agentChanged: (companyId, id, state) => publisher.agentChanged(companyId, id, state),
   };
   const destinations = new ExternalDestinationService(dataSource, live, hooks, models, changes, audit, time);

@@ -146,7 +146,8 @@ export class DatabaseInstructionLog implements InstructionLog {
       // Each outstanding row looks up its own attempt or call by id (EXISTS), so the cost follows what is
       // outstanding, not the company's history of attempts and calls.
       .andWhere(`(("kind" IN ('RING_AGENT', 'DIAL_EXTERNAL', 'CANCEL_ATTEMPT') AND EXISTS (SELECT 1 FROM "call_attempt" a WHERE a."id" = "instruction"."attemptId" AND a."state" <> 'RINGING'))
-        OR ("kind" IN ('PLAY_MESSAGE', 'DISCONNECT') AND EXISTS (SELECT 1 FROM "call" c WHERE c."id" = "instruction"."callId" AND c."state" IN (${CALL_ENDED}))))`)
+        OR ("kind" IN ('PLAY_MESSAGE', 'DISCONNECT') AND EXISTS (SELECT 1 FROM "call" c WHERE c."id" = "instruction"."callId" AND c."state" IN (${CALL_ENDED})))
+        OR ("kind" = 'PROBE_DESTINATION' AND EXISTS (SELECT 1 FROM "destination_probe" p WHERE p."id" = "instruction"."attemptId" AND p."outcome" IS NOT NULL)))`)
       .execute();
   }
 

@@ -15,6 +15,7 @@ const PAYLOADS: { [K in InstructionKind]: InstructionPayloadOf<K> } = {
   CANCEL_ATTEMPT: { kind: 'CANCEL_ATTEMPT', callId: 'call', attemptId: 'attempt' },
   PLAY_MESSAGE: { kind: 'PLAY_MESSAGE', callId: 'call', message: 'All our lines are busy.' },
   DISCONNECT: { kind: 'DISCONNECT', callId: 'call', message: 'queue full' },
+  PROBE_DESTINATION: { kind: 'PROBE_DESTINATION', callId: 'probe', destinationId: 'destination', number: '+442079460958', ringTimeoutSec: 10 },
 };
 
 describe('the vocabulary of the core', () => {
@@ -46,6 +47,7 @@ describe('the vocabulary of the core', () => {
       CANCEL_ATTEMPT: { ...base, kind: 'CANCEL_ATTEMPT', attemptId: 'attempt' },
       PLAY_MESSAGE: { ...base, kind: 'PLAY_MESSAGE', message: 'All our lines are busy.' },
       DISCONNECT: { ...base, kind: 'DISCONNECT', message: 'queue full' },
+      PROBE_DESTINATION: { ...base, kind: 'PROBE_DESTINATION', callId: 'probe', attemptId: 'probe', destinationId: 'destination', number: '+442079460958', ringTimeoutSec: 10 },
     };
     for (const payload of Object.values(PAYLOADS) as InstructionPayload[]) {
       const event = instructionEvent(payload, 'i1', 1_000);

@@ -1,9 +1,108 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { PROBE_OUTCOMES, type ProbeOutcome } from '../../entities/destination-probe.entity';
 import { ExternalDestination } from '../../entities/external-destination.entity';
 import { NumberMode } from '../../entities/enums';
 import { DESTINATION_STATES, type DestinationState } from '../../routing/destination-state';
 import { Connection } from './connection';
 
+
+registerEnumType(PROBE_OUTCOMES, {
+  name: 'ProbeOutcome',
+  description: 'How a health probe ended: SUCCEEDED (the far end answered), FAILED (busy, refused, no route...), TIMED_OUT (no outcome within its timeout; the gateway reports it itself).',
+});
+
+@InputType({ description: 'A health probe: while the destination is backed off or suspended, the connector is asked (PROBE_DESTINATION) to place a test call at this interval.' })
+export class DestinationProbeInput {
+  @Field(() => Int, { nullable: true, description: 'Seconds between probes, 5-3600 (default 30); the first comes one interval after the back-off or suspension starts.' })
+  intervalSec?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Seconds a probe may take before it counts as failed, 1-300 and shorter than the interval (default 10, or the interval less one).' })
+  timeoutSec?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Successful probes in a row that resume a suspended destination, 1-20 (default 2). One success ends a back-off.' })
+  successesToResume?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'The E.164 number a probe dials; required for the PREFIX_* number modes, the destination\'s number for FULL_NUMBER when left out.' })
+  number?: string | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'A destination\'s health probe settings.' })
+export class DestinationProbeSettings {
+  @Field(() => Int, { description: 'Seconds between probes while the destination is backed off or suspended.' })
+  intervalSec: number;
+
+  @Field(() => Int, { description: 'Seconds a probe may take before it counts as failed.' })
+  timeoutSec: number;
+
+  @Field(() => Int, { description: 'Successful probes in a row that resume it when suspended.' })
+  successesToResume: number;
+
+  @Field(() => String, { nullable: true, description: 'The number a probe dials (null: the destination\'s own number).' })
+  number: string | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'One health probe: a test call the connector placed, never a caller\'s.' })
+export class DestinationProbeView {
+  @Field(() => ID, { description: 'The probe\'s id (the callId and attemptId of its PROBE_DESTINATION).' })
+  id: string;
+
+  @Field(() => ID, { description: 'The destination probed.' })
+  destinationId: string;
+
+  @Field({ description: 'The E.164 number dialled.' })
+  number: string;
+
+  @Field({ description: 'When it was sent (UTC).' })
+  sentAt: Date;
+
+  @Field(() => PROBE_OUTCOMES, { nullable: true, description: 'How it ended; null while it is out.' })
+  outcome: ProbeOutcome | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it ended (UTC); null while it is out.' })
+  endedAt: Date | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'Where a destination\'s health probing stands.' })
+export class DestinationProbeStatus {
+  @Field({ description: 'Whether probes are being sent: the destination has a probe and is backed off or suspended.' })
+  probing: boolean;
+
+  @Field(() => DestinationProbeView, { nullable: true, description: 'The latest probe, if any.' })
+  lastProbe: DestinationProbeView | null;
+
+  @Field(() => Int, { description: 'Successful probes in a row since the suspension (while suspended; since the last failed one otherwise).' })
+  consecutiveSuccesses: number;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'Statistics: a destination\'s health probes sent in a range, by how they ended (counted by the time sent).' })
+export class DestinationProbeStatistics {
+  @Field(() => Int, { description: 'Probes sent.' })
+  sent: number;
+
+  @Field(() => Int, { description: 'Probes that succeeded.' })
+  succeeded: number;
+
+  @Field(() => Int, { description: 'Probes reported failed.' })
+  failed: number;
+
+  @Field(() => Int, { description: 'Probes with no outcome within their timeout.' })
+  timedOut: number;
+
+  @Field(() => Int, { description: 'Probes still out.' })
+  pending: number;
+}
+
+@InputType({ description: 'The outcome of a health probe (PROBE_DESTINATION).' })
+export class ProbeOutcomeInput {
+  @Field({ description: 'Unique per event (1-200 characters): the same event sent again changes nothing and returns the same probe.' })
+  eventId: string;
+
+  @Field(() => ID, { description: 'The probe\'s id: the callId (and attemptId) of its PROBE_DESTINATION.' })
+  probeId: string;
+
+  @Field(() => PROBE_OUTCOMES, { description: 'SUCCEEDED when the far end answered (then hang up), FAILED otherwise; TIMED_OUT is also accepted.' })
+  outcome: ProbeOutcome;
+}
 
 @ObjectType({ simpleResolvers: true, description: 'A page of external destinations.' })
 export class ExternalDestinationConnection extends Connection(ExternalDestination) {}
@@ -57,6 +156,9 @@ export class ExternalDestinationInput {
 
   @Field(() => Int, { nullable: true, description: 'Consecutive failures that suspend the destination, 0 (never) to 1000 (default 0).' })
   maxConsecutiveFailures?: number | null;
+
+  @Field(() => DestinationProbeInput, { nullable: true, description: 'A health probe while backed off or suspended; left out keeps the current one, null removes it (default none).' })
+  probe?: DestinationProbeInput | null;
 }
 
 @InputType({ description: 'Narrows a list of external destinations.' })
