@@ -8,6 +8,7 @@ import { AlertResolver } from './resolvers/alert.resolver';
 import { AuditLogResolver } from './resolvers/audit-log.resolver';
 import { authChecker } from './resolvers/context';
 import { ExternalDestinationResolver } from './resolvers/external-destination.resolver';
+import { CapacityPoolResolver, DestinationPoolResolver } from './resolvers/capacity-pool.resolver';
 import { IdentityResolver, ProfileFieldsResolver, UserLoginFieldsResolver } from './resolvers/identity.resolver';
 import { QueueResolver } from './resolvers/queue.resolver';
 import { CallAttemptResolver, CallResolver } from './resolvers/telephony.resolver';
@@ -22,6 +23,8 @@ export const RESOLVERS = [
   UserLoginFieldsResolver,
   ProfileFieldsResolver,
   ExternalDestinationResolver,
+  CapacityPoolResolver,
+  DestinationPoolResolver,
   AgentResolver,
   AgentGroupResolver,
   QueueResolver,

@@ -302,7 +302,8 @@ export class Closing {
   private async destinationEffects(companyId: string, closed: ClosedAttempt, now: number, free: (at: number, kind: 'destinationIds', id: string) => void): Promise<void> {
     const { attempt, outcome } = closed;
     const destinationId = attempt.destinationId!;
-    const ref = { companyId, destinationId };
+    // The pool the attempt took its slot in, whatever the destination's pool is now.
+    const ref = { companyId, destinationId, poolId: attempt.poolId ?? null };
     const { capacity, health } = this.ctx.live;
     if (outcome === 'ANSWERED') {
       // A connected call is counted even if its lease lapsed meanwhile: the slot is truly in use. Fenced by the

@@ -2,6 +2,7 @@ import { In, type EntityManager } from 'typeorm';
 import { CallFlowVersion } from '../entities/call-flow.entity';
 import { Call, CallTraceEntry } from '../entities/call.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
+import { CapacityPool } from '../entities/capacity-pool.entity';
 import { Queue } from '../entities/queue.entity';
 import { HolidayList, TimeRange } from '../entities/schedule.entity';
 import { errors } from '../errors';
@@ -15,7 +16,7 @@ import { inTransaction, isConcurrentChange } from '../store/persistence';
 import { withContext } from './call-context';
 import { ifUnchanged, trace, updateCall, withCall } from './call-records';
 import type { Closing } from './closing';
-import { destinationSnapshot } from './destination-snapshot';
+import { destinationSnapshot, poolSnapshot } from './destination-snapshot';
 import type { Effects } from './effects';
 import { agentsOfQueue } from './lookups';
 import type { Offers } from './offer';
@@ -257,11 +258,15 @@ export class FlowRunner {
       await note(['the external destination no longer exists']);
       return 'Failure';
     }
-    // The destination's live state, read once for this decision.
-    const [health, counts] = await Promise.all([live.health.getMany(call.companyId, [destinationId]), live.capacity.counts({ companyId: call.companyId, destinationId })]);
-    const snapshot = destinationSnapshot(d, counts, health.get(destinationId)!);
+    // The destination's live state (and its capacity pool's), read once for this decision.
+    const pool = d.capacityPoolId === null ? null : await dataSource.getRepository(CapacityPool).findOne({ where: { id: d.capacityPoolId, companyId: call.companyId }, select: { id: true, maxSimultaneousCalls: true } });
+    const [health, counts, poolCounts] = await Promise.all([
+      live.health.getMany(call.companyId, [destinationId]), live.capacity.counts({ companyId: call.companyId, destinationId }),
+      pool === null ? null : live.capacity.poolCounts(call.companyId, [pool.id]),
+    ]);
+    const snapshot = destinationSnapshot(d, counts, health.get(destinationId)!, pool === null ? null : poolSnapshot(pool, poolCounts!.get(pool.id)!));
     const availability = destinationAvailability(snapshot, { id: call.id, enqueuedAt: now, eligiblePriorities: [], lastOfferEndedAt: {} }, now);
-    if (!availability.ok && availability.reason !== 'DESTINATION_AT_CAPACITY') {
+    if (!availability.ok && availability.reason !== 'DESTINATION_AT_CAPACITY' && availability.reason !== 'POOL_AT_CAPACITY') {
       await note([named, ` is taken out of the pool (${availability.detail}): Busy without dialling`]);
       return 'Busy';
     }
@@ -269,12 +274,14 @@ export class FlowRunner {
       at: now, step: 'ROUTED', facts: { words: ['dialled ', named, ` directly (no queue, no agents), ringing up to ${d.outdialTimeoutSec} s`] },
       considered: [{ kind: 'DESTINATION', id: d.id }], chosen: { kind: 'DESTINATION', id: d.id, priority: null, detail: 'named by the call flow' },
     };
-    const result = await this.offers.offer(call, { kind: 'DESTINATION', destination: d }, { entry, beforeNumberFailure: [] }, now);
+    const result = await this.offers.offer(call, { kind: 'DESTINATION', destination: d, pool }, { entry, beforeNumberFailure: [] }, now);
     if (result.kind === 'NUMBER_FAILED') return 'Failure';
     if (result.kind === 'CLAIM_LOST') {
-      const detail = `at capacity ${counts.connecting + counts.active}/${d.maxSimultaneousCalls}`;
+      // The destination's own limit, or its pool's (as read for the decision; a claim lost to a race reads as the destination's).
+      const byPool = !availability.ok && availability.reason === 'POOL_AT_CAPACITY';
+      const detail = byPool ? availability.detail : `at capacity ${counts.connecting + counts.active}/${d.maxSimultaneousCalls}`;
       // Recorded as a skip for capacity, as queue routing records one: statistics count the refusal from it.
-      await note([named, ` is ${detail}: LimitReached`], [{ kind: 'DESTINATION', resourceId: d.id, reason: 'DESTINATION_AT_CAPACITY', detail }]);
+      await note([named, ` is ${detail}: LimitReached`], [{ kind: 'DESTINATION', resourceId: d.id, reason: byPool ? 'POOL_AT_CAPACITY' : 'DESTINATION_AT_CAPACITY', detail }]);
       return 'LimitReached';
     }
     return null;

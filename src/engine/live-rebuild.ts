@@ -161,13 +161,13 @@ export async function rebuildLiveState(ctx: EngineContext): Promise<RebuildSumma
   const summary: RebuildSummary = { leases: 0, answered: 0, agents: 0, backoffs: 0, timers: 0, undone: 0 };
   const open = await dataSource.getRepository(CallAttempt).find({
     where: { state: In([...OPEN_ATTEMPT]) },
-    select: { id: true, companyId: true, callId: true, targetKind: true, agentId: true, destinationId: true, state: true, startedAt: true, ringTimeoutSec: true },
+    select: { id: true, companyId: true, callId: true, targetKind: true, agentId: true, destinationId: true, poolId: true, state: true, startedAt: true, ringTimeoutSec: true },
   });
 
   const restoredAgents = new Map<string, CallAttempt>();
   for (const a of open) {
     if (a.destinationId !== null) {
-      const ref = { companyId: a.companyId, destinationId: a.destinationId };
+      const ref = { companyId: a.companyId, destinationId: a.destinationId, poolId: a.poolId };
       if (await live.capacity.acquire(ref, a.id, null)) summary.leases += 1;
       if (a.state === 'CONNECTED' && (await live.capacity.markAnswered(ref, a.id))) summary.answered += 1;
     } else if (a.agentId !== null) {
@@ -244,7 +244,7 @@ export async function rebuildLiveState(ctx: EngineContext): Promise<RebuildSumma
   for (const a of open) {
     if (stillOpen.has(a.id)) continue;
     if (a.destinationId !== null) {
-      if (await live.capacity.release({ companyId: a.companyId, destinationId: a.destinationId }, a.id)) summary.undone += 1;
+      if (await live.capacity.release({ companyId: a.companyId, destinationId: a.destinationId, poolId: a.poolId }, a.id)) summary.undone += 1;
     } else if (a.agentId !== null && restoredAgents.has(a.id)) {
       if (await live.agents.compareAndSet(a.companyId, a.agentId, { activity: ['RINGING', 'ON_CALL'], callId: a.callId }, { activity: 'IDLE', callId: null })) summary.undone += 1;
     }

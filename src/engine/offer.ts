@@ -17,7 +17,10 @@ import type { EngineContext, TraceInput } from './types';
 /** What a call is offered to: a regular agent (rung for the queue's ring time) or an external destination. */
 export type OfferTarget =
   | { kind: 'AGENT'; agentId: string; ringTimeoutSec: number; /** The agent's activity before it was reserved, put back if the call moved on. */ restore: AgentActivity }
-  | { kind: 'DESTINATION'; destination: ExternalDestination; /** The queue's group it was chosen from (its distribution counts the offer); null from a flow node. */ groupId?: string | null };
+  | {
+    kind: 'DESTINATION'; destination: ExternalDestination; /** The queue's group it was chosen from (its distribution counts the offer); null from a flow node. */ groupId?: string | null;
+    /** The destination's capacity pool: a slot of it is taken with the destination's (decision 038). */ pool?: { readonly id: string; readonly maxSimultaneousCalls: number } | null;
+  };
 
 /** How the call's record explains the offer. */
 export interface OfferRecord {
@@ -59,7 +62,7 @@ export class Offers {
       // Nothing is claimed on a live state that may have come back empty: its rebuild from the system of record
       // comes first (bounded: refused SERVICE_UNAVAILABLE, retryable, past REBUILD_WAIT_MS; decision 022).
       await this.ctx.live.ready();
-      const result = target.kind === 'AGENT' ? await this.offerToAgent(call, target, record, now) : await this.offerToDestination(call, target.destination, record, now, target.groupId ?? null);
+      const result = target.kind === 'AGENT' ? await this.offerToAgent(call, target, record, now) : await this.offerToDestination(call, target.destination, record, now, target.groupId ?? null, target.pool ?? null);
       span.setAttribute('routing.offer.result', result.kind);
       this.ctx.meter.offer(target.kind, result.kind);
       return result;
@@ -83,7 +86,9 @@ export class Offers {
     return { kind: 'OFFERED', attemptId, agent: ringing ?? reserved };
   }
 
-  private async offerToDestination(call: Call, destination: ExternalDestination, record: OfferRecord, now: number, groupId: string | null): Promise<OfferResult> {
+  private async offerToDestination(
+    call: Call, destination: ExternalDestination, record: OfferRecord, now: number, groupId: string | null, pool: { readonly id: string; readonly maxSimultaneousCalls: number } | null,
+  ): Promise<OfferResult> {
     const { companyId } = call;
     const number = resolveDialledNumber(destination as unknown as DestinationNumber, call.serviceNumber ?? '');
     if (!number.ok) {
@@ -92,12 +97,13 @@ export class Offers {
       return (await this.commitFailedNumber(call, record, destination, number.reason, now)) ? { kind: 'NUMBER_FAILED' } : { kind: 'CALL_MOVED' };
     }
     const attemptId = randomUUID();
-    const ref = { companyId, destinationId: destination.id };
-    // Refused while the destination is backed off past the decision's instant, atomically with the count: a back-off
-    // recorded since the decision read the destination (an outcome elsewhere) is never dialled through.
-    if (!(await this.ctx.live.capacity.acquire(ref, attemptId, destination.maxSimultaneousCalls, { notBackedOffAt: now, fenced: true }))) return { kind: 'CLAIM_LOST' };
+    const ref = { companyId, destinationId: destination.id, poolId: pool?.id ?? null };
+    // Refused while the destination is backed off past the decision's instant, atomically with the count (and the
+    // pool's): a back-off recorded since the decision read the destination (an outcome elsewhere) is never dialled through.
+    const taken = await this.ctx.live.capacity.acquire(ref, attemptId, destination.maxSimultaneousCalls, { notBackedOffAt: now, fenced: true, poolMax: pool?.maxSimultaneousCalls });
+    if (!taken) return { kind: 'CLAIM_LOST' };
     const ringTimeoutSec = destination.outdialTimeoutSec;
-    if (!(await this.commit(call, record, { id: attemptId, targetKind: 'DESTINATION', destinationId: destination.id, groupId, number: number.e164, ringTimeoutSec }, now))) {
+    if (!(await this.commit(call, record, { id: attemptId, targetKind: 'DESTINATION', destinationId: destination.id, groupId, number: number.e164, ringTimeoutSec, poolId: pool?.id ?? null }, now))) {
       await this.ctx.live.capacity.release(ref, attemptId);
       return { kind: 'CALL_MOVED' };
     }

@@ -7,9 +7,9 @@ import { systemScheduler, type Scheduler } from '../platform/scheduler';
 import type { EventBus } from '../realtime/event-bus';
 import { FreeAgentIndex, type AgentCounts } from '../routing/agent-index';
 import type { AgentSnapshot, DestinationSnapshot, QueueGroupSnapshot } from '../routing/types';
-import { destinationSnapshot } from './destination-snapshot';
+import { destinationSnapshot, poolSnapshot } from './destination-snapshot';
 import { groupDistribution } from './group-distribution';
-import type { QueueLoader, QueueView } from './queue-pass';
+import type { PoolConfig, QueueLoader, QueueView } from './queue-pass';
 import type { AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
 
@@ -147,9 +147,21 @@ export class QueueDirectory {
     }
     const ids = [...configs.keys()];
     const destinations = new Map<string, DestinationSnapshot>();
+    // The capacity pools of those destinations (decision 038), from the same model.
+    const pools = new Map<string, PoolConfig>();
+    for (const d of configs.values()) {
+      const pool = d.capacityPoolId === null ? undefined : model.pools.get(d.capacityPoolId);
+      if (pool !== undefined) pools.set(pool.id, { id: pool.id, maxSimultaneousCalls: pool.maxSimultaneousCalls });
+    }
     if (ids.length > 0) {
-      const [slots, health] = await Promise.all([this.live.capacity.countsMany(companyId, ids), this.live.health.getMany(companyId, ids)]);
-      for (const d of configs.values()) destinations.set(d.id, destinationSnapshot(d, slots.get(d.id)!, health.get(d.id)!));
+      const poolIds = [...pools.keys()];
+      const [slots, health, poolSlots] = await Promise.all([
+        this.live.capacity.countsMany(companyId, ids), this.live.health.getMany(companyId, ids), poolIds.length === 0 ? new Map() : this.live.capacity.poolCounts(companyId, poolIds),
+      ]);
+      for (const d of configs.values()) {
+        const pool = d.capacityPoolId === null ? undefined : pools.get(d.capacityPoolId);
+        destinations.set(d.id, destinationSnapshot(d, slots.get(d.id)!, health.get(d.id)!, pool === undefined ? null : poolSnapshot(pool, poolSlots.get(pool.id)!)));
+      }
     }
     const row = q.record.row;
     return {
@@ -160,6 +172,7 @@ export class QueueDirectory {
       groupsOfAgent: q.groupsOfAgent,
       destinations,
       configs,
+      pools,
     };
   }
 

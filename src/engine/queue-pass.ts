@@ -1,5 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
 import { Call } from '../entities/call.entity';
+import { CapacityPool } from '../entities/capacity-pool.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { AgentGroup } from '../entities/agent-group.entity';
 import { Queue, QueueGroup } from '../entities/queue.entity';
@@ -8,14 +9,14 @@ import { inSpan, tracer } from '../platform/tracing';
 import { FreeAgentIndex } from '../routing/agent-index';
 import { admitToQueue, waitDeadline, type Admission } from '../routing/queue-caps';
 import { routeCall } from '../routing/route-call';
-import type { AgentSnapshot, DestinationSnapshot, QueueGroupSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
+import type { AgentSnapshot, DestinationSnapshot, PoolSnapshot, QueueGroupSnapshot, QueueSnapshot, RoutingDecision, WaitingCall } from '../routing/types';
 import type { ContextEntry } from '../routing/vocabulary';
 import type { AgentLive } from '../store/agent-state-store';
 import { findOwned, inTransaction, isConcurrentChange } from '../store/persistence';
 import { touchQuarterHours } from '../store/stat-buckets';
 import { ifUnchanged, trace, updateCall, type WaitingNotes } from './call-records';
 import { recentOffers } from './lookups';
-import { destinationSnapshot } from './destination-snapshot';
+import { destinationSnapshot, poolSnapshot } from './destination-snapshot';
 import { groupDistribution, needsRecentOffers } from './group-distribution';
 import type { Effects } from './effects';
 import type { Offers } from './offer';
@@ -36,6 +37,22 @@ export interface QueueView {
   groupsOfAgent: Map<string, string[]>;
   destinations: Map<string, DestinationSnapshot>;
   configs: Map<string, ExternalDestination>;
+  /** The capacity pools of those destinations (decision 038): their maximum, by id. */
+  pools: Map<string, PoolConfig>;
+}
+
+/** What an offer and a pass need of a capacity pool. */
+export interface PoolConfig {
+  readonly id: string;
+  readonly maxSimultaneousCalls: number;
+}
+
+/** Per pool of the destinations, its slots now (one batched read); empty when none has a pool. */
+export async function poolsOf(ctx: EngineContext, companyId: string, configs: Iterable<ExternalDestination>, pools: ReadonlyMap<string, PoolConfig>): Promise<Map<string, PoolSnapshot>> {
+  const ids = [...new Set([...configs].map((d) => d.capacityPoolId).filter((id): id is string => id !== null && pools.has(id)))];
+  if (ids.length === 0) return new Map();
+  const counts = await ctx.live.capacity.poolCounts(companyId, ids);
+  return new Map(ids.map((id) => [id, poolSnapshot(pools.get(id)!, counts.get(id)!)]));
 }
 
 /** Loads a queue's view for one pass (null when the queue is gone): its groups, their members, and their live state. */
@@ -211,7 +228,8 @@ export class QueuePass {
       }
       const destination = view.configs.get(chosen.id)!;
       const group = view.snapshot.groups.find((g) => g.priority === chosen.priority);
-      const result = await this.offers.offer(call, { kind: 'DESTINATION', destination, groupId: group?.groupId ?? null }, { entry, beforeNumberFailure: [entry], change }, now);
+      const pool = destination.capacityPoolId === null ? null : view.pools.get(destination.capacityPoolId) ?? null;
+      const result = await this.offers.offer(call, { kind: 'DESTINATION', destination, groupId: group?.groupId ?? null, pool }, { entry, beforeNumberFailure: [entry], change }, now);
       if (result.kind === 'NUMBER_FAILED') {
         // The call waits the destination's retry interval for it; meanwhile it may go elsewhere.
         await this.timers.schedule(timerId.pump(call.queueId!, call.id), destination.retryIntervalSec * 1000, { t: 'pump', companyId, queueId: call.queueId! });
@@ -223,9 +241,14 @@ export class QueuePass {
         continue;
       }
       if (result.kind === 'CALL_MOVED') return 'SKIPPED';
-      // The slot this offer holds, counted without reading the live state again; and the group's recent offers.
+      // The slot this offer holds (and its pool's, for every member), counted without reading the live state again; and the group's recent offers.
       const d = view.destinations.get(destination.id)!;
       view.destinations.set(destination.id, { ...d, connectingCalls: d.connectingCalls + 1 });
+      if (pool !== null) {
+        for (const [id, other] of view.destinations) {
+          if (other.pool?.id === pool.id) view.destinations.set(id, { ...other, pool: { ...other.pool, used: other.pool.used + 1 } });
+        }
+      }
       if (group !== undefined) noteOffer(group, destination.id);
       return 'OFFERED';
     }
@@ -249,8 +272,15 @@ export class QueuePass {
 
   private async refreshDestination(companyId: string, view: QueueView, destinationId: string): Promise<void> {
     const d = view.configs.get(destinationId)!;
-    const [counts, health] = await Promise.all([this.ctx.live.capacity.counts({ companyId, destinationId }), this.ctx.live.health.getMany(companyId, [destinationId])]);
-    view.destinations.set(destinationId, destinationSnapshot(d, counts, health.get(destinationId)!));
+    const [counts, health, pools] = await Promise.all([
+      this.ctx.live.capacity.counts({ companyId, destinationId }), this.ctx.live.health.getMany(companyId, [destinationId]), poolsOf(this.ctx, companyId, [d], view.pools),
+    ]);
+    const pool = d.capacityPoolId === null ? null : pools.get(d.capacityPoolId) ?? null;
+    view.destinations.set(destinationId, destinationSnapshot(d, counts, health.get(destinationId)!, pool));
+    // Its pool's count, read again, holds for the pool's other members too.
+    if (pool !== null) {
+      for (const [id, other] of view.destinations) if (other.pool?.id === pool.id) view.destinations.set(id, { ...other, pool });
+    }
   }
 
   /** Records that the call keeps waiting, once per distinct reason set (not on every sweep). */
@@ -324,6 +354,10 @@ export function queueLoader(ctx: EngineContext): QueueLoader {
       live.capacity.countsMany(companyId, destinationIds),
       live.health.getMany(companyId, destinationIds),
     ]);
+    const poolIds = [...new Set(configs.map((d) => d.capacityPoolId).filter((id): id is string => id !== null))];
+    const poolRows = poolIds.length === 0 ? [] : await dataSource.getRepository(CapacityPool).find({ where: { id: In(poolIds), companyId }, select: { id: true, maxSimultaneousCalls: true } });
+    const pools = new Map<string, PoolConfig>(poolRows.map((p) => [p.id, { id: p.id, maxSimultaneousCalls: p.maxSimultaneousCalls }]));
+    const poolLive = await poolsOf(ctx, companyId, configs, pools);
     const view: QueueView = {
       queue,
       snapshot: {
@@ -345,10 +379,11 @@ export function queueLoader(ctx: EngineContext): QueueLoader {
       groupsOfAgent: new Map(),
       destinations: new Map(),
       configs: new Map(configs.map((d) => [d.id, d])),
+      pools,
     };
     for (const { groupId, agentId } of members) view.groupsOfAgent.set(agentId, [...(view.groupsOfAgent.get(agentId) ?? []), groupId]);
     for (const [id, a] of agentLive) setAgent(view, agentSnapshot(id, a));
-    for (const d of configs) view.destinations.set(d.id, destinationSnapshot(d, slots.get(d.id)!, health.get(d.id)!));
+    for (const d of configs) view.destinations.set(d.id, destinationSnapshot(d, slots.get(d.id)!, health.get(d.id)!, d.capacityPoolId === null ? null : poolLive.get(d.capacityPoolId) ?? null));
     return view;
   };
 }

@@ -83,6 +83,6 @@ export async function overdueAttempts(ctx: EngineContext): Promise<Array<Pick<Ca
 export async function renewLeases(ctx: EngineContext): Promise<void> {
   const open = await ctx.dataSource.getRepository(CallAttempt).find({ where: { targetKind: 'DESTINATION', state: In([...OPEN_ATTEMPT]) } });
   let renewed = 0;
-  for (const a of open) if (await ctx.live.capacity.renew({ companyId: a.companyId, destinationId: a.destinationId! }, a.id)) renewed += 1;
+  for (const a of open) if (await ctx.live.capacity.renew({ companyId: a.companyId, destinationId: a.destinationId!, poolId: a.poolId }, a.id)) renewed += 1;
   ctx.meter.leasesRenewed(renewed);
 }

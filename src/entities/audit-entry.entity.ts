@@ -17,6 +17,7 @@ export const AUDIT_ENTITY_KINDS = {
   HOLIDAY_LIST: 'HOLIDAY_LIST',
   CALL_FLOW: 'CALL_FLOW',
   ALERT_THRESHOLDS: 'ALERT_THRESHOLDS',
+  CAPACITY_POOL: 'CAPACITY_POOL',
 } as const;
 export type AuditEntityKind = keyof typeof AUDIT_ENTITY_KINDS;
 

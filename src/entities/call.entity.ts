@@ -106,6 +106,7 @@ export class Call extends CompanyScoped {
 @Index('idx_call_attempt_open', ['state', 'targetKind'])
 @Index('idx_call_attempt_destination_started', ['companyId', 'destinationId', 'startedAt'])
 @Index('idx_call_attempt_group_started', ['companyId', 'groupId', 'startedAt'])
+@Index('idx_call_attempt_pool_started', ['companyId', 'poolId', 'startedAt'])
 @Index('idx_call_attempt_agent_started', ['companyId', 'agentId', 'startedAt'])
 // What still overlaps a range though it started before it (open, or its back-off running): statistics' edges and buckets.
 @Index('idx_call_attempt_destination_ended', ['companyId', 'destinationId', 'endedAt'])
@@ -135,6 +136,10 @@ export class CallAttempt extends CompanyScoped {
   /** The agent group a queue's offer to a destination came from (its distribution counts it); null otherwise. */
   @Column({ type: 'uuid', nullable: true })
   groupId: string | null;
+
+  /** The capacity pool whose slot the offer holds besides the destination's (decision 038); null when none. */
+  @Column({ type: 'uuid', nullable: true })
+  poolId: string | null;
 
   /** The E.164 number dialled for this call; null for agents and for a number that could not be resolved. */
   @Column({ type: 'varchar', length: 16, nullable: true })

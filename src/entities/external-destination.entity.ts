@@ -124,6 +124,10 @@ export class ExternalDestination extends CompanyOwned {
   @Column({ type: 'varchar', length: 16, nullable: true })
   probeNumber: string | null;
 
+  /** The capacity pool it belongs to (at most one); null when none. Set through the pool (createCapacityPool, updateCapacityPool). */
+  @Column({ type: 'uuid', nullable: true })
+  capacityPoolId: string | null;
+
   /** When routing suspended the destination (too many consecutive failures); null while not suspended. Durable until resumed. */
   @Column({ type: Date, nullable: true })
   suspendedAt: Date | null;

@@ -6,6 +6,8 @@ import { Call, CallAttempt, CallTraceEntry, TelephonyEvent } from './call.entity
 import { CapacityRefusal } from './capacity-refusal.entity';
 import { Instruction } from './instruction.entity';
 import { DestinationProbe } from './destination-probe.entity';
+import { CapacityPool } from './capacity-pool.entity';
+import { PoolRefusal } from './pool-refusal.entity';
 import { CallFlow, CallFlowNumber, CallFlowVersion } from './call-flow.entity';
 import { Company } from './company.entity';
 import { HolidayList, TimeRange } from './schedule.entity';
@@ -17,7 +19,7 @@ import { Role } from './role.entity';
 import { StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan } from './stat-buckets.entity';
 import { UserLogin } from './user-login.entity';
 
-export { Agent, AgentGroup, AlertState, AuditEntry, AlertThresholds, Call, CapacityRefusal, DestinationProbe, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan, TelephonyEvent, UserLogin };
+export { Agent, AgentGroup, AlertState, AuditEntry, AlertThresholds, Call, CapacityPool, CapacityRefusal, DestinationProbe, PoolRefusal, Instruction, CallFlow, CallFlowNumber, CallFlowVersion, HolidayList, TimeRange, CallAttempt, CallTraceEntry, Company, ConnectorApiKey, ExternalDestination, ExternalDestinationsProfile, Queue, QueueGroup, Role, StatAgentBucket, StatDestinationBucket, StatDestinationLink, StatQueueBucket, StatQueueWait, StatSeal, StatDestinationSpan, TelephonyEvent, UserLogin };
 
 /** Every entity the data source maps. */
 export const ENTITIES = [
@@ -28,6 +30,7 @@ export const ENTITIES = [
   UserLogin,
   ExternalDestinationsProfile,
   ConnectorApiKey,
+  CapacityPool,
   ExternalDestination,
   Agent,
   AgentGroup,
@@ -39,6 +42,7 @@ export const ENTITIES = [
   CapacityRefusal,
   Instruction,
   DestinationProbe,
+  PoolRefusal,
   TelephonyEvent,
   TimeRange,
   HolidayList,

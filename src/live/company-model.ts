@@ -3,6 +3,7 @@ import type { AgentGroup } from '../entities/agent-group.entity';
 import type { Company } from '../entities/company.entity';
 import type { ExternalDestination } from '../entities/external-destination.entity';
 import type { ExternalDestinationsProfile } from '../entities/external-destinations-profile.entity';
+import type { CapacityPool } from '../entities/capacity-pool.entity';
 import type { Queue, QueueGroup } from '../entities/queue.entity';
 import type { Role } from '../entities/role.entity';
 import type { UserKind } from '../entities/enums';
@@ -67,6 +68,7 @@ export interface ModelRows {
   groups?: Slice<GroupRecord>;
   queues?: Slice<QueueRecord>;
   agents?: Slice<Agent>;
+  pools?: Slice<CapacityPool>;
 }
 
 export interface Slice<T> {
@@ -99,6 +101,7 @@ export class CompanyModel {
   readonly groups = new Map<string, GroupRecord>();
   readonly queues = new Map<string, QueueRecord>();
   readonly agents = new Map<string, Agent>();
+  readonly pools = new Map<string, CapacityPool>();
 
   /** Answers derived from the rows, built on first use and dropped by every change. */
   private derived = new Derived();
@@ -116,6 +119,7 @@ export class CompanyModel {
     replace(this.roles, rows.roles);
     replace(this.keys, rows.keys);
     replace(this.queues, rows.queues);
+    replace(this.pools, rows.pools);
     const goneDestinations = replace(this.destinations, rows.destinations);
     const goneAgents = replace(this.agents, rows.agents);
     replace(this.profiles, rows.profiles);
@@ -145,6 +149,16 @@ export class CompanyModel {
     }
     this.version = Math.max(this.version, version);
     this.derived = new Derived();
+  }
+
+  /** The company's capacity pools, by name then id. */
+  poolsByName(): CapacityPool[] {
+    return [...this.pools.values()].sort(byNameThenId);
+  }
+
+  /** The destinations of a capacity pool, by name. */
+  destinationsOfPool(poolId: string): ExternalDestination[] {
+    return [...this.destinations.values()].filter((d) => d.capacityPoolId === poolId).sort(byLocaleName);
   }
 
   // ---------------------------------------------------------------- principals

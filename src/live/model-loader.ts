@@ -1,5 +1,6 @@
 import { In, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { Agent } from '../entities/agent.entity';
+import { CapacityPool } from '../entities/capacity-pool.entity';
 import { AgentGroup } from '../entities/agent-group.entity';
 import { Company } from '../entities/company.entity';
 import { ConnectorApiKey } from '../entities/connector-api-key.entity';
@@ -33,11 +34,12 @@ export class ModelLoader {
     const company = await m.getRepository(Company).findOneBy({ id: companyId });
     // A company that is gone stays gone: its (empty) model is never older than any version.
     const version = company === null ? Number.MAX_SAFE_INTEGER : company.authorityVersion;
-    const [users, roles, profiles, keys, destinations, groups, queues, agents] = await Promise.all([
+    const [users, roles, profiles, keys, destinations, groups, queues, agents, pools] = await Promise.all([
       this.users(m, companyId, null), this.rows(m, Role, companyId, null), this.profiles(m, companyId, null), this.keys(m, companyId, null),
       this.rows(m, ExternalDestination, companyId, null), this.groups(m, companyId, null), this.queues(m, companyId, null), this.rows(m, Agent, companyId, null),
+      this.rows(m, CapacityPool, companyId, null),
     ]);
-    return { version, rows: { company: { row: company }, users, roles, profiles, keys, destinations, groups, queues, agents } };
+    return { version, rows: { company: { row: company }, users, roles, profiles, keys, destinations, groups, queues, agents, pools } };
   }
 
   /** The authority versions the system of record holds for these companies (a company gone is left out). */
@@ -69,7 +71,7 @@ export class ModelLoader {
       const list = ids(kind);
       return list.length === 0 ? undefined : read(list);
     };
-    const [users, roles, profiles, keys, destinations, groups, queues, agents] = await Promise.all([
+    const [users, roles, profiles, keys, destinations, groups, queues, agents, pools] = await Promise.all([
       of('user', (i) => this.users(m, companyId, i)),
       of('role', (i) => this.rows(m, Role, companyId, i)),
       of('profile', (i) => this.profiles(m, companyId, i)),
@@ -78,8 +80,9 @@ export class ModelLoader {
       of('group', (i) => this.groups(m, companyId, i)),
       of('queue', (i) => this.queues(m, companyId, i)),
       of('agent', (i) => this.rows(m, Agent, companyId, i)),
+      of('pool', (i) => this.rows(m, CapacityPool, companyId, i)),
     ]);
-    const rows: ModelRows = { users, roles, profiles, keys, destinations, groups, queues, agents };
+    const rows: ModelRows = { users, roles, profiles, keys, destinations, groups, queues, agents, pools };
     if (ids('company').length > 0) rows.company = { row: await m.getRepository(Company).findOneBy({ id: companyId }) };
     return rows;
   }

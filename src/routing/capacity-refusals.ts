@@ -9,6 +9,15 @@ import type { Millis } from './types';
 /** The reason of a skip that is a refusal for capacity. */
 export const CAPACITY_REFUSAL_REASON = 'DESTINATION_AT_CAPACITY';
 
+/** The reason of a skip that is a refusal for a capacity pool's limit (decision 038). */
+export const POOL_REFUSAL_REASON = 'POOL_AT_CAPACITY';
+
+/** The destinations a trace entry skipped because their capacity pool was full, once each. */
+export function poolRefusedDestinationsOf(entry: RefusalSource): string[] {
+  const ids = (entry.skipped ?? []).filter((s) => s.kind === 'DESTINATION' && s.reason === POOL_REFUSAL_REASON && typeof s.resourceId === 'string' && s.resourceId !== '').map((s) => s.resourceId);
+  return [...new Set(ids)];
+}
+
 /** What a trace entry brings: its time and the resources it passed over (as written, or as read back). */
 export interface RefusalSource {
   readonly at: Millis | Date;

@@ -5,9 +5,15 @@ import type { DestinationSnapshot, Millis } from './types';
 export const DESTINATION_STATES = { AVAILABLE: 'AVAILABLE', AT_CAPACITY: 'AT_CAPACITY', BACKED_OFF: 'BACKED_OFF', SUSPENDED: 'SUSPENDED', DISABLED: 'DISABLED' } as const;
 export type DestinationState = keyof typeof DESTINATION_STATES;
 
-/** Calls a destination may still take now; Infinity when unlimited. */
-export function spareCapacity(d: Pick<DestinationSnapshot, 'maxSimultaneousCalls' | 'connectingCalls' | 'activeCalls'>): number {
+/** Calls a destination may still take now by its own maximum; Infinity when unlimited. */
+export function ownSpareCapacity(d: Pick<DestinationSnapshot, 'maxSimultaneousCalls' | 'connectingCalls' | 'activeCalls'>): number {
   return d.maxSimultaneousCalls === null ? Infinity : Math.max(0, d.maxSimultaneousCalls - d.connectingCalls - d.activeCalls);
+}
+
+/** Calls a destination may still take now: its own spare slots, and no more than its capacity pool has; Infinity when unlimited. */
+export function spareCapacity(d: Pick<DestinationSnapshot, 'maxSimultaneousCalls' | 'connectingCalls' | 'activeCalls' | 'pool'>): number {
+  const own = ownSpareCapacity(d);
+  return d.pool === null || d.pool === undefined ? own : Math.min(own, Math.max(0, d.pool.max - d.pool.used));
 }
 
 /** The one state a dashboard shows, in order of what matters most: disabled, suspended, backed off, full. */

@@ -1,6 +1,6 @@
 import { agentBlocker } from './agent-blocker';
 import type { FreeAgentIndex } from './agent-index';
-import { spareCapacity } from './destination-state';
+import { ownSpareCapacity, spareCapacity } from './destination-state';
 import { pickDestination, type Candidate } from './distribution';
 import type {
   AgentBlockReason, AgentSnapshot, Choice, DestinationSnapshot, Millis, QueueGroupSnapshot, QueueSnapshot, RoutingDecision, Skip, SkipReason, WaitingCall,
@@ -54,8 +54,9 @@ export function destinationAvailability(
   if (d.backedOffUntil !== null && d.backedOffUntil > now) {
     return { ok: false, reason: 'DESTINATION_BACKED_OFF', detail: `backed off until ${clock(d.backedOffUntil)} UTC` };
   }
+  if (ownSpareCapacity(d) === 0) return { ok: false, reason: 'DESTINATION_AT_CAPACITY', detail: `at capacity ${d.connectingCalls + d.activeCalls}/${d.maxSimultaneousCalls}` };
   const spare = spareCapacity(d);
-  if (spare === 0) return { ok: false, reason: 'DESTINATION_AT_CAPACITY', detail: `at capacity ${d.connectingCalls + d.activeCalls}/${d.maxSimultaneousCalls}` };
+  if (spare === 0) return { ok: false, reason: 'POOL_AT_CAPACITY', detail: `its capacity pool is at capacity ${d.pool!.used}/${d.pool!.max}` };
   const lastEnded = call.lastOfferEndedAt[d.id];
   if (lastEnded !== undefined && lastEnded + d.retryIntervalSec * 1000 > now) {
     return { ok: false, reason: 'DESTINATION_RETRY_WAIT', detail: `this call may be offered again in ${seconds(lastEnded + d.retryIntervalSec * 1000 - now + 999)} s` };

@@ -33,6 +33,15 @@ export interface DestinationSnapshot {
   readonly backedOffUntil: Millis | null;
   readonly consecutiveFailures: number;
   readonly retryIntervalSec: number;
+  /** Its capacity pool (decision 038): the pool's maximum and the slots its destinations hold now; absent when none. */
+  readonly pool?: PoolSnapshot | null;
+}
+
+/** A capacity pool as routing sees it: its maximum and the slots held over all its destinations. */
+export interface PoolSnapshot {
+  readonly id: string;
+  readonly max: number;
+  readonly used: number;
 }
 
 export interface OverflowRule {
@@ -99,6 +108,8 @@ export type SkipReason =
   | 'LESS_SPARE_CAPACITY'
   /** The group's distribution (priority order, round robin, weighted share) gave the call to another of its destinations. */
   | 'DISTRIBUTION'
+  /** The destination has a slot, but its capacity pool is at its maximum. */
+  | 'POOL_AT_CAPACITY'
   /** An external destination handed the call back, and the queue offers such calls to regular agents only. */
   | 'RETURNED_TO_AGENTS'
   | 'LONGER_IDLE_AGENT_FIRST';

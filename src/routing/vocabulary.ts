@@ -171,7 +171,7 @@ export const REPORTED_END_REASONS = ['COMPLETED', 'CALLER_HUNG_UP'] as const sat
 export type ReportedEndReason = (typeof REPORTED_END_REASONS)[number];
 
 /** The kinds of thing a change of a company's authority or configuration names; the first five are authority, the rest configuration. */
-export const CHANGE_KINDS = ['company', 'user', 'role', 'profile', 'connectorKey', 'destination', 'group', 'queue', 'agent'] as const;
+export const CHANGE_KINDS = ['company', 'user', 'role', 'profile', 'connectorKey', 'destination', 'group', 'queue', 'agent', 'pool'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 export interface Change {

@@ -67,6 +67,8 @@ const SNAPSHOTS = {
       groupId: g.groupId, priority: g.priority, queueLengthAbove: g.queueLengthAbove, oldestWaitAboveSec: g.oldestWaitAboveSec, noAgentsLoggedIn: g.noAgentsLoggedIn,
     })),
   }),
+  CAPACITY_POOL: (p: { name: string; maxSimultaneousCalls: number; externalDestinations: readonly Named[] }) =>
+    ({ name: p.name, maxSimultaneousCalls: p.maxSimultaneousCalls, externalDestinations: destinationRefs(p.externalDestinations) }),
   TIME_RANGE: schedule,
   HOLIDAY_LIST: schedule,
   CALL_FLOW: (f: { name: string; serviceNumbers: readonly string[]; nodes: readonly StoredFlowNode[]; publishedVersion: number | null }) => ({

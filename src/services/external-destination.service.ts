@@ -54,7 +54,7 @@ export interface ExternalDestinationFilter {
   enabled?: boolean | null;
 }
 
-type Config = Omit<ExternalDestination, 'id' | 'companyId' | 'company' | 'version' | 'createdAt' | 'updatedAt' | 'suspendedAt'>;
+type Config = Omit<ExternalDestination, 'id' | 'companyId' | 'company' | 'version' | 'createdAt' | 'updatedAt' | 'suspendedAt' | 'capacityPoolId'>;
 
 const TIMEOUTS = [
   'outdialTimeoutSec', 'busyBackoffSec', 'noAnswerBackoffSec', 'failureBackoffSec', 'retryIntervalSec', 'maxConsecutiveFailures',

@@ -19,6 +19,7 @@ import { StatisticsService } from './statistics.service';
 import { ScheduleService } from './schedule.service';
 import { CompanyService } from './company.service';
 import { ConnectorApiKeyService } from './connector-api-key.service';
+import { CapacityPoolService } from './capacity-pool.service';
 import { ExternalDestinationService } from './external-destination.service';
 import { ExternalDestinationsProfileService } from './external-destinations-profile.service';
 import { QueueService } from './queue.service';
@@ -87,6 +88,7 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   const hooks: RoutingHooks = {
     resourcesFreed: (companyId, resources) => router.pumpUsing(companyId, resources).catch(quietly('routing after a freed resource failed')),
     destinationChanged: (companyId, id) => liveUpdates.destinationChanged(companyId, id).catch(quietly('publishing a destination update failed')),
+    poolChanged: (companyId, id) => liveUpdates.poolChanged(companyId, id).catch(quietly('publishing a capacity pool update failed')),
     destinationConfigured: (companyId, id) => router.probeIfHeld(companyId, id).catch(quietly('starting a destination\'s health probe failed')),
     agentChanged: (companyId, id, state) => publisher.agentChanged(companyId, id, state),
   };
@@ -94,7 +96,8 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
   // What each queue pass needs, kept up to date by events instead of read per pass; it hears this
   // instance's agent changes first (with their whole state), then the live updates publish them.
   const directory = new QueueDirectory(models, live, bus, { logger: options.logger, scheduler, now: () => time.now() });
-  const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, models, time, directory);
+  const capacityPools = new CapacityPoolService(dataSource, live, hooks, models, changes, audit, () => time.now());
+  const liveUpdates = new LiveUpdatesService(dataSource, live, bus, destinations, models, time, directory, capacityPools);
   // A wrap-up or retry wait that ends changes a queue's free agents with no event: its update is published then.
   directory.onHoldsEnded((companyId, queueId) => void liveUpdates.queueChanged(companyId, queueId).catch(quietly('publishing a queue update failed')));
   const publisher: LivePublisher = {
@@ -129,6 +132,8 @@ export function createServices(dataSource: DataSource, live: LiveState, bus: Eve
     profiles: new ExternalDestinationsProfileService(dataSource, changes, audit),
     connectorKeys: new ConnectorApiKeyService(dataSource, changes, audit, () => time.now()),
     destinations,
+    /** Capacity pools shared by external destinations (decision 038). */
+    capacityPools,
     liveUpdates,
     /** Telephony instructions, each to one live connector session of the company in turn; `start` and `stop` its log's pruning. */
     instructions,

@@ -11,6 +11,7 @@ import { LiveFeed } from '../realtime/live-feed';
 import type { AgentLive } from '../store/agent-state-store';
 import type { LiveState } from '../store/live-state';
 import type { DestinationLive, ExternalDestinationService } from './external-destination.service';
+import type { CapacityPoolService, PoolLive } from './capacity-pool.service';
 import { maySee, type AlertEvent } from './alert.service';
 import { canonicalId } from '../store/persistence';
 import { SerialLines } from '../engine/serial-lines';
@@ -72,7 +73,7 @@ export function queueAgentCounts(c: AgentCounts): QueueAgentCounts {
 /** Who a live subscription delivers to now: the socket's current principal (null once it has none). */
 export type PrincipalSource = () => UserPrincipal | null;
 
-type Kind = 'destination' | 'queue' | 'agent' | 'alert';
+type Kind = 'destination' | 'queue' | 'agent' | 'alert' | 'pool';
 
 /**
  * Live updates of destinations, queues and agents: published on every change with a per-resource `seq`,
@@ -90,6 +91,8 @@ export class LiveUpdatesService {
     private readonly time: Scheduler = systemScheduler,
     /** Counts a queue's available agents from what it holds, instead of reading every agent of the queue. */
     private readonly directory: Pick<QueueDirectory, 'agentCounts'> | null = null,
+    /** Capacity pools' live states (decision 038). */
+    private readonly pools: Pick<CapacityPoolService, 'liveStates'> | null = null,
   ) {}
 
   /** Publications of one resource run one after another (so this instance publishes them in `seq` order), coalesced under load. */
@@ -106,6 +109,35 @@ export class LiveUpdatesService {
     const seq = await this.live.sequences.next(companyId, 'destination', destinationId);
     const [state] = await this.destinations.liveStates(companyId, [row]);
     this.bus.publishUpdate(companyId, 'destination', destinationId, { ...state!, seq, at: state!.at.getTime(), backedOffUntil: state!.backedOffUntil?.getTime() ?? null });
+    // A slot of a member is a slot of its capacity pool: the pool's state is published too.
+    if (row.capacityPoolId !== null && this.pools !== null) await this.poolChanged(companyId, row.capacityPoolId);
+  }
+
+  /** A capacity pool's slots or maximum changed (decision 038). */
+  poolChanged(companyId: string, poolId: string): Promise<void> {
+    return this.lines.run(`${companyId}/pool/${poolId}`, () => this.publishPool(companyId, poolId));
+  }
+
+  private async publishPool(companyId: string, poolId: string): Promise<void> {
+    const row = (await this.models.get(companyId)).pools.get(poolId);
+    if (row === undefined || this.pools === null) return;
+    const seq = await this.live.sequences.next(companyId, 'pool', poolId);
+    const [state] = await this.pools.liveStates(companyId, [row]);
+    this.bus.publishUpdate(companyId, 'pool', poolId, { ...state!, seq, at: state!.at.getTime() });
+  }
+
+  /**
+   * Capacity pool updates: for users who may see external destinations (a pool's counts name no member); `ids`
+   * checked now (unknown and other companies' alike NOT_FOUND).
+   */
+  async poolUpdates(principal: PrincipalSource, given: string[] | null): Promise<LiveFeed<PoolLive>> {
+    const user = subscriber(principal);
+    let ids = given;
+    if (given !== null) {
+      const model = await this.models.get(user.companyId);
+      ids = checkIds(given, 'Capacity pool', (id) => model.pools.has(id));
+    }
+    return this.stream<PoolLive>(principal, 'pool', ids, (u) => atLeast(u.privileges.externalDestinations, PrivilegeLevel.VIEW), (e) => ({ ...e, at: new Date(e.at as unknown as number) }));
   }
 
   /** An agent's live state changed; its own state carries the sequence number. */

@@ -13,6 +13,12 @@ export interface SlotCounts {
 export interface DestinationRef {
   companyId: string;
   destinationId: string;
+  /**
+   * The capacity pool whose slot goes with the destination's (decision 038): taken, renewed, marked answered and
+   * released together with it. For an attempt, the pool it took its slot in (call_attempt.poolId), whatever the
+   * destination's pool is now.
+   */
+  poolId?: string | null;
 }
 
 /** Options of taking a slot. */
@@ -24,6 +30,8 @@ export interface AcquireOptions {
    * empty after the gate was passed refuses it, the acquisition waits for the rebuild, then tries once more.
    */
   fenced?: boolean;
+  /** With `ref.poolId`: the pool's maximum; the slot is taken only if the pool has one free too. */
+  poolMax?: number;
 }
 
 /** The live state's generation as a fenced acquisition needs it (implemented by the Redis generation). */
@@ -54,6 +62,10 @@ export interface CapacityStore {
   /** Frees the attempt's slot, however the attempt ended; true when it held one. */
   release(ref: DestinationRef, attemptId: string): Promise<boolean>;
   counts(ref: DestinationRef): Promise<SlotCounts>;
+  /** The slots of capacity pools of a company (over all their destinations), in one batch. */
+  poolCounts(companyId: string, poolIds: readonly string[]): Promise<Map<string, SlotCounts>>;
+  /** The attempts holding a slot of the pool now (leases not expired). */
+  poolHolders(companyId: string, poolId: string): Promise<string[]>;
   /** The slots of many destinations of a company in one batch. */
   countsMany(companyId: string, destinationIds: readonly string[]): Promise<Map<string, SlotCounts>>;
   /** The attempts holding a slot of the destination now (leases not expired), in no particular order. */
@@ -67,6 +79,9 @@ async function countsOf(store: CapacityStore, companyId: string, destinationIds:
   return new Map(destinationIds.map((id, i) => [id, counts[i]!]));
 }
 
+/** The in-process key of a pool's leases (beside its company's destinations'). */
+const poolKey = (companyId: string, poolId: string) => `${companyId}/pool:${poolId}`;
+
 /** In-process leases for the embedded default (one instance). `now` is injectable for tests. */
 export class MemoryCapacityStore implements CapacityStore {
   private readonly leases = new Map<string, Map<string, { expiresAt: number; answered: boolean }>>();
@@ -79,7 +94,15 @@ export class MemoryCapacityStore implements CapacityStore {
   ) {}
 
   private live(ref: DestinationRef): Map<string, { expiresAt: number; answered: boolean }> {
-    const key = `${ref.companyId}/${ref.destinationId}`;
+    return this.liveAt(`${ref.companyId}/${ref.destinationId}`);
+  }
+
+  /** The pool's leases beside the destination's, when the reference names a pool. */
+  private pool(ref: DestinationRef): Map<string, { expiresAt: number; answered: boolean }> | null {
+    return ref.poolId === null || ref.poolId === undefined ? null : this.liveAt(poolKey(ref.companyId, ref.poolId));
+  }
+
+  private liveAt(key: string): Map<string, { expiresAt: number; answered: boolean }> {
     let map = this.leases.get(key);
     if (!map) this.leases.set(key, (map = new Map()));
     const now = this.now();
@@ -89,14 +112,19 @@ export class MemoryCapacityStore implements CapacityStore {
 
   async acquire(ref: DestinationRef, attemptId: string, max: number | null, options: AcquireOptions = {}): Promise<boolean> {
     const map = this.live(ref);
+    const pool = this.pool(ref);
+    const expiresAt = this.now() + this.leaseMs;
     const held = map.get(attemptId);
     if (held) {
-      held.expiresAt = this.now() + this.leaseMs;
+      held.expiresAt = expiresAt;
+      pool?.set(attemptId, { expiresAt, answered: held.answered });
       return true;
     }
     if (options.notBackedOffAt !== undefined && (this.backedOffUntil(ref) ?? 0) > options.notBackedOffAt) return false;
     if (max !== null && map.size >= max) return false;
-    map.set(attemptId, { expiresAt: this.now() + this.leaseMs, answered: false });
+    if (pool !== null && options.poolMax !== undefined && pool.size >= options.poolMax) return false;
+    map.set(attemptId, { expiresAt, answered: false });
+    pool?.set(attemptId, { expiresAt, answered: false });
     return true;
   }
 
@@ -105,6 +133,7 @@ export class MemoryCapacityStore implements CapacityStore {
     if (!lease) return false;
     lease.answered = true;
     lease.expiresAt = this.now() + this.leaseMs;
+    this.pool(ref)?.set(attemptId, { ...lease });
     return true;
   }
 
@@ -112,11 +141,21 @@ export class MemoryCapacityStore implements CapacityStore {
     const lease = this.live(ref).get(attemptId);
     if (!lease) return false;
     lease.expiresAt = this.now() + this.leaseMs;
+    this.pool(ref)?.set(attemptId, { ...lease });
     return true;
   }
 
   async release(ref: DestinationRef, attemptId: string): Promise<boolean> {
+    this.pool(ref)?.delete(attemptId);
     return this.live(ref).delete(attemptId);
+  }
+
+  async poolCounts(companyId: string, poolIds: readonly string[]): Promise<Map<string, SlotCounts>> {
+    return new Map(poolIds.map((id) => [id, this.countAt(poolKey(companyId, id))]));
+  }
+
+  async poolHolders(companyId: string, poolId: string): Promise<string[]> {
+    return this.holdersAt(poolKey(companyId, poolId));
   }
 
   async counts(ref: DestinationRef): Promise<SlotCounts> {
@@ -128,7 +167,11 @@ export class MemoryCapacityStore implements CapacityStore {
   }
 
   async holders(ref: DestinationRef): Promise<string[]> {
-    const map = this.leases.get(`${ref.companyId}/${ref.destinationId}`);
+    return this.holdersAt(`${ref.companyId}/${ref.destinationId}`);
+  }
+
+  private holdersAt(key: string): string[] {
+    const map = this.leases.get(key);
     if (map === undefined) return [];
     const now = this.now();
     return [...map].filter(([, lease]) => lease.expiresAt > now).map(([id]) => id);
@@ -136,7 +179,11 @@ export class MemoryCapacityStore implements CapacityStore {
 
   /** A destination's slots now; a destination never leased costs nothing (and is not remembered). */
   private countNow(companyId: string, destinationId: string): SlotCounts {
-    const map = this.leases.get(`${companyId}/${destinationId}`);
+    return this.countAt(`${companyId}/${destinationId}`);
+  }
+
+  private countAt(key: string): SlotCounts {
+    const map = this.leases.get(key);
     if (map === undefined) return { connecting: 0, active: 0 };
     const now = this.now();
     let active = 0;
@@ -155,7 +202,7 @@ export class MemoryCapacityStore implements CapacityStore {
 /** Leases in Redis (cluster mode): one Lua script per operation, keys from the one key builder. */
 export class RedisCapacityStore implements CapacityStore {
   private readonly keys: RedisKeys;
-  private readonly commands: Record<'leaseAcquire' | 'leaseAnswer' | 'leaseRelease' | 'leaseCount', ScriptCall>;
+  private readonly commands: Record<'leaseAcquire' | 'poolLeaseAcquire' | 'leaseAnswer' | 'leaseRelease' | 'leaseCount', ScriptCall>;
   private readonly listing: Record<'leaseHolders', ScriptCall>;
 
   constructor(
@@ -168,6 +215,7 @@ export class RedisCapacityStore implements CapacityStore {
     this.keys = redisKeys(prefix);
     this.commands = defineScripts(redis, {
       leaseAcquire: 'lease-acquire-3.lua',
+      poolLeaseAcquire: 'pool-lease-acquire-4.lua',
       leaseAnswer: 'lease-answer-2.lua',
       leaseRelease: 'lease-release-2.lua',
       leaseCount: 'lease-count-2.lua',
@@ -179,14 +227,22 @@ export class RedisCapacityStore implements CapacityStore {
     return [this.keys.destinationLeases(ref.companyId, ref.destinationId), this.keys.destinationAnswered(ref.companyId, ref.destinationId)];
   }
 
+  /** The pool's leases and answered set, when the reference names a pool. */
+  private poolPair(ref: Pick<DestinationRef, 'companyId' | 'poolId'>): [string, string] | null {
+    return ref.poolId === null || ref.poolId === undefined ? null : [this.keys.poolLeases(ref.companyId, ref.poolId), this.keys.poolAnswered(ref.companyId, ref.poolId)];
+  }
+
   async acquire(ref: DestinationRef, attemptId: string, max: number | null, options: AcquireOptions = {}): Promise<boolean> {
     const fence = options.fenced === true ? this.fence : undefined;
+    const pool = this.poolPair(ref);
     const take = async () => {
-      const [granted] = (await this.commands.leaseAcquire(
-        this.pair(ref)[0], this.keys.destinationHealth(ref.companyId, ref.destinationId), this.keys.generationStamp(ref.companyId),
-        attemptId, max ?? -1, this.leaseMs, options.notBackedOffAt === undefined ? '' : String(options.notBackedOffAt), fence?.known() ?? '',
-      )) as [number, number];
-      return granted;
+      const common = [attemptId, max ?? -1, this.leaseMs, options.notBackedOffAt === undefined ? '' : String(options.notBackedOffAt), fence?.known() ?? ''] as const;
+      const keys = [this.pair(ref)[0], this.keys.destinationHealth(ref.companyId, ref.destinationId), this.keys.generationStamp(ref.companyId)] as const;
+      // With a pool, one script takes both slots (all the company's keys share one hash slot of a cluster).
+      const [granted] = (pool === null
+        ? await this.commands.leaseAcquire(...keys, ...common)
+        : await this.commands.poolLeaseAcquire(...keys, pool[0], ...common, options.poolMax ?? -1)) as [number, number];
+      return granted === 2 ? 0 : granted;
     };
     let granted = await take();
     if (granted === -1 && fence !== undefined) {
@@ -199,19 +255,38 @@ export class RedisCapacityStore implements CapacityStore {
   }
 
   async markAnswered(ref: DestinationRef, attemptId: string): Promise<boolean> {
+    const pool = this.poolPair(ref);
+    if (pool !== null) await this.commands.leaseAnswer(...pool, attemptId, this.leaseMs);
     return (await this.commands.leaseAnswer(...this.pair(ref), attemptId, this.leaseMs)) === 1;
   }
 
   async renew(ref: DestinationRef, attemptId: string): Promise<boolean> {
     // Renewing is acquiring again: idempotent for an attempt that holds a slot, refused for one that does not.
-    const [granted] = (await this.commands.leaseAcquire(
-      this.pair(ref)[0], this.keys.destinationHealth(ref.companyId, ref.destinationId), this.keys.generationStamp(ref.companyId), attemptId, 0, this.leaseMs, '', '',
-    )) as [number, number];
-    return granted === 1;
+    const renewIn = async (leases: string) => ((await this.commands.leaseAcquire(
+      leases, this.keys.destinationHealth(ref.companyId, ref.destinationId), this.keys.generationStamp(ref.companyId), attemptId, 0, this.leaseMs, '', '',
+    )) as [number, number])[0] === 1;
+    const pool = this.poolPair(ref);
+    if (pool !== null) await renewIn(pool[0]);
+    return renewIn(this.pair(ref)[0]);
   }
 
   async release(ref: DestinationRef, attemptId: string): Promise<boolean> {
+    // The pool's slot first: a crash between the two leaves the destination's, which the repair sweep finds.
+    const pool = this.poolPair(ref);
+    if (pool !== null) await this.commands.leaseRelease(...pool, attemptId);
     return (await this.commands.leaseRelease(...this.pair(ref), attemptId)) === 1;
+  }
+
+  async poolCounts(companyId: string, poolIds: readonly string[]): Promise<Map<string, SlotCounts>> {
+    const counts = await Promise.all(poolIds.map(async (poolId) => {
+      const [connecting, active] = (await this.commands.leaseCount(...this.poolPair({ companyId, poolId })!)) as [number, number];
+      return { connecting, active };
+    }));
+    return new Map(poolIds.map((id, i) => [id, counts[i]!]));
+  }
+
+  async poolHolders(companyId: string, poolId: string): Promise<string[]> {
+    return (await this.listing.leaseHolders(this.poolPair({ companyId, poolId })![0])) as string[];
   }
 
   async counts(ref: DestinationRef): Promise<SlotCounts> {

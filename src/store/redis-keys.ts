@@ -25,6 +25,10 @@ export function redisKeys(prefix: string) {
     destinationLeases: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:leases`,
     /** Set of the attempt ids of one destination whose calls were answered. */
     destinationAnswered: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:answered`,
+    /** Sorted set of the leases of one capacity pool (decision 038): attempt id -> expiry, as a destination's. */
+    poolLeases: (companyId: string, poolId: string) => `${company(companyId)}:pool:${poolId}:leases`,
+    /** Set of the attempt ids of one capacity pool whose calls were answered. */
+    poolAnswered: (companyId: string, poolId: string) => `${company(companyId)}:pool:${poolId}:answered`,
     /** Hash of one destination's health: back-off and consecutive failures (seq-versioned). */
     destinationHealth: (companyId: string, destinationId: string) => `${company(companyId)}:dest:${destinationId}:health`,
     /** Change counter of one destination's or queue's live state (the `seq` of its updates). */

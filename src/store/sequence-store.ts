@@ -2,7 +2,7 @@ import type { RedisClient } from './redis-client';
 import { redisKeys, type RedisKeys } from './redis-keys';
 
 /** Which kind of resource a live sequence counts changes of. */
-export type SequenceKind = 'destination' | 'queue';
+export type SequenceKind = 'destination' | 'queue' | 'pool';
 
 /**
  * Per-resource change counters shared by every instance: each change of a destination's or a queue's live

@@ -47,7 +47,11 @@ async function call(m: EntityManager, companyId: string): Promise<{ id: string; 
 
 async function destinations(m: EntityManager, companyId: string, n: number): Promise<Array<{ id: string; name: string }>> {
   const rows = Array.from({ length: n }, (_, i) => ({ id: randomUUID(), name: `D${i + 1}` }));
-  for (const r of rows) await m.getRepository(ExternalDestination).insert({ ...r, companyId, numberMode: NumberMode.FULL_NUMBER, number: '+442079460958', maxSimultaneousCalls: 2 });
+  // Only the columns the table had then (later migrations add others the entity now has).
+  const columns = ['id', 'companyId', 'version', 'name', 'numberMode', 'number', 'maxSimultaneousCalls'];
+  for (const r of rows) {
+    await m.createQueryBuilder().insert().into(ExternalDestination, columns).values({ ...r, companyId, version: 1, numberMode: NumberMode.FULL_NUMBER, number: '+442079460958', maxSimultaneousCalls: 2 }).updateEntity(false).execute();
+  }
   return rows;
 }
 

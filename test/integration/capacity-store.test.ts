@@ -38,6 +38,30 @@ describe.each(adapters)('destination capacity leases ($name)', (adapter) => {
     expect(await store.counts(ref)).toEqual({ connecting: 2, active: 0 });
   });
 
+  it('takes a slot of a destination and of its pool together or neither, the pool\'s limit holding over its members and every store', async () => {
+    const a = { ...ref, destinationId: 'pooled-a', poolId: 'pool-1' };
+    const b = { ...ref, destinationId: 'pooled-b', poolId: 'pool-1' };
+    expect(await store.acquire(a, 'p1', 5, { poolMax: 2 })).toBe(true);
+    expect(await other.acquire(b, 'p2', 5, { poolMax: 2 })).toBe(true);
+    // Both destinations have slots left; the pool has none: refused, and nothing is taken.
+    expect(await store.acquire(b, 'p3', 5, { poolMax: 2 })).toBe(false);
+    expect(await store.counts(b)).toEqual({ connecting: 1, active: 0 });
+    expect(await store.poolCounts(ref.companyId, ['pool-1'])).toEqual(new Map([['pool-1', { connecting: 2, active: 0 }]]));
+    // A full destination refuses without taking the pool's slot.
+    expect(await store.release(a, 'p1')).toBe(true);
+    expect(await store.acquire({ ...a, destinationId: 'pooled-c' }, 'p4', 0, { poolMax: 2 })).toBe(false);
+    expect(await store.poolCounts(ref.companyId, ['pool-1'])).toEqual(new Map([['pool-1', { connecting: 1, active: 0 }]]));
+    // Answered, renewed and released with its destination's slot.
+    expect(await other.acquire(a, 'p5', 5, { poolMax: 2 })).toBe(true);
+    expect(await store.markAnswered(a, 'p5')).toBe(true);
+    expect(await store.poolCounts(ref.companyId, ['pool-1'])).toEqual(new Map([['pool-1', { connecting: 1, active: 1 }]]));
+    expect((await store.poolHolders(ref.companyId, 'pool-1')).sort()).toEqual(['p2', 'p5']);
+    expect(await store.renew(b, 'p2')).toBe(true);
+    expect(await other.release(b, 'p2')).toBe(true);
+    expect(await store.release(a, 'p5')).toBe(true);
+    expect(await store.poolCounts(ref.companyId, ['pool-1'])).toEqual(new Map([['pool-1', { connecting: 0, active: 0 }]]));
+  });
+
   it('keeps one slot for an attempt that asks twice', async () => {
     expect(await store.acquire(ref, 'a1', 1)).toBe(true);
     expect(await other.acquire(ref, 'a1', 1)).toBe(true);

@@ -128,6 +128,14 @@ async function exerciseEveryStore(client: RedisClient): Promise<void> {
     await capacity.countsMany(companyId, ['destination-1', 'destination-2']);
     await capacity.holders(ref);
     await capacity.release(ref, 'attempt-1');
+    // With a capacity pool: its keys beside the destination's, in one script when a slot is taken.
+    const pooled = { ...ref, poolId: 'pool-1' };
+    await capacity.acquire(pooled, 'attempt-2', 3, { notBackedOffAt: 0, poolMax: 2 });
+    await capacity.markAnswered(pooled, 'attempt-2');
+    await capacity.renew(pooled, 'attempt-2');
+    await capacity.poolCounts(companyId, ['pool-1']);
+    await capacity.poolHolders(companyId, 'pool-1');
+    await capacity.release(pooled, 'attempt-2');
     await agents.get(companyId, 'agent-1');
     await agents.getMany(companyId, ['agent-1', 'agent-2', 'agent-3']);
     await agents.compareAndSet(companyId, 'agent-1', { status: 'AVAILABLE' }, { activity: 'RESERVED', callId: 'call-1' });
@@ -192,8 +200,9 @@ describe('Redis keys on a Redis Cluster', () => {
   });
 
   it('spreads companies over the slots (the tag holds the company, not only the deployment)', () => {
+    // One company's destination and pool keys share its slot; the two companies' slots differ.
     const leases = groups.filter((g) => g.what === 'script lease-release-2.lua').map((g) => slotOf(g.keys[0]!));
-    expect(leases).toHaveLength(2);
+    expect(leases).toHaveLength(6);
     expect(new Set(leases).size).toBe(2);
   });
 });
