@@ -27,6 +27,15 @@ import type {
 /** The prefix of the event ids of the gateway's own ring timeouts (reported through reportOutcome, once each). */
 const RING_TIMEOUT_EVENT = 'ring-timeout:';
 
+/** A timeout reported by the gateway itself: what it would end already ended (CONFLICT) or is gone (NOT_FOUND), which is fine. */
+async function unlessEnded(report: Promise<unknown>): Promise<void> {
+  try {
+    await report;
+  } catch (error) {
+    if (!isCoded(error, 'CONFLICT') && !isCoded(error, 'NOT_FOUND')) throw error;
+  }
+}
+
 /**
  * The engine's front: the connector API (enqueue, reportOutcome, endCall, startCall), routing on request
  * (pump, pumpCompany), the loops (due timers, the sweep, overdue attempts, lease renewal) and the dispatch of
@@ -290,26 +299,12 @@ export class CallRouter {
 
   private async onTimer(payload: TimerPayload): Promise<void> {
     if (payload.t === 'pump') return this.pump(payload.companyId, payload.queueId);
-    if (payload.t === 'ring') {
-      try {
-        await this.reportOutcome(payload.companyId, { eventId: `${RING_TIMEOUT_EVENT}${payload.attemptId}`, attemptId: payload.attemptId, outcome: 'NO_ANSWER' }, true);
-      } catch (error) {
-        // The attempt moved on (answered, ended, cancelled) before its ring time: nothing to do.
-        if (!isCoded(error, 'CONFLICT') && !isCoded(error, 'NOT_FOUND')) throw error;
-      }
-      return;
-    }
+    // The attempt moved on (answered, ended, cancelled) before its ring time: nothing to do.
+    if (payload.t === 'ring') return unlessEnded(this.reportOutcome(payload.companyId, { eventId: `${RING_TIMEOUT_EVENT}${payload.attemptId}`, attemptId: payload.attemptId, outcome: 'NO_ANSWER' }, true));
     if (payload.t === 'flow') return this.flowRunner.endFlowWait(payload);
     if (payload.t === 'probe') return this.probes.due(payload.companyId, payload.destinationId);
-    if (payload.t === 'probeTimeout') {
-      try {
-        await this.reportProbeOutcome(payload.companyId, { eventId: `${PROBE_TIMEOUT_EVENT}${payload.probeId}`, probeId: payload.probeId, outcome: 'TIMED_OUT' }, true);
-      } catch (error) {
-        // The probe's outcome came first: nothing to do.
-        if (!isCoded(error, 'CONFLICT') && !isCoded(error, 'NOT_FOUND')) throw error;
-      }
-      return;
-    }
+    // The probe's outcome came first: nothing to do.
+    if (payload.t === 'probeTimeout') return unlessEnded(this.reportProbeOutcome(payload.companyId, { eventId: `${PROBE_TIMEOUT_EVENT}${payload.probeId}`, probeId: payload.probeId, outcome: 'TIMED_OUT' }, true));
     await this.closing.timeOut(payload.companyId, payload.callId);
   }
 

@@ -8,6 +8,11 @@ import { PageArgsInput } from './types/connection';
 import { AgentGroupConnection, AgentGroupInput, ExternalDestinationShare, GroupShareHistory } from './types/agent.types';
 import { ExternalDestinationRef } from './types/external-destination.types';
 
+/** The group's window of recent offers, read once per request: its total and its split always agree in one answer. */
+function windowOffers(ctx: GatewayContext, group: AgentGroup) {
+  return ctx.loaders.once(`window:${group.id}`, () => ctx.services.agentGroups.windowOffers(actor(ctx), group));
+}
+
 @Resolver(() => AgentGroup)
 export class AgentGroupResolver {
   @Authorized('agentGroups:VIEW')
@@ -64,7 +69,7 @@ export class AgentGroupResolver {
   })
   async externalDestinationShares(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<ExternalDestinationShare[]> {
     const members = (await companyModel(ctx)).destinationsOfGroup(group.id).filter((d) => group.destinationShares[d.id] !== undefined);
-    const { byDestination } = await ctx.services.agentGroups.windowOffers(actor(ctx), group);
+    const { byDestination } = await windowOffers(ctx, group);
     return destinationRefs(ctx, members).map((ref) => ref.destination === null
       ? { ...ref, percent: null, recentOffers: null }
       : { ...ref, percent: group.destinationShares[ref.destination.id]!, recentOffers: byDestination.get(ref.destination.id) ?? 0 });
@@ -94,7 +99,7 @@ export class AgentGroupResolver {
 
   @FieldResolver(() => Int, { description: 'How many of the group\'s most recent offers to its destinations its distribution counts now (at most `shareWindow`).' })
   async shareWindowOffers(@Root() group: AgentGroup, @Ctx() ctx: GatewayContext): Promise<number> {
-    return (await ctx.services.agentGroups.windowOffers(actor(ctx), group)).total;
+    return (await windowOffers(ctx, group)).total;
   }
 
   @FieldResolver(() => [ExternalDestinationRef], {

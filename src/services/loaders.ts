@@ -32,6 +32,16 @@ export class Loaders {
     private readonly statistics: StatisticsService,
   ) {}
 
+  /** What this request has read once by key, for the fields that ask again (one answer, one read). */
+  private readonly readOnce = new Map<string, Promise<unknown>>();
+
+  /** `read()` once per request and key: every field asking for the same gets the same answer. */
+  once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let found = this.readOnce.get(key) as Promise<T> | undefined;
+    if (found === undefined) this.readOnce.set(key, (found = read()));
+    return found;
+  }
+
   /** Reads the live states of a page of destinations in one batch, for its nodes' `live` fields to find. */
   async prefetchDestinationLive(rows: readonly ExternalDestination[]): Promise<void> {
     if (this.companyId === null) return;
