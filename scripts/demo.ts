@@ -7,7 +7,10 @@ import { loadConfig } from '../src/config';
 import { createGateway, type Gateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
 import { evaluateTimeRange } from '../src/routing/schedule';
-import { LIVE_DEMO_NIGHT_HOURS, LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC, seedLiveDemoExtras, type DemoCredentials, type LiveDemoSetup } from '../src/seed/demo-seed';
+import {
+  DEMO_SHARED_OVERFLOW, DEMO_SOUTH_PROBE, LIVE_DEMO_NIGHT_HOURS, LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC, LIVE_DEMO_SUPPORT_OVERFLOW_WAIT_SEC, seedLiveDemoExtras,
+  type DemoCredentials, type LiveDemoSetup,
+} from '../src/seed/demo-seed';
 import { lockSqliteFile } from '../src/store/sqlite-lock';
 import { Simulator, type SimulatorOptions, type SimulatorSummary } from '../simulator/simulator';
 
@@ -15,8 +18,9 @@ import { Simulator, type SimulatorOptions, type SimulatorSummary } from '../simu
  * `npm run demo`: the gateway on the embedded default (a SQLite file recreated on every start, seeded with the
  * demo company and the live demo's extras) with the telephony simulator driving calls through it in the same
  * process until Ctrl-C, so a dashboard has something to show within seconds: agents busy, the sales line
- * overflowing to the AI virtual agent, out-of-hours calls going to the 24/7 partner, and the partner backing
- * off when it answers busy.
+ * overflowing to the AI virtual agent (which hands a quarter of its callers back to a person), out-of-hours calls
+ * going to the 24/7 partner, the partner backing off when it answers busy, Support's overflow shared 70/30 by two
+ * partner centres, and the smaller one going down now and then, suspended, and resumed by its health probe.
  */
 
 export interface DemoOptions {
@@ -82,8 +86,23 @@ const TRAFFIC = {
   destination: { answer: 0.85, busy: 0.05, fail: 0.05 },
   /** The partner answers busy one call in ten, and backs off each time. */
   partner: { answer: 0.85, busy: 0.1, fail: 0 },
-  /** The AI virtual agent always answers (it is software), so it is never backed off or suspended. */
-  ai: { answer: 1, busy: 0, fail: 0 },
+  /**
+   * The AI virtual agent always answers (it is software), so it is never backed off or suspended; it hands a
+   * quarter of the callers it answers back to a person, after a conversation of about `aiTalksSec`.
+   */
+  ai: { answer: 1, busy: 0, fail: 0, handBack: 0.25 },
+  /** Mean conversation of the AI virtual agent with a caller it hands back: 30 s, 3 s of real time at the default scale. */
+  aiTalksSec: 30,
+  /**
+   * The two partner centres sharing Support's overflow answer almost always and are never busy (a busy answer's
+   * minute of back-off would bend the 70/30 split for long); the rest rings out.
+   */
+  partnerCentre: { answer: 0.95, busy: 0, fail: 0 },
+  /**
+   * Partner Centre South is down now and then (every dial and every probe fails), in real seconds from the start:
+   * first after 10 s, for 25 s, every 2 minutes.
+   */
+  southOutage: { firstAfterSec: 10, forSec: 25, everySec: 120 },
 } as const;
 
 /**
@@ -121,8 +140,20 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       flowNumbers: [mainLine, nightLine, salesLine, salesLine],
       rate: callsPerSecond * timeScale, arrival: 'poisson', seed: options.seed, timeScale,
       ringTimeSec: TRAFFIC.ringTimeSec, talkTimeSec: TRAFFIC.talkTimeSec, patienceSec: TRAFFIC.patienceSec,
-      agent: TRAFFIC.agent, destination: TRAFFIC.destination,
-      perDestination: { [setup.destinations.partner]: TRAFFIC.partner, [setup.destinations.ai]: TRAFFIC.ai },
+      agent: TRAFFIC.agent, destination: TRAFFIC.destination, handBackAfterSec: TRAFFIC.aiTalksSec,
+      perDestination: {
+        [setup.destinations.partner]: TRAFFIC.partner,
+        [setup.destinations.ai]: TRAFFIC.ai,
+        [setup.destinations.partnerNorth]: TRAFFIC.partnerCentre,
+        // The simulator's outages run on simulated time: real seconds / time scale.
+        [setup.destinations.partnerSouth]: {
+          ...TRAFFIC.partnerCentre,
+          outage: {
+            firstAfterSec: TRAFFIC.southOutage.firstAfterSec / timeScale, forSec: TRAFFIC.southOutage.forSec / timeScale,
+            everySec: TRAFFIC.southOutage.everySec / timeScale,
+          },
+        },
+      },
     };
     const closedLine = (at = Date.now()): 'main' | 'night' => (evaluateTimeRange(LIVE_DEMO_NIGHT_HOURS, at).match ? 'main' : 'night');
     const sim = new Simulator(simulatorOptions, { logger });
@@ -161,6 +192,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
           '  3 agents cannot take them all: Sales overflows to the AI virtual agent once more than 5 calls wait',
           `  out of hours now: the ${closed} sends its calls to the 24/7 partner (the ${open} queues them for Support)`,
           `  the 24/7 partner answers busy ${Math.round(TRAFFIC.partner.busy * 100)}% of the time and then backs off for ${LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC} s`,
+          `  the AI virtual agent hands ${Math.round(TRAFFIC.ai.handBack * 100)}% of the callers it answers back to a person after about ${Number((TRAFFIC.aiTalksSec * timeScale).toFixed(1))} s:`,
+          '    they wait again in their place in Sales, for the agents only, who are handed the bot\'s summary',
+          `  Support's overflow (more than 3 waiting, or one for ${LIVE_DEMO_SUPPORT_OVERFLOW_WAIT_SEC} s) is shared ${DEMO_SHARED_OVERFLOW.north.percent}/${DEMO_SHARED_OVERFLOW.south.percent} by ${DEMO_SHARED_OVERFLOW.north.name} and ${DEMO_SHARED_OVERFLOW.south.name} (group "${DEMO_SHARED_OVERFLOW.group}")`,
+          `  ${DEMO_SHARED_OVERFLOW.south.name} goes down for ${TRAFFIC.southOutage.forSec} s every ${TRAFFIC.southOutage.everySec / 60} minutes (the first time ${TRAFFIC.southOutage.firstAfterSec} s in):`,
+          `    backed off, then suspended; its health probe (every ${DEMO_SOUTH_PROBE.intervalSec} s) resumes it after ${DEMO_SOUTH_PROBE.successesToResume} good probes once it is back`,
           'Ctrl-C stops the simulator and the gateway.',
           '',
         ].join('\n');
@@ -172,8 +208,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
         return [
           `[demo ${clock}] calls ${s.callsEnqueued} (${s.activeCalls} active)`,
           `answered: agents ${s.answeredByAgents}, AI agent ${traffic.answered.ai}, partner ${traffic.answered.partner}`,
+          `handed back by the AI agent ${s.handedBack}`,
           `out of hours ${traffic.outOfHours}`,
           `partner busy ${traffic.partnerBusy}`,
+          `Support overflow: North ${traffic.offers.north}, South ${traffic.offers.south}`,
+          `South probes: ok ${traffic.southProbes.succeeded}, failed ${traffic.southProbes.failed}`,
           `ended: completed ${s.completed}, caller hung up ${s.abandoned}, by the gateway ${s.disconnected}`,
           `errors ${s.errors}`,
         ].join(' | ');
@@ -208,14 +247,28 @@ function recreateDatabase(dbPath: string): void {
 interface TrafficCounters {
   answered: { ai: number; partner: number };
   partnerBusy: number;
+  /** Dials of the two partner centres sharing Support's overflow. */
+  offers: { north: number; south: number };
+  /** Health probes of Partner Centre South answered, by how. */
+  southProbes: { succeeded: number; failed: number };
   /** Calls to the line that is closed now that were dialled to the partner. */
   outOfHours: number;
 }
 
-/** Counts, from what the simulated platform sees, the answers of the two destinations and the out-of-hours calls. */
+/**
+ * Counts, from what the simulated platform sees, the answers of the 24/7 partner and the AI virtual agent, the
+ * out-of-hours calls, the dials of the two partner centres and the probes of the southern one.
+ */
 function trafficCounters(simulator: Simulator, setup: LiveDemoSetup, closedLine: () => 'main' | 'night'): TrafficCounters {
-  const counters: TrafficCounters = { answered: { ai: 0, partner: 0 }, partnerBusy: 0, outOfHours: 0 };
-  const { partner, ai } = setup.destinations;
+  const counters: TrafficCounters = {
+    answered: { ai: 0, partner: 0 }, partnerBusy: 0, offers: { north: 0, south: 0 }, southProbes: { succeeded: 0, failed: 0 }, outOfHours: 0,
+  };
+  const { partner, ai, partnerNorth, partnerSouth } = setup.destinations;
+  simulator.on('probeReported', (probe, outcome) => {
+    if (probe.destinationId !== partnerSouth) return;
+    if (outcome === 'SUCCEEDED') counters.southProbes.succeeded++;
+    else counters.southProbes.failed++;
+  });
   const destinationOf = new Map<string, string>();
   const lineOf = new Map<string, string>();
   /** Calls dialled to the partner before the answer to their startCall arrived (their line not known yet). */
@@ -236,6 +289,8 @@ function trafficCounters(simulator: Simulator, setup: LiveDemoSetup, closedLine:
     if (instruction.kind === 'CANCEL_ATTEMPT' && instruction.attemptId !== null) destinationOf.delete(instruction.attemptId);
     if (instruction.kind !== 'DIAL_EXTERNAL' || instruction.attemptId === null || instruction.destinationId === null) return;
     destinationOf.set(instruction.attemptId, instruction.destinationId);
+    if (instruction.destinationId === partnerNorth) counters.offers.north++;
+    if (instruction.destinationId === partnerSouth) counters.offers.south++;
     if (instruction.destinationId !== partner) return;
     const line = lineOf.get(instruction.callId);
     if (line === undefined) partnerFirst.add(instruction.callId);

@@ -6,7 +6,9 @@ import type { CallEndReason } from './connector-client';
  * times (ring, quick outcome, talk, patience) come from the options; the table says when each applies. An event
  * a state does not list changes nothing. In short: a caller waits until answered or out of patience; answered,
  * they talk, then end the call (COMPLETED); out of patience, they hang up (CALLER_HUNG_UP), and when the gateway
- * refuses that because an answer won, they hang up on the connected call instead.
+ * refuses that because an answer won, they hang up on the connected call instead. An external destination that
+ * answered may hand the caller back (returnCall) after a conversation: accepted, the caller waits again (with their
+ * patience from then on); refused, the caller stays with the destination and talks to the end.
  */
 
 /** States of a simulated call. */
@@ -15,8 +17,10 @@ export type CallerState =
   | 'DIALLING'
   /** The caller waits for an agent or a destination, until their patience runs out. */
   | 'WAITING'
-  /** Answered: the conversation lasts the talk time. */
+  /** Answered: the conversation lasts the talk time (or, with a destination that hands the call back, until it does). */
   | 'CONNECTED'
+  /** The destination that answered hands the call back: returnCall sent, no answer from the gateway yet. */
+  | 'RETURNING'
   /** Out of patience: endCall CALLER_HUNG_UP sent. */
   | 'HANGING_UP'
   /** An answer was accepted while the hang-up was on its way. */
@@ -48,6 +52,12 @@ export type CallerEventType =
   | 'PATIENCE_OUT'
   /** The talk time is over. */
   | 'TALK_OVER'
+  /** The destination that answered has talked long enough and hands the call back. */
+  | 'HAND_BACK_DUE'
+  /** returnCall accepted: the call waits in a queue again (or goes on in its call flow). */
+  | 'RETURN_ACCEPTED'
+  /** returnCall refused (or failed): the call stays with the destination. */
+  | 'RETURN_REFUSED'
   /** The gateway ended the call: a DISCONNECT instruction, or the call came back already ended. */
   | 'GATEWAY_ENDED'
   /** endCall accepted. */
@@ -72,8 +82,13 @@ export type CallEnd = CallEndReason | 'DISCONNECTED' | 'LOST';
 export type CallerAction =
   /** Starts the patience timer (callers of patience 0 never hang up). */
   | 'startPatience'
-  /** Starts the talk timer. */
+  /**
+   * Starts the conversation: the talk timer (TALK_OVER), or, when the destination that answered plans to hand the
+   * call back, the time until it does (HAND_BACK_DUE).
+   */
   | 'startTalk'
+  /** Sends returnCall for the destination's connected attempt, with its reason and the summary of the conversation. */
+  | 'sendReturn'
   /** Stops the patience, talk and outcome timers. */
   | 'stopTimers'
   /** Stops the timers and sends endCall CALLER_HUNG_UP. */
@@ -132,6 +147,20 @@ export const CALLER: CallerTable = {
     PLAY_MESSAGE: { to: 'CONNECTED', do: ['playMessage'] },
     OUTCOME_DUE: { to: 'CONNECTED', do: ['report'] },
     TALK_OVER: { to: 'COMPLETING', do: ['sendCompleted'] },
+    HAND_BACK_DUE: { to: 'RETURNING', do: ['sendReturn'] },
+    GATEWAY_ENDED: { to: 'ENDED', do: ['finish:DISCONNECTED'] },
+  },
+  RETURNING: {
+    // The gateway may route the call again before returnCall's answer arrives: its instructions are acted on.
+    RING: { to: 'RETURNING', do: ['ring'] },
+    CANCEL_ATTEMPT: { to: 'RETURNING', do: ['cancelAttempt'] },
+    PLAY_MESSAGE: { to: 'RETURNING', do: ['playMessage'] },
+    OUTCOME_DUE: { to: 'RETURNING', do: ['report'] },
+    // An agent answered even before that answer: the caller talks to them.
+    ANSWERED: { to: 'CONNECTED', do: ['countAnswer', 'startTalk'] },
+    // Waiting again, the caller's patience runs from the return.
+    RETURN_ACCEPTED: { to: 'WAITING', do: ['startPatience'] },
+    RETURN_REFUSED: { to: 'CONNECTED', do: ['startTalk'] },
     GATEWAY_ENDED: { to: 'ENDED', do: ['finish:DISCONNECTED'] },
   },
   HANGING_UP: {

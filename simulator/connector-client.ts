@@ -4,13 +4,14 @@ import type {
   AcknowledgeTelephonyInstructionsMutation, AcknowledgeTelephonyInstructionsMutationVariables, AgentsQuery, AgentsQueryVariables, AgentStatus, AttemptOutcome, AttemptOutcomeInput, CallEndReason as SchemaCallEndReason, CallState,
   CreateConnectorApiKeyMutation, CreateConnectorApiKeyMutationVariables, EndCallInput as SchemaEndCallInput, EndCallMutation,
   EndCallMutationVariables, EnqueueCallInput, EnqueueCallMutation, EnqueueCallMutationVariables, LoginMutation, LoginMutationVariables,
-  QueuesQuery, QueuesQueryVariables, ReportAttemptOutcomeMutation, ReportAttemptOutcomeMutationVariables, SetAgentStatusMutation,
+  ProbeOutcome, ProbeOutcomeInput, QueuesQuery, QueuesQueryVariables, ReportAttemptOutcomeMutation, ReportAttemptOutcomeMutationVariables,
+  ReportProbeOutcomeMutation, ReportProbeOutcomeMutationVariables, ReturnCallInput, ReturnCallMutation, ReturnCallMutationVariables, SetAgentStatusMutation,
   SetAgentStatusMutationVariables, StartCallInput, StartCallMutation, StartCallMutationVariables, TelephonyInstructionKind,
   TelephonyInstructionsSubscription,
 } from './generated/graphql';
 import {
-  ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS, AGENTS, CREATE_CONNECTOR_API_KEY, END_CALL, ENQUEUE_CALL, LOGIN, QUEUES, REPORT_ATTEMPT_OUTCOME, SET_AGENT_STATUS, START_CALL,
-  TELEPHONY_INSTRUCTIONS,
+  ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS, AGENTS, CREATE_CONNECTOR_API_KEY, END_CALL, ENQUEUE_CALL, LOGIN, QUEUES, REPORT_ATTEMPT_OUTCOME, REPORT_PROBE_OUTCOME,
+  RETURN_CALL, SET_AGENT_STATUS, START_CALL, TELEPHONY_INSTRUCTIONS,
 } from './operations';
 
 /*
@@ -19,7 +20,7 @@ import {
  * the API here is generated from schema.graphql and the operations the client sends (`npm run codegen`).
  */
 
-export type { AgentStatus, AttemptOutcome, AttemptOutcomeInput, CallState, EnqueueCallInput, StartCallInput };
+export type { AgentStatus, AttemptOutcome, AttemptOutcomeInput, CallState, EnqueueCallInput, ProbeOutcome, ProbeOutcomeInput, ReturnCallInput, StartCallInput };
 export { OPERATIONS } from './operations';
 
 /** What a connector may report when a call ends (the gateway sets the other reasons itself). */
@@ -29,7 +30,7 @@ export type InstructionKind = TelephonyInstructionKind;
 
 /** Every instruction kind, in the order summaries list them (the compiler checks the list against the schema's enum). */
 export const INSTRUCTION_KINDS = Object.keys({
-  RING_AGENT: true, DIAL_EXTERNAL: true, CANCEL_ATTEMPT: true, PLAY_MESSAGE: true, DISCONNECT: true,
+  RING_AGENT: true, DIAL_EXTERNAL: true, CANCEL_ATTEMPT: true, PLAY_MESSAGE: true, DISCONNECT: true, PROBE_DESTINATION: true,
 } satisfies Record<InstructionKind, true>) as InstructionKind[];
 
 /** Every attempt outcome, in the order summaries list them (checked against the schema's enum likewise). */
@@ -37,11 +38,20 @@ export const ATTEMPT_OUTCOMES = Object.keys({
   ANSWERED: true, BUSY: true, NO_ANSWER: true, REJECTED: true, FAILED: true,
 } satisfies Record<AttemptOutcome, true>) as AttemptOutcome[];
 
+/** Every probe outcome, in the order summaries list them (checked against the schema's enum likewise). */
+export const PROBE_OUTCOMES = Object.keys({
+  SUCCEEDED: true, FAILED: true, TIMED_OUT: true,
+} satisfies Record<ProbeOutcome, true>) as ProbeOutcome[];
+
 export type AuthPayload = LoginMutation['login'];
 export type NamedNode = QueuesQuery['queues']['nodes'][number];
 /** A call as enqueueCall, startCall and endCall answer it. */
 export type Call = EnqueueCallMutation['enqueueCall'];
 export type CallAttempt = ReportAttemptOutcomeMutation['reportAttemptOutcome'];
+/** A call as returnCall answers it: waiting again (QUEUED), or on in its call flow. */
+export type ReturnedCall = ReturnCallMutation['returnCall'];
+/** A health probe as reportProbeOutcome answers it. */
+export type Probe = ReportProbeOutcomeMutation['reportProbeOutcome'];
 /** One instruction of the telephonyInstructions subscription, with the fields the client selects. */
 export type TelephonyInstruction = TelephonyInstructionsSubscription['telephonyInstructions'];
 
@@ -245,6 +255,16 @@ export class ConnectorClient {
 
   async reportAttemptOutcome(input: AttemptOutcomeInput): Promise<CallAttempt> {
     return (await this.request<ReportAttemptOutcomeMutation, ReportAttemptOutcomeMutationVariables>(REPORT_ATTEMPT_OUTCOME, { input })).reportAttemptOutcome;
+  }
+
+  /** Hands a call an external destination answered back to the gateway (an AI virtual agent returning the caller to a person). */
+  async returnCall(input: ReturnCallInput): Promise<ReturnedCall> {
+    return (await this.request<ReturnCallMutation, ReturnCallMutationVariables>(RETURN_CALL, { input })).returnCall;
+  }
+
+  /** How a health probe (PROBE_DESTINATION) ended. */
+  async reportProbeOutcome(input: ProbeOutcomeInput): Promise<Probe> {
+    return (await this.request<ReportProbeOutcomeMutation, ReportProbeOutcomeMutationVariables>(REPORT_PROBE_OUTCOME, { input })).reportProbeOutcome;
   }
 
   async endCall(input: EndCallInput): Promise<Call> {

@@ -1,4 +1,4 @@
-import type { AttemptOutcome, InstructionKind } from './connector-client';
+import type { AttemptOutcome, InstructionKind, ProbeOutcome } from './connector-client';
 import { around, type Rng } from './random';
 
 /** Probabilities of an agent's answers to RING_AGENT; the remainder rings out (NO_ANSWER). */
@@ -8,11 +8,35 @@ export interface AgentBehaviour {
   reject: number;
 }
 
-/** Probabilities of a destination's answers to DIAL_EXTERNAL; the remainder rings out (NO_ANSWER). */
+/**
+ * Probabilities of a destination's answers to DIAL_EXTERNAL (the remainder rings out: NO_ANSWER), and what it
+ * does beyond answering: the share of answered calls it hands back (an AI virtual agent returning the caller to
+ * a person) and when it is down (an outage: every dial and every health probe fails).
+ */
 export interface DestinationBehaviour {
   answer: number;
   busy: number;
   fail: number;
+  /** Share (0-1) of the calls it answers that it hands back with returnCall after a conversation; left out: none. */
+  handBack?: number;
+  /** When it is down; left out: never. */
+  outage?: OutageSchedule;
+}
+
+/**
+ * A destination that is down now and then, in simulated seconds from the simulator's start: down for `forSec`
+ * from `firstAfterSec`, then again every `everySec`. While down, every dial gets `dials` (FAILED at once, or
+ * NO_ANSWER: it rings out) and every health probe fails the same way (FAILED, or TIMED_OUT at its timeout).
+ */
+export interface OutageSchedule {
+  /** When the first outage starts (default 0: at the start). */
+  firstAfterSec?: number;
+  /** How long each outage lasts. */
+  forSec: number;
+  /** From the start of one outage to the start of the next; left out: only one outage. */
+  everySec?: number;
+  /** What a dial (and a probe) meets while it is down (default FAILED). */
+  dials?: 'FAILED' | 'NO_ANSWER';
 }
 
 /** Probabilities of every outcome but NO_ANSWER, which takes what is left over. */
@@ -106,6 +130,70 @@ export function destinationBehaviourFor(
   return general;
 }
 
+/** Whether a destination with this outage schedule is down at `atSec` (simulated seconds from the start). Pure. */
+export function isDown(outage: OutageSchedule | undefined, atSec: number): boolean {
+  if (!outage || !(outage.forSec > 0)) return false;
+  const since = atSec - (outage.firstAfterSec ?? 0);
+  if (since < 0) return false;
+  const every = outage.everySec;
+  const into = every !== undefined && every > 0 ? since % every : since;
+  return into < outage.forSec;
+}
+
+/**
+ * What a destination does when dialled at `atSec`: its own behaviour while it is up; while it is down (its
+ * outage), it never answers: FAILED at once or NO_ANSWER (ringing out), as the outage says. Pure.
+ */
+export function behaviourAt(behaviour: DestinationBehaviour, atSec: number): DestinationBehaviour {
+  if (!isDown(behaviour.outage, atSec)) return behaviour;
+  const fails = (behaviour.outage!.dials ?? 'FAILED') === 'FAILED';
+  return { ...behaviour, answer: 0, busy: 0, fail: fails ? 1 : 0 };
+}
+
+/** One entry of a call's context, as returnCall takes it. */
+export interface ContextEntry {
+  key: string;
+  value: string;
+}
+
+/** A hand-back an answering destination will make: after a conversation of `afterSec`, returnCall with this reason and context. */
+export interface HandBackPlan {
+  /** Simulated seconds of conversation (from the answer) before the destination hands the call back. */
+  afterSec: number;
+  /** Why, in words (returnCall's reason). */
+  reason: string;
+  /** What the virtual agent learnt: the summary of its conversation (`bot.summary`) and the caller's intent (`bot.intent`). */
+  context: ContextEntry[];
+}
+
+/** What a simulated virtual agent talks about with callers it hands back: their intent, why it gives up, and what it learnt. */
+export const HAND_BACK_TOPICS: ReadonlyArray<{ intent: string; reason: string; learnt: string }> = [
+  { intent: 'billing', reason: 'caller asked for a person', learnt: 'disputes the last invoice; account verified' },
+  { intent: 'refund', reason: 'refund above what the virtual agent may grant', learnt: 'wants a refund for a cancelled order; order number confirmed' },
+  { intent: 'account', reason: 'could not verify the caller', learnt: 'locked out of the account; failed two security questions' },
+  { intent: 'complaint', reason: 'complaint to be handled by a person', learnt: 'unhappy with a missed delivery; wants to complain' },
+];
+
+/**
+ * Decides whether a destination that answers a call hands it back (the share `share`), and if so after how long
+ * a conversation (around `meanSec`) and with which reason and summary. One draw when it keeps the call (none when
+ * the share is 0), three when it hands it back. Pure: the same share, times and draws give the same plan.
+ */
+export function planHandBack(share: number, meanSec: number, jitter: number, rng: Rng): HandBackPlan | null {
+  if (!(share > 0)) return null;
+  if (rng.next() >= share) return null;
+  const topic = HAND_BACK_TOPICS[Math.min(HAND_BACK_TOPICS.length - 1, Math.floor(rng.next() * HAND_BACK_TOPICS.length))]!;
+  const afterSec = around(rng, meanSec, jitter);
+  return {
+    afterSec,
+    reason: topic.reason,
+    context: [
+      { key: 'bot.intent', value: topic.intent },
+      { key: 'bot.summary', value: `Virtual agent talked with the caller for ${Math.max(1, Math.round(afterSec))} s: ${topic.learnt}; ${topic.reason}.` },
+    ],
+  };
+}
+
 /** Share of the ring timeout within which a decided outcome is always reported (before the gateway gives up). */
 const WITHIN_TIMEOUT = 0.9;
 
@@ -130,6 +218,30 @@ export function planAttempt(
   const j = Math.min(Math.max(timing.jitter, 0), 1);
   const delay = mean <= 0 ? 0 : mean * (1 - j) + 2 * j * mean * delayDraw;
   return { outcome, report: true, afterSec: Math.min(delay, timeout * WITHIN_TIMEOUT) };
+}
+
+/** What the simulated platform will do with one health probe (PROBE_DESTINATION). */
+export interface ProbePlan {
+  outcome: ProbeOutcome;
+  /** Simulated seconds after the instruction at which the outcome is reported. */
+  afterSec: number;
+}
+
+/**
+ * Decides a health probe of a destination at `atSec` (simulated seconds from the start) from its model of the
+ * destination's health: while it is up the test call is answered (SUCCEEDED after a ring time, before the
+ * timeout); while it is down (its outage) the probe fails as its dials do: FAILED after a short delay, or, for
+ * an outage whose dials ring out, TIMED_OUT at the probe's timeout. Consumes exactly one draw (the delay). Pure.
+ */
+export function planProbe(behaviour: DestinationBehaviour, atSec: number, timing: RingTiming, timeoutSec: number | null | undefined, rng: Rng): ProbePlan {
+  const timeout = timeoutSec != null && timeoutSec > 0 ? timeoutSec : timing.defaultRingTimeoutSec;
+  const draw = rng.next();
+  const down = isDown(behaviour.outage, atSec);
+  if (down && behaviour.outage!.dials === 'NO_ANSWER') return { outcome: 'TIMED_OUT', afterSec: timeout };
+  const mean = down ? timing.quickOutcomeSec : timing.ringTimeSec;
+  const j = Math.min(Math.max(timing.jitter, 0), 1);
+  const delay = mean <= 0 ? 0 : mean * (1 - j) + 2 * j * mean * draw;
+  return { outcome: down ? 'FAILED' : 'SUCCEEDED', afterSec: Math.min(delay, timeout * WITHIN_TIMEOUT) };
 }
 
 /** A talk time around the mean (simulated seconds). */

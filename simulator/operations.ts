@@ -36,12 +36,20 @@ export const REPORT_ATTEMPT_OUTCOME = /* GraphQL */ `mutation ReportAttemptOutco
   reportAttemptOutcome(input: $input) { id state outcome }
 }`;
 
+export const RETURN_CALL = /* GraphQL */ `mutation ReturnCall($input: ReturnCallInput!) {
+  returnCall(input: $input) { id connectorCallId state returnCount }
+}`;
+
+export const REPORT_PROBE_OUTCOME = /* GraphQL */ `mutation ReportProbeOutcome($input: ProbeOutcomeInput!) {
+  reportProbeOutcome(input: $input) { id destinationId outcome }
+}`;
+
 export const END_CALL = /* GraphQL */ `mutation EndCall($input: EndCallInput!) {
   endCall(input: $input) { id connectorCallId state }
 }`;
 
 export const TELEPHONY_INSTRUCTIONS = /* GraphQL */ `subscription TelephonyInstructions($afterSeq: Int, $acknowledges: Boolean) {
-  telephonyInstructions(afterSeq: $afterSeq, acknowledges: $acknowledges) { instructionId seq kind callId attemptId agentId destinationId number ringTimeoutSec message }
+  telephonyInstructions(afterSeq: $afterSeq, acknowledges: $acknowledges) { instructionId seq kind callId attemptId agentId destinationId number ringTimeoutSec message context { key value } }
 }`;
 
 export const ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS = /* GraphQL */ `mutation AcknowledgeTelephonyInstructions($ids: [ID!]!) {
@@ -50,6 +58,7 @@ export const ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS = /* GraphQL */ `mutation Acknow
 
 /** Every operation the simulator sends. */
 export const OPERATIONS = {
-  LOGIN, CREATE_CONNECTOR_API_KEY, QUEUES, AGENTS, SET_AGENT_STATUS, ENQUEUE_CALL, START_CALL, REPORT_ATTEMPT_OUTCOME, END_CALL, TELEPHONY_INSTRUCTIONS,
+  LOGIN, CREATE_CONNECTOR_API_KEY, QUEUES, AGENTS, SET_AGENT_STATUS, ENQUEUE_CALL, START_CALL, REPORT_ATTEMPT_OUTCOME, RETURN_CALL, REPORT_PROBE_OUTCOME, END_CALL,
+  TELEPHONY_INSTRUCTIONS,
   ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS,
 } as const;

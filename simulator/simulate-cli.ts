@@ -77,6 +77,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Behaviour of agents, destinations and callers', name: 'dest-answer', kind: 'probability', value: 'P', help: 'probability a destination answers', shown: String(D.destination.answer) },
   { group: 'Behaviour of agents, destinations and callers', name: 'dest-busy', kind: 'probability', value: 'P', help: 'probability a destination is busy', shown: String(D.destination.busy) },
   { group: 'Behaviour of agents, destinations and callers', name: 'dest-fail', kind: 'probability', value: 'P', help: 'probability dialling a destination fails', shown: String(D.destination.fail) },
+  { group: 'Behaviour of agents, destinations and callers', name: 'dest-hand-back', kind: 'probability', value: 'P', help: 'share of the calls a destination answers that it hands back to a person (returnCall) after a conversation', shown: '0' },
+  { group: 'Behaviour of agents, destinations and callers', name: 'hand-back-after', kind: 'number', value: 'S', help: 'mean conversation of a destination with a caller before it hands the call back', shown: String(D.handBackAfterSec) },
+  { group: 'Behaviour of agents, destinations and callers', name: 'hand-back-queue', kind: 'string', value: 'ID', help: 'queue handed-back calls go to (returnCall queueId)', shown: 'the queue they came from' },
   { group: 'Behaviour of agents, destinations and callers', name: 'silent-no-answer', kind: 'flag', help: 'a ring-out reports nothing and the gateway times it out (otherwise NO_ANSWER at the ring timeout)' },
   { group: 'Behaviour of agents, destinations and callers', name: 'ring-time', kind: 'number', value: 'S', help: 'mean ring time before an answer (kept below the ring timeout)', shown: String(D.ringTimeSec) },
   { group: 'Behaviour of agents, destinations and callers', name: 'quick-time', kind: 'number', value: 'S', help: 'mean delay of a busy, rejected or failed outcome', shown: String(D.quickOutcomeSec) },
@@ -105,8 +108,9 @@ export function helpText(): string {
     'Plays the telephony platform against a running gateway, through its public GraphQL API only: logs in,',
     'creates a connector API key, sets agents AVAILABLE, subscribes to telephony instructions, then offers calls',
     'to queues (or, with --flows, dials service numbers whose published call flows run them) and answers, rings',
-    'out, is busy or hangs up as the probabilities below say. Ctrl-C stops the run and prints the summary. Times',
-    'are simulated seconds; --time-scale turns them into real time.',
+    'out, is busy, hands calls back or hangs up as the probabilities below say; health probes of destinations',
+    '(PROBE_DESTINATION) succeed. Ctrl-C stops the run and prints the summary. Times are simulated seconds;',
+    '--time-scale turns them into real time.',
   ];
   for (const group of [...new Set(OPTIONS.map((o) => o.group))]) {
     lines.push('', `${group}:`);
@@ -182,7 +186,11 @@ export function parseSimulateArgs(argv: readonly string[]): ParsedCommand {
     serviceNumber: str('service-number'),
     priority: num('priority', 'int'),
     agent: { answer: num('agent-answer', 'probability'), busy: num('agent-busy', 'probability'), reject: num('agent-reject', 'probability') },
-    destination: { answer: num('dest-answer', 'probability'), busy: num('dest-busy', 'probability'), fail: num('dest-fail', 'probability') },
+    destination: {
+      answer: num('dest-answer', 'probability'), busy: num('dest-busy', 'probability'), fail: num('dest-fail', 'probability'), handBack: num('dest-hand-back', 'probability'),
+    },
+    handBackAfterSec: num('hand-back-after', 'number'),
+    handBackQueueId: str('hand-back-queue'),
     silentNoAnswer: Boolean(values['silent-no-answer']),
     ringTimeSec: num('ring-time', 'number'),
     quickOutcomeSec: num('quick-time', 'number'),
@@ -220,6 +228,7 @@ const FIELD_TO_OPTION: Record<string, string> = {
   ringTimeSec: '--ring-time', quickOutcomeSec: '--quick-time', defaultRingTimeoutSec: '--ring-timeout', jitter: '--jitter',
   talkTimeSec: '--talk-time', patienceSec: '--patience', priority: '--priority', maxActiveCalls: '--max-active',
   maxInFlight: '--max-in-flight', requestTimeoutMs: '--request-timeout', agent: 'agent (--agent-*)', destination: 'destination (--dest-*)',
+  handBackAfterSec: '--hand-back-after',
 };
 
 /** The first word of a problem, and any camelCase field name in it (never an ordinary word), as options. */
@@ -243,6 +252,8 @@ export function formatSummary(s: SimulatorSummary): string {
     `  instructions  ${list(s.instructions)}; unknown ${s.unknownInstructions}, late ${s.lateInstructions}`,
     `  outcomes      ${list(s.outcomesReported)}; races ${s.outcomeRaces}, silent ring-outs ${s.silentNoAnswers}, cancelled before an outcome ${s.attemptsCancelled}`,
     `  answered      by agents ${s.answeredByAgents}, by destinations ${s.answeredByDestinations}`,
+    `  handed back   ${s.handedBack} by destinations (refused ${s.handBacksRefused}), then answered by agents ${s.answeredByAgentsAfterHandBack}`,
+    `  probes        ${list(s.probesReported)}; races ${s.probeRaces}`,
     `  ended         ${s.ended}: completed ${s.completed}, abandoned ${s.abandoned}, disconnected by the gateway ${s.disconnected}; endCall races ${s.endCallRaces}, lost after failed endCall ${s.callsLost}`,
     `  errors        ${s.errors}${s.errors ? ` (${list(s.errorsByCode)})` : ''}`,
     '',

@@ -48,7 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
           logger.info(
             {
               offered: s.callsOffered, active: s.activeCalls, answeredByAgents: s.answeredByAgents, answeredByDestinations: s.answeredByDestinations,
-              completed: s.completed, abandoned: s.abandoned, disconnected: s.disconnected, outcomeRaces: s.outcomeRaces, errors: s.errors,
+              handedBack: s.handedBack, probes: s.instructions.PROBE_DESTINATION, completed: s.completed, abandoned: s.abandoned, disconnected: s.disconnected, outcomeRaces: s.outcomeRaces, errors: s.errors,
             },
             'progress',
           );

@@ -1,4 +1,4 @@
-import { checkWeights, type AgentBehaviour, type DestinationBehaviour, type RingTiming } from './decisions';
+import { checkWeights, type AgentBehaviour, type DestinationBehaviour, type OutageSchedule, type RingTiming } from './decisions';
 
 /*
  * Options of the telephony simulator, their defaults and their checks. All durations are simulated seconds;
@@ -53,13 +53,20 @@ export interface SimulatorOptions {
 
   /** Probabilities of an agent answering, being busy and rejecting; the remainder rings out. */
   agent?: Partial<AgentBehaviour>;
-  /** Probabilities of a destination answering, being busy and failing; the remainder rings out. */
+  /**
+   * Probabilities of a destination answering, being busy and failing (the remainder rings out), the share of the
+   * calls it answers that it hands back (`handBack`) and when it is down (`outage`).
+   */
   destination?: Partial<DestinationBehaviour>;
   /**
-   * Probabilities of particular destinations, keyed by destination id or by the number dialled (as DIAL_EXTERNAL
-   * carries it, e.g. +442079460958); an id wins over a number. Probabilities left out come from `destination`.
+   * Behaviour of particular destinations, keyed by destination id or by the number dialled (as DIAL_EXTERNAL and
+   * PROBE_DESTINATION carry it, e.g. +442079460958); an id wins over a number. What is left out comes from `destination`.
    */
   perDestination?: Record<string, Partial<DestinationBehaviour>>;
+  /** Mean conversation (simulated seconds) of a destination with a caller before it hands the call back. */
+  handBackAfterSec?: number;
+  /** The queue handed-back calls go to (returnCall's queueId); otherwise the gateway's choice (the queue they came from). */
+  handBackQueueId?: string;
   /** A ring-out reports nothing and the gateway times the attempt out (instead of NO_ANSWER at the ring timeout). */
   silentNoAnswer?: boolean;
   /** Mean ring time before an answer (simulated seconds). */
@@ -116,6 +123,8 @@ export interface SimulatorConfig {
   destination: DestinationBehaviour;
   /** Behaviour of particular destinations by id or dialled number (each complete); empty when none. */
   perDestination: Record<string, DestinationBehaviour>;
+  handBackAfterSec: number;
+  handBackQueueId: string | undefined;
   timing: RingTiming;
   talkTimeSec: number;
   patienceSec: number;
@@ -143,6 +152,7 @@ export const SIMULATOR_DEFAULTS = {
   defaultRingTimeoutSec: 20,
   talkTimeSec: 30,
   patienceSec: 60,
+  handBackAfterSec: 20,
   jitter: 0.5,
   /** A Leeds number of the range reserved for drama (valid, fictional). */
   serviceNumber: '+441134960000',
@@ -192,6 +202,8 @@ export function resolveSimulatorConfig(options: SimulatorOptions, fallbackSeed: 
     agent: { ...d.agent, ...definedOnly(options.agent) },
     destination,
     perDestination: Object.fromEntries(Object.entries(options.perDestination ?? {}).map(([key, b]) => [key, { ...destination, ...definedOnly(b) }])),
+    handBackAfterSec: options.handBackAfterSec ?? d.handBackAfterSec,
+    handBackQueueId: options.handBackQueueId || undefined,
     timing: {
       ringTimeSec: options.ringTimeSec ?? d.ringTimeSec,
       quickOutcomeSec: options.quickOutcomeSec ?? d.quickOutcomeSec,
@@ -258,10 +270,13 @@ function checkConfig(c: SimulatorConfig): string[] {
   positive('timeScale', c.timeScale);
   problems.push(...checkWeights({ ANSWERED: c.agent.answer, BUSY: c.agent.busy, REJECTED: c.agent.reject }, 'agent'));
   problems.push(...checkWeights({ ANSWERED: c.destination.answer, BUSY: c.destination.busy, FAILED: c.destination.fail }, 'destination'));
+  problems.push(...checkBeyondAnswers(c.destination, 'destination'));
   for (const [key, b] of Object.entries(c.perDestination)) {
     if (key.trim() === '') problems.push('perDestination: a key must be a destination id or a dialled number (got an empty string)');
     problems.push(...checkWeights({ ANSWERED: b.answer, BUSY: b.busy, FAILED: b.fail }, `destination ${key}`));
+    problems.push(...checkBeyondAnswers(b, `destination ${key}`));
   }
+  nonNegative('handBackAfterSec', c.handBackAfterSec);
   nonNegative('ringTimeSec', c.timing.ringTimeSec);
   nonNegative('quickOutcomeSec', c.timing.quickOutcomeSec);
   positive('defaultRingTimeoutSec', c.timing.defaultRingTimeoutSec);
@@ -277,6 +292,26 @@ function checkConfig(c: SimulatorConfig): string[] {
   wholeAtLeast1('maxInFlight', c.maxInFlight);
   wholeAtLeast1('requestTimeoutMs', c.requestTimeoutMs);
   nonNegative('subscribeSettleMs', c.subscribeSettleMs);
+  return problems;
+}
+
+/** What is wrong with a destination's hand-back share and outage schedule; empty when fine. */
+function checkBeyondAnswers(b: DestinationBehaviour, label: string): string[] {
+  const problems: string[] = [];
+  if (b.handBack !== undefined && !(Number.isFinite(b.handBack) && b.handBack >= 0 && b.handBack <= 1)) {
+    problems.push(`${label}: the share of answered calls handed back must be between 0 and 1 (got ${b.handBack})`);
+  }
+  const o: OutageSchedule | undefined = b.outage;
+  if (o !== undefined) {
+    if (!(Number.isFinite(o.forSec) && o.forSec > 0)) problems.push(`${label}: an outage must last more than 0 s (got ${o.forSec})`);
+    if (o.firstAfterSec !== undefined && !(Number.isFinite(o.firstAfterSec) && o.firstAfterSec >= 0)) {
+      problems.push(`${label}: the first outage must start at 0 s or later (got ${o.firstAfterSec})`);
+    }
+    if (o.everySec !== undefined && !(Number.isFinite(o.everySec) && o.everySec > o.forSec)) {
+      problems.push(`${label}: outages must come back less often than they last: every ${o.everySec} s for ${o.forSec} s`);
+    }
+    if (o.dials !== undefined && o.dials !== 'FAILED' && o.dials !== 'NO_ANSWER') problems.push(`${label}: an outage's dials must be FAILED or NO_ANSWER (got ${String(o.dials)})`);
+  }
   return problems;
 }
 

@@ -3,12 +3,14 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
 import {
-  ATTEMPT_OUTCOMES, ConnectorClient, errorCode, GatewayError, INSTRUCTION_KINDS, messageOf,
+  ATTEMPT_OUTCOMES, ConnectorClient, errorCode, GatewayError, INSTRUCTION_KINDS, messageOf, PROBE_OUTCOMES,
   type AttemptOutcome, type Call, type CallAttempt, type CallEndReason, type CallState, type InstructionKind, type InstructionSubscription,
-  type TelephonyInstruction,
+  type Probe, type ProbeOutcome, type ReturnedCall, type TelephonyInstruction,
 } from './connector-client';
 import { callerStep, type CallEnd, type CallerAction, type CallerEventActions, type CallerEventType, type CallerState } from './caller';
-import { destinationBehaviourFor, patienceSec, planAttempt, scaleSeconds, talkTimeSec } from './decisions';
+import {
+  behaviourAt, destinationBehaviourFor, patienceSec, planAttempt, planHandBack, planProbe, scaleSeconds, talkTimeSec, type HandBackPlan,
+} from './decisions';
 import { deriveSeed, exponential, mulberry32, pickIndex, randomSeed, type Rng } from './random';
 import { resolveSimulatorConfig, type SimulatorConfig, type SimulatorOptions } from './simulator-config';
 
@@ -18,10 +20,13 @@ const ACKNOWLEDGED_KINDS: ReadonlySet<string> = new Set(['PLAY_MESSAGE', 'CANCEL
 /*
  * The telephony platform, simulated against the gateway's public API only: it offers calls to queues (enqueueCall)
  * or to the call flows of service numbers (startCall, with `useFlows`), rings agents and dials destinations when
- * told to, reports what happened, and hangs up (callers out of patience, finished conversations). What a call does
- * on each event is the table of caller.ts; this class turns instructions, answers and timers into its events and
- * carries out its actions. Every decision comes from a seeded PRNG, one stream per call, so a seed decides the same
- * way whatever order events arrive in; every wait is a real timer scaled by `timeScale`.
+ * told to, reports what happened, hands calls back for destinations that do (returnCall: an AI virtual agent
+ * returning the caller to a person), answers health probes as its model of each destination's health says
+ * (reportProbeOutcome), and hangs up (callers out of patience, finished conversations). What a call does on each
+ * event is the table of caller.ts; this class turns instructions, answers and timers into its events and carries
+ * out its actions. Every decision comes from a seeded PRNG, one stream per call, so a seed decides the same way
+ * whatever order events arrive in (a destination's outages follow the simulated time since calls began); every
+ * wait is a real timer scaled by `timeScale`.
  */
 
 export type { SimulatorOptions } from './simulator-config';
@@ -69,6 +74,16 @@ export interface SimulatorSummary {
   attemptsCancelled: number;
   answeredByAgents: number;
   answeredByDestinations: number;
+  /** returnCall accepted: calls an external destination answered and handed back. */
+  handedBack: number;
+  /** returnCall refused with CONFLICT or NOT_FOUND (the call had been handed back too often, or had moved on). */
+  handBacksRefused: number;
+  /** Calls handed back that an agent then answered. */
+  answeredByAgentsAfterHandBack: number;
+  /** Probe outcomes the gateway accepted, by outcome. */
+  probesReported: Record<ProbeOutcome, number>;
+  /** Probe outcomes refused with CONFLICT or NOT_FOUND: the probe had ended already (its timeout came first). */
+  probeRaces: number;
   /** endCall COMPLETED accepted. */
   completed: number;
   /** endCall CALLER_HUNG_UP accepted: callers out of patience. */
@@ -96,10 +111,14 @@ export interface SimulatorEvents {
   callEnqueued: [call: Call, target: string];
   /** An outcome the gateway accepted. */
   outcomeReported: [attempt: CallAttempt, callId: string, outcome: AttemptOutcome];
+  /** A hand-back the gateway accepted: the call as returnCall answered, the destination's attempt, and what was sent. */
+  callReturned: [call: ReturnedCall, attemptId: string, handBack: HandBackPlan];
+  /** A probe outcome the gateway accepted. */
+  probeReported: [probe: Probe, outcome: ProbeOutcome];
   /** A call left the simulator. */
   callEnded: [callId: string, end: CallEnd];
-  /** A CONFLICT or NOT_FOUND answer to an outcome or endCall. */
-  race: [operation: 'reportAttemptOutcome' | 'endCall', code: string, id: string];
+  /** A CONFLICT or NOT_FOUND answer to an outcome, a hand-back, a probe outcome or endCall. */
+  race: [operation: 'reportAttemptOutcome' | 'returnCall' | 'reportProbeOutcome' | 'endCall', code: string, id: string];
   /** A failed request, a subscription failure or a bad instruction. */
   failure: [operation: string, error: GatewayError];
   /** No more calls will be generated. */
@@ -121,6 +140,8 @@ interface SimAttempt {
   attemptId: string;
   kind: AnsweredBy;
   timer: Timer | null;
+  /** The hand-back a destination that will answer plans; null: it keeps the call. */
+  handBack: HandBackPlan | null;
 }
 
 interface SimCall {
@@ -136,6 +157,14 @@ interface SimCall {
   patienceSec: number | null;
   /** When enqueueCall or startCall was sent (performance.now()). */
   offeredAt: number;
+  /** Since when the caller waits (performance.now()): the offer, or the last hand-back. */
+  waitingSince: number;
+  /** The attempt the caller talks to now, and the hand-back it plans (null once sent, or when it keeps the call). */
+  connected: { attemptId: string; handBack: HandBackPlan | null } | null;
+  /** Hand-backs of the call the gateway accepted. */
+  handedBack: number;
+  /** Whether an agent answered the call after a hand-back (counted once). */
+  answeredAfterHandBack: boolean;
   /** ANSWERED reports awaiting their reply. */
   answersInFlight: number;
   patienceTimer: Timer | null;
@@ -149,7 +178,7 @@ type CallEvent =
   | { type: 'CANCEL_ATTEMPT'; attemptId: string | null }
   | { type: 'PLAY_MESSAGE'; message: string | null }
   | { type: 'OUTCOME_DUE'; attempt: SimAttempt; outcome: AttemptOutcome }
-  | { type: 'ANSWERED'; by: AnsweredBy }
+  | { type: 'ANSWERED'; by: AnsweredBy; attemptId: string; handBack: HandBackPlan | null }
   | { type: Exclude<CallerEventType, keyof CallerEventActions> };
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -199,6 +228,10 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
   private signalDrained: () => void = () => undefined;
   private generatorTimer: Timer | null = null;
   private generatorRng: Rng;
+  /** Draws of the probes' delays (one stream for the run: a probe's outcome follows the time, not the draws). */
+  private readonly probeRng: Rng;
+  /** Probes taken in, by probe id (the most recent RECENT_CALLS), so that a redelivered one is answered once. */
+  private readonly probes = new Set<string>();
   private generationStart = 0;
   private nextArrivalSec = 0;
 
@@ -212,11 +245,13 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     this.fetchImpl = deps.fetchImpl;
     if (deps.onInstruction) this.on('instruction', deps.onInstruction);
     this.generatorRng = mulberry32(deriveSeed(this.config.seed ^ 0x5bd1e995, 0));
+    this.probeRng = mulberry32(deriveSeed(this.config.seed ^ 0x27d4eb2f, 0));
     this.counters = {
       queues: 0, flowNumbers: 0, agentsMadeAvailable: 0, callsOffered: 0, callsEnqueued: 0, callsRefused: 0, callsSkipped: 0,
       instructions: zeros(INSTRUCTION_KINDS), unknownInstructions: 0, lateInstructions: 0,
       outcomesReported: zeros(ATTEMPT_OUTCOMES), outcomeRaces: 0, silentNoAnswers: 0, attemptsCancelled: 0,
-      answeredByAgents: 0, answeredByDestinations: 0, completed: 0, abandoned: 0, disconnected: 0, callsLost: 0, endCallRaces: 0,
+      answeredByAgents: 0, answeredByDestinations: 0, handedBack: 0, handBacksRefused: 0, answeredByAgentsAfterHandBack: 0,
+      probesReported: zeros(PROBE_OUTCOMES), probeRaces: 0, completed: 0, abandoned: 0, disconnected: 0, callsLost: 0, endCallRaces: 0,
       errors: 0, errorsByCode: {},
     };
   }
@@ -286,6 +321,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
       ...c,
       instructions: { ...c.instructions },
       outcomesReported: { ...c.outcomesReported },
+      probesReported: { ...c.probesReported },
       errorsByCode: { ...c.errorsByCode },
       ended: c.completed + c.abandoned + c.disconnected,
       activeCalls: this.calls.size + this.pendingEnqueues,
@@ -451,8 +487,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
         if (this.phase === 'stopped') return;
         this.counters.callsEnqueued++;
         const sim: SimCall = {
-          index, callId: call.id, connectorCallId, rng, state: 'DIALLING', answeredBy: null, patienceSec: patience, offeredAt, answersInFlight: 0,
-          patienceTimer: null, talkTimer: null, attempts: new Map(),
+          index, callId: call.id, connectorCallId, rng, state: 'DIALLING', answeredBy: null, patienceSec: patience, offeredAt, waitingSince: offeredAt,
+          connected: null, handedBack: 0, answeredAfterHandBack: false, answersInFlight: 0, patienceTimer: null, talkTimer: null, attempts: new Map(),
         };
         this.calls.set(call.id, sim);
         this.dispatch(sim, { type: 'ACCEPTED' });
@@ -514,6 +550,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
       this.log.warn({ kind }, 'instruction of an unknown kind');
       return;
     }
+    // A probe is a test call of its own (its callId is the probe's id), never one of the simulated callers.
+    if (kind === 'PROBE_DESTINATION') return this.probe(instruction);
     if (this.calls.has(instruction.callId)) return this.handle(instruction);
     if (this.recent.has(instruction.callId)) {
       this.counters.lateInstructions++;
@@ -561,6 +599,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
         return this.dispatch(call, { type: 'PLAY_MESSAGE', message: instruction.message });
       case 'DISCONNECT':
         return this.dispatch(call, { type: 'GATEWAY_ENDED' });
+      case 'PROBE_DESTINATION':
+        return;
     }
   }
 
@@ -578,20 +618,31 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     switch (action) {
       case 'startPatience': {
         if (call.patienceSec === null) return;
-        // The caller has been waiting since dialling, however long the gateway took to answer.
-        const waitedSec = (performance.now() - call.offeredAt) / (1000 * this.config.timeScale);
+        // The caller has been waiting since dialling (or since the hand-back), however long the gateway took to answer.
+        const waitedSec = (performance.now() - call.waitingSince) / (1000 * this.config.timeScale);
         call.patienceTimer = this.after(Math.max(0, call.patienceSec - waitedSec), () => {
           call.patienceTimer = null;
           this.dispatch(call, { type: 'PATIENCE_OUT' });
         });
         return;
       }
-      case 'startTalk':
+      case 'startTalk': {
+        const handBack = call.connected?.handBack ?? null;
+        if (handBack) {
+          call.talkTimer = this.after(handBack.afterSec, () => {
+            call.talkTimer = null;
+            this.dispatch(call, { type: 'HAND_BACK_DUE' });
+          });
+          return;
+        }
         call.talkTimer = this.after(talkTimeSec(this.config.talkTimeSec, this.config.timing.jitter, call.rng), () => {
           call.talkTimer = null;
           this.dispatch(call, { type: 'TALK_OVER' });
         });
         return;
+      }
+      case 'sendReturn':
+        return this.returnCall(call);
       case 'stopTimers':
         return this.stopTimers(call);
       case 'sendHangUp':
@@ -618,12 +669,18 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
         return this.report(call, attempt, outcome);
       }
       case 'countAnswer': {
-        if (call.answeredBy) return;
-        call.answeredBy = eventOf(event, 'ANSWERED').by;
-        if (call.answeredBy === 'agent') this.counters.answeredByAgents++;
-        else this.counters.answeredByDestinations++;
+        const { by, attemptId, handBack } = eventOf(event, 'ANSWERED');
+        call.connected = { attemptId, handBack };
         if (call.patienceTimer) this.clear(call.patienceTimer);
         call.patienceTimer = null;
+        if (!call.answeredBy) {
+          call.answeredBy = by;
+          if (by === 'agent') this.counters.answeredByAgents++;
+          else this.counters.answeredByDestinations++;
+        } else if (call.handedBack > 0 && by === 'agent' && !call.answeredAfterHandBack) {
+          call.answeredAfterHandBack = true;
+          this.counters.answeredByAgentsAfterHandBack++;
+        }
         return;
       }
       default: {
@@ -639,11 +696,16 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     if (call.attempts.has(attemptId)) return;
     const kind: AnsweredBy = instruction.kind === 'RING_AGENT' ? 'agent' : 'destination';
     const c = this.config;
-    const behaviour = kind === 'agent'
-      ? c
-      : { agent: c.agent, destination: destinationBehaviourFor(c.destination, c.perDestination, instruction.destinationId, instruction.number) };
+    // A destination as it is now: down during its outages.
+    const destination = kind === 'agent'
+      ? null
+      : behaviourAt(destinationBehaviourFor(c.destination, c.perDestination, instruction.destinationId, instruction.number), this.simulatedSec());
+    const behaviour = destination === null ? c : { agent: c.agent, destination };
     const plan = planAttempt(instruction.kind as 'RING_AGENT' | 'DIAL_EXTERNAL', behaviour, c.timing, instruction.ringTimeoutSec, call.rng);
-    const attempt: SimAttempt = { attemptId, kind, timer: null };
+    const handBack = destination !== null && plan.outcome === 'ANSWERED'
+      ? planHandBack(destination.handBack ?? 0, c.handBackAfterSec, c.timing.jitter, call.rng)
+      : null;
+    const attempt: SimAttempt = { attemptId, kind, timer: null, handBack };
     call.attempts.set(attemptId, attempt);
     if (!plan.report) {
       this.counters.silentNoAnswers++;
@@ -677,7 +739,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
         this.counters.outcomesReported[outcome]++;
         this.emitSafely('outcomeReported', result, call.callId, outcome);
         if (outcome === 'ANSWERED') {
-          this.dispatch(call, { type: 'ANSWERED', by: attempt.kind });
+          this.dispatch(call, { type: 'ANSWERED', by: attempt.kind, attemptId: attempt.attemptId, handBack: attempt.handBack });
           this.answerSettled(call);
         }
       },
@@ -694,6 +756,93 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
         if (outcome === 'ANSWERED') this.answerSettled(call);
       },
     );
+  }
+
+  /**
+   * The destination the caller talks to hands the call back (returnCall) with its reason and the summary of the
+   * conversation; the answer is the call's next event: accepted, the caller waits again; refused, they stay.
+   */
+  private returnCall(call: SimCall): void {
+    const connected = call.connected;
+    const plan = connected?.handBack ?? null;
+    if (!connected || !plan) return this.dispatch(call, { type: 'RETURN_REFUSED' });
+    // Sent once: whatever the answer, the conversation that follows (if any) ends normally.
+    connected.handBack = null;
+    const queueId = this.config.handBackQueueId;
+    this.request(() =>
+      this.connector!.returnCall({
+        eventId: randomUUID(), attemptId: connected.attemptId, reason: plan.reason, context: plan.context, ...(queueId !== undefined && { queueId }),
+      }),
+    ).then(
+      (returned) => {
+        if (this.phase === 'stopped') return;
+        call.handedBack++;
+        this.counters.handedBack++;
+        call.waitingSince = performance.now();
+        this.emitSafely('callReturned', returned, connected.attemptId, plan);
+        this.dispatch(call, { type: 'RETURN_ACCEPTED' });
+        // A call flow may have ended the call on its way back (its Returned branch disconnecting).
+        if (ENDED_STATES.has(returned.state)) this.dispatch(call, { type: 'GATEWAY_ENDED' });
+      },
+      (error: unknown) => {
+        if (this.phase === 'stopped') return;
+        if (isRace(error)) {
+          this.counters.handBacksRefused++;
+          this.emitSafely('race', 'returnCall', errorCode(error), connected.attemptId);
+        } else {
+          this.fail('returnCall', error, { attemptId: connected.attemptId });
+        }
+        this.dispatch(call, { type: 'RETURN_REFUSED' });
+      },
+    );
+  }
+
+  // Health probes
+
+  /**
+   * A health probe of a destination (PROBE_DESTINATION): the test call is answered, fails or times out as the
+   * simulator's model of that destination's health says now (its outages), and the outcome is reported once.
+   */
+  private probe(instruction: TelephonyInstruction): void {
+    const probeId = instruction.attemptId ?? instruction.callId;
+    // The same probe again (a redelivery) plans nothing new.
+    if (this.probes.has(probeId)) return;
+    const c = this.config;
+    const behaviour = destinationBehaviourFor(c.destination, c.perDestination, instruction.destinationId, instruction.number);
+    const plan = planProbe(behaviour, this.simulatedSec(), c.timing, instruction.ringTimeoutSec, this.probeRng);
+    if (plan.outcome === 'TIMED_OUT' && c.timing.silentNoAnswer) {
+      // Left to the gateway's own timeout, as a silent ring-out.
+      this.counters.silentNoAnswers++;
+      return;
+    }
+    this.probes.add(probeId);
+    if (this.probes.size > RECENT_CALLS) this.probes.delete(this.probes.values().next().value!);
+    this.after(plan.afterSec, () => this.reportProbe(probeId, plan.outcome, instruction.destinationId));
+  }
+
+  private reportProbe(probeId: string, outcome: ProbeOutcome, destinationId: string | null): void {
+    this.request(() => this.connector!.reportProbeOutcome({ eventId: randomUUID(), probeId, outcome })).then(
+      (probe) => {
+        if (this.phase === 'stopped') return;
+        this.counters.probesReported[outcome]++;
+        this.emitSafely('probeReported', probe, outcome);
+      },
+      (error: unknown) => {
+        if (this.phase === 'stopped') return;
+        if (isRace(error)) {
+          this.counters.probeRaces++;
+          this.emitSafely('race', 'reportProbeOutcome', errorCode(error), probeId);
+        } else {
+          this.fail('reportProbeOutcome', error, { probeId, destinationId, outcome });
+        }
+      },
+    );
+  }
+
+  /** Simulated seconds since calls began to flow: the clock of the destinations' outages. */
+  private simulatedSec(): number {
+    if (this.generationStart === 0) return 0;
+    return (performance.now() - this.generationStart) / (1000 * this.config.timeScale);
   }
 
   /** Tells the call that no ANSWERED report is in flight any more, when that is so (a refused hang-up waits for it). */
@@ -822,6 +971,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> {
     this.timers.clear();
     for (const held of this.early.values()) clearTimeout(held.timer);
     this.early.clear();
+    this.probes.clear();
     if (this.inFlight.size) {
       let timer: Timer | undefined;
       await Promise.race([

@@ -89,6 +89,36 @@ export type EnqueueCallInput = {
   serviceNumber?: string | null | undefined;
 };
 
+/** How a health probe ended: SUCCEEDED (the far end answered), FAILED (busy, refused, no route...), TIMED_OUT (no outcome within its timeout; the gateway reports it itself). */
+export type ProbeOutcome =
+  | 'FAILED'
+  | 'SUCCEEDED'
+  | 'TIMED_OUT';
+
+/** The outcome of a health probe (PROBE_DESTINATION). */
+export type ProbeOutcomeInput = {
+  /** Unique per event (1-200 characters): the same event sent again changes nothing and returns the same probe. */
+  eventId: string;
+  /** SUCCEEDED when the far end answered (then hang up), FAILED otherwise; TIMED_OUT is also accepted. */
+  outcome: ProbeOutcome;
+  /** The probe's id: the callId (and attemptId) of its PROBE_DESTINATION. */
+  probeId: string | number;
+};
+
+/** An external destination that answered a call hands it back (an AI virtual agent returning the caller to a person). */
+export type ReturnCallInput = {
+  /** The connected attempt of an external destination (from its DIAL_EXTERNAL). */
+  attemptId: string | number;
+  /** Entries to add to the call's context (what the destination learnt): a key already there takes the new value, a new key goes last; the same bounds as the call's context. */
+  context?: Array<CallContextEntryInput> | null | undefined;
+  /** Unique per event (1-200 characters): the same event sent again changes nothing and returns the same call. */
+  eventId: string;
+  /** The queue the call goes to (it then leaves its call flow). Left out: the queue it was offered from, or, for a call flow's ROUTE_TO_EXTERNAL_DESTINATION node, that node's Returned branch. */
+  queueId?: string | number | null | undefined;
+  /** Why the call comes back, in words (1-200 readable characters): kept on the attempt, shown in the trace and handed on as `gateway.returnReason`. */
+  reason: string;
+};
+
 /** A new call to a service number: it runs that number's published call flow. */
 export type StartCallInput = {
   /** The caller id as the network presented it (optional): a number in any form (`+447911123456`, national `07911123456`), `anonymous`, `Unavailable`, a SIP or tel URI... A call is never refused for its caller id: it is kept as presented (up to 200 characters; characters nobody can read are shown as U+FFFD, a longer one is cut), with its E.164 form when it is a telephone number (see Call.callerId and Call.callerE164). */
@@ -107,6 +137,7 @@ export type TelephonyInstructionKind =
   | 'DIAL_EXTERNAL'
   | 'DISCONNECT'
   | 'PLAY_MESSAGE'
+  | 'PROBE_DESTINATION'
   | 'RING_AGENT';
 
 export type LoginMutationVariables = Exact<{
@@ -170,6 +201,20 @@ export type ReportAttemptOutcomeMutationVariables = Exact<{
 
 export type ReportAttemptOutcomeMutation = { reportAttemptOutcome: { id: string, state: AttemptState, outcome: AttemptOutcome | null } };
 
+export type ReturnCallMutationVariables = Exact<{
+  input: ReturnCallInput;
+}>;
+
+
+export type ReturnCallMutation = { returnCall: { id: string, connectorCallId: string, state: CallState, returnCount: number } };
+
+export type ReportProbeOutcomeMutationVariables = Exact<{
+  input: ProbeOutcomeInput;
+}>;
+
+
+export type ReportProbeOutcomeMutation = { reportProbeOutcome: { id: string, destinationId: string, outcome: ProbeOutcome | null } };
+
 export type EndCallMutationVariables = Exact<{
   input: EndCallInput;
 }>;
@@ -183,7 +228,7 @@ export type TelephonyInstructionsSubscriptionVariables = Exact<{
 }>;
 
 
-export type TelephonyInstructionsSubscription = { telephonyInstructions: { instructionId: string, seq: number, kind: TelephonyInstructionKind, callId: string, attemptId: string | null, agentId: string | null, destinationId: string | null, number: string | null, ringTimeoutSec: number | null, message: string | null } };
+export type TelephonyInstructionsSubscription = { telephonyInstructions: { instructionId: string, seq: number, kind: TelephonyInstructionKind, callId: string, attemptId: string | null, agentId: string | null, destinationId: string | null, number: string | null, ringTimeoutSec: number | null, message: string | null, context: Array<{ key: string, value: string }> | null } };
 
 export type AcknowledgeTelephonyInstructionsMutationVariables = Exact<{
   ids: Array<string | number> | string | number;

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { effectivePrivileges, type UserPrincipal } from '../auth/principal';
+import { AgentGroup } from '../entities/agent-group.entity';
 import { Company } from '../entities/company.entity';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { NumberMode, PrivilegeLevel, ProfileScope, UserKind } from '../entities/enums';
@@ -28,7 +29,7 @@ function credentials(connectorApiKey: string | null): DemoCredentials {
     connectorApiKey,
     users: [
       { ...ADMIN, kind: UserKind.COMPANY_ADMIN, note: 'all privileges, all destinations' },
-      { ...SUPERVISOR, kind: UserKind.SUPERVISOR, note: 'Modify on destinations, sees only the partner destination' },
+      { ...SUPERVISOR, kind: UserKind.SUPERVISOR, note: 'Modify on destinations, sees only the partner centres' },
       { ...AGENT, kind: UserKind.AGENT, note: 'views queues and agents; no destinations' },
     ],
   };
@@ -38,6 +39,22 @@ const { MODIFY, VIEW } = PrivilegeLevel;
 const PARTNER_NAME = '24/7 Partner Contact Centre';
 const AI_AGENT_NAME = 'AI Virtual Agent';
 const SUPPORT_QUEUE_NAME = 'Support';
+const SALES_QUEUE_NAME = 'Sales';
+
+/** The two partner centres that share Support's overflow 70/30 (a WEIGHTED_SHARE group), and that group. */
+export const DEMO_SHARED_OVERFLOW = {
+  group: 'Support overflow 70/30',
+  north: { name: 'Partner Centre North', percent: 70 },
+  south: { name: 'Partner Centre South', percent: 30 },
+  /** Over how many of the group's latest offers the shares are counted (the dashboard's "of the last 20 offers"). */
+  shareWindow: 20,
+} as const;
+
+/**
+ * The health probe of Partner Centre South: while it is backed off or suspended, a test call every 5 s (the
+ * shortest interval), each given 3 s; 2 good ones in a row resume it once suspended (one ends a back-off).
+ */
+export const DEMO_SOUTH_PROBE = { intervalSec: 5, timeoutSec: 3, successesToResume: 2 } as const;
 
 /** The demo administrator as a principal of the services (the seed acts as that user). */
 async function demoAdmin(dataSource: DataSource, companyId: string): Promise<UserPrincipal> {
@@ -68,12 +85,24 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
     numberMode: NumberMode.FULL_NUMBER, number: '+44 20 7946 0958', maxSimultaneousCalls: 10,
   });
   const ai = await services.destinations.create(as, {
-    name: AI_AGENT_NAME, description: 'Answers account, password and product questions',
+    name: AI_AGENT_NAME, description: 'Answers account, password and product questions; hands the caller back to a person when it cannot help',
     numberMode: NumberMode.FULL_NUMBER, number: '+1 212 555 0100', maxSimultaneousCalls: 25, noAnswerBackoffSec: 30, maxConsecutiveFailures: 5,
   });
   await services.destinations.create(as, {
     name: 'Regional overflow', description: 'Same extension at the regional site',
     numberMode: NumberMode.PREFIX_PLUS_LAST_DIGITS, prefix: '+44207946', lastDigits: 4, maxSimultaneousCalls: 3,
+  });
+  const { north: N, south: S } = DEMO_SHARED_OVERFLOW;
+  const north = await services.destinations.create(as, {
+    name: N.name, description: `Takes ${N.percent}% of Support's overflow, shared with ${S.name}`,
+    numberMode: NumberMode.FULL_NUMBER, number: '+44 161 496 0100', maxSimultaneousCalls: 6,
+  });
+  // Two failures in a row suspend it; its health probe then tells when it is back and resumes it.
+  const south = await services.destinations.create(as, {
+    name: S.name,
+    description: `Takes ${S.percent}% of Support's overflow; when it fails it is probed every ${DEMO_SOUTH_PROBE.intervalSec} s and resumed after ${DEMO_SOUTH_PROBE.successesToResume} good probes`,
+    numberMode: NumberMode.FULL_NUMBER, number: '+44 117 496 0100', maxSimultaneousCalls: 4, failureBackoffSec: 10, maxConsecutiveFailures: 2,
+    probe: { ...DEMO_SOUTH_PROBE },
   });
 
   const supervisorRole = await services.roles.create(as, {
@@ -81,7 +110,9 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
     privileges: { externalDestinations: MODIFY, queues: MODIFY, agentGroups: MODIFY, agents: MODIFY, callFlows: VIEW, schedules: VIEW, statistics: VIEW },
   });
   const agentRole = await services.roles.create(as, { name: 'Agent', privileges: { queues: VIEW, agents: VIEW, statistics: VIEW } });
-  const partnersOnly = await services.profiles.create(as, { name: 'Partner destinations only', scope: ProfileScope.SELECTED, destinationIds: [partner.id] });
+  const partnersOnly = await services.profiles.create(as, {
+    name: 'Partner destinations only', scope: ProfileScope.SELECTED, destinationIds: [partner.id, north.id, south.id],
+  });
 
   await services.userLogins.create(as, { ...SUPERVISOR, kind: UserKind.SUPERVISOR, roleIds: [supervisorRole.id], externalDestinationsProfileId: partnersOnly.id });
   const agentLogin = await services.userLogins.create(as, { ...AGENT, kind: UserKind.AGENT, roleIds: [agentRole.id] });
@@ -91,13 +122,19 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
   const carol = await services.agents.create(as, { name: 'Carol Chen' });
   const frontLine = await services.agentGroups.create(as, { name: 'Front line', agentIds: [alice.id, bob.id, carol.id], externalDestinationIds: [] });
   const overflow = await services.agentGroups.create(as, { name: 'Overflow partners', agentIds: [], externalDestinationIds: [partner.id, ai.id] });
+  const sharedOverflow = await services.agentGroups.create(as, {
+    name: DEMO_SHARED_OVERFLOW.group, agentIds: [], externalDestinationIds: [north.id, south.id],
+    externalDistribution: 'WEIGHTED_SHARE', shareWindow: DEMO_SHARED_OVERFLOW.shareWindow,
+    externalDestinationShares: [{ destinationId: north.id, percent: N.percent }, { destinationId: south.id, percent: S.percent }],
+  });
+  // A call the AI virtual agent hands back waits again in its place in Sales, for the agents only (returnedCallsToExternal false).
   const sales = await services.queues.create(as, {
-    name: 'Sales', maxQueueLength: 20, maxWaitSec: 600,
+    name: SALES_QUEUE_NAME, maxQueueLength: 20, maxWaitSec: 600,
     groups: [{ groupId: frontLine.id }, { groupId: overflow.id, overflow: { queueLengthAbove: 5, oldestWaitAboveSec: 60 } }],
   });
   const support = await services.queues.create(as, {
     name: SUPPORT_QUEUE_NAME,
-    groups: [{ groupId: frontLine.id }, { groupId: overflow.id, overflow: { noAgentsLoggedIn: true, oldestWaitAboveSec: 120 } }],
+    groups: [{ groupId: frontLine.id }, { groupId: sharedOverflow.id, overflow: { noAgentsLoggedIn: true, queueLengthAbove: 3, oldestWaitAboveSec: 120 } }],
   });
   await seedDemoFlows(services, as, { partner: partner.id, ai: ai.id, sales: sales.id, support: support.id });
   const { apiKey } = await services.connectorKeys.create(as, 'Demo telephony simulator');
@@ -116,7 +153,7 @@ export const DEMO_OFFICE_HOURS: TimeRangeSpec = {
 /**
  * Two published flows: the main line (holidays and out of hours go to the 24/7 partner, office hours to
  * Support) and the sales line (queue full, waiting too long or no agents: the AI virtual agent; when that
- * is at its limit too, a message and disconnect).
+ * is at its limit too, a message and disconnect; a caller it hands back waits for a person in Sales).
  */
 async function seedDemoFlows(services: Services, as: UserPrincipal, ids: { partner: string; ai: string; sales: string; support: string }): Promise<void> {
   const hours = await services.schedules.timeRanges.create(as, DEMO_OFFICE_HOURS);
@@ -143,7 +180,12 @@ async function seedDemoFlows(services: Services, as: UserPrincipal, ids: { partn
     nodes: [
       { id: 'start', type: 'START', branches: [{ name: 'next', to: 'sales' }] },
       { id: 'sales', type: 'QUEUE', queueId: ids.sales, branches: [{ name: 'Full', to: 'ai' }, { name: 'Timeout', to: 'ai' }, { name: 'NoAgents', to: 'ai' }] },
-      { id: 'ai', type: 'ROUTE_TO_EXTERNAL_DESTINATION', externalDestinationId: ids.ai, branches: [{ name: 'LimitReached', to: 'sorry' }, { name: 'Busy', to: 'sorry' }, { name: 'Failure', to: 'sorry' }] },
+      {
+        id: 'ai', type: 'ROUTE_TO_EXTERNAL_DESTINATION', externalDestinationId: ids.ai,
+        branches: [{ name: 'LimitReached', to: 'sorry' }, { name: 'Busy', to: 'sorry' }, { name: 'Failure', to: 'sorry' }, { name: 'Returned', to: 'person' }],
+      },
+      // A caller the AI virtual agent hands back waits for a person in Sales (for the agents only), not for the AI again.
+      { id: 'person', type: 'QUEUE', queueId: ids.sales, branches: [{ name: 'Full', to: 'sorry' }, { name: 'Timeout', to: 'sorry' }, { name: 'NoAgents', to: 'sorry' }] },
       sorry, bye,
     ],
   });
@@ -156,6 +198,12 @@ export const DEMO_NIGHT_LINE = '+441134960002';
 
 /** Seconds the partner backs off after a busy attempt in the live demo (60 by default: too long to watch). */
 export const LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC = 8;
+
+/**
+ * When Support overflows to the two partner centres in the live demo: its oldest call waited this long (120 s
+ * in the ordinary seed: the demo's callers give up long before), or more than 3 calls wait.
+ */
+export const LIVE_DEMO_SUPPORT_OVERFLOW_WAIT_SEC = 8;
 
 /** Opening hours of the live demo's night line: every hour the main line's office hours (Mon-Fri 09:00-17:00) leave out. */
 export const LIVE_DEMO_NIGHT_HOURS: TimeRangeSpec = {
@@ -171,7 +219,10 @@ export const LIVE_DEMO_NIGHT_HOURS: TimeRangeSpec = {
 export interface LiveDemoSetup {
   /** Service numbers of the flows calls dial: the main line, the sales line and the night line. */
   flowNumbers: { mainLine: string; salesLine: string; nightLine: string };
-  destinations: { partner: string; ai: string };
+  /** The 24/7 partner, the AI virtual agent, and the two partner centres sharing Support's overflow 70/30. */
+  destinations: { partner: string; ai: string; partnerNorth: string; partnerSouth: string };
+  /** The WEIGHTED_SHARE group of the two partner centres. */
+  sharedOverflowGroup: string;
 }
 
 /**
@@ -180,7 +231,8 @@ export interface LiveDemoSetup {
  * routing at any hour the demo adds a night line whose opening hours are exactly the complement: whenever one of
  * the two lines is open, the other is closed and sends its calls to the 24/7 partner. The partner also backs off
  * for LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC after a busy attempt instead of a minute, so a dashboard sees it back off
- * and recover within seconds.
+ * and recover within seconds, and Support overflows to the two partner centres once its oldest call waited
+ * LIVE_DEMO_SUPPORT_OVERFLOW_WAIT_SEC, so their 70/30 split is busy.
  */
 export async function seedLiveDemoExtras(dataSource: DataSource, services: Services): Promise<LiveDemoSetup> {
   const company = await dataSource.getRepository(Company).findOneByOrFail({ slug: DEMO_COMPANY_SLUG });
@@ -188,11 +240,19 @@ export async function seedLiveDemoExtras(dataSource: DataSource, services: Servi
   const destinations = dataSource.getRepository(ExternalDestination);
   const partner = await destinations.findOneByOrFail({ companyId: company.id, name: PARTNER_NAME });
   const ai = await destinations.findOneByOrFail({ companyId: company.id, name: AI_AGENT_NAME });
-  const support = await dataSource.getRepository(Queue).findOneByOrFail({ companyId: company.id, name: SUPPORT_QUEUE_NAME });
+  const north = await destinations.findOneByOrFail({ companyId: company.id, name: DEMO_SHARED_OVERFLOW.north.name });
+  const south = await destinations.findOneByOrFail({ companyId: company.id, name: DEMO_SHARED_OVERFLOW.south.name });
+  const sharedOverflow = await dataSource.getRepository(AgentGroup).findOneByOrFail({ companyId: company.id, name: DEMO_SHARED_OVERFLOW.group });
+  const support = await dataSource.getRepository(Queue).findOneOrFail({ where: { companyId: company.id, name: SUPPORT_QUEUE_NAME }, relations: { groups: true } });
 
   await services.destinations.update(as, partner.id, {
     name: partner.name, numberMode: partner.numberMode, number: partner.number, busyBackoffSec: LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC,
   }, partner.version);
+  const groups = [...support.groups].sort((a, b) => a.priority - b.priority).map((g) => ({
+    groupId: g.groupId,
+    ...(g.groupId === sharedOverflow.id && { overflow: { noAgentsLoggedIn: true, queueLengthAbove: 3, oldestWaitAboveSec: LIVE_DEMO_SUPPORT_OVERFLOW_WAIT_SEC } }),
+  }));
+  await services.queues.update(as, support.id, { name: support.name, groups }, support.version);
 
   const nightHours = await services.schedules.timeRanges.create(as, LIVE_DEMO_NIGHT_HOURS);
   const night = await services.callFlows.create(as, {
@@ -207,5 +267,9 @@ export async function seedLiveDemoExtras(dataSource: DataSource, services: Servi
     ],
   });
   await services.callFlows.publish(as, night.id);
-  return { flowNumbers: { ...DEMO_FLOW_NUMBERS, nightLine: DEMO_NIGHT_LINE }, destinations: { partner: partner.id, ai: ai.id } };
+  return {
+    flowNumbers: { ...DEMO_FLOW_NUMBERS, nightLine: DEMO_NIGHT_LINE },
+    destinations: { partner: partner.id, ai: ai.id, partnerNorth: north.id, partnerSouth: south.id },
+    sharedOverflowGroup: sharedOverflow.id,
+  };
 }

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDemo, type RunningDemo } from '../../scripts/demo';
-import { LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC } from '../../src/seed/demo-seed';
+import type { ProbeOutcome, TelephonyInstruction } from '../../simulator/connector-client';
+import type { HandBackPlan } from '../../simulator/decisions';
+import { DEMO_SHARED_OVERFLOW, LIVE_DEMO_PARTNER_BUSY_BACKOFF_SEC } from '../../src/seed/demo-seed';
 import { subscribe, type LiveSubscription } from '../support/live';
 import { eventually } from '../support/telephony';
 import { graphqlOver } from '../support/test-gateway';
@@ -28,13 +30,20 @@ describe('the live demo (npm run demo)', () => {
   /** What the simulated platform saw: the line each call dialled, the destination each dial went to. */
   const lineOf = new Map<string, string>();
   const dialled: Array<{ callId: string; destinationId: string }> = [];
+  /** The calls the AI virtual agent handed back, the agents rung (with what they were handed), the probes answered. */
+  const handedBack: Array<{ callId: string; attemptId: string; plan: HandBackPlan }> = [];
+  const agentRings: TelephonyInstruction[] = [];
+  const probes: Array<{ destinationId: string; outcome: ProbeOutcome }> = [];
 
   beforeAll(async () => {
     demo = await startDemo({ port: 0, dbPath, seed: SEED, logLevel: 'silent' });
     demo.simulator.on('callEnqueued', (call, line) => lineOf.set(call.id, line));
     demo.simulator.on('instruction', (i) => {
       if (i.kind === 'DIAL_EXTERNAL' && i.destinationId) dialled.push({ callId: i.callId, destinationId: i.destinationId });
+      if (i.kind === 'RING_AGENT') agentRings.push(i);
     });
+    demo.simulator.on('callReturned', (call, attemptId, plan) => handedBack.push({ callId: call.id, attemptId, plan }));
+    demo.simulator.on('probeReported', (probe, outcome) => probes.push({ destinationId: probe.destinationId, outcome }));
     api = graphqlOver(demo.url);
     const login = async (username: string) => {
       const user = demo.credentials.users.find((u) => u.username === username)!;
@@ -66,7 +75,9 @@ describe('the live demo (npm run demo)', () => {
     const agentLogin = demo.credentials.users.find((u) => u.username === 'agent')!;
     const agent = await api.gql('mutation($p: String!) { login(companySlug: "demo", username: "agent", password: $p) { token } }', { p: agentLogin.password });
     expect(agent.errors).toBeUndefined();
-    expect(demo.progressLine()).toMatch(/^\[demo \d+:\d\d\] calls \d+ .*answered: agents \d+, AI agent \d+, partner \d+ .* errors \d+$/);
+    expect(demo.progressLine()).toMatch(/^\[demo \d+:\d\d\] calls \d+ .*answered: agents \d+, AI agent \d+, partner \d+ .*handed back by the AI agent \d+ .*Support overflow: North \d+, South \d+ .* errors \d+$/);
+    expect(banner).toContain(`shared 70/30 by ${DEMO_SHARED_OVERFLOW.north.name} and ${DEMO_SHARED_OVERFLOW.south.name}`);
+    expect(banner).toContain('the AI virtual agent hands 25% of the callers it answers back to a person');
     expect(demo.progressLine()).not.toContain('\n');
   });
 
@@ -117,11 +128,60 @@ describe('the live demo (npm run demo)', () => {
     expect(data.externalDestination.todayStats.busy).toBeGreaterThan(0);
   });
 
+  it("hands a quarter of the AI virtual agent's callers back to a person, who is rung with what the bot learnt", async () => {
+    const { ai } = demo.setup.destinations;
+    // A call handed back, and the agent then rung for it with the bot's summary and the reason.
+    const ring = await shows('an agent rung for a call the AI virtual agent handed back', async () =>
+      agentRings.find((i) => handedBack.some((h) => h.callId === i.callId) && i.context?.some((e) => e.key === 'gateway.returnReason')));
+    const back = handedBack.find((h) => h.callId === ring.callId)!;
+    expect(ring.context).toEqual(expect.arrayContaining([...back.plan.context, { key: 'gateway.returnReason', value: back.plan.reason }]));
+    const data = await api.ok(`query($id: ID!) { call(id: $id) { returnCount trace { summary }
+      attempts { id state returnReason target { ... on ExternalDestination { id name } } } } }`, { id: ring.callId }, admin);
+    expect(data.call.returnCount).toBeGreaterThanOrEqual(1);
+    expect(data.call.attempts).toContainEqual({ id: back.attemptId, state: 'RETURNED', returnReason: back.plan.reason, target: { id: ai, name: 'AI Virtual Agent' } });
+    expect(data.call.trace.map((t: { summary: string }) => t.summary).join('\n')).toContain(`the external destination handed the call back (${back.plan.reason})`);
+    const stats = await api.ok('query($id: ID!) { externalDestination(id: $id) { todayStats { answered returned } } }', { id: ai }, admin);
+    expect(stats.externalDestination.todayStats.returned).toBeGreaterThan(0);
+  });
+
+  it('shares the Support overflow between the two partner centres by their 70/30 targets, as the supervisor sees', async () => {
+    const { partnerNorth, partnerSouth } = demo.setup.destinations;
+    const group = await shows('both partner centres were offered Support calls', async () => {
+      const data = await api.ok(`query($id: ID!) { agentGroup(id: $id) { name externalDistribution shareWindow shareWindowOffers
+        externalDestinationShares { hidden percent recentOffers destination { id name } } } }`, { id: demo.setup.sharedOverflowGroup }, supervisor);
+      const shares = data.agentGroup.externalDestinationShares as Array<{ recentOffers: number }>;
+      return shares.every((share) => share.recentOffers > 0) ? data.agentGroup : null;
+    });
+    expect(group).toMatchObject({ name: DEMO_SHARED_OVERFLOW.group, externalDistribution: 'WEIGHTED_SHARE', shareWindow: DEMO_SHARED_OVERFLOW.shareWindow });
+    expect(group.externalDestinationShares).toEqual([
+      expect.objectContaining({ hidden: false, percent: 70, destination: { id: partnerNorth, name: DEMO_SHARED_OVERFLOW.north.name } }),
+      expect.objectContaining({ hidden: false, percent: 30, destination: { id: partnerSouth, name: DEMO_SHARED_OVERFLOW.south.name } }),
+    ]);
+    // The platform dialled both, the northern one at least as often (the southern one also goes down now and then).
+    const to = (id: string) => dialled.filter((d) => d.destinationId === id).length;
+    expect(to(partnerSouth)).toBeGreaterThan(0);
+    expect(to(partnerNorth)).toBeGreaterThanOrEqual(to(partnerSouth));
+  });
+
+  it('probes Partner Centre South while it is down and held back, and the simulated platform fails those probes', async () => {
+    const { partnerSouth } = demo.setup.destinations;
+    await shows('a failed probe of the southern partner', async () => probes.some((p) => p.destinationId === partnerSouth && p.outcome === 'FAILED'));
+    const now = Date.now();
+    const data = await api.ok(`query($id: ID!, $from: DateTime!, $to: DateTime!) { externalDestination(id: $id) {
+      probe { intervalSec successesToResume } probeStatistics(from: $from, to: $to) { sent failed } } }`, {
+      id: partnerSouth, from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 60_000).toISOString(),
+    }, supervisor);
+    expect(data.externalDestination.probe).toEqual({ intervalSec: 5, successesToResume: 2 });
+    expect(data.externalDestination.probeStatistics.failed).toBeGreaterThan(0);
+  });
+
   it('runs without a failed request of the simulated platform', () => {
     const summary = demo.simulator.summary();
     expect(summary.errors).toBe(0);
     expect(summary.answeredByAgents).toBeGreaterThan(0);
     expect(summary.answeredByDestinations).toBeGreaterThan(0);
+    expect(summary.handedBack).toBeGreaterThan(0);
+    expect(summary.instructions.PROBE_DESTINATION).toBeGreaterThan(0);
   });
 });
 

@@ -1,8 +1,10 @@
 import { DataSource } from 'typeorm';
+import type { ProbeOutcome, TelephonyInstruction } from '../../simulator/connector-client';
+import type { HandBackPlan } from '../../simulator/decisions';
 import { Simulator } from '../../simulator/simulator';
 import { ADMIN_PASSWORD } from '../support/fixtures';
 import { subscribe } from '../support/live';
-import { routingModes, RoutingWorld } from '../support/telephony';
+import { eventually, routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
 
 jest.setTimeout(60_000);
@@ -139,5 +141,135 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('the telephony si
       await db.destroy();
       await live.close();
     }
+  });
+
+  it('hands a share of the calls an AI virtual agent answers back to the agents with its summary, and splits overflow 70/30 between two partners', async () => {
+    const w = await RoutingWorld.create(t);
+    await w.close();
+    const agents = [await w.agent('Ann', 'LOGGED_OUT'), await w.agent('Ben', 'LOGGED_OUT')];
+    const ai = await w.destination({ name: 'AI Virtual Agent', number: '+12125550100', maxSimultaneousCalls: 20, outdialTimeoutSec: 5 });
+    const north = await w.destination({ name: 'Partner Centre North', number: '+441614960100', outdialTimeoutSec: 5 });
+    const south = await w.destination({ name: 'Partner Centre South', number: '+441174960100', outdialTimeoutSec: 5 });
+    const front = await w.group(agents);
+    const bot = await w.group([], [ai]);
+    const partners = await t.ok('mutation($i: AgentGroupInput!) { createAgentGroup(input: $i) { id } }', {
+      i: {
+        name: 'Overflow 70/30', agentIds: [], externalDestinationIds: [north, south], externalDistribution: 'WEIGHTED_SHARE',
+        externalDestinationShares: [{ destinationId: north, percent: 70 }, { destinationId: south, percent: 30 }],
+      },
+    }, w.admin);
+    // Sales: the agents first, the AI virtual agent as soon as a call waits; a call it hands back waits for the agents only.
+    const sales = await w.queue([{ groupId: front }, { groupId: bot, overflow: { queueLengthAbove: 0 } }], { agentRingTimeoutSec: 5, agentRetrySec: 0 });
+    // Support: straight to the two partners, 70/30.
+    const support = await w.queue([{ groupId: partners.createAgentGroup.id }]);
+
+    const simulator = new Simulator({
+      url: t.url, company: w.company.slug, username: 'admin', password: ADMIN_PASSWORD, queueIds: [sales, support],
+      calls: 60, rate: 20, timeScale: 0.05, seed: 19, ringTimeSec: 2, quickOutcomeSec: 1, talkTimeSec: 4, patienceSec: 400, handBackAfterSec: 3,
+      agent: { answer: 1, busy: 0, reject: 0 },
+      perDestination: { [ai]: { answer: 1, busy: 0, fail: 0, handBack: 0.4 }, [north]: { answer: 1, busy: 0, fail: 0 }, [south]: { answer: 1, busy: 0, fail: 0 } },
+    });
+    const failures: string[] = [];
+    simulator.on('failure', (operation, error) => failures.push(`${operation}: ${error.code} ${error.message}`));
+    const instructions: TelephonyInstruction[] = [];
+    simulator.on('instruction', (i) => instructions.push(i));
+    const returned: Array<{ callId: string; attemptId: string; plan: HandBackPlan }> = [];
+    simulator.on('callReturned', (call, attemptId, plan) => returned.push({ callId: call.id, attemptId, plan }));
+    const summary = await simulator.run(45_000);
+
+    expect(failures).toEqual([]);
+    expect(summary).toMatchObject({ errors: 0, callsEnqueued: 60, activeCalls: 0, unknownInstructions: 0 });
+    expect(summary.completed + summary.abandoned + summary.disconnected + summary.callsLost).toBe(60);
+
+    // At least one call the AI virtual agent answered was handed back, and the gateway recorded it so.
+    expect(summary.handedBack).toBeGreaterThan(0);
+    expect(returned).toHaveLength(summary.handedBack);
+    const first = returned[0]!;
+    const call = (await t.ok(`query($id: ID!) { call(id: $id) { state returnCount context { key value }
+      attempts { id state outcome returnReason targetKind target { ... on ExternalDestination { id } } } } }`, { id: first.callId }, w.admin)).call;
+    expect(call.returnCount).toBeGreaterThanOrEqual(1);
+    expect(call.attempts).toContainEqual(expect.objectContaining({ id: first.attemptId, state: 'RETURNED', outcome: 'ANSWERED', returnReason: first.plan.reason, target: { id: ai } }));
+    expect(call.context).toEqual(expect.arrayContaining(first.plan.context));
+    // An agent was then rung with what the virtual agent learnt and why it handed the caller back.
+    const rungAfter = instructions.filter((i) => i.kind === 'RING_AGENT' && i.callId === first.callId && i.context?.some((e) => e.key === 'gateway.returnReason'));
+    expect(rungAfter.length).toBeGreaterThan(0);
+    expect(rungAfter[0]!.context).toEqual(expect.arrayContaining([
+      ...first.plan.context, { key: 'gateway.returnReason', value: first.plan.reason }, { key: 'gateway.returns', value: '1' },
+    ]));
+    expect(summary.answeredByAgentsAfterHandBack).toBeGreaterThan(0);
+
+    // Support's calls were offered to the two partners by their targets: 70/30, within an offer or two (passes
+    // routing at the same moment may each count the other's offer only at their next pass).
+    const offers = (destinationId: string) => instructions.filter((i) => i.kind === 'DIAL_EXTERNAL' && i.destinationId === destinationId).length;
+    const [toNorth, toSouth] = [offers(north), offers(south)];
+    expect(toNorth).toBeGreaterThan(toSouth);
+    expect(toSouth).toBeGreaterThan(0);
+    expect(Math.abs(toSouth - 0.3 * (toNorth + toSouth))).toBeLessThanOrEqual(2);
+    const group = (await t.ok('query($id: ID!) { agentGroup(id: $id) { shareWindowOffers externalDestinationShares { percent recentOffers destination { id } } } }',
+      { id: partners.createAgentGroup.id }, w.admin)).agentGroup;
+    expect(group.shareWindowOffers).toBe(toNorth + toSouth);
+    expect(group.externalDestinationShares).toEqual([
+      { percent: 70, recentOffers: toNorth, destination: { id: north } },
+      { percent: 30, recentOffers: toSouth, destination: { id: south } },
+    ]);
+
+    // The records agree: as many attempts RETURNED as hand-backs the simulator saw accepted, none left open.
+    const db = t.databaseUrl.startsWith('postgres')
+      ? new DataSource({ type: 'postgres', url: t.databaseUrl })
+      : new DataSource({ type: 'better-sqlite3', database: t.databaseUrl.slice('sqlite:'.length) });
+    await db.initialize();
+    try {
+      const [returnedRows] = await db.query(`SELECT COUNT(*) AS n FROM call_attempt WHERE "destinationId" = '${ai}' AND state = 'RETURNED'`);
+      expect(Number(returnedRows.n)).toBe(summary.handedBack);
+      const [open] = await db.query(`SELECT COUNT(*) AS n FROM call_attempt a JOIN call c ON c.id = a."callId" WHERE c."queueId" IN ('${sales}', '${support}') AND a.state IN ('RINGING', 'CONNECTED')`);
+      expect(Number(open.n)).toBe(0);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('answers the health probes of a partner that is down for a while: failed while it is down, then succeeded, which resumes it', async () => {
+    const w = await RoutingWorld.create(t);
+    await w.close();
+    // Suspended at its first failure; probed every 5 s; one good probe resumes it.
+    const partner = await w.destination({
+      name: 'Partner Centre South', number: '+441174960100', maxConsecutiveFailures: 1, retryIntervalSec: 1, outdialTimeoutSec: 5,
+      probe: { intervalSec: 5, timeoutSec: 2, successesToResume: 1 },
+    });
+    const queue = await w.queue([{ groupId: await w.group([], [partner]) }]);
+    const timeScale = 0.05;
+    const simulator = new Simulator({
+      url: t.url, company: w.company.slug, username: 'admin', password: ADMIN_PASSWORD, queueIds: [queue], setAgentsAvailable: false,
+      // Three calls 5 s (real) apart, from the start; callers wait as long as it takes.
+      calls: 3, rate: 1 / (5 / timeScale), arrival: 'uniform', timeScale, seed: 5, ringTimeSec: 1, quickOutcomeSec: 1, talkTimeSec: 4, patienceSec: 0,
+      // Down for its first 7.5 s (real): the first call fails and suspends it, the probe 5 s later fails, the next succeeds.
+      perDestination: { [partner]: { answer: 1, busy: 0, fail: 0, outage: { firstAfterSec: 0, forSec: 7.5 / timeScale } } },
+    });
+    const failures: string[] = [];
+    simulator.on('failure', (operation, error) => failures.push(`${operation}: ${error.code} ${error.message}`));
+    const probes: ProbeOutcome[] = [];
+    simulator.on('probeReported', (probe, outcome) => {
+      if (probe.destinationId === partner) probes.push(outcome);
+    });
+    const states: string[] = [];
+    const watching = eventually(async () => {
+      const state = (await w.destinationLive(partner)).state as string;
+      if (states.at(-1) !== state) states.push(state);
+      return probes.includes('SUCCEEDED') && state !== 'SUSPENDED' ? state : null;
+    }, 45_000, { what: () => `the partner resumed by a good probe (probes ${probes.join(', ') || 'none'}; states ${states.join(' > ')})`, everyMs: 100 });
+    const summary = await simulator.run(45_000);
+    await watching;
+
+    expect(failures).toEqual([]);
+    expect(summary).toMatchObject({ errors: 0, callsEnqueued: 3, completed: 3, answeredByDestinations: 3, activeCalls: 0, probeRaces: 0 });
+    expect(summary.outcomesReported.FAILED).toBeGreaterThanOrEqual(1);
+    // Probes failed while the partner was down, then one succeeded and resumed it.
+    expect(probes[0]).toBe('FAILED');
+    expect(probes.at(-1)).toBe('SUCCEEDED');
+    expect(states).toContain('SUSPENDED');
+    const status = (await t.ok('query($id: ID!) { externalDestination(id: $id) { probeStatus { probing lastProbe { outcome } } live { state consecutiveFailures } } }', { id: partner }, w.admin))
+      .externalDestination;
+    expect(status.probeStatus).toEqual({ probing: false, lastProbe: { outcome: 'SUCCEEDED' } });
+    expect(status.live.consecutiveFailures).toBe(0);
   });
 });

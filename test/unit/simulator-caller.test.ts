@@ -33,6 +33,19 @@ describe('the caller table', () => {
     ['the end of the conversation refused: the gateway had ended it', ['ACCEPTED', 'ANSWERED', 'TALK_OVER', 'END_RACED'], 'DISCONNECTED'],
     ['endCall failing', ['ACCEPTED', 'ANSWERED', 'TALK_OVER', 'END_FAILED'], 'LOST'],
     ['a hang-up failing', ['ACCEPTED', 'PATIENCE_OUT', 'END_FAILED'], 'LOST'],
+    [
+      'handed back by the destination, then answered by an agent, talks and ends the call',
+      ['ACCEPTED', 'RING', 'OUTCOME_DUE', 'ANSWERED', 'HAND_BACK_DUE', 'RETURN_ACCEPTED', 'RING', 'OUTCOME_DUE', 'ANSWERED', 'TALK_OVER', 'END_ACCEPTED'],
+      'COMPLETED',
+    ],
+    ['handed back, then out of patience while waiting again', ['ACCEPTED', 'ANSWERED', 'HAND_BACK_DUE', 'RETURN_ACCEPTED', 'PATIENCE_OUT', 'END_ACCEPTED'], 'CALLER_HUNG_UP'],
+    ['the hand-back refused: the caller stays with the destination to the end', ['ACCEPTED', 'ANSWERED', 'HAND_BACK_DUE', 'RETURN_REFUSED', 'TALK_OVER', 'END_ACCEPTED'], 'COMPLETED'],
+    [
+      "an agent answering before the hand-back's answer arrives",
+      ['ACCEPTED', 'ANSWERED', 'HAND_BACK_DUE', 'RING', 'OUTCOME_DUE', 'ANSWERED', 'RETURN_ACCEPTED', 'TALK_OVER', 'END_ACCEPTED'],
+      'COMPLETED',
+    ],
+    ['disconnected by the gateway during the hand-back', ['ACCEPTED', 'ANSWERED', 'HAND_BACK_DUE', 'GATEWAY_ENDED'], 'DISCONNECTED'],
   ])('%s', (_name, events, end) => {
     expect(walk(events)).toMatchObject({ state: 'ENDED', end });
   });
@@ -41,6 +54,18 @@ describe('the caller table', () => {
     expect(walk(['ACCEPTED']).actions).toEqual(['startPatience']);
     expect(walk(['ACCEPTED', 'ANSWERED']).actions).toEqual(['startPatience', 'countAnswer', 'startTalk']);
     expect(walk(['ACCEPTED', 'ANSWERED', 'PATIENCE_OUT', 'ANSWERED']).state).toBe('CONNECTED');
+  });
+
+  it('hands the call back once the destination has talked long enough, and waits again with patience once that is accepted', () => {
+    expect(walk(['ACCEPTED', 'ANSWERED', 'HAND_BACK_DUE']).actions).toEqual(['startPatience', 'countAnswer', 'startTalk', 'sendReturn']);
+    expect(walk(['ACCEPTED', 'ANSWERED', 'HAND_BACK_DUE', 'RETURN_ACCEPTED'])).toMatchObject({ state: 'WAITING', end: null });
+    expect(walk(['ACCEPTED', 'ANSWERED', 'HAND_BACK_DUE', 'RETURN_ACCEPTED']).actions.at(-1)).toBe('startPatience');
+    // Refused, the conversation goes on with the destination.
+    expect(walk(['ACCEPTED', 'ANSWERED', 'HAND_BACK_DUE', 'RETURN_REFUSED']).actions.at(-1)).toBe('startTalk');
+    // Only a conversation hands a call back: waiting, hanging up or ending, nothing is sent.
+    for (const state of ['DIALLING', 'WAITING', 'HANGING_UP', 'HANGING_UP_ANSWERED', 'HANG_UP_RACED', 'HANG_UP_RACED_ANSWERED', 'COMPLETING', 'ENDED'] as const) {
+      expect(callerStep(state, 'HAND_BACK_DUE')).toBeNull();
+    }
   });
 
   it('starts no attempt and reports no outcome once endCall is sent, and leaves the count to its answer', () => {
@@ -52,9 +77,9 @@ describe('the caller table', () => {
     }
   });
 
-  it('rings and reports only while the caller waits or talks', () => {
+  it('rings and reports only while the caller waits, talks or is being handed back', () => {
     const ringing = STATES.filter((s) => callerStep(s, 'RING'));
-    expect(ringing).toEqual(['WAITING', 'CONNECTED']);
+    expect(ringing).toEqual(['WAITING', 'CONNECTED', 'RETURNING']);
     expect(STATES.filter((s) => callerStep(s, 'OUTCOME_DUE'))).toEqual(ringing);
   });
 

@@ -36,7 +36,7 @@ describe('simulate --help', () => {
     for (const name of [
       'url', 'company', 'username', 'password', 'connector-key', 'queue', 'no-agents-available', 'rate', 'duration', 'calls', 'seed',
       'time-scale', 'agent-answer', 'agent-busy', 'dest-answer', 'dest-busy', 'dest-fail', 'silent-no-answer', 'talk-time', 'patience', 'help',
-      'service-number', 'flows', 'flow-number',
+      'service-number', 'flows', 'flow-number', 'dest-hand-back', 'hand-back-after', 'hand-back-queue',
     ]) {
       expect(names).toContain(name);
     }
@@ -73,14 +73,15 @@ describe('simulate arguments', () => {
       '--rate', '2.5', '--duration', '90', '--calls', '100', '--arrival', 'uniform', '--seed', '42', '--time-scale', '0.01',
       '--service-number', '+441234567890', '--priority', '3',
       '--agent-answer', '0.6', '--agent-busy', '0.1', '--agent-reject', '0.1', '--dest-answer', '0.5', '--dest-busy', '0.2', '--dest-fail', '0.3',
-      '--silent-no-answer', '--ring-time', '4', '--quick-time', '0.5', '--ring-timeout', '25', '--talk-time', '45', '--patience', '0', '--jitter', '0.2',
+      '--dest-hand-back', '0.25', '--hand-back-after', '15', '--hand-back-queue', 'q3', '--silent-no-answer', '--ring-time', '4', '--quick-time', '0.5', '--ring-timeout', '25', '--talk-time', '45', '--patience', '0', '--jitter', '0.2',
       '--max-active', '50', '--max-in-flight', '8', '--request-timeout', '5000', '--drain', '30', '--stats-every', '0', '--log-level', 'warn', '--json',
     ]);
     expect(options).toEqual({
       url: 'http://gw:4000/graphql', wsUrl: 'ws://gw:4000/graphql', company: 'acme', username: 'boss', password: 'pw', connectorKey: 'ck',
       connectorKeyName: 'load', queueIds: ['q1', 'q2'], useFlows: false, setAgentsAvailable: false, rate: 2.5, durationSec: 90, calls: 100, arrival: 'uniform',
       seed: 42, timeScale: 0.01, serviceNumber: '+441234567890', priority: 3,
-      agent: { answer: 0.6, busy: 0.1, reject: 0.1 }, destination: { answer: 0.5, busy: 0.2, fail: 0.3 }, silentNoAnswer: true,
+      agent: { answer: 0.6, busy: 0.1, reject: 0.1 }, destination: { answer: 0.5, busy: 0.2, fail: 0.3, handBack: 0.25 },
+      handBackAfterSec: 15, handBackQueueId: 'q3', silentNoAnswer: true,
       ringTimeSec: 4, quickOutcomeSec: 0.5, defaultRingTimeoutSec: 25, talkTimeSec: 45, patienceSec: 0, jitter: 0.2,
       maxActiveCalls: 50, maxInFlight: 8, requestTimeoutMs: 5000,
     });
@@ -138,6 +139,8 @@ describe('simulate arguments', () => {
     expect(message).toContain("--rate must be a number (got 'fast')");
     expect(message).toContain("--calls must be a whole number (got '1.5')");
     expect(message).toContain("--agent-answer must be a probability between 0 and 1 (got '2')");
+    expect(usageError(['--dest-hand-back', '1.5'])).toContain("--dest-hand-back must be a probability between 0 and 1 (got '1.5')");
+    expect(usageError(['--hand-back-after=-3'])).toContain('--hand-back-after must be a number of at least 0 (got -3)');
     expect(message).toContain('--arrival must be poisson or uniform');
     expect(message).toContain('--log-level must be one of');
     expect(message).toContain('--drain must be at least 0');
@@ -176,10 +179,15 @@ describe('simulate arguments', () => {
 describe('the summary', () => {
   it('prints every counter for people', () => {
     const simulator = new Simulator({ company: 'demo', username: 'admin', password: 'pw', seed: 9 });
-    const text = formatSummary({ ...simulator.summary(), callsOffered: 12, answeredByAgents: 7, answeredByDestinations: 3, abandoned: 2, errors: 1, errorsByCode: { NETWORK: 1 } });
+    const text = formatSummary({
+      ...simulator.summary(), callsOffered: 12, answeredByAgents: 7, answeredByDestinations: 3, abandoned: 2, errors: 1, errorsByCode: { NETWORK: 1 },
+      handedBack: 2, handBacksRefused: 1, answeredByAgentsAfterHandBack: 2, probesReported: { SUCCEEDED: 4, FAILED: 3, TIMED_OUT: 0 }, probeRaces: 1,
+    });
     expect(text).toContain('Simulation summary (seed 9');
     expect(text).toContain('offered 12');
-    expect(text).toContain('RING_AGENT 0, DIAL_EXTERNAL 0, CANCEL_ATTEMPT 0, PLAY_MESSAGE 0, DISCONNECT 0');
+    expect(text).toContain('RING_AGENT 0, DIAL_EXTERNAL 0, CANCEL_ATTEMPT 0, PLAY_MESSAGE 0, DISCONNECT 0, PROBE_DESTINATION 0');
+    expect(text).toContain('handed back   2 by destinations (refused 1), then answered by agents 2');
+    expect(text).toContain('probes        SUCCEEDED 4, FAILED 3, TIMED_OUT 0; races 1');
     expect(text).toContain('ANSWERED 0, BUSY 0, NO_ANSWER 0, REJECTED 0, FAILED 0');
     expect(text).toContain('by agents 7, by destinations 3');
     expect(text).toContain('abandoned 2');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchema, coerceInputValue, isInputObjectType, parse, validate } from 'graphql';
-import { OPERATIONS, type EnqueueCallInput, type StartCallInput } from '../../simulator/connector-client';
+import { OPERATIONS, type EnqueueCallInput, type ProbeOutcomeInput, type ReturnCallInput, type StartCallInput } from '../../simulator/connector-client';
 
 describe("the simulator's GraphQL operations", () => {
   const schema = buildSchema(readFileSync(join(__dirname, '..', '..', 'schema.graphql'), 'utf8'));
@@ -33,5 +33,22 @@ describe("the simulator's GraphQL operations", () => {
     // The check itself notices a field the schema does not have, or a missing one.
     expect(inputProblems('StartCallInput', { ...start, queueId: 'q-1' })).not.toEqual([]);
     expect(inputProblems('StartCallInput', { connectorCallId: 'c-1' })).not.toEqual([]);
+  });
+
+  it('hands calls back with returnCall and reports health probes with reportProbeOutcome, as the schema takes them', () => {
+    expect(OPERATIONS.RETURN_CALL).toMatch(/\breturnCall\(input: \$input\)/);
+    expect(OPERATIONS.REPORT_PROBE_OUTCOME).toMatch(/\breportProbeOutcome\(input: \$input\)/);
+    const returned: Required<ReturnCallInput> = {
+      eventId: 'e-1', attemptId: 'a-1', reason: 'caller asked for a person', context: [{ key: 'bot.summary', value: 'Disputes an invoice.' }], queueId: 'q-1',
+    };
+    expect(inputProblems('ReturnCallInput', returned)).toEqual([]);
+    expect(inputProblems('ReturnCallInput', { eventId: 'e-1', attemptId: 'a-1', reason: 'r' })).toEqual([]);
+    const probe: Required<ProbeOutcomeInput> = { eventId: 'e-2', probeId: 'p-1', outcome: 'SUCCEEDED' };
+    expect(inputProblems('ProbeOutcomeInput', probe)).toEqual([]);
+    expect(inputProblems('ProbeOutcomeInput', { ...probe, outcome: 'ANSWERED' })).not.toEqual([]);
+  });
+
+  it('takes the context of the instructions in, to see what an agent is handed', () => {
+    expect(OPERATIONS.TELEPHONY_INSTRUCTIONS).toMatch(/\bcontext \{ key value \}/);
   });
 });
