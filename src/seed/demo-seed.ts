@@ -38,6 +38,9 @@ function credentials(connectorApiKey: string | null): DemoCredentials {
 const { MODIFY, VIEW } = PrivilegeLevel;
 const PARTNER_NAME = '24/7 Partner Contact Centre';
 const AI_AGENT_NAME = 'AI Virtual Agent';
+const AI_SECOND_NUMBER_NAME = 'AI Virtual Agent (second number)';
+/** The capacity pool of the AI vendor's two numbers (decision 038). */
+export const AI_POOL_NAME = 'AI vendor licence';
 const SUPPORT_QUEUE_NAME = 'Support';
 const SALES_QUEUE_NAME = 'Sales';
 
@@ -88,6 +91,12 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
     name: AI_AGENT_NAME, description: 'Answers account, password and product questions; hands the caller back to a person when it cannot help',
     numberMode: NumberMode.FULL_NUMBER, number: '+1 212 555 0100', maxSimultaneousCalls: 25, noAnswerBackoffSec: 30, maxConsecutiveFailures: 5,
   });
+  // The AI vendor's second number, and its licence: 20 calls at once over both numbers (a capacity pool).
+  const aiSecond = await services.destinations.create(as, {
+    name: AI_SECOND_NUMBER_NAME, description: 'The same AI virtual agent on its vendor\'s second number',
+    numberMode: NumberMode.FULL_NUMBER, number: '+1 212 555 0101', maxSimultaneousCalls: 10, noAnswerBackoffSec: 30, maxConsecutiveFailures: 5,
+  });
+  await services.capacityPools.create(as, { name: AI_POOL_NAME, maxSimultaneousCalls: 20, externalDestinationIds: [ai.id, aiSecond.id] });
   await services.destinations.create(as, {
     name: 'Regional overflow', description: 'Same extension at the regional site',
     numberMode: NumberMode.PREFIX_PLUS_LAST_DIGITS, prefix: '+44207946', lastDigits: 4, maxSimultaneousCalls: 3,
@@ -121,7 +130,7 @@ export async function seedDemo(dataSource: DataSource, services: Services): Prom
   const bob = await services.agents.create(as, { name: 'Bob Baker' });
   const carol = await services.agents.create(as, { name: 'Carol Chen' });
   const frontLine = await services.agentGroups.create(as, { name: 'Front line', agentIds: [alice.id, bob.id, carol.id], externalDestinationIds: [] });
-  const overflow = await services.agentGroups.create(as, { name: 'Overflow partners', agentIds: [], externalDestinationIds: [partner.id, ai.id] });
+  const overflow = await services.agentGroups.create(as, { name: 'Overflow partners', agentIds: [], externalDestinationIds: [partner.id, ai.id, aiSecond.id] });
   const sharedOverflow = await services.agentGroups.create(as, {
     name: DEMO_SHARED_OVERFLOW.group, agentIds: [], externalDestinationIds: [north.id, south.id],
     externalDistribution: 'WEIGHTED_SHARE', shareWindow: DEMO_SHARED_OVERFLOW.shareWindow,

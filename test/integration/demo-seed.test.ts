@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { createGateway } from '../../src/gateway';
-import { DEMO_FLOW_NUMBERS, DEMO_SHARED_OVERFLOW } from '../../src/seed/demo-seed';
+import { AI_POOL_NAME, DEMO_FLOW_NUMBERS, DEMO_SHARED_OVERFLOW } from '../../src/seed/demo-seed';
 
 describe('the demo seed of a development start', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-demo-'));
@@ -30,7 +30,7 @@ describe('the demo seed of a development start', () => {
         tokens[u.username] = res.data.login.token;
       }
       const seen = async (who: string) => post(gateway.url, `{ externalDestinations { totalCount } }`, tokens[who]);
-      expect((await seen('admin')).data.externalDestinations.totalCount).toBe(5);
+      expect((await seen('admin')).data.externalDestinations.totalCount).toBe(6);
       expect((await seen('supervisor')).data.externalDestinations.totalCount).toBe(3);
       expect((await seen('agent')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       const queues = await post(gateway.url, `{ queues { totalCount } agents { totalCount } agentGroups { totalCount } }`, tokens.admin);
@@ -86,6 +86,12 @@ describe('the demo seed of a development start', () => {
         .find((f) => f.name === 'Sales line')!;
       const returned = salesLine.nodes.find((n) => n.id === 'ai')!.branches.find((b) => b.name === 'Returned')!;
       expect(salesLine.nodes.find((n) => n.id === returned.to)).toMatchObject({ type: 'QUEUE' });
+      // The AI vendor's two numbers share its licence: a capacity pool of 20 calls at once.
+      const pools = await post(gateway.url, `{ capacityPools { nodes { name maxSimultaneousCalls externalDestinations { destination { name } } } } }`, admin);
+      expect(pools.data.capacityPools.nodes).toEqual([{
+        name: AI_POOL_NAME, maxSimultaneousCalls: 20,
+        externalDestinations: [{ destination: { name: 'AI Virtual Agent' } }, { destination: { name: 'AI Virtual Agent (second number)' } }],
+      }]);
     } finally {
       await gateway.close();
     }
@@ -98,7 +104,7 @@ describe('the demo seed of a development start', () => {
       expect(gateway.demo?.users.map((u) => u.username)).toEqual(['admin', 'supervisor', 'agent']);
       const login = await post(gateway.url, `mutation { login(companySlug: "demo", username: "admin", password: "demo-admin-password") { token } }`);
       const res = await post(gateway.url, `{ externalDestinations { totalCount } }`, login.data.login.token);
-      expect(res.data.externalDestinations.totalCount).toBe(5);
+      expect(res.data.externalDestinations.totalCount).toBe(6);
     } finally {
       await gateway.close();
     }
