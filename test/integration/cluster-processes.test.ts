@@ -297,6 +297,8 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     const { w, key, instructions } = await world();
     // A retry interval longer than the test: a call whose attempt timed out waits instead of being dialled again.
     const destination = await w.destination({ maxSimultaneousCalls: 10, outdialTimeoutSec: 5, noAnswerBackoffSec: 0, retryIntervalSec: 60 });
+    // Its slots are also a capacity pool's (decision 038): those B took must come back with the destination's.
+    const pool = (await w.t.ok('mutation($i: CapacityPoolInput!) { createCapacityPool(input: $i) { id } }', { i: { name: `Killed ${destination.slice(0, 6)}`, maxSimultaneousCalls: 10, externalDestinationIds: [destination] } }, w.admin)).createCapacityPool.id;
     const queue = await w.queue([{ groupId: await w.group([], [destination]) }]);
     const updates = await destinationUpdates('A', w.admin, destination);
     const onA = via('A', key);
@@ -354,6 +356,7 @@ suite(`two gateway processes over one PostgreSQL and one Redis${skipReason ? ` (
     ]);
     expect(await openAttemptsInDatabase(destination)).toBe(0);
     expect(await liveOn('A', w.admin, destination)).toMatchObject({ connectingCalls: 0, activeCalls: 0 });
+    expect((await w.t.ok('query($id: ID!) { capacityPool(id: $id) { live { connectingCalls activeCalls } } }', { id: pool }, w.admin)).capacityPool.live).toEqual({ connectingCalls: 0, activeCalls: 0 });
     expect((await attemptRows(calls.slice(0, 3).map((c) => c.id))).map((r) => r.outcome)).toEqual(['ANSWERED', 'ANSWERED', 'ANSWERED']);
 
     // The statistics, read from A, count what B acknowledged before it died once, and the rest once.
