@@ -8,15 +8,17 @@ import { byId, markUnavailable, TextSlot } from './dom';
 import { addDays, count, dayLabel, duration, localDate, localDays } from './format';
 import { LiveConnection, type ConnectionStatus } from './live';
 import {
-  AGENT_UPDATES, AGENTS, ALERT_UPDATES, ALERTS_NOW, type AlertThresholds, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, GROUP_SHARES, PAGE_SIZE, ME, QUEUE_FIGURES, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery, SHARE_GROUPS,
-  type Agent, type AgentLive, type Destination, type DestinationFigureRow, type DestinationLive, type DestinationState, type DestinationStats, type Me, type Operation, type Queue, type QueueLive,
-  type RereadNodes, type TodayFigures,
+  AGENT_UPDATES, AGENTS, ALERT_UPDATES, ALERTS_NOW, type AlertThresholds, CAPACITY_POOLS, DESTINATION_STATES, DESTINATION_UPDATES, DESTINATIONS, FIGURES, FIGURES_AND_CHART, GROUP_SHARES, PAGE_SIZE, ME,
+  poolDetailsQuery, POOL_UPDATES, probeStatusQuery, QUEUE_FIGURES, QUEUE_UPDATES, QUEUES, REREAD_BATCH, RESUME, rereadQuery, SHARE_GROUPS,
+  type Agent, type AgentLive, type Destination, type DestinationFigureRow, type DestinationLive, type DestinationState, type DestinationStats, type Me, type Operation, type Pool, type PoolDetails, type PoolLive,
+  type Queue, type QueueLive, type RereadNodes, type TodayFigures,
 } from './queries';
 import { sortableHeaders } from './sorting';
 import { KeyedTable, type Column } from './tables';
 import { GatheredReads, type Wanted } from './gathered-reads';
 import { percent, QueueFiguresReader } from './queue-figures';
 import { SharesView } from './shares';
+import { POOL_FIGURE_KEYS, PoolDetailsReader, poolMembers, poolsSummary, poolUse } from './pools';
 
 /**
  * The figures (table and chart) are not streamed: a destination's are read again when a live update of it
@@ -45,6 +47,15 @@ const LEVEL_NONE = 'NONE';
 /** What `pages` asks of a list query's answer (a constraint the generated types meet, not a shape of its own). */
 type Paged = { nodes: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 
+/**
+ * A destination's probe is read when it has one, and also while it is backed off or suspended without one known:
+ * a probe given to a destination held back starts probing at once (decision 037), and its live update says only
+ * that something changed.
+ */
+function probeMatters(node: Destination | undefined, state: DestinationState): boolean {
+  return node !== undefined && (node.probe !== null || state === 'BACKED_OFF' || state === 'SUSPENDED');
+}
+
 /** How long a queue's oldest call has waited at `now` (the gateway's clock, in ms): as read, plus the time since. */
 function oldestWait(q: Queue, now: number): number {
   return q.live.oldestWaitSec + Math.max(0, (now - Date.parse(q.live.at)) / 1000);
@@ -66,6 +77,13 @@ export class Dashboard {
   private alertsView: AlertsView | null = null;
   /** The shares of the WEIGHTED_SHARE groups' destinations (agent groups VIEW). */
   private shares: SharesView | null = null;
+  /** The capacity pools (external destinations VIEW), and their reads as live updates ask. */
+  private pools: LiveCollection<Pool, PoolLive> | null = null;
+  private poolDetails: PoolDetailsReader | null = null;
+  /** Which pool each destination the user may see is in (from the pools' members), for its live updates. */
+  private poolOfMember = new Map<string, string>();
+  /** The health probes of destinations (decision 037), read as their live updates ask. */
+  private probeReads: GatheredReads | null = null;
   /** Gateway clock minus browser clock, in ms, as seen in the last update. */
   private skewMs = 0;
   private stopped = false;
@@ -99,10 +117,13 @@ export class Dashboard {
     });
     const p = me.effectivePrivileges;
     const showStats = p.statistics !== LEVEL_NONE;
-    if (p.externalDestinations !== LEVEL_NONE) this.setUpDestinations(showStats);
-    else {
+    if (p.externalDestinations !== LEVEL_NONE) {
+      this.setUpDestinations(showStats);
+      this.setUpPools(showStats);
+    } else {
       markUnavailable(byId('destinations'), 'Not available: your role gives no access to external destinations.');
       markUnavailable(byId('summary'), 'Not available.');
+      markUnavailable(byId('pools'), 'Not available: your role gives no access to external destinations.');
     }
     if (p.externalDestinations === LEVEL_NONE) markUnavailable(byId('chart'), 'Not available: your role gives no access to external destinations.');
     else if (!showStats) markUnavailable(byId('chart'), 'Not available: your role gives no access to statistics.');
@@ -125,6 +146,7 @@ export class Dashboard {
     this.live.dispose();
     clearTimeout(this.noticeTimer);
     this.figureReads.stop();
+    this.probeReads?.stop();
     clearTimeout(this.rolloverTimer);
     for (const stop of this.stoppers) stop();
   }
@@ -133,7 +155,7 @@ export class Dashboard {
   private async loadAll(): Promise<void> {
     if (this.stopped) return;
     this.shares?.load();
-    await Promise.all([this.destinations?.load(), this.queues?.load(), this.agents?.load(), this.loadAlerts()]);
+    await Promise.all([this.destinations?.load(), this.pools?.load(), this.queues?.load(), this.agents?.load(), this.loadAlerts()]);
   }
 
   // ------------------------------------------------------------------ alerts (decision 028)
@@ -239,8 +261,24 @@ export class Dashboard {
         if (!this.stopped) this.hooks.announce(message);
       },
       now: this.now,
+      timeZone: this.me.company.timeZone,
     });
     this.destinationsView = view;
+    const probeReads = new GatheredReads({
+      read: (wanted, current) => this.readProbes(wanted.ids, current),
+      failed: this.failed,
+      delayMs: FIGURES_DELAY_MS,
+      gapMs: FIGURES_GAP_MS,
+      loadFactor: FIGURES_LOAD_FACTOR,
+      allAbove: FIGURES_ALL_ABOVE,
+    });
+    this.probeReads = probeReads;
+    /** The probes of these destinations (as just read) read again, for those with one or held back. */
+    const wantProbes = (nodes: Iterable<Destination | null>) => {
+      const ids: string[] = [];
+      for (const d of nodes) if (d && probeMatters(d, d.live.state)) ids.push(d.id);
+      if (ids.length > 0) probeReads.want(ids);
+    };
     const source: CollectionSource<Destination, DestinationLive> = {
       idOf: (l) => l.destinationId,
       seqOf: (l) => l.seq,
@@ -248,14 +286,17 @@ export class Dashboard {
         const all = await this.pages(DESTINATIONS, 'externalDestinations');
         const last = all[all.length - 1];
         if (last) this.sawClock(last.live.at);
-        // Everything read again (start, reconnect): so are the figures, after this read.
+        // Everything read again (start, reconnect): so are the figures, after this read, and the probes.
         if (showStats) this.wantFigures('all');
+        wantProbes(all);
         return all;
       },
       fetchSome: async (ids) => {
         const found = await this.some('destination', ids);
         for (const d of found.values()) if (d) this.sawClock(d.live.at);
         if (showStats) this.wantFigures(ids);
+        // A re-read (a gap, a back-off that ran out with no update) may change where probing stands too.
+        wantProbes(found.values());
         return found;
       },
     };
@@ -268,6 +309,11 @@ export class Dashboard {
       if (showStats && this.figuresLive) this.wantFigures([l.destinationId]);
       // And the shares of the groups it is in (an offer to it changes its calls).
       this.shares?.destinationChanged(l.destinationId);
+      // And where its probe stands: sending a probe and its outcome publish the destination's update.
+      if (probeMatters(collection.nodes.get(l.destinationId), l.state)) probeReads.want([l.destinationId]);
+      // And its pool: its slot is the pool's, and a pool deleted publishes only its members' updates.
+      const pool = this.poolOfMember.get(l.destinationId);
+      if (pool !== undefined) this.poolDetails?.want([pool]);
     }, (m) => this.showNotice(`Live destination updates failed: ${m}`));
     const filter = byId<HTMLInputElement>('destination-filter');
     const onFilter = () => view.setFilter(filter.value);
@@ -278,6 +324,35 @@ export class Dashboard {
       view.stop();
       filter.removeEventListener('input', onFilter);
     });
+  }
+
+  /**
+   * One read of the probes asked for (null: every destination with one, or held back): each destination's probe
+   * settings, where probing stands, and its live state, from one read. The live state goes to the collection
+   * (taken unless an update newer than the read arrived), so the row's state and its probe line agree.
+   */
+  private async readProbes(asked: string[] | null, current: () => boolean): Promise<void> {
+    const collection = this.destinations;
+    if (collection === null) return;
+    const ids = asked ?? [...collection.nodes.values()].filter((d) => probeMatters(d, d.live.state)).map((d) => d.id);
+    for (let i = 0; i < ids.length; i += REREAD_BATCH) {
+      const chunk = ids.slice(i, i + REREAD_BATCH);
+      const variables: Record<string, string> = {};
+      chunk.forEach((id, j) => (variables[`i${j}`] = id));
+      const { data, errors } = await request(probeStatusQuery(chunk.length), variables, this.token);
+      // A destination gone or no longer visible (NOT_FOUND) is the collection's to drop, with its next read.
+      const other = errors.find((e) => e.extensions?.code !== 'NOT_FOUND');
+      if (other) throw new ApiError(other.message, other.extensions?.code ?? 'UNKNOWN');
+      if (!current()) return;
+      chunk.forEach((id, j) => {
+        const read = data?.[`r${j}`];
+        if (!read) return;
+        this.sawClock(read.live.at);
+        this.destinationsView?.setProbeStatus(id, read.probeStatus);
+        const node = collection.nodes.get(id);
+        if (node) collection.applyRead({ ...node, probe: read.probe, live: read.live });
+      });
+    }
   }
 
   private async resume(id: string): Promise<void> {
@@ -373,6 +448,7 @@ export class Dashboard {
     this.queueFigures?.reset();
     this.queueFigures?.want('all');
     this.shares?.periodChanged();
+    this.poolDetails?.periodChanged();
   }
 
   private setUpPeriod(): void {
@@ -573,6 +649,115 @@ export class Dashboard {
       collection.stop();
       view.stop();
     });
+  }
+
+  // ------------------------------------------------------------------ capacity pools (decision 038)
+
+  /**
+   * The capacity pools: a live collection like the destinations (full read, `capacityPoolUpdates` by `seq`, a
+   * re-read after a gap), and, as their live updates ask, one read per pool of its name, members, use and (with
+   * statistics VIEW) its figures of the period, gathered by the figures' scheduler.
+   */
+  private setUpPools(showStats: boolean): void {
+    for (const cell of document.querySelectorAll<HTMLElement>('#pool-head .pool-figures')) cell.hidden = !showStats;
+    const figure = (p: Pool) => this.poolDetails?.figures.get(p.id);
+    const figureColumns: Array<Column<Pool>> = !showStats ? [] : POOL_FIGURE_KEYS.map((key) => ({
+      className: `num pool-${key}`,
+      text: (p: Pool) => String(figure(p)?.[key] ?? '–'),
+      sort: { key, value: (p: Pool) => figure(p)?.[key] ?? -1 },
+    }));
+    const table = new KeyedTable<Pool>(byId<HTMLTableSectionElement>('pool-rows'), byId('pool-empty'), {
+      now: this.now,
+      columns: [
+        { className: 'pool-members', text: (p) => poolMembers(p), sort: { key: 'members', value: (p) => p.externalDestinations.length } },
+        { className: 'pool-use', text: (p) => poolUse(p.live), sort: { key: 'use', value: (p) => p.live.connectingCalls + p.live.activeCalls } },
+        ...figureColumns,
+      ],
+      summarise: (pools) => {
+        byId('pool-summary').textContent = poolsSummary(pools);
+      },
+    });
+    sortableHeaders(byId('pool-head'), { key: 'name', direction: 'ascending' }, (sort) => table.setSort(sort));
+    // Each render also notes which pool each visible destination is in (its live updates ask for the pool's read).
+    const view = {
+      render: (changed: Pool[], removed: string[]) => {
+        table.render(changed, removed);
+        const members = new Map<string, string>();
+        for (const p of collection.nodes.values()) for (const ref of p.externalDestinations) if (ref.destination) members.set(ref.destination.id, p.id);
+        this.poolOfMember = members;
+      },
+    };
+    const details = new PoolDetailsReader({
+      read: (ids, figures) => this.readPools(ids, figures),
+      known: () => [...collection.nodes.keys()],
+      took: (pool) => {
+        this.sawClock(pool.live.at);
+        collection.applyRead(pool);
+      },
+      gone: (id) => collection.reread(id, false),
+      shown: () => table.refresh(),
+      period: () => {
+        if (!showStats) return null;
+        const { from, to, live } = this.range();
+        return { key: `${from}/${to}`, live };
+      },
+      failed: this.failed,
+      delayMs: FIGURES_DELAY_MS,
+      gapMs: FIGURES_GAP_MS,
+      loadFactor: FIGURES_LOAD_FACTOR,
+      allAbove: FIGURES_ALL_ABOVE,
+    });
+    this.poolDetails = details;
+    const collection: LiveCollection<Pool, PoolLive> = new LiveCollection<Pool, PoolLive>({
+      idOf: (l) => l.poolId,
+      seqOf: (l) => l.seq,
+      fetchAll: async () => {
+        const all = await this.pages(CAPACITY_POOLS, 'capacityPools');
+        // The figures of every pool, after this read.
+        if (showStats) details.want('all');
+        // None at all: the table says so (a render comes only with pools changed or removed).
+        if (all.length === 0) view.render([], []);
+        return all;
+      },
+      fetchSome: async (ids) => {
+        const found = await this.some('pool', ids);
+        if (showStats) details.want([...found].flatMap(([id, p]) => (p ? [id] : [])));
+        return found;
+      },
+    }, view, this.failed);
+    this.pools = collection;
+    this.live.subscribe(POOL_UPDATES, 'capacityPoolUpdates', (l) => {
+      this.sawClock(l.at);
+      collection.event(l);
+      // The same event moves its figures (and may come with a new name or members): the pool is read again, gathered.
+      details.want([l.poolId]);
+    }, (m) => this.showNotice(`Live capacity pool updates failed: ${m}`));
+    this.stoppers.push(() => {
+      details.stop();
+      collection.stop();
+      table.stop();
+    });
+  }
+
+  /** Pools by id with their figures over the period when `figures`, a few per request; null for one gone (NOT_FOUND). */
+  private async readPools(ids: string[], figures: boolean): Promise<Map<string, PoolDetails | null>> {
+    const out = new Map<string, PoolDetails | null>();
+    const { from, to } = this.range();
+    for (let i = 0; i < ids.length; i += REREAD_BATCH) {
+      const chunk = ids.slice(i, i + REREAD_BATCH);
+      const variables: Record<string, string | boolean> = { from, to, figures };
+      chunk.forEach((id, j) => (variables[`i${j}`] = id));
+      const { data, errors } = await request(poolDetailsQuery(chunk.length), variables, this.token);
+      const notFound = new Set(errors.filter((e) => e.extensions?.code === 'NOT_FOUND').map((e) => String(e.path?.[0])));
+      const other = errors.find((e) => e.extensions?.code !== 'NOT_FOUND');
+      if (other) throw new ApiError(other.message, other.extensions?.code ?? 'UNKNOWN');
+      chunk.forEach((id, j) => {
+        const pool = data?.[`r${j}`];
+        if (pool) out.set(id, pool);
+        else if (notFound.has(`r${j}`)) out.set(id, null);
+      });
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ shares of the WEIGHTED_SHARE groups (decision 034)

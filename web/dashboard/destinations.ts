@@ -2,8 +2,9 @@ import type { CollectionView } from './collection';
 import { el, TextSlot } from './dom';
 import { duration, spokenDuration } from './format';
 import { onNextFrame } from './frame';
+import { probeText, probeTitle } from './probes';
 import { compareRows, type SortState, type SortValue } from './sorting';
-import { DESTINATION_STATES, type Destination, type DestinationState, type TodayFigures } from './queries';
+import { DESTINATION_STATES, type Destination, type DestinationState, type ProbeStatus, type TodayFigures } from './queries';
 
 export interface DestinationViewOptions {
   /** Whether the user may resume a suspended destination (MODIFY on external destinations). */
@@ -18,6 +19,8 @@ export interface DestinationViewOptions {
   announce(message: string): void;
   /** The gateway's clock, in ms (the browser's, corrected by the skew seen in updates). */
   now(): number;
+  /** The company's time zone (the time of a destination's last probe). */
+  timeZone: string;
 }
 
 const STATE_TEXT: Record<DestinationState, string> = {
@@ -45,6 +48,9 @@ interface Row {
   /** Beside the name while a back-off alert is raised for the destination (text, so never colour alone). */
   flagSlot: TextSlot;
   flag: string | null;
+  /** Under the name, for a destination with a health probe: where probing stands, in words (empty without one). */
+  probe: HTMLElement;
+  probeSlot: TextSlot;
   badge: HTMLElement;
   badgeSlot: TextSlot;
   /** The state as said to screen readers while the badge shows a countdown (which is hidden from them). */
@@ -81,6 +87,8 @@ export class DestinationsView implements CollectionView<Destination> {
   private sort: SortState = { key: 'name', direction: 'ascending' };
   /** The period's figures by destination (they come apart from the live state: see app.ts). */
   private figures = new Map<string, TodayFigures>();
+  /** Where each probed destination's health probe stands, as last read (apart from the live state: see app.ts). */
+  private readonly probes = new Map<string, ProbeStatus>();
 
   constructor(
     private readonly tbody: HTMLTableSectionElement,
@@ -143,6 +151,7 @@ export class DestinationsView implements CollectionView<Destination> {
       if (row.state) this.counts[row.state] -= 1;
       this.backedOff.delete(row);
       this.ending.delete(id);
+      this.probes.delete(id);
       listChanged = true;
     }
     for (const d of changed) {
@@ -182,7 +191,8 @@ export class DestinationsView implements CollectionView<Destination> {
   private createRow(d: Destination): Row {
     const nameText = el('span', { class: 'name-text' });
     const flagText = el('span', { class: 'alert-flag' });
-    const nameCell = el('th', { class: 'name', attrs: { scope: 'row' } }, nameText, flagText);
+    const probe = el('span', { class: 'probe-text' });
+    const nameCell = el('th', { class: 'name', attrs: { scope: 'row' } }, nameText, flagText, probe);
     const badge = el('span', { class: 'badge' });
     const spoken = el('span', { class: 'visually-hidden' });
     const active = el('span', { class: 'bar-active' });
@@ -211,7 +221,7 @@ export class DestinationsView implements CollectionView<Destination> {
     const actions = el('td', { class: 'actions' });
     tr.append(actions);
     const row: Row = {
-      id: d.id, name: d.name, node: d, tr, nameCell, nameSlot: new TextSlot(nameText), flagSlot: new TextSlot(flagText), flag: null, badge, badgeSlot: new TextSlot(badge), spokenSlot: new TextSlot(spoken), state: null, backedOffUntil: null,
+      id: d.id, name: d.name, node: d, tr, nameCell, nameSlot: new TextSlot(nameText), flagSlot: new TextSlot(flagText), flag: null, probe, probeSlot: new TextSlot(probe), badge, badgeSlot: new TextSlot(badge), spokenSlot: new TextSlot(spoken), state: null, backedOffUntil: null,
       active, connecting, barKey: '', callsSlot: new TextSlot(callsText), failuresSlot: new TextSlot(failuresText), failuresCell, today, actions, resume: null,
     };
     row.nameSlot.set(d.name);
@@ -252,7 +262,7 @@ export class DestinationsView implements CollectionView<Destination> {
     }
     row.failuresSlot.set(String(live.consecutiveFailures));
     row.failuresCell.classList.toggle('warn', live.consecutiveFailures > 0);
-
+    this.showProbe(row);
 
     const wantResume = this.options.canModify && live.state === 'SUSPENDED';
     if (wantResume && row.resume === null) {
@@ -275,6 +285,22 @@ export class DestinationsView implements CollectionView<Destination> {
       row.resume.remove();
       row.resume = null;
     }
+  }
+
+  /**
+   * Where a destination's probe stands, as just read; its row shows it with the next render of the destination
+   * (the same read gives its live state to the collection, which renders the row).
+   */
+  setProbeStatus(id: string, status: ProbeStatus): void {
+    this.probes.set(id, status);
+  }
+
+  /** The probe line under the name: nothing without a probe. */
+  private showProbe(row: Row): void {
+    const { probe, live } = row.node;
+    row.probeSlot.set(probeText(probe, this.probes.get(row.id), live.state, this.options.timeZone, this.options.now()));
+    const title = probeTitle(probe);
+    if (row.probe.title !== title) row.probe.title = title;
   }
 
   /** The resume request failed: the button may be used again. */

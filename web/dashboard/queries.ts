@@ -16,7 +16,8 @@
  * that they select it alike (test/unit/codegen.test.ts).
  */
 import type {
-  AgentsQuery, AgentsQueryVariables, AgentUpdatesSubscription, AgentUpdatesSubscriptionVariables, AlertsNowQuery, AlertsNowQueryVariables, AlertUpdatesSubscription,
+  AgentsQuery, AgentsQueryVariables, CapacityPoolsQuery, CapacityPoolsQueryVariables, PoolDetailsQuery, PoolDetailsQueryVariables, PoolUpdatesSubscription,
+  PoolUpdatesSubscriptionVariables, ProbeStatusQuery, ProbeStatusQueryVariables, AgentUpdatesSubscription, AgentUpdatesSubscriptionVariables, AlertsNowQuery, AlertsNowQueryVariables, AlertUpdatesSubscription,
   AlertUpdatesSubscriptionVariables, DestinationsQuery, DestinationsQueryVariables, DestinationState, DestinationUpdatesSubscription, DestinationUpdatesSubscriptionVariables,
   FiguresAndChartQuery, FiguresAndChartQueryVariables, FiguresQuery, FiguresQueryVariables, GroupSharesQuery, GroupSharesQueryVariables, LoginMutation, LoginMutationVariables,
   MeQuery, MeQueryVariables, QueueFiguresQuery, QueueFiguresQueryVariables, QueuesQuery, QueuesQueryVariables, QueueUpdatesSubscription, QueueUpdatesSubscriptionVariables,
@@ -52,11 +53,15 @@ export const ME = typed<MeQuery, MeQueryVariables>(/* GraphQL */ `query Me {
 /** Page size of the full reads (the API allows up to 500). */
 export const PAGE_SIZE = 200;
 
-/** Figures are not part of the destination reads: they come from one figures read with the chart (see app.ts). */
+/**
+ * Figures are not part of the destination reads: they come from one figures read with the chart (see app.ts). Nor
+ * is a probe's status (a read of the probe records per destination): only its settings, which say whether the
+ * destination has one; the status is read by PROBE_STATUS for those that do.
+ */
 export const DESTINATIONS = typed<DestinationsQuery, DestinationsQueryVariables>(/* GraphQL */ `query Destinations($first: Int!, $after: String) {
   externalDestinations(first: $first, after: $after) {
     pageInfo { hasNextPage endCursor }
-    nodes { id name live { destinationId seq state connectingCalls activeCalls maxSimultaneousCalls backedOffUntil consecutiveFailures at } }
+    nodes { id name probe { intervalSec timeoutSec successesToResume } live { destinationId seq state connectingCalls activeCalls maxSimultaneousCalls backedOffUntil consecutiveFailures at } }
   }
 }`);
 
@@ -74,29 +79,55 @@ export const AGENTS = typed<AgentsQuery, AgentsQueryVariables>(/* GraphQL */ `qu
   }
 }`);
 
+/**
+ * The capacity pools (decision 038): each with its members (those the user may not see as hidden references,
+ * nothing but that they are there) and its live use. Its live state streams as POOL_UPDATES.
+ */
+export const CAPACITY_POOLS = typed<CapacityPoolsQuery, CapacityPoolsQueryVariables>(/* GraphQL */ `query CapacityPools($first: Int!, $after: String) {
+  capacityPools(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id name externalDestinations { hidden destination { id name } } live { poolId seq connectingCalls activeCalls maxSimultaneousCalls at } }
+  }
+}`);
+
 /** What a re-read by id answers for each kind: a node as its full read gives it. */
 export interface RereadNodes {
   destination: Destination;
   queue: Queue;
   agent: Agent;
+  pool: Pool;
+}
+
+/** The selection that follows `after` in an operation's text: from its opening brace to the matching closing one. */
+function selectionAfter(text: string, after: string): string {
+  const open = text.indexOf('{', text.indexOf(after));
+  let depth = 0;
+  for (let i = open; i < text.length; i += 1) {
+    if (text[i] === '{') depth += 1;
+    else if (text[i] === '}' && (depth -= 1) === 0) return text.slice(open, i + 1);
+  }
+  throw new Error(`no selection after ${after}`);
 }
 
 /** The selection of one node in a full read's text: from `nodes` to its closing brace, braces included. */
-function nodeSelection(listQuery: string): string {
-  const open = listQuery.indexOf('{', listQuery.indexOf('nodes {'));
-  let depth = 0;
-  for (let i = open; i < listQuery.length; i += 1) {
-    if (listQuery[i] === '{') depth += 1;
-    else if (listQuery[i] === '}' && (depth -= 1) === 0) return listQuery.slice(open, i + 1);
-  }
-  throw new Error('a full read without nodes');
-}
+const nodeSelection = (listQuery: string): string => selectionAfter(listQuery, 'nodes {');
 
 const REREAD: { [K in keyof RereadNodes]: { field: string; selection: string } } = {
   destination: { field: 'externalDestination', selection: nodeSelection(DESTINATIONS) },
   queue: { field: 'queue', selection: nodeSelection(QUEUES) },
   agent: { field: 'agent', selection: nodeSelection(AGENTS) },
+  pool: { field: 'capacityPool', selection: nodeSelection(CAPACITY_POOLS) },
 };
+
+/**
+ * `count` fields reading one resource each by id (aliases r0, r1, ... with variables i0, i1, ...), all with one
+ * selection, in one query; `shared` declares further variables every field may use.
+ */
+function byIds(name: string, field: string, selection: string, count: number, shared = ''): string {
+  const vars = [...Array.from({ length: count }, (_, i) => `$i${i}: ID!`), ...(shared ? [shared] : [])].join(', ');
+  const fields = Array.from({ length: count }, (_, i) => `r${i}: ${field}(id: $i${i}) ${selection}`).join(' ');
+  return `query ${name}(${vars}) { ${fields} }`;
+}
 
 /**
  * One query re-reading `count` resources of a kind by id (aliases r0, r1, ... with variables i0, i1, ...), each
@@ -105,9 +136,7 @@ const REREAD: { [K in keyof RereadNodes]: { field: string; selection: string } }
  */
 export function rereadQuery<K extends keyof RereadNodes>(kind: K, count: number): Operation<Partial<Record<string, RereadNodes[K] | null>>, Record<string, string>> {
   const { field, selection } = REREAD[kind];
-  const vars = Array.from({ length: count }, (_, i) => `$i${i}: ID!`).join(', ');
-  const fields = Array.from({ length: count }, (_, i) => `r${i}: ${field}(id: $i${i}) ${selection}`).join(' ');
-  return typed(`query Reread(${vars}) { ${fields} }`);
+  return typed(byIds('Reread', field, selection, count));
 }
 
 /** At most this many resources per re-read (the gateway limits aliases per operation). */
@@ -157,6 +186,45 @@ export const QUEUE_UPDATES = typed<QueueUpdatesSubscription, QueueUpdatesSubscri
 export const AGENT_UPDATES = typed<AgentUpdatesSubscription, AgentUpdatesSubscriptionVariables>(/* GraphQL */ `subscription AgentUpdates {
   agentUpdates { agentId seq status activity wrapUpUntil retryWaitUntil at }
 }`);
+
+export const POOL_UPDATES = typed<PoolUpdatesSubscription, PoolUpdatesSubscriptionVariables>(/* GraphQL */ `subscription PoolUpdates {
+  capacityPoolUpdates { poolId seq connectingCalls activeCalls maxSimultaneousCalls at }
+}`);
+
+/**
+ * One pool read again when its live update arrives: its name, members and live use as the full read gives them
+ * and, with `figures` (statistics VIEW), its figures over the period shown, all from one read so they never
+ * disagree. Batched by poolDetailsQuery.
+ */
+export const POOL_DETAILS = typed<PoolDetailsQuery, PoolDetailsQueryVariables>(/* GraphQL */ `query PoolDetails($id: ID!, $from: DateTime!, $to: DateTime!, $figures: Boolean!) {
+  pool: capacityPool(id: $id) {
+    id name externalDestinations { hidden destination { id name } } live { poolId seq connectingCalls activeCalls maxSimultaneousCalls at }
+    statistics(from: $from, to: $to) @include(if: $figures) { offered answered refused peakSimultaneousCalls }
+  }
+}`);
+
+/**
+ * Where a destination's health probe stands (decision 037), with its settings and its live state from the same
+ * read: asked for a destination with a probe (or one held back, which may just have been given one) when its live
+ * update arrives. Batched by probeStatusQuery.
+ */
+export const PROBE_STATUS = typed<ProbeStatusQuery, ProbeStatusQueryVariables>(/* GraphQL */ `query ProbeStatus($id: ID!) {
+  destination: externalDestination(id: $id) {
+    id probe { intervalSec timeoutSec successesToResume }
+    probeStatus { probing consecutiveSuccesses lastProbe { outcome sentAt } }
+    live { destinationId seq state connectingCalls activeCalls maxSimultaneousCalls backedOffUntil consecutiveFailures at }
+  }
+}`);
+
+/** POOL_DETAILS for `count` pools in one query (aliases r0, r1, ... with variables i0, i1, ...; from, to and figures shared). */
+export function poolDetailsQuery(count: number): Operation<Partial<Record<string, PoolDetails | null>>, Record<string, string | boolean>> {
+  return typed(byIds('PoolDetailsBatch', 'capacityPool', selectionAfter(POOL_DETAILS, 'capacityPool(id: $id)'), count, '$from: DateTime!, $to: DateTime!, $figures: Boolean!'));
+}
+
+/** PROBE_STATUS for `count` destinations in one query (aliases r0, r1, ... with variables i0, i1, ...). */
+export function probeStatusQuery(count: number): Operation<Partial<Record<string, ProbeRead | null>>, Record<string, string>> {
+  return typed(byIds('ProbeStatusBatch', 'externalDestination', selectionAfter(PROBE_STATUS, 'externalDestination(id: $id)'), count));
+}
 
 /** The thresholds and the alerts raised now, in one read (at start and after a reconnect). */
 export const ALERTS_NOW = typed<AlertsNowQuery, AlertsNowQueryVariables>(/* GraphQL */ `query AlertsNow {
@@ -229,3 +297,15 @@ export type ShareGroup = ShareGroupsQuery['agentGroups']['nodes'][number];
 export type GroupShares = NonNullable<GroupSharesQuery['group']>;
 /** The group's offers per destination over the period, against the targets it has now. */
 export type ShareHistory = NonNullable<GroupShares['shareHistory']>;
+/** A capacity pool: its name, its members (hidden ones as references without name or id) and its live use. */
+export type Pool = CapacityPoolsQuery['capacityPools']['nodes'][number];
+/** A pool's live use: as read and as streamed (POOL_UPDATES). */
+export type PoolLive = Pool['live'];
+/** One pool as its details read gives it: the full read's node and, when asked, the period's figures. */
+export type PoolDetails = NonNullable<PoolDetailsQuery['pool']>;
+export type PoolFigures = NonNullable<PoolDetails['statistics']>;
+/** A destination's probe settings (null: it has none). */
+export type ProbeSettings = Destination['probe'];
+/** A destination's probe read: its settings, where probing stands, and its live state from the same read. */
+export type ProbeRead = NonNullable<ProbeStatusQuery['destination']>;
+export type ProbeStatus = ProbeRead['probeStatus'];

@@ -50,6 +50,12 @@ export type PrivilegeLevel =
   | 'NONE'
   | 'VIEW';
 
+/** How a health probe ended: SUCCEEDED (the far end answered), FAILED (busy, refused, no route...), TIMED_OUT (no outcome within its timeout; the gateway reports it itself). */
+export type ProbeOutcome =
+  | 'FAILED'
+  | 'SUCCEEDED'
+  | 'TIMED_OUT';
+
 /** What a user login is. COMPANY_ADMIN manages users, roles, profiles and keys; SUPERVISOR and COMPANY_ADMIN may change resources their roles allow; AGENT never changes configuration. */
 export type UserKind =
   | 'AGENT'
@@ -76,7 +82,7 @@ export type DestinationsQueryVariables = Exact<{
 }>;
 
 
-export type DestinationsQuery = { externalDestinations: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, live: { destinationId: string, seq: number, state: DestinationState, connectingCalls: number, activeCalls: number, maxSimultaneousCalls: number | null, backedOffUntil: string | null, consecutiveFailures: number, at: string } }> } };
+export type DestinationsQuery = { externalDestinations: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, probe: { intervalSec: number, timeoutSec: number, successesToResume: number } | null, live: { destinationId: string, seq: number, state: DestinationState, connectingCalls: number, activeCalls: number, maxSimultaneousCalls: number | null, backedOffUntil: string | null, consecutiveFailures: number, at: string } }> } };
 
 export type QueuesQueryVariables = Exact<{
   first: number;
@@ -93,6 +99,14 @@ export type AgentsQueryVariables = Exact<{
 
 
 export type AgentsQuery = { agents: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, live: { agentId: string, seq: number, status: AgentStatus, activity: AgentActivity, wrapUpUntil: string | null, retryWaitUntil: string | null, at: string } }> } };
+
+export type CapacityPoolsQueryVariables = Exact<{
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type CapacityPoolsQuery = { capacityPools: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, externalDestinations: Array<{ hidden: boolean, destination: { id: string, name: string } | null }>, live: { poolId: string, seq: number, connectingCalls: number, activeCalls: number, maxSimultaneousCalls: number, at: string } }> } };
 
 export type FiguresQueryVariables = Exact<{
   from: string;
@@ -144,6 +158,28 @@ export type AgentUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>
 
 
 export type AgentUpdatesSubscription = { agentUpdates: { agentId: string, seq: number, status: AgentStatus, activity: AgentActivity, wrapUpUntil: string | null, retryWaitUntil: string | null, at: string } };
+
+export type PoolUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PoolUpdatesSubscription = { capacityPoolUpdates: { poolId: string, seq: number, connectingCalls: number, activeCalls: number, maxSimultaneousCalls: number, at: string } };
+
+export type PoolDetailsQueryVariables = Exact<{
+  id: string | number;
+  from: string;
+  to: string;
+  figures: boolean;
+}>;
+
+
+export type PoolDetailsQuery = { pool: { id: string, name: string, externalDestinations: Array<{ hidden: boolean, destination: { id: string, name: string } | null }>, live: { poolId: string, seq: number, connectingCalls: number, activeCalls: number, maxSimultaneousCalls: number, at: string }, statistics?: { offered: number, answered: number, refused: number, peakSimultaneousCalls: number } | null } | null };
+
+export type ProbeStatusQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ProbeStatusQuery = { destination: { id: string, probe: { intervalSec: number, timeoutSec: number, successesToResume: number } | null, probeStatus: { probing: boolean, consecutiveSuccesses: number, lastProbe: { outcome: ProbeOutcome | null, sentAt: string } | null }, live: { destinationId: string, seq: number, state: DestinationState, connectingCalls: number, activeCalls: number, maxSimultaneousCalls: number | null, backedOffUntil: string | null, consecutiveFailures: number, at: string } } | null };
 
 export type AlertsNowQueryVariables = Exact<{ [key: string]: never; }>;
 
