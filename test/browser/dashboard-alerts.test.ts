@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { createUser, USER_PASSWORD } from '../support/fixtures';
 import { eventually, routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
-import { browserAvailable, CHROMIUM, ensureDashboardBuilt, launchBrowser, signIn } from './harness';
+import { browserSuite, ensureDashboardBuilt, launchBrowser, PAGE_WAIT_MS, signIn, textUntil } from './harness';
 
 /*
  * Thresholds and alerts on the supervisor's screen (issue 17 item 4, decision 028): a queue's oldest-wait cell
@@ -13,33 +13,11 @@ import { browserAvailable, CHROMIUM, ensureDashboardBuilt, launchBrowser, signIn
 
 jest.setTimeout(90_000);
 
-const available = browserAvailable();
-if (!available && process.env.REQUIRE_BROWSER !== '1') {
-  process.stdout.write(`\nDashboard browser suite (alerts) skipped: no Chromium at ${CHROMIUM}.\n`);
-}
-if (!available && process.env.REQUIRE_BROWSER === '1') {
-  describe('the dashboard shows thresholds and alerts', () => {
-    it('has a browser to run in', () => {
-      throw new Error(`REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
-    });
-  });
-}
-const suite = available ? describe : describe.skip;
+const suite = browserSuite('the dashboard shows thresholds and alerts');
 
-/** How long a wait for the page keeps looking (generous: CI is a loaded machine; not a claim about speed). */
-const PAGE_WAIT_MS = 30_000;
 
 const SET = 'mutation($i: AlertThresholdsInput!) { setAlertThresholds(input: $i) { queueOldestWaitSec } }';
 const SUPERVISOR = { externalDestinations: 'VIEW', queues: 'VIEW', agents: 'VIEW', agentGroups: 'VIEW', statistics: 'VIEW' } as const;
-
-async function until(locator: Locator, check: (text: string) => boolean, timeoutMs = PAGE_WAIT_MS): Promise<string> {
-  let last = '';
-  const seen = await eventually(async () => {
-    last = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
-    return check(last) && { text: last };
-  }, timeoutMs, { what: () => `text never matched; last: ${JSON.stringify(last)}`, everyMs: 50 });
-  return seen.text;
-}
 
 async function untilAttribute(locator: Locator, name: string, check: (value: string | null) => boolean, timeoutMs = PAGE_WAIT_MS): Promise<void> {
   let last: string | null = null;
@@ -103,7 +81,7 @@ suite('the dashboard shows thresholds and alerts', () => {
     await page.clock.install();
     await signInAs();
     const cell = page.locator(`#queue-rows tr[data-id="${queue}"] td`).nth(1);
-    const first = await until(cell, (text) => /^0:5\d/.test(text));
+    const first = await textUntil(cell, (text) => /^0:5\d/.test(text));
     expect(first).not.toContain('over');
     expect(await cell.getAttribute('class')).not.toContain('over-threshold');
     expect(await page.locator('#alerts').isHidden()).toBe(true);
@@ -111,7 +89,7 @@ suite('the dashboard shows thresholds and alerts', () => {
     // The wait grows with time alone (no update arrives): ten seconds on, past 60 s, the cell is coloured and
     // says so in words.
     await page.clock.fastForward(10_000);
-    const over = await until(cell, (text) => text.includes('over 60 s'));
+    const over = await textUntil(cell, (text) => text.includes('over 60 s'));
     expect(over).toMatch(/^1:0\d/);
     expect(await cell.getAttribute('class')).toContain('over-threshold');
     expect(await cell.getAttribute('title')).toBe('over 60 s');
@@ -120,14 +98,14 @@ suite('the dashboard shows thresholds and alerts', () => {
     // queue's name, with its value and threshold.
     clock.offsetMs = 10_000;
     await look();
-    const item = await until(alertItem(queue), (text) => text.length > 0);
+    const item = await textUntil(alertItem(queue), (text) => text.length > 0);
     expect(item).toMatch(/^Oldest wait · queue Sales · waited 1:\d\d, over 60 s · since \d\d:\d\d:\d\d$/);
     expect(await alertItem(queue).getAttribute('data-kind')).toBe('QUEUE_OLDEST_WAIT');
     expect(await page.locator('#alerts').isVisible()).toBe(true);
 
     // The caller hangs up: the cell is plain again, and the cleared alert leaves the list (which then hides).
     await w.connector.endCall(call.id, 'CALLER_HUNG_UP');
-    await until(cell, (text) => text === '–');
+    await textUntil(cell, (text) => text === '–');
     expect(await cell.getAttribute('class')).not.toContain('over-threshold');
     expect(await cell.getAttribute('title')).toBeNull();
     await look();
@@ -152,7 +130,7 @@ suite('the dashboard shows thresholds and alerts', () => {
     // Raised before the page opened: it comes from `activeAlerts`, read at start.
     await signInAs();
     const row = page.locator(`#destination-rows tr[data-id="${destination}"]`);
-    const item = await until(alertItem(destination), (text) => text.length > 0);
+    const item = await textUntil(alertItem(destination), (text) => text.length > 0);
     expect(item).toMatch(/^Back-offs · destination Partner Leeds · 2 back-offs, alert at 2 · since \d\d:\d\d:\d\d$/);
     await untilAttribute(row, 'class', (c) => (c ?? '').includes('alerted'));
     expect(await row.locator('th').textContent()).toBe('Partner Leeds · Alert: 2 back-offs, alert at 2');

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createUser, USER_PASSWORD } from '../support/fixtures';
 import { eventually, routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
-import { browserAvailable, CHROMIUM, ensureDashboardBuilt, launchBrowser, signIn } from './harness';
+import { browserSuite, ensureDashboardBuilt, launchBrowser, PAGE_WAIT_MS, signIn, textUntil } from './harness';
 
 /*
  * One truth on the supervisor's screen (issue 17): agents in one state with its reason, free agents as
@@ -13,31 +13,9 @@ import { browserAvailable, CHROMIUM, ensureDashboardBuilt, launchBrowser, signIn
 
 jest.setTimeout(90_000);
 
-const available = browserAvailable();
-if (!available && process.env.REQUIRE_BROWSER !== '1') {
-  process.stdout.write(`\nDashboard browser suite (one truth) skipped: no Chromium at ${CHROMIUM}.\n`);
-}
-if (!available && process.env.REQUIRE_BROWSER === '1') {
-  describe('the dashboard shows one truth', () => {
-    it('has a browser to run in', () => {
-      throw new Error(`REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
-    });
-  });
-}
-const suite = available ? describe : describe.skip;
+const suite = browserSuite('the dashboard shows one truth');
 
-/** How long a wait for the page keeps looking (generous: CI is a loaded machine; not a claim about speed). */
-const PAGE_WAIT_MS = 30_000;
 const ZONE = 'Europe/London';
-
-async function until(locator: Locator, check: (text: string) => boolean, timeoutMs = PAGE_WAIT_MS): Promise<string> {
-  let last = '';
-  const seen = await eventually(async () => {
-    last = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
-    return check(last) && { text: last };
-  }, timeoutMs, { what: () => `text never matched; last: ${JSON.stringify(last)}`, everyMs: 50 });
-  return seen.text;
-}
 
 /** "10:31:05" in the company's zone. */
 const clockText = (iso: string) => new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone: ZONE }).format(new Date(iso));
@@ -113,15 +91,15 @@ suite('the dashboard shows one truth', () => {
       if (/query Figures|statsList|externalDestinationStats/.test(body.query)) reads.push(body);
     });
     await signInAs();
-    await until(page.locator('#chart-summary'), (text) => text.startsWith('Today: 0 offered'));
+    await textUntil(page.locator('#chart-summary'), (text) => text.startsWith('Today: 0 offered'));
     expect(await page.locator('#chart-destination option:checked').textContent()).toBe('Partner Leeds');
-    await until(destinationRow(other).locator('.today-offered'), (text) => text === '0');
+    await textUntil(destinationRow(other).locator('.today-offered'), (text) => text === '0');
     // Every figures read is one of the dashboard's own two, and the chart's comes with the table's.
     expect(reads.every((r) => /^query Figures(AndChart)?\(/.test(r.query))).toBe(true);
 
     // A call to the destination not charted: its figures are read by id, on its updates.
     await answeredCall(toOther);
-    await until(destinationRow(other).locator('.today-answered'), (text) => text === '1');
+    await textUntil(destinationRow(other).locator('.today-answered'), (text) => text === '1');
     expect(await destinationRow(other).locator('.today-offered').textContent()).toBe('1');
     expect(reads.some((r) => Array.isArray(r.variables.ids) && (r.variables.ids as string[]).includes(other))).toBe(true);
 
@@ -160,9 +138,9 @@ suite('the dashboard shows one truth', () => {
     await waitingIn('Accounts', 0);
     await signInAs();
     const names = () => page.locator('#queue-rows th').allTextContents();
-    await until(queueRow(sales).locator('td').first(), (text) => text === '1');
+    await textUntil(queueRow(sales).locator('td').first(), (text) => text === '1');
     await eventually(async () => (await names()).length === 4, PAGE_WAIT_MS, { what: 'four queues shown' });
-    await until(page.locator('#destination-rows'), (text) => text.includes('Zeta partner') && text.includes('Alpha partner'));
+    await textUntil(page.locator('#destination-rows'), (text) => text.includes('Zeta partner') && text.includes('Alpha partner'));
     expect(await names()).toEqual(['Accounts', 'Billing', 'Claims', 'Sales']);
     expect(await page.locator('#queue-head th[data-sort="name"]').getAttribute('aria-sort')).toBe('ascending');
 
@@ -180,7 +158,7 @@ suite('the dashboard shows one truth', () => {
     // Two more calls wait in Sales: it moves to the top, the order still by waiting calls.
     await w.connector.enqueueOk(sales);
     await w.connector.enqueueOk(sales);
-    await until(queueRow(sales).locator('td').first(), (text) => text === '3');
+    await textUntil(queueRow(sales).locator('td').first(), (text) => text === '3');
     let order: string[] = [];
     await eventually(async () => {
       order = await names();
@@ -210,30 +188,30 @@ suite('the dashboard shows one truth', () => {
     const yesterday = localDate(Date.now() - dayMs);
     await signInAs();
     const offered = destinationRow(d).locator('.today-offered');
-    await until(offered, (text) => text === '1');
+    await textUntil(offered, (text) => text === '1');
     expect(await page.locator('#destination-head th.group').textContent()).toBe('Today');
 
     await page.selectOption('#figures-period', 'day');
     expect(await page.locator('#figures-day').inputValue()).toBe(yesterday);
-    await until(page.locator('#destination-head th.group'), (text) => text === dayLabel(yesterday));
-    await until(page.locator('#chart-summary'), (text) => text.startsWith(`${dayLabel(yesterday)}: 1 offered · 1 answered`));
+    await textUntil(page.locator('#destination-head th.group'), (text) => text === dayLabel(yesterday));
+    await textUntil(page.locator('#chart-summary'), (text) => text.startsWith(`${dayLabel(yesterday)}: 1 offered · 1 answered`));
     expect(await offered.textContent()).toBe('1');
     expect(await page.locator('#chart-title').textContent()).toBe(`Calls on ${dayLabel(yesterday)}`);
     // The day before: nothing.
     const before = localDate(Date.now() - 2 * dayMs);
     await page.locator('#figures-day').fill(before);
-    await until(page.locator('#chart-summary'), (text) => text.startsWith(`${dayLabel(before)}: 0 offered`));
+    await textUntil(page.locator('#chart-summary'), (text) => text.startsWith(`${dayLabel(before)}: 0 offered`));
     expect(await offered.textContent()).toBe('0');
 
     await page.selectOption('#figures-period', 'week');
-    await until(page.locator('#chart-summary'), (text) => text.startsWith('Last 7 days: 2 offered · 2 answered'));
+    await textUntil(page.locator('#chart-summary'), (text) => text.startsWith('Last 7 days: 2 offered · 2 answered'));
     expect(await offered.textContent()).toBe('2');
     expect(await page.locator('#destination-head th.group').textContent()).toBe('Last 7 days');
     // One bar a day in the week's chart.
     expect(await page.locator('#chart-rows tr').count()).toBe(2);
 
     await page.selectOption('#figures-period', 'today');
-    await until(page.locator('#chart-summary'), (text) => text.startsWith('Today: 1 offered'));
+    await textUntil(page.locator('#chart-summary'), (text) => text.startsWith('Today: 1 offered'));
     expect(await offered.textContent()).toBe('1');
   });
 
@@ -268,13 +246,13 @@ suite('the dashboard shows one truth', () => {
     expect(bobUntil).not.toBeNull();
 
     await signInAs();
-    await until(agentState(cy), (text) => text === 'Free');
+    await textUntil(agentState(cy), (text) => text === 'Free');
     expect(await agentState(ann).textContent()).toBe(`Held back until ${clockText(annUntil)} (missed a call)`);
     expect(await agentState(bob).textContent()).toBe(`Wrap-up until ${clockText(bobUntil)}`);
     expect(await agentState(di).textContent()).toBe('On break');
     expect(await agentState(ed).textContent()).toBe('Logged out');
     expect(await page.locator('#agent-head th').allTextContents()).toEqual(['Agent', 'State']);
-    await until(page.locator('#agent-summary'), (text) => text === '1 free · 2 held back · 0 on or receiving a call · 1 on break');
+    await textUntil(page.locator('#agent-summary'), (text) => text === '1 free · 2 held back · 0 on or receiving a call · 1 on break');
     // The queue: free agents as routing counts them, the held-back ones with their reasons.
     expect(await queueRow(queue).locator('td.free-agents').textContent()).toBe('1');
     expect(await queueRow(queue).locator('td.held-back').textContent()).toBe('1 in wrap-up · 1 after a missed call');
@@ -282,20 +260,20 @@ suite('the dashboard shows one truth', () => {
     // Cy rings, then is on a call; a break asked for meanwhile reads as one state too.
     const third = await ring();
     expect(third.agentId).toBe(cy);
-    await until(agentState(cy), (text) => text === 'Ringing');
+    await textUntil(agentState(cy), (text) => text === 'Ringing');
     await w.connector.outcome(third.attemptId, 'ANSWERED');
-    await until(agentState(cy), (text) => text === 'On a call');
-    await until(page.locator('#agent-summary'), (text) => text === '0 free · 2 held back · 1 on or receiving a call · 1 on break');
+    await textUntil(agentState(cy), (text) => text === 'On a call');
+    await textUntil(page.locator('#agent-summary'), (text) => text === '0 free · 2 held back · 1 on or receiving a call · 1 on break');
     await w.setStatus(cy, 'ON_BREAK');
-    await until(agentState(cy), (text) => text === 'On break · finishing a call');
+    await textUntil(agentState(cy), (text) => text === 'On break · finishing a call');
 
     // The holds end with time alone (the gateway's clock moved past them): both turn free, in the queue too.
     clock.offsetMs = 61_000;
-    await until(agentState(ann), (text) => text === 'Free');
-    await until(agentState(bob), (text) => text === 'Free');
-    await until(queueRow(queue).locator('td.free-agents'), (text) => text === '2');
+    await textUntil(agentState(ann), (text) => text === 'Free');
+    await textUntil(agentState(bob), (text) => text === 'Free');
+    await textUntil(queueRow(queue).locator('td.free-agents'), (text) => text === '2');
     expect(await queueRow(queue).locator('td.held-back').textContent()).toBe('–');
-    await until(page.locator('#agent-summary'), (text) => text === '2 free · 0 held back · 0 on or receiving a call · 2 on break');
+    await textUntil(page.locator('#agent-summary'), (text) => text === '2 free · 0 held back · 0 on or receiving a call · 2 on break');
     await w.connector.endCall(third.callId, 'COMPLETED');
   });
 
@@ -324,7 +302,7 @@ suite('the dashboard shows one truth', () => {
 
     await signInAs();
     const cell = (name: string) => queueRow(queue).locator(`td.${name}`);
-    await until(cell('queue-answered-by'), (text) => text === '1 / 1');
+    await textUntil(cell('queue-answered-by'), (text) => text === '1 / 1');
     expect(await page.locator('#queue-head th[data-period-label]').textContent()).toBe('Today');
     // 1 of the 3 calls whose wait is over was answered by an agent within 20 s, 1 abandoned.
     expect(await cell('queue-sl').textContent()).toBe('33%');
@@ -338,7 +316,7 @@ suite('the dashboard shows one truth', () => {
     const d = await offered('DIAL_EXTERNAL');
     await w.connector.outcome(d.attemptId, 'ANSWERED');
     await w.connector.endCall(d.call.id, 'COMPLETED');
-    await until(cell('queue-answered-by'), (text) => text === '1 / 2');
+    await textUntil(cell('queue-answered-by'), (text) => text === '1 / 2');
     expect(await cell('queue-abandoned').textContent()).toBe('25%');
     expect(await cell('queue-sl').textContent()).toBe('25%');
   });

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { codeOf, createUser, USER_PASSWORD } from '../support/fixtures';
-import { eventually, routingModes, RoutingWorld, type Instruction } from '../support/telephony';
+import { routingModes, RoutingWorld, type Instruction } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
-import { browserAvailable, CHROMIUM, ensureDashboardBuilt, launchBrowser, signIn } from './harness';
+import { browserSuite, ensureDashboardBuilt, launchBrowser, PAGE_WAIT_MS, signIn, textUntil } from './harness';
 
 /*
  * Capacity pools and health probes on the supervisor's screen (issue 19, decisions 009, 037 and 038): each pool's
@@ -16,35 +16,12 @@ import { browserAvailable, CHROMIUM, ensureDashboardBuilt, launchBrowser, signIn
 
 jest.setTimeout(90_000);
 
-const available = browserAvailable();
-if (!available && process.env.REQUIRE_BROWSER !== '1') {
-  process.stdout.write(`\nDashboard browser suite (pools and probes) skipped: no Chromium at ${CHROMIUM}.\n`);
-}
-if (!available && process.env.REQUIRE_BROWSER === '1') {
-  describe('the dashboard shows capacity pools and health probes', () => {
-    it('has a browser to run in', () => {
-      throw new Error(`REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
-    });
-  });
-}
-const suite = available ? describe : describe.skip;
-
-/** How long a wait for the page keeps looking (generous: CI is a loaded machine; not a claim about speed). */
-const PAGE_WAIT_MS = 30_000;
+const suite = browserSuite('the dashboard shows capacity pools and health probes');
 
 const SUPERVISOR = { externalDestinations: 'VIEW', queues: 'VIEW', agents: 'VIEW', agentGroups: 'VIEW', statistics: 'VIEW' } as const;
 
 const CREATE_POOL = 'mutation($i: CapacityPoolInput!) { createCapacityPool(input: $i) { id } }';
 const REPORT_PROBE = 'mutation($i: ProbeOutcomeInput!) { reportProbeOutcome(input: $i) { id outcome sentAt } }';
-
-async function until(locator: Locator, check: (text: string) => boolean, timeoutMs = PAGE_WAIT_MS): Promise<string> {
-  let last = '';
-  const seen = await eventually(async () => {
-    last = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
-    return check(last) && { text: last };
-  }, timeoutMs, { what: () => `text never matched; last: ${JSON.stringify(last)}`, everyMs: 50 });
-  return seen.text;
-}
 
 /** "12:03:10" in the company's zone (the demo companies of the tests are in Europe/London), as the page writes a time. */
 function clockOf(at: string): string {
@@ -113,32 +90,32 @@ suite('the dashboard shows capacity pools and health probes', () => {
     // Created while the page is open: its first update makes the page read it.
     const poolId = await createPool();
     const row = poolRow(poolId);
-    expect(await until(row.locator('.pool-use'), (text) => text !== '')).toBe('0 of 2 in use');
+    expect(await textUntil(row.locator('.pool-use'), (text) => text !== '')).toBe('0 of 2 in use');
     expect(await row.locator('th').textContent()).toBe('AI vendor');
     expect(await row.locator('.pool-members').textContent()).toBe('AI number 1, AI number 2');
     expect(await page.locator('#pool-head th[data-period-label]').textContent()).toBe('Today');
-    expect(await until(row.locator('.pool-offered'), (text) => text === '0')).toBe('0');
+    expect(await textUntil(row.locator('.pool-offered'), (text) => text === '0')).toBe('0');
 
     // Two calls take both of the pool's slots (each number has room for five).
     const [one, two] = await dialled(queueId, 2);
-    expect(await until(row.locator('.pool-use'), (text) => text.startsWith('2 of'))).toBe('2 of 2 in use (2 ringing, 0 connected)');
+    expect(await textUntil(row.locator('.pool-use'), (text) => text.startsWith('2 of'))).toBe('2 of 2 in use (2 ringing, 0 connected)');
     expect(await page.locator('#pool-summary').textContent()).toBe('1 pool · 1 at its maximum');
     expect((await w.connector.outcome(one!.attemptId, 'ANSWERED')).errors).toBeUndefined();
-    expect(await until(row.locator('.pool-use'), (text) => text.includes('1 connected'))).toBe('2 of 2 in use (1 ringing, 1 connected)');
+    expect(await textUntil(row.locator('.pool-use'), (text) => text.includes('1 connected'))).toBe('2 of 2 in use (1 ringing, 1 connected)');
 
     // The answered call ends: its slot is free again, on the page without a reload.
     expect((await w.connector.endCall(one!.callId, 'COMPLETED')).errors).toBeUndefined();
-    expect(await until(row.locator('.pool-use'), (text) => text.startsWith('1 of'))).toBe('1 of 2 in use (1 ringing, 0 connected)');
+    expect(await textUntil(row.locator('.pool-use'), (text) => text.startsWith('1 of'))).toBe('1 of 2 in use (1 ringing, 0 connected)');
     expect(await page.locator('#pool-summary').textContent()).toBe('1 pool · 0 at their maximum');
     // Today's figures of the pool, read again with its updates: two offers, one answered, two at once, none refused.
-    expect(await until(row.locator('.pool-answered'), (text) => text === '1')).toBe('1');
+    expect(await textUntil(row.locator('.pool-answered'), (text) => text === '1')).toBe('1');
     expect(await row.locator('.pool-offered').textContent()).toBe('2');
     expect(await row.locator('.pool-refused').textContent()).toBe('0');
     expect(await row.locator('.pool-peakSimultaneousCalls').textContent()).toBe('2');
 
     // The caller of the other hangs up while it rings: nothing is in use.
     expect((await w.connector.endCall(two!.callId, 'CALLER_HUNG_UP')).errors).toBeUndefined();
-    expect(await until(row.locator('.pool-use'), (text) => text.startsWith('0 of'))).toBe('0 of 2 in use');
+    expect(await textUntil(row.locator('.pool-use'), (text) => text.startsWith('0 of'))).toBe('0 of 2 in use');
 
     // Deleted: only its members publish updates then; the page reads the pool, finds it gone and removes it.
     expect((await t.ok('mutation($id: ID!) { deleteCapacityPool(id: $id) }', { id: poolId }, w.admin)).deleteCapacityPool).toBe(poolId);
@@ -160,15 +137,15 @@ suite('the dashboard shows capacity pools and health probes', () => {
     await signInAs({ scope: 'SELECTED', destinationIds: [first] });
     await markPage();
     const row = poolRow(poolId);
-    expect(await until(row.locator('.pool-members'), (text) => text !== '')).toBe('AI number 1, hidden destination');
+    expect(await textUntil(row.locator('.pool-members'), (text) => text !== '')).toBe('AI number 1, hidden destination');
     expect(await row.locator('.pool-use').textContent()).toBe('0 of 2 in use');
 
     // Calls to either number fill the pool: its use counts them all, naming none.
     const dials = await dialled(queueId, 2);
-    expect(await until(row.locator('.pool-use'), (text) => text.startsWith('2 of'))).toBe('2 of 2 in use (2 ringing, 0 connected)');
+    expect(await textUntil(row.locator('.pool-use'), (text) => text.startsWith('2 of'))).toBe('2 of 2 in use (2 ringing, 0 connected)');
     const toSecond = dials.find((d) => d.destinationId === second) ?? dials[0]!;
     expect((await w.connector.endCall(toSecond.callId, 'CALLER_HUNG_UP')).errors).toBeUndefined();
-    expect(await until(row.locator('.pool-use'), (text) => text.startsWith('1 of'))).toBe('1 of 2 in use (1 ringing, 0 connected)');
+    expect(await textUntil(row.locator('.pool-use'), (text) => text.startsWith('1 of'))).toBe('1 of 2 in use (1 ringing, 0 connected)');
     expect(await row.locator('.pool-members').textContent()).toBe('AI number 1, hidden destination');
     expect(await notReloaded()).toBe(true);
 
@@ -204,10 +181,10 @@ suite('the dashboard shows capacity pools and health probes', () => {
     await signInAs({ scope: 'ALL' });
     await markPage();
     const probe = destinationRow(probed).locator('.probe-text');
-    expect(await until(probe, (text) => text !== '')).toBe('Health probe: every 5 s while backed off or suspended');
+    expect(await textUntil(probe, (text) => text !== '')).toBe('Health probe: every 5 s while backed off or suspended');
     expect(await destinationRow(probed).locator('.badge').textContent()).toBe('Available');
     // Nothing changes for a destination without a probe.
-    expect(await until(destinationRow(plain).locator('.badge'), (text) => text === 'Available')).toBe('Available');
+    expect(await textUntil(destinationRow(plain).locator('.badge'), (text) => text === 'Available')).toBe('Available');
     expect(await destinationRow(plain).locator('.probe-text').textContent()).toBe('');
     expect(await destinationRow(plain).locator('.probe-text').isVisible()).toBe(false);
     // This company has no capacity pool: the section says so.
@@ -218,13 +195,13 @@ suite('the dashboard shows capacity pools and health probes', () => {
     const [dial] = await dialled(queueId, 1);
     expect((await w.connector.outcome(dial!.attemptId, 'BUSY')).errors).toBeUndefined();
     expect((await w.connector.endCall(dial!.callId, 'CALLER_HUNG_UP')).errors).toBeUndefined();
-    await until(destinationRow(probed).locator('.badge'), (text) => text.startsWith('Backed off · '));
-    expect(await until(probe, (text) => text.includes('probing'))).toBe('Health probe: probing every 5 s');
+    await textUntil(destinationRow(probed).locator('.badge'), (text) => text.startsWith('Backed off · '));
+    expect(await textUntil(probe, (text) => text.includes('probing'))).toBe('Health probe: probing every 5 s');
 
     // The connector places the probe and reports it answered: the back-off ends, the page says so.
     const { sentAt } = await probeSucceeds(probed, new Set());
-    expect(await until(destinationRow(probed).locator('.badge'), (text) => text === 'Available')).toBe('Available');
-    expect(await until(probe, (text) => text.includes('succeeded'))).toBe(`Health probe: every 5 s while backed off or suspended; last probe succeeded ${clockOf(sentAt)}`);
+    expect(await textUntil(destinationRow(probed).locator('.badge'), (text) => text === 'Available')).toBe('Available');
+    expect(await textUntil(probe, (text) => text.includes('succeeded'))).toBe(`Health probe: every 5 s while backed off or suspended; last probe succeeded ${clockOf(sentAt)}`);
     expect(await page.locator('#sum-BACKED_OFF').textContent()).toBe('0');
     expect(await destinationRow(plain).locator('.probe-text').textContent()).toBe('');
     expect(await notReloaded()).toBe(true);
@@ -235,22 +212,22 @@ suite('the dashboard shows capacity pools and health probes', () => {
     const queueId = await w.queue([{ groupId: await w.group([], [probed]) }]);
     await signInAs({ scope: 'ALL' });
     const probe = destinationRow(probed).locator('.probe-text');
-    await until(probe, (text) => text !== '');
+    await textUntil(probe, (text) => text !== '');
 
     const [dial] = await dialled(queueId, 1);
     expect((await w.connector.outcome(dial!.attemptId, 'FAILED')).errors).toBeUndefined();
     expect((await w.connector.endCall(dial!.callId, 'CALLER_HUNG_UP')).errors).toBeUndefined();
-    await until(destinationRow(probed).locator('.badge'), (text) => text === 'Suspended');
-    expect(await until(probe, (text) => text.includes('probing'))).toBe('Health probe: probing every 5 s; 0 of 2 successes to resume');
+    await textUntil(destinationRow(probed).locator('.badge'), (text) => text === 'Suspended');
+    expect(await textUntil(probe, (text) => text.includes('probing'))).toBe('Health probe: probing every 5 s; 0 of 2 successes to resume');
 
     const seen = new Set<string>();
     const firstProbe = await probeSucceeds(probed, seen);
-    expect(await until(probe, (text) => text.includes('1 of 2'))).toBe(`Health probe: probing every 5 s; last probe succeeded ${clockOf(firstProbe.sentAt)}; 1 of 2 successes to resume`);
+    expect(await textUntil(probe, (text) => text.includes('1 of 2'))).toBe(`Health probe: probing every 5 s; last probe succeeded ${clockOf(firstProbe.sentAt)}; 1 of 2 successes to resume`);
     expect(await destinationRow(probed).locator('.badge').textContent()).toBe('Suspended');
 
     const secondProbe = await probeSucceeds(probed, seen);
-    expect(await until(destinationRow(probed).locator('.badge'), (text) => text === 'Available')).toBe('Available');
-    expect(await until(probe, (text) => text.includes(clockOf(secondProbe.sentAt)) && !text.includes('probing')))
+    expect(await textUntil(destinationRow(probed).locator('.badge'), (text) => text === 'Available')).toBe('Available');
+    expect(await textUntil(probe, (text) => text.includes(clockOf(secondProbe.sentAt)) && !text.includes('probing')))
       .toBe(`Health probe: every 5 s while backed off or suspended; last probe succeeded ${clockOf(secondProbe.sentAt)}`);
   });
 });

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createUser, USER_PASSWORD } from '../support/fixtures';
-import { eventually, routingModes, RoutingWorld } from '../support/telephony';
+import { routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
-import { browserAvailable, CHROMIUM, ensureDashboardBuilt, launchBrowser, signIn } from './harness';
+import { browserSuite, ensureDashboardBuilt, launchBrowser, signIn, textUntil } from './harness';
 
 /*
  * The shares of a WEIGHTED_SHARE group on the supervisor's screen (issue 19, decisions 009 and 034): each external
@@ -14,32 +14,9 @@ import { browserAvailable, CHROMIUM, ensureDashboardBuilt, launchBrowser, signIn
 
 jest.setTimeout(90_000);
 
-const available = browserAvailable();
-if (!available && process.env.REQUIRE_BROWSER !== '1') {
-  process.stdout.write(`\nDashboard browser suite (shares) skipped: no Chromium at ${CHROMIUM}.\n`);
-}
-if (!available && process.env.REQUIRE_BROWSER === '1') {
-  describe('the dashboard shows the shares of a WEIGHTED_SHARE group', () => {
-    it('has a browser to run in', () => {
-      throw new Error(`REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
-    });
-  });
-}
-const suite = available ? describe : describe.skip;
-
-/** How long a wait for the page keeps looking (generous: CI is a loaded machine; not a claim about speed). */
-const PAGE_WAIT_MS = 30_000;
+const suite = browserSuite('the dashboard shows the shares of a WEIGHTED_SHARE group');
 
 const SUPERVISOR = { externalDestinations: 'VIEW', queues: 'VIEW', agents: 'VIEW', agentGroups: 'VIEW', statistics: 'VIEW' } as const;
-
-async function until(locator: Locator, check: (text: string) => boolean, timeoutMs = PAGE_WAIT_MS): Promise<string> {
-  let last = '';
-  const seen = await eventually(async () => {
-    last = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
-    return check(last) && { text: last };
-  }, timeoutMs, { what: () => `text never matched; last: ${JSON.stringify(last)}`, everyMs: 50 });
-  return seen.text;
-}
 
 suite('the dashboard shows the shares of a WEIGHTED_SHARE group', () => {
   let t: TestGateway;
@@ -109,7 +86,7 @@ suite('the dashboard shows the shares of a WEIGHTED_SHARE group', () => {
     await signInAs({ scope: 'ALL' });
 
     // Before any call: the targets, no offers yet.
-    expect(await until(shareRow(groupId, leeds).locator('.share-now'), (text) => text !== '')).toBe('No offers yet vs target 70%');
+    expect(await textUntil(shareRow(groupId, leeds).locator('.share-now'), (text) => text !== '')).toBe('No offers yet vs target 70%');
     expect(await shareRow(groupId, ai).locator('.share-now').textContent()).toBe('No offers yet vs target 30%');
     expect(await block(groupId).locator('h3').textContent()).toBe('Overflow partners');
     expect(await page.locator('#share-groups section').count()).toBe(1);
@@ -118,20 +95,20 @@ suite('the dashboard shows the shares of a WEIGHTED_SHARE group', () => {
     // Ten calls, counted 70/30 by the gateway; the page follows their live updates, with no reload.
     const dialled = await route(queueId, 10);
     expect(dialled.filter((id) => id === leeds)).toHaveLength(7);
-    expect(await until(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('10 offers'))).toBe('70% of the last 10 offers vs target 70%');
-    expect(await until(shareRow(groupId, ai).locator('.share-now'), (text) => text.includes('10 offers'))).toBe('30% of the last 10 offers vs target 30%');
-    expect(await until(block(groupId).locator('.share-window'), (text) => text.includes('10'))).toBe('Counted over the last 10 offers (up to 100)');
+    expect(await textUntil(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('10 offers'))).toBe('70% of the last 10 offers vs target 70%');
+    expect(await textUntil(shareRow(groupId, ai).locator('.share-now'), (text) => text.includes('10 offers'))).toBe('30% of the last 10 offers vs target 30%');
+    expect(await textUntil(block(groupId).locator('.share-window'), (text) => text.includes('10'))).toBe('Counted over the last 10 offers (up to 100)');
     // Today's offers, from the statistics of the same read.
-    expect(await until(shareRow(groupId, leeds).locator('td.share-period'), (text) => text.includes('of 10'))).toBe('7 of 10 offers (70%)');
-    expect(await until(shareRow(groupId, ai).locator('td.share-period'), (text) => text.includes('of 10'))).toBe('3 of 10 offers (30%)');
+    expect(await textUntil(shareRow(groupId, leeds).locator('td.share-period'), (text) => text.includes('of 10'))).toBe('7 of 10 offers (70%)');
+    expect(await textUntil(shareRow(groupId, ai).locator('td.share-period'), (text) => text.includes('of 10'))).toBe('3 of 10 offers (30%)');
     // The bar repeats the words: the share now filled, the target marked.
     expect(await shareRow(groupId, leeds).locator('.share-fill').getAttribute('style')).toBe('transform: scaleX(0.7);');
     expect(await shareRow(groupId, leeds).locator('.share-target').getAttribute('style')).toBe('left: 70%;');
 
     // Ten more: the window holds twenty.
     await route(queueId, 10);
-    expect(await until(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('20 offers'))).toBe('70% of the last 20 offers vs target 70%');
-    expect(await until(shareRow(groupId, leeds).locator('td.share-period'), (text) => text.includes('of 20'))).toBe('14 of 20 offers (70%)');
+    expect(await textUntil(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('20 offers'))).toBe('70% of the last 20 offers vs target 70%');
+    expect(await textUntil(shareRow(groupId, leeds).locator('td.share-period'), (text) => text.includes('of 20'))).toBe('14 of 20 offers (70%)');
   });
 
   it('shows a destination outside the viewer\'s profile as hidden, with neither its name nor any number, beside the one it may see', async () => {
@@ -139,8 +116,8 @@ suite('the dashboard shows the shares of a WEIGHTED_SHARE group', () => {
     await route(queueId, 10);
     await signInAs({ scope: 'SELECTED', destinationIds: [leeds] });
 
-    expect(await until(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('10 offers'))).toBe('70% of the last 10 offers vs target 70%');
-    expect(await until(shareRow(groupId, leeds).locator('td.share-period'), (text) => text.includes('of 10'))).toBe('7 of 10 offers (70%)');
+    expect(await textUntil(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('10 offers'))).toBe('70% of the last 10 offers vs target 70%');
+    expect(await textUntil(shareRow(groupId, leeds).locator('td.share-period'), (text) => text.includes('of 10'))).toBe('7 of 10 offers (70%)');
     const hidden = block(groupId).locator('tbody tr[data-hidden]');
     expect(await hidden.count()).toBe(1);
     expect(await hidden.textContent()).toBe('Hidden destination: you may not see it');
@@ -154,7 +131,7 @@ suite('the dashboard shows the shares of a WEIGHTED_SHARE group', () => {
 
     // Live for this viewer too: ten more calls, and the share it may see follows them.
     await route(queueId, 10);
-    expect(await until(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('20 offers'))).toBe('70% of the last 20 offers vs target 70%');
+    expect(await textUntil(shareRow(groupId, leeds).locator('.share-now'), (text) => text.includes('20 offers'))).toBe('70% of the last 20 offers vs target 70%');
     expect(await hidden.textContent()).toBe('Hidden destination: you may not see it');
     expect(await page.locator('#shares').textContent()).not.toContain('AI virtual agent');
   });

@@ -2,48 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Locator, Page, WebSocketRoute } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { createUser, USER_PASSWORD, type Level } from '../support/fixtures';
 import { eventually, routingModes, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
-import {
-  browserAvailable, callsAt, callsText, CHROMIUM, createDestinations, describeFrames, driveUpdates, ensureDashboardBuilt, fillSignIn, launchBrowser,
-  signIn, startFrameProbe, stopFrameProbe,
-} from './harness';
+import { browserSuite, callsAt, callsText, createDestinations, describeFrames, driveUpdates, ensureDashboardBuilt, fillSignIn, launchBrowser, PAGE_WAIT_MS, signIn, startFrameProbe, stopFrameProbe, textUntil } from './harness';
 import { buildScreenshotWorld } from './screenshot-world';
 
 jest.setTimeout(60_000);
 
-const required = process.env.REQUIRE_BROWSER === '1';
-const available = browserAvailable();
-if (!available && !required) {
-  process.stdout.write(`\nDashboard browser suite skipped: no Chromium at ${CHROMIUM} (apt-get install chromium). REQUIRE_BROWSER=1 makes this an error.\n`);
-}
-if (!available && required) {
-  describe('the supervisor dashboard in a browser', () => {
-    it('has a browser to run in', () => {
-      throw new Error(`REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
-    });
-  });
-}
-
-const suite = available ? describe : describe.skip;
+const suite = browserSuite('the supervisor dashboard in a browser');
 
 /** A row of the destinations table. */
 const row = (page: Page, id: string) => page.locator(`#destination-rows tr[data-id="${id}"]`);
-
-/** How long a wait for the page keeps looking (generous: CI is a loaded machine; not a claim about speed). */
-const PAGE_WAIT_MS = 30_000;
-
-/** Waits until the locator's text satisfies `check`; answers that text. */
-async function until(locator: Locator, check: (text: string) => boolean, timeoutMs = PAGE_WAIT_MS): Promise<string> {
-  let last = '';
-  const seen = await eventually(async () => {
-    last = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
-    return check(last) && { text: last };
-  }, timeoutMs, { what: () => `text never matched; last: ${JSON.stringify(last)}`, everyMs: 50 });
-  return seen.text;
-}
 
 /** Seconds left in a "Backed off · m:ss" badge. */
 function secondsLeft(text: string): number {
@@ -113,9 +84,9 @@ suite('the supervisor dashboard in a browser', () => {
     // A wrong password is said in the form's alert; the keyboard alone submits it.
     await fillSignIn(page, t.url, w.company.slug, 'admin', 'not-the-password');
     await page.keyboard.press('Enter');
-    expect(await until(page.getByRole('alert'), (text) => text !== '')).toBe('Company, user or password is not right.');
+    expect(await textUntil(page.getByRole('alert'), (text) => text !== '')).toBe('Company, user or password is not right.');
     await signInAs();
-    await until(page.locator('#destination-rows'), (text) => text.includes('Spare partner'));
+    await textUntil(page.locator('#destination-rows'), (text) => text.includes('Spare partner'));
     expect(await page.locator('#destination-rows tr').count()).toBe(3);
     expect(await row(page, a).textContent()).toContain('0 connecting · 0 answered · max 4');
     expect(await row(page, b).textContent()).toContain('no limit');
@@ -124,7 +95,7 @@ suite('the supervisor dashboard in a browser', () => {
     // Names in order, today's figures shown (statistics VIEW), the summary counts by state.
     expect(await page.locator('#destination-rows th').allTextContents()).toEqual(['AI virtual agent', 'Partner Leeds', 'Spare partner']);
     // Today's figures come from their own read after the rows: wait for them rather than read a placeholder.
-    expect(await until(row(page, a).locator('.today-offered'), (text) => text !== '–')).toBe('0');
+    expect(await textUntil(row(page, a).locator('.today-offered'), (text) => text !== '–')).toBe('0');
     expect(await page.locator('#sum-total').textContent()).toBe('3');
     expect(await page.locator('#sum-DISABLED').textContent()).toBe('1');
     expect(await page.getByText('Not available').count()).toBe(0);
@@ -139,15 +110,15 @@ suite('the supervisor dashboard in a browser', () => {
     const d = await w.destination({ name: 'Partner Leeds', maxSimultaneousCalls: 3 });
     const queue = await queueTo(d);
     await signInAs();
-    await until(row(page, d), (text) => text.includes('0 connecting · 0 answered'));
+    await textUntil(row(page, d), (text) => text.includes('0 connecting · 0 answered'));
     const { attemptId } = await dial(queue);
-    await until(row(page, d), (text) => text.includes('1 connecting · 0 answered · max 3'));
+    await textUntil(row(page, d), (text) => text.includes('1 connecting · 0 answered · max 3'));
     // The call rings at the destination: it still counts as waiting in its queue.
-    await until(page.locator(`#queue-rows tr[data-id="${queue}"] td`), (text) => text === '1');
+    await textUntil(page.locator(`#queue-rows tr[data-id="${queue}"] td`), (text) => text === '1');
     await w.connector.outcome(attemptId, 'ANSWERED');
-    await until(row(page, d), (text) => text.includes('0 connecting · 1 answered · max 3'));
+    await textUntil(row(page, d), (text) => text.includes('0 connecting · 1 answered · max 3'));
     // Today's figures are not streamed: they are read again when the destination's updates arrive.
-    await until(row(page, d).locator('.today-answered'), (text) => text === '1');
+    await textUntil(row(page, d).locator('.today-answered'), (text) => text === '1');
     expect(await row(page, d).locator('.today-offered').textContent()).toBe('1');
   });
 
@@ -155,14 +126,14 @@ suite('the supervisor dashboard in a browser', () => {
     const d = await w.destination({ name: 'Night partner', busyBackoffSec: 120 });
     const queue = await queueTo(d);
     await signInAs();
-    await until(row(page, d), (text) => text.includes('Available'));
+    await textUntil(row(page, d), (text) => text.includes('Available'));
     const { call, attemptId } = await dial(queue);
     await w.connector.outcome(attemptId, 'BUSY');
     await w.connector.endCall(call.id, 'CALLER_HUNG_UP');
     const badge = row(page, d).locator('.badge');
-    const first = secondsLeft(await until(badge, (text) => text.startsWith('Backed off · ')));
+    const first = secondsLeft(await textUntil(badge, (text) => text.startsWith('Backed off · ')));
     expect(first).toBeLessThanOrEqual(120);
-    const later = secondsLeft(await until(badge, (text) => text.startsWith('Backed off · ') && secondsLeft(text) < first));
+    const later = secondsLeft(await textUntil(badge, (text) => text.startsWith('Backed off · ') && secondsLeft(text) < first));
     expect(later).toBeLessThan(first);
     expect(await page.locator('#sum-BACKED_OFF').textContent()).toBe('1');
   });
@@ -180,12 +151,12 @@ suite('the supervisor dashboard in a browser', () => {
       if (res.url().endsWith('/graphql')) reads.push(res.text().then((body) => void received.push(body), (e: Error) => void unread.push(e.message)));
     });
     await signInAs({ externalDestinations: 'VIEW', queues: 'VIEW', statistics: 'VIEW' }, { scope: 'SELECTED', destinationIds: [shown] });
-    await until(row(page, shown), (text) => text.includes('max 5'));
+    await textUntil(row(page, shown), (text) => text.includes('max 5'));
     // Both change, the hidden one first; the dashboard hears of the visible one only. Updates reach the
     // page in order on its one socket, so once the second shows, the first would have arrived before it.
     await setMax(hidden, hiddenName, 9);
     await setMax(shown, 'Partner Leeds', 7);
-    await until(row(page, shown), (text) => text.includes('max 7'));
+    await textUntil(row(page, shown), (text) => text.includes('max 7'));
     await Promise.all(reads);
     expect(unread).toEqual([]);
     expect(await page.locator('#destination-rows tr').count()).toBe(1);
@@ -205,19 +176,19 @@ suite('the supervisor dashboard in a browser', () => {
     await signInAs();
     const viewer = await context.newPage();
     await signInAs({ externalDestinations: 'VIEW' }, { scope: 'ALL' }, viewer);
-    await until(row(page, d), (text) => text.includes('Available'));
+    await textUntil(row(page, d), (text) => text.includes('Available'));
     const { call, attemptId } = await dial(queue);
     await w.connector.outcome(attemptId, 'FAILED');
     await w.connector.endCall(call.id, 'CALLER_HUNG_UP');
-    await until(row(page, d).locator('.badge'), (text) => text === 'Suspended');
-    await until(row(viewer, d).locator('.badge'), (text) => text === 'Suspended');
+    await textUntil(row(page, d).locator('.badge'), (text) => text === 'Suspended');
+    await textUntil(row(viewer, d).locator('.badge'), (text) => text === 'Suspended');
     expect(await row(viewer, d).locator('button').count()).toBe(0);
     expect(await row(page, d).locator('.failures').textContent()).toBe('1');
     const resume = row(page, d).getByRole('button', { name: 'Resume Overflow partner' });
     await resume.focus();
     await page.keyboard.press('Enter');
-    await until(row(page, d).locator('.badge'), (text) => text === 'Available');
-    await until(row(viewer, d).locator('.badge'), (text) => text === 'Available');
+    await textUntil(row(page, d).locator('.badge'), (text) => text === 'Available');
+    await textUntil(row(viewer, d).locator('.badge'), (text) => text === 'Available');
     expect(await row(page, d).locator('button').count()).toBe(0);
     expect(await row(page, d).locator('.failures').textContent()).toBe('0');
     expect((await w.destinationLive(d)).state).toBe('AVAILABLE');
@@ -236,9 +207,9 @@ suite('the supervisor dashboard in a browser', () => {
       sockets.push(ws);
     });
     await signInAs();
-    await until(row(page, d), (text) => text.includes('max 4'));
+    await textUntil(row(page, d), (text) => text.includes('max 4'));
     // The rows are read over HTTP; wait for the socket too, so there is one to close.
-    await until(page.locator('#live-status'), (text) => text === 'Live');
+    await textUntil(page.locator('#live-status'), (text) => text === 'Live');
     await eventually(async () => sockets.length > 0, PAGE_WAIT_MS, { what: 'the dashboard opened a socket' });
     const banner = page.locator('#connection-banner');
     expect(await banner.isVisible()).toBe(false);
@@ -250,14 +221,14 @@ suite('the supervisor dashboard in a browser', () => {
     await setMax(d, 'Partner Leeds', 9);
     refuse = false;
     await banner.waitFor({ state: 'hidden', timeout: PAGE_WAIT_MS });
-    await until(row(page, d), (text) => text.includes('max 9'));
+    await textUntil(row(page, d), (text) => text.includes('max 9'));
     expect(await page.locator('#live-status').textContent()).toBe('Live');
   });
 
   it('keeps 500 destinations current while each one updates once a second (frame figures printed, not asserted)', async () => {
     const destinations = await createDestinations((q, v, token) => t.ok(q, v, token), w.admin, 500, 'Load');
     await signIn(page, t.url, w.company.slug, 'admin', 'admin-password-123');
-    await until(page.locator('#sum-total'), (text) => text === '500', 60_000);
+    await textUntil(page.locator('#sum-total'), (text) => text === '500', 60_000);
     expect(await page.locator('#destination-rows tr').count()).toBe(500);
     const seconds = 5;
     await page.waitForTimeout(500);
@@ -289,10 +260,10 @@ suite('the supervisor dashboard in a browser', () => {
     await page.setViewportSize({ width: 1920, height: 1280 });
     try {
       await signIn(page, t.url, world.slug, world.username, world.password);
-      await until(page.locator('#sum-total'), (text) => text === String(world.destinations));
-      await until(page.locator('#destination-rows'), (text) => text.includes('Backed off · '));
+      await textUntil(page.locator('#sum-total'), (text) => text === String(world.destinations));
+      await textUntil(page.locator('#destination-rows'), (text) => text.includes('Backed off · '));
       await page.selectOption('#chart-destination', { label: world.chartDestination });
-      await until(page.locator('#chart-summary'), (text) => /Today: [1-9]/.test(text));
+      await textUntil(page.locator('#chart-summary'), (text) => /Today: [1-9]/.test(text));
       await page.waitForTimeout(300);
       const file = process.env.UPDATE_DASHBOARD_SCREENSHOT === '1' ? resolve(__dirname, '..', '..', 'docs', 'dashboard.png') : join(mkdtempSync(join(tmpdir(), 'dashboard-')), 'dashboard.png');
       await page.screenshot({ path: file, fullPage: true });

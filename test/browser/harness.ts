@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { Gateway } from '../../src/gateway';
 import { buildDashboard, dashboardOutDir } from '../../scripts/build-dashboard';
 import { dashboardUrlOf } from '../../src/dashboard';
+import { eventually } from '../support/telephony';
 
 /**
  * What the dashboard's browser tests and its benchmark share: the system's Chromium driven by
@@ -13,6 +14,37 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function browserAvailable(): boolean {
   return existsSync(CHROMIUM);
+}
+
+/**
+ * `describe` for a browser suite when Chromium is there. Without it the suite is skipped, saying so, or, with
+ * REQUIRE_BROWSER=1 (CI), fails with a test that says why: a missing browser never passes for a green run.
+ */
+export function browserSuite(title: string): jest.Describe {
+  if (browserAvailable()) return describe;
+  if (process.env.REQUIRE_BROWSER === '1') {
+    describe(title, () => {
+      it('has a browser to run in', () => {
+        throw new Error(`REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
+      });
+    });
+  } else {
+    process.stdout.write(`\nDashboard browser suite skipped (${title}): no Chromium at ${CHROMIUM} (apt-get install chromium). REQUIRE_BROWSER=1 makes this an error.\n`);
+  }
+  return describe.skip;
+}
+
+/** How long a wait for the page keeps looking (generous: CI is a loaded machine; not a claim about speed). */
+export const PAGE_WAIT_MS = 30_000;
+
+/** Waits until the locator's (first match's) text satisfies `check`; answers that text. */
+export async function textUntil(locator: Locator, check: (text: string) => boolean, timeoutMs = PAGE_WAIT_MS): Promise<string> {
+  let last = '';
+  const seen = await eventually(async () => {
+    last = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
+    return check(last) && { text: last };
+  }, timeoutMs, { what: () => `text never matched; last: ${JSON.stringify(last)}`, everyMs: 50 });
+  return seen.text;
 }
 
 export function launchBrowser(): Promise<Browser> {
