@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { codeOf, createUser, USER_PASSWORD } from '../support/fixtures';
-import { routingModes, RoutingWorld, type Instruction } from '../support/telephony';
+import { RoutingWorld, type Instruction } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
-import { browserSuite, ensureDashboardBuilt, launchBrowser, PAGE_WAIT_MS, signIn, textUntil } from './harness';
+import { browserSuite, type DashboardWorld, PAGE_WAIT_MS, signIn, textUntil, useDashboardWorld } from './harness';
 
 /*
  * Capacity pools and health probes on the supervisor's screen (issue 19, decisions 009, 037 and 038): each pool's
@@ -30,28 +30,10 @@ function clockOf(at: string): string {
 
 suite('the dashboard shows capacity pools and health probes', () => {
   let t: TestGateway;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let w: RoutingWorld;
 
-  beforeAll(async () => {
-    await ensureDashboardBuilt();
-    [t, browser] = await Promise.all([routingModes()[0]!.start(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-  beforeEach(async () => {
-    w = await RoutingWorld.create(t);
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
-  });
-  afterEach(async () => {
-    await context?.close();
-    await w?.close();
-  });
+  useDashboardWorld((x) => ({ t, page, w } = x as DashboardWorld));
 
   async function signInAs(profile: { scope: 'ALL' } | { scope: 'SELECTED'; destinationIds: string[] }): Promise<void> {
     const username = `sup-${randomUUID().slice(0, 6)}`;

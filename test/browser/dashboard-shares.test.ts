@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createUser, USER_PASSWORD } from '../support/fixtures';
-import { routingModes, RoutingWorld } from '../support/telephony';
+import { RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
-import { browserSuite, ensureDashboardBuilt, launchBrowser, signIn, textUntil } from './harness';
+import { browserSuite, type DashboardWorld, signIn, textUntil, useDashboardWorld } from './harness';
 
 /*
  * The shares of a WEIGHTED_SHARE group on the supervisor's screen (issue 19, decisions 009 and 034): each external
@@ -20,28 +20,10 @@ const SUPERVISOR = { externalDestinations: 'VIEW', queues: 'VIEW', agents: 'VIEW
 
 suite('the dashboard shows the shares of a WEIGHTED_SHARE group', () => {
   let t: TestGateway;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let w: RoutingWorld;
 
-  beforeAll(async () => {
-    await ensureDashboardBuilt();
-    [t, browser] = await Promise.all([routingModes()[0]!.start(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-  beforeEach(async () => {
-    w = await RoutingWorld.create(t);
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
-  });
-  afterEach(async () => {
-    await context?.close();
-    await w?.close();
-  });
+  useDashboardWorld((x) => ({ t, page, w } = x as DashboardWorld));
 
   /** Two partners without a limit, shared 70/30 by a group (through the public API), and the queue that sends calls to it. */
   async function weightedWorld(): Promise<{ leeds: string; ai: string; groupId: string; queueId: string }> {

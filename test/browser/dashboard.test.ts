@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { createUser, USER_PASSWORD, type Level } from '../support/fixtures';
-import { eventually, routingModes, RoutingWorld } from '../support/telephony';
+import { eventually, RoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
-import { browserSuite, callsAt, callsText, createDestinations, describeFrames, driveUpdates, ensureDashboardBuilt, fillSignIn, launchBrowser, PAGE_WAIT_MS, signIn, startFrameProbe, stopFrameProbe, textUntil } from './harness';
+import { browserSuite, callsAt, callsText, createDestinations, type DashboardWorld, describeFrames, driveUpdates, fillSignIn, PAGE_WAIT_MS, signIn, startFrameProbe, stopFrameProbe, textUntil, useDashboardWorld } from './harness';
 import { buildScreenshotWorld } from './screenshot-world';
 
 jest.setTimeout(60_000);
@@ -27,30 +27,13 @@ const SUPERVISOR = { externalDestinations: 'MODIFY', queues: 'VIEW', agents: 'VI
 
 suite('the supervisor dashboard in a browser', () => {
   let t: TestGateway;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let w: RoutingWorld;
   /** The gateway's routing and statistics clock runs this far ahead of the real one (only the screenshot's history moves it). */
   const clock = { offsetMs: 0 };
 
-  beforeAll(async () => {
-    await ensureDashboardBuilt();
-    [t, browser] = await Promise.all([routingModes()[0]!.start({ routing: { clock: () => Date.now() + clock.offsetMs } }), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-  beforeEach(async () => {
-    w = await RoutingWorld.create(t);
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
-  });
-  afterEach(async () => {
-    await context?.close();
-    await w?.close();
-  });
+  useDashboardWorld((x) => ({ t, context, page, w } = x as DashboardWorld), { routing: { clock: () => Date.now() + clock.offsetMs } });
 
   /** A supervisor of the world's company (all destinations unless a profile is given), signed in through the page. */
   async function signInAs(privileges: Partial<Record<string, Level>> = SUPERVISOR, profile: { scope: 'ALL' } | { scope: 'SELECTED'; destinationIds: string[] } = { scope: 'ALL' }, on = page) {

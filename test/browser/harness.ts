@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { Gateway } from '../../src/gateway';
 import { buildDashboard, dashboardOutDir } from '../../scripts/build-dashboard';
 import { dashboardUrlOf } from '../../src/dashboard';
-import { eventually } from '../support/telephony';
+import type { GatewayOverrides } from '../../src/gateway';
+import { eventually, routingModes, RoutingWorld } from '../support/telephony';
+import type { TestGateway } from '../support/test-gateway';
 
 /**
  * What the dashboard's browser tests and its benchmark share: the system's Chromium driven by
@@ -45,6 +47,43 @@ export async function textUntil(locator: Locator, check: (text: string) => boole
     return check(last) && { text: last };
   }, timeoutMs, { what: () => `text never matched; last: ${JSON.stringify(last)}`, everyMs: 50 });
   return seen.text;
+}
+
+/** What a dashboard browser suite works with: its gateway and browser (per suite), a company and a page (per test). */
+export interface DashboardWorld {
+  t: TestGateway;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  w: RoutingWorld;
+}
+
+/**
+ * The hooks of a dashboard browser suite: the dashboard built, a gateway on the embedded default (with
+ * `overrides`) and Chromium for the suite; a fresh company and a fresh page of 1440x900 for each test. `use`
+ * receives them as they are made.
+ */
+export function useDashboardWorld(use: (world: Partial<DashboardWorld>) => void, overrides: GatewayOverrides = {}): void {
+  const world: Partial<DashboardWorld> = {};
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    [world.t, world.browser] = await Promise.all([routingModes()[0]!.start(overrides), launchBrowser()]);
+    use(world);
+  });
+  afterAll(async () => {
+    await world.browser?.close();
+    await world.t?.close();
+  });
+  beforeEach(async () => {
+    world.w = await RoutingWorld.create(world.t!);
+    world.context = await world.browser!.newContext({ viewport: { width: 1440, height: 900 } });
+    world.page = await world.context.newPage();
+    use(world);
+  });
+  afterEach(async () => {
+    await world.context?.close();
+    await world.w?.close();
+  });
 }
 
 export function launchBrowser(): Promise<Browser> {
