@@ -14,7 +14,7 @@ import { Closing } from './closing';
 import { Effects, type InstructionSender } from './effects';
 import type { EngineEvents } from './events';
 import { FlowRunner } from './flow-runner';
-import { PROBE_TIMEOUT_EVENT, Probes } from './probes';
+import { PROBE_PRUNE_EVERY_MS, PROBE_TIMEOUT_EVENT, Probes } from './probes';
 import { queuesUsing, queuesWithWaitingCalls } from './lookups';
 import { Offers } from './offer';
 import { QueuePass, type QueueLoader } from './queue-pass';
@@ -96,6 +96,7 @@ export class CallRouter {
     every(this.options.sweepMs ?? 1_000, () => this.sweep());
     every((this.options.sweepMs ?? 1_000) * 5, () => this.expireOverdueAttempts());
     every(this.options.renewMs ?? 20_000, () => this.renewLeases());
+    every(PROBE_PRUNE_EVERY_MS, async () => void (await this.pruneProbes()));
     every(this.options.repairMs ?? REPAIR_EVERY_MS, repairSweep(this.ctx, this.effects, (companyId, freed) => this.pumpUsing(companyId, freed), this.options.repairGraceMs));
   }
 
@@ -319,6 +320,11 @@ export class CallRouter {
    */
   async expireOverdueAttempts(): Promise<void> {
     for (const a of await overdueAttempts(this.ctx)) await this.onTimer({ t: 'ring', companyId: a.companyId, attemptId: a.id });
+  }
+
+  /** Deletes the ended health probes older than their retention (hourly); answers how many. */
+  pruneProbes(): Promise<number> {
+    return this.probes.prune();
   }
 
   /** Keeps the slots of attempts still ringing or connected; a slot whose holder vanished expires with its lease. */

@@ -10,6 +10,12 @@ import type { Effects } from './effects';
 import { timerId, type Timers } from './timers';
 import type { EngineContext } from './types';
 
+/** How long ended probes are kept (ms): as far back as a statistics range reaches (93 days). */
+export const PROBE_RETENTION_MS = 93 * 86_400_000;
+
+/** How often ended probes older than the retention are deleted (ms). */
+export const PROBE_PRUNE_EVERY_MS = 3_600_000;
+
 /** The prefix of the event ids of the gateway's own probe timeouts (reported through the outcome path, once each). */
 export const PROBE_TIMEOUT_EVENT = 'probe-timeout:';
 
@@ -123,6 +129,14 @@ export class Probes {
       await this.freed(companyId, [destinationId]);
     }
     this.effects.announce(companyId, { destinations: [destinationId] });
+  }
+
+  /** Deletes the ended probes sent longer ago than the retention (a probe still out is kept); answers how many. */
+  async prune(): Promise<number> {
+    const before = new Date(this.ctx.time.now() - PROBE_RETENTION_MS);
+    const result = await this.ctx.dataSource.getRepository(DestinationProbe).createQueryBuilder().delete()
+      .where('"sentAt" < :before AND "outcome" IS NOT NULL', { before }).execute();
+    return result.affected ?? 0;
   }
 
   private async suspended(destinationId: string): Promise<boolean> {

@@ -12,6 +12,8 @@ export type ProbeOutcome = keyof typeof PROBE_OUTCOMES;
  */
 @Entity('destination_probe')
 @Index('idx_destination_probe_destination_sent', ['companyId', 'destinationId', 'sentAt'])
+// Pruning by age, over every company (decision 037).
+@Index('idx_destination_probe_sent', ['sentAt'])
 export class DestinationProbe extends CompanyScoped {
   /** The destination probed (no foreign key: history outlives a deleted destination). */
   @Column({ type: 'uuid' })

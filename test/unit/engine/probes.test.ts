@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DestinationProbe } from '../../../src/entities/destination-probe.entity';
 import { isCoded } from '../../../src/engine/call-records';
+import { PROBE_RETENTION_MS } from '../../../src/engine/probes';
 import { EngineWorld } from './world';
 
 /*
@@ -128,6 +129,20 @@ describe('health probes of external destinations, on a virtual clock', () => {
     await w.services.destinations.update(w.actor, d, { name: row.name, numberMode: row.numberMode, probe: { intervalSec: 15, timeoutSec: 5 } });
     await w.advance(15_000);
     await w.until(() => probesOf(d).length === 1, 'a probe one interval after the probe was given');
+  });
+
+  it('deletes the ended probes older than the retention and keeps those still out or recent', async () => {
+    const d = await w.destination();
+    const repo = w.dataSource.getRepository(DestinationProbe);
+    const at = (ago: number) => new Date(w.clock.now() - ago);
+    const row = (sentAt: Date, outcome: 'SUCCEEDED' | null) => repo.save(repo.create({ companyId: w.company, destinationId: d, number: '+442079460958', timeoutSec: 5, sentAt, outcome, endedAt: outcome === null ? null : sentAt }));
+    const old = await row(at(PROBE_RETENTION_MS + 60_000), 'SUCCEEDED');
+    const outOld = await row(at(PROBE_RETENTION_MS + 60_000), null);
+    const recent = await row(at(PROBE_RETENTION_MS - 60_000), 'SUCCEEDED');
+    expect(await w.router.pruneProbes()).toBe(1);
+    const left = (await repo.find({ where: { destinationId: d }, select: { id: true } })).map((p) => p.id).sort();
+    expect(left).toEqual([outOld.id, recent.id].sort());
+    expect(left).not.toContain(old.id);
   });
 
   it('refuses probe settings it cannot keep, naming each field', async () => {
