@@ -75,6 +75,29 @@ export async function once<T>(dataSource: DataSource, companyId: string, eventId
   }
 }
 
+/** How long an applied telephony event id is remembered (ms): a repeat within it changes nothing (decision 039). */
+export const TELEPHONY_EVENT_RETENTION_MS = 30 * 86_400_000;
+
+/** Rows one pruning statement deletes at most: a large backlog goes in short statements, not one long lock. */
+const PRUNE_BATCH = 5_000;
+
+/**
+ * Deletes the records of telephony events applied before `before`, in batches of PRUNE_BATCH (each its own
+ * statement); answers how many. A repeat of a pruned event is then judged by the records alone (the attempt or
+ * call already ended: CONFLICT).
+ */
+export async function pruneTelephonyEvents(dataSource: DataSource, before: Date): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await dataSource.createQueryBuilder().delete().from(TelephonyEvent)
+      .where(`"id" IN (SELECT e."id" FROM "telephony_event" e WHERE e."receivedAt" < :before LIMIT ${PRUNE_BATCH})`, { before })
+      .execute();
+    const n = result.affected ?? 0;
+    total += n;
+    if (n < PRUNE_BATCH) return total;
+  }
+}
+
 /** Runs `work` in a transaction on a fresh copy of the call's row state (re-read when another change won). */
 export async function withCall<T>(dataSource: DataSource, call: Call, work: (m: EntityManager) => Promise<T>): Promise<T> {
   for (let tries = 0; ; tries += 1) {

@@ -9,12 +9,12 @@ import { callerIdentity, type CallerIdentity } from '../routing/phone-number';
 import type { LiveState } from '../store/live-state';
 import { InputChecker } from '../input-checker';
 import { checkContext } from './call-context';
-import { isCoded, once, WaitingNotes } from './call-records';
+import { isCoded, once, pruneTelephonyEvents, TELEPHONY_EVENT_RETENTION_MS, WaitingNotes } from './call-records';
 import { Closing } from './closing';
 import { Effects, type InstructionSender } from './effects';
 import type { EngineEvents } from './events';
 import { FlowRunner } from './flow-runner';
-import { PROBE_PRUNE_EVERY_MS, PROBE_TIMEOUT_EVENT, Probes } from './probes';
+import { PROBE_TIMEOUT_EVENT, Probes } from './probes';
 import { queuesUsing, queuesWithWaitingCalls } from './lookups';
 import { Offers } from './offer';
 import { QueuePass, type QueueLoader } from './queue-pass';
@@ -23,6 +23,9 @@ import { clocked, overdueAttempts, renewLeases, timerId, Timers } from './timers
 import type {
   AttemptOutcomeFields, CallRouterOptions, EndCallFields, EngineContext, EnqueueCallFields, LivePublisher, ProbeOutcomeFields, PublishedFlows, ReturnCallFields, StartCallFields, TimerPayload,
 } from './types';
+
+/** How often records kept for a while only (probes, applied telephony event ids) are pruned (ms). */
+export const PRUNE_EVERY_MS = 3_600_000;
 
 /** The prefix of the event ids of the gateway's own ring timeouts (reported through reportOutcome, once each). */
 const RING_TIMEOUT_EVENT = 'ring-timeout:';
@@ -96,7 +99,7 @@ export class CallRouter {
     every(this.options.sweepMs ?? 1_000, () => this.sweep());
     every((this.options.sweepMs ?? 1_000) * 5, () => this.expireOverdueAttempts());
     every(this.options.renewMs ?? 20_000, () => this.renewLeases());
-    every(PROBE_PRUNE_EVERY_MS, async () => void (await this.pruneProbes()));
+    every(PRUNE_EVERY_MS, async () => void (await this.pruneRecords()));
     every(this.options.repairMs ?? REPAIR_EVERY_MS, repairSweep(this.ctx, this.effects, (companyId, freed) => this.pumpUsing(companyId, freed), this.options.repairGraceMs));
   }
 
@@ -322,9 +325,14 @@ export class CallRouter {
     for (const a of await overdueAttempts(this.ctx)) await this.onTimer({ t: 'ring', companyId: a.companyId, attemptId: a.id });
   }
 
-  /** Deletes the ended health probes older than their retention (hourly); answers how many. */
-  pruneProbes(): Promise<number> {
-    return this.probes.prune();
+  /**
+   * Deletes, hourly, what is kept for a while only: the ended health probes older than PROBE_RETENTION_MS and the
+   * applied telephony event ids older than TELEPHONY_EVENT_RETENTION_MS. Answers how many of each.
+   */
+  async pruneRecords(): Promise<{ probes: number; events: number }> {
+    const probes = await this.probes.prune();
+    const events = await pruneTelephonyEvents(this.ctx.dataSource, new Date(this.ctx.time.now() - TELEPHONY_EVENT_RETENTION_MS));
+    return { probes, events };
   }
 
   /** Keeps the slots of attempts still ringing or connected; a slot whose holder vanished expires with its lease. */

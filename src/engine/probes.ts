@@ -13,8 +13,6 @@ import type { EngineContext } from './types';
 /** How long ended probes are kept (ms): as far back as a statistics range reaches (93 days). */
 export const PROBE_RETENTION_MS = 93 * 86_400_000;
 
-/** How often ended probes older than the retention are deleted (ms). */
-export const PROBE_PRUNE_EVERY_MS = 3_600_000;
 
 /** The prefix of the event ids of the gateway's own probe timeouts (reported through the outcome path, once each). */
 export const PROBE_TIMEOUT_EVENT = 'probe-timeout:';

@@ -227,6 +227,8 @@ export class CallTraceEntry extends CompanyScoped {
  */
 @Entity('telephony_event')
 @Unique('uq_telephony_event_company_event', ['companyId', 'eventId'])
+// Pruning by age, over every company (decision 039).
+@Index('idx_telephony_event_received', ['receivedAt'])
 export class TelephonyEvent extends CompanyScoped {
   @Column({ type: 'varchar', length: 200 })
   eventId: string;

@@ -139,7 +139,7 @@ describe('health probes of external destinations, on a virtual clock', () => {
     const old = await row(at(PROBE_RETENTION_MS + 60_000), 'SUCCEEDED');
     const outOld = await row(at(PROBE_RETENTION_MS + 60_000), null);
     const recent = await row(at(PROBE_RETENTION_MS - 60_000), 'SUCCEEDED');
-    expect(await w.router.pruneProbes()).toBe(1);
+    expect((await w.router.pruneRecords()).probes).toBe(1);
     const left = (await repo.find({ where: { destinationId: d }, select: { id: true } })).map((p) => p.id).sort();
     expect(left).toEqual([outOld.id, recent.id].sort());
     expect(left).not.toContain(old.id);

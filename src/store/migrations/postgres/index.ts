@@ -21,6 +21,7 @@ import { CallReturns1796310000000 } from './1796310000000-call-returns';
 import { Probes1796320000000 } from './1796320000000-probes';
 import { Pools1796330000000 } from './1796330000000-pools';
 import { ProbePruneIndex1796340000000 } from './1796340000000-probe-prune-index';
+import { TelephonyEventPruneIndex1796350000000 } from './1796350000000-telephony-event-prune-index';
 
 /** Every postgres migration, oldest first. */
-export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338, Calls1795475242639, CallFlows1795477577441, Statistics1795485938357, AuthorityVersion1796187706579, CallerIds1796195151244, TraceFacts1796195395531, CapacityRefusals1796200000000, InstructionLog1796210000000, InstructionExplicitAck1796220000000, AlertThresholds1796240000000, StatisticsBuckets1796250000000, WaitingCallIndexes1796260000000, QueueWaits1796270000000, AuditLog1796280000000, GroupDistribution1796290000000, CallContext1796300000000, CallReturns1796310000000, Probes1796320000000, Pools1796330000000, ProbePruneIndex1796340000000];
+export const POSTGRES_MIGRATIONS: Function[] = [Initial1795471581026, DestinationSuspension1795473660338, Calls1795475242639, CallFlows1795477577441, Statistics1795485938357, AuthorityVersion1796187706579, CallerIds1796195151244, TraceFacts1796195395531, CapacityRefusals1796200000000, InstructionLog1796210000000, InstructionExplicitAck1796220000000, AlertThresholds1796240000000, StatisticsBuckets1796250000000, WaitingCallIndexes1796260000000, QueueWaits1796270000000, AuditLog1796280000000, GroupDistribution1796290000000, CallContext1796300000000, CallReturns1796310000000, Probes1796320000000, Pools1796330000000, ProbePruneIndex1796340000000, TelephonyEventPruneIndex1796350000000];
