@@ -31,6 +31,8 @@ export interface PoolLive {
   connectingCalls: number;
   activeCalls: number;
   maxSimultaneousCalls: number;
+  /** True in the last update of a pool that was deleted. */
+  deleted: boolean;
   at: Date;
 }
 
@@ -137,6 +139,7 @@ export class CapacityPoolService {
       this.audit.record(m, actor, { kind: 'CAPACITY_POOL', id: current.id, action: 'DELETED', before: { ...current, externalDestinations: members } });
       return { id: current.id, touched: members.map((d) => d.id) };
     });
+    await this.routing.poolChanged(actor.companyId, result.id);
     for (const destinationId of result.touched) await this.routing.destinationChanged(actor.companyId, destinationId);
     if (result.touched.length > 0) await this.routing.resourcesFreed(actor.companyId, { destinationIds: result.touched });
     return result.id;
@@ -148,7 +151,7 @@ export class CapacityPoolService {
     const [counts, seqs] = await Promise.all([this.live.capacity.poolCounts(companyId, ids), this.live.sequences.current(companyId, 'pool', ids)]);
     const at = new Date(this.now());
     return pools.map((p) => ({
-      poolId: p.id, seq: seqs.get(p.id) ?? 0, connectingCalls: counts.get(p.id)!.connecting, activeCalls: counts.get(p.id)!.active, maxSimultaneousCalls: p.maxSimultaneousCalls, at,
+      poolId: p.id, seq: seqs.get(p.id) ?? 0, connectingCalls: counts.get(p.id)!.connecting, activeCalls: counts.get(p.id)!.active, maxSimultaneousCalls: p.maxSimultaneousCalls, deleted: false, at,
     }));
   }
 

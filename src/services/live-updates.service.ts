@@ -119,11 +119,14 @@ export class LiveUpdatesService {
   }
 
   private async publishPool(companyId: string, poolId: string): Promise<void> {
+    if (this.pools === null) return;
     const row = (await this.models.get(companyId)).pools.get(poolId);
-    if (row === undefined || this.pools === null) return;
     const seq = await this.live.sequences.next(companyId, 'pool', poolId);
-    const [state] = await this.pools.liveStates(companyId, [row]);
-    this.bus.publishUpdate(companyId, 'pool', poolId, { ...state!, seq, at: state!.at.getTime() });
+    // A pool gone (deleted) says so in its last update: subscribers drop it.
+    const state: PoolLive = row === undefined
+      ? { poolId, seq, connectingCalls: 0, activeCalls: 0, maxSimultaneousCalls: 0, deleted: true, at: new Date(this.time.now()) }
+      : (await this.pools.liveStates(companyId, [row]))[0]!;
+    this.bus.publishUpdate(companyId, 'pool', poolId, { ...state, seq, at: state.at.getTime() });
   }
 
   /**

@@ -9,7 +9,7 @@ jest.setTimeout(60_000);
 const POOL = 'id name maxSimultaneousCalls version externalDestinations { hidden destination { id } } live { connectingCalls activeCalls maxSimultaneousCalls }';
 const CREATE = `mutation($i: CapacityPoolInput!) { createCapacityPool(input: $i) { ${POOL} } }`;
 const UPDATE = `mutation($id: ID!, $i: CapacityPoolInput!) { updateCapacityPool(id: $id, input: $i) { ${POOL} } }`;
-const UPDATES = 'subscription($ids: [ID!]) { capacityPoolUpdates(ids: $ids) { poolId seq connectingCalls activeCalls maxSimultaneousCalls } }';
+const UPDATES = 'subscription($ids: [ID!]) { capacityPoolUpdates(ids: $ids) { poolId seq connectingCalls activeCalls maxSimultaneousCalls deleted } }';
 
 describe.each(routingModes().map((m) => [m.name, m] as const))('capacity pools through the API (%s)', (_name, mode) => {
   let t: TestGateway;
@@ -52,6 +52,15 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('capacity pools t
     expect(stats).toEqual({ offered: 3, answered: 0, refused: 1, peakSimultaneousCalls: 2 });
     const audit = await t.ok('query { auditLog(filter: { entityKinds: [CAPACITY_POOL] }) { nodes { action entityId } } }', {}, w.admin);
     expect(audit.auditLog.nodes).toContainEqual({ action: 'CREATED', entityId: created.id });
+    // Deleted: its last update says so, after every other.
+    const last = await subscribe(t.url, w.admin, UPDATES, 'capacityPoolUpdates', { ids: [created.id] });
+    try {
+      await t.ok('mutation($id: ID!) { deleteCapacityPool(id: $id) }', { id: created.id }, w.admin);
+      await eventually(async () => last.events.some((e) => e.deleted));
+      expect(last.events.at(-1)).toMatchObject({ poolId: created.id, deleted: true, connectingCalls: 0, activeCalls: 0 });
+    } finally {
+      await last.close();
+    }
   });
 
   it('shows a reader only the members it may see, keeps the others when it changes the pool, and refuses what it cannot do', async () => {

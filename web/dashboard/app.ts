@@ -311,7 +311,7 @@ export class Dashboard {
       this.shares?.destinationChanged(l.destinationId);
       // And where its probe stands: sending a probe and its outcome publish the destination's update.
       if (probeMatters(collection.nodes.get(l.destinationId), l.state)) probeReads.want([l.destinationId]);
-      // And its pool: its slot is the pool's, and a pool deleted publishes only its members' updates.
+      // And its pool: its slot is the pool's (a member's update may come before the pool's own).
       const pool = this.poolOfMember.get(l.destinationId);
       if (pool !== undefined) this.poolDetails?.want([pool]);
     }, (m) => this.showNotice(`Live destination updates failed: ${m}`));

@@ -31,8 +31,11 @@ export class CapacityPoolLiveView {
   @Field(() => Int, { description: 'Calls answered by its destinations and still connected.' })
   activeCalls: number;
 
-  @Field(() => Int, { description: 'Its maximum.' })
+  @Field(() => Int, { description: 'Its maximum (0 in the update of a deleted pool).' })
   maxSimultaneousCalls: number;
+
+  @Field({ description: 'True in the last update of a pool that was deleted (drop it); false otherwise.' })
+  deleted: boolean;
 
   @Field({ description: 'When this state was read (UTC).' })
   at: Date;
