@@ -49,7 +49,7 @@ export const END_CALL = /* GraphQL */ `mutation EndCall($input: EndCallInput!) {
 }`;
 
 export const TELEPHONY_INSTRUCTIONS = /* GraphQL */ `subscription TelephonyInstructions($afterSeq: Int, $acknowledges: Boolean) {
-  telephonyInstructions(afterSeq: $afterSeq, acknowledges: $acknowledges) { instructionId seq kind callId attemptId agentId destinationId number ringTimeoutSec message context { key value } }
+  telephonyInstructions(afterSeq: $afterSeq, acknowledges: $acknowledges) { instructionId seq kind callId attemptId agentId destinationId number ringTimeoutSec message endReason context { key value } }
 }`;
 
 export const ACKNOWLEDGE_TELEPHONY_INSTRUCTIONS = /* GraphQL */ `mutation AcknowledgeTelephonyInstructions($ids: [ID!]!) {

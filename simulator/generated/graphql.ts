@@ -228,7 +228,7 @@ export type TelephonyInstructionsSubscriptionVariables = Exact<{
 }>;
 
 
-export type TelephonyInstructionsSubscription = { telephonyInstructions: { instructionId: string, seq: number, kind: TelephonyInstructionKind, callId: string, attemptId: string | null, agentId: string | null, destinationId: string | null, number: string | null, ringTimeoutSec: number | null, message: string | null, context: Array<{ key: string, value: string }> | null } };
+export type TelephonyInstructionsSubscription = { telephonyInstructions: { instructionId: string, seq: number, kind: TelephonyInstructionKind, callId: string, attemptId: string | null, agentId: string | null, destinationId: string | null, number: string | null, ringTimeoutSec: number | null, message: string | null, endReason: CallEndReason | null, context: Array<{ key: string, value: string }> | null } };
 
 export type AcknowledgeTelephonyInstructionsMutationVariables = Exact<{
   ids: Array<string | number> | string | number;

@@ -250,7 +250,7 @@ export class Closing {
     });
     if (result === null) return;
     await this.settle(companyId, result, now);
-    this.effects.instruct(companyId, { kind: 'DISCONNECT', callId, message: 'maximum wait reached' });
+    this.effects.instruct(companyId, { kind: 'DISCONNECT', callId, message: 'maximum wait reached', endReason: 'MAX_WAIT' });
   }
 
   // ---------------------------------------------------------------- after commit

@@ -32,7 +32,7 @@ export class Effects {
   instruct(companyId: string, fields: InstructionFields): void {
     this.ctx.meter.instruction('issued');
     void this.instructions.send(companyId, {
-      instructionId: randomUUID(), attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, context: null,
+      instructionId: randomUUID(), attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, context: null, endReason: null,
       issuedAt: this.ctx.time.now(), ...fields,
     });
   }

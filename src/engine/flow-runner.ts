@@ -293,6 +293,6 @@ export class FlowRunner {
     if (!next.ok) return;
     const closure = await withCall(this.ctx.dataSource, call, (m) => this.closing.finishCall(m, call, next.to, 'DISCONNECTED', { at: now, step: 'ENDED', summary: `disconnected: ${reason}` }));
     await this.closing.settle(call.companyId, closure, now);
-    this.effects.instruct(call.companyId, { kind: 'DISCONNECT', callId: call.id, message: reason });
+    this.effects.instruct(call.companyId, { kind: 'DISCONNECT', callId: call.id, message: reason, endReason: 'DISCONNECTED' });
   }
 }

@@ -151,7 +151,7 @@ export class QueuePass {
     const { call, created, queue } = result;
     if (created && call.state === 'FAILED') {
       this.ctx.meter.refused('QUEUE_FULL');
-      this.effects.instruct(companyId, { kind: 'DISCONNECT', callId: call.id, message: 'queue full' });
+      this.effects.instruct(companyId, { kind: 'DISCONNECT', callId: call.id, message: 'queue full', endReason: 'QUEUE_FULL' });
       this.effects.announce(companyId, { queues: [call.queueId] });
     } else if (created && queue !== null) {
       await this.entered(companyId, call, queue, now);

@@ -57,6 +57,8 @@ export interface DisconnectInstruction {
   readonly kind: 'DISCONNECT';
   readonly callId: string;
   readonly message?: string | null;
+  /** Why, as the code the call ended with (QUEUE_FULL, MAX_WAIT, DISCONNECTED); absent in instructions logged before it was given. */
+  readonly endReason?: CallEndReason | null;
 }
 
 /**
@@ -96,6 +98,8 @@ export interface TelephonyInstructionEvent {
   message: string | null;
   /** RING_AGENT, DIAL_EXTERNAL: the call's context and what the gateway knows of it (hand-off); null otherwise. */
   context: readonly ContextEntry[] | null;
+  /** DISCONNECT: why, as the call's end reason; null otherwise. */
+  endReason: CallEndReason | null;
   /** When the gateway issued it (ms since the epoch). */
   issuedAt: number;
 }
@@ -109,7 +113,7 @@ export interface ContextEntry {
 /** The instruction as it travels: the payload's fields, null for those its kind does not carry. */
 export function instructionEvent(payload: InstructionPayload, instructionId: string, issuedAt: number): TelephonyInstructionEvent {
   const event: TelephonyInstructionEvent = {
-    instructionId, kind: payload.kind, callId: payload.callId, attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, context: null, issuedAt,
+    instructionId, kind: payload.kind, callId: payload.callId, attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, context: null, endReason: null, issuedAt,
   };
   switch (payload.kind) {
     case 'RING_AGENT':
@@ -121,7 +125,7 @@ export function instructionEvent(payload: InstructionPayload, instructionId: str
     case 'PLAY_MESSAGE':
       return { ...event, message: payload.message };
     case 'DISCONNECT':
-      return { ...event, message: payload.message ?? null };
+      return { ...event, message: payload.message ?? null, endReason: payload.endReason ?? null };
     case 'PROBE_DESTINATION':
       return { ...event, attemptId: payload.callId, destinationId: payload.destinationId, number: payload.number, ringTimeoutSec: payload.ringTimeoutSec };
     default:
@@ -150,7 +154,7 @@ export function instructionPayload(event: TelephonyInstructionEvent): Instructio
     case 'PLAY_MESSAGE':
       return message !== null ? { kind, callId, message } : null;
     case 'DISCONNECT':
-      return { kind, callId, message };
+      return { kind, callId, message, ...(event.endReason === null || event.endReason === undefined ? {} : { endReason: event.endReason }) };
     case 'PROBE_DESTINATION':
       return attemptId === callId && destinationId !== null && number !== null && ringTimeoutSec !== null ? { kind, callId, destinationId, number, ringTimeoutSec } : null;
     default:

@@ -155,7 +155,9 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('call flows throu
     const second = await start(serviceNumber);
     expect(second).toMatchObject({ state: 'FAILED', endReason: 'DISCONNECTED' });
     await w.connector.waitFor((i) => i.kind === 'PLAY_MESSAGE' && i.callId === second.id && i.message === 'All our agents are busy; please call again later.');
-    await w.connector.waitFor((i) => i.kind === 'DISCONNECT' && i.callId === second.id);
+    const [disconnect] = await w.connector.waitFor((i) => i.kind === 'DISCONNECT' && i.callId === second.id);
+    // The code of why, beside the words: the call's end reason.
+    expect(disconnect!.endReason).toBe('DISCONNECTED');
     expect(w.connector.of('DIAL_EXTERNAL', second.id)).toHaveLength(0);
     const trace = (await w.call(second.id)).trace.map((e: any) => e.summary).join('\n');
     expect(trace).toMatch(/at capacity 1\/1: LimitReached/);

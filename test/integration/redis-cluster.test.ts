@@ -191,6 +191,6 @@ withPostgres('two gateway instances over PostgreSQL and a Redis Cluster (REDIS_C
 function instruction(instructionId: string): AddressedInstruction {
   return {
     instructionId, sessionId: 'session-1', kind: 'PLAY_MESSAGE', callId: 'call-1', attemptId: null, agentId: null, destinationId: null, number: null,
-    ringTimeoutSec: null, message: 'Please hold', context: null, issuedAt: 1_700_000_000_000,
+    ringTimeoutSec: null, message: 'Please hold', context: null, endReason: null, issuedAt: 1_700_000_000_000,
   };
 }

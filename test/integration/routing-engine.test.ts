@@ -329,8 +329,10 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const first = await w.connector.enqueueOk(queue);
     const refused = await w.connector.enqueueOk(queue);
     expect(refused).toMatchObject({ state: 'FAILED', endReason: 'QUEUE_FULL' });
-    await w.connector.waitFor((i) => i.kind === 'DISCONNECT' && i.callId === refused.id);
-    await w.connector.waitFor((i) => i.kind === 'DISCONNECT' && i.callId === first.id, 1, 15_000);
+    const [full] = await w.connector.waitFor((i) => i.kind === 'DISCONNECT' && i.callId === refused.id);
+    const [late] = await w.connector.waitFor((i) => i.kind === 'DISCONNECT' && i.callId === first.id, 1, 15_000);
+    // Each DISCONNECT says why as a code: the call's end reason.
+    expect([full!.endReason, late!.endReason]).toEqual(['QUEUE_FULL', 'MAX_WAIT']);
     const view = await w.call(first.id);
     expect(view).toMatchObject({ state: 'FAILED', endReason: 'MAX_WAIT' });
     expect(view.trace.at(-1).summary).toBe("waited the queue's maximum of 1 s: the call left the queue");

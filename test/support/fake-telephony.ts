@@ -37,7 +37,7 @@ export class InstructionStream {
 
   /** Sends an instruction to every subscriber; fields left out are null. */
   send(fields: Pick<TelephonyInstruction, 'instructionId' | 'kind' | 'callId'> & Partial<TelephonyInstruction>): void {
-    const instruction: TelephonyInstruction = { seq: 0, attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, context: null, ...fields };
+    const instruction: TelephonyInstruction = { seq: 0, attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, endReason: null, context: null, ...fields } as TelephonyInstruction;
     for (const listener of this.listeners) listener(instruction);
   }
 }

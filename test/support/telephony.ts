@@ -80,7 +80,7 @@ export class Connector {
       this.client!.on('closed', (event) => reject(new Error(`socket closed: ${(event as { code?: number }).code}`)));
     });
     this.client.subscribe<{ telephonyInstructions: Instruction }>(
-      { query: 'subscription { telephonyInstructions { instructionId kind callId attemptId agentId destinationId number ringTimeoutSec message context { key value } } }' },
+      { query: 'subscription { telephonyInstructions { instructionId kind callId attemptId agentId destinationId number ringTimeoutSec message endReason context { key value } } }' },
       {
         next: (msg) => {
           if (msg.data) this.instructions.push(msg.data.telephonyInstructions);

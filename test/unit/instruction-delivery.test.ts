@@ -39,7 +39,7 @@ class FakeAuthority {
 
 const instruction = (n: number): TelephonyInstructionEvent => ({
   instructionId: `i${n}`, kind: 'PLAY_MESSAGE', callId: `call-${n}`, attemptId: null, agentId: null, destinationId: null, number: null,
-  ringTimeoutSec: null, message: `message ${n}`, context: null, issuedAt: n,
+  ringTimeoutSec: null, message: `message ${n}`, context: null, endReason: null, issuedAt: n,
 });
 
 /** A connector session: what it received, and how to end it. */

@@ -14,7 +14,7 @@ const PAYLOADS: { [K in InstructionKind]: InstructionPayloadOf<K> } = {
   DIAL_EXTERNAL: { kind: 'DIAL_EXTERNAL', callId: 'call', attemptId: 'attempt', destinationId: 'destination', number: '+442079460958', ringTimeoutSec: 30 },
   CANCEL_ATTEMPT: { kind: 'CANCEL_ATTEMPT', callId: 'call', attemptId: 'attempt' },
   PLAY_MESSAGE: { kind: 'PLAY_MESSAGE', callId: 'call', message: 'All our lines are busy.' },
-  DISCONNECT: { kind: 'DISCONNECT', callId: 'call', message: 'queue full' },
+  DISCONNECT: { kind: 'DISCONNECT', callId: 'call', message: 'queue full', endReason: 'QUEUE_FULL' },
   PROBE_DESTINATION: { kind: 'PROBE_DESTINATION', callId: 'probe', destinationId: 'destination', number: '+442079460958', ringTimeoutSec: 10 },
 };
 
@@ -40,13 +40,13 @@ describe('the vocabulary of the core', () => {
 
   it('has a payload for every instruction kind, and each travels with exactly its own fields (the others null)', () => {
     expect(Object.keys(PAYLOADS).sort()).toEqual(Object.keys(INSTRUCTION_KINDS).sort());
-    const base = { instructionId: 'i1', callId: 'call', attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, context: null, issuedAt: 1_000 };
+    const base = { instructionId: 'i1', callId: 'call', attemptId: null, agentId: null, destinationId: null, number: null, ringTimeoutSec: null, message: null, context: null, endReason: null, issuedAt: 1_000 };
     const expected: Record<InstructionKind, TelephonyInstructionEvent> = {
       RING_AGENT: { ...base, kind: 'RING_AGENT', attemptId: 'attempt', agentId: 'agent', ringTimeoutSec: 20 },
       DIAL_EXTERNAL: { ...base, kind: 'DIAL_EXTERNAL', attemptId: 'attempt', destinationId: 'destination', number: '+442079460958', ringTimeoutSec: 30 },
       CANCEL_ATTEMPT: { ...base, kind: 'CANCEL_ATTEMPT', attemptId: 'attempt' },
       PLAY_MESSAGE: { ...base, kind: 'PLAY_MESSAGE', message: 'All our lines are busy.' },
-      DISCONNECT: { ...base, kind: 'DISCONNECT', message: 'queue full' },
+      DISCONNECT: { ...base, kind: 'DISCONNECT', message: 'queue full', endReason: 'QUEUE_FULL' },
       PROBE_DESTINATION: { ...base, kind: 'PROBE_DESTINATION', callId: 'probe', attemptId: 'probe', destinationId: 'destination', number: '+442079460958', ringTimeoutSec: 10 },
     };
     for (const payload of Object.values(PAYLOADS) as InstructionPayload[]) {

@@ -157,6 +157,9 @@ export class TelephonyInstruction {
   })
   context: CallContextEntry[] | null;
 
+  @Field(() => CALL_END_REASONS, { nullable: true, description: 'DISCONNECT: why, as the code the call ended with: QUEUE_FULL (refused at entry), MAX_WAIT (the queue\'s maximum wait), DISCONNECTED (a call flow\'s DISCONNECT node or dead end); map it to your hang-up cause. Null for the other kinds (and in instructions logged before it was given).' })
+  endReason: CallEndReason | null;
+
   @Field({ description: 'When the gateway issued it (UTC).' })
   issuedAt: Date;
 
