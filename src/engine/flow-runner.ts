@@ -68,7 +68,11 @@ export class FlowRunner {
     const { dataSource } = this.ctx;
     const { connectorCallId, serviceNumber } = input;
     const existing = await dataSource.getRepository(Call).findOneBy({ companyId, connectorCallId });
-    if (existing !== null) return existing;
+    if (existing !== null) {
+      // The same call again is answered as it is; the same id for a call to another number is a mistake.
+      if (existing.serviceNumber !== serviceNumber) throw errors.conflict('This connectorCallId is already a call to another service number', { field: 'input.connectorCallId' });
+      return existing;
+    }
     const version = await this.flows.publishedFor(companyId, serviceNumber);
     if (version === null) throw errors.notFound('Published call flow for this service number', 'input.serviceNumber');
     const now = this.ctx.time.now();

@@ -64,7 +64,7 @@ export class CallResolver {
   }
 
   @Authorized('CONNECTOR')
-  @Mutation(() => CallView, { description: 'Connector only: a new call to a service number runs its published call flow (NOT_FOUND when no published flow has the number). The same connectorCallId again returns the same call.' })
+  @Mutation(() => CallView, { description: 'Connector only: a new call to a service number runs its published call flow (NOT_FOUND when no published flow has the number). The same connectorCallId again returns the same call; with another serviceNumber it answers CONFLICT.' })
   async startCall(@Ctx() ctx: GatewayContext, @Arg('input') input: StartCallInput): Promise<CallView> {
     return toCallView(await ctx.services.router.startCall(connector(ctx).companyId, input));
   }

@@ -209,6 +209,16 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('call flows throu
     expect([a!.destinationId, b!.destinationId]).toEqual([first, second]);
   });
 
+  it('answers the same call for the same connectorCallId and number, and CONFLICT for that id with another number', async () => {
+    const { serviceNumber } = await overflowFlow({}, 'AVAILABLE');
+    const connectorCallId = randomUUID();
+    const once = await t.ok('mutation($i: StartCallInput!) { startCall(input: $i) { id } }', { i: { connectorCallId, serviceNumber } }, w.connector.key);
+    const again = await t.ok('mutation($i: StartCallInput!) { startCall(input: $i) { id } }', { i: { connectorCallId, serviceNumber } }, w.connector.key);
+    expect(again.startCall.id).toBe(once.startCall.id);
+    const other = await t.gql('mutation($i: StartCallInput!) { startCall(input: $i) { id } }', { i: { connectorCallId, serviceNumber: number() } }, w.connector.key);
+    expect(other.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.connectorCallId' });
+  });
+
   it('answers NOT_FOUND for a service number with no published flow, and keeps drafts out of use', async () => {
     const res = await t.gql('mutation($i: StartCallInput!) { startCall(input: $i) { id } }', { i: { connectorCallId: randomUUID(), serviceNumber: number() } }, w.connector.key);
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.serviceNumber' });
