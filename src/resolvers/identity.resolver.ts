@@ -1,5 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { effectivePrivileges } from '../auth/principal';
+import { errors } from '../errors';
 import { Company } from '../entities/company.entity';
 import { ConnectorApiKey } from '../entities/connector-api-key.entity';
 import { ExternalDestinationsProfile } from '../entities/external-destinations-profile.entity';
@@ -10,7 +11,7 @@ import { destinationRefs } from './destination-refs';
 import { PageArgsInput } from './types/connection';
 import { ExternalDestinationRef } from './types/external-destination.types';
 import {
-  AuthPayload, ConnectorApiKeyConnection, ConnectorApiKeyCreated, CreateCompanyInput, CreateUserLoginInput,
+  AuthPayload, ConnectorApiKeyConnection, ConnectorApiKeyCreated, ConnectorSelf, CreateCompanyInput, CreateUserLoginInput,
   ExternalDestinationsProfileConnection, ExternalDestinationsProfileInput, RoleConnection, RoleInput, UpdateUserLoginInput,
   UserLoginConnection,
 } from './types/identity.types';
@@ -44,6 +45,13 @@ export class IdentityResolver {
   me(@Ctx() ctx: GatewayContext): Promise<UserLogin> {
     const user = actor(ctx);
     return ctx.services.userLogins.get(user, user.userId);
+  }
+
+  @Authorized('CONNECTOR')
+  @Query(() => ConnectorSelf, { description: 'Connector only: the key this request authenticated with (never its secret) and its company, to check a deployment\'s key and company at start.' })
+  connectorSelf(@Ctx() ctx: GatewayContext): Promise<ConnectorSelf> {
+    if (ctx.principal?.kind !== 'connector') throw errors.forbidden();
+    return ctx.services.connectorKeys.self(ctx.principal);
   }
 
   @Authorized('ADMIN', 'users:VIEW')

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { UserPrincipal } from '../auth/principal';
+import type { ConnectorPrincipal, UserPrincipal } from '../auth/principal';
 import { mintConnectorKey } from '../auth/secrets';
+import { Company } from '../entities/company.entity';
 import { ConnectorApiKey } from '../entities/connector-api-key.entity';
 import type { ModelChanges } from '../live/model-changes';
 import type { AuditTrail } from './audit-trail';
@@ -43,6 +44,15 @@ export class ConnectorApiKeyService {
    * Revokes a key at once: once this answers, no request with it is accepted, and every instance closes its
    * sockets within the authority bound (docs/decisions/011). Revoking twice changes nothing.
    */
+  /** The key a connector authenticated with, and its company (a key revoked meanwhile authenticates nothing, so it is found). */
+  async self(principal: ConnectorPrincipal): Promise<{ key: ConnectorApiKey; company: Company }> {
+    const [key, company] = await Promise.all([
+      this.dataSource.getRepository(ConnectorApiKey).findOneByOrFail({ id: principal.keyId, companyId: principal.companyId }),
+      this.dataSource.getRepository(Company).findOneByOrFail({ id: principal.companyId }),
+    ]);
+    return { key, company };
+  }
+
   async revoke(actor: UserPrincipal, id: string): Promise<ConnectorApiKey> {
     return inTransaction(this.dataSource, async (m, tx) => {
       const changed = await this.changes.begin(m, tx, actor.companyId);

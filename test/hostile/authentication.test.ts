@@ -278,6 +278,16 @@ describe.each(dialects())('authentication on %s', (dialect) => {
       expect(await meCode(created.apiKey)).toBe('UNAUTHENTICATED');
     });
 
+    it('tells a connector which key and company it is, never the secret, and nobody else', async () => {
+      const created = (await t.ok(CREATE_KEY, { n: 'Telephony self' }, company.adminToken)).createConnectorApiKey;
+      const SELF = '{ connectorSelf { key { id name revokedAt } company { id slug } } }';
+      const self = (await t.ok(SELF, {}, created.apiKey)).connectorSelf;
+      expect(self).toEqual({ key: { id: created.key.id, name: 'Telephony self', revokedAt: null }, company: { id: company.id, slug: 'auth-co' } });
+      expect(JSON.stringify(self)).not.toContain(created.apiKey.slice(created.apiKey.lastIndexOf('.') + 1));
+      expect(codeOf(await t.gql(SELF, {}, company.adminToken))).toBe('FORBIDDEN');
+      expect(codeOf(await t.gql(SELF, {}))).toBe('UNAUTHENTICATED');
+    });
+
     it('refuses a key with the right id but a wrong secret', async () => {
       const created = (await t.ok(CREATE_KEY, { n: 'Telephony B' }, company.adminToken)).createConnectorApiKey;
       const secret = created.apiKey.slice(created.apiKey.lastIndexOf('.') + 1);

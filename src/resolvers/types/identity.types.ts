@@ -1,4 +1,5 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Company } from '../../entities/company.entity';
 import { ConnectorApiKey } from '../../entities/connector-api-key.entity';
 import { PrivilegeLevel, ProfileScope, UserKind } from '../../entities/enums';
 import { ExternalDestinationsProfile } from '../../entities/external-destinations-profile.entity';
@@ -116,6 +117,15 @@ export class ExternalDestinationsProfileInput {
 
   @Field(() => [ID], { nullable: true, description: 'SELECTED: the destinations shown. Must be empty for ALL.' })
   destinationIds?: string[] | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'Who a connector is: the key it authenticated with (never its secret) and its company.' })
+export class ConnectorSelf {
+  @Field(() => ConnectorApiKey, { description: 'The key of this request.' })
+  key: ConnectorApiKey;
+
+  @Field(() => Company, { description: 'The company whose calls it carries.' })
+  company: Company;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A new connector API key. `apiKey` is shown only here, once.' })
