@@ -3,7 +3,7 @@ import { Call, CallTraceEntry, TelephonyEvent } from '../entities/call.entity';
 import { errors } from '../errors';
 import { CALL_STATE, transition, type CallEvent } from '../routing/state-machine';
 import { plainTrace, type TraceFacts } from '../routing/trace-words';
-import { inTransaction, isConcurrentChange } from '../store/persistence';
+import { deleteInBatches, inTransaction, isConcurrentChange } from '../store/persistence';
 import type { TraceInput } from './types';
 import { recordCapacityRefusals } from '../store/capacity-refusals';
 import { touchQuarterHours } from '../store/stat-buckets';
@@ -78,24 +78,13 @@ export async function once<T>(dataSource: DataSource, companyId: string, eventId
 /** How long an applied telephony event id is remembered (ms): a repeat within it changes nothing (decision 039). */
 export const TELEPHONY_EVENT_RETENTION_MS = 30 * 86_400_000;
 
-/** Rows one pruning statement deletes at most: a large backlog goes in short statements, not one long lock. */
-const PRUNE_BATCH = 5_000;
-
 /**
- * Deletes the records of telephony events applied before `before`, in batches of PRUNE_BATCH (each its own
- * statement); answers how many. A repeat of a pruned event is then judged by the records alone (the attempt or
- * call already ended: CONFLICT).
+ * Deletes the records of telephony events applied before `before`, in short statements (deleteInBatches);
+ * answers how many. A repeat of a pruned event is then judged by the records alone (the attempt or call already
+ * ended: CONFLICT).
  */
-export async function pruneTelephonyEvents(dataSource: DataSource, before: Date): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const result = await dataSource.createQueryBuilder().delete().from(TelephonyEvent)
-      .where(`"id" IN (SELECT e."id" FROM "telephony_event" e WHERE e."receivedAt" < :before LIMIT ${PRUNE_BATCH})`, { before })
-      .execute();
-    const n = result.affected ?? 0;
-    total += n;
-    if (n < PRUNE_BATCH) return total;
-  }
+export function pruneTelephonyEvents(dataSource: DataSource, before: Date): Promise<number> {
+  return deleteInBatches(dataSource, 'telephony_event', '"receivedAt" < :before', { before });
 }
 
 /** Runs `work` in a transaction on a fresh copy of the call's row state (re-read when another change won). */

@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { Call, CallAttempt } from '../entities/call.entity';
 import { DestinationProbe } from '../entities/destination-probe.entity';
-import { ExternalDestination } from '../entities/external-destination.entity';
 import type { ModelChanges } from '../live/model-changes';
 import { noMeter } from '../platform/meter';
 import { systemScheduler } from '../platform/scheduler';
@@ -29,6 +28,17 @@ export const PRUNE_EVERY_MS = 3_600_000;
 
 /** The prefix of the event ids of the gateway's own ring timeouts (reported through reportOutcome, once each). */
 const RING_TIMEOUT_EVENT = 'ring-timeout:';
+
+/**
+ * An event id as a connector gives it (1-200 characters): none may take the form of the gateway's own timeouts
+ * (ring and probe), in any mutation, since every event id of a company shares one record. Problems go to `c`.
+ */
+function eventIdOf(c: InputChecker, given: string, byGateway = false): string {
+  const eventId = c.name('eventId', given, 200);
+  const reserved = byGateway ? undefined : [RING_TIMEOUT_EVENT, PROBE_TIMEOUT_EVENT].find((prefix) => eventId.startsWith(prefix));
+  if (reserved !== undefined) c.fail('eventId', `must not start with "${reserved}": the gateway's own timeouts use it`);
+  return eventId;
+}
 
 /** A timeout reported by the gateway itself: what it would end already ended (CONFLICT) or is gone (NOT_FOUND), which is fine. */
 async function unlessEnded(report: Promise<unknown>): Promise<void> {
@@ -135,9 +145,8 @@ export class CallRouter {
    */
   async reportOutcome(companyId: string, input: AttemptOutcomeFields, byGateway = false): Promise<CallAttempt> {
     const c = new InputChecker();
-    const eventId = c.name('eventId', input.eventId, 200);
     // The gateway's own ring timeouts are told apart by their event ids: a connector may not use theirs.
-    if (!byGateway && eventId.startsWith(RING_TIMEOUT_EVENT)) c.fail('eventId', `must not start with "${RING_TIMEOUT_EVENT}": the gateway's own ring timeouts use it`);
+    const eventId = eventIdOf(c, input.eventId, byGateway);
     c.done();
     const now = this.ctx.time.now();
     const ringTimedOut = byGateway && eventId.startsWith(RING_TIMEOUT_EVENT);
@@ -150,7 +159,7 @@ export class CallRouter {
   /** Ends a call (completed, or the caller hung up), once per event id; attempts still ringing are cancelled. */
   async endCall(companyId: string, input: EndCallFields): Promise<Call> {
     const c = new InputChecker();
-    const eventId = c.name('eventId', input.eventId, 200);
+    const eventId = eventIdOf(c, input.eventId);
     c.done();
     const now = this.ctx.time.now();
     const applied = await once(this.ctx.dataSource, companyId, eventId, `END:${input.callId}:${input.reason}`, now, (m) => this.closing.endCall(m, companyId, input, now));
@@ -165,7 +174,7 @@ export class CallRouter {
    */
   async returnCall(companyId: string, input: ReturnCallFields): Promise<Call> {
     const c = new InputChecker();
-    const eventId = c.name('eventId', input.eventId, 200);
+    const eventId = eventIdOf(c, input.eventId);
     const reason = c.name('reason', input.reason, 200);
     const context = checkContext(c, input.context);
     c.done();
@@ -190,8 +199,7 @@ export class CallRouter {
    */
   async reportProbeOutcome(companyId: string, input: ProbeOutcomeFields, byGateway = false): Promise<DestinationProbe> {
     const c = new InputChecker();
-    const eventId = c.name('eventId', input.eventId, 200);
-    if (!byGateway && eventId.startsWith(PROBE_TIMEOUT_EVENT)) c.fail('eventId', `must not start with "${PROBE_TIMEOUT_EVENT}": the gateway's own probe timeouts use it`);
+    const eventId = eventIdOf(c, input.eventId, byGateway);
     c.done();
     const now = this.ctx.time.now();
     const applied = await once(this.ctx.dataSource, companyId, eventId, `PROBE:${input.probeId}:${input.outcome}`, now, (m) => this.probes.record(m, companyId, input.probeId, input.outcome, now));
@@ -203,11 +211,8 @@ export class CallRouter {
   }
 
   /** A destination's configuration changed: if it is held back now and has a probe, probing starts. */
-  async probeIfHeld(companyId: string, destinationId: string): Promise<void> {
-    const row = await this.ctx.dataSource.getRepository(ExternalDestination).findOneBy({ id: destinationId, companyId });
-    if (row === null || row.probeIntervalSec === null) return;
-    const health = (await this.ctx.live.health.getMany(companyId, [destinationId])).get(destinationId);
-    if (row.suspendedAt !== null || (health?.backedOffUntil ?? 0) > this.ctx.time.now()) await this.probes.watch(companyId, row);
+  probeIfHeld(companyId: string, destinationId: string): Promise<void> {
+    return this.probes.watchIfHeld(companyId, destinationId);
   }
 
   /**

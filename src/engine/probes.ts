@@ -4,8 +4,9 @@ import { NumberMode } from '../entities/enums';
 import { ExternalDestination } from '../entities/external-destination.entity';
 import { errors } from '../errors';
 import type { ModelChanges } from '../live/model-changes';
+import { probesNow, successesInARow } from '../routing/destination-state';
 import { endDestinationHold } from '../store/destination-hold';
-import { findOwned, inTransaction } from '../store/persistence';
+import { deleteInBatches, findOwned, inTransaction } from '../store/persistence';
 import type { Effects } from './effects';
 import { timerId, type Timers } from './timers';
 import type { EngineContext } from './types';
@@ -24,6 +25,8 @@ export interface ProbeEffect {
   readonly endsBackoff: boolean;
   /** The configured number of successes in a row while suspended: the destination is resumed. */
   readonly resumes: boolean;
+  /** The destination stays suspended after it (a success short of the count): its failure count is kept. */
+  readonly staysSuspended: boolean;
 }
 
 /** The number a destination's probe dials: its own probe number, or a FULL_NUMBER destination's number. */
@@ -63,18 +66,29 @@ export class Probes {
     return this.timers.schedule(timerId.probe(destinationId, at), intervalSec * 1000, { t: 'probe', companyId, destinationId });
   }
 
+  /** A destination's configuration changed: if it is held back now and has a probe, probing starts. */
+  async watchIfHeld(companyId: string, destinationId: string): Promise<void> {
+    const row = await this.heldBack(companyId, destinationId);
+    if (row !== null) await this.watch(companyId, row);
+  }
+
+  /** The destination's row when its probe is to be sent now (see probesNow), null otherwise. */
+  private async heldBack(companyId: string, destinationId: string): Promise<ExternalDestination | null> {
+    const row = await this.ctx.dataSource.getRepository(ExternalDestination).findOneBy({ id: destinationId, companyId });
+    if (row === null || row.probeIntervalSec === null) return null;
+    const health = (await this.ctx.live.health.getMany(companyId, [destinationId])).get(destinationId);
+    return probesNow(row, health?.backedOffUntil ?? null, this.ctx.time.now()) ? row : null;
+  }
+
   /**
    * A destination's probe is due: sent when the destination still has a probe, is enabled, and is backed off or
    * suspended, with the next one timed; otherwise probing stops (a later back-off starts it again).
    */
   async due(companyId: string, destinationId: string): Promise<void> {
-    const row = await this.ctx.dataSource.getRepository(ExternalDestination).findOneBy({ id: destinationId, companyId });
-    if (row === null || row.probeIntervalSec === null || !row.enabled) return;
+    const row = await this.heldBack(companyId, destinationId);
+    const number = row === null ? null : probeNumberOf(row);
+    if (row === null || row.probeIntervalSec === null || number === null) return;
     const now = this.ctx.time.now();
-    const health = (await this.ctx.live.health.getMany(companyId, [destinationId])).get(destinationId);
-    const held = row.suspendedAt !== null || (health?.backedOffUntil ?? 0) > now;
-    const number = probeNumberOf(row);
-    if (!held || number === null) return;
     const last = await this.ctx.dataSource.getRepository(DestinationProbe).findOne({ where: { companyId, destinationId }, order: { sentAt: 'DESC' }, select: { id: true, sentAt: true } });
     if (last !== null && now - last.sentAt.getTime() < row.probeIntervalSec * 1000) return;
     const timeoutSec = row.probeTimeoutSec ?? 1;
@@ -99,16 +113,16 @@ export class Probes {
     probe.outcome = outcome;
     probe.endedAt = new Date(now);
     await m.getRepository(DestinationProbe).update({ id: probe.id }, { outcome, endedAt: probe.endedAt });
-    const none: ProbeEffect = { probe, endsBackoff: false, resumes: false };
+    const none: ProbeEffect = { probe, endsBackoff: false, resumes: false, staysSuspended: false };
     if (outcome !== 'SUCCEEDED') return none;
     const row = await m.getRepository(ExternalDestination).findOneBy({ id: probe.destinationId, companyId });
     if (row === null) return none;
     if (row.suspendedAt === null || row.probeSuccessesToResume === null) return { ...none, endsBackoff: true };
-    const streak = await m.getRepository(DestinationProbe).createQueryBuilder('p').select(['p.id', 'p.outcome'])
+    const latest = await m.getRepository(DestinationProbe).createQueryBuilder('p').select(['p.id', 'p.outcome'])
       .where('p.companyId = :companyId AND p.destinationId = :destinationId AND p.sentAt >= :since AND p.outcome IS NOT NULL', { companyId, destinationId: row.id, since: row.suspendedAt })
       .orderBy('p.sentAt', 'DESC').addOrderBy('p.id', 'DESC').limit(row.probeSuccessesToResume).getMany();
-    const successes = streak.length === row.probeSuccessesToResume && streak.every((p) => p.outcome === 'SUCCEEDED');
-    return { ...none, endsBackoff: true, resumes: successes };
+    const resumes = successesInARow(latest.map((p) => p.outcome)) >= row.probeSuccessesToResume;
+    return { ...none, endsBackoff: true, resumes, staysSuspended: !resumes };
   }
 
   /** After commit: the back-off ended in the records and the live health, a suspension cleared, the queues routed. */
@@ -123,7 +137,7 @@ export class Probes {
         if (resumed) this.ctx.logger.info({ companyId, destinationId, probeId: effect.probe.id }, 'destination resumed by its health probe');
       });
       // A suspended destination not yet resumed keeps its failure count (the next failure is still counted from it).
-      if (effect.resumes || !(await this.suspended(destinationId))) await this.ctx.live.health.reset(companyId, destinationId);
+      if (!effect.staysSuspended) await this.ctx.live.health.reset(companyId, destinationId);
       await this.freed(companyId, [destinationId]);
     }
     this.effects.announce(companyId, { destinations: [destinationId] });
@@ -132,13 +146,6 @@ export class Probes {
   /** Deletes the ended probes sent longer ago than the retention (a probe still out is kept); answers how many. */
   async prune(): Promise<number> {
     const before = new Date(this.ctx.time.now() - PROBE_RETENTION_MS);
-    const result = await this.ctx.dataSource.getRepository(DestinationProbe).createQueryBuilder().delete()
-      .where('"sentAt" < :before AND "outcome" IS NOT NULL', { before }).execute();
-    return result.affected ?? 0;
-  }
-
-  private async suspended(destinationId: string): Promise<boolean> {
-    const row = await this.ctx.dataSource.getRepository(ExternalDestination).findOne({ where: { id: destinationId }, select: { id: true, suspendedAt: true } });
-    return row?.suspendedAt !== null && row?.suspendedAt !== undefined;
+    return deleteInBatches(this.ctx.dataSource, 'destination_probe', '"sentAt" < :before AND "outcome" IS NOT NULL', { before });
   }
 }

@@ -25,6 +25,25 @@ export function destinationState(d: DestinationSnapshot, now: Millis): Destinati
   return 'AVAILABLE';
 }
 
+/**
+ * Whether a destination's health probe is sent now (decision 037): it has a probe, is enabled, and is suspended
+ * or backed off past `now`.
+ */
+export function probesNow(d: { readonly probeIntervalSec: number | null; readonly enabled: boolean; readonly suspendedAt: Date | null }, backedOffUntil: Millis | null, now: Millis): boolean {
+  return d.probeIntervalSec !== null && d.enabled && (d.suspendedAt !== null || (backedOffUntil ?? 0) > now);
+}
+
+/** Successful probes in a row, from the latest ended ones (newest first; those still out are not counted). */
+export function successesInARow(outcomes: ReadonlyArray<string | null>): number {
+  let n = 0;
+  for (const outcome of outcomes) {
+    if (outcome === null) continue;
+    if (outcome !== 'SUCCEEDED') break;
+    n += 1;
+  }
+  return n;
+}
+
 /** The destination's own timeouts that decide what an outcome does (never the queue's). */
 export interface DestinationTimeouts {
   readonly busyBackoffSec: number;

@@ -117,9 +117,8 @@ export class CapacityPoolService {
     return result.pool;
   }
 
-  /** After a committed change: the pool's state published, and the queues that can use its (former) members routed (a higher maximum, a member freed). */
+  /** After a committed change: the pool's state published, and the queues that can use its (former) members routed (a higher maximum, a member freed, the pool gone). */
   private async changed(companyId: string, poolId: string, destinationIds: readonly string[]): Promise<void> {
-    await this.models.get(companyId);
     await this.routing.poolChanged(companyId, poolId);
     for (const id of destinationIds) await this.routing.destinationChanged(companyId, id);
     if (destinationIds.length > 0) await this.routing.resourcesFreed(companyId, { destinationIds });
@@ -139,9 +138,8 @@ export class CapacityPoolService {
       this.audit.record(m, actor, { kind: 'CAPACITY_POOL', id: current.id, action: 'DELETED', before: { ...current, externalDestinations: members } });
       return { id: current.id, touched: members.map((d) => d.id) };
     });
-    await this.routing.poolChanged(actor.companyId, result.id);
-    for (const destinationId of result.touched) await this.routing.destinationChanged(actor.companyId, destinationId);
-    if (result.touched.length > 0) await this.routing.resourcesFreed(actor.companyId, { destinationIds: result.touched });
+    // Its last update says deleted; its former members route with their own limits.
+    await this.changed(actor.companyId, result.id, result.touched);
     return result.id;
   }
 

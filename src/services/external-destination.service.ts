@@ -5,7 +5,7 @@ import { DestinationProbe } from '../entities/destination-probe.entity';
 import { DESTINATION_LIMITS, ExternalDestination } from '../entities/external-destination.entity';
 import { NumberMode } from '../entities/enums';
 import { errors } from '../errors';
-import { destinationState, type DestinationState } from '../routing/destination-state';
+import { destinationState, probesNow, successesInARow, type DestinationState } from '../routing/destination-state';
 import { isInternationalPrefix, isMatchPrefix } from '../routing/phone-number';
 import type { LiveModels } from '../live/live-models';
 import type { ModelChanges } from '../live/model-changes';
@@ -225,15 +225,13 @@ export class ExternalDestinationService {
   async probeStatus(companyId: string, destination: ExternalDestination): Promise<{ probing: boolean; lastProbe: DestinationProbe | null; consecutiveSuccesses: number }> {
     const now = this.time.now();
     const health = (await this.live.health.getMany(companyId, [destination.id])).get(destination.id);
-    const probing = destination.probeIntervalSec !== null && destination.enabled && (destination.suspendedAt !== null || (health?.backedOffUntil ?? 0) > now);
+    const probing = probesNow(destination, health?.backedOffUntil ?? null, now);
     const q = this.dataSource.getRepository(DestinationProbe).createQueryBuilder('p')
       .where('p.companyId = :companyId AND p.destinationId = :id', { companyId, id: destination.id });
     if (destination.suspendedAt !== null) q.andWhere('p.sentAt >= :since', { since: destination.suspendedAt });
     const recent = await q.orderBy('p.sentAt', 'DESC').addOrderBy('p.id', 'DESC').limit(DESTINATION_LIMITS.probeSuccessesToResume.max + 1).getMany();
-    const ended = recent.filter((p) => p.outcome !== null);
-    const streak = ended.findIndex((p) => p.outcome !== 'SUCCEEDED');
     const lastProbe = recent[0] ?? (destination.suspendedAt === null ? null : await this.lastProbe(companyId, destination.id));
-    return { probing, lastProbe, consecutiveSuccesses: streak < 0 ? ended.length : streak };
+    return { probing, lastProbe, consecutiveSuccesses: successesInARow(recent.map((p) => p.outcome)) };
   }
 
   private lastProbe(companyId: string, destinationId: string): Promise<DestinationProbe | null> {

@@ -427,3 +427,22 @@ function decodeCursor(cursor: string): [string, string] {
   }
   throw errors.badInput([{ field: 'after', message: 'is not a cursor returned by this list' }]);
 }
+
+/** Rows one deleting statement of deleteInBatches removes at most: a large backlog goes in short statements, not one long lock. */
+const DELETE_BATCH = 5_000;
+
+/**
+ * Deletes the rows of `table` that `where` selects (over every company: records kept for a while only), in
+ * statements of at most DELETE_BATCH rows each; answers how many.
+ */
+export async function deleteInBatches(dataSource: DataSource, table: string, where: string, parameters: Record<string, unknown>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await dataSource.createQueryBuilder().delete().from(table)
+      .where(`"id" IN (SELECT t."id" FROM "${table}" t WHERE ${where} LIMIT ${DELETE_BATCH})`, parameters)
+      .execute();
+    const n = result.affected ?? 0;
+    total += n;
+    if (n < DELETE_BATCH) return total;
+  }
+}

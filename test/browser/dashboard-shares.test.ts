@@ -41,16 +41,7 @@ suite('the dashboard shows the shares of a WEIGHTED_SHARE group', () => {
     return { leeds, ai, groupId, queueId };
   }
 
-  /** Routes calls one after another, each once the one before was dialled (no answer: each stays an offer); the destinations dialled. */
-  async function route(queueId: string, calls: number): Promise<string[]> {
-    const to: string[] = [];
-    for (let i = 0; i < calls; i += 1) {
-      const call = await w.connector.enqueueOk(queueId);
-      const [dial] = await w.connector.waitFor((x) => x.kind === 'DIAL_EXTERNAL' && x.callId === call.id);
-      to.push(dial!.destinationId!);
-    }
-    return to;
-  }
+  const route = (queueId: string, calls: number) => w.connector.dialledTo(queueId, calls);
 
   async function signInAs(profile: { scope: 'ALL' } | { scope: 'SELECTED'; destinationIds: string[] }): Promise<void> {
     const username = `sup-${randomUUID().slice(0, 6)}`;

@@ -19,16 +19,7 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('a group\'s distr
   const updateGroup = (groupId: string, input: Record<string, unknown>, token = w.admin) =>
     t.gql(`mutation($id: ID!, $i: AgentGroupInput!) { updateAgentGroup(id: $id, input: $i) { ${GROUP_FIELDS} } }`, { id: groupId, i: input }, token);
 
-  /** Enqueues calls one after another, each once the one before was dialled; the destinations dialled, in order. */
-  const dialled = async (queueId: string, calls: number): Promise<string[]> => {
-    const to: string[] = [];
-    for (let i = 0; i < calls; i += 1) {
-      const call = await w.connector.enqueueOk(queueId);
-      const [dial] = await w.connector.waitFor((x) => x.kind === 'DIAL_EXTERNAL' && x.callId === call.id);
-      to.push(dial!.destinationId!);
-    }
-    return to;
-  };
+  const dialled = (queueId: string, calls: number) => w.connector.dialledTo(queueId, calls);
 
   it('shares calls 70/30 by count, then takes turns, then follows the order, as the group is told', async () => {
     const a = await w.destination({ maxSimultaneousCalls: null });

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { DestinationProbe } from '../../src/entities/destination-probe.entity';
+import { PROBE_RETENTION_MS } from '../../src/engine/probes';
 import { codeOf, createUser } from '../support/fixtures';
 import { eventually, routingModes, RoutingWorld, useRoutingWorld } from '../support/telephony';
 import type { TestGateway } from '../support/test-gateway';
@@ -49,6 +51,11 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('health probes th
     expect(after.probeStatus).toMatchObject({ probing: false, lastProbe: { id: probe!.attemptId, outcome: 'SUCCEEDED' } });
     expect(after.probeStatistics).toEqual({ sent: 1, succeeded: 1, failed: 0, timedOut: 0, pending: 0 });
     expect(after.live.consecutiveFailures).toBe(0);
+    // Kept a while only (decision 039): once older than the retention, the hourly pruning deletes it (on this database too).
+    const { dataSource, services: { router } } = t.gateway;
+    await dataSource.getRepository(DestinationProbe).update({ id: probe!.attemptId! }, { sentAt: new Date(Date.now() - PROBE_RETENTION_MS - 60_000) });
+    expect((await router.pruneRecords()).probes).toBeGreaterThanOrEqual(1);
+    expect(await dataSource.getRepository(DestinationProbe).findOneBy({ id: probe!.attemptId! })).toBeNull();
   });
 
   it('refuses probe settings it cannot keep and another company\'s probe as if it did not exist', async () => {

@@ -226,6 +226,11 @@ describe.each(routingModes().map((m) => [m.name, m] as const))('routing engine t
     const [dial] = await w.connector.waitFor((i) => i.kind === 'DIAL_EXTERNAL' && i.callId === call.id);
     const posed = await w.connector.outcome(dial!.attemptId!, 'NO_ANSWER', `ring-timeout:${dial!.attemptId}`);
     expect(posed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.eventId' });
+    // Nor in the form of its probe timeouts, in any mutation: every event id shares one record.
+    const probing = await w.connector.outcome(dial!.attemptId!, 'NO_ANSWER', `probe-timeout:${dial!.attemptId}`);
+    expect(probing.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.eventId' });
+    const ending = await w.connector.endCall(call.id, 'CALLER_HUNG_UP', `ring-timeout:${call.id}`);
+    expect(ending.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.eventId' });
     // Nothing was applied: the attempt still rings, and the connector's own event ends it.
     expect((await w.connector.outcome(dial!.attemptId!, 'NO_ANSWER')).data?.reportAttemptOutcome.state).toBe('NO_ANSWER');
   });

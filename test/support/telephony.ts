@@ -131,6 +131,17 @@ export class Connector {
     return res.data!.enqueueCall;
   }
 
+  /** Enqueues calls one after another, each once the one before was dialled (no answer: each stays an offer); the destinations dialled, in order. */
+  async dialledTo(queueId: string, calls: number): Promise<string[]> {
+    const to: string[] = [];
+    for (let i = 0; i < calls; i += 1) {
+      const call = await this.enqueueOk(queueId);
+      const [dial] = await this.waitFor((x) => x.kind === 'DIAL_EXTERNAL' && x.callId === call.id);
+      to.push(dial!.destinationId!);
+    }
+    return to;
+  }
+
   outcome(attemptId: string, outcome: string, eventId: string = randomUUID()) {
     return this.t.gql<{ reportAttemptOutcome: { id: string; state: string; outcome: string | null } }>(
       'mutation($i: AttemptOutcomeInput!) { reportAttemptOutcome(input: $i) { id state outcome } }',
